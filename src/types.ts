@@ -1,0 +1,298 @@
+/**
+ * The data that crosses the pipeline. Everything here is plain JSON-able data; the functions
+ * that work on it live in config/, measure/, compare/, report/.
+ *
+ *   GatePlan ──runner──▶ RunResult ──measure──▶ ModelMetrics ──compare(baseline)──▶ ModelComparison
+ *                                                                         └──▶ GateReport ──report/publish
+ */
+
+// ───────────────────────────── plan (from gate.yml + inputs) ─────────────────────────────
+
+export type Task = 'classification' | 'ocr-rec' | 'generic';
+export type ModelFormat = 'onnx' | 'paddle-pdmodel' | 'paddle-pir';
+export type Device = 'cpu' | 'gpu';
+export type Precision = 'fp32' | 'fp16' | 'bf16' | 'int8';
+export type EngineName = 'onnxruntime' | 'paddle';
+
+/** How images become tensors. Every runner feeds the prepared tensors; no harness preprocesses. */
+export type Preprocess =
+  /** PaddleOCR recognition: height H keeping ratio, pad width to W, (x/255 − 0.5)/0.5. */
+  | { kind: 'ppocr-rec'; shape: [number, number, number] }
+  /** PaddleOCR direction classifier: same resize-and-pad rule as recognition, default 3×48×192. */
+  | { kind: 'ppocr-cls'; shape: [number, number, number] }
+  /** PaddleClas: resize short side, centre-crop, /255, ImageNet mean/std, CHW. */
+  | { kind: 'imagenet'; resizeShort: number; crop: number };
+
+export type DatasetPlan =
+  /** PaddleOCR recognition label file: `image_path<TAB>text` (paths relative to `root`). */
+  | { format: 'ppocr-rec'; labels: string; root: string; dictionary: string; limit?: number; preprocess: Preprocess }
+  /** PaddleClas / ImageNet list: `image_path label` (label = class index). */
+  | { format: 'image-list'; labels: string; root: string; classNames?: string[]; limit?: number; preprocess: Preprocess }
+  /** Already prepared: `inputs` is an NPY float32 array [N, ...]; `labels` one label per line (optional for generic). */
+  | { format: 'npy'; inputs: string; labels?: string; dictionary?: string; classNames?: string[]; limit?: number };
+
+export interface EnginePlan {
+  name: EngineName;
+  device: Device;
+  precision: Precision;
+  threads: number;
+  batchSize: number;
+  /** Paddle-only switches; recorded in the fingerprint for every engine. */
+  tensorrt: boolean;
+  mkldnn: boolean;
+  irOptim: boolean;
+  memoryOptim: boolean;
+  /** GPU id inside the runner (docker: the container's view). */
+  deviceId: number;
+}
+
+export interface ModelPlan {
+  name: string;
+  /** Absolute path: a .onnx file, a .pdmodel, an inference.json, or a directory holding one. */
+  path: string;
+  format: ModelFormat;
+  task: Task;
+  dataset: DatasetPlan;
+  engine: EnginePlan;
+  /** Optional path of the base side's model, for same-runner A/B confirmation. */
+  baselinePath?: string;
+}
+
+export interface MeasurePlan {
+  /** Warm-up iterations (not timed) and/or seconds, whichever ends later. */
+  warmupIterations: number;
+  warmupSeconds: number;
+  /** A round is a block of iterations; the unit of comparison. */
+  rounds: number;
+  minIterationsPerRound: number;
+  minRoundSeconds: number;
+  /** Upper bound of measurement per model side, seconds (adaptive stopping stays under it). */
+  maxSeconds: number;
+}
+
+export type RunnerPlan =
+  | { kind: 'embedded' }
+  | {
+      kind: 'docker';
+      image: string;
+      pull: 'missing' | 'always' | 'never';
+      gpus: 'all' | 'none' | string[];
+      network: boolean;
+      limits: { memory?: number /* bytes */; cpus?: number; pids?: number; timeoutSeconds: number };
+      /** Bring-your-own command (argv); it must write the run-result document to $PPG_OUTPUT. */
+      command?: string[];
+      python: string;
+      registryAuth?: { username: string; password: string; serveraddress?: string };
+    }
+  | { kind: 'local'; python: string; timeoutSeconds: number; command?: string[] };
+
+export type StorePlan =
+  | { kind: 'file'; dir: string }
+  | {
+      kind: 's3';
+      bucket: string;
+      prefix: string;
+      region: string;
+      endpoint?: string;
+      forcePathStyle: boolean;
+    }
+  | { kind: 'actions-cache'; prefix: string; dir: string };
+
+/** `10%` → relative; `0.5pp` → absolute percentage points; `2ms`, `64MB`, `5/s` → absolute in that unit. */
+export interface Level {
+  value: number;
+  kind: 'relative' | 'absolute';
+}
+
+export interface Threshold {
+  better: 'higher' | 'lower';
+  /** Changes in the bad direction up to `noise` never warn or fail. */
+  noise?: Level;
+  warn?: Level;
+  fail?: Level;
+  /** A change must also exceed this absolute amount to warn/fail (memory: 64 MB). */
+  minAbsolute?: number;
+}
+
+export interface GatePlan {
+  gate: string;
+  /** Absolute path of gate.yml (or '<embedded>' for the built-in demo). */
+  configPath: string;
+  /** Directory relative paths in gate.yml are resolved from. */
+  baseDir: string;
+  models: ModelPlan[];
+  runner: RunnerPlan;
+  measure: MeasurePlan;
+  thresholds: Record<string, Threshold>;
+  store: StorePlan;
+  output: { dir: string };
+  /** Fingerprint fields that must match for a comparison to be fair. */
+  fingerprintFields: string[];
+  /** Fail the gate on these verdicts (default: fail only). */
+  failOn: Array<'fail' | 'warn' | 'inconclusive'>;
+}
+
+// ───────────────────────────── run result (harness ↔ action contract) ─────────────────────────────
+
+export const RUN_SCHEMA = 'paddle-perf-gate/run@1' as const;
+
+/** One sample's raw prediction; decoding and scoring happen in TypeScript (measure/). */
+export type RawOutput =
+  /** CTC: argmax class id per time step (blank = 0), and that step's probability. */
+  | { kind: 'ctc'; ids: number[]; probs: number[] }
+  /** Classification: top-k class ids and scores, best first. */
+  | { kind: 'topk'; ids: number[]; scores: number[] }
+  /** Anything else: a digest of the outputs rounded to 1e-4, for drift checks. */
+  | { kind: 'digest'; sha256: string };
+
+export interface RunResult {
+  schema: typeof RUN_SCHEMA;
+  model: {
+    name: string;
+    format: ModelFormat;
+    files: Array<{ path: string; sha256: string; bytes: number }>;
+  };
+  engine: {
+    name: EngineName;
+    version: string;
+    device: Device;
+    precision: Precision;
+    options: Record<string, string | number | boolean>;
+  };
+  /** Environment fingerprint: unknown values are null, never guessed. */
+  env: Record<string, string | null>;
+  timing: {
+    warmupIterations: number;
+    batchSize: number;
+    /** Per-round per-iteration latencies in milliseconds, after warm-up. */
+    rounds: number[][];
+    /** Wall-clock seconds of the whole measurement (load excluded). */
+    measureSeconds: number;
+    /** Seconds from runner start (container start, process start) to the first timed iteration. */
+    startupSeconds: number;
+  };
+  memory: {
+    /** Device-wide GPU memory (MB) before the model loaded; null when unmeasurable. */
+    gpuIdleMb: number | null;
+    /** GPU samples (MB, idle subtracted) with the timed-iteration index they were taken at. */
+    gpu: { iteration: number[]; mb: number[] } | null;
+    /** Process resident set size samples (MB). */
+    rss: { iteration: number[]; mb: number[] };
+  };
+  /** One entry per dataset sample, in dataset order. */
+  outputs: { ids: string[]; predictions: RawOutput[] };
+  /** Free-form notes from the harness (e.g. the engine's warnings), never parsed. */
+  notes?: string[];
+}
+
+// ───────────────────────────── metrics and comparison ─────────────────────────────
+
+export type Unit = '%' | 'ms' | '/s' | 'MB' | 'MB/1k';
+
+export interface MetricValue {
+  id: string; // e.g. 'accuracy.line', 'latency.p50', 'memory.gpu.peak'
+  label: string; // 'line accuracy'
+  unit: Unit;
+  better: 'higher' | 'lower';
+  value: number | null;
+  /** The raw material the statistics need: per-round values (latency), per-sample 0/1 (accuracy). */
+  rounds?: number[];
+  perSample?: { ids: string[]; ok: number[] };
+  /** Interval of the value itself when known (e.g. slope ± 95 %). */
+  interval?: [number, number];
+}
+
+export interface ModelMetrics {
+  model: string;
+  task: Task;
+  samples: number;
+  iterations: number;
+  metrics: MetricValue[];
+  /** Decoded predictions (text or class name) per sample, for the report's examples. */
+  decoded?: Array<{ id: string; label: string | null; prediction: string }>;
+}
+
+export type Band = 'pass' | 'warn' | 'fail' | 'inconclusive' | 'missing';
+
+export interface ComparisonRow {
+  metric: string;
+  label: string;
+  unit: Unit;
+  better: 'higher' | 'lower';
+  baseline: number | null;
+  current: number | null;
+  /** current − baseline, in the metric's unit (percentage points for '%'). */
+  deltaAbs: number | null;
+  /** (current − baseline) / |baseline|; null when the baseline is 0 or missing. */
+  deltaRel: number | null;
+  /** Confidence interval of the relative change (latency) or of the absolute change (accuracy pp). */
+  interval?: { lo: number; hi: number; of: 'relative' | 'absolute'; level: number };
+  pValue?: number;
+  band: Band;
+  reason: string;
+}
+
+export type Verdict = 'pass' | 'warn' | 'fail' | 'inconclusive' | 'incomparable' | 'no-baseline' | 'unreadable';
+
+export interface ModelComparison {
+  model: string;
+  verdict: Verdict;
+  reason: string;
+  rows: ComparisonRow[];
+  /** Fingerprint fields that differ from the baseline's (incomparable). */
+  differences?: Array<{ field: string; baseline: string | null; current: string | null }>;
+}
+
+// ───────────────────────────── baselines ─────────────────────────────
+
+export const BASELINE_SCHEMA = 'paddle-perf-gate/baseline@1' as const;
+
+export interface Baseline {
+  schema: typeof BASELINE_SCHEMA;
+  gate: string;
+  model: string;
+  repo: string;
+  commit: string;
+  branch: string;
+  createdAt: string; // ISO 8601
+  fingerprint: Record<string, string | null>;
+  fingerprintHash: string;
+  metrics: ModelMetrics;
+}
+
+/** Where a baseline lives: repo / gate / model / fingerprint hash. */
+export interface BaselineKey {
+  repo: string;
+  gate: string;
+  model: string;
+  fingerprintHash: string;
+}
+
+/** Which baseline a run wants, best first. */
+export interface BaselineWant {
+  /** Commits to try in order: the merge-base first, then its ancestors (newest first). */
+  commits: string[];
+  /** Fallback: the pointer of this branch (the default branch). */
+  branch: string;
+}
+
+// ───────────────────────────── the gate's result ─────────────────────────────
+
+export interface GateReport {
+  gate: string;
+  verdict: Verdict;
+  /** Counts for the verdict line. */
+  regressions: number;
+  warnings: number;
+  models: Array<{
+    comparison: ModelComparison;
+    metrics: ModelMetrics;
+    run: Pick<RunResult, 'model' | 'engine' | 'env'> & { rounds: number; iterations: number; warmupIterations: number; batchSize: number };
+    baseline?: Pick<Baseline, 'commit' | 'branch' | 'createdAt'>;
+  }>;
+  /** What happened to the baseline (promoted, not promoted and why). */
+  promotion?: { done: boolean; message: string };
+  warningsLog: string[];
+  startedAt: string;
+  durationSeconds: number;
+}
