@@ -1,0 +1,172 @@
+/**
+ * The action's inputs, read and checked by code (action.yml's `required:` enforces nothing).
+ * Every error names the input and what was expected. Webhook URLs and secrets are masked
+ * (setSecret) before anything could log them.
+ */
+import * as core from '@actions/core';
+import { ConfigError } from './errors.js';
+import type { CommentMode } from './github/comment.js';
+
+export type FailOn = 'fail' | 'warn' | 'inconclusive';
+export type NotifyOn = 'regression' | 'always' | 'never';
+
+export interface S3Inputs {
+  bucket: string;
+  prefix: string;
+  region: string;
+  endpoint?: string;
+  forcePathStyle: boolean;
+}
+
+export interface ActionInputs {
+  /** Path of gate.yml; '' when the input is empty. */
+  config: string;
+  runner?: 'embedded' | 'docker' | 'local';
+  image?: string;
+  model?: string;
+  s3?: S3Inputs;
+  githubToken: string;
+  comment: CommentMode;
+  /** undefined: gate.yml's `fail-on` decides. */
+  failOn?: FailOn[];
+  promote: 'auto' | 'true' | 'false';
+  language: 'en' | 'zh';
+  wecomWebhook?: string;
+  dingtalkWebhook?: string;
+  dingtalkSecret?: string;
+  feishuWebhook?: string;
+  feishuSecret?: string;
+  slackWebhook?: string;
+  notifyOn: NotifyOn;
+  outputDir?: string;
+}
+
+type Reader = (name: string) => string;
+
+/** core.getInput by default; tests and the CLI may pass their own. */
+const defaultReader: Reader = (name) => core.getInput(name);
+
+function oneOf<T extends string>(read: Reader, name: string, allowed: readonly T[], fallback: T): T {
+  const raw = read(name).trim();
+  if (raw === '') return fallback;
+  const value = raw.toLowerCase();
+  if ((allowed as readonly string[]).includes(value)) return value as T;
+  throw new ConfigError(`input \`${name}\`: expected one of ${allowed.join(', ')}; got "${raw}"`);
+}
+
+function optional(read: Reader, name: string): string | undefined {
+  const raw = read(name).trim();
+  return raw === '' ? undefined : raw;
+}
+
+function bool(read: Reader, name: string, fallback: boolean): boolean {
+  const raw = read(name).trim().toLowerCase();
+  if (raw === '') return fallback;
+  if (raw === 'true') return true;
+  if (raw === 'false') return false;
+  throw new ConfigError(`input \`${name}\`: expected true or false; got "${read(name).trim()}"`);
+}
+
+function url(read: Reader, name: string): string | undefined {
+  const raw = optional(read, name);
+  if (raw === undefined) return undefined;
+  // Masked before validation so even the error path cannot print it.
+  core.setSecret(raw);
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new ConfigError(`input \`${name}\`: expected an http(s) URL (the value is masked)`);
+  }
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
+    throw new ConfigError(`input \`${name}\`: expected an http(s) URL; got a ${parsed.protocol} URL`);
+  }
+  return raw;
+}
+
+function secret(read: Reader, name: string): string | undefined {
+  const raw = optional(read, name);
+  if (raw !== undefined) core.setSecret(raw);
+  return raw;
+}
+
+const FAIL_ON: readonly FailOn[] = ['fail', 'warn', 'inconclusive'];
+
+function failOn(read: Reader): FailOn[] | undefined {
+  const raw = read('fail-on').trim();
+  if (raw === '') return undefined;
+  const items = raw
+    .split(/[\s,]+/)
+    .map((s) => s.trim().toLowerCase())
+    .filter((s) => s !== '');
+  for (const item of items) {
+    if (!(FAIL_ON as readonly string[]).includes(item)) {
+      throw new ConfigError(`input \`fail-on\`: expected a comma-separated list of ${FAIL_ON.join(', ')}; got "${item}" in "${raw}"`);
+    }
+  }
+  return [...new Set(items as FailOn[])];
+}
+
+function s3(read: Reader): S3Inputs | undefined {
+  const bucket = optional(read, 's3-bucket');
+  const others = ['s3-prefix', 's3-region', 's3-endpoint', 's3-path-style'].filter((n) => read(n).trim() !== '');
+  if (bucket === undefined) {
+    if (others.length > 0) throw new ConfigError(`input \`s3-bucket\`: required when ${others.map((n) => `\`${n}\``).join(', ')} is set`);
+    return undefined;
+  }
+  const endpoint = optional(read, 's3-endpoint');
+  if (endpoint !== undefined) {
+    try {
+      new URL(endpoint);
+    } catch {
+      throw new ConfigError(`input \`s3-endpoint\`: expected a URL such as https://s3.example.com; got "${endpoint}"`);
+    }
+  }
+  return {
+    bucket,
+    prefix: optional(read, 's3-prefix') ?? 'paddle-perf-gate',
+    region: optional(read, 's3-region') ?? process.env['AWS_REGION'] ?? process.env['AWS_DEFAULT_REGION'] ?? 'us-east-1',
+    ...(endpoint !== undefined ? { endpoint } : {}),
+    // Custom endpoints (MinIO, BOS…) mostly need path-style addressing.
+    forcePathStyle: bool(read, 's3-path-style', endpoint !== undefined),
+  };
+}
+
+/** Reads and checks every input; throws ConfigError naming the first wrong one. */
+export function readInputs(read: Reader = defaultReader): ActionInputs {
+  const githubToken = read('github-token').trim();
+  if (githubToken !== '') core.setSecret(githubToken);
+  const runner = optional(read, 'runner') === undefined ? undefined : oneOf(read, 'runner', ['embedded', 'docker', 'local'] as const, 'embedded');
+  const dingtalkSecret = secret(read, 'dingtalk-secret');
+  const feishuSecret = secret(read, 'feishu-secret');
+  const inputs: ActionInputs = {
+    config: read('config').trim(),
+    runner,
+    image: optional(read, 'image'),
+    model: optional(read, 'model'),
+    s3: s3(read),
+    githubToken,
+    comment: oneOf(read, 'comment', ['always', 'on-change', 'on-regression', 'off'] as const, 'always'),
+    failOn: failOn(read),
+    promote: oneOf(read, 'promote', ['auto', 'true', 'false'] as const, 'auto'),
+    language: oneOf(read, 'language', ['en', 'zh'] as const, 'en'),
+    wecomWebhook: url(read, 'wecom-webhook'),
+    dingtalkWebhook: url(read, 'dingtalk-webhook'),
+    dingtalkSecret,
+    feishuWebhook: url(read, 'feishu-webhook'),
+    feishuSecret,
+    slackWebhook: url(read, 'slack-webhook'),
+    notifyOn: oneOf(read, 'notify-on', ['regression', 'always', 'never'] as const, 'regression'),
+    outputDir: optional(read, 'output-dir'),
+  };
+  if (inputs.dingtalkSecret && !inputs.dingtalkWebhook) {
+    throw new ConfigError('input `dingtalk-secret`: set without `dingtalk-webhook`');
+  }
+  if (inputs.feishuSecret && !inputs.feishuWebhook) {
+    throw new ConfigError('input `feishu-secret`: set without `feishu-webhook`');
+  }
+  if (inputs.image !== undefined && inputs.runner !== undefined && inputs.runner !== 'docker') {
+    throw new ConfigError(`input \`image\`: only used by the docker runner, but \`runner\` is "${inputs.runner}"`);
+  }
+  return inputs;
+}

@@ -1,0 +1,241 @@
+/**
+ * The CLI: `paddle-perf-gate run --config gate.yml [--promote]` and `paddle-perf-gate compare BASE.json HEAD.json`.
+ * Exit codes: 0 pass or warn, 1 a regression, 2 broken input or a broken run (the message names the cause).
+ * Progress goes to stderr, the report to stdout.
+ */
+import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { basename, join, resolve } from 'node:path';
+import { parseArgs, promisify } from 'node:util';
+import { gateVerdict } from './compare/index.js';
+import { loadConfig, type ConfigOverrides } from './config/load.js';
+import { DEFAULT_FINGERPRINT_FIELDS, DEFAULT_THRESHOLDS } from './config/defaults.js';
+import { ConfigError, EXIT, GateError } from './errors.js';
+import { fingerprintOf } from './fingerprint.js';
+import { judgeModel, runGate, type GateContext } from './gate.js';
+import type { Progress } from './ports.js';
+import { renderJson, renderMarkdown } from './report/index.js';
+import { createRunner } from './runners/index.js';
+import { createStore } from './stores/index.js';
+import { baselineWant } from './stores/git.js';
+import { BASELINE_SCHEMA, type Baseline, type GatePlan, type GateReport } from './types.js';
+import { VERSION } from './version.js';
+
+const USAGE = `paddle-perf-gate ${VERSION} — a quality gate for PaddlePaddle models
+
+Usage:
+  paddle-perf-gate run --config gate.yml [--promote] [--runner embedded|docker|local]
+                       [--image IMAGE] [--out DIR] [--store-dir DIR] [--lang en|zh] [--quiet]
+  paddle-perf-gate compare BASE.json HEAD.json [--config gate.yml] [--lang en|zh]
+
+run        measure every model of gate.yml, compare with its baseline, print the report;
+           --promote writes this run as the baseline when the gate passes.
+compare    compare two report.json files written by \`run\` (or a stored baseline JSON as BASE).
+
+Exit codes: 0 pass or warn · 1 regression · 2 broken input or run.`;
+
+const progress: Progress = {
+  info: (message) => process.stderr.write(`· ${message}\n`),
+  warn: (message) => process.stderr.write(`⚠ ${message}\n`),
+};
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    console.log(USAGE);
+    return command === undefined ? EXIT.broken : EXIT.pass;
+  }
+  if (command === '--version') {
+    console.log(VERSION);
+    return EXIT.pass;
+  }
+  if (command === 'run') return runCommand(rest);
+  if (command === 'compare') return compareCommand(rest);
+  throw new ConfigError(`unknown command "${command}": expected run or compare (see --help)`);
+}
+
+async function runCommand(args: string[]): Promise<number> {
+  const { values } = parse(args, {
+    config: { type: 'string', short: 'c' },
+    promote: { type: 'boolean', default: false },
+    runner: { type: 'string' },
+    image: { type: 'string' },
+    out: { type: 'string' },
+    'store-dir': { type: 'string' },
+    lang: { type: 'string', default: 'en' },
+    'default-branch': { type: 'string' },
+    quiet: { type: 'boolean', default: false },
+  });
+  if (!values.config) throw new ConfigError('run: --config gate.yml is required');
+  const lang = parseLang(values.lang);
+  const runner = values.runner;
+  if (runner !== undefined && runner !== 'embedded' && runner !== 'docker' && runner !== 'local') {
+    throw new ConfigError(`--runner: expected embedded, docker or local, got "${runner}"`);
+  }
+  const overrides: ConfigOverrides = {
+    ...(runner ? { runner } : {}),
+    ...(values.image ? { image: values.image } : {}),
+    ...(values.out ? { outputDir: resolve(values.out) } : {}),
+    ...(values['store-dir'] ? { storeDir: resolve(values['store-dir']) } : {}),
+  };
+  const plan = await loadConfig(resolve(values.config), overrides);
+  const ctx = await localContext(values.promote, values['default-branch']);
+  const quiet: Progress = { info: () => {}, warn: progress.warn };
+
+  const controller = new AbortController();
+  const onSignal = (signal: NodeJS.Signals) => {
+    progress.warn(`${signal}: stopping the run (containers are removed)`);
+    controller.abort(new GateError(`interrupted by ${signal}`));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    const { report, failed, files } = await runGate(plan, ctx, {
+      store: createStore(plan.store),
+      runner: createRunner(plan.runner),
+      progress: values.quiet ? quiet : progress,
+      cacheDir: cacheDir(),
+      signal: controller.signal,
+    });
+    console.log(renderMarkdown(report, { lang }));
+    progress.info(`report: ${files.markdown} and ${files.json}`);
+    if (report.promotion) progress.info(report.promotion.message);
+    return failed ? EXIT.regression : EXIT.pass;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+async function compareCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parse(
+    args,
+    { config: { type: 'string', short: 'c' }, lang: { type: 'string', default: 'en' }, out: { type: 'string' } },
+    true,
+  );
+  if (positionals.length !== 2) throw new ConfigError(`compare: expected two files, BASE.json and HEAD.json, got ${positionals.length}`);
+  const lang = parseLang(values.lang);
+  const plan: Pick<GatePlan, 'thresholds' | 'fingerprintFields' | 'failOn'> = values.config
+    ? await loadConfig(resolve(values.config))
+    : { thresholds: { ...DEFAULT_THRESHOLDS }, fingerprintFields: DEFAULT_FINGERPRINT_FIELDS, failOn: ['fail'] };
+  const [basePath, headPath] = positionals as [string, string];
+  const base = await readComparable(basePath);
+  const head = await readComparable(headPath);
+  if (head.kind !== 'report') throw new ConfigError(`${headPath}: HEAD must be a report.json written by \`paddle-perf-gate run\``);
+
+  const models: GateReport['models'] = head.report.models.map((entry) => {
+    const name = entry.metrics.model;
+    const headSide = { metrics: entry.metrics, fingerprint: fingerprintOf({ ...entry.run, batchSize: entry.run.batchSize }) };
+    const baseSide = base.find(name);
+    return {
+      ...entry,
+      comparison: judgeModel(baseSide, headSide, plan),
+      ...(baseSide?.ref ? { baseline: baseSide.ref } : {}),
+    };
+  });
+  const summary = gateVerdict(
+    models.map((m) => m.comparison),
+    plan.failOn,
+  );
+  const report: GateReport = { ...head.report, verdict: summary.verdict, regressions: summary.regressions, warnings: summary.warnings, models };
+  delete report.promotion;
+  console.log(renderMarkdown(report, { lang }));
+  if (values.out) {
+    const { writeFile } = await import('node:fs/promises');
+    await writeFile(resolve(values.out), renderJson(report));
+  }
+  return summary.failed ? EXIT.regression : EXIT.pass;
+}
+
+type BaseSide = { metrics: GateReport['models'][number]['metrics']; fingerprint: Record<string, string | null>; ref?: Pick<Baseline, 'commit' | 'branch' | 'createdAt'> };
+type Comparable = { kind: 'report'; report: GateReport; find(model: string): BaseSide | undefined } | { kind: 'baseline'; find(model: string): BaseSide | undefined };
+
+/** A report.json (all models of a run) or one stored baseline document. */
+async function readComparable(file: string): Promise<Comparable> {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(await readFile(file, 'utf8'));
+  } catch (error) {
+    throw new ConfigError(`${file}: cannot read JSON: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  if (isObject(doc) && doc['schema'] === BASELINE_SCHEMA) {
+    const baseline = doc as unknown as Baseline;
+    if (!isObject(baseline.metrics) || !Array.isArray(baseline.metrics.metrics)) throw new ConfigError(`${file}: metrics: expected the baseline's metrics object`);
+    return {
+      kind: 'baseline',
+      find: (model) => (model === baseline.model ? { metrics: baseline.metrics, fingerprint: baseline.fingerprint, ref: baseline } : undefined),
+    };
+  }
+  if (isObject(doc) && typeof doc['gate'] === 'string' && Array.isArray(doc['models'])) {
+    const report = doc as unknown as GateReport;
+    report.models.forEach((entry, i) => {
+      if (!isObject(entry) || !isObject(entry.metrics) || !Array.isArray(entry.metrics.metrics) || !isObject(entry.run)) {
+        throw new ConfigError(`${file}: models[${i}]: expected { metrics, run } as written by \`paddle-perf-gate run\``);
+      }
+    });
+    return {
+      kind: 'report',
+      report,
+      find: (model) => {
+        const entry = report.models.find((m) => m.metrics.model === model);
+        return entry && { metrics: entry.metrics, fingerprint: fingerprintOf({ ...entry.run, batchSize: entry.run.batchSize }) };
+      },
+    };
+  }
+  throw new ConfigError(`${file}: expected a report.json written by \`paddle-perf-gate run\` or a baseline document (schema ${BASELINE_SCHEMA})`);
+}
+
+/** Repository, commit, branch and the baseline wanted, from the local git checkout. */
+async function localContext(promote: boolean, defaultBranchFlag: string | undefined): Promise<GateContext> {
+  const cwd = process.cwd();
+  const git = async (...args: string[]) => {
+    try {
+      return (await promisify(execFile)('git', args, { cwd })).stdout.trim();
+    } catch {
+      return undefined;
+    }
+  };
+  const commit = (await git('rev-parse', 'HEAD')) ?? 'local';
+  const branch = process.env['GITHUB_HEAD_REF'] || (await git('rev-parse', '--abbrev-ref', 'HEAD')) || 'local';
+  const remote = await git('config', '--get', 'remote.origin.url');
+  const repo = process.env['GITHUB_REPOSITORY'] || (remote ? remote.replace(/\.git$/, '').split(/[/:]/).slice(-2).join('/') : basename(cwd));
+  const defaultBranch = defaultBranchFlag ?? branch;
+  // Locally the baseline is this checkout's own history: HEAD and its ancestors, then the branch pointer.
+  const want = await baselineWant({ cwd, defaultBranch, baseRef: 'HEAD' });
+  return { repo, commit, branch, defaultBranch, event: 'local', want, promote };
+}
+
+function cacheDir(): string {
+  return process.env['PPG_CACHE_DIR'] || join(process.env['XDG_CACHE_HOME'] || join(homedir(), '.cache'), 'paddle-perf-gate');
+}
+
+function parseLang(value: string | undefined): 'en' | 'zh' {
+  if (value === 'en' || value === 'zh') return value;
+  throw new ConfigError(`--lang: expected en or zh, got "${value}"`);
+}
+
+function parse<T extends NonNullable<Parameters<typeof parseArgs>[0]>['options']>(args: string[], options: T, allowPositionals = false) {
+  try {
+    return parseArgs({ args, options: options!, allowPositionals, strict: true });
+  } catch (error) {
+    throw new ConfigError(`${error instanceof Error ? error.message : String(error)} (see --help)`);
+  }
+}
+
+function isObject(value: unknown): value is Record<string, any> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    const message = error instanceof Error ? error.message : String(error);
+    const kind = error instanceof GateError ? error.name : 'Error';
+    process.stderr.write(`paddle-perf-gate: ${kind}: ${message}\n`);
+    if (!(error instanceof GateError) && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+    process.exitCode = EXIT.broken;
+  },
+);

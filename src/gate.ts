@@ -1,0 +1,193 @@
+/**
+ * The pipeline itself: one gate run is one pass down
+ *   prepare dataset → run → measure → fetch baseline → compare → verdict → (promote) → report files.
+ * Every outside system arrives as a port; the action (action.ts) and the CLI (cli.ts) only build
+ * the ports and call runGate().
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { compareModel, gateVerdict } from './compare/index.js';
+import { prepareDataset } from './dataset/prepare.js';
+import { StoreError } from './errors.js';
+import { fingerprintDifferences, fingerprintHash, fingerprintOf } from './fingerprint.js';
+import { measure } from './measure/index.js';
+import type { BaselineStore, Progress, Runner } from './ports.js';
+import { renderJson, renderMarkdown } from './report/index.js';
+import {
+  BASELINE_SCHEMA,
+  type Baseline,
+  type BaselineKey,
+  type BaselineWant,
+  type GatePlan,
+  type GateReport,
+  type ModelComparison,
+  type ModelMetrics,
+} from './types.js';
+
+export interface GateContext {
+  /** owner/name, or the directory name for a local run. */
+  repo: string;
+  commit: string;
+  branch: string;
+  defaultBranch: string;
+  event: 'pull_request' | 'push' | 'local';
+  want: BaselineWant;
+  /** Write the run as the new baseline if the gate passes. */
+  promote: boolean;
+}
+
+export interface GatePorts {
+  store: BaselineStore;
+  runner: Runner;
+  progress: Progress;
+  /** Where prepared datasets are cached between runs. */
+  cacheDir: string;
+  signal?: AbortSignal;
+  now?: () => Date;
+}
+
+export interface GateOutcome {
+  report: GateReport;
+  /** True when the verdict is one of plan.failOn. */
+  failed: boolean;
+  /** Files written under plan.output.dir. */
+  files: { markdown: string; json: string };
+}
+
+export async function runGate(plan: GatePlan, ctx: GateContext, ports: GatePorts): Promise<GateOutcome> {
+  const now = ports.now ?? (() => new Date());
+  const startedAt = now();
+  const { progress } = ports;
+  const warningsLog: string[] = [];
+  const warn = (message: string) => {
+    warningsLog.push(message);
+    progress.warn(message);
+  };
+  await mkdir(plan.output.dir, { recursive: true });
+
+  const models: GateReport['models'] = [];
+  const promotions: Array<{ key: BaselineKey; baseline: Baseline }> = [];
+
+  for (const model of plan.models) {
+    progress.info(`${model.name}: preparing the dataset`);
+    const dataset = await prepareDataset(model.dataset, ports.cacheDir, progress);
+    const workDir = join(plan.output.dir, safeName(model.name));
+    await mkdir(workDir, { recursive: true });
+
+    const run = await ports.runner.run({ model, measure: plan.measure, dataset, workDir, ...(ports.signal ? { signal: ports.signal } : {}) }, progress);
+    await writeFile(join(workDir, 'run.json'), JSON.stringify(run));
+    const metrics = measure(run, dataset, model.task);
+    await writeFile(join(workDir, 'metrics.json'), JSON.stringify(metrics));
+
+    const fingerprint = fingerprintOf({ ...run, batchSize: run.timing.batchSize });
+    const key: BaselineKey = { repo: ctx.repo, gate: plan.gate, model: model.name, fingerprintHash: fingerprintHash(fingerprint, plan.fingerprintFields) };
+
+    let comparison: ModelComparison;
+    let baselineRef: GateReport['models'][number]['baseline'];
+    try {
+      const lookup = await ports.store.get(key, ctx.want);
+      const baseline = lookup.baseline;
+      if (baseline) baselineRef = { commit: baseline.commit, branch: baseline.branch, createdAt: baseline.createdAt };
+      comparison = judgeModel(baseline && { ...baseline, sameFingerprint: lookup.sameFingerprint }, { metrics, fingerprint }, plan);
+    } catch (error) {
+      if (!(error instanceof StoreError)) throw error;
+      warn(`${model.name}: baseline unreadable from ${ports.store.location}: ${error.message}`);
+      comparison = { ...judgeModel(undefined, { metrics, fingerprint }, plan), verdict: 'unreadable', reason: `baseline unreadable: ${error.message}` };
+    }
+
+    models.push({
+      comparison,
+      metrics,
+      run: {
+        model: run.model,
+        engine: run.engine,
+        env: run.env,
+        rounds: run.timing.rounds.length,
+        iterations: run.timing.rounds.reduce((n, r) => n + r.length, 0),
+        warmupIterations: run.timing.warmupIterations,
+        batchSize: run.timing.batchSize,
+      },
+      ...(baselineRef ? { baseline: baselineRef } : {}),
+    });
+    promotions.push({
+      key,
+      baseline: {
+        schema: BASELINE_SCHEMA,
+        gate: plan.gate,
+        model: model.name,
+        repo: ctx.repo,
+        commit: ctx.commit,
+        branch: ctx.branch,
+        createdAt: now().toISOString(),
+        fingerprint,
+        fingerprintHash: key.fingerprintHash,
+        metrics,
+      },
+    });
+  }
+
+  const summary = gateVerdict(
+    models.map((m) => m.comparison),
+    plan.failOn,
+  );
+  const report: GateReport = {
+    gate: plan.gate,
+    verdict: summary.verdict,
+    regressions: summary.regressions,
+    warnings: summary.warnings,
+    models,
+    warningsLog,
+    startedAt: startedAt.toISOString(),
+    durationSeconds: (now().getTime() - startedAt.getTime()) / 1000,
+  };
+
+  // Promotion: only a passing gate, only when asked (the entries decide: push to the default branch, --promote).
+  let promotionError: unknown;
+  if (ctx.promote) {
+    if (summary.failed) {
+      report.promotion = { done: false, message: `not promoted: the gate's verdict is ${summary.verdict}` };
+    } else {
+      try {
+        for (const { key, baseline } of promotions) await ports.store.put(key, baseline);
+        report.promotion = { done: true, message: `promoted ${ctx.commit.slice(0, 12)} (${ctx.branch}) as the baseline in ${ports.store.location}` };
+        progress.info(report.promotion.message);
+      } catch (error) {
+        promotionError = error;
+        report.promotion = { done: false, message: `promotion FAILED, the previous baseline is unchanged: ${error instanceof Error ? error.message : String(error)}` };
+      }
+    }
+  }
+
+  const files = { markdown: join(plan.output.dir, 'report.md'), json: join(plan.output.dir, 'report.json') };
+  await writeFile(files.markdown, renderMarkdown(report));
+  await writeFile(files.json, renderJson(report));
+  if (promotionError) throw promotionError;
+  return { report, failed: summary.failed, files };
+}
+
+/**
+ * One model's comparison with its baseline: judged under the thresholds when the environments
+ * match on the fingerprint fields, otherwise "incomparable" with the fields that differ (the
+ * numbers are still shown, for information). Shared by the gate and `paddle-perf-gate compare`.
+ */
+export function judgeModel(
+  base: { metrics: ModelMetrics; fingerprint: Record<string, string | null>; sameFingerprint?: boolean } | undefined,
+  head: { metrics: ModelMetrics; fingerprint: Record<string, string | null> },
+  plan: Pick<GatePlan, 'thresholds' | 'fingerprintFields'>,
+): ModelComparison {
+  const compared = compareModel(base?.metrics, head.metrics, plan.thresholds);
+  if (!base) return compared;
+  const differences = fingerprintDifferences(base.fingerprint, head.fingerprint, plan.fingerprintFields);
+  if (base.sameFingerprint !== false && differences.length === 0) return compared;
+  return {
+    ...compared,
+    verdict: 'incomparable',
+    reason: `environment differs from the baseline's: ${differences.map((d) => d.field).join(', ') || 'fingerprint'} — numbers shown for information, not judged`,
+    differences,
+  };
+}
+
+/** A model name as a directory name. */
+function safeName(name: string): string {
+  return name.replace(/[^A-Za-z0-9._-]+/g, '_');
+}

@@ -1,0 +1,186 @@
+import { createHash } from 'node:crypto';
+import { readFile, stat } from 'node:fs/promises';
+import { cpus, release } from 'node:os';
+import { basename } from 'node:path';
+import { readInputs } from '../dataset/prepare.js';
+import { RunnerError } from '../errors.js';
+import type { Progress, RunRequest, Runner } from '../ports.js';
+import { RUN_SCHEMA, type RawOutput, type RunResult } from '../types.js';
+import { rawOutput } from './outputs.js';
+
+type Ort = typeof import('onnxruntime-node');
+
+/**
+ * onnxruntime-node is a native module: it is loaded only on this path, after telemetry is
+ * switched off (the Linux build otherwise phones home ~9 s after a session is created).
+ */
+export async function loadOrt(): Promise<Ort> {
+  process.env['ORT_DISABLE_TELEMETRY'] ??= '1';
+  try {
+    return await import('onnxruntime-node');
+  } catch (error) {
+    throw new RunnerError(
+      'the embedded runner needs the onnxruntime-node package, which is not installed next to paddle-perf-gate ' +
+        '(an action checkout has only dist/): run `npm ci` in the action directory, or choose runner docker or local. ' +
+        `Cause: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
+}
+
+/** The embedded runner: ONNX models in-process on the CPU, no Docker, no Python. */
+export function createEmbeddedRunner(): Runner {
+  return { kind: 'embedded', run: runEmbedded };
+}
+
+async function runEmbedded(request: RunRequest, progress: Progress): Promise<RunResult> {
+  const started = performance.now();
+  const { model, measure, dataset } = request;
+  const engine = model.engine;
+  if (model.format !== 'onnx') {
+    throw new RunnerError(
+      `models[${model.name}]: the embedded runner runs ONNX models only, got format ${model.format}; ` +
+        'use runner kind docker (the Paddle image) or local (a Python with Paddle installed)',
+    );
+  }
+  if (engine.device !== 'cpu') {
+    throw new RunnerError(`models[${model.name}].engine.device: the embedded runner is CPU-only, got ${engine.device}; use runner docker or local for GPUs`);
+  }
+  if (engine.precision !== 'fp32') {
+    throw new RunnerError(`models[${model.name}].engine.precision: the embedded runner runs fp32 only, got ${engine.precision}`);
+  }
+
+  const ort = await loadOrt();
+  progress.info(`${model.name}: loading ${basename(model.path)} (onnxruntime ${ort.env.versions.common}, ${engine.threads} thread(s))`);
+  const modelBytes = await readFile(model.path).catch((error: unknown) => {
+    throw new RunnerError(`models[${model.name}].path: cannot read ${model.path}: ${error instanceof Error ? error.message : String(error)}`);
+  });
+  let session: import('onnxruntime-node').InferenceSession;
+  try {
+    session = await ort.InferenceSession.create(modelBytes, {
+      intraOpNumThreads: engine.threads,
+      interOpNumThreads: 1,
+      executionMode: 'sequential',
+      graphOptimizationLevel: engine.irOptim ? 'all' : 'disabled',
+      enableCpuMemArena: true,
+    });
+  } catch (error) {
+    throw new RunnerError(`models[${model.name}]: onnxruntime cannot load ${model.path}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+
+  try {
+    const { data, shape } = await readInputs(dataset);
+    const [count, ...sampleShape] = shape;
+    if (!count || sampleShape.length === 0) throw new RunnerError(`dataset ${dataset.dir}: no samples`);
+    const sampleSize = sampleShape.reduce((a, b) => a * b, 1);
+    const inputName = session.inputNames[0]!;
+    const outputName = session.outputNames[0]!;
+    const batch = engine.batchSize;
+
+    /** One iteration: host → engine → host, timed the way Paddle's copy_from_cpu + run + copy_to_cpu is. */
+    const infer = async (first: number, size: number) => {
+      const rows = new Float32Array(size * sampleSize);
+      for (let i = 0; i < size; i++) {
+        const index = (first + i) % count;
+        rows.set(data.subarray(index * sampleSize, (index + 1) * sampleSize), i * sampleSize);
+      }
+      const out = await session.run({ [inputName]: new ort.Tensor('float32', rows, [size, ...sampleShape]) });
+      const tensor = out[outputName]!;
+      return { values: tensor.data as Float32Array, dims: tensor.dims };
+    };
+
+    // 1. Predictions: every sample once, batch 1, so they do not depend on the batch size.
+    const predictions: RawOutput[] = [];
+    for (let i = 0; i < count; i++) {
+      const { values, dims } = await infer(i, 1);
+      predictions.push(rawOutput(model.task, values, dims.slice(1)));
+      if ((i + 1) % 100 === 0 || i + 1 === count) progress.info(`${model.name}: predictions ${i + 1}/${count}`);
+    }
+
+    // 2. Warm-up: by count and by time, whichever ends later.
+    const warmStart = performance.now();
+    let warm = 0;
+    while (warm < measure.warmupIterations || performance.now() - warmStart < measure.warmupSeconds * 1000) {
+      await infer((warm * batch) % count, batch);
+      warm++;
+    }
+    progress.info(`${model.name}: warm-up ${warm} iterations in ${((performance.now() - warmStart) / 1000).toFixed(1)} s`);
+
+    // 3. Rounds: each at least minIterationsPerRound iterations and minRoundSeconds long, all within maxSeconds.
+    const rounds: number[][] = [];
+    const rss = { iteration: [] as number[], mb: [] as number[] };
+    const measureStart = performance.now();
+    const startupSeconds = (measureStart - started) / 1000;
+    const deadline = measureStart + measure.maxSeconds * 1000;
+    let iteration = 0;
+    for (let r = 0; r < measure.rounds; r++) {
+      const times: number[] = [];
+      const roundStart = performance.now();
+      while (times.length < measure.minIterationsPerRound || performance.now() - roundStart < measure.minRoundSeconds * 1000) {
+        const t0 = performance.now();
+        await infer((iteration * batch) % count, batch);
+        times.push(performance.now() - t0);
+        if (iteration % 25 === 0) {
+          rss.iteration.push(iteration);
+          rss.mb.push(process.memoryUsage.rss() / 2 ** 20);
+        }
+        iteration++;
+        if (performance.now() > deadline && times.length >= measure.minIterationsPerRound) break;
+      }
+      rounds.push(times);
+      const sorted = [...times].sort((a, b) => a - b);
+      progress.info(`${model.name}: round ${r + 1}/${measure.rounds}: ${times.length} iterations, median ${sorted[sorted.length >> 1]!.toFixed(2)} ms`);
+      if (performance.now() > deadline) {
+        if (r + 1 < measure.rounds) progress.warn(`${model.name}: stopped after ${r + 1} of ${measure.rounds} rounds: measure.max-seconds (${measure.maxSeconds} s) reached`);
+        break;
+      }
+    }
+    rss.iteration.push(iteration);
+    rss.mb.push(process.memoryUsage.rss() / 2 ** 20);
+
+    const { size } = await stat(model.path);
+    return {
+      schema: RUN_SCHEMA,
+      model: {
+        name: model.name,
+        format: model.format,
+        files: [{ path: basename(model.path), sha256: createHash('sha256').update(modelBytes).digest('hex'), bytes: size }],
+      },
+      engine: {
+        name: 'onnxruntime',
+        version: ort.env.versions.common,
+        device: 'cpu',
+        precision: 'fp32',
+        options: { threads: engine.threads, irOptim: engine.irOptim, executionProvider: 'cpu', runtime: 'onnxruntime-node' },
+      },
+      env: {
+        runner: 'embedded',
+        cpuModel: cpus()[0]?.model.trim() ?? null,
+        cpuCount: String(cpus().length),
+        os: `${process.platform} ${release()}`,
+        node: process.versions.node,
+        python: null,
+        gpuName: null,
+        driver: null,
+        driverMajor: null,
+        cuda: null,
+        cudnn: null,
+        tensorrt: null,
+        paddle: null,
+        paddleCommit: null,
+        imageDigest: null,
+        inputShape: sampleShape.join('x'),
+      },
+      timing: {
+        warmupIterations: warm,
+        batchSize: batch,
+        rounds,
+        measureSeconds: (performance.now() - measureStart) / 1000,
+        startupSeconds,
+      },
+      memory: { gpuIdleMb: null, gpu: null, rss },
+      outputs: { ids: dataset.ids.slice(0, count), predictions },
+    };
+  } finally {
+    await session.release();
+  }
+}

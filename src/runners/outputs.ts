@@ -1,0 +1,46 @@
+import { createHash } from 'node:crypto';
+import type { RawOutput, Task } from '../types.js';
+
+/**
+ * Raw predictions from one sample's output tensor, the same way the Python harness
+ * (harness/bench.py `raw_output`) does it, so both runners produce identical documents:
+ * - ocr-rec: [T, C] → argmax id and its probability per step (decoding is TypeScript's job);
+ * - classification: [C] → top-5 ids and scores (ties: the lower id first);
+ * - scores and probabilities: floor(v·1e6 + 0.5) / 1e6 in float64;
+ * - generic: sha256 over floor(value·1e4 + 0.5) as little-endian int64, computed in float64.
+ */
+export function rawOutput(task: Task, values: Float32Array, dims: readonly number[]): RawOutput {
+  if (task === 'ocr-rec') {
+    const classes = dims[dims.length - 1] ?? 0;
+    const steps = classes === 0 ? 0 : values.length / classes;
+    const ids: number[] = [];
+    const probs: number[] = [];
+    for (let t = 0; t < steps; t++) {
+      let best = 0;
+      let bestValue = -Infinity;
+      for (let c = 0; c < classes; c++) {
+        const v = values[t * classes + c]!;
+        if (v > bestValue) {
+          bestValue = v;
+          best = c;
+        }
+      }
+      ids.push(best);
+      probs.push(round6(bestValue));
+    }
+    return { kind: 'ctc', ids, probs };
+  }
+  if (task === 'classification') {
+    const order = Array.from(values.keys()).sort((a, b) => values[b]! - values[a]! || a - b);
+    const top = order.slice(0, Math.min(5, order.length));
+    return { kind: 'topk', ids: top, scores: top.map((i) => round6(values[i]!)) };
+  }
+  const bytes = Buffer.alloc(values.length * 8);
+  values.forEach((v, i) => bytes.writeBigInt64LE(BigInt(Math.floor(v * 1e4 + 0.5)), i * 8));
+  return { kind: 'digest', sha256: createHash('sha256').update(bytes).digest('hex') };
+}
+
+/** Scores are kept to 6 decimals: enough for confidence, small in JSON, identical across runners. */
+function round6(v: number): number {
+  return Math.floor(v * 1e6 + 0.5) / 1e6;
+}
