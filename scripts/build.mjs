@@ -12,7 +12,10 @@ const common = {
   logLevel: 'warning',
   external: ['onnxruntime-node', 'cpu-features', '*.node'],
   // Some bundled CommonJS dependencies call require(); give ESM output one.
-  banner: { js: "import { createRequire as __ppgCreateRequire } from 'node:module'; const require = __ppgCreateRequire(import.meta.url);" },
+  // ...and __dirname/__filename (ssh2, pulled in by dockerode, reads __dirname at load time).
+  banner: {
+    js: "import { createRequire as __ppgCreateRequire } from 'node:module'; import { fileURLToPath as __ppgFileURLToPath } from 'node:url'; import { dirname as __ppgDirname } from 'node:path'; const require = __ppgCreateRequire(import.meta.url); const __filename = __ppgFileURLToPath(import.meta.url); const __dirname = __ppgDirname(__filename);",
+  },
 };
 
 await build({ ...common, entryPoints: ['src/index.ts'], outfile: 'dist/index.js' });

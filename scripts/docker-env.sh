@@ -80,8 +80,10 @@ _ppg_main() {
       $sudo chroot "$dir" /usr/bin/env DEBIAN_FRONTEND=noninteractive apt-get install -y -f >&2
       $sudo rm -f "$dir/etc/resolv.conf"
     fi
-    $sudo chroot "$dir" /usr/bin/python3 -c 'import numpy, onnxruntime' 2>/dev/null \
-      || { log "the rootfs lacks numpy/onnxruntime after debootstrap"; $sudo rm -rf "$dir"; return 1; }
+    # ORT cannot start in a bare chroot (no /proc): check the packages here, the import after `docker import`.
+    if [ "$($sudo chroot "$dir" dpkg-query -W -f='${Status}\n' python3-onnxruntime python3-numpy | grep -c '^install ok installed$')" != 2 ]; then
+      log "python3-onnxruntime / python3-numpy are not fully installed in the rootfs"; $sudo rm -rf "$dir"; return 1
+    fi
     $sudo chroot "$dir" apt-get clean >&2 || true
     mkdir -p "$(dirname "$tarball")"
     $sudo tar -C "$dir" -cf "$tarball.part" .
@@ -100,6 +102,13 @@ _ppg_main() {
     DOCKER_HOST="$host" docker import \
       -c 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
       -c 'CMD ["/usr/bin/python3"]' "$tarball" "$image" >&2
+    if ! DOCKER_HOST="$host" docker run --rm --network none "$image" python3 -c 'import numpy, onnxruntime' >/dev/null 2>&1; then
+      log "the imported image cannot import numpy + onnxruntime; removing it and the cached rootfs"
+      DOCKER_HOST="$host" docker rmi "$image" >/dev/null 2>&1 || true
+      rm -f "$tarball"
+      return 1
+    fi
+    log "test image $image ready"
   }
 
   start() {
@@ -111,9 +120,11 @@ _ppg_main() {
       rm -f "$sock"
       log "starting dockerd (data $cache/docker-data, socket $sock)"
       # No bridge/iptables: containers run with network none, and CI machines may lack netfilter.
+      # Not root: the socket's group is ours, so the tests can reach the engine without sudo.
       $sudo setsid dockerd --data-root "$cache/docker-data" --exec-root "$run_dir/exec" \
         --pidfile "$run_dir/dockerd.pid" -H "$host" --storage-driver=overlay2 \
         --iptables=false --ip6tables=false --bridge=none --ip-masq=false \
+        ${sudo:+--group "$(id -gn)"} \
         >"$run_dir/dockerd.log" 2>&1 </dev/null &
       local i
       for i in $(seq 1 60); do

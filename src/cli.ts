@@ -56,17 +56,23 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 async function runCommand(args: string[]): Promise<number> {
-  const { values } = parse(args, {
-    config: { type: 'string', short: 'c' },
-    promote: { type: 'boolean', default: false },
-    runner: { type: 'string' },
-    image: { type: 'string' },
-    out: { type: 'string' },
-    'store-dir': { type: 'string' },
-    lang: { type: 'string', default: 'en' },
-    'default-branch': { type: 'string' },
-    quiet: { type: 'boolean', default: false },
-  });
+  const { values } = explain(() =>
+    parseArgs({
+      args,
+      strict: true,
+      options: {
+        config: { type: 'string', short: 'c' },
+        promote: { type: 'boolean', default: false },
+        runner: { type: 'string' },
+        image: { type: 'string' },
+        out: { type: 'string' },
+        'store-dir': { type: 'string' },
+        lang: { type: 'string', default: 'en' },
+        'default-branch': { type: 'string' },
+        quiet: { type: 'boolean', default: false },
+      },
+    }),
+  );
   if (!values.config) throw new ConfigError('run: --config gate.yml is required');
   const lang = parseLang(values.lang);
   const runner = values.runner;
@@ -109,10 +115,13 @@ async function runCommand(args: string[]): Promise<number> {
 }
 
 async function compareCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parse(
-    args,
-    { config: { type: 'string', short: 'c' }, lang: { type: 'string', default: 'en' }, out: { type: 'string' } },
-    true,
+  const { values, positionals } = explain(() =>
+    parseArgs({
+      args,
+      strict: true,
+      allowPositionals: true,
+      options: { config: { type: 'string', short: 'c' }, lang: { type: 'string', default: 'en' }, out: { type: 'string' } },
+    }),
   );
   if (positionals.length !== 2) throw new ConfigError(`compare: expected two files, BASE.json and HEAD.json, got ${positionals.length}`);
   const lang = parseLang(values.lang);
@@ -138,7 +147,13 @@ async function compareCommand(args: string[]): Promise<number> {
     models.map((m) => m.comparison),
     plan.failOn,
   );
-  const report: GateReport = { ...head.report, verdict: summary.verdict, regressions: summary.regressions, warnings: summary.warnings, models };
+  const report: GateReport = {
+    ...head.report,
+    verdict: summary.verdict,
+    regressions: summary.regressions,
+    warnings: summary.warnings,
+    models,
+  };
   delete report.promotion;
   console.log(renderMarkdown(report, { lang }));
   if (values.out) {
@@ -148,8 +163,14 @@ async function compareCommand(args: string[]): Promise<number> {
   return summary.failed ? EXIT.regression : EXIT.pass;
 }
 
-type BaseSide = { metrics: GateReport['models'][number]['metrics']; fingerprint: Record<string, string | null>; ref?: Pick<Baseline, 'commit' | 'branch' | 'createdAt'> };
-type Comparable = { kind: 'report'; report: GateReport; find(model: string): BaseSide | undefined } | { kind: 'baseline'; find(model: string): BaseSide | undefined };
+type BaseSide = {
+  metrics: GateReport['models'][number]['metrics'];
+  fingerprint: Record<string, string | null>;
+  ref?: Pick<Baseline, 'commit' | 'branch' | 'createdAt'>;
+};
+type Comparable =
+  | { kind: 'report'; report: GateReport; find(model: string): BaseSide | undefined }
+  | { kind: 'baseline'; find(model: string): BaseSide | undefined };
 
 /** A report.json (all models of a run) or one stored baseline document. */
 async function readComparable(file: string): Promise<Comparable> {
@@ -161,10 +182,12 @@ async function readComparable(file: string): Promise<Comparable> {
   }
   if (isObject(doc) && doc['schema'] === BASELINE_SCHEMA) {
     const baseline = doc as unknown as Baseline;
-    if (!isObject(baseline.metrics) || !Array.isArray(baseline.metrics.metrics)) throw new ConfigError(`${file}: metrics: expected the baseline's metrics object`);
+    if (!isObject(baseline.metrics) || !Array.isArray(baseline.metrics.metrics))
+      throw new ConfigError(`${file}: metrics: expected the baseline's metrics object`);
     return {
       kind: 'baseline',
-      find: (model) => (model === baseline.model ? { metrics: baseline.metrics, fingerprint: baseline.fingerprint, ref: baseline } : undefined),
+      find: (model) =>
+        model === baseline.model ? { metrics: baseline.metrics, fingerprint: baseline.fingerprint, ref: baseline } : undefined,
     };
   }
   if (isObject(doc) && typeof doc['gate'] === 'string' && Array.isArray(doc['models'])) {
@@ -183,7 +206,9 @@ async function readComparable(file: string): Promise<Comparable> {
       },
     };
   }
-  throw new ConfigError(`${file}: expected a report.json written by \`paddle-perf-gate run\` or a baseline document (schema ${BASELINE_SCHEMA})`);
+  throw new ConfigError(
+    `${file}: expected a report.json written by \`paddle-perf-gate run\` or a baseline document (schema ${BASELINE_SCHEMA})`,
+  );
 }
 
 /** Repository, commit, branch and the baseline wanted, from the local git checkout. */
@@ -199,7 +224,15 @@ async function localContext(promote: boolean, defaultBranchFlag: string | undefi
   const commit = (await git('rev-parse', 'HEAD')) ?? 'local';
   const branch = process.env['GITHUB_HEAD_REF'] || (await git('rev-parse', '--abbrev-ref', 'HEAD')) || 'local';
   const remote = await git('config', '--get', 'remote.origin.url');
-  const repo = process.env['GITHUB_REPOSITORY'] || (remote ? remote.replace(/\.git$/, '').split(/[/:]/).slice(-2).join('/') : basename(cwd));
+  const repo =
+    process.env['GITHUB_REPOSITORY'] ||
+    (remote
+      ? remote
+          .replace(/\.git$/, '')
+          .split(/[/:]/)
+          .slice(-2)
+          .join('/')
+      : basename(cwd));
   const defaultBranch = defaultBranchFlag ?? branch;
   // Locally the baseline is this checkout's own history: HEAD and its ancestors, then the branch pointer.
   const want = await baselineWant({ cwd, defaultBranch, baseRef: 'HEAD' });
@@ -215,9 +248,10 @@ function parseLang(value: string | undefined): 'en' | 'zh' {
   throw new ConfigError(`--lang: expected en or zh, got "${value}"`);
 }
 
-function parse<T extends NonNullable<Parameters<typeof parseArgs>[0]>['options']>(args: string[], options: T, allowPositionals = false) {
+/** parseArgs' own errors (unknown flag, missing value) as ConfigErrors: exit 2, with a pointer to --help. */
+function explain<T>(parse: () => T): T {
   try {
-    return parseArgs({ args, options: options!, allowPositionals, strict: true });
+    return parse();
   } catch (error) {
     throw new ConfigError(`${error instanceof Error ? error.message : String(error)} (see --help)`);
   }

@@ -230,6 +230,8 @@ export interface ComparisonRow {
   pValue?: number;
   band: Band;
   reason: string;
+  /** `reason` as message keys of report/strings.ts with formatted arguments, so the report can render it in another language. */
+  reasonParts?: Array<{ key: string; args?: Record<string, string> }>;
 }
 
 export type Verdict = 'pass' | 'warn' | 'fail' | 'inconclusive' | 'incomparable' | 'no-baseline' | 'unreadable';

@@ -1,4 +1,4 @@
-import type { MeasurePlan, Threshold } from '../types.js';
+import type { MeasurePlan, Threshold, Unit } from '../types.js';
 
 /**
  * The seed's rules as defaults. Every metric id the gate produces has an entry here;
@@ -73,3 +73,11 @@ export const DEFAULT_FINGERPRINT_FIELDS = [
   'paddle',
   'imageDigest',
 ];
+
+/** The unit each metric id is measured in: decides which threshold levels fit it (`2ms` fits latency, not memory). */
+export const METRIC_UNITS: Readonly<Record<string, Unit>> = Object.fromEntries(
+  Object.keys(DEFAULT_THRESHOLDS).map((id): [string, Unit] => [
+    id,
+    id.startsWith('accuracy.') ? '%' : id.startsWith('latency.') ? 'ms' : id === 'throughput' ? '/s' : id.endsWith('.growth') ? 'MB/1k' : 'MB',
+  ]),
+);

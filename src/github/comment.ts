@@ -37,11 +37,8 @@ interface IssueComment {
   user: { login: string; type?: string } | null;
 }
 
-/** The hidden marker that identifies a gate's comment. */
-export function commentMarker(gate: string): string {
-  // `--` cannot appear inside an HTML comment; gate ids are plain, this keeps odd ones safe.
-  return `<!-- paddle-perf-gate:${gate.replace(/--+/g, '-').replace(/>/g, '')} -->`;
-}
+/** The marker is report/'s: one definition for the renderer and the finder. */
+export { commentMarker } from '../report/index.js';
 
 /** Puts the marker first and keeps the body under GitHub's limit (a backstop: report/ cuts nicely). */
 export function commentBody(marker: string, body: string, limit = COMMENT_LIMIT): string {

@@ -17,6 +17,7 @@ export interface PullRequestInfo {
   /** Head lives in another repository: the token is read-only there (see docs/ACTION.md). */
   fork: boolean;
   url: string;
+  title: string;
 }
 
 export interface EventContext {
@@ -106,6 +107,7 @@ export function eventContext(env: NodeJS.ProcessEnv, payload: Json): EventContex
         baseRef: str(base?.['ref']) ?? str(env['GITHUB_BASE_REF']) ?? defaultBranch,
         fork: headRepo !== undefined && headRepo !== baseRepo,
         url: str(pull?.['html_url']) ?? `${server}/${fullName}/pull/${number}`,
+        title: str(pull?.['title']) ?? `#${number}`,
       },
       defaultBranchPush: false,
       runUrl,

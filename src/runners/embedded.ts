@@ -71,7 +71,7 @@ async function runEmbedded(request: RunRequest, progress: Progress): Promise<Run
     const { data, shape } = await readInputs(dataset);
     const [count, ...sampleShape] = shape;
     if (!count || sampleShape.length === 0) throw new RunnerError(`dataset ${dataset.dir}: no samples`);
-    const sampleSize = sampleShape.reduce((a, b) => a * b, 1);
+    const sampleSize = sampleShape.reduce((a: number, b: number) => a * b, 1);
     const inputName = session.inputNames[0]!;
     const outputName = session.outputNames[0]!;
     const batch = engine.batchSize;

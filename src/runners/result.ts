@@ -123,7 +123,7 @@ export function parseRunResult(json: unknown, source: string): RunResult {
     if (typeof v !== 'string' && typeof v !== 'boolean' && !(typeof v === 'number' && Number.isFinite(v))) {
       c.fail(`engine.options.${k}`, 'a string, number or boolean', v);
     }
-    options[k] = v;
+    options[k] = v as string | number | boolean;
   }
   const engine: RunResult['engine'] = {
     name: c.oneOf(e.name, 'engine.name', ENGINES),
@@ -137,7 +137,7 @@ export function parseRunResult(json: unknown, source: string): RunResult {
   const env: Record<string, string | null> = {};
   for (const [k, v] of Object.entries(envObj)) {
     if (v !== null && typeof v !== 'string') c.fail(`env.${k}`, 'a string or null (unknown)', v);
-    env[k] = v;
+    env[k] = v as string | null;
   }
 
   const t = c.obj(root.timing, 'timing');

@@ -1,0 +1,85 @@
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runCli, tinyGate } from '../helpers/cli.js';
+
+/** Every file under dir with its content: what "nothing is ever lost" is checked against. */
+function snapshot(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (d: string) => {
+    for (const entry of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, entry.name);
+      if (entry.isDirectory()) walk(p);
+      else out[p.slice(dir.length)] = readFileSync(p, 'utf8');
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+describe('paddle-perf-gate run (embedded, real PP-OCRv4 rec)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ppg-cli-'));
+  const storeDir = join(dir, 'baselines');
+  const env = { PPG_CACHE_DIR: join(dir, 'cache') };
+  const write = (name: string, text: string) => {
+    writeFileSync(join(dir, name), text);
+    return join(dir, name);
+  };
+  let first: Awaited<ReturnType<typeof runCli>>;
+
+  beforeAll(async () => {
+    first = await runCli(['run', '--config', write('base.yml', tinyGate({ storeDir, outDir: join(dir, 'out-base') })), '--promote'], { env });
+  }, 120_000);
+
+  it('first run: no baseline yet, exit 0, promoted into the file store', () => {
+    expect(first.stderr).not.toMatch(/Error/);
+    expect(first.code).toBe(0);
+    expect(first.stdout).toContain('no baseline yet');
+    expect(first.stdout).toMatch(/PP-OCRv4-rec/);
+    expect(first.stderr).toMatch(/warm-up/);
+    expect(first.stderr).toMatch(/round 1\/4/);
+    expect(Object.keys(snapshot(storeDir)).some((f) => f.includes('/commits/'))).toBe(true);
+    const report = JSON.parse(readFileSync(join(dir, 'out-base', 'report.json'), 'utf8'));
+    expect(report.verdict).toBe('no-baseline');
+    const line = report.models[0].metrics.metrics.find((m: { id: string }) => m.id === 'accuracy.line');
+    expect(line.value).toBeGreaterThan(50);
+  });
+
+  it('a much wider input is a latency regression: exit 1, ❌ in the table, and the baseline is untouched even with --promote', async () => {
+    const before = snapshot(storeDir);
+    const wide = await runCli(['run', '--config', write('wide.yml', tinyGate({ storeDir, outDir: join(dir, 'out-wide'), recWidth: 960 })), '--promote'], { env });
+    expect(wide.code).toBe(1);
+    expect(wide.stdout).toMatch(/❌/);
+    expect(wide.stdout).toMatch(/latency p50/);
+    expect(wide.stderr).toMatch(/not promoted/);
+    expect(snapshot(storeDir)).toEqual(before);
+    const report = JSON.parse(readFileSync(join(dir, 'out-wide', 'report.json'), 'utf8'));
+    expect(report.verdict).toBe('fail');
+
+    // The same two reports through `compare` give the same verdict.
+    const cmp = await runCli(['compare', join(dir, 'out-base', 'report.json'), join(dir, 'out-wide', 'report.json')], { env });
+    expect(cmp.code).toBe(1);
+    expect(cmp.stdout).toMatch(/❌/);
+  }, 120_000);
+
+  it('broken input exits 2 with a message naming the file, line and field', async () => {
+    const bad = write('bad.yml', tinyGate({ storeDir, outDir: join(dir, 'out-bad') }).replace('task: ocr-rec', 'task: ocr'));
+    const res = await runCli(['run', '--config', bad], { env });
+    expect(res.code).toBe(2);
+    expect(res.stderr).toMatch(/bad\.yml:\d+:\d+/);
+    expect(res.stderr).toMatch(/models\[0\]\.task/);
+  });
+
+  it('unknown flags and commands exit 2 and say what was expected', async () => {
+    const flag = await runCli(['run', '--config', 'x.yml', '--frobnicate']);
+    expect(flag.code).toBe(2);
+    expect(flag.stderr).toMatch(/frobnicate/);
+    const cmd = await runCli(['judge']);
+    expect(cmd.code).toBe(2);
+    expect(cmd.stderr).toMatch(/unknown command "judge"/);
+    const missing = await runCli(['compare', join(dir, 'nope.json'), join(dir, 'nope2.json')]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/nope\.json/);
+  });
+});

@@ -1,0 +1,156 @@
+/**
+ * A small real HTTP server with the GitHub REST routes the action uses, so the real Octokit
+ * client (and the bundled action) talk to it exactly as to api.github.com:
+ *   GET  /user                                   (403 for installation tokens, like GITHUB_TOKEN)
+ *   GET  /repos/:o/:r/issues/:n/comments          (per_page, page, Link: rel="next"/"last")
+ *   POST /repos/:o/:r/issues/:n/comments
+ *   PATCH /repos/:o/:r/issues/comments/:id        (only the comment's author may edit: 403 otherwise)
+ * `deny` switches every comment route (or only writes) to 403/404, as for a fork PR's token.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface Account {
+  login: string;
+  type: 'User' | 'Bot';
+  /** Installation tokens (GITHUB_TOKEN, GitHub Apps) cannot call GET /user. */
+  installation: boolean;
+}
+
+export interface StoredComment {
+  id: number;
+  issue: number;
+  repo: string;
+  body: string;
+  user: { login: string; id: number; type: 'User' | 'Bot' };
+  created_at: string;
+  updated_at: string;
+}
+
+export interface RequestLog {
+  method: string;
+  path: string;
+  status: number;
+}
+
+export class GitHubServer {
+  readonly comments: StoredComment[] = [];
+  readonly requests: RequestLog[] = [];
+  /** token → account. */
+  readonly accounts = new Map<string, Account>();
+  deny: { status: 403 | 404; scope: 'writes' | 'all' } | undefined;
+  private nextId = 1000;
+  private server: Server | undefined;
+  url = '';
+
+  constructor() {
+    this.accounts.set('ghs_actions_token', { login: 'github-actions[bot]', type: 'Bot', installation: true });
+    this.accounts.set('ghp_personal_token', { login: 'perf-bot-user', type: 'User', installation: false });
+    this.accounts.set('ghp_other_human', { login: 'reviewer', type: 'User', installation: false });
+  }
+
+  async start(): Promise<string> {
+    this.server = createServer((req, res) => {
+      void this.handle(req, res);
+    });
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return this.url;
+  }
+
+  async stop(): Promise<void> {
+    if (!this.server) return;
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server!.close(() => resolve()));
+  }
+
+  /** Adds a comment as if `token`'s account (or a given author) wrote it. */
+  seed(repo: string, issue: number, body: string, user: { login: string; type: 'User' | 'Bot' }): StoredComment {
+    const now = new Date().toISOString();
+    const comment: StoredComment = { id: this.nextId++, issue, repo, body, user: { ...user, id: 1 }, created_at: now, updated_at: now };
+    this.comments.push(comment);
+    return comment;
+  }
+
+  commentsOn(repo: string, issue: number): StoredComment[] {
+    return this.comments.filter((c) => c.repo === repo && c.issue === issue);
+  }
+
+  private send(res: ServerResponse, req: IncomingMessage, status: number, body: unknown, headers: Record<string, string> = {}): void {
+    this.requests.push({ method: req.method ?? '', path: req.url ?? '', status });
+    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
+    res.end(JSON.stringify(body));
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const raw = Buffer.concat(chunks).toString('utf8');
+    const url = new URL(req.url ?? '/', this.url);
+    const auth = req.headers.authorization ?? '';
+    const token = auth.replace(/^(token|bearer)\s+/i, '');
+    const account = this.accounts.get(token);
+    if (!account) return this.send(res, req, 401, { message: 'Bad credentials' });
+
+    if (req.method === 'GET' && url.pathname === '/user') {
+      if (account.installation) return this.send(res, req, 403, { message: 'Resource not accessible by integration' });
+      return this.send(res, req, 200, { login: account.login, id: 7, type: account.type });
+    }
+
+    const list = url.pathname.match(/^\/repos\/([^/]+)\/([^/]+)\/issues\/(\d+)\/comments$/);
+    const edit = url.pathname.match(/^\/repos\/([^/]+)\/([^/]+)\/issues\/comments\/(\d+)$/);
+    const write = req.method !== 'GET';
+    if ((list || edit) && this.deny && (this.deny.scope === 'all' || write)) {
+      const message = this.deny.status === 403 ? 'Resource not accessible by integration' : 'Not Found';
+      return this.send(res, req, this.deny.status, { message });
+    }
+
+    if (list && req.method === 'GET') {
+      const repo = `${list[1]}/${list[2]}`;
+      const issue = Number(list[3]);
+      const perPage = Math.min(100, Math.max(1, Number(url.searchParams.get('per_page') ?? 30)));
+      const page = Math.max(1, Number(url.searchParams.get('page') ?? 1));
+      const all = this.commentsOn(repo, issue);
+      const last = Math.max(1, Math.ceil(all.length / perPage));
+      const items = all.slice((page - 1) * perPage, page * perPage);
+      const link = (p: number) => {
+        const u = new URL(url.toString());
+        u.searchParams.set('page', String(p));
+        u.searchParams.set('per_page', String(perPage));
+        return u.toString();
+      };
+      const links: string[] = [];
+      if (page < last) links.push(`<${link(page + 1)}>; rel="next"`, `<${link(last)}>; rel="last"`);
+      if (page > 1) links.push(`<${link(1)}>; rel="first"`, `<${link(page - 1)}>; rel="prev"`);
+      return this.send(res, req, 200, items, links.length ? { link: links.join(', ') } : {});
+    }
+
+    if (list && req.method === 'POST') {
+      const body = (JSON.parse(raw) as { body?: unknown }).body;
+      if (typeof body !== 'string' || body.length === 0) return this.send(res, req, 422, { message: 'Validation Failed: body' });
+      if (body.length > 65_536) return this.send(res, req, 422, { message: 'Body is too long (maximum is 65536 characters)' });
+      const comment = this.seed(`${list[1]}/${list[2]}`, Number(list[3]), body, account);
+      return this.send(res, req, 201, comment);
+    }
+
+    if (edit && req.method === 'PATCH') {
+      const comment = this.comments.find((c) => c.id === Number(edit[3]));
+      if (!comment) return this.send(res, req, 404, { message: 'Not Found' });
+      if (comment.user.login !== account.login) return this.send(res, req, 403, { message: 'Must have admin rights to Repository.' });
+      const body = (JSON.parse(raw) as { body?: unknown }).body;
+      if (typeof body !== 'string') return this.send(res, req, 422, { message: 'Validation Failed: body' });
+      if (body.length > 65_536) return this.send(res, req, 422, { message: 'Body is too long (maximum is 65536 characters)' });
+      comment.body = body;
+      comment.updated_at = new Date(Date.now() + 1).toISOString();
+      return this.send(res, req, 200, comment);
+    }
+
+    return this.send(res, req, 404, { message: `Not Found: ${req.method} ${url.pathname}` });
+  }
+}
+
+export async function startGitHubServer(): Promise<GitHubServer> {
+  const server = new GitHubServer();
+  await server.start();
+  return server;
+}

@@ -1,0 +1,206 @@
+/**
+ * The docker runner against a real Docker engine and the locally built test image
+ * (scripts/docker-env.sh start): PP-OCRv4 rec end to end, the paddle engine path through the
+ * stand-in paddle package, a user's own command, and every failure a user can meet.
+ */
+import { copyFile, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dockerFromEnv, createDockerRunner, type DockerPlan } from '../../src/runners/docker.js';
+import { RunnerError } from '../../src/errors.js';
+import type { PreparedDataset } from '../../src/dataset/prepared.js';
+import type { RunResult } from '../../src/types.js';
+import { ctcText, dockerHostOrSkip, makeOcrDataset, QUICK, recModel, recordingProgress, REC_MODEL, STUB_DIR, TEST_IMAGE, TEXTS } from './fixtures.js';
+
+const host = dockerHostOrSkip();
+const docker = host ? dockerFromEnv() : undefined;
+
+const plan = (over: Partial<DockerPlan> = {}): DockerPlan => ({
+  kind: 'docker',
+  image: TEST_IMAGE,
+  pull: 'missing',
+  gpus: 'none',
+  network: false,
+  limits: { timeoutSeconds: 120 },
+  python: 'python3',
+  ...over,
+});
+
+async function leftovers(): Promise<number> {
+  const list = await docker!.listContainers({ all: true, filters: { label: ['paddle-perf-gate=1'] } });
+  return list.length;
+}
+
+describe.skipIf(!host)('docker runner (real engine)', () => {
+  let root: string;
+  let dataset: PreparedDataset;
+  let ortRun: RunResult;
+
+  beforeAll(async () => {
+    root = await mkdtemp(join(tmpdir(), 'ppg-docker-'));
+    dataset = await makeOcrDataset(join(root, 'data'));
+    await docker!.getImage(TEST_IMAGE).inspect().catch(() => {
+      throw new Error(`test image ${TEST_IMAGE} is missing: run scripts/docker-env.sh start (it builds the image)`);
+    });
+  });
+
+  afterAll(async () => {
+    expect(await leftovers()).toBe(0);
+  });
+
+  it('runs PP-OCRv4 rec end to end: real predictions, timings, fingerprint, logs', async () => {
+    const progress = recordingProgress();
+    const workDir = join(root, 'e2e');
+    ortRun = await createDockerRunner(plan(), { docker: docker!, gateId: 'test-gate' }).run({ model: recModel(), measure: QUICK, dataset, workDir }, progress);
+
+    expect(ortRun.outputs.ids).toEqual(dataset.ids);
+    expect(ortRun.outputs.predictions).toHaveLength(TEXTS.length);
+    const texts = ortRun.outputs.predictions.map((p) => (p.kind === 'ctc' ? ctcText(p.ids, dataset.dictionary!) : ''));
+    // Real recognition: the rendered words come back (a font-less machine renders blanks: then only shapes count).
+    const exact = texts.filter((t, i) => t.replace(/ /g, '') === TEXTS[i]!.replace(/ /g, '')).length;
+    expect(exact).toBeGreaterThanOrEqual(TEXTS.length / 2);
+    for (const p of ortRun.outputs.predictions) {
+      expect(p.kind).toBe('ctc');
+      if (p.kind === 'ctc') expect(p.ids).toHaveLength(40); // 320 px / 8 = 40 CTC steps
+    }
+    expect(ortRun.timing.rounds).toHaveLength(2);
+    expect(ortRun.timing.rounds.every((r) => r.length >= 5 && r.every((ms) => ms > 0))).toBe(true);
+    expect(ortRun.timing.startupSeconds).toBeGreaterThan(0);
+    expect(ortRun.timing.startupSeconds).toBeLessThan(60);
+    expect(ortRun.engine).toMatchObject({ name: 'onnxruntime', device: 'cpu', precision: 'fp32' });
+    expect(ortRun.env).toMatchObject({ runner: 'docker', image: TEST_IMAGE, gpuName: null, driver: null });
+    expect(ortRun.env['imageDigest']).toMatch(/sha256:[0-9a-f]{64}/);
+    expect(ortRun.env['dockerVersion']).toMatch(/^\d+\.\d+/);
+    expect(ortRun.env['engineVersion']).toMatch(/^1\.\d+/);
+    expect(ortRun.env['os']).toMatch(/Debian/);
+    expect(ortRun.memory.gpu).toBeNull(); // no GPU here: null, never a fake 0
+    expect(ortRun.memory.rss.mb.every((mb) => mb > 10)).toBe(true);
+    expect(ortRun.model.files[0]).toMatchObject({ path: 'ch_PP-OCRv4_rec_infer.onnx', bytes: (await readFile(REC_MODEL)).length });
+    expect(progress.infos.some((l) => l.includes('round 2/2'))).toBe(true);
+    const log = await readFile(join(workDir, 'container.log'), 'utf8');
+    expect(log).toContain('PPG-PROGRESS done');
+  });
+
+  it('gives the same predictions as the embedded runner on the same model and data', async () => {
+    const { createEmbeddedRunner } = await import('../../src/runners/embedded.js');
+    const embedded = await createEmbeddedRunner().run({ model: recModel(), measure: QUICK, dataset, workDir: join(root, 'emb') }, recordingProgress());
+    expect(embedded.outputs.ids).toEqual(ortRun.outputs.ids);
+    embedded.outputs.predictions.forEach((p, i) => {
+      const q = ortRun.outputs.predictions[i]!;
+      expect(q.kind === 'ctc' && p.kind === 'ctc').toBe(true);
+      if (p.kind !== 'ctc' || q.kind !== 'ctc') return;
+      expect(q.ids, `sample ${i}`).toEqual(p.ids);
+      // Debian's ORT 1.21 vs onnxruntime-node 1.30: the same argmax, probabilities equal to ~1e-4.
+      q.probs.forEach((v, k) => expect(Math.abs(v - p.probs[k]!)).toBeLessThan(1e-3));
+    });
+  });
+
+  it('runs the paddle engine path through a stand-in paddle.inference (real Paddle cannot run here)', async () => {
+    const modelDir = join(root, 'pd-model');
+    const { mkdir } = await import('node:fs/promises');
+    await mkdir(modelDir, { recursive: true });
+    // The stand-in reads the program file as ONNX; the weights file only has to exist.
+    await copyFile(REC_MODEL, join(modelDir, 'inference.pdmodel'));
+    await writeFile(join(modelDir, 'inference.pdiparams'), '');
+    const cases = [
+      { engine: { name: 'paddle' as const, mkldnn: true, threads: 2 }, expectCalls: ['disable_gpu', 'enable_mkldnn', 'set_cpu_math_library_num_threads', 'switch_ir_optim', 'disable_glog_info', 'create_predictor'] },
+      {
+        engine: { name: 'paddle' as const, device: 'gpu' as const, precision: 'fp16' as const, tensorrt: true, memoryOptim: true, batchSize: 2 },
+        expectCalls: ['enable_use_gpu', 'enable_tensorrt_engine', 'switch_ir_optim', 'enable_memory_optim', 'disable_glog_info', 'create_predictor'],
+      },
+    ];
+    for (const [n, c] of cases.entries()) {
+      const workDir = join(root, `paddle-${n}`);
+      const run = await createDockerRunner(plan(), {
+        docker: docker!,
+        mounts: [{ host: STUB_DIR, container: '/ppg/stub' }],
+        env: { PYTHONPATH: '/ppg/stub', PPG_STUB_LOG: '/ppg/out/stub-calls.jsonl' },
+      }).run({ model: recModel({ path: modelDir, format: 'paddle-pdmodel' }, c.engine), measure: QUICK, dataset, workDir }, recordingProgress());
+      const calls = (await readFile(join(workDir, 'stub-calls.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { method: string; args: Record<string, unknown> });
+      expect(calls.map((x) => x.method)).toEqual(['__init__', ...c.expectCalls]);
+      expect(calls[0]!.args).toEqual({ prog_file: 'inference.pdmodel', params_file: 'inference.pdiparams' });
+      if (c.engine.device === 'gpu') {
+        expect(calls[1]!.args).toEqual({ memory_pool_init_size_mb: 100, device_id: 0, precision_mode: 'Half' });
+        expect(calls[2]!.args).toEqual({ workspace_size: 1 << 30, max_batch_size: 2, min_subgraph_size: 3, precision_mode: 'Half', use_static: false, use_calib_mode: false });
+        expect(run.memory.gpuIdleMb).toBeNull(); // no NVML, no nvidia-smi in the image
+        expect(run.notes!.join('\n')).toContain('GPU memory not measurable');
+      } else {
+        expect(calls[3]!.args).toEqual({ cpu_math_library_num_threads: 2 });
+      }
+      expect(run.engine).toMatchObject({ name: 'paddle', version: '3.0.0-stub' });
+      expect(run.env).toMatchObject({ paddle: '3.0.0-stub', paddleCommit: expect.stringMatching(/^stub/), cuda: null, tensorrt: null });
+      expect(run.model.files.map((f) => f.path)).toEqual(['inference.pdmodel', 'inference.pdiparams']);
+      expect(run.notes).toContain('Config.switch_ir_optim(True)');
+      // copy_from_cpu + run + copy_to_cpu through the handles: the same predictions as ONNX Runtime.
+      expect(run.outputs.predictions).toEqual(ortRun.outputs.predictions);
+      expect(run.timing.batchSize).toBe(c.engine.batchSize ?? 1);
+    }
+  });
+
+  it("validates a user's own command and passes PPG_OUTPUT / PPG_JOB / PPG_DATASET", async () => {
+    const workDir = join(root, 'byo');
+    const script = [
+      'import json, os',
+      'job = json.load(open(os.environ["PPG_JOB"]))',
+      'doc = json.load(open("/ppg/in/template.json"))',
+      'doc["notes"] = [os.environ["PPG_DATASET"], job["model"]["entry"]]',
+      'json.dump(doc, open(os.environ["PPG_OUTPUT"], "w"))',
+    ].join('\n');
+    const inDir = join(root, 'byo-in');
+    const { mkdir } = await import('node:fs/promises');
+    await mkdir(inDir, { recursive: true });
+    await writeFile(join(inDir, 'template.json'), JSON.stringify({ ...ortRun, env: { cpuModel: 'x' } }));
+    const run = await createDockerRunner(plan({ command: ['python3', '-c', script] }), { docker: docker!, mounts: [{ host: inDir, container: '/ppg/in' }] }).run(
+      { model: recModel(), measure: QUICK, dataset, workDir },
+      recordingProgress(),
+    );
+    expect(run.notes).toEqual(['/ppg/data', '/ppg/model/ch_PP-OCRv4_rec_infer.onnx']);
+    expect(run.env).toMatchObject({ cpuModel: 'x', runner: 'docker', image: TEST_IMAGE });
+  });
+
+  const failures: Array<{ name: string; plan: Partial<DockerPlan>; model?: 'corrupt'; measure?: Partial<typeof QUICK>; message: RegExp }> = [
+    { name: 'image missing and not pullable', plan: { image: 'ppg-test/absent:nope' }, message: /^image ppg-test\/absent:nope is not present and cannot be pulled \(.+\)$/ },
+    { name: 'image missing with pull never', plan: { image: 'ppg-test/absent:nope', pull: 'never' }, message: /image ppg-test\/absent:nope is not present and runner.pull is never/ },
+    { name: 'harness crash (a model ONNX Runtime cannot load)', plan: {}, model: 'corrupt', message: /the harness exited with code 3: onnxruntime cannot load \/ppg\/model\/broken.onnx: .*\(log: .*container.log\)/ },
+    { name: 'a command that crashes', plan: { command: ['python3', '-c', 'import sys; print("about to fail"); sys.exit(7)'] }, message: /the command "python3 -c .*" exited with code 7; last log lines: about to fail/ },
+    { name: 'OOM kill under a memory limit', plan: { limits: { memory: 64 * 1024 * 1024, timeoutSeconds: 60 }, command: ['python3', '-c', 'x = b"\\x01" * (512 << 20)'] }, message: /killed by the OOM killer under the 64 MB memory limit \(runner.limits.memory\)/ },
+    { name: 'timeout', plan: { limits: { timeoutSeconds: 3 } }, measure: { rounds: 1000, minRoundSeconds: 5, maxSeconds: 600 }, message: /timed out after 3 s \(runner.limits.timeout\); the container was killed/ },
+    {
+      name: 'malformed run-result',
+      plan: { command: ['python3', '-c', 'import json, os; json.dump({"schema": "paddle-perf-gate/run@1", "model": {"name": "m", "format": "onnx", "files": []}}, open(os.environ["PPG_OUTPUT"], "w"))'] },
+      message: /^run-result document invalid: .*run.json: engine: expected an object, got nothing$/,
+    },
+    { name: 'a command that writes no document', plan: { command: ['true'] }, message: /exited with code 0 but wrote no run-result document/ },
+  ];
+
+  it.each(failures)('fails with a clear message: $name, leaving no container', async (f) => {
+    let model = recModel();
+    if (f.model === 'corrupt') {
+      const dir = join(root, 'corrupt');
+      const { mkdir } = await import('node:fs/promises');
+      await mkdir(dir, { recursive: true });
+      await writeFile(join(dir, 'broken.onnx'), 'this is not an ONNX model');
+      model = recModel({ path: join(dir, 'broken.onnx') });
+    }
+    const run = createDockerRunner(plan(f.plan), { docker: docker! }).run({ model, measure: { ...QUICK, ...f.measure }, dataset, workDir: join(root, 'fail') }, recordingProgress());
+    const error = await run.then(() => undefined, (e: unknown) => e);
+    expect(error).toBeInstanceOf(RunnerError);
+    expect((error as Error).message).toMatch(f.message);
+    expect(await leftovers()).toBe(0);
+  });
+
+  it('stops and removes the container when the gate is cancelled', async () => {
+    const controller = new AbortController();
+    const progress = recordingProgress();
+    // Cancel once the harness reports its warm-up, i.e. mid-measurement.
+    const watch = { info: (m: string) => { progress.info(m); if (m.includes('warm-up')) controller.abort(); }, warn: progress.warn };
+    const started = Date.now();
+    const error = await createDockerRunner(plan(), { docker: docker! })
+      .run({ model: recModel(), measure: { ...QUICK, rounds: 1000, minRoundSeconds: 5, maxSeconds: 600 }, dataset, workDir: join(root, 'abort'), signal: controller.signal }, watch)
+      .then(() => undefined, (e: unknown) => e);
+    expect((error as Error).message).toMatch(/cancelled; container stopped and removed/);
+    expect(Date.now() - started).toBeLessThan(30_000);
+    expect(await leftovers()).toBe(0);
+  });
+});

@@ -1,0 +1,151 @@
+/**
+ * The local runner: the harness (or a user's command) as a subprocess. The full harness needs a
+ * Python with numpy + onnxruntime, which Debian bookworm does not package: that case runs the
+ * test image's Python through a `docker run` wrapper (when an engine is up), with host paths
+ * mounted at the same place so the job file's paths hold.
+ */
+import { chmod, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { DataError, RunnerError } from '../../src/errors.js';
+import type { PreparedDataset } from '../../src/dataset/prepared.js';
+import { createLocalRunner } from '../../src/runners/local.js';
+import { resolveModelFiles, defaultHarnessPath } from '../../src/runners/job.js';
+import { makeOcrDataset, QUICK, recModel, recordingProgress, STUB_DIR, TEST_IMAGE, validDoc, ctcText, TEXTS } from './fixtures.js';
+
+const python = process.env['PPG_TEST_PYTHON'] ?? 'python3';
+const dockerHost = process.env['PPG_DOCKER_HOST'] ?? process.env['DOCKER_HOST'];
+
+let root: string;
+let dataset: PreparedDataset;
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'ppg-local-'));
+  dataset = await makeOcrDataset(join(root, 'data'), 4);
+});
+
+const run = (command: string[] | undefined, timeoutSeconds = 30, signal?: AbortSignal, model = recModel()) =>
+  createLocalRunner({ kind: 'local', python, timeoutSeconds, ...(command ? { command } : {}) }).run(
+    { model, measure: QUICK, dataset, workDir: join(root, `w-${Math.random().toString(36).slice(2)}`), ...(signal ? { signal } : {}) },
+    recordingProgress(),
+  );
+
+const failure = (p: Promise<unknown>) => p.then(() => { throw new Error('expected a failure'); }, (e: unknown) => e as Error);
+
+/** Running (a killed orphan may linger as a zombie until its new parent reaps it: that is dead). */
+async function alive(pid: number): Promise<boolean> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    return !/^\d+ \(.*\) [ZX]/.test(stat);
+  } catch {
+    return false;
+  }
+}
+
+describe('local runner', () => {
+  it("validates a user's command's document and passes PPG_OUTPUT / PPG_JOB / PPG_DATASET / PPG_MODEL", async () => {
+    const template = join(root, 'template.json');
+    await writeFile(template, JSON.stringify(validDoc()));
+    const script = `import json, os
+doc = json.load(open(${JSON.stringify(template)}))
+job = json.load(open(os.environ["PPG_JOB"]))
+doc["notes"] = [os.environ["PPG_DATASET"], os.environ["PPG_MODEL"], job["model"]["entry"], str(job["launchedAt"] > 0)]
+json.dump(doc, open(os.environ["PPG_OUTPUT"], "w"))`;
+    const result = await run([python, '-c', script]);
+    expect(result.notes).toEqual([dataset.dir, recModel().path, recModel().path, 'True']);
+    expect(result.env).toMatchObject({ runner: 'local', imageDigest: null, cpuModel: 'Some CPU' });
+  });
+
+  it('names the bad field of a malformed document', async () => {
+    const e = await failure(run([python, '-c', 'import json, os; json.dump({"schema": "nope"}, open(os.environ["PPG_OUTPUT"], "w"))']));
+    expect(e).toBeInstanceOf(RunnerError);
+    expect(e.message).toMatch(/^run-result document invalid: .*run.json: schema: expected "paddle-perf-gate\/run@1", got "nope"$/);
+  });
+
+  it('reports the harness error line when the engine is not importable', async () => {
+    const model = recModel({}, { name: 'paddle' });
+    const e = await failure(createLocalRunner({ kind: 'local', python, timeoutSeconds: 30 }).run({ model: { ...model, format: 'onnx' }, measure: QUICK, dataset, workDir: join(root, 'nopaddle') }, recordingProgress()));
+    // numpy first (a bare CI Python), then paddle: both say which Python lacked what.
+    expect(e.message).toMatch(/PP-OCRv4-rec: the harness exited with code 3: (numpy|paddle) is not importable by \S+ .*\(log: .*harness.log\)/);
+  });
+
+  it('reports a crash with the last log lines and the exit code', async () => {
+    const e = await failure(run([python, '-c', 'import sys; print("step one"); print("the end", file=sys.stderr); sys.exit(5)']));
+    expect(e.message).toMatch(/the command ".*" exited with code 5; last log lines: step one/);
+  });
+
+  it('fails clearly when the command cannot start', async () => {
+    const e = await failure(run(['/nonexistent/python3.99']));
+    expect(e.message).toMatch(/cannot start \/nonexistent\/python3.99 \(runner.command\): .*ENOENT/);
+  });
+
+  it('kills the whole process group on timeout', async () => {
+    const pidFile = join(root, 'grandchild.pid');
+    const e = await failure(run(['sh', '-c', `sleep 30 & echo $! > ${pidFile}; wait`], 1));
+    expect(e.message).toBe('PP-OCRv4-rec: timed out after 1 s (runner.timeout); the harness process was killed');
+    const pid = Number(await readFile(pidFile, 'utf8'));
+    await new Promise((r) => setTimeout(r, 200));
+    expect(await alive(pid)).toBe(false);
+  });
+
+  it('kills the process when the gate is cancelled', async () => {
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 300);
+    const started = Date.now();
+    const e = await failure(run(['sleep', '30'], 30, controller.signal));
+    expect(e.message).toMatch(/cancelled; the harness process was killed/);
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+});
+
+describe('model files', () => {
+  const cases: Array<{ name: string; files: string[]; path: string; format: 'onnx' | 'paddle-pdmodel' | 'paddle-pir'; expect: RegExp | { entry: string; params?: string } }> = [
+    { name: 'a .onnx file', files: ['m.onnx'], path: 'm.onnx', format: 'onnx', expect: { entry: 'm.onnx' } },
+    { name: 'a directory with one .onnx', files: ['x.onnx', 'readme.txt'], path: '.', format: 'onnx', expect: { entry: 'x.onnx' } },
+    { name: 'Paddle 2.6 directory', files: ['inference.pdmodel', 'inference.pdiparams', 'inference.pdiparams.info'], path: '.', format: 'paddle-pdmodel', expect: { entry: 'inference.pdmodel', params: 'inference.pdiparams' } },
+    { name: 'Paddle 3.x directory (json preferred name)', files: ['inference.json', 'inference.pdiparams', 'inference.yml.json'], path: '.', format: 'paddle-pir', expect: { entry: 'inference.json', params: 'inference.pdiparams' } },
+    { name: 'weights missing', files: ['model.pdmodel'], path: 'model.pdmodel', format: 'paddle-pdmodel', expect: /model.pdmodel needs its weights model.pdiparams next to it/ },
+    { name: 'wrong extension', files: ['model.pdmodel'], path: 'model.pdmodel', format: 'onnx', expect: /expected a .onnx file for format onnx, got model.pdmodel/ },
+    { name: 'nothing to load', files: ['a.txt'], path: '.', format: 'paddle-pir', expect: /holds no .json file \(format paddle-pir\)/ },
+    { name: 'ambiguous', files: ['a.onnx', 'b.onnx'], path: '.', format: 'onnx', expect: /holds several .onnx files \(a.onnx, b.onnx\); name one in the path/ },
+    { name: 'missing path', files: [], path: 'nope', format: 'onnx', expect: /models\[m\].path: .*nope does not exist/ },
+  ];
+  it.each(cases)('$name', async (c) => {
+    const dir = await mkdtemp(join(root, 'model-'));
+    for (const f of c.files) await writeFile(join(dir, f), 'x');
+    const model = { ...recModel({ name: 'm', path: join(dir, c.path), format: c.format }) };
+    if (c.expect instanceof RegExp) {
+      expect(() => resolveModelFiles(model)).toThrow(DataError);
+      expect(() => resolveModelFiles(model)).toThrow(c.expect);
+    } else {
+      expect(resolveModelFiles(model)).toEqual({ dir: join(dir, c.path === '.' ? '.' : '').replace(/\/\.?$/, ''), ...c.expect });
+    }
+  });
+});
+
+describe.skipIf(!dockerHost)('local runner, full harness (the test image\'s Python through a docker run wrapper)', () => {
+  it('runs the harness end to end with the paddle engine (stand-in paddle package)', async () => {
+    const modelDir = join(root, 'pd');
+    await mkdir(modelDir, { recursive: true });
+    const { copyFile } = await import('node:fs/promises');
+    await copyFile(recModel().path, join(modelDir, 'model.pdmodel'));
+    await writeFile(join(modelDir, 'model.pdiparams'), '');
+    const harnessDir = join(defaultHarnessPath(), '..');
+    // A "Python" that is the test image's python3, with the host paths the job names mounted as-is.
+    const wrapper = join(root, 'python-in-image.sh');
+    const mounts = [root, harnessDir, STUB_DIR].map((p) => `-v ${p}:${p}`).join(' ');
+    await writeFile(wrapper, `#!/bin/sh\nexec docker run --rm --network none -e PYTHONUNBUFFERED=1 -e PYTHONPATH=${STUB_DIR} --label paddle-perf-gate=1 ${mounts} ${TEST_IMAGE} python3 "$@"\n`);
+    await chmod(wrapper, 0o755);
+    const progress = recordingProgress();
+    const result = await createLocalRunner({ kind: 'local', python: wrapper, timeoutSeconds: 120 }).run(
+      { model: recModel({ path: join(modelDir, 'model.pdmodel'), format: 'paddle-pdmodel' }, { name: 'paddle', threads: 1 }), measure: QUICK, dataset, workDir: join(root, 'full') },
+      progress,
+    );
+    expect(result.engine.name).toBe('paddle');
+    expect(result.env).toMatchObject({ runner: 'local', paddle: '3.0.0-stub' });
+    const texts = result.outputs.predictions.map((p) => (p.kind === 'ctc' ? ctcText(p.ids, dataset.dictionary!) : ''));
+    expect(texts.filter((t, i) => t === TEXTS[i]).length).toBeGreaterThanOrEqual(2);
+    expect(result.timing.rounds.flat().length).toBeGreaterThanOrEqual(10);
+    expect(progress.infos.some((m) => m.startsWith('PP-OCRv4-rec: done'))).toBe(true);
+  });
+});

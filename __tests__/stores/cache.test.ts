@@ -1,0 +1,76 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { StoreError } from '../../src/errors.js';
+import { ActionsCacheStore, cacheKey } from '../../src/stores/cache.js';
+import { createStore } from '../../src/stores/index.js';
+import { layout } from '../../src/stores/keys.js';
+import { makeBaseline, sha, storeContract, uniqueKey } from './contract.js';
+import { CacheServiceEmulation } from './cache-service.js';
+
+const root = await mkdtemp(join(tmpdir(), 'ppg-cache-store-'));
+const dir = join(root, 'restore');
+const prefix = 'ppg';
+const emu = new CacheServiceEmulation();
+
+beforeAll(async () => {
+  await emu.start();
+  // What a GitHub-hosted job provides; @actions/cache reads these from process.env.
+  Object.assign(process.env, {
+    ACTIONS_RESULTS_URL: emu.url,
+    ACTIONS_RUNTIME_TOKEN: emu.token,
+    ACTIONS_CACHE_SERVICE_V2: 'true',
+    RUNNER_TEMP: join(root, 'runner-temp'),
+  });
+  await mkdir(join(root, 'runner-temp'), { recursive: true });
+});
+afterAll(async () => {
+  await emu.stop();
+  await rm(root, { recursive: true, force: true });
+});
+
+const make = () => createStore({ kind: 'actions-cache', prefix, dir });
+
+storeContract('actions-cache (emulated service)', {
+  create: make,
+  async plant(key, commit, body) {
+    // What a broken or foreign writer would have saved under this commit's key.
+    await rm(dir, { recursive: true, force: true });
+    const file = join(dir, layout.commit(key, commit));
+    await mkdir(dirname(file), { recursive: true });
+    await writeFile(file, body);
+    const cache = await import('@actions/cache');
+    expect(await cache.saveCache([dir], cacheKey(prefix, key, commit))).toBeGreaterThan(0);
+  },
+  async breakWrites() {
+    emu.deny.add('CreateCacheEntry');
+    return async () => void emu.deny.delete('CreateCacheEntry');
+  },
+  // 52 promotions of tar + upload + download take a while; the layout's retention is covered by the file and S3 runs.
+  retention: false,
+});
+
+describe('actions-cache store failures a user can meet', () => {
+  it('a cache service that refuses the token is a StoreError, not "no baseline yet"', async () => {
+    emu.deny.add('GetCacheEntryDownloadURL');
+    try {
+      const error = await make().get(uniqueKey(), { commits: [sha(1)], branch: 'main' }).then(() => undefined, (e: unknown) => e);
+      expect(error).toBeInstanceOf(StoreError);
+      expect((error as Error).message).toMatch(/answered HTTP 403.*may not read the cache.*unknown, not a miss/);
+    } finally {
+      emu.deny.delete('GetCacheEntryDownloadURL');
+    }
+  });
+
+  it('outside a job (no cache service variables) says so', async () => {
+    const store = new ActionsCacheStore({ prefix, dir, env: {} });
+    await expect(store.get(uniqueKey(), { commits: [sha(1)], branch: 'main' })).rejects.toThrow(/ACTIONS_RESULTS_URL and ACTIONS_RUNTIME_TOKEN are not set/);
+  });
+
+  it('saves one immutable entry per promoted commit under a readable key', async () => {
+    const key = uniqueKey();
+    await make().put(key, makeBaseline(key, sha(7), new Date().toISOString()));
+    expect(emu.entries.map((e) => e.key)).toContain(`ppg/${key.repo.replace('/', '%2F')}/ppocr-rec/PP-OCRv4-rec/fp0123abcd/${sha(7)}`);
+  });
+});

@@ -1,0 +1,94 @@
+/**
+ * Real local servers for the store tests: moto (a real S3 implementation, from the machine's
+ * Python) and a tiny HTTP proxy in front of it that can go down, answer 403 or hang, so the SDK
+ * meets real connection failures without the data behind it being lost.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer, request, type Server } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+
+export async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as AddressInfo).port;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+export interface Moto {
+  endpoint: string;
+  stop(): Promise<void>;
+}
+
+export async function startMoto(): Promise<Moto> {
+  const port = await freePort();
+  const python = process.env['PPG_MOTO_PYTHON'] ?? 'python3';
+  const child: ChildProcess = spawn(python, ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  const endpoint = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 150; i++) {
+    if (child.exitCode !== null) break;
+    if (await fetch(endpoint).then(() => true, () => false)) {
+      return {
+        endpoint,
+        stop: async () => {
+          if (child.exitCode === null) {
+            child.kill('SIGTERM');
+            await new Promise((r) => child.once('exit', r));
+          }
+        },
+      };
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  child.kill('SIGKILL');
+  throw new Error(`moto did not start with '${python} -m moto.server' (needs moto[server] 5.x: pip install 'moto[server]'): ${stderr.slice(-500)}`);
+}
+
+export type ProxyMode = 'forward' | '403' | 'hang' | '503';
+
+export class FaultProxy {
+  mode: ProxyMode = 'forward';
+  /** Requests seen, per mode (to show that retries really happened). */
+  seen = 0;
+  private server?: Server;
+  private sockets = new Set<Socket>();
+  constructor(readonly port: number, private readonly target: string) {}
+
+  get endpoint(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  async up(): Promise<void> {
+    const target = new URL(this.target);
+    this.server = createServer((req, res) => {
+      this.seen += 1;
+      if (this.mode === 'hang') return; // never answers
+      if (this.mode === '403' || this.mode === '503') {
+        const [status, code] = this.mode === '403' ? [403, 'AccessDenied'] : [503, 'SlowDown'];
+        res.writeHead(status, { 'content-type': 'application/xml' });
+        res.end(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${code} by test proxy</Message></Error>`);
+        return;
+      }
+      const up = request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (r) => {
+        res.writeHead(r.statusCode ?? 502, r.headers);
+        r.pipe(res);
+      });
+      up.on('error', () => res.destroy());
+      req.pipe(up);
+    });
+    this.server.on('connection', (s) => {
+      this.sockets.add(s);
+      s.on('close', () => this.sockets.delete(s));
+    });
+    await new Promise<void>((r) => this.server!.listen(this.port, '127.0.0.1', r));
+  }
+
+  async down(): Promise<void> {
+    if (!this.server) return;
+    for (const s of this.sockets) s.destroy();
+    await new Promise((r) => this.server!.close(r));
+    this.server = undefined;
+  }
+}

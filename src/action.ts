@@ -1,0 +1,202 @@
+/**
+ * The action's main: inputs → plan → runGate → what a user sees on GitHub (the sticky PR
+ * comment, the job summary, annotations, outputs, alerts) → the check's outcome.
+ * Exit codes match the CLI: 0 pass/warn, 1 a failing verdict, 2 a broken run or input.
+ * A comment or an alert that cannot be written is a warning; only the verdict fails the step.
+ */
+import * as core from '@actions/core';
+import { writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, isAbsolute, join, relative, resolve } from 'node:path';
+import { readInputs, type ActionInputs } from './action-inputs.js';
+import { loadConfig, type ConfigOverrides } from './config/load.js';
+import { EXIT } from './errors.js';
+import { runGate, type GateContext } from './gate.js';
+import { commentMarker, createGitHubPort, PERMISSIONS_HINT, COMMENT_LIMIT, type CommentMode } from './github/comment.js';
+import { loadEventContext, type EventContext } from './github/context.js';
+import { changeText } from './notify/message.js';
+import { createNotifiers, notifyAll, shouldNotify } from './notify/index.js';
+import type { Progress } from './ports.js';
+import { renderMarkdown } from './report/index.js';
+import { createRunner } from './runners/index.js';
+import { baselineWant, createStore } from './stores/index.js';
+import type { GatePlan, GateReport } from './types.js';
+
+const progress: Progress = {
+  info: (message) => core.info(message),
+  warn: (message) => core.warning(message),
+};
+
+/** What the comment mode does with this report: write it, only refresh an existing one, or nothing. */
+export function commentPlan(mode: CommentMode, report: GateReport): 'upsert' | 'update-only' | 'skip' {
+  if (mode === 'off') return 'skip';
+  if (mode === 'always') return 'upsert';
+  const wanted = mode === 'on-regression' ? report.verdict === 'fail' || report.regressions > 0 : report.verdict !== 'pass';
+  // An existing comment is always refreshed, so a fixed regression never leaves a stale red table.
+  return wanted ? 'upsert' : 'update-only';
+}
+
+/** One line for setFailed: the verdict and the first regression. */
+export function failureLine(report: GateReport): string {
+  for (const model of report.models) {
+    const row = model.comparison.rows.find((r) => r.band === 'fail');
+    if (row) {
+      const more = report.regressions > 1 ? ` (+${report.regressions - 1} more)` : '';
+      return `${report.gate}: ${report.verdict} — ${model.comparison.model} ${row.label} ${changeText(row)}${row.reason ? ` (${row.reason})` : ''}${more}`;
+    }
+  }
+  const model = report.models.find((m) => m.comparison.verdict === report.verdict) ?? report.models[0];
+  return `${report.gate}: ${report.verdict}${model ? ` — ${model.comparison.model}: ${model.comparison.reason}` : ''}`;
+}
+
+function workspace(): string {
+  return process.env['GITHUB_WORKSPACE'] || process.cwd();
+}
+
+function overrides(inputs: ActionInputs): ConfigOverrides {
+  const ws = workspace();
+  return {
+    ...(inputs.runner ? { runner: inputs.runner } : {}),
+    ...(inputs.image ? { image: inputs.image } : {}),
+    ...(inputs.model ? { model: resolve(ws, inputs.model) } : {}),
+    ...(inputs.outputDir ? { outputDir: resolve(ws, inputs.outputDir) } : {}),
+    ...(inputs.failOn ? { failOn: inputs.failOn } : {}),
+  };
+}
+
+async function gateContext(event: EventContext, inputs: ActionInputs): Promise<GateContext> {
+  const cwd = workspace();
+  const baseRef = event.pr ? event.pr.baseSha || `origin/${event.pr.baseRef}` : 'HEAD';
+  const want = await baselineWant({ cwd, defaultBranch: event.pr?.baseRef ?? event.defaultBranch, baseRef, headRef: 'HEAD' });
+  if (want.reason) (want.commits.length === 0 ? progress.warn : progress.info)(`baseline lookup: ${want.reason}`);
+  const promote = inputs.promote === 'auto' ? event.defaultBranchPush : inputs.promote === 'true';
+  return {
+    repo: event.owner && event.repo ? `${event.owner}/${event.repo}` : basename(cwd),
+    commit: event.commit || 'local',
+    branch: event.branch || event.defaultBranch,
+    defaultBranch: event.defaultBranch,
+    event: event.kind,
+    want: { commits: want.commits, branch: want.branch },
+    promote,
+  };
+}
+
+function annotate(report: GateReport, plan: GatePlan): void {
+  // Pointing at gate.yml puts the annotation in the PR's "Files changed" when the config changed.
+  const rel = relative(workspace(), plan.configPath);
+  const file = !rel.startsWith('..') && !isAbsolute(rel) && plan.configPath !== '<embedded>' ? { file: rel } : {};
+  for (const model of report.models) {
+    const c = model.comparison;
+    for (const row of c.rows) {
+      if (row.band !== 'fail' && row.band !== 'warn') continue;
+      const text = `${c.model} · ${row.label}: ${changeText(row)}${row.reason ? ` — ${row.reason}` : ''}`;
+      const props = { title: `${report.gate}: ${row.band === 'fail' ? 'regression' : 'warning'}`, ...file };
+      if (row.band === 'fail') core.error(text, props);
+      else core.warning(text, props);
+    }
+    if (c.verdict === 'incomparable' || c.verdict === 'unreadable' || c.verdict === 'inconclusive') {
+      core.warning(`${c.model}: ${c.reason}`, { title: `${report.gate}: ${c.verdict}`, ...file });
+    }
+  }
+}
+
+async function publishComment(
+  inputs: ActionInputs,
+  event: EventContext,
+  report: GateReport,
+  body: string,
+  marker: string,
+): Promise<string> {
+  if (!event.pr) return 'skipped (not a pull request)';
+  const plan = commentPlan(inputs.comment, report);
+  if (plan === 'skip') return 'skipped (comment: off)';
+  if (!inputs.githubToken) return 'skipped (no github-token)';
+  const port = createGitHubPort({
+    token: inputs.githubToken,
+    owner: event.owner,
+    repo: event.repo,
+    issueNumber: event.pr.number,
+    ...(process.env['GITHUB_API_URL'] ? { baseUrl: process.env['GITHUB_API_URL'] } : {}),
+  });
+  try {
+    return plan === 'upsert' ? await port.upsertComment(marker, body) : await port.updateExisting(marker, body);
+  } catch (error) {
+    // Anything else (5xx, network) is also not the gate's business: warn and carry on.
+    progress.warn(`PR comment not written: ${error instanceof Error ? error.message : String(error)}`);
+    return 'error';
+  }
+}
+
+/** The action's body; returns the exit code. */
+async function main(): Promise<number> {
+  const inputs = readInputs();
+  const event = await loadEventContext();
+  const configPath = resolve(workspace(), inputs.config || 'gate.yml');
+  const plan = await loadConfig(configPath, overrides(inputs));
+  if (inputs.s3) {
+    const { endpoint, ...rest } = inputs.s3;
+    plan.store = { kind: 's3', ...rest, ...(endpoint ? { endpoint } : {}) };
+  }
+  const ctx = await gateContext(event, inputs);
+  const cacheDir = process.env['PPG_CACHE_DIR'] || join(process.env['RUNNER_TEMP'] || tmpdir(), 'paddle-perf-gate-cache');
+
+  const outcome = await core.group(`paddle-perf-gate: ${plan.gate} (${plan.models.length} model${plan.models.length === 1 ? '' : 's'}, ${plan.runner.kind} runner)`, () =>
+    runGate(plan, ctx, { store: createStore(plan.store), runner: createRunner(plan.runner), progress, cacheDir }),
+  );
+  const { report, files } = outcome;
+  const marker = commentMarker(plan.gate);
+
+  // The report file, summary and comment all say the same thing, in the chosen language.
+  const details = [
+    `report files: ${relative(workspace(), plan.output.dir) || '.'} (upload it with actions/upload-artifact)`,
+    ...(event.runUrl ? [`run: ${event.runUrl}`] : []),
+  ];
+  const full = renderMarkdown(report, { lang: inputs.language, details, maxChars: 1_000_000 });
+  await writeFile(files.markdown, full);
+  const commentText = renderMarkdown(report, { lang: inputs.language, marker, details, maxChars: COMMENT_LIMIT - 200 });
+  const comment = await publishComment(inputs, event, report, commentText, marker);
+  core.info(`PR comment: ${comment}`);
+
+  const summary = core.summary;
+  if (comment === 'forbidden') summary.addRaw(`> [!WARNING]\n> ${PERMISSIONS_HINT}\n\n`);
+  await summary.addRaw(full).write();
+  if (comment === 'forbidden') core.warning(PERMISSIONS_HINT, { title: 'paddle-perf-gate: no PR comment' });
+
+  annotate(report, plan);
+  core.setOutput('verdict', report.verdict);
+  core.setOutput('regressions', String(report.regressions));
+  core.setOutput('report-path', files.markdown);
+  core.setOutput('comparison-json', files.json);
+  core.setOutput('baseline-commit', report.models.find((m) => m.baseline)?.baseline?.commit ?? '');
+  core.setOutput('comment', comment);
+  core.setOutput('promoted', String(report.promotion?.done ?? false));
+
+  if (shouldNotify(inputs.notifyOn, report)) {
+    const notifiers = createNotifiers(inputs, {
+      lang: inputs.language,
+      ...(event.pr ? { prUrl: event.pr.url, prTitle: event.pr.title } : {}),
+      ...(event.runUrl ? { runUrl: event.runUrl } : {}),
+      ...(ctx.repo ? { where: `${ctx.repo}@${ctx.commit.slice(0, 7)}` } : {}),
+    });
+    if (notifiers.length > 0) {
+      const sent = await notifyAll(notifiers, report, full, progress);
+      if (sent.length > 0) core.info(`alerts sent: ${sent.join(', ')}`);
+    }
+  }
+
+  if (outcome.failed) {
+    core.setFailed(failureLine(report));
+    return EXIT.regression;
+  }
+  core.info(`${report.gate}: ${report.verdict}`);
+  return EXIT.pass;
+}
+
+export async function run(): Promise<void> {
+  try {
+    process.exitCode = await main();
+  } catch (error: unknown) {
+    core.setFailed(error instanceof Error ? error.message : String(error));
+    process.exitCode = EXIT.broken;
+  }
+}

@@ -1,0 +1,319 @@
+/**
+ * compare/: metrics of this run vs the baseline's, under thresholds → one band per metric and a
+ * verdict per model and per gate.
+ *
+ * ## The band rules (plain words, for the README)
+ *
+ * Every change is read in the metric's bad direction: for "lower is better" metrics (latency,
+ * memory) a rise is bad, for "higher is better" ones (accuracy, throughput) a fall is bad.
+ * The relative change is (this run − baseline) / |baseline|; the absolute change is in the
+ * metric's unit (percentage points for accuracy). A threshold level is either relative (`10%`)
+ * or absolute (`0.5pp`, `2ms`, `64MB`). "More than" is strict: a change exactly at a level does
+ * not cross it (10 % against "more than 10 %" is not a fail).
+ *
+ * - Latency and throughput, with at least two rounds on both sides: the ratio of the medians of
+ *   the per-round values gets a 95 % bootstrap interval (10,000 resamples, seeded, so the same
+ *   data always gives the same answer). In order:
+ *   1. fail when the whole interval is beyond the fail level (its low end > 10 %);
+ *   2. warn when the whole interval is beyond the warn level (low end > 5 %);
+ *   3. pass as noise when the point estimate is within the noise level (≤ 5 %): noise never fails;
+ *   4. inconclusive when the point is beyond the warn level but the interval is so wide that it
+ *      reaches from within the noise level to beyond the fail level ("interval too wide");
+ *   5. warn when the point is beyond the warn level and the interval is entirely on the bad side;
+ *   6. otherwise pass ("not confirmed": the interval reaches back to no change or better).
+ *   With a single value per side the point estimate alone is checked against the levels.
+ * - Accuracy with per-sample results on both sides (the same samples): the drop in percentage
+ *   points is exact for this test set, so it fails when it is more than the fail level (0.5 pp)
+ *   and warns above the warn level (0.2 pp). McNemar's exact test gives a p-value as evidence
+ *   (a reason says "could be chance" when p ≥ 0.05), with a 95 % interval of the paired
+ *   difference. When one sample is worth more than the level (100/N pp > 0.5 pp) the reason says
+ *   how many samples would be needed.
+ * - Memory peaks: a change must exceed both the relative level (10 %) and the absolute floor
+ *   (`minAbsolute`, 64 MB) to warn.
+ * - Memory growth (MB per 1,000 iterations, from this run alone): warn as a leak suspect when
+ *   the low end of the slope's 95 % interval is above the level (1 MB/1k).
+ * - A baseline of 0 leaves the relative change undefined: relative levels are then judged on the
+ *   absolute change (any worsening beyond the absolute floor, if any, crosses them), and the
+ *   reason says so.
+ * - A metric missing on either side, or not a finite number, is `missing` and never fails.
+ * - An improvement beyond a level passes, labelled as an improvement.
+ *
+ * A model fails when any metric fails; otherwise it is inconclusive when any is; otherwise it
+ * warns when any warns; otherwise it passes. Without a baseline its verdict is `no-baseline`.
+ */
+import type { Band, ComparisonRow, Level, MetricValue, ModelComparison, ModelMetrics, Threshold, Unit, Verdict } from '../types.js';
+import { fmtAmount, fmtChangeAbs, fmtLevel, fmtPEq, fmtRel, fmtRelBare, fmtValue } from '../report/format.js';
+import { t, type StringKey } from '../report/strings.js';
+import { median } from '../measure/stats.js';
+import { bootstrapRatioCI, mcnemarExact, pairedDiffInterval } from './stats.js';
+
+export { bootstrapRatioCI, mcnemarExact, samplesNeeded, pairedDiffInterval } from './stats.js';
+
+type Part = { key: StringKey; args?: Record<string, string> };
+type Judged = { band: Band; parts: Part[]; interval?: ComparisonRow['interval']; pValue?: number };
+
+const LEVEL = 0.95;
+
+/** Strictly beyond a level, with a tolerance so 1.10/1.00 − 1 (= 0.1000…0009) is "exactly 10 %". */
+function beyond(x: number, level: number): boolean {
+  return x > level + 1e-9 * Math.max(1, Math.abs(level));
+}
+
+function partsText(parts: Part[]): string {
+  return parts.map((p) => t('en', p.key, p.args)).join('; ');
+}
+
+function row(
+  id: string,
+  meta: Pick<MetricValue, 'label' | 'unit' | 'better'>,
+  baseline: number | null,
+  current: number | null,
+  judged: Judged,
+): ComparisonRow {
+  const finite = baseline !== null && current !== null && Number.isFinite(baseline) && Number.isFinite(current);
+  const deltaAbs = finite ? current - baseline : null;
+  return {
+    metric: id,
+    label: meta.label,
+    unit: meta.unit,
+    better: meta.better,
+    baseline: baseline !== null && Number.isFinite(baseline) ? baseline : null,
+    current: current !== null && Number.isFinite(current) ? current : null,
+    deltaAbs,
+    deltaRel: deltaAbs !== null && baseline !== 0 ? deltaAbs / Math.abs(baseline!) : null,
+    ...(judged.interval ? { interval: judged.interval } : {}),
+    ...(judged.pValue !== undefined ? { pValue: judged.pValue } : {}),
+    band: judged.band,
+    reason: partsText(judged.parts),
+    reasonParts: judged.parts,
+  };
+}
+
+/** Compares one model's metrics with its baseline's (see the band rules above). */
+export function compareModel(
+  base: ModelMetrics | undefined,
+  head: ModelMetrics,
+  thresholds: Record<string, Threshold>,
+): ModelComparison {
+  if (!base) {
+    const rows = head.metrics.map((m) => {
+      const th = thresholds[m.id];
+      const judged: Judged =
+        m.value !== null && Number.isFinite(m.value) && isGrowth(m.unit, th)
+          ? judgeGrowth(m, th!)
+          : { band: 'missing', parts: [{ key: 'reason.noBaseline' }] };
+      return row(m.id, m, null, m.value, judged);
+    });
+    return { model: head.model, verdict: 'no-baseline', reason: t('en', 'verdict.no-baseline'), rows };
+  }
+
+  const byId = (ms: MetricValue[]) => new Map(ms.map((m) => [m.id, m] as const));
+  const b = byId(base.metrics);
+  const h = byId(head.metrics);
+  const ids = [...h.keys(), ...[...b.keys()].filter((id) => !h.has(id))];
+  const rows = ids.map((id) => compareMetric(id, b.get(id), h.get(id), thresholds[id]));
+  const { verdict, reason } = modelVerdict(rows);
+  return { model: head.model, verdict, reason, rows };
+}
+
+function modelVerdict(rows: ComparisonRow[]): { verdict: Verdict; reason: string } {
+  const list = (band: Band) => rows.filter((r) => r.band === band);
+  const describe = (rs: ComparisonRow[]) => rs.map((r) => `${r.label} (${r.reason})`).join(', ');
+  const order: Array<[Band, Verdict, StringKey]> = [
+    ['fail', 'fail', 'reason.rowsFailed'],
+    ['inconclusive', 'inconclusive', 'reason.rowsInconclusive'],
+    ['warn', 'warn', 'reason.rowsWarned'],
+  ];
+  for (const [band, verdict, key] of order) {
+    const rs = list(band);
+    if (rs.length > 0) return { verdict, reason: t('en', key, { n: rs.length, what: describe(rs) }) };
+  }
+  return { verdict: 'pass', reason: t('en', 'reason.allWithin', { n: rows.filter((r) => r.band !== 'missing').length }) };
+}
+
+function isGrowth(unit: Unit, th: Threshold | undefined): boolean {
+  const level = th?.fail ?? th?.warn;
+  return unit === 'MB/1k' && level?.kind === 'absolute';
+}
+
+function compareMetric(id: string, base: MetricValue | undefined, head: MetricValue | undefined, th: Threshold | undefined): ComparisonRow {
+  const meta = (head ?? base)!;
+  const bv = base?.value ?? null;
+  const hv = head?.value ?? null;
+  const missing = (parts: Part[]) => row(id, meta, bv, hv, { band: 'missing', parts });
+  if (bv === null) return missing([{ key: 'reason.missingBaseline' }]);
+  if (hv === null) return missing([{ key: 'reason.missingCurrent' }]);
+  if (!Number.isFinite(bv)) return missing([{ key: 'reason.notFiniteBaseline', args: { value: String(bv) } }]);
+  if (!Number.isFinite(hv)) return missing([{ key: 'reason.notFiniteCurrent', args: { value: String(hv) } }]);
+  if (!th) return row(id, meta, bv, hv, { band: 'pass', parts: [{ key: 'reason.noThreshold' }] });
+
+  const ctx = new Ctx(meta, bv, hv, th);
+  let judged: Judged;
+  if (isGrowth(meta.unit, th)) judged = judgeGrowth(head!, th);
+  else if (base!.perSample && head!.perSample) judged = ctx.accuracy(base!.perSample, head!.perSample);
+  else judged = ctx.timing(base!.rounds, head!.rounds) ?? ctx.point();
+  return row(id, meta, bv, hv, judged);
+}
+
+/** Leak check on this run alone: the low end of the slope's interval against the level. */
+function judgeGrowth(m: MetricValue, th: Threshold): Judged {
+  const lo = m.interval?.[0] ?? m.value!;
+  for (const [band, level] of [['fail', th.fail], ['warn', th.warn]] as const) {
+    if (level && beyond(lo, level.value)) {
+      return { band, parts: [{ key: 'reason.leak', args: { lo: fmtValue(lo, m.unit), level: fmtLevel(level, m.unit) } }] };
+    }
+  }
+  return { band: 'pass', parts: [{ key: 'reason.within', args: { level: fmtLevel((th.warn ?? th.fail)!, m.unit) } }] };
+}
+
+/** One metric's comparison: the worsening (in the bad direction) and the levels it is judged against. */
+class Ctx {
+  readonly sign: number;
+  /** Worsening, relative (null when the baseline is 0) and absolute. */
+  readonly worseRel: number | null;
+  readonly worseAbs: number;
+  readonly scale: number;
+
+  constructor(
+    readonly meta: Pick<MetricValue, 'label' | 'unit' | 'better'>,
+    readonly bv: number,
+    readonly hv: number,
+    readonly th: Threshold,
+  ) {
+    this.sign = meta.better === 'lower' ? 1 : -1;
+    this.scale = Math.abs(bv);
+    this.worseAbs = this.sign * (hv - bv);
+    this.worseRel = bv === 0 ? null : this.worseAbs / this.scale;
+  }
+
+  /**
+   * Whether a worsening crosses `level`, given as a relative worsening (null: baseline 0, use
+   * the absolute one). With `floor`, the memory floor `minAbsolute` must be crossed too.
+   */
+  crosses(level: Level | undefined, rel: number | null, abs = rel === null ? this.worseAbs : rel * this.scale, floor = true): boolean {
+    if (!level) return false;
+    if (floor && this.th.minAbsolute !== undefined && !beyond(abs, this.th.minAbsolute)) return false;
+    if (level.kind === 'absolute') return beyond(abs, level.value);
+    return rel === null ? beyond(abs, 0) : beyond(rel, level.value);
+  }
+
+  lvl(level: Level): string {
+    return fmtLevel(level, this.meta.unit);
+  }
+
+  overPart(level: Level): Part {
+    return { key: this.meta.better === 'higher' ? 'reason.dropOver' : 'reason.riseOver', args: { level: this.lvl(level) } };
+  }
+
+  warnPart(): Part {
+    const { warn, fail } = this.th;
+    if (warn && fail && warn.kind === fail.kind) {
+      const from = warn.kind === 'relative' ? String(Number((warn.value * 100).toFixed(4))) : String(warn.value);
+      return { key: 'reason.between', args: { from, to: this.lvl(fail) } };
+    }
+    return this.overPart(warn!);
+  }
+
+  /** The pass reason: improvement, under the absolute floor, noise, or within the lowest level. */
+  passParts(rel: number | null): Part[] {
+    const { noise, warn, fail, minAbsolute } = this.th;
+    const lowest = warn ?? fail;
+    const parts: Part[] = [];
+    if (this.bv === 0) parts.push({ key: 'reason.baselineZero' });
+    if (this.worseAbs < 0 && this.crosses(lowest, rel === null ? null : -rel, -this.worseAbs, false)) {
+      parts.push({ key: 'reason.improvement' });
+    } else if (minAbsolute !== undefined && this.crosses(lowest, rel, undefined, false)) {
+      parts.push({ key: 'reason.belowFloor', args: { change: fmtChangeAbs(this.hv - this.bv, this.meta.unit), floor: fmtAmount(minAbsolute, this.meta.unit) } });
+    } else if (noise) {
+      parts.push({ key: 'reason.noise', args: { level: this.lvl(noise) } });
+    } else if (lowest) {
+      parts.push({ key: 'reason.within', args: { level: this.lvl(lowest) } });
+    }
+    return parts;
+  }
+
+  /** The point estimate alone against the levels (one value per side). */
+  point(extra: Part[] = []): Judged {
+    const { fail, warn, noise } = this.th;
+    const rel = this.worseRel;
+    const zero: Part[] = this.bv === 0 ? [{ key: 'reason.baselineZero' }] : [];
+    if (this.crosses(fail, rel)) return { band: 'fail', parts: [...zero, this.overPart(fail!), ...extra] };
+    if (this.crosses(warn, rel) && !(noise && !this.crosses(noise, rel))) {
+      return { band: 'warn', parts: [...zero, this.warnPart(), ...extra] };
+    }
+    return { band: 'pass', parts: [...this.passParts(rel), ...extra] };
+  }
+
+  /** Accuracy with per-sample outcomes: exact drop on the same samples, McNemar p as evidence. */
+  accuracy(base: NonNullable<MetricValue['perSample']>, head: NonNullable<MetricValue['perSample']>): Judged {
+    const headOk = new Map(head.ids.map((id, i) => [id, head.ok[i] ?? 0] as const));
+    const same = base.ids.length === head.ids.length && base.ids.every((id) => headOk.has(id));
+    const n = head.ids.length;
+    const extra: Part[] = [];
+    const level = this.th.fail ?? this.th.warn;
+    if (level?.kind === 'absolute' && n > 0 && beyond(100 / n, level.value)) {
+      extra.push({
+        key: 'reason.smallSet',
+        args: { n: String(n), step: fmtAmount(Number((100 / n).toFixed(2)), '%'), level: this.lvl(level), need: String(Math.ceil(100 / level.value - 1e-9)) },
+      });
+    }
+    if (!same) return this.point([{ key: 'reason.unpaired' }, ...extra]);
+    const mc = mcnemarExact(base.ok, base.ids.map((id) => headOk.get(id)!));
+    const ci = pairedDiffInterval(mc.b, mc.c, n, LEVEL);
+    const judged = this.point();
+    if ((judged.band === 'fail' || judged.band === 'warn') && mc.pValue >= 0.05) {
+      judged.parts.push({ key: 'reason.chance', args: { p: fmtPEq(mc.pValue) } });
+    }
+    judged.parts.push(...extra);
+    return { ...judged, pValue: mc.pValue, interval: { lo: ci.lo, hi: ci.hi, of: 'absolute', level: LEVEL } };
+  }
+
+  /** Timings with rounds on both sides: bootstrap interval of the ratio of medians (rules 1–6). */
+  timing(baseRounds: number[] | undefined, headRounds: number[] | undefined): Judged | null {
+    const br = (baseRounds ?? []).filter(Number.isFinite);
+    const hr = (headRounds ?? []).filter(Number.isFinite);
+    if (br.length < 2 || hr.length < 2 || !(median(br) > 0) || this.worseRel === null) return null;
+    const ci = bootstrapRatioCI(br, hr, { level: LEVEL });
+    const lo = ci.lo - 1;
+    const hi = ci.hi - 1;
+    const interval = { lo, hi, of: 'relative' as const, level: LEVEL };
+    // The worsening interval, in the bad direction.
+    const [L, H] = this.sign > 0 ? [lo, hi] : [-hi, -lo];
+    const w = this.worseRel;
+    const { fail, warn, noise } = this.th;
+    const span = { lo: fmtRel(lo), hi: fmtRel(hi) };
+    if (fail && this.crosses(fail, L)) return { band: 'fail', interval, parts: [{ key: 'reason.intervalOver', args: { level: this.lvl(fail), ...span } }] };
+    if (warn && this.crosses(warn, L)) return { band: 'warn', interval, parts: [this.warnPart()] };
+    const noiseLevel = noise ?? warn;
+    if (w <= 0 || !this.crosses(noiseLevel, w)) return { band: 'pass', interval, parts: this.passParts(w) };
+    if (warn && this.crosses(warn, w)) {
+      if (fail && this.crosses(fail, H) && !this.crosses(noiseLevel, L)) {
+        return { band: 'inconclusive', interval, parts: [{ key: 'reason.intervalWide', args: span }] };
+      }
+      if (L > 0) return { band: 'warn', interval, parts: [this.warnPart()] };
+    }
+    return { band: 'pass', interval, parts: [{ key: 'reason.notConfirmed', args: { lo: `${fmtRelBare(this.sign > 0 ? lo : hi)} %` } }] };
+  }
+}
+
+/**
+ * The gate's verdict over its models. Precedence: fail > unreadable > inconclusive > warn >
+ * incomparable > no-baseline > pass (a model not compared keeps a clean pass from showing).
+ * `failed` when any model's verdict is in `failOn` (default: fail only). Regressions count
+ * failing rows; warnings count warning and inconclusive rows.
+ */
+export function gateVerdict(
+  models: ModelComparison[],
+  failOn: Array<'fail' | 'warn' | 'inconclusive'> = ['fail'],
+): { verdict: Verdict; regressions: number; warnings: number; failed: boolean } {
+  const order: Verdict[] = ['fail', 'unreadable', 'inconclusive', 'warn', 'incomparable', 'no-baseline', 'pass'];
+  const verdicts = new Set(models.map((m) => m.verdict));
+  const verdict = order.find((v) => verdicts.has(v)) ?? 'pass';
+  const rows = models.flatMap((m) => m.rows);
+  return {
+    verdict,
+    regressions: rows.filter((r) => r.band === 'fail').length,
+    warnings: rows.filter((r) => r.band === 'warn' || r.band === 'inconclusive').length,
+    failed: models.some((m) => (failOn as Verdict[]).includes(m.verdict)),
+  };
+}

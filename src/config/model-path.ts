@@ -1,0 +1,85 @@
+/**
+ * From a model path (file or directory) to the model file and its format, the way PaddleX
+ * picks a model in a directory: inference.json (Paddle 3 PIR) before .pdmodel; a Paddle model
+ * needs its .pdiparams beside it. A directory that holds an ONNX and a Paddle model is ambiguous.
+ */
+import { readdirSync, statSync } from 'node:fs';
+import { basename, extname, join } from 'node:path';
+import type { ModelFormat } from '../types.js';
+
+const FORMAT_OF_EXTENSION: Readonly<Record<string, ModelFormat>> = {
+  '.onnx': 'onnx',
+  '.pdmodel': 'paddle-pdmodel',
+  '.json': 'paddle-pir',
+};
+
+const EXPECTED = 'a .onnx file, a .pdmodel or inference.json (with its .pdiparams), or a directory holding one';
+
+function kindOf(path: string): 'file' | 'dir' | undefined {
+  try {
+    const stats = statSync(path);
+    return stats.isDirectory() ? 'dir' : stats.isFile() ? 'file' : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The weights file a Paddle model file needs beside it. */
+export function paramsOf(file: string): string {
+  return file.slice(0, file.length - extname(file).length) + '.pdiparams';
+}
+
+export function formatOfFile(file: string): ModelFormat | undefined {
+  return FORMAT_OF_EXTENSION[extname(file).toLowerCase()];
+}
+
+/** The model file and its format, or why the path does not name one. */
+export function resolveModel(path: string, format?: ModelFormat): { file: string; format: ModelFormat } | string {
+  const kind = kindOf(path);
+  if (kind === undefined) return `file or directory not found: ${path}`;
+
+  if (kind === 'file') {
+    const inferred = formatOfFile(path);
+    if (!inferred) return `expected ${EXPECTED}, got ${path}`;
+    if (format && format !== inferred) return `format ${format} does not match ${path}, which is a ${inferred} model`;
+    if (inferred !== 'onnx' && kindOf(paramsOf(path)) !== 'file') {
+      return `the weights ${paramsOf(path)} are missing beside ${path}`;
+    }
+    return { file: path, format: inferred };
+  }
+
+  const entries = readdirSync(path).sort();
+  const byFormat = (wanted: ModelFormat): string[] =>
+    entries
+      .filter((name) => formatOfFile(name) === wanted && kindOf(join(path, name)) === 'file')
+      // Only Paddle files with weights beside them count: a directory also holds config .json files.
+      .filter((name) => wanted === 'onnx' || kindOf(paramsOf(join(path, name))) === 'file');
+  const pir = byFormat('paddle-pir');
+  const paddle: Array<[ModelFormat, string[]]> = [
+    ['paddle-pir', pir.includes('inference.json') ? ['inference.json'] : pir],
+    ['paddle-pdmodel', byFormat('paddle-pdmodel')],
+  ];
+  const onnx = byFormat('onnx');
+  const pick = (found: Array<[ModelFormat, string[]]>): { file: string; format: ModelFormat } | string => {
+    for (const [candidate, names] of found) {
+      if (names.length > 1) return `${path} holds several ${candidate} models (${names.join(', ')}): point path at one of them`;
+      const [name] = names;
+      if (name !== undefined) return { file: join(path, name), format: candidate };
+    }
+    return `${path} holds no ${found.map(([f]) => f).join(' or ')} model (${EXPECTED})`;
+  };
+
+  if (format === 'onnx') return pick([['onnx', onnx]]);
+  if (format) return pick(paddle.filter(([candidate]) => candidate === format));
+  const hasPaddle = paddle.some(([, names]) => names.length > 0);
+  if (hasPaddle && onnx.length > 0) {
+    return `${path} holds both a Paddle model and ${onnx.join(', ')}: set format, or point path at the file`;
+  }
+  if (onnx.length > 0) return pick([['onnx', onnx]]);
+  if (!hasPaddle) {
+    const orphans = entries.filter((name) => formatOfFile(name) && formatOfFile(name) !== 'paddle-pir');
+    const hint = orphans.length > 0 ? ` (${orphans.map((name) => basename(name)).join(', ')} without .pdiparams)` : '';
+    return `${path} holds no model${hint}: expected ${EXPECTED}`;
+  }
+  return pick(paddle);
+}

@@ -1,0 +1,319 @@
+/**
+ * The one table of gate.yml: every key, its type, enum and description. The validator
+ * (read.ts) walks a document with it, and the editor schema (schema/gate.schema.json) is
+ * generated from it (`gateJsonSchema()`), so the two cannot disagree.
+ */
+import { DEFAULT_FINGERPRINT_FIELDS, DEFAULT_MEASURE, DEFAULT_THRESHOLDS } from './defaults.js';
+import { BYTES_PATTERN, DURATION_PATTERN, LEVEL_FORMS, LEVEL_PATTERN } from './units.js';
+
+export type Spec =
+  | { type: 'string'; description: string; enum?: readonly string[]; pattern?: string; patternHint?: string; numbersAsText?: boolean; examples?: string[] }
+  | { type: 'integer'; description: string; minimum?: number; default?: number }
+  | { type: 'number'; description: string; minimum?: number; exclusiveMinimum?: number; default?: number }
+  | { type: 'boolean'; description: string; default?: boolean }
+  /** A threshold level: `10%`, `0.5pp`, `2ms`, `64MB`, `5/s`, `1MB/1k` (see units.ts). */
+  | { type: 'level'; description: string }
+  /** Bytes: a count or `16g`, `512m`, `2GB`. */
+  | { type: 'bytes'; description: string }
+  /** Seconds: a count or `20m`, `90s`, `1h30m`. */
+  | { type: 'duration'; description: string; default?: string }
+  | { type: 'list'; description: string; items: Spec; minItems?: number; maxItems?: number; unique?: boolean }
+  | { type: 'object'; description: string; properties: Readonly<Record<string, Spec>>; required?: readonly string[]; exactlyOne?: boolean }
+  /** Alternatives told apart by the YAML node's kind (scalar, sequence, mapping), tried in order. */
+  | { type: 'oneOf'; description: string; variants: readonly Spec[] };
+
+const NAME_PATTERN = '^[A-Za-z0-9._-]+$';
+
+const engine: Spec = {
+  type: 'object',
+  description: 'Inference engine settings (the same for the PR and the baseline side).',
+  properties: {
+    name: { type: 'string', enum: ['onnxruntime', 'paddle'], description: 'Engine; inferred from the model format (onnx → onnxruntime, paddle-* → paddle).' },
+    device: { type: 'string', enum: ['cpu', 'gpu'], description: 'Device to run on. Default cpu.' },
+    precision: { type: 'string', enum: ['fp32', 'fp16', 'bf16', 'int8'], description: 'Inference precision. Default fp32.' },
+    threads: { type: 'integer', minimum: 1, default: 1, description: 'CPU math threads (Paddle set_cpu_math_library_num_threads, ORT intra-op threads). Default 1.' },
+    'batch-size': { type: 'integer', minimum: 1, default: 1, description: 'Samples per inference call. Default 1.' },
+    tensorrt: { type: 'boolean', default: false, description: 'Paddle Inference: run subgraphs with TensorRT (needs device gpu). Default false.' },
+    mkldnn: { type: 'boolean', default: false, description: 'Paddle Inference on CPU: enable oneDNN (MKLDNN). Default false.' },
+    'ir-optim': { type: 'boolean', default: true, description: 'Paddle Inference: IR graph optimisation (switch_ir_optim). Default true.' },
+    'memory-optim': { type: 'boolean', default: true, description: 'Paddle Inference: enable_memory_optim. Default true.' },
+    'device-id': { type: 'integer', minimum: 0, default: 0, description: 'GPU id as the runner sees it (inside the container for docker). Default 0.' },
+  },
+};
+
+const shape: Spec = {
+  type: 'list',
+  description: 'Input shape [channels, height, width].',
+  items: { type: 'integer', minimum: 1, description: 'A dimension.' },
+  minItems: 3,
+  maxItems: 3,
+};
+
+const dataset: Spec = {
+  type: 'object',
+  description: 'The labelled data the model is measured on.',
+  properties: {
+    format: {
+      type: 'string',
+      enum: ['ppocr-rec', 'image-list', 'npy'],
+      description: 'Label file format. Default from the task: ocr-rec → ppocr-rec, classification → image-list; required for generic.',
+    },
+    labels: {
+      type: 'string',
+      description: 'Label file (relative to gate.yml): ppocr-rec `image<TAB>text`; image-list `image label`; npy one label per line (optional).',
+    },
+    root: { type: 'string', description: 'Directory the images in the label file are relative to. Default: the label file\'s directory.' },
+    inputs: { type: 'string', description: 'npy format only: float32 NPY array [N, C, H, W] of prepared inputs.' },
+    dictionary: { type: 'string', description: 'ocr-rec: the character dictionary (e.g. ppocr_keys_v1.txt), one character per line.' },
+    'class-names': {
+      type: 'list',
+      description: 'classification: class names by index (e.g. [\'0\', \'180\']).',
+      items: { type: 'string', numbersAsText: true, description: 'A class name.' },
+      minItems: 1,
+      unique: true,
+    },
+    limit: { type: 'integer', minimum: 1, description: 'Use only the first N samples.' },
+    preprocess: {
+      type: 'object',
+      description:
+        'How images become tensors. Default by task: ocr-rec → {kind: ppocr-rec, shape: [3, 48, 320]}; classification → {kind: imagenet, resize-short: 256, crop: 224}.',
+      properties: {
+        kind: { type: 'string', enum: ['ppocr-rec', 'ppocr-cls', 'imagenet'], description: 'ppocr-rec / ppocr-cls: resize to height keeping ratio and pad width; imagenet: resize short side, centre-crop, ImageNet mean/std.' },
+        shape: { ...shape, description: 'ppocr-rec / ppocr-cls: [3, H, W]. Default [3, 48, 320] (ppocr-rec) or [3, 48, 192] (ppocr-cls).' },
+        'resize-short': { type: 'integer', minimum: 1, default: 256, description: 'imagenet: short side after resize. Default 256.' },
+        crop: { type: 'integer', minimum: 1, default: 224, description: 'imagenet: centre-crop size. Default 224.' },
+      },
+      required: ['kind'],
+    },
+  },
+};
+
+const model: Spec = {
+  type: 'object',
+  description: 'A model to gate.',
+  properties: {
+    name: { type: 'string', pattern: NAME_PATTERN, patternHint: 'letters, digits, `.`, `_` and `-`', description: 'Model name, unique in the gate; part of the baseline key.' },
+    path: {
+      type: 'string',
+      description: 'Model file relative to gate.yml: a .onnx, a .pdmodel (+ .pdiparams), an inference.json (Paddle 3 PIR, + .pdiparams), or a directory holding one of them.',
+    },
+    format: { type: 'string', enum: ['onnx', 'paddle-pdmodel', 'paddle-pir'], description: 'Model format; inferred from path.' },
+    task: { type: 'string', enum: ['classification', 'ocr-rec', 'generic'], description: 'What the model does: decides the accuracy metrics and default dataset format.' },
+    'baseline-path': { type: 'string', description: 'Optional: the base side\'s model, for a same-runner A/B confirmation before failing.' },
+    engine: { ...engine, description: 'Per-model overrides of the top-level engine block.' },
+    dataset,
+  },
+  required: ['name', 'path', 'task', 'dataset'],
+};
+
+const thresholdEntry: Spec = {
+  type: 'object',
+  description: 'Overrides of this metric\'s default threshold; fields not named keep their defaults.',
+  properties: {
+    better: { type: 'string', enum: ['higher', 'lower'], description: 'Which direction is an improvement.' },
+    noise: { type: 'level', description: `Changes in the bad direction up to this never warn or fail. ${LEVEL_FORMS}.` },
+    warn: { type: 'level', description: `Warn when worse by more than this. ${LEVEL_FORMS}.` },
+    fail: { type: 'level', description: `Fail when worse by more than this. ${LEVEL_FORMS}.` },
+    min: { type: 'level', description: 'Absolute floor: a change must also exceed this amount, in the metric\'s unit (e.g. 64MB, 2ms, 0.1pp).' },
+  },
+};
+
+const limits: Spec = {
+  type: 'object',
+  description: 'Resource limits of the run.',
+  properties: {
+    memory: { type: 'bytes', description: 'docker: memory limit, e.g. 16g.' },
+    cpus: { type: 'number', exclusiveMinimum: 0, description: 'docker: CPU limit (may be fractional).' },
+    pids: { type: 'integer', minimum: 1, description: 'docker: process limit.' },
+    timeout: { type: 'duration', default: '30m', description: 'Kill the run after this long, e.g. 20m. Default 30m.' },
+  },
+};
+
+const runner: Spec = {
+  type: 'object',
+  description: 'Where the model runs. Default: embedded (onnxruntime-node in the action, CPU, ONNX only).',
+  properties: {
+    kind: { type: 'string', enum: ['embedded', 'docker', 'local'], description: 'embedded: in-process ONNX Runtime on CPU; docker: the Python harness in an image; local: the harness with a Python on the runner.' },
+    image: { type: 'string', description: 'docker: the image, e.g. paddlepaddle/paddle:3.0.0-gpu-cuda11.8-cudnn8.9-trt8.6.' },
+    pull: { type: 'string', enum: ['missing', 'always', 'never'], description: 'docker: when to pull the image. Default missing.' },
+    gpus: {
+      type: 'oneOf',
+      description: 'docker: GPUs to expose: all, none, or a list of ids/UUIDs. Default: none when every model runs on cpu, else all.',
+      variants: [
+        { type: 'string', enum: ['all', 'none'], description: 'All GPUs or none.' },
+        {
+          type: 'list',
+          description: 'GPU ids or UUIDs.',
+          items: { type: 'string', numbersAsText: true, description: 'A GPU id or UUID.' },
+          minItems: 1,
+          unique: true,
+        },
+      ],
+    },
+    network: { type: 'boolean', default: false, description: 'docker: give the container a network. Default false (no network).' },
+    python: { type: 'string', description: 'docker / local: the Python interpreter. Default python3.' },
+    command: {
+      type: 'oneOf',
+      description: 'docker / local: bring-your-own command writing the run-result document to $PPG_OUTPUT; a string runs with sh -c.',
+      variants: [
+        { type: 'string', description: 'A shell command line (run with sh -c).' },
+        { type: 'list', description: 'argv.', items: { type: 'string', numbersAsText: true, description: 'An argument.' }, minItems: 1 },
+      ],
+    },
+    limits,
+  },
+};
+
+const measure: Spec = {
+  type: 'object',
+  description: 'How long and how often to measure.',
+  properties: {
+    warmup: { type: 'integer', minimum: 0, default: DEFAULT_MEASURE.warmupIterations, description: `Warm-up iterations (not timed). Default ${DEFAULT_MEASURE.warmupIterations}.` },
+    'warmup-seconds': { type: 'number', minimum: 0, default: DEFAULT_MEASURE.warmupSeconds, description: `Minimum warm-up seconds. Default ${DEFAULT_MEASURE.warmupSeconds}.` },
+    rounds: { type: 'integer', minimum: 2, default: DEFAULT_MEASURE.rounds, description: `Timed rounds, the unit of comparison (≥ 2). Default ${DEFAULT_MEASURE.rounds}.` },
+    iterations: { type: 'integer', minimum: 1, default: DEFAULT_MEASURE.minIterationsPerRound, description: `Minimum iterations per round. Default ${DEFAULT_MEASURE.minIterationsPerRound}.` },
+    'round-seconds': { type: 'number', minimum: 0, default: DEFAULT_MEASURE.minRoundSeconds, description: `Minimum seconds per round. Default ${DEFAULT_MEASURE.minRoundSeconds}.` },
+    'max-seconds': { type: 'number', exclusiveMinimum: 0, default: DEFAULT_MEASURE.maxSeconds, description: `Upper bound of measurement per model side, seconds. Default ${DEFAULT_MEASURE.maxSeconds}.` },
+  },
+};
+
+const dirOnly = (description: string): Spec => ({
+  type: 'object',
+  description,
+  properties: { dir: { type: 'string', description: 'Directory, relative to gate.yml.' } },
+});
+
+const store: Spec = {
+  type: 'object',
+  description: 'Where baselines live: exactly one of file, s3, actions-cache. Default file: {dir: .perf-gate/baselines}.',
+  exactlyOne: true,
+  properties: {
+    file: dirOnly('A local directory (default .perf-gate/baselines, relative to gate.yml).'),
+    s3: {
+      type: 'object',
+      description: 'An S3 bucket or S3-compatible server (credentials from the environment, never from gate.yml).',
+      properties: {
+        bucket: { type: 'string', pattern: '^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$', patternHint: '3-63 lower-case letters, digits, `.` and `-`', description: 'Bucket name.' },
+        prefix: { type: 'string', description: 'Key prefix. Default paddle-perf-gate.' },
+        region: { type: 'string', description: 'Region. Default $AWS_REGION, else us-east-1.' },
+        endpoint: { type: 'string', pattern: '^https?://', patternHint: 'an http:// or https:// URL', description: 'Endpoint of an S3-compatible server (MinIO, BOS, ...).' },
+        'path-style': { type: 'boolean', description: 'Path-style addressing. Default true when an endpoint is given.' },
+      },
+      required: ['bucket'],
+    },
+    'actions-cache': {
+      type: 'object',
+      description: 'The GitHub Actions cache (baselines may be evicted after 7 days unused).',
+      properties: {
+        prefix: { type: 'string', description: 'Cache key prefix. Default paddle-perf-gate.' },
+        dir: { type: 'string', description: 'Local directory the cache is restored to and saved from. Default .perf-gate/baselines.' },
+      },
+    },
+  },
+};
+
+export const METRIC_IDS = Object.keys(DEFAULT_THRESHOLDS);
+
+export const GATE_SPEC: Spec & { type: 'object' } = {
+  type: 'object',
+  description: 'paddle-perf-gate configuration: models, data, runner, thresholds and baseline store.',
+  properties: {
+    gate: { type: 'string', pattern: NAME_PATTERN, patternHint: 'letters, digits, `.`, `_` and `-`', description: 'Gate id: one baseline line and one PR comment per gate id.' },
+    models: { type: 'list', description: 'Models to gate (at least one, unique names).', items: model, minItems: 1 },
+    runner,
+    engine,
+    measure,
+    thresholds: {
+      type: 'object',
+      description: 'Per metric id, the fields that differ from the defaults.',
+      properties: Object.fromEntries(METRIC_IDS.map((id) => [id, { ...thresholdEntry, description: `Threshold of ${id}; fields not named keep their defaults.` }])),
+    },
+    fingerprint: {
+      type: 'list',
+      description: 'Environment fields that must match the baseline for a fair comparison.',
+      items: { type: 'string', pattern: '^[A-Za-z][A-Za-z0-9_]*$', patternHint: 'an identifier such as gpuName', examples: [...DEFAULT_FINGERPRINT_FIELDS], description: 'A fingerprint field.' },
+      unique: true,
+    },
+    'fail-on': {
+      type: 'list',
+      description: 'Verdicts that fail the check. Default [fail].',
+      items: { type: 'string', enum: ['fail', 'warn', 'inconclusive'], description: 'A verdict.' },
+      unique: true,
+    },
+    store,
+    output: dirOnly('Where reports are written (default perf-gate-out, relative to gate.yml).'),
+  },
+  required: ['gate', 'models'],
+};
+
+// ───────────────────────────── JSON Schema (draft 2020-12) ─────────────────────────────
+
+type Json = Record<string, unknown>;
+
+function toSchema(spec: Spec): Json {
+  const base: Json = { description: spec.description };
+  switch (spec.type) {
+    case 'string':
+      return {
+        ...base,
+        // Unquoted YAML numbers (`gpus: [0, 1]`) are accepted as text.
+        type: spec.numbersAsText ? ['string', 'number'] : 'string',
+        ...(spec.enum && { enum: [...spec.enum] }),
+        ...(spec.pattern && { pattern: spec.pattern }),
+        ...(spec.examples && { examples: spec.examples }),
+      };
+    case 'integer':
+    case 'number':
+      return {
+        ...base,
+        type: spec.type,
+        ...(spec.minimum !== undefined && { minimum: spec.minimum }),
+        ...('exclusiveMinimum' in spec && spec.exclusiveMinimum !== undefined && { exclusiveMinimum: spec.exclusiveMinimum }),
+        ...(spec.default !== undefined && { default: spec.default }),
+      };
+    case 'boolean':
+      return { ...base, type: 'boolean', ...(spec.default !== undefined && { default: spec.default }) };
+    case 'level':
+      return { ...base, type: 'string', pattern: LEVEL_PATTERN };
+    case 'bytes':
+      return { ...base, anyOf: [{ type: 'integer', minimum: 0 }, { type: 'string', pattern: BYTES_PATTERN }] };
+    case 'duration':
+      return {
+        ...base,
+        anyOf: [{ type: 'number', minimum: 0 }, { type: 'string', pattern: DURATION_PATTERN }],
+        ...(spec.default !== undefined && { default: spec.default }),
+      };
+    case 'list':
+      return {
+        ...base,
+        type: 'array',
+        items: toSchema(spec.items),
+        ...(spec.minItems !== undefined && { minItems: spec.minItems }),
+        ...(spec.maxItems !== undefined && { maxItems: spec.maxItems }),
+        ...(spec.unique && { uniqueItems: true }),
+      };
+    case 'object':
+      return {
+        ...base,
+        type: 'object',
+        properties: Object.fromEntries(Object.entries(spec.properties).map(([key, value]) => [key, toSchema(value)])),
+        ...(spec.required && { required: [...spec.required] }),
+        ...(spec.exactlyOne && { minProperties: 1, maxProperties: 1 }),
+        additionalProperties: false,
+      };
+    case 'oneOf':
+      return { ...base, oneOf: spec.variants.map(toSchema) };
+  }
+}
+
+/** The editor schema: `# yaml-language-server: $schema=…/schema/gate.schema.json`. */
+export function gateJsonSchema(): Json {
+  const { description, ...rest } = toSchema(GATE_SPEC);
+  return {
+    $schema: 'https://json-schema.org/draft/2020-12/schema',
+    $id: 'paddle-perf-gate/gate.schema.json',
+    title: 'paddle-perf-gate gate.yml',
+    description,
+    ...rest,
+  };
+}

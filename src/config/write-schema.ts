@@ -1,0 +1,18 @@
+/**
+ * Regenerates schema/gate.schema.json from the table in spec.ts:
+ *   ./node_modules/.bin/tsx src/config/write-schema.ts
+ * A test fails when the committed file differs from what this writes.
+ */
+import { writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { gateJsonSchema } from './spec.js';
+
+export const SCHEMA_FILE = fileURLToPath(new URL('../../schema/gate.schema.json', import.meta.url));
+
+export function schemaText(): string {
+  return `${JSON.stringify(gateJsonSchema(), null, 2)}\n`;
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  writeFileSync(SCHEMA_FILE, schemaText());
+}

@@ -1,0 +1,368 @@
+/**
+ * Datasets as users have them → the prepared dataset every runner feeds (see prepared.ts).
+ * Preparation runs once per content: the directory name is a sha256 over the label file, every
+ * image's bytes, the dictionary and the preprocessing settings, so an unchanged dataset is a
+ * cache hit and any changed byte is a miss.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { open, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { ConfigError, DataError } from '../errors.js';
+import type { Progress } from '../ports.js';
+import type { DatasetPlan, Preprocess } from '../types.js';
+import { decodeImage } from './image.js';
+import { parseDictionary, parseImageList, parsePlainLabels, parsePpocrRec, type LabelEntry } from './labels.js';
+import { npyHeader, readNpy, toFloat32 } from './npy.js';
+import { DATASET_SCHEMA, INPUTS_FILE, MANIFEST_FILE, type PreparedDataset } from './prepared.js';
+import { preprocessImage, preprocessShape } from './preprocess.js';
+
+/** Bump when preprocessing code changes its output, so old caches are not reused. */
+const PREPARE_VERSION = 1;
+
+interface Manifest extends Omit<PreparedDataset, 'dir'> {
+  schema: typeof DATASET_SCHEMA;
+  /** For people reading the cache: where the set came from and how it was preprocessed. */
+  source?: { format: DatasetPlan['format']; file: string; samples: number; preprocess?: Preprocess };
+}
+
+export async function prepareDataset(plan: DatasetPlan, cacheDir: string, progress: Progress): Promise<PreparedDataset> {
+  if (plan.limit !== undefined && (!Number.isInteger(plan.limit) || plan.limit < 1)) {
+    throw new ConfigError(`dataset.limit must be a positive integer, got ${plan.limit}`);
+  }
+  return plan.format === 'npy' ? prepareNpy(plan, cacheDir, progress) : prepareImages(plan, cacheDir, progress);
+}
+
+// ───────────────────────────── images + label file ─────────────────────────────
+
+type ImagePlan = Extract<DatasetPlan, { format: 'ppocr-rec' | 'image-list' }>;
+
+async function prepareImages(plan: ImagePlan, cacheDir: string, progress: Progress): Promise<PreparedDataset> {
+  validatePreprocess(plan.preprocess);
+  const labelsFile = path.resolve(plan.labels);
+  const labelBytes = await readSource(labelsFile, 'label file');
+  const labelText = utf8(labelBytes, labelsFile);
+
+  let entries: LabelEntry[];
+  let dictionary: string[] | undefined;
+  let dictBytes: Uint8Array | undefined;
+  if (plan.format === 'ppocr-rec') {
+    entries = parsePpocrRec(labelText, labelsFile);
+    const dictFile = path.resolve(plan.dictionary);
+    dictBytes = await readSource(dictFile, 'dictionary');
+    dictionary = parseDictionary(utf8(dictBytes, dictFile), dictFile);
+  } else {
+    entries = parseImageList(labelText, labelsFile, plan.classNames?.length);
+  }
+  if (entries.length === 0) {
+    const expected = plan.format === 'ppocr-rec' ? '"image<TAB>text"' : '"image label"';
+    throw new DataError(`${labelsFile}: the dataset is empty (expected lines ${expected})`);
+  }
+  if (plan.limit !== undefined) entries = entries.slice(0, plan.limit);
+  if (dictionary) warnUnknownCharacters(entries, dictionary, labelsFile, progress);
+
+  const root = path.resolve(plan.root);
+  const images = entries.map((e) => ({ ...e, file: path.resolve(root, e.image) }));
+
+  const hash = createHash('sha256');
+  hash.update(
+    JSON.stringify({
+      v: PREPARE_VERSION,
+      format: plan.format,
+      preprocess: plan.preprocess,
+      limit: plan.limit ?? null,
+      classNames: plan.format === 'image-list' ? (plan.classNames ?? null) : null,
+    }),
+  );
+  hashPart(hash, labelBytes);
+  if (dictBytes) hashPart(hash, dictBytes);
+  // Every image is read for the key; the bytes are not kept (a set can be larger than memory).
+  for (const img of images) hashPart(hash, await readImage(img.file, labelsFile, img.line));
+  const key = hash.digest('hex');
+
+  const dir = path.join(path.resolve(cacheDir), key);
+  const name = path.basename(labelsFile);
+  const cached = await tryLoad(dir, key);
+  if (cached) {
+    progress.info(`dataset ${name}: cache hit, ${images.length} samples prepared in ${dir}`);
+    return cached;
+  }
+
+  const [c, h, w] = preprocessShape(plan.preprocess);
+  const shape = [images.length, c, h, w];
+  progress.info(`dataset ${name}: preparing ${images.length} images → ${shape.join('×')} float32 (${plan.preprocess.kind})`);
+  const started = Date.now();
+  const manifest: Manifest = {
+    schema: DATASET_SCHEMA,
+    hash: key,
+    shape,
+    ids: images.map((i) => i.image),
+    labels: images.map((i) => i.label),
+    ...(plan.format === 'image-list' && plan.classNames ? { classNames: plan.classNames } : {}),
+    ...(dictionary ? { dictionary } : {}),
+    source: { format: plan.format, file: labelsFile, samples: images.length, preprocess: plan.preprocess },
+  };
+  const every = Math.max(100, Math.ceil(images.length / 10));
+  const ds = await writePrepared(dir, manifest, async function* () {
+    for (const [i, img] of images.entries()) {
+      const bytes = await readImage(img.file, labelsFile, img.line);
+      const decoded = decodeImage(bytes, `${labelsFile}:${img.line}: ${img.file}`);
+      yield preprocessImage(decoded, plan.preprocess);
+      if ((i + 1) % every === 0 && i + 1 < images.length) progress.info(`dataset ${name}: ${i + 1}/${images.length} images`);
+    }
+  });
+  progress.info(`dataset ${name}: prepared ${images.length} samples in ${((Date.now() - started) / 1000).toFixed(1)} s → ${dir}`);
+  return ds;
+}
+
+function validatePreprocess(p: Preprocess): void {
+  const dims = p.kind === 'imagenet' ? [p.resizeShort, p.crop] : p.shape;
+  if (!dims.every((d) => Number.isInteger(d) && d > 0)) {
+    throw new ConfigError(`dataset preprocessing ${p.kind}: sizes must be positive integers, got [${dims.join(', ')}]`);
+  }
+  if (p.kind === 'imagenet' && p.crop > p.resizeShort) {
+    throw new ConfigError(`dataset preprocessing imagenet: crop ${p.crop} is larger than resize-short ${p.resizeShort}`);
+  }
+  if (p.kind !== 'imagenet' && p.shape[0] !== 3 && p.shape[0] !== 1) {
+    throw new ConfigError(`dataset preprocessing ${p.kind}: shape [${p.shape.join(', ')}] must have 1 or 3 channels`);
+  }
+}
+
+function warnUnknownCharacters(entries: LabelEntry[], dictionary: string[], file: string, progress: Progress): void {
+  const known = new Set(dictionary);
+  known.add(' '); // the decoder's use_space_char class
+  const bad = entries.filter((e) => [...e.label].some((ch) => !known.has(ch)));
+  if (bad.length === 0) return;
+  const first = bad[0]!;
+  const chars = [...new Set([...first.label].filter((ch) => !known.has(ch)))].join('');
+  progress.warn(
+    `${file}: ${bad.length} of ${entries.length} labels have characters outside the dictionary (e.g. line ${first.line}: ${JSON.stringify(chars)}); the model cannot read those lines exactly`,
+  );
+}
+
+async function readImage(file: string, labelsFile: string, line: number): Promise<Uint8Array> {
+  try {
+    return await readFile(file);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') throw new DataError(`${labelsFile}:${line}: image not found: ${file}`);
+    throw new DataError(`${labelsFile}:${line}: cannot read image ${file}: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+// ───────────────────────────── NPY + labels ─────────────────────────────
+
+type NpyPlan = Extract<DatasetPlan, { format: 'npy' }>;
+
+async function prepareNpy(plan: NpyPlan, cacheDir: string, progress: Progress): Promise<PreparedDataset> {
+  const inputsFile = path.resolve(plan.inputs);
+  const npyBytes = await readSource(inputsFile, 'NPY inputs');
+  const arr = readNpy(npyBytes, inputsFile);
+  if (arr.shape.length < 2) {
+    throw new DataError(`${inputsFile}: NPY inputs must have a sample axis and at least one more, [N, ...]; got shape (${arr.shape.join(', ')})`);
+  }
+  const rows = arr.shape[0]!;
+  if (rows === 0) throw new DataError(`${inputsFile}: the dataset is empty (0 rows)`);
+
+  let labels: Array<string | null> = new Array<string | null>(rows).fill(null);
+  let labelBytes: Uint8Array | undefined;
+  if (plan.labels !== undefined) {
+    const labelsFile = path.resolve(plan.labels);
+    labelBytes = await readSource(labelsFile, 'label file');
+    const parsed = parsePlainLabels(utf8(labelBytes, labelsFile), labelsFile, plan.classNames);
+    if (parsed.length !== rows) {
+      throw new DataError(`${labelsFile}: has ${parsed.length} labels, but ${inputsFile} has ${rows} rows (expected one label per row)`);
+    }
+    labels = parsed.map((p) => p.label);
+  }
+  let dictionary: string[] | undefined;
+  let dictBytes: Uint8Array | undefined;
+  if (plan.dictionary !== undefined) {
+    const dictFile = path.resolve(plan.dictionary);
+    dictBytes = await readSource(dictFile, 'dictionary');
+    dictionary = parseDictionary(utf8(dictBytes, dictFile), dictFile);
+  }
+
+  const n = Math.min(rows, plan.limit ?? rows);
+  const hash = createHash('sha256');
+  hash.update(JSON.stringify({ v: PREPARE_VERSION, format: 'npy', limit: plan.limit ?? null, classNames: plan.classNames ?? null }));
+  hashPart(hash, npyBytes);
+  hashPart(hash, labelBytes ?? new Uint8Array());
+  hashPart(hash, dictBytes ?? new Uint8Array());
+  const key = hash.digest('hex');
+  const dir = path.join(path.resolve(cacheDir), key);
+  const name = path.basename(inputsFile);
+  const cached = await tryLoad(dir, key);
+  if (cached) {
+    progress.info(`dataset ${name}: cache hit, ${n} samples prepared in ${dir}`);
+    return cached;
+  }
+  if (arr.dtype !== 'float32') progress.warn(`${inputsFile}: ${arr.dtype} inputs are converted to float32`);
+  const shape = [n, ...arr.shape.slice(1)];
+  const per = shape.slice(1).reduce((a, b) => a * b, 1);
+  const data = toFloat32(arr).subarray(0, n * per);
+  const manifest: Manifest = {
+    schema: DATASET_SCHEMA,
+    hash: key,
+    shape,
+    ids: Array.from({ length: n }, (_, i) => `#${i}`),
+    labels: labels.slice(0, n),
+    ...(plan.classNames ? { classNames: plan.classNames } : {}),
+    ...(dictionary ? { dictionary } : {}),
+    source: { format: 'npy', file: inputsFile, samples: n },
+  };
+  const ds = await writePrepared(dir, manifest, function* () {
+    yield data;
+  });
+  progress.info(`dataset ${name}: prepared ${n} samples → ${dir}`);
+  return ds;
+}
+
+// ───────────────────────────── the prepared directory ─────────────────────────────
+
+/**
+ * Writes inputs.npy (streamed, sample by sample) and manifest.json into a temporary sibling,
+ * then renames it into place, so a crash or a concurrent preparation never leaves a half
+ * written directory under the final name.
+ */
+async function writePrepared(
+  dir: string,
+  manifest: Manifest,
+  chunks: () => AsyncIterable<Float32Array> | Iterable<Float32Array>,
+): Promise<PreparedDataset> {
+  const tmp = `${dir}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  await mkdir(tmp, { recursive: true });
+  try {
+    const expected = manifest.shape.reduce((a, b) => a * b, 1);
+    let written = 0;
+    const fh = await open(path.join(tmp, INPUTS_FILE), 'w');
+    try {
+      await fh.write(npyHeader(manifest.shape));
+      for await (const chunk of chunks()) {
+        await fh.write(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+        written += chunk.length;
+      }
+    } finally {
+      await fh.close();
+    }
+    if (written !== expected) throw new DataError(`internal: wrote ${written} values for shape [${manifest.shape.join(', ')}]`);
+    await writeFile(path.join(tmp, MANIFEST_FILE), JSON.stringify(manifest) + '\n');
+    try {
+      await rename(tmp, dir);
+    } catch (error) {
+      // Another preparation of the same content finished first: use its result.
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw error;
+      await rm(tmp, { recursive: true, force: true });
+    }
+  } catch (error) {
+    await rm(tmp, { recursive: true, force: true });
+    throw error;
+  }
+  return loadPrepared(dir);
+}
+
+async function tryLoad(dir: string, hash: string): Promise<PreparedDataset | undefined> {
+  try {
+    const ds = await loadPrepared(dir);
+    return ds.hash === hash ? ds : undefined;
+  } catch {
+    // Absent, or damaged by hand (a final directory is only ever created whole, by rename):
+    // clear it so the fresh preparation can take its name.
+    await rm(dir, { recursive: true, force: true });
+    return undefined;
+  }
+}
+
+/** Reads and validates `<dir>/manifest.json`; checks that inputs.npy is there with the right size. */
+export async function loadPrepared(dir: string): Promise<PreparedDataset> {
+  const abs = path.resolve(dir);
+  const file = path.join(abs, MANIFEST_FILE);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await readFile(file, 'utf8'));
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new DataError(`${file}: not found (expected a prepared dataset directory)`);
+    throw new DataError(`${file}: not valid JSON: ${(error as Error).message}`, { cause: error });
+  }
+  const m = raw as Record<string, unknown>;
+  const bad = (field: string, expected: string): never => {
+    throw new DataError(`${file}: field "${field}" ${expected}`);
+  };
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) bad('(root)', 'must be an object');
+  if (m.schema !== DATASET_SCHEMA) bad('schema', `must be "${DATASET_SCHEMA}", got ${JSON.stringify(m.schema)}`);
+  if (typeof m.hash !== 'string' || !/^[0-9a-f]{64}$/.test(m.hash)) bad('hash', 'must be a sha256 hex string');
+  const shape = m.shape;
+  if (!Array.isArray(shape) || shape.length < 2 || !shape.every((d) => Number.isInteger(d) && d > 0)) {
+    bad('shape', 'must be an array of at least two positive integers [N, ...]');
+  }
+  const n = (shape as number[])[0]!;
+  if (!Array.isArray(m.ids) || m.ids.length !== n || !m.ids.every((s) => typeof s === 'string')) {
+    bad('ids', `must be an array of ${n} strings`);
+  }
+  if (!Array.isArray(m.labels) || m.labels.length !== n || !m.labels.every((s) => typeof s === 'string' || s === null)) {
+    bad('labels', `must be an array of ${n} strings or nulls`);
+  }
+  for (const field of ['classNames', 'dictionary'] as const) {
+    const v = m[field];
+    if (v !== undefined && (!Array.isArray(v) || !v.every((s) => typeof s === 'string'))) bad(field, 'must be an array of strings');
+  }
+  const inputs = path.join(abs, INPUTS_FILE);
+  const size = await stat(inputs).then(
+    (s) => s.size,
+    () => bad(INPUTS_FILE, `is missing: ${inputs}`),
+  );
+  const values = (shape as number[]).reduce((a, b) => a * b, 1);
+  const headerLen = npyHeader(shape as number[]).length;
+  if (size < headerLen + values * 4) bad('shape', `says ${values} float32 values but ${inputs} has only ${size} bytes`);
+
+  return {
+    dir: abs,
+    hash: m.hash as string,
+    shape: shape as number[],
+    ids: m.ids as string[],
+    labels: m.labels as Array<string | null>,
+    ...(m.classNames ? { classNames: m.classNames as string[] } : {}),
+    ...(m.dictionary ? { dictionary: m.dictionary as string[] } : {}),
+  };
+}
+
+/** The prepared inputs, float32 [N, ...], checked against the manifest's shape. */
+export async function readInputs(ds: PreparedDataset): Promise<{ data: Float32Array; shape: number[] }> {
+  const file = path.join(ds.dir, INPUTS_FILE);
+  const bytes = await readSource(file, 'prepared inputs');
+  const arr = readNpy(bytes, file);
+  if (arr.dtype !== 'float32') throw new DataError(`${file}: dtype ${arr.dtype}, expected float32`);
+  if (arr.shape.length !== ds.shape.length || arr.shape.some((d, i) => d !== ds.shape[i])) {
+    throw new DataError(`${file}: shape (${arr.shape.join(', ')}) differs from the manifest's [${ds.shape.join(', ')}]`);
+  }
+  return { data: arr.data as Float32Array, shape: arr.shape };
+}
+
+// ───────────────────────────── helpers ─────────────────────────────
+
+async function readSource(file: string, what: string): Promise<Uint8Array> {
+  try {
+    return await readFile(file);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new DataError(`${what} not found: ${file}`);
+    throw new DataError(`cannot read ${what} ${file}: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+function utf8(bytes: Uint8Array, file: string): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new DataError(`${file}: not valid UTF-8 text`);
+  }
+}
+
+/** Length-prefixed so that moving bytes between parts changes the hash. */
+function hashPart(hash: ReturnType<typeof createHash>, bytes: Uint8Array): void {
+  const len = Buffer.alloc(8);
+  len.writeBigUInt64LE(BigInt(bytes.length));
+  hash.update(len);
+  hash.update(bytes);
+}

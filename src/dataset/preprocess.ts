@@ -1,0 +1,234 @@
+/**
+ * Image → float32 CHW tensors, the way PaddleOCR and PaddleClas inference does it. Pure
+ * functions of pixels; decoding lives in image.ts.
+ */
+import { DataError } from '../errors.js';
+import type { Preprocess } from '../types.js';
+import type { Image } from './image.js';
+
+export type { Image } from './image.js';
+
+// ───────────────────────────── bilinear resize (cv2.resize INTER_LINEAR, 8-bit) ─────────────────────────────
+
+/**
+ * OpenCV's generic INTER_LINEAR for 8-bit images (imgproc/src/resize.cpp):
+ *  - source coordinate of a destination pixel: f = (d + 0.5) * (src / dst) − 0.5 (half-pixel
+ *    centres), computed in float32;
+ *  - horizontally, a coordinate left of 0 or at/after the last pixel is clamped with weight 0;
+ *    vertically the rows are clamped to [0, h − 1] and keep their weights;
+ *  - weights are fixed-point (INTER_RESIZE_COEF_BITS = 11, rounded to nearest even), the two
+ *    passes multiply to 22 bits and the result is rounded once: (S + 2^21) >> 22 (FixedPtCast).
+ * Where OpenCV runs SIMD code its vertical pass truncates differently and may give one level
+ * less on some pixels; this is the scalar reference path. An exact 2× downscale, which OpenCV
+ * routes to INTER_AREA, gives the same (a+b+c+d+2)>>2 here.
+ */
+export function resizeBilinear(img: Image, dstW: number, dstH: number): Image {
+  const { width: srcW, height: srcH, data } = img;
+  if (dstW === srcW && dstH === srcH) return { width: srcW, height: srcH, data: data.slice() };
+  const xs = axisWeights(srcW, dstW, true);
+  const ys = axisWeights(srcH, dstH, false);
+
+  // Horizontal pass on every source row that is used, values scaled by 2^11.
+  const rowCache = new Map<number, Int32Array>();
+  const hRow = (sy: number): Int32Array => {
+    let row = rowCache.get(sy);
+    if (row) return row;
+    row = new Int32Array(dstW * 3);
+    const base = sy * srcW * 3;
+    for (let dx = 0; dx < dstW; dx++) {
+      const sx = xs.index[dx]!;
+      const a0 = xs.w0[dx]!;
+      const a1 = xs.w1[dx]!;
+      const sx1 = Math.min(sx + 1, srcW - 1);
+      for (let c = 0; c < 3; c++) {
+        row[dx * 3 + c] = data[base + sx * 3 + c]! * a0 + data[base + sx1 * 3 + c]! * a1;
+      }
+    }
+    rowCache.set(sy, row);
+    return row;
+  };
+
+  const out = new Uint8Array(dstW * dstH * 3);
+  for (let dy = 0; dy < dstH; dy++) {
+    const sy = ys.index[dy]!;
+    const r0 = hRow(clamp(sy, 0, srcH - 1));
+    const r1 = hRow(clamp(sy + 1, 0, srcH - 1));
+    const b0 = ys.w0[dy]!;
+    const b1 = ys.w1[dy]!;
+    const o = dy * dstW * 3;
+    for (let i = 0; i < dstW * 3; i++) {
+      // Products reach 255·2048·2048·2 ≈ 2^31: stay in float64, which is exact here.
+      const v = Math.floor((r0[i]! * b0 + r1[i]! * b1 + (1 << 21)) / (1 << 22));
+      out[o + i] = v < 0 ? 0 : v > 255 ? 255 : v;
+    }
+  }
+  return { width: dstW, height: dstH, data: out };
+}
+
+interface AxisWeights {
+  index: Int32Array;
+  w0: Int32Array;
+  w1: Int32Array;
+}
+
+function axisWeights(src: number, dst: number, clampWeights: boolean): AxisWeights {
+  // OpenCV: inv_scale = dst / src, scale = 1 / inv_scale (not src / dst: the last bit can differ).
+  const scale = 1 / (dst / src);
+  const index = new Int32Array(dst);
+  const w0 = new Int32Array(dst);
+  const w1 = new Int32Array(dst);
+  for (let d = 0; d < dst; d++) {
+    let f = Math.fround((d + 0.5) * scale - 0.5);
+    let s = Math.floor(f);
+    f = Math.fround(f - s);
+    if (clampWeights) {
+      if (s < 0) {
+        s = 0;
+        f = 0;
+      }
+      if (s >= src - 1) {
+        s = src - 1;
+        f = 0;
+      }
+    }
+    index[d] = s;
+    w0[d] = roundHalfEven(Math.fround(1 - f) * 2048);
+    w1[d] = roundHalfEven(Math.fround(f) * 2048);
+  }
+  return { index, w0, w1 };
+}
+
+/** cvRound / Python 3 round(): halves go to the even neighbour. */
+export function roundHalfEven(x: number): number {
+  const r = Math.round(x);
+  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+function clamp(v: number, lo: number, hi: number): number {
+  return v < lo ? lo : v > hi ? hi : v;
+}
+
+// ───────────────────────────── PaddleOCR recognition / direction classifier ─────────────────────────────
+
+/** The resized width PaddleOCR uses: min(imgW, ceil(imgH · w / h)). */
+export function ppocrResizedWidth(width: number, height: number, imgH: number, imgW: number): number {
+  const ratio = width / height;
+  const w = Math.ceil(imgH * ratio);
+  return w > imgW ? imgW : w;
+}
+
+/**
+ * PaddleOCR tools/infer/predict_rec.py `TextRecognizer.resize_norm_img` (and predict_cls.py's
+ * `TextClassifier.resize_norm_img`, the same rule for the 3×48×192 direction classifier):
+ *  - the image is what cv2.imread gave, BGR, and is fed in BGR order (no channel swap);
+ *  - ratio = w / h; resized_w = imgW if ceil(imgH · ratio) > imgW else ceil(imgH · ratio);
+ *  - cv2.resize(img, (resized_w, imgH)) with the default INTER_LINEAR;
+ *  - HWC → CHW, / 255, − 0.5, / 0.5;
+ *  - zero-padded on the right to imgW (padding_im = np.zeros, so padding is 0.0, mid-grey).
+ * imgW is fixed here (the prepared tensor has one shape), as with an ONNX model of fixed width
+ * or batch size 1 at the default 3×48×320.
+ * A 1-channel shape feeds the grey level, as cv2.imread(path, IMREAD_GRAYSCALE) would give it.
+ */
+export function ppocrResizeNorm(img: Image, shape: [number, number, number]): Float32Array {
+  const [c, h, w] = shape;
+  if (c !== 3 && c !== 1) throw new DataError(`ppocr preprocessing: shape [${shape.join(', ')}] must have 1 or 3 channels`);
+  const rw = ppocrResizedWidth(img.width, img.height, h, w);
+  const resized = resizeBilinear(img, rw, h);
+  const out = new Float32Array(c * h * w); // zeros = the padding
+  const plane = h * w;
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < rw; x++) {
+      const p = (y * rw + x) * 3;
+      const o = y * w + x;
+      if (c === 3) {
+        // BGR order: channel 0 is blue.
+        out[o] = norm(resized.data[p + 2]!);
+        out[plane + o] = norm(resized.data[p + 1]!);
+        out[2 * plane + o] = norm(resized.data[p]!);
+      } else {
+        out[o] = norm(greyBt601(resized.data[p]!, resized.data[p + 1]!, resized.data[p + 2]!));
+      }
+    }
+  }
+  return out;
+}
+
+function norm(v: number): number {
+  // Same float32 steps as numpy: v/255, −0.5, /0.5.
+  return Math.fround(Math.fround(Math.fround(v / 255) - 0.5) / 0.5);
+}
+
+/** OpenCV's 8-bit RGB→grey: BT.601 weights in 14-bit fixed point (color.hpp, R2Y 4899, G2Y 9617, B2Y 1868). */
+function greyBt601(r: number, g: number, b: number): number {
+  return (r * 4899 + g * 9617 + b * 1868 + (1 << 13)) >> 14;
+}
+
+// ───────────────────────────── PaddleClas (ImageNet) ─────────────────────────────
+
+/**
+ * PaddleClas deploy/python/preprocess.py ResizeImage(resize_short): percent = short / min(w, h);
+ * w' = int(round(w · percent)), h' = int(round(h · percent)) with Python's round (half to even).
+ */
+export function shortSideSize(width: number, height: number, resizeShort: number): [number, number] {
+  const percent = resizeShort / Math.min(width, height);
+  return [roundHalfEven(width * percent), roundHalfEven(height * percent)];
+}
+
+const IMAGENET_MEAN = [0.485, 0.456, 0.406];
+const IMAGENET_STD = [0.229, 0.224, 0.225];
+
+/**
+ * PaddleClas inference preprocessing (deploy/configs, deploy/python/preprocess.py):
+ *  - DecodeImage(to_rgb=True): cv2 BGR → RGB, so channels are fed R, G, B;
+ *  - ResizeImage(resize_short=256) with cv2 INTER_LINEAR (UnifiedResize's default);
+ *  - CropImage(224): w_start = (w − 224) // 2, h_start = (h − 224) // 2;
+ *  - NormalizeImage: (x · (1/255) − mean) / std in float32, mean [0.485, 0.456, 0.406],
+ *    std [0.229, 0.224, 0.225];
+ *  - ToCHWImage.
+ */
+export function imagenetPreprocess(img: Image, resizeShort: number, crop: number): Float32Array {
+  const [rw, rh] = shortSideSize(img.width, img.height, resizeShort);
+  if (rw < crop || rh < crop) {
+    throw new DataError(`imagenet preprocessing: resized image ${rw}×${rh} is smaller than the crop ${crop}×${crop}`);
+  }
+  const resized = resizeBilinear(img, rw, rh);
+  const x0 = Math.floor((rw - crop) / 2);
+  const y0 = Math.floor((rh - crop) / 2);
+  const plane = crop * crop;
+  const out = new Float32Array(3 * plane);
+  const scale = Math.fround(1 / 255);
+  for (let c = 0; c < 3; c++) {
+    const mean = Math.fround(IMAGENET_MEAN[c]!);
+    const std = Math.fround(IMAGENET_STD[c]!);
+    for (let y = 0; y < crop; y++) {
+      for (let x = 0; x < crop; x++) {
+        const v = resized.data[((y0 + y) * rw + x0 + x) * 3 + c]!;
+        out[c * plane + y * crop + x] = Math.fround(Math.fround(Math.fround(v * scale) - mean) / std);
+      }
+    }
+  }
+  return out;
+}
+
+// ───────────────────────────── dispatch ─────────────────────────────
+
+/** The CHW shape a preprocessing step produces. */
+export function preprocessShape(p: Preprocess): [number, number, number] {
+  switch (p.kind) {
+    case 'ppocr-rec':
+    case 'ppocr-cls':
+      return p.shape;
+    case 'imagenet':
+      return [3, p.crop, p.crop];
+  }
+}
+
+export function preprocessImage(img: Image, p: Preprocess): Float32Array {
+  switch (p.kind) {
+    case 'ppocr-rec':
+    case 'ppocr-cls':
+      return ppocrResizeNorm(img, p.shape);
+    case 'imagenet':
+      return imagenetPreprocess(img, p.resizeShort, p.crop);
+  }
+}

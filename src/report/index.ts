@@ -1,0 +1,339 @@
+/**
+ * report/: GateReport → the PR comment (markdown, English or 简体中文) and the JSON document.
+ * Layout follows design/COMMENT.md: marker, verdict line, baseline + environment, one table,
+ * then folded details. Every name or text that comes from users or logs goes through
+ * escapeMarkdown.
+ */
+import type { Band, ComparisonRow, GateReport, Verdict } from '../types.js';
+import { fmtChangeAbs, fmtNumber, fmtPEq, fmtRel, fmtRelBare, fmtValue } from './format.js';
+import { isStringKey, t, type Lang, type StringKey } from './strings.js';
+
+export { t, type Lang } from './strings.js';
+
+export const VERDICT_EMOJI: Record<Verdict, string> = {
+  pass: '✅',
+  warn: '⚠️',
+  fail: '❌',
+  inconclusive: '❔',
+  incomparable: '🚫',
+  'no-baseline': '🆕',
+  unreadable: '⛔',
+};
+
+export const BAND_EMOJI: Record<Band, string> = { pass: '✅', warn: '⚠️', fail: '❌', inconclusive: '❔', missing: '➖' };
+
+const ENTITIES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '|': '&#124;',
+  '`': '&#96;',
+  '*': '&#42;',
+  _: '&#95;',
+  '[': '&#91;',
+  ']': '&#93;',
+  '\\': '&#92;',
+  '~': '&#126;',
+  // '@name' in a comment would notify that user
+  '@': '&#64;',
+};
+
+/**
+ * Makes user or log text inert inside a table cell or HTML: markdown and HTML characters become
+ * entities (which render as themselves), line breaks become spaces so a cell stays one line.
+ */
+export function escapeMarkdown(text: string): string {
+  return text.replace(/\r\n|[\r\n\u2028\u2029]/g, ' ').replace(/[&<>|`*_[\]\\~@]/g, (c) => ENTITIES[c]!);
+}
+
+/** The JSON document: the GateReport itself, pretty-printed (non-finite numbers become null). */
+export function renderJson(report: GateReport): string {
+  return `${JSON.stringify(report, null, 2)}\n`;
+}
+
+/** The hidden marker that finds this gate's comment again; `--` and `>` would end the HTML comment early. */
+export function commentMarker(gate: string): string {
+  return `<!-- paddle-perf-gate:${gate.replace(/-{2,}/g, '-').replace(/[<>\s]/g, '_')} -->`;
+}
+
+export interface MarkdownOptions {
+  lang?: Lang;
+  /** The comment's size limit (GitHub allows 65,536 characters). */
+  maxChars?: number;
+  marker?: string;
+  /** Extra lines for "How this was measured" (dataset, A/B confirmation, logs artifact); escaped. */
+  details?: string[];
+  /** Wrong predictions shown per OCR model (default 5). */
+  examples?: number;
+}
+
+type Model = GateReport['models'][number];
+
+/** Renders the comment, cut below `maxChars` (default 65,000) by dropping details, then rows. */
+export function renderMarkdown(report: GateReport, opts: MarkdownOptions = {}): string {
+  const r = new Renderer(report, opts);
+  const max = opts.maxChars ?? 65_000;
+  const full = r.compose({ details: 'all', rows: 'all' });
+  if (full.length <= max) return full;
+
+  const attempts: Array<{ details: Detail; rows: 'all' | 'notable'; cut: string[] }> = [
+    { details: 'measured', rows: 'all', cut: [r.t('cut.details')] },
+    { details: 'none', rows: 'all', cut: [r.t('cut.details')] },
+    { details: 'none', rows: 'notable', cut: [r.t('cut.details'), r.t('cut.passing', { n: r.passingRows() })] },
+  ];
+  for (const a of attempts) {
+    const text = r.compose({ details: a.details, rows: a.rows, cut: a.cut });
+    if (text.length <= max) return text;
+  }
+  // Still too long: keep as many notable rows as fit (binary search on the count).
+  const notable = r.notableRows();
+  let lo = 0;
+  let hi = notable;
+  const at = (keep: number) =>
+    r.compose({ details: 'none', rows: 'notable', keep, cut: [r.t('cut.details'), r.t('cut.rows', { n: r.totalRows() - keep })] });
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    if (at(mid).length <= max) lo = mid;
+    else hi = mid - 1;
+  }
+  const text = at(lo);
+  if (text.length <= max) return text;
+  // The head alone is too long (huge names or logs): cut the text itself, keeping the note.
+  const note = `\n\n${r.t('cut.note', { max: fmtNumber(max, 0), what: r.t('cut.text') })}\n`;
+  return text.slice(0, Math.max(0, max - note.length)) + note;
+}
+
+type Detail = 'all' | 'measured' | 'none';
+
+class Renderer {
+  readonly lang: Lang;
+
+  constructor(
+    readonly report: GateReport,
+    readonly opts: MarkdownOptions,
+  ) {
+    this.lang = opts.lang ?? 'en';
+  }
+
+  t(key: StringKey, args?: Record<string, string | number>): string {
+    return t(this.lang, key, args);
+  }
+
+  private allRows(): Array<{ model: Model; row: ComparisonRow | null }> {
+    return this.report.models.flatMap((model): Array<{ model: Model; row: ComparisonRow | null }> =>
+      model.comparison.rows.length === 0 ? [{ model, row: null }] : model.comparison.rows.map((row) => ({ model, row })),
+    );
+  }
+
+  private isNotable(row: ComparisonRow | null): boolean {
+    return row === null || row.band === 'fail' || row.band === 'warn' || row.band === 'inconclusive';
+  }
+
+  totalRows(): number {
+    return this.allRows().length;
+  }
+
+  notableRows(): number {
+    return this.allRows().filter((x) => this.isNotable(x.row)).length;
+  }
+
+  passingRows(): number {
+    return this.totalRows() - this.notableRows();
+  }
+
+  compose(o: { details: Detail; rows: 'all' | 'notable'; keep?: number; cut?: string[] }): string {
+    const out: string[] = [];
+    out.push(this.opts.marker ?? commentMarker(this.report.gate));
+    out.push(this.verdictLine(), '');
+    const context = this.contextLines();
+    if (context.length > 0) out.push(...context, '');
+
+    let rows = this.allRows();
+    if (o.rows === 'notable') rows = rows.filter((x) => this.isNotable(x.row));
+    if (o.keep !== undefined) rows = rows.slice(0, o.keep);
+    if (rows.length > 0) out.push(...this.table(rows), '');
+
+    if (this.report.promotion) out.push(escapeMarkdown(this.t('promotion', { message: this.report.promotion.message })), '');
+    if (o.cut && o.cut.length > 0) {
+      out.push(this.t('cut.note', { max: fmtNumber(this.opts.maxChars ?? 65_000, 0), what: o.cut.join(this.t('sep.list')) }), '');
+    }
+    if (o.details !== 'none') out.push(...this.measured());
+    if (o.details === 'all') out.push(...this.wrongPredictions(), ...this.warningsLog());
+    return `${out.join('\n').trimEnd()}\n`;
+  }
+
+  private verdictLine(): string {
+    const { verdict, regressions, warnings, gate } = this.report;
+    const counts = [
+      this.t(regressions === 1 ? 'count.regression.one' : 'count.regression.other', { n: fmtNumber(regressions, 0) }),
+      this.t(warnings === 1 ? 'count.warning.one' : 'count.warning.other', { n: fmtNumber(warnings, 0) }),
+    ].join(this.t('sep.list'));
+    // pass/warn/fail speak through the emoji and counts; the other verdicts need their word.
+    const plain = verdict === 'pass' || verdict === 'warn' || verdict === 'fail';
+    const said = plain ? counts : regressions + warnings === 0 ? this.t(`verdict.${verdict}`) : `${this.t(`verdict.${verdict}`)} · ${counts}`;
+    return `### ${VERDICT_EMOJI[verdict]} ${escapeMarkdown(gate)} — ${said}`;
+  }
+
+  private env(model: Model): string {
+    const e = model.run.env;
+    const v = (k: string) => {
+      const x = e[k];
+      return x === null || x === undefined || x === '' ? null : escapeMarkdown(x);
+    };
+    const parts: string[] = [];
+    const cpu = v('cpuModel');
+    const gpu = v('gpuName');
+    if (gpu) parts.push(gpu);
+    else if (cpu) parts.push(cpu);
+    const driver = v('driver') ?? v('driverMajor');
+    if (driver) parts.push(this.t('env.driver', { v: driver }));
+    const cuda = v('cuda');
+    if (cuda) parts.push(this.t('env.cuda', { v: cuda }));
+    const paddle = v('paddle');
+    if (paddle && model.run.engine.name !== 'paddle') parts.push(this.t('env.paddle', { v: paddle }));
+    const { name, version, device, precision } = model.run.engine;
+    parts.push(`${escapeMarkdown(name === 'paddle' ? 'Paddle' : name)} ${escapeMarkdown(version)} (${escapeMarkdown(device)}, ${escapeMarkdown(precision)})`);
+    const digest = e.imageDigest;
+    if (digest) parts.push(this.t('env.image', { v: shortDigest(digest) }));
+    return parts.join(' · ');
+  }
+
+  private contextLines(): string[] {
+    const lines: string[] = [];
+    const models = this.report.models;
+    const withBase = models.filter((m) => m.baseline);
+    const without = models.filter((m) => !m.baseline && m.comparison.verdict !== 'unreadable');
+    if (withBase.length === 0 && without.length > 0) {
+      lines.push(this.t('baseline.none'), '', this.t('baseline.env', { env: this.env(without[0]!) }));
+    } else {
+      const groups = new Map<string, Model[]>();
+      for (const m of withBase) {
+        const b = m.baseline!;
+        const key = `${b.commit}\u0000${b.branch}\u0000${b.createdAt}`;
+        groups.set(key, [...(groups.get(key) ?? []), m]);
+      }
+      for (const group of groups.values()) {
+        const b = group[0]!.baseline!;
+        const prefix = groups.size > 1 || group.length < withBase.length ? `${group.map((m) => escapeMarkdown(m.comparison.model)).join(', ')}: ` : '';
+        const against = this.t('baseline.against', { commit: `\`${shortCommit(b.commit)}\``, branch: escapeMarkdown(b.branch), date: escapeMarkdown(b.createdAt.slice(0, 10)) });
+        const comparable = group.every((m) => m.comparison.verdict !== 'incomparable');
+        lines.push(`${prefix}${against}${comparable ? this.t('baseline.sameEnv', { env: this.env(group[0]!) }) : ''}`);
+      }
+      for (const m of without) lines.push(this.t('baseline.noneFor', { model: escapeMarkdown(m.comparison.model) }));
+    }
+    for (const m of models) {
+      const c = m.comparison;
+      if (c.verdict === 'incomparable') {
+        lines.push('', `${VERDICT_EMOJI.incomparable} ${this.t('incomparable.title', { model: escapeMarkdown(c.model) })}`);
+        for (const d of c.differences ?? []) {
+          lines.push(`- ${this.t('incomparable.field', { field: escapeMarkdown(d.field), baseline: escapeMarkdown(d.baseline ?? '—'), current: escapeMarkdown(d.current ?? '—') })}`);
+        }
+        lines.push(this.t('baseline.env', { env: this.env(m) }));
+      } else if (c.verdict === 'unreadable') {
+        lines.push('', `${VERDICT_EMOJI.unreadable} ${this.t('unreadable.title', { model: escapeMarkdown(c.model), reason: escapeMarkdown(c.reason) })}`);
+      }
+    }
+    return lines;
+  }
+
+  private metricLabel(row: ComparisonRow): string {
+    const key = `metric.${row.metric}`;
+    return isStringKey(key) ? this.t(key) : escapeMarkdown(row.label);
+  }
+
+  private reason(row: ComparisonRow): string {
+    const parts = row.reasonParts;
+    if (parts && parts.length > 0 && parts.every((p) => isStringKey(p.key))) {
+      // Our own words and formatted numbers: no user text, so no escaping (keeps '<' readable in raw text).
+      return parts.map((p) => this.t(p.key as StringKey, p.args)).join(this.lang === 'zh' ? '；' : '; ');
+    }
+    return escapeMarkdown(row.reason);
+  }
+
+  private change(row: ComparisonRow): string {
+    if (row.deltaAbs === null) return '';
+    const p = row.pValue !== undefined ? ` (${fmtPEq(row.pValue)})` : '';
+    if (row.unit === '%') return fmtChangeAbs(row.deltaAbs, '%') + p;
+    if ((row.unit === 'ms' || row.unit === '/s') && row.deltaRel !== null) {
+      const i = row.interval?.of === 'relative' ? ` [${fmtRelBare(row.interval.lo)}, ${fmtRelBare(row.interval.hi)}]` : '';
+      return fmtRel(row.deltaRel) + i;
+    }
+    return fmtChangeAbs(row.deltaAbs, row.unit);
+  }
+
+  private table(rows: Array<{ model: Model; row: ComparisonRow | null }>): string[] {
+    const lines = [
+      `| ${this.t('col.model')} | ${this.t('col.metric')} | ${this.t('col.baseline')} | ${this.t('col.current')} | ${this.t('col.change')} | |`,
+      '|---|---|---:|---:|---:|---|',
+    ];
+    let last: Model | null = null;
+    for (const { model, row } of rows) {
+      const name = model === last ? '' : escapeMarkdown(model.comparison.model);
+      last = model;
+      if (row === null) {
+        const v = model.comparison.verdict;
+        lines.push(`| ${name} | — | | | | ${VERDICT_EMOJI[v]} ${this.t(`verdict.${v}`)} |`);
+        continue;
+      }
+      const base = row.baseline === null ? (model.baseline ? '—' : '') : fmtValue(row.baseline, row.unit);
+      const cur = row.current === null ? '—' : fmtValue(row.current, row.unit);
+      lines.push(`| ${name} | ${this.metricLabel(row)} | ${base} | ${cur} | ${this.change(row)} | ${BAND_EMOJI[row.band]} ${this.reason(row)} |`);
+    }
+    return lines;
+  }
+
+  private measured(): string[] {
+    const lines = this.report.models.map((m) => {
+      const { run, metrics } = m;
+      const perRound = run.rounds > 0 ? Math.round(run.iterations / run.rounds) : 0;
+      const parts = [
+        this.t('details.warmup', { n: fmtNumber(run.warmupIterations, 0) }),
+        this.t('details.rounds', { rounds: fmtNumber(run.rounds, 0), iterations: fmtNumber(perRound, 0) }),
+        this.t('details.batch', { n: fmtNumber(run.batchSize, 0) }),
+        escapeMarkdown(`${run.engine.precision} · ${run.engine.name} ${run.engine.device}`),
+        this.t('details.samples', { n: fmtNumber(metrics.samples, 0) }),
+      ];
+      return `- ${escapeMarkdown(m.comparison.model)}: ${parts.join(' · ')}`;
+    });
+    const extra = (this.opts.details ?? []).map((d) => `- ${escapeMarkdown(d)}`);
+    return [`<details><summary>${this.t('details.measured')}</summary>`, '', ...lines, ...extra, '</details>', ''];
+  }
+
+  private wrongPredictions(): string[] {
+    const out: string[] = [];
+    const limit = this.opts.examples ?? 5;
+    for (const m of this.report.models) {
+      if (m.metrics.task !== 'ocr-rec' || !m.metrics.decoded) continue;
+      // Same rule as the metric (PaddleOCR ignore_space): a line that differs only in spaces is right.
+      const wrong = m.metrics.decoded.filter((d) => d.label !== null && d.prediction.replaceAll(' ', '') !== d.label.replaceAll(' ', ''));
+      if (wrong.length === 0 || limit <= 0) continue;
+      const shown = wrong.slice(0, limit);
+      out.push(
+        `<details><summary>${this.t('details.wrong', { model: escapeMarkdown(m.comparison.model), shown: shown.length, total: fmtNumber(wrong.length, 0) })}</summary>`,
+        '',
+        `| ${this.t('wrong.sample')} | ${this.t('wrong.label')} | ${this.t('wrong.prediction')} |`,
+        '|---|---|---|',
+        ...shown.map((d) => `| ${escapeMarkdown(d.id)} | ${escapeMarkdown(d.label ?? '')} | ${escapeMarkdown(d.prediction)} |`),
+        '</details>',
+        '',
+      );
+    }
+    return out;
+  }
+
+  private warningsLog(): string[] {
+    const log = this.report.warningsLog;
+    if (log.length === 0) return [];
+    return [`<details><summary>${this.t('details.warnings', { n: log.length })}</summary>`, '', ...log.map((w) => `- ${escapeMarkdown(w)}`), '</details>', ''];
+  }
+}
+
+function shortCommit(commit: string): string {
+  return commit.replace(/[^0-9a-zA-Z]/g, '').slice(0, 7) || '?';
+}
+
+function shortDigest(digest: string): string {
+  const clean = digest.replace(/[^0-9a-zA-Z:]/g, '');
+  const [algo, hex] = clean.includes(':') ? (clean.split(':', 2) as [string, string]) : ['', clean];
+  return `\`${algo ? `${algo}:` : ''}${hex.slice(0, 12)}${hex.length > 12 ? '…' : ''}\``;
+}

@@ -1,0 +1,114 @@
+/**
+ * Every fixed word of the report and of the comparison's reasons, in one table: English and
+ * 简体中文. `{name}` placeholders take pre-formatted values (numbers are formatted the same in
+ * both languages). compare/ builds its reasons from these keys so the report can re-render them.
+ */
+export type Lang = 'en' | 'zh';
+
+export const STRINGS = {
+  // reasons (compare/)
+  'reason.noBaseline': { en: 'no baseline', zh: '无基线' },
+  'reason.missingBaseline': { en: 'not in the baseline', zh: '基线中没有此指标' },
+  'reason.missingCurrent': { en: 'not measured in this run', zh: '本次运行未测得' },
+  'reason.notFiniteBaseline': { en: 'baseline is not a finite number ({value})', zh: '基线值不是有限数（{value}）' },
+  'reason.notFiniteCurrent': { en: 'this run is not a finite number ({value})', zh: '本次值不是有限数（{value}）' },
+  'reason.noThreshold': { en: 'no threshold', zh: '未设阈值' },
+  'reason.noise': { en: 'noise (≤ {level})', zh: '噪声（≤ {level}）' },
+  'reason.within': { en: 'within {level}', zh: '在 {level} 以内' },
+  'reason.improvement': { en: 'improvement', zh: '改进' },
+  'reason.dropOver': { en: 'drop > {level}', zh: '下降 > {level}' },
+  'reason.riseOver': { en: 'increase > {level}', zh: '增长 > {level}' },
+  'reason.between': { en: '{from}–{to}', zh: '{from}–{to}' },
+  'reason.intervalOver': { en: 'whole interval > {level}: {lo} … {hi}', zh: '整个区间 > {level}：{lo} … {hi}' },
+  'reason.intervalWide': { en: 'interval too wide: {lo} … {hi}', zh: '区间过宽：{lo} … {hi}' },
+  'reason.notConfirmed': { en: 'not confirmed: interval reaches {lo}', zh: '未确认：区间下限 {lo}' },
+  'reason.belowFloor': { en: 'only {change} (≤ {floor})', zh: '仅 {change}（≤ {floor}）' },
+  'reason.leak': { en: 'leak suspect: ≥ {lo} > {level}', zh: '疑似泄漏：≥ {lo} > {level}' },
+  'reason.baselineZero': { en: 'baseline 0: relative change undefined, judged on the absolute change', zh: '基线为 0：相对变化无定义，按绝对变化判断' },
+  'reason.chance': { en: 'could be chance ({p})', zh: '可能是偶然（{p}）' },
+  'reason.smallSet': { en: '{n} samples: 1 sample = {step} > {level}, ≥ {need} needed', zh: '{n} 个样本：1 个样本 = {step} > {level}，至少需要 {need} 个' },
+  'reason.unpaired': { en: 'different samples: no paired test', zh: '样本不同：无配对检验' },
+  'reason.allWithin': { en: 'all {n} metrics within thresholds', zh: '全部 {n} 项指标在阈值以内' },
+  'reason.rowsFailed': { en: '{n} regressed: {what}', zh: '{n} 项退化：{what}' },
+  'reason.rowsInconclusive': { en: '{n} inconclusive: {what}', zh: '{n} 项不确定：{what}' },
+  'reason.rowsWarned': { en: '{n} warned: {what}', zh: '{n} 项警告：{what}' },
+
+  // the comment
+  'verdict.pass': { en: 'pass', zh: '通过' },
+  'verdict.warn': { en: 'warning', zh: '警告' },
+  'verdict.fail': { en: 'regression', zh: '退化' },
+  'verdict.inconclusive': { en: 'inconclusive', zh: '不确定' },
+  'verdict.incomparable': { en: 'incomparable environment', zh: '环境不可比' },
+  'verdict.no-baseline': { en: 'no baseline yet', zh: '尚无基线' },
+  'verdict.unreadable': { en: 'unreadable', zh: '无法读取' },
+  'count.regression.one': { en: '{n} regression', zh: '{n} 项退化' },
+  'count.regression.other': { en: '{n} regressions', zh: '{n} 项退化' },
+  'count.warning.one': { en: '{n} warning', zh: '{n} 项警告' },
+  'count.warning.other': { en: '{n} warnings', zh: '{n} 项警告' },
+  'sep.list': { en: ', ', zh: '，' },
+  'col.model': { en: 'model', zh: '模型' },
+  'col.metric': { en: 'metric', zh: '指标' },
+  'col.baseline': { en: 'baseline', zh: '基线' },
+  'col.current': { en: 'this PR', zh: '本 PR' },
+  'col.change': { en: 'change', zh: '变化' },
+  'baseline.against': { en: 'Against baseline {commit} ({branch}, {date})', zh: '对比基线 {commit}（{branch}，{date}）' },
+  'baseline.sameEnv': { en: ', same environment: {env}', zh: '，环境相同：{env}' },
+  'baseline.env': { en: 'Environment: {env}', zh: '环境：{env}' },
+  'baseline.none': {
+    en: 'no baseline yet — this run becomes the baseline when it lands on the default branch',
+    zh: '尚无基线 —— 本次运行合入默认分支后即成为基线',
+  },
+  'baseline.noneFor': {
+    en: '{model}: no baseline yet — this run becomes the baseline when it lands on the default branch',
+    zh: '{model}：尚无基线 —— 本次运行合入默认分支后即成为基线',
+  },
+  'incomparable.title': { en: '{model}: not compared, the environment differs from the baseline’s:', zh: '{model}：未比较，环境与基线不同：' },
+  'incomparable.field': { en: '{field}: baseline {baseline} → this run {current}', zh: '{field}：基线 {baseline} → 本次 {current}' },
+  'unreadable.title': { en: '{model}: {reason}', zh: '{model}：{reason}' },
+  'env.driver': { en: 'driver {v}', zh: '驱动 {v}' },
+  'env.cuda': { en: 'CUDA {v}', zh: 'CUDA {v}' },
+  'env.paddle': { en: 'Paddle {v}', zh: 'Paddle {v}' },
+  'env.image': { en: 'image {v}', zh: '镜像 {v}' },
+  'details.measured': { en: 'How this was measured', zh: '测量方式' },
+  'details.warmup': { en: 'warm-up {n}', zh: '预热 {n} 次' },
+  'details.rounds': { en: '{rounds} rounds × {iterations} iterations', zh: '{rounds} 轮 × {iterations} 次迭代' },
+  'details.batch': { en: 'batch {n}', zh: '批大小 {n}' },
+  'details.samples': { en: '{n} samples', zh: '{n} 个样本' },
+  'details.wrong': { en: 'Wrong predictions: {model} ({shown} of {total})', zh: '错误预测：{model}（{total} 条中的 {shown} 条）' },
+  'details.warnings': { en: 'Warnings ({n})', zh: '警告（{n}）' },
+  'wrong.sample': { en: 'sample', zh: '样本' },
+  'wrong.label': { en: 'label', zh: '标注' },
+  'wrong.prediction': { en: 'prediction', zh: '预测' },
+  'promotion': { en: 'Baseline: {message}', zh: '基线：{message}' },
+  'cut.note': { en: '✂️ Cut to fit {max} characters: {what}. The full report is in the JSON output.', zh: '✂️ 为符合 {max} 字符上限已截断：{what}。完整报告见 JSON 输出。' },
+  'cut.details': { en: 'details left out', zh: '已省略详情' },
+  'cut.passing': { en: '{n} passing rows left out', zh: '已省略 {n} 行通过的指标' },
+  'cut.rows': { en: '{n} rows left out', zh: '已省略 {n} 行' },
+  'cut.text': { en: 'text cut', zh: '正文已截断' },
+
+  // metric labels by metric id (measure/ sets the English label; unknown ids keep theirs)
+  'metric.accuracy.line': { en: 'line accuracy', zh: '行准确率' },
+  'metric.accuracy.edit': { en: 'edit-distance accuracy', zh: '编辑距离准确率' },
+  'metric.accuracy.top1': { en: 'top-1 accuracy', zh: 'Top-1 准确率' },
+  'metric.accuracy.top5': { en: 'top-5 accuracy', zh: 'Top-5 准确率' },
+  'metric.latency.mean': { en: 'latency mean', zh: '平均延迟' },
+  'metric.latency.p50': { en: 'latency p50', zh: '延迟 p50' },
+  'metric.latency.p90': { en: 'latency p90', zh: '延迟 p90' },
+  'metric.latency.p99': { en: 'latency p99', zh: '延迟 p99' },
+  'metric.throughput': { en: 'throughput', zh: '吞吐量' },
+  'metric.memory.rss.peak': { en: 'RSS, peak', zh: '内存 RSS 峰值' },
+  'metric.memory.gpu.peak': { en: 'GPU memory, peak', zh: '显存峰值' },
+  'metric.memory.rss.growth': { en: 'RSS, growth', zh: '内存 RSS 增长' },
+  'metric.memory.gpu.growth': { en: 'GPU memory, growth', zh: '显存增长' },
+} as const satisfies Record<string, Record<Lang, string>>;
+
+export type StringKey = keyof typeof STRINGS;
+
+export function isStringKey(key: string): key is StringKey {
+  return Object.hasOwn(STRINGS, key);
+}
+
+/** The text of `key` in `lang` with `{name}` placeholders filled (a missing arg stays visible). */
+export function t(lang: Lang, key: StringKey, args: Record<string, string | number> = {}): string {
+  return STRINGS[key][lang].replace(/\{(\w+)\}/g, (whole, name: string) => (name in args ? String(args[name]) : whole));
+}

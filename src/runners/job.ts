@@ -1,0 +1,191 @@
+/**
+ * What the docker and local runners share: finding a model's files, the job file the Python
+ * harness reads, the harness's output lines, and reading back the run-result document.
+ */
+import { readdirSync, statSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import { basename, dirname, extname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DataError, RunnerError, SchemaError } from '../errors.js';
+import type { Progress, RunRequest } from '../ports.js';
+import type { RunResult } from '../types.js';
+import { parseRunResult } from './result.js';
+
+export const JOB_SCHEMA = 'paddle-perf-gate/job@1';
+export const JOB_FILE = 'job.json';
+export const RESULT_FILE = 'run.json';
+
+/** The model as the harness loads it: the entry file (and Paddle's params file) in one directory. */
+export interface ModelFiles {
+  dir: string;
+  /** File name of the .onnx / .pdmodel / .json, inside `dir`. */
+  entry: string;
+  /** File name of the .pdiparams for Paddle formats. */
+  params?: string;
+}
+
+const ENTRY_EXT = { onnx: '.onnx', 'paddle-pdmodel': '.pdmodel', 'paddle-pir': '.json' } as const;
+/** Names tried in a model directory, in order (PaddleX/PaddleOCR exports use `inference.*`). */
+const PREFERRED = ['inference', 'model'];
+
+export function resolveModelFiles(model: RunRequest['model']): ModelFiles {
+  const ext = ENTRY_EXT[model.format];
+  const where = `models[${model.name}].path`;
+  let st;
+  try {
+    st = statSync(model.path);
+  } catch {
+    throw new DataError(`${where}: ${model.path} does not exist`);
+  }
+  let dir: string;
+  let entry: string;
+  if (st.isDirectory()) {
+    dir = model.path;
+    const names = readdirSync(dir).filter((f) => f.endsWith(ext));
+    const preferred = PREFERRED.map((p) => p + ext).find((p) => names.includes(p));
+    const only = names.length === 1 ? names[0] : undefined;
+    const found = preferred ?? only;
+    if (!found) {
+      throw new DataError(
+        names.length === 0
+          ? `${where}: ${dir} holds no ${ext} file (format ${model.format})`
+          : `${where}: ${dir} holds several ${ext} files (${names.join(', ')}); name one in the path`,
+      );
+    }
+    entry = found;
+  } else {
+    if (extname(model.path) !== ext) throw new DataError(`${where}: expected a ${ext} file for format ${model.format}, got ${basename(model.path)}`);
+    dir = dirname(model.path);
+    entry = basename(model.path);
+  }
+  if (model.format === 'onnx') return { dir, entry };
+  const params = entry.slice(0, -ext.length) + '.pdiparams';
+  try {
+    statSync(join(dir, params));
+  } catch {
+    throw new DataError(`${where}: ${entry} needs its weights ${params} next to it in ${dir}`);
+  }
+  return { dir, entry, params };
+}
+
+/** Paths as the harness sees them (inside the container, or the host's for the local runner). */
+export interface JobPaths {
+  modelDir: string;
+  datasetDir: string;
+  output: string;
+}
+
+export function buildJob(request: RunRequest, files: ModelFiles, paths: JobPaths): Record<string, unknown> {
+  const { model, measure, dataset } = request;
+  const names = files.params ? [files.entry, files.params] : [files.entry];
+  return {
+    schema: JOB_SCHEMA,
+    model: {
+      name: model.name,
+      format: model.format,
+      entry: join(paths.modelDir, files.entry),
+      params: files.params ? join(paths.modelDir, files.params) : null,
+      files: names.map((name) => ({ name, path: join(paths.modelDir, name) })),
+    },
+    task: model.task,
+    engine: model.engine,
+    measure,
+    dataset: { dir: paths.datasetDir, ids: dataset.ids },
+    output: paths.output,
+    // Set again just before the process/container starts: startupSeconds counts from there.
+    launchedAt: null,
+  };
+}
+
+/** Writes the job with `launchedAt` = now; call right before starting the harness. */
+export async function writeJob(path: string, job: Record<string, unknown>): Promise<void> {
+  await writeFile(path, JSON.stringify({ ...job, launchedAt: Date.now() / 1000 }, null, 1));
+}
+
+/** The harness shipped next to this module (src/runners/harness/bench.py, or dist/harness/bench.py). */
+export function defaultHarnessPath(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  for (const candidate of [join(here, 'harness', 'bench.py'), join(here, 'runners', 'harness', 'bench.py')]) {
+    try {
+      if (statSync(candidate).isFile()) return candidate;
+    } catch {
+      // try the next layout
+    }
+  }
+  throw new RunnerError(`the Python harness bench.py is missing next to ${here} (expected harness/bench.py); reinstall paddle-perf-gate`);
+}
+
+/** Debian's onnxruntime prints these at import by the hundred: kept in the log, left out of error tails. */
+const NOISE = /Schema error: Trying to register schema|^\s*$/;
+
+/**
+ * Splits the harness's output into lines: `PPG-PROGRESS`/`PPG-WARN` go to the Progress port,
+ * `PPG-ERROR` is kept for the error message, everything else is log only.
+ */
+export class HarnessLines {
+  readonly tail: string[] = [];
+  readonly errors: string[] = [];
+  private partial = '';
+
+  constructor(
+    private readonly progress: Progress,
+    private readonly prefix: string,
+    private readonly sink: (text: string) => void,
+  ) {}
+
+  push(chunk: Buffer | string): void {
+    const text = this.partial + chunk.toString();
+    const lines = text.split('\n');
+    this.partial = lines.pop() ?? '';
+    for (const line of lines) this.line(line);
+  }
+
+  end(): void {
+    if (this.partial) this.line(this.partial);
+    this.partial = '';
+  }
+
+  private line(raw: string): void {
+    const line = raw.replace(/\r$/, '');
+    this.sink(line + '\n');
+    if (line.startsWith('PPG-PROGRESS ')) this.progress.info(`${this.prefix}${line.slice(13)}`);
+    else if (line.startsWith('PPG-WARN ')) this.progress.warn(`${this.prefix}${line.slice(9)}`);
+    else if (line.startsWith('PPG-ERROR ')) this.errors.push(line.slice(10));
+    if (!NOISE.test(line)) {
+      this.tail.push(line);
+      if (this.tail.length > 12) this.tail.shift();
+    }
+  }
+
+  /** "the harness exited with code 3: <its error>" or "...; last log lines: a | b | c". */
+  describeExit(code: number | string): string {
+    const what = typeof code === 'number' ? `exited with code ${code}` : `was ended by ${code}`;
+    const error = this.errors.at(-1);
+    if (error) return `the harness ${what}: ${error}`;
+    const last = this.tail.slice(-8).join(' | ');
+    return `the harness ${what}; last log lines: ${last || '(no output)'}`;
+  }
+}
+
+/** Reads and validates the document the harness (or the user's command) wrote. */
+export async function readRunResult(path: string, lines: HarnessLines): Promise<RunResult> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    const last = lines.tail.slice(-8).join(' | ');
+    throw new RunnerError(`the harness exited with code 0 but wrote no run-result document at ${path}; last log lines: ${last || '(no output)'}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new RunnerError(`run-result document invalid: ${path}: not JSON (${error instanceof Error ? error.message : String(error)})`);
+  }
+  try {
+    return parseRunResult(json, path);
+  } catch (error) {
+    if (error instanceof SchemaError) throw new RunnerError(`run-result document invalid: ${error.message}`, { cause: error });
+    throw error;
+  }
+}

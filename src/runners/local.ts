@@ -1,0 +1,102 @@
+/**
+ * The local runner: the same Python harness (or the user's own command) as a subprocess of a
+ * configured Python, for machines with Paddle installed natively (conda, a venv).
+ */
+import { spawn } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { RunnerError } from '../errors.js';
+import type { Progress, RunRequest, Runner } from '../ports.js';
+import type { RunResult, RunnerPlan } from '../types.js';
+import { buildJob, defaultHarnessPath, HarnessLines, JOB_FILE, readRunResult, resolveModelFiles, RESULT_FILE, writeJob } from './job.js';
+
+export type LocalPlan = Extract<RunnerPlan, { kind: 'local' }>;
+
+export interface LocalRunnerOptions {
+  harnessPath?: string;
+  /** Extra environment for the subprocess (on top of this process's). */
+  env?: Record<string, string>;
+}
+
+export function createLocalRunner(plan: LocalPlan, opts: LocalRunnerOptions = {}): Runner {
+  return { kind: 'local', run: (request, progress) => runLocal(plan, opts, request, progress) };
+}
+
+async function runLocal(plan: LocalPlan, opts: LocalRunnerOptions, request: RunRequest, progress: Progress): Promise<RunResult> {
+  const { model, dataset } = request;
+  if (request.signal?.aborted) throw new RunnerError(`run of ${model.name} cancelled before it started`);
+  const files = resolveModelFiles(model);
+  const harness = resolve(opts.harnessPath ?? defaultHarnessPath());
+  const workDir = resolve(request.workDir);
+  await mkdir(workDir, { recursive: true });
+  const output = join(workDir, RESULT_FILE);
+  const jobPath = join(workDir, JOB_FILE);
+  await rm(output, { force: true });
+  const job = buildJob(request, files, { modelDir: files.dir, datasetDir: resolve(dataset.dir), output });
+
+  const [cmd, ...args] = plan.command ?? [plan.python, harness, jobPath];
+  if (!cmd) throw new RunnerError('runner.command: expected a command and its arguments, got an empty list');
+  const logPath = join(workDir, 'harness.log');
+  const log = createWriteStream(logPath);
+  const lines = new HarnessLines(progress, `${model.name}: `, (text) => log.write(text));
+  let ended: 'timeout' | 'abort' | undefined;
+
+  try {
+    await writeJob(jobPath, job);
+    const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolveExit, rejectExit) => {
+      const child = spawn(cmd, args, {
+        cwd: workDir,
+        env: {
+          ...process.env,
+          PYTHONUNBUFFERED: '1',
+          PPG_JOB: jobPath,
+          PPG_OUTPUT: output,
+          PPG_DATASET: resolve(dataset.dir),
+          PPG_MODEL: join(files.dir, files.entry),
+          ...opts.env,
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+        // Own process group, so a timeout or cancellation also ends whatever the command started.
+        detached: true,
+      });
+      const killGroup = (why: 'timeout' | 'abort') => {
+        ended ??= why;
+        try {
+          if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+        } catch {
+          child.kill('SIGKILL');
+        }
+      };
+      const timer = setTimeout(() => killGroup('timeout'), plan.timeoutSeconds * 1000);
+      const onAbort = () => killGroup('abort');
+      request.signal?.addEventListener('abort', onAbort, { once: true });
+      child.stdout.on('data', (c: Buffer) => lines.push(c));
+      child.stderr.on('data', (c: Buffer) => log.write(c)); // log only, never judged
+      child.on('error', (error) => {
+        clearTimeout(timer);
+        request.signal?.removeEventListener('abort', onAbort);
+        rejectExit(new RunnerError(`cannot start ${cmd} (runner.${plan.command ? 'command' : 'python'}): ${error.message}`));
+      });
+      child.on('close', (code, signal) => {
+        clearTimeout(timer);
+        request.signal?.removeEventListener('abort', onAbort);
+        resolveExit({ code, signal });
+      });
+    });
+    lines.end();
+
+    if (ended === 'abort') throw new RunnerError(`run of ${model.name} cancelled; the harness process was killed`);
+    if (ended === 'timeout') throw new RunnerError(`${model.name}: timed out after ${plan.timeoutSeconds} s (runner.timeout); the harness process was killed`);
+    if (exit.code !== 0) {
+      const who = plan.command ? `the command ${JSON.stringify(plan.command.join(' '))}` : 'the harness';
+      const described = lines.describeExit(exit.code ?? exit.signal ?? 'a signal').replace('the harness', who);
+      throw new RunnerError(`${model.name}: ${described} (log: ${logPath})`);
+    }
+    const result = await readRunResult(output, lines);
+    result.env = { ...result.env, runner: 'local', imageDigest: null };
+    return result;
+  } finally {
+    await new Promise<void>((res) => log.end(res));
+  }
+}

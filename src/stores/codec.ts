@@ -1,0 +1,200 @@
+/**
+ * The stored documents: the baseline itself (schema 'paddle-perf-gate/baseline@1'), the branch
+ * pointer, the history index and the model's latest.json. Decoding validates every field the
+ * gate reads and names the object and the field when one is wrong, so a corrupt or foreign
+ * object becomes a clear "baseline unreadable" verdict instead of a wrong comparison.
+ */
+import { BASELINE_SCHEMA, type Baseline } from '../types.js';
+import { StoreError } from '../errors.js';
+
+export const POINTER_SCHEMA = 'paddle-perf-gate/pointer@1' as const;
+export const HISTORY_SCHEMA = 'paddle-perf-gate/history@1' as const;
+export const LATEST_SCHEMA = 'paddle-perf-gate/latest@1' as const;
+
+/** Retention: the history index keeps this many entries (commit objects themselves are kept). */
+export const HISTORY_LIMIT = 50;
+
+export interface Pointer {
+  schema: typeof POINTER_SCHEMA;
+  commit: string;
+  createdAt: string;
+}
+export interface HistoryEntry {
+  commit: string;
+  branch: string;
+  createdAt: string;
+}
+export interface History {
+  schema: typeof HISTORY_SCHEMA;
+  entries: HistoryEntry[];
+}
+export interface Latest {
+  schema: typeof LATEST_SCHEMA;
+  fingerprintHash: string;
+  commit: string;
+  createdAt: string;
+}
+
+type Json = Record<string, unknown>;
+
+class Reader {
+  constructor(readonly where: string) {}
+  fail(field: string, expected: string, got: unknown): never {
+    const shown = got === undefined ? 'nothing' : JSON.stringify(got)?.slice(0, 60) ?? String(got);
+    throw new StoreError(`${this.where}: field '${field}' should be ${expected}, found ${shown}`);
+  }
+  obj(v: unknown, field: string): Json {
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) this.fail(field, 'an object', v);
+    return v as Json;
+  }
+  str(o: Json, field: string, path = field): string {
+    const v = o[field];
+    if (typeof v !== 'string' || v.length === 0) this.fail(path, 'a non-empty string', v);
+    return v as string;
+  }
+  date(o: Json, field: string, path = field): string {
+    const v = this.str(o, field, path);
+    if (!/^\d{4}-\d{2}-\d{2}T/.test(v) || Number.isNaN(Date.parse(v))) this.fail(path, 'an ISO 8601 date', v);
+    return v;
+  }
+  num(o: Json, field: string, path = field): number {
+    const v = o[field];
+    if (typeof v !== 'number' || !Number.isFinite(v)) this.fail(path, 'a finite number', v);
+    return v as number;
+  }
+  numOrNull(o: Json, field: string, path = field): number | null {
+    const v = o[field];
+    if (v === null) return null;
+    return this.num(o, field, path);
+  }
+  numArray(v: unknown, path: string): number[] {
+    if (!Array.isArray(v) || !v.every((x) => typeof x === 'number' && Number.isFinite(x))) this.fail(path, 'an array of numbers', v);
+    return v as number[];
+  }
+  oneOf<T extends string>(o: Json, field: string, allowed: readonly T[], path = field): T {
+    const v = o[field];
+    if (typeof v !== 'string' || !allowed.includes(v as T)) this.fail(path, `one of ${allowed.join(', ')}`, v);
+    return v as T;
+  }
+}
+
+/** Parses JSON and checks the schema tag; a newer version of our own schema gets its own message. */
+function parseTagged(text: string, where: string, schema: string): Json {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (error) {
+    throw new StoreError(`${where}: not valid JSON (${(error as Error).message})`, { cause: error });
+  }
+  const r = new Reader(where);
+  const o = r.obj(doc, '(document)');
+  const tag = o['schema'];
+  if (tag === schema) return o;
+  const family = schema.slice(0, schema.indexOf('@') + 1);
+  if (typeof tag === 'string' && tag.startsWith(family)) {
+    const version = Number(tag.slice(family.length));
+    if (Number.isInteger(version) && version > Number(schema.slice(family.length))) {
+      throw new StoreError(
+        `${where}: written by a newer paddle-perf-gate (schema '${tag}'); this version reads '${schema}' — upgrade the action`,
+      );
+    }
+  }
+  throw new StoreError(
+    `${where}: not a paddle-perf-gate document (schema ${tag === undefined ? 'missing' : `'${String(tag)}'`}, expected '${schema}')`,
+  );
+}
+
+const TASKS = ['classification', 'ocr-rec', 'generic'] as const;
+const UNITS = ['%', 'ms', '/s', 'MB', 'MB/1k'] as const;
+const BETTER = ['higher', 'lower'] as const;
+
+export function decodeBaseline(text: string, where: string): Baseline {
+  const o = parseTagged(text, where, BASELINE_SCHEMA);
+  const r = new Reader(where);
+  const fp = r.obj(o['fingerprint'], 'fingerprint');
+  for (const [k, v] of Object.entries(fp)) {
+    if (v !== null && typeof v !== 'string') r.fail(`fingerprint.${k}`, 'a string or null', v);
+  }
+  const m = r.obj(o['metrics'], 'metrics');
+  r.str(m, 'model', 'metrics.model');
+  r.oneOf(m, 'task', TASKS, 'metrics.task');
+  r.num(m, 'samples', 'metrics.samples');
+  r.num(m, 'iterations', 'metrics.iterations');
+  const list = m['metrics'];
+  if (!Array.isArray(list)) r.fail('metrics.metrics', 'an array', list);
+  (list as unknown[]).forEach((item, i) => {
+    const p = `metrics.metrics[${i}]`;
+    const mv = r.obj(item, p);
+    r.str(mv, 'id', `${p}.id`);
+    r.str(mv, 'label', `${p}.label`);
+    r.oneOf(mv, 'unit', UNITS, `${p}.unit`);
+    r.oneOf(mv, 'better', BETTER, `${p}.better`);
+    r.numOrNull(mv, 'value', `${p}.value`);
+    if (mv['rounds'] !== undefined) r.numArray(mv['rounds'], `${p}.rounds`);
+    if (mv['perSample'] !== undefined) {
+      const ps = r.obj(mv['perSample'], `${p}.perSample`);
+      const ids = ps['ids'];
+      if (!Array.isArray(ids) || !ids.every((x) => typeof x === 'string')) r.fail(`${p}.perSample.ids`, 'an array of strings', ids);
+      const ok = r.numArray(ps['ok'], `${p}.perSample.ok`);
+      if (ok.length !== (ids as string[]).length) r.fail(`${p}.perSample.ok`, `${(ids as string[]).length} entries (one per id)`, ok.length);
+    }
+  });
+  return {
+    schema: BASELINE_SCHEMA,
+    gate: r.str(o, 'gate'),
+    model: r.str(o, 'model'),
+    repo: r.str(o, 'repo'),
+    commit: r.str(o, 'commit'),
+    branch: r.str(o, 'branch'),
+    createdAt: r.date(o, 'createdAt'),
+    fingerprint: fp as Record<string, string | null>,
+    fingerprintHash: r.str(o, 'fingerprintHash'),
+    metrics: m as unknown as Baseline['metrics'],
+  };
+}
+
+/** Compact JSON; validated by decoding it back, so a store never holds what it cannot read. */
+export function encodeBaseline(baseline: Baseline, where = 'baseline to write'): string {
+  const text = JSON.stringify(baseline);
+  decodeBaseline(text, where);
+  return text;
+}
+
+export function decodePointer(text: string, where: string): Pointer {
+  const o = parseTagged(text, where, POINTER_SCHEMA);
+  const r = new Reader(where);
+  return { schema: POINTER_SCHEMA, commit: r.str(o, 'commit'), createdAt: r.date(o, 'createdAt') };
+}
+
+export function decodeHistory(text: string, where: string): History {
+  const o = parseTagged(text, where, HISTORY_SCHEMA);
+  const r = new Reader(where);
+  const list = o['entries'];
+  if (!Array.isArray(list)) r.fail('entries', 'an array', list);
+  const entries = (list as unknown[]).map((item, i) => {
+    const e = r.obj(item, `entries[${i}]`);
+    return {
+      commit: r.str(e, 'commit', `entries[${i}].commit`),
+      branch: r.str(e, 'branch', `entries[${i}].branch`),
+      createdAt: r.date(e, 'createdAt', `entries[${i}].createdAt`),
+    };
+  });
+  return { schema: HISTORY_SCHEMA, entries };
+}
+
+export function decodeLatest(text: string, where: string): Latest {
+  const o = parseTagged(text, where, LATEST_SCHEMA);
+  const r = new Reader(where);
+  return {
+    schema: LATEST_SCHEMA,
+    fingerprintHash: r.str(o, 'fingerprintHash'),
+    commit: r.str(o, 'commit'),
+    createdAt: r.date(o, 'createdAt'),
+  };
+}
+
+/** Newest first by createdAt, then by commit so the order is total and stable across stores. */
+export function newerFirst(a: { createdAt: string; commit: string }, b: { createdAt: string; commit: string }): number {
+  const d = Date.parse(b.createdAt) - Date.parse(a.createdAt);
+  return d !== 0 ? d : a.commit < b.commit ? -1 : a.commit > b.commit ? 1 : 0;
+}
