@@ -9,6 +9,9 @@ const common = {
   target: 'node24',
   format: 'esm',
   legalComments: 'none',
+  minify: true,
+  // Error classes set `name` from their class name: keep names through minification.
+  keepNames: true,
   logLevel: 'warning',
   external: ['onnxruntime-node', 'cpu-features', '*.node'],
   // Some bundled CommonJS dependencies call require(); give ESM output one.

@@ -136,7 +136,8 @@ function s3(read: Reader): S3Inputs | undefined {
 export function readInputs(read: Reader = defaultReader): ActionInputs {
   const githubToken = read('github-token').trim();
   if (githubToken !== '') core.setSecret(githubToken);
-  const runner = optional(read, 'runner') === undefined ? undefined : oneOf(read, 'runner', ['embedded', 'docker', 'local'] as const, 'embedded');
+  const runner =
+    optional(read, 'runner') === undefined ? undefined : oneOf(read, 'runner', ['embedded', 'docker', 'local'] as const, 'embedded');
   const dingtalkSecret = secret(read, 'dingtalk-secret');
   const feishuSecret = secret(read, 'feishu-secret');
   const inputs: ActionInputs = {

@@ -140,8 +140,9 @@ async function main(): Promise<number> {
   const ctx = await gateContext(event, inputs);
   const cacheDir = process.env['PPG_CACHE_DIR'] || join(process.env['RUNNER_TEMP'] || tmpdir(), 'paddle-perf-gate-cache');
 
-  const outcome = await core.group(`paddle-perf-gate: ${plan.gate} (${plan.models.length} model${plan.models.length === 1 ? '' : 's'}, ${plan.runner.kind} runner)`, () =>
-    runGate(plan, ctx, { store: createStore(plan.store), runner: createRunner(plan.runner), progress, cacheDir }),
+  const outcome = await core.group(
+    `paddle-perf-gate: ${plan.gate} (${plan.models.length} model${plan.models.length === 1 ? '' : 's'}, ${plan.runner.kind} runner)`,
+    () => runGate(plan, ctx, { store: createStore(plan.store), runner: createRunner(plan.runner), progress, cacheDir }),
   );
   const { report, files } = outcome;
   const marker = commentMarker(plan.gate);

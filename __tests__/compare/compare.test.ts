@@ -250,6 +250,8 @@ describe('verdicts', () => {
     { models: [mc('pass', ['pass']), mc('no-baseline')], verdict: 'no-baseline', failed: false, regressions: 0, warnings: 0 },
     { models: [mc('pass'), mc('incomparable')], verdict: 'incomparable', failed: false, regressions: 0, warnings: 0 },
     { models: [mc('pass'), mc('unreadable')], verdict: 'unreadable', failed: false, regressions: 0, warnings: 0 },
+    // numbers of a model in another environment are shown, not judged: they count neither way
+    { models: [mc('pass', ['pass']), mc('incomparable', ['fail', 'warn'])], verdict: 'incomparable', failed: false, regressions: 0, warnings: 0 },
     { models: [], verdict: 'pass', failed: false, regressions: 0, warnings: 0 },
   ])('gateVerdict → $verdict (failOn $failOn)', ({ models, failOn, ...want }) => {
     expect(gateVerdict(models, failOn)).toEqual(want);

@@ -140,7 +140,11 @@ describe('prepareDataset: PaddleOCR recognition labels', () => {
   });
 
   it.each([
-    ['a line without TAB', 'images/0.png\tok\nimages/1.png 文字\n', /rec_gt\.txt:2: expected "image<TAB>text", found no TAB in "images\/1\.png 文字"/],
+    [
+      'a line without TAB',
+      'images/0.png\tok\nimages/1.png 文字\n',
+      /rec_gt\.txt:2: expected "image<TAB>text", found no TAB in "images\/1\.png 文字"/,
+    ],
     ['an empty text', 'images/0.png\tok\n\nimages/1.png\t\n', /rec_gt\.txt:3: expected "image<TAB>text", the text after the TAB is empty/],
     ['an empty path', '\t文字\n', /rec_gt\.txt:1: expected "image<TAB>text", the image path is empty/],
     ['two TABs', 'images/0.png\ta\tb\n', /rec_gt\.txt:1: expected "image<TAB>text", found more than one TAB/],
@@ -170,7 +174,9 @@ describe('prepareDataset: PaddleOCR recognition labels', () => {
   });
 
   it('names a missing label file and dictionary', async () => {
-    await expect(prepareDataset(recPlan(path.join(dir, 'nope.txt')), cache, new Log())).rejects.toThrow(/label file not found: .*nope\.txt/);
+    await expect(prepareDataset(recPlan(path.join(dir, 'nope.txt')), cache, new Log())).rejects.toThrow(
+      /label file not found: .*nope\.txt/,
+    );
     const labels = await recSet(1);
     await expect(prepareDataset(recPlan(labels, { dictionary: path.join(dir, 'keys.txt') }), cache, new Log())).rejects.toThrow(
       /dictionary not found: .*keys\.txt/,
@@ -197,12 +203,27 @@ describe('prepareDataset: image lists (PaddleClas / direction classifier)', () =
     await write('images/c.png', png(80, 20, 5));
     const labels = await write('cls_gt.txt', 'images/a b.png 0\nimages/c.png\t1\n');
     const ds = await prepareDataset(listPlan(labels, ['0', '180']), cache, new Log());
-    expect(ds).toMatchObject({ shape: [2, 3, 48, 192], ids: ['images/a b.png', 'images/c.png'], labels: ['0', '1'], classNames: ['0', '180'] });
+    expect(ds).toMatchObject({
+      shape: [2, 3, 48, 192],
+      ids: ['images/a b.png', 'images/c.png'],
+      labels: ['0', '1'],
+      classNames: ['0', '180'],
+    });
   });
 
   it.each([
-    ['a label that is not a class index', 'images/a.png 0\nimages/a.png zero\n', undefined, /cls_gt\.txt:2: expected "image label" with a class index/],
-    ['a class index out of range', 'images/a.png 2\n', ['0', '180'], /cls_gt\.txt:1: class index 2 is out of range \(2 class names given\)/],
+    [
+      'a label that is not a class index',
+      'images/a.png 0\nimages/a.png zero\n',
+      undefined,
+      /cls_gt\.txt:2: expected "image label" with a class index/,
+    ],
+    [
+      'a class index out of range',
+      'images/a.png 2\n',
+      ['0', '180'],
+      /cls_gt\.txt:1: class index 2 is out of range \(2 class names given\)/,
+    ],
     ['a line with one field', 'images/a.png\n', undefined, /cls_gt\.txt:1: expected "image label", got "images\/a\.png"/],
   ])('reports %s with file:line', async (_name, content, classNames, message) => {
     await write('images/a.png', png(80, 20, 1));

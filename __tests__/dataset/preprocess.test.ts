@@ -22,7 +22,16 @@ const n = (v: number) => v / 127.5 - 1;
 
 describe('resizeBilinear (cv2.resize INTER_LINEAR, half-pixel centres)', () => {
   it('upscales 2×1 → 4×2: edge pixels clamp, inner ones weigh ¾/¼', () => {
-    const out = resizeBilinear(rgb([[[0, 100, 40], [200, 100, 240]]]), 4, 2);
+    const out = resizeBilinear(
+      rgb([
+        [
+          [0, 100, 40],
+          [200, 100, 240],
+        ],
+      ]),
+      4,
+      2,
+    );
     // dst x 0..3 → src x −0.25 (clamped to 0), 0.25, 0.75, 1.25 (clamped to 1)
     expect(channel(out, 0)).toEqual([0, 50, 150, 200, 0, 50, 150, 200]);
     expect(channel(out, 1)).toEqual([100, 100, 100, 100, 100, 100, 100, 100]);
@@ -37,15 +46,31 @@ describe('resizeBilinear (cv2.resize INTER_LINEAR, half-pixel centres)', () => {
   });
 
   it('downscales 3×1 → 2×1 at source x 0.25 and 1.75', () => {
-    const out = resizeBilinear(rgb([[[0, 0, 0], [100, 0, 0], [200, 0, 0]]]), 2, 1);
+    const out = resizeBilinear(
+      rgb([
+        [
+          [0, 0, 0],
+          [100, 0, 0],
+          [200, 0, 0],
+        ],
+      ]),
+      2,
+      1,
+    );
     expect(channel(out, 0)).toEqual([25, 175]);
   });
 
   it('halves 2×2 → 1×1 as the rounded mean (OpenCV routes this to INTER_AREA: (a+b+c+d+2)>>2)', () => {
     const out = resizeBilinear(
       rgb([
-        [[0, 10, 255], [1, 20, 255]],
-        [[1, 30, 255], [1, 41, 254]],
+        [
+          [0, 10, 255],
+          [1, 20, 255],
+        ],
+        [
+          [1, 30, 255],
+          [1, 41, 254],
+        ],
       ]),
       1,
       1,
@@ -54,7 +79,16 @@ describe('resizeBilinear (cv2.resize INTER_LINEAR, half-pixel centres)', () => {
   });
 
   it('leaves a same-size image unchanged', () => {
-    const img = rgb([[[1, 2, 3], [4, 5, 6]], [[7, 8, 9], [10, 11, 12]]]);
+    const img = rgb([
+      [
+        [1, 2, 3],
+        [4, 5, 6],
+      ],
+      [
+        [7, 8, 9],
+        [10, 11, 12],
+      ],
+    ]);
     expect(Array.from(resizeBilinear(img, 2, 2).data)).toEqual(Array.from(img.data));
   });
 });
@@ -74,7 +108,12 @@ describe('ppocrResizeNorm (PaddleOCR resize_norm_img)', () => {
   });
 
   it('feeds BGR, normalises to [−1, 1] and pads the right with zeros', () => {
-    const img = rgb([[[0, 100, 40], [200, 100, 240]]]);
+    const img = rgb([
+      [
+        [0, 100, 40],
+        [200, 100, 240],
+      ],
+    ]);
     const out = ppocrResizeNorm(img, [3, 2, 8]); // ratio 2 → resized 4×2, padded to 8
     const plane = (c: number) => Array.from(out.subarray(c * 16, (c + 1) * 16));
     const row = (vals: number[]) => [...vals.map(n), 0, 0, 0, 0];
@@ -86,12 +125,28 @@ describe('ppocrResizeNorm (PaddleOCR resize_norm_img)', () => {
   });
 
   it('maps black to −1 and white to +1', () => {
-    const out = ppocrResizeNorm(rgb([[[0, 0, 0], [255, 255, 255]]]), [3, 1, 2]);
+    const out = ppocrResizeNorm(
+      rgb([
+        [
+          [0, 0, 0],
+          [255, 255, 255],
+        ],
+      ]),
+      [3, 1, 2],
+    );
     expect(Array.from(out)).toEqual([-1, 1, -1, 1, -1, 1]);
   });
 
   it('feeds grey levels for a 1-channel shape', () => {
-    const out = ppocrResizeNorm(rgb([[[255, 0, 0], [0, 255, 0]]]), [1, 1, 2]);
+    const out = ppocrResizeNorm(
+      rgb([
+        [
+          [255, 0, 0],
+          [0, 255, 0],
+        ],
+      ]),
+      [1, 1, 2],
+    );
     // OpenCV grey: (R·4899 + G·9617 + B·1868 + 8192) >> 14 → 76 and 150
     expect(out[0]).toBeCloseTo(n(76), 6);
     expect(out[1]).toBeCloseTo(n(150), 6);
@@ -127,7 +182,9 @@ describe('imagenetPreprocess (PaddleClas)', () => {
 
   it('crops the centre: start = (size − crop) // 2', () => {
     // 6×4, short side already 4: no resize; crop 2 starts at x = 2, y = 1.
-    const img = rgb(Array.from({ length: 4 }, (_, y) => Array.from({ length: 6 }, (_, x) => [x * 10 + y, 0, 0] as [number, number, number])));
+    const img = rgb(
+      Array.from({ length: 4 }, (_, y) => Array.from({ length: 6 }, (_, x) => [x * 10 + y, 0, 0] as [number, number, number])),
+    );
     const out = imagenetPreprocess(img, 4, 2);
     const r = Array.from(out.subarray(0, 4)).map((v) => Math.round((v * 0.229 + 0.485) * 255));
     expect(r).toEqual([21, 31, 22, 32]);

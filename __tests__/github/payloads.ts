@@ -11,7 +11,9 @@ export function pullRequestPayload(opts: { number: number; fork?: boolean; headS
     html_url: `https://github.com/${owner}/${repo}`,
     default_branch: 'develop',
   };
-  const headRepo = opts.fork ? { ...repository, id: 2, full_name: `contributor/${repo}`, owner: { login: 'contributor', type: 'User' } } : repository;
+  const headRepo = opts.fork
+    ? { ...repository, id: 2, full_name: `contributor/${repo}`, owner: { login: 'contributor', type: 'User' } }
+    : repository;
   return {
     action: 'synchronize',
     number: opts.number,

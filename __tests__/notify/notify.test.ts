@@ -19,7 +19,12 @@ function collect(): Progress & { warnings: string[] } {
   return { warnings, info: () => {}, warn: (m) => warnings.push(m) };
 }
 
-const ctx = { lang: 'en' as const, prUrl: 'https://github.com/paddle/ocr/pull/7', prTitle: 'Faster CTC decode', runUrl: 'https://github.com/paddle/ocr/actions/runs/42' };
+const ctx = {
+  lang: 'en' as const,
+  prUrl: 'https://github.com/paddle/ocr/pull/7',
+  prTitle: 'Faster CTC decode',
+  runUrl: 'https://github.com/paddle/ocr/actions/runs/42',
+};
 
 describe('signatures (published vectors)', () => {
   it.each([
@@ -38,7 +43,14 @@ describe('signatures (published vectors)', () => {
 describe('robots against local receivers', () => {
   it('all four receive a signed, accepted alert naming the regression and the PR', async () => {
     const notifiers = createNotifiers(
-      { wecomWebhook: rx.wecom, dingtalkWebhook: rx.dingtalk, dingtalkSecret: rx.dingtalkSecret, feishuWebhook: rx.feishu, feishuSecret: rx.feishuSecret, slackWebhook: rx.slack },
+      {
+        wecomWebhook: rx.wecom,
+        dingtalkWebhook: rx.dingtalk,
+        dingtalkSecret: rx.dingtalkSecret,
+        feishuWebhook: rx.feishu,
+        feishuSecret: rx.feishuSecret,
+        slackWebhook: rx.slack,
+      },
       ctx,
       { sleep: noSleep },
     );
@@ -54,8 +66,8 @@ describe('robots against local receivers', () => {
     ]);
     const wecom = rx.received.find((r) => r.kind === 'wecom')!.body['markdown'] as { content: string };
     expect(wecom.content).toContain('ppocr-rec: regression (1 regression, 1 warning)');
-    expect(wecom.content).toContain('PP-OCRv4-rec · line accuracy: 91.9 % → 90.8 % (−1.1 pp)');
-    expect(wecom.content).toContain('latency p50: 4.21 ms → 4.43 ms (+5.23 %)');
+    expect(wecom.content).toContain('PP-OCRv4-rec · line accuracy: 91.90 % → 90.80 % (−1.10 pp)');
+    expect(wecom.content).toContain('latency p50: 4.21 ms → 4.43 ms (+5.2 %)');
     expect(wecom.content).toContain('[Faster CTC decode](https://github.com/paddle/ocr/pull/7)');
     const slack = rx.received.find((r) => r.kind === 'slack')!.body['text'] as string;
     expect(slack).toContain('<https://github.com/paddle/ocr/pull/7|Faster CTC decode>');
@@ -125,9 +137,10 @@ describe('message', () => {
   });
 
   it.each([
-    [{ unit: '%', deltaAbs: -1.1, deltaRel: -0.012 }, '−1.1 pp'],
-    [{ unit: 'ms', deltaAbs: 0.22, deltaRel: 0.0523 }, '+5.23 %'],
-    [{ unit: 'MB', deltaAbs: 6, deltaRel: null }, '+6 MB'],
+    [{ unit: '%', deltaAbs: -1.1, deltaRel: -0.012 }, '−1.10 pp'],
+    [{ unit: 'ms', deltaAbs: 0.22, deltaRel: 0.0523 }, '+5.2 %'],
+    [{ unit: 'MB', deltaAbs: 6, deltaRel: 0.005 }, '+6.0 MB'],
+    [{ unit: '/s', deltaAbs: -11, deltaRel: -0.0464 }, '−4.6 %'],
     [{ unit: 'ms', deltaAbs: null, deltaRel: null }, '—'],
   ] as const)('change text %j → %s', (r, want) => {
     expect(changeText({ metric: 'm', label: 'l', better: 'lower', baseline: 1, current: 1, band: 'pass', reason: '', ...r })).toBe(want);

@@ -1,7 +1,14 @@
 /** A gate report as runGate returns it: one OCR model with a failing and a warning row. */
 import type { ComparisonRow, GateReport, Verdict } from '../../src/types.js';
 
-function row(metric: string, label: string, unit: ComparisonRow['unit'], baseline: number, current: number, band: ComparisonRow['band']): ComparisonRow {
+function row(
+  metric: string,
+  label: string,
+  unit: ComparisonRow['unit'],
+  baseline: number,
+  current: number,
+  band: ComparisonRow['band'],
+): ComparisonRow {
   return {
     metric,
     label,

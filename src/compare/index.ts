@@ -300,7 +300,8 @@ class Ctx {
  * The gate's verdict over its models. Precedence: fail > unreadable > inconclusive > warn >
  * incomparable > no-baseline > pass (a model not compared keeps a clean pass from showing).
  * `failed` when any model's verdict is in `failOn` (default: fail only). Regressions count
- * failing rows; warnings count warning and inconclusive rows.
+ * failing rows; warnings count warning and inconclusive rows; rows of incomparable or unreadable
+ * models count neither way.
  */
 export function gateVerdict(
   models: ModelComparison[],
@@ -309,7 +310,9 @@ export function gateVerdict(
   const order: Verdict[] = ['fail', 'unreadable', 'inconclusive', 'warn', 'incomparable', 'no-baseline', 'pass'];
   const verdicts = new Set(models.map((m) => m.verdict));
   const verdict = order.find((v) => verdicts.has(v)) ?? 'pass';
-  const rows = models.flatMap((m) => m.rows);
+  // Rows of a model that was not judged (environment differs, baseline unreadable) are shown for
+  // information only and count neither way.
+  const rows = models.filter((m) => m.verdict !== 'incomparable' && m.verdict !== 'unreadable').flatMap((m) => m.rows);
   return {
     verdict,
     regressions: rows.filter((r) => r.band === 'fail').length,

@@ -80,7 +80,10 @@ export function parseImageList(text: string, file: string, classCount?: number):
  */
 export function parsePlainLabels(text: string, file: string, classNames?: string[]): Array<{ line: number; label: string }> {
   // Blank lines can't be dropped here (rows are matched by position), except trailing ones.
-  const raw = text.replace(/^\uFEFF/, '').split('\n').map((t) => (t.endsWith('\r') ? t.slice(0, -1) : t));
+  const raw = text
+    .replace(/^\uFEFF/, '')
+    .split('\n')
+    .map((t) => (t.endsWith('\r') ? t.slice(0, -1) : t));
   while (raw.length > 0 && raw[raw.length - 1] === '') raw.pop();
   return raw.map((s, i) => {
     const line = i + 1;
@@ -98,7 +101,10 @@ export function parsePlainLabels(text: string, file: string, classNames?: string
  * one character per line, line terminators stripped, order = class index − 1.
  */
 export function parseDictionary(text: string, file: string): string[] {
-  const raw = text.replace(/^\uFEFF/, '').split('\n').map((t) => (t.endsWith('\r') ? t.slice(0, -1) : t));
+  const raw = text
+    .replace(/^\uFEFF/, '')
+    .split('\n')
+    .map((t) => (t.endsWith('\r') ? t.slice(0, -1) : t));
   if (raw.length > 0 && raw[raw.length - 1] === '') raw.pop();
   if (raw.length === 0) throw new DataError(`${file}: the dictionary is empty (expected one character per line)`);
   const empty = raw.findIndex((c) => c === '');

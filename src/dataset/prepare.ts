@@ -17,7 +17,7 @@ import { DATASET_SCHEMA, INPUTS_FILE, MANIFEST_FILE, type PreparedDataset } from
 import { preprocessImage, preprocessShape } from './preprocess.js';
 
 /** Bump when preprocessing code changes its output, so old caches are not reused. */
-const PREPARE_VERSION = 1;
+const PREPARE_VERSION = 2;
 
 interface Manifest extends Omit<PreparedDataset, 'dir'> {
   schema: typeof DATASET_SCHEMA;
@@ -158,7 +158,9 @@ async function prepareNpy(plan: NpyPlan, cacheDir: string, progress: Progress): 
   const npyBytes = await readSource(inputsFile, 'NPY inputs');
   const arr = readNpy(npyBytes, inputsFile);
   if (arr.shape.length < 2) {
-    throw new DataError(`${inputsFile}: NPY inputs must have a sample axis and at least one more, [N, ...]; got shape (${arr.shape.join(', ')})`);
+    throw new DataError(
+      `${inputsFile}: NPY inputs must have a sample axis and at least one more, [N, ...]; got shape (${arr.shape.join(', ')})`,
+    );
   }
   const rows = arr.shape[0]!;
   if (rows === 0) throw new DataError(`${inputsFile}: the dataset is empty (0 rows)`);

@@ -45,7 +45,8 @@ export function commentBody(marker: string, body: string, limit = COMMENT_LIMIT)
   const trimmed = body.startsWith(marker) ? body.slice(marker.length).replace(/^\n/, '') : body;
   const full = `${marker}\n${trimmed}`;
   if (full.length <= limit) return full;
-  const note = '\n\n_… cut to fit GitHub’s 65,536-character comment limit; the full report is in the job summary and the report artifact._\n';
+  const note =
+    '\n\n_… cut to fit GitHub’s 65,536-character comment limit; the full report is in the job summary and the report artifact._\n';
   let cut = full.slice(0, limit - note.length);
   const lastLine = cut.lastIndexOf('\n');
   if (lastLine > marker.length) cut = cut.slice(0, lastLine);

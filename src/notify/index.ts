@@ -44,7 +44,10 @@ export async function notifyAll(notifiers: Notifier[], report: GateReport, markd
   results.forEach((result, i) => {
     const kind = notifiers[i]?.kind ?? 'notifier';
     if (result.status === 'fulfilled') sent.push(kind);
-    else progress.warn(`${kind} notification failed (the gate result is unaffected): ${(result.reason as Error)?.message ?? String(result.reason)}`);
+    else
+      progress.warn(
+        `${kind} notification failed (the gate result is unaffected): ${(result.reason as Error)?.message ?? String(result.reason)}`,
+      );
   });
   return sent;
 }

@@ -2,6 +2,7 @@
  * The short alert every chat robot gets: the verdict line, the regressed metrics (a few), and
  * links to the PR and the run. The full table stays on GitHub.
  */
+import { fmtChangeAbs, fmtRel, fmtValue } from '../report/format.js';
 import type { ComparisonRow, GateReport, Verdict } from '../types.js';
 
 export type Lang = 'en' | 'zh';
@@ -61,26 +62,22 @@ const MAX_ITEMS = 5;
 
 /** Names come from gate.yml and logs: drop the characters the robots' markdown would act on. */
 export function plain(text: string): string {
-  return text.replace(/[*_`~#|<>[\]()\\]/g, ' ').replace(/\s+/g, ' ').trim();
-}
-
-function num(value: number): string {
-  const abs = Math.abs(value);
-  const digits = abs >= 100 ? 0 : abs >= 10 ? 1 : 2;
-  return value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: 0 });
+  return text
+    .replace(/[*_`~#|<>[\]()\\]/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
 }
 
 function withUnit(value: number | null, unit: ComparisonRow['unit']): string {
-  if (value === null) return '—';
-  return `${num(value)} ${unit}`;
+  return value === null ? '—' : fmtValue(value, unit);
 }
 
-/** "+12.3 %" for times and sizes, "−1.1 pp" for rates. */
+/** The change as the report's table writes it: pp for rates, MB for memory, relative % for times. */
 export function changeText(row: ComparisonRow): string {
-  const sign = (v: number) => (v > 0 ? '+' : v < 0 ? '−' : '±');
-  if (row.unit === '%' && row.deltaAbs !== null) return `${sign(row.deltaAbs)}${num(Math.abs(row.deltaAbs))} pp`;
-  if (row.deltaRel !== null) return `${sign(row.deltaRel)}${num(Math.abs(row.deltaRel * 100))} %`;
-  if (row.deltaAbs !== null) return `${sign(row.deltaAbs)}${num(Math.abs(row.deltaAbs))} ${row.unit}`;
+  const absolute = row.unit === '%' || row.unit === 'MB' || row.unit === 'MB/1k';
+  if (absolute && row.deltaAbs !== null) return fmtChangeAbs(row.deltaAbs, row.unit);
+  if (row.deltaRel !== null) return fmtRel(row.deltaRel);
+  if (row.deltaAbs !== null) return fmtChangeAbs(row.deltaAbs, row.unit);
   return '—';
 }
 

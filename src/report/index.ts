@@ -100,7 +100,10 @@ export function renderMarkdown(report: GateReport, opts: MarkdownOptions = {}): 
   if (text.length <= max) return text;
   // The head alone is too long (huge names or logs): cut the text itself, keeping the note.
   const note = `\n\n${r.t('cut.note', { max: fmtNumber(max, 0), what: r.t('cut.text') })}\n`;
-  return text.slice(0, Math.max(0, max - note.length)) + note;
+  let end = Math.max(0, max - note.length);
+  // never split a surrogate pair (an emoji or a rare CJK character)
+  if (end > 0 && /[\uDC00-\uDFFF]/.test(text[end] ?? '')) end--;
+  return text.slice(0, end) + note;
 }
 
 type Detail = 'all' | 'measured' | 'none';
@@ -125,8 +128,10 @@ class Renderer {
     );
   }
 
-  private isNotable(row: ComparisonRow | null): boolean {
-    return row === null || row.band === 'fail' || row.band === 'warn' || row.band === 'inconclusive';
+  private isNotable(model: Model, row: ComparisonRow | null): boolean {
+    const v = model.comparison.verdict;
+    if (row === null || v === 'incomparable' || v === 'unreadable') return row === null;
+    return row.band === 'fail' || row.band === 'warn' || row.band === 'inconclusive';
   }
 
   totalRows(): number {
@@ -134,7 +139,7 @@ class Renderer {
   }
 
   notableRows(): number {
-    return this.allRows().filter((x) => this.isNotable(x.row)).length;
+    return this.allRows().filter((x) => this.isNotable(x.model, x.row)).length;
   }
 
   passingRows(): number {
@@ -149,7 +154,7 @@ class Renderer {
     if (context.length > 0) out.push(...context, '');
 
     let rows = this.allRows();
-    if (o.rows === 'notable') rows = rows.filter((x) => this.isNotable(x.row));
+    if (o.rows === 'notable') rows = rows.filter((x) => this.isNotable(x.model, x.row));
     if (o.keep !== undefined) rows = rows.slice(0, o.keep);
     if (rows.length > 0) out.push(...this.table(rows), '');
 
@@ -277,7 +282,10 @@ class Renderer {
       }
       const base = row.baseline === null ? (model.baseline ? '—' : '') : fmtValue(row.baseline, row.unit);
       const cur = row.current === null ? '—' : fmtValue(row.current, row.unit);
-      lines.push(`| ${name} | ${this.metricLabel(row)} | ${base} | ${cur} | ${this.change(row)} | ${BAND_EMOJI[row.band]} ${this.reason(row)} |`);
+      const v = model.comparison.verdict;
+      // A model not judged (environment differs, baseline unreadable) shows its numbers without bands.
+      const verdictCell = v === 'incomparable' || v === 'unreadable' ? `${VERDICT_EMOJI[v]} ${this.t('reason.notJudged')}` : `${BAND_EMOJI[row.band]} ${this.reason(row)}`;
+      lines.push(`| ${name} | ${this.metricLabel(row)} | ${base} | ${cur} | ${this.change(row)} | ${verdictCell} |`);
     }
     return lines;
   }

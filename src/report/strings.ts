@@ -12,6 +12,7 @@ export const STRINGS = {
   'reason.missingCurrent': { en: 'not measured in this run', zh: '本次运行未测得' },
   'reason.notFiniteBaseline': { en: 'baseline is not a finite number ({value})', zh: '基线值不是有限数（{value}）' },
   'reason.notFiniteCurrent': { en: 'this run is not a finite number ({value})', zh: '本次值不是有限数（{value}）' },
+  'reason.notJudged': { en: 'not judged', zh: '未判定' },
   'reason.noThreshold': { en: 'no threshold', zh: '未设阈值' },
   'reason.noise': { en: 'noise (≤ {level})', zh: '噪声（≤ {level}）' },
   'reason.within': { en: 'within {level}', zh: '在 {level} 以内' },

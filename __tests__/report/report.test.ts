@@ -1,0 +1,201 @@
+import { describe, expect, it } from 'vitest';
+import { escapeMarkdown, renderJson, renderMarkdown } from '../../src/report/index.js';
+import { STRINGS } from '../../src/report/strings.js';
+import { fmtNumber, fmtValue } from '../../src/report/format.js';
+import type { GateReport } from '../../src/types.js';
+import { ocrMetrics, report } from './fixture.js';
+
+const base = ocrMetrics({ wrong: 81, latencyScale: 1, gpuMb: 1204 });
+const head = ocrMetrics({ wrong: 92, latencyScale: 1.052, gpuMb: 1210 });
+
+/** The table's data rows as arrays of cells. */
+function rows(md: string): string[][] {
+  return md
+    .split('\n')
+    .filter((l) => l.startsWith('| ') && !l.startsWith('| model') && !l.startsWith('| 模型') && !l.startsWith('| sample') && !l.startsWith('| img'))
+    .map((l) => l.slice(2, -2).split(' | '));
+}
+
+describe('renderMarkdown', () => {
+  const md = renderMarkdown(report([{ base, head }]));
+
+  it('starts with the marker, then the verdict line naming the gate and the counts', () => {
+    const lines = md.split('\n');
+    expect(lines[0]).toBe('<!-- paddle-perf-gate:ppocr-rec -->');
+    expect(lines[1]).toBe('### ❌ ppocr-rec — 1 regression, 1 warning');
+  });
+
+  it('names the baseline and the environment', () => {
+    expect(md).toContain('Against baseline `a1b2c3d` (main, 2026-11-20), same environment: NVIDIA H100 80GB HBM3 · driver 580.65 · CUDA 12.6');
+    expect(md).toContain('image `sha256:4f2e9a1b2c3d…`');
+  });
+
+  it('one table, the model named once, units in every cell, the rule that fired', () => {
+    expect(md).toContain('| model | metric | baseline | this PR | change | |');
+    const r = rows(md);
+    expect(r.map((c) => c[0])).toEqual(['PP-OCRv4-rec', '', '', '', '']);
+    expect(r[0]).toEqual(['PP-OCRv4-rec', 'line accuracy', '91.90 %', '90.80 %', '−1.10 pp (p < 0.001)', '❌ drop > 0.5 pp']);
+    expect(r[2]!.slice(1, 4)).toEqual(['latency p50', '4.21 ms', '4.43 ms']);
+    expect(r[2]![4]).toMatch(/^\+5\.2 % \[\+\d\.\d, \+\d\.\d\]$/);
+    expect(r[2]![5]).toBe('⚠️ 5–10 %');
+    expect(r[3]!.slice(1, 4)).toEqual(['throughput', '238 /s', '226 /s']);
+    expect(r[4]).toEqual(['', 'GPU memory, peak', '1,204 MB', '1,210 MB', '+6.0 MB', '✅ within 10 %']);
+  });
+
+  it('folds how it was measured and the wrong OCR lines into <details>', () => {
+    expect(md).toContain('<details><summary>How this was measured</summary>');
+    expect(md).toContain('warm-up 50 · 8 rounds × 100 iterations · batch 1 · fp16 · onnxruntime gpu · 1,000 samples');
+    expect(md).toContain('<details><summary>Wrong predictions: PP-OCRv4-rec (5 of 92)</summary>');
+  });
+
+  it('no baseline: same table, empty baseline column, the first-run line', () => {
+    const nb = renderMarkdown(report([{ head }]));
+    expect(nb.split('\n')[1]).toBe('### 🆕 ppocr-rec — no baseline yet');
+    expect(nb).toContain('no baseline yet — this run becomes the baseline when it lands on the default branch');
+    const r = rows(nb);
+    expect(r).toHaveLength(5);
+    for (const c of r) expect(c[2]).toBe('');
+    expect(r[0]!.slice(1, 4)).toEqual(['line accuracy', '', '90.80 %']);
+  });
+
+  it('incomparable: lists the differing fingerprint fields', () => {
+    const r = report([{ base, head }]);
+    Object.assign(r, { verdict: 'incomparable', regressions: 0, warnings: 0 });
+    r.models[0]!.comparison = {
+      model: 'PP-OCRv4-rec',
+      verdict: 'incomparable',
+      reason: 'environment differs',
+      rows: [],
+      differences: [
+        { field: 'gpuName', baseline: 'NVIDIA A100', current: 'NVIDIA H100 80GB HBM3' },
+        { field: 'cuda', baseline: '11.8', current: null },
+      ],
+    };
+    const out = renderMarkdown(r);
+    expect(out.split('\n')[1]).toBe('### 🚫 ppocr-rec — incomparable environment');
+    // with the rows kept for information: numbers shown, no band
+    const info = report([{ base, head }]);
+    Object.assign(info, { verdict: 'incomparable', regressions: 0, warnings: 0 });
+    info.models[0]!.comparison = { ...info.models[0]!.comparison, verdict: 'incomparable', differences: [{ field: 'cuda', baseline: '11.8', current: '12.6' }] };
+    const infoRows = rows(renderMarkdown(info));
+    expect(infoRows[0]).toEqual(['PP-OCRv4-rec', 'line accuracy', '91.90 %', '90.80 %', '−1.10 pp (p < 0.001)', '🚫 not judged']);
+    expect(renderMarkdown(info)).not.toContain('❌');
+    expect(out).toContain('- gpuName: baseline NVIDIA A100 → this run NVIDIA H100 80GB HBM3');
+    expect(out).toContain('- cuda: baseline 11.8 → this run —');
+    expect(out).not.toContain('same environment');
+  });
+
+  it('escapes names and OCR text: no table break, no live HTML', () => {
+    const evil = ocrMetrics({ wrong: 2, latencyScale: 1, gpuMb: null, name: 'a|b<script>alert(1)</script>', labels: { 'img_0.png': 'x|y <img src=x onerror=alert(1)>' } });
+    const r = report([{ base: evil, head: evil }], { gate: 'g|<b>', warningsLog: ['line1\n| injected | row |'] });
+    const out = renderMarkdown(r);
+    expect(out).not.toMatch(/<script|<img|<b>/);
+    expect(out).toContain('a&#124;b&lt;script&gt;alert(1)&lt;/script&gt;');
+    expect(out).toContain('x&#124;y &lt;img src=x onerror=alert(1)&gt;');
+    expect(out).toContain('line1 &#124; injected &#124; row &#124;');
+    // every table row still has its 6 cells
+    for (const c of rows(out)) expect(c).toHaveLength(6);
+    expect(out.split('\n')[0]).toBe('<!-- paddle-perf-gate:g|_b_ -->');
+  });
+
+  it('zh: fixed words translated, numbers formatted the same', () => {
+    const zh = renderMarkdown(report([{ base, head }]), { lang: 'zh' });
+    expect(zh.split('\n')[1]).toBe('### ❌ ppocr-rec — 1 项退化，1 项警告');
+    expect(zh).toContain('| 模型 | 指标 | 基线 | 本 PR | 变化 | |');
+    expect(zh).toContain('对比基线 `a1b2c3d`（main，2026-11-20），环境相同：');
+    expect(zh).toContain('<details><summary>测量方式</summary>');
+    const r = rows(zh);
+    expect(r[0]).toEqual(['PP-OCRv4-rec', '行准确率', '91.90 %', '90.80 %', '−1.10 pp (p < 0.001)', '❌ 下降 > 0.5 pp']);
+    expect(r[4]).toEqual(['', '显存峰值', '1,204 MB', '1,210 MB', '+6.0 MB', '✅ 在 10 % 以内']);
+    expect(zh).not.toMatch(/\b(baseline|warning|regression|within|drop)\b/);
+  });
+
+  it('every string has both languages', () => {
+    for (const [key, v] of Object.entries(STRINGS)) {
+      expect(v.en, key).not.toBe('');
+      expect(v.zh, key).not.toBe('');
+      // placeholders match, so no language loses a number
+      const ph = (s: string) => [...s.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
+      expect(ph(v.zh), key).toEqual(ph(v.en));
+    }
+  });
+});
+
+describe('truncation under maxChars', () => {
+  const many = Array.from({ length: 60 }, (_, i) => ({
+    base: ocrMetrics({ wrong: 81, latencyScale: 1, gpuMb: 1204, name: `model-${i}` }),
+    head: ocrMetrics({ wrong: i % 10 === 0 ? 92 : 81, latencyScale: 1, gpuMb: 1204, name: `model-${i}` }),
+  }));
+  const r = report(many, { warningsLog: Array.from({ length: 50 }, (_, i) => `warning ${i}`) });
+  const full = renderMarkdown(r, { maxChars: 1e9 });
+
+  it.each([
+    { max: full.length, cut: false },
+    { max: full.length - 1, cut: true, keeps: /<details><summary>How this was measured/ },
+    { max: 8_000, cut: true, passing: true },
+    { max: 900, cut: true, rows: true },
+    { max: 300, cut: true },
+  ])('maxChars $max', ({ max, cut, keeps, passing, rows: rowsCut }) => {
+    const out = renderMarkdown(r, { maxChars: max });
+    expect(out.length).toBeLessThanOrEqual(max);
+    expect(out.startsWith('<!-- paddle-perf-gate:ppocr-rec -->')).toBe(true);
+    if (!cut) return expect(out).toBe(full);
+    expect(out).toMatch(/✂️ Cut to fit [\d,]+ characters/);
+    if (keeps) expect(out).toMatch(keeps);
+    if (passing) {
+      expect(out).toMatch(/\d+ passing rows left out/);
+      expect(out).toContain('❌ drop > 0.5 pp'); // regressions are kept
+      expect(out).not.toContain('✅');
+    }
+    if (rowsCut) expect(out).toMatch(/\d+ rows left out/);
+  });
+
+  it('the default limit keeps a comment under GitHub’s 65,536 characters', () => {
+    const huge = report(many, { warningsLog: Array.from({ length: 3000 }, (_, i) => `warning number ${i} from the engine log`) });
+    const out = renderMarkdown(huge);
+    expect(out.length).toBeLessThanOrEqual(65_000);
+    expect(out).toContain('✂️');
+  });
+});
+
+describe('escapeMarkdown', () => {
+  it.each([
+    ['a|b', 'a&#124;b'],
+    ['<script>', '&lt;script&gt;'],
+    ['R&D', 'R&amp;D'],
+    ['`code`', '&#96;code&#96;'],
+    ['*b* _i_', '&#42;b&#42; &#95;i&#95;'],
+    ['[link](x)', '&#91;link&#93;(x)'],
+    ['two\nlines\r\nhere', 'two lines here'],
+    ['\\|', '&#92;&#124;'],
+    ['@octocat', '&#64;octocat'],
+    ['中文 识别', '中文 识别'],
+  ])('%j → %j', (input, want) => expect(escapeMarkdown(input)).toBe(want));
+});
+
+describe('number formatting (same in every language)', () => {
+  it.each([
+    [fmtNumber(1234567.891, 2), '1,234,567.89'],
+    [fmtNumber(-0.0001, 2), '0.00'],
+    [fmtNumber(-12.5, 1), '−12.5'],
+    [fmtValue(4.2123, 'ms'), '4.21 ms'],
+    [fmtValue(0.53219, 'ms'), '0.532 ms'],
+    [fmtValue(0.041234, 'ms'), '0.0412 ms'],
+    [fmtValue(123.456, 'ms'), '123.5 ms'],
+    [fmtValue(1204.4, 'MB'), '1,204 MB'],
+    [fmtValue(236.8, '/s'), '237 /s'],
+    [fmtValue(91.9, '%'), '91.90 %'],
+  ])('%s = %s', (got, want) => expect(got).toBe(want));
+});
+
+describe('renderJson', () => {
+  it('round-trips the report; non-finite numbers become null', () => {
+    const r: GateReport = report([{ base, head }]);
+    const back = JSON.parse(renderJson(r)) as GateReport;
+    expect(back).toEqual(JSON.parse(JSON.stringify(r)));
+    expect(back.models[0]!.comparison.rows[0]!.reason).toBe('drop > 0.5 pp');
+    const odd = report([{ base, head }]);
+    odd.models[0]!.metrics.metrics[0]!.value = Number.NaN;
+    expect((JSON.parse(renderJson(odd)) as GateReport).models[0]!.metrics.metrics[0]!.value).toBeNull();
+  });
+});
