@@ -118,6 +118,13 @@ describe('compareModel: latency and throughput', () => {
   it.each<{ name: string; base: MetricValue; head: MetricValue; band: Band; reason: RegExp }>([
     { name: '+20 %, tight', base: lat(BASE_ROUNDS), head: lat(scaled(BASE_ROUNDS, 1.2)), band: 'fail', reason: /^whole interval > 10 %: \+1\d\.\d % … \+2\d\.\d %$/ },
     { name: '+7 %, tight', base: lat(BASE_ROUNDS), head: lat(scaled(BASE_ROUNDS, 1.07)), band: 'warn', reason: /^5–10 %$/ },
+    {
+      name: '+40 % point but the interval only clears 5 %',
+      base: lat(BASE_ROUNDS),
+      head: lat([10.6, 10.7, 14, 15, 16, 13, 10.8, 14.5]),
+      band: 'warn',
+      reason: /^whole interval > 5 %: \+\d\.\d % … \+\d+\.\d %$/,
+    },
     { name: '+2 %', base: lat(BASE_ROUNDS), head: lat(scaled(BASE_ROUNDS, 1.02)), band: 'pass', reason: /^noise \(≤ 5 %\)$/ },
     {
       name: '+13 %, but the rounds swing wildly',

@@ -78,6 +78,17 @@ describe('resizeBilinear (cv2.resize INTER_LINEAR, half-pixel centres)', () => {
     expect(Array.from(out.data)).toEqual([1, 25, 255]);
   });
 
+  it('matches cv2.resize bit for bit (13×12 random RGB → 7×5, recorded from OpenCV 4.6)', () => {
+    // The plain (S0·β0 + S1·β1 + 2^21) >> 22 rounding differs from this output in 11 of 105 values:
+    // cv2 runs its SIMD vertical pass, which truncates before rounding.
+    const src =
+      '7IRjFUXdD7jjXShC7hVclNhZJRTuRMLtat4nW+Nn0x0/Q+3QHovtmKNYA/2poDK9G/kI3CWYmMx8GEc1eURj8rQyWZc7XhOli73AtcbgRqpqYkW+rEWmBJ2XCW6fhV95IXiOgbW9pJnhMwxYmr3dLM2bRNgP6Slqq3TPh+YjOC9Qd9DWB2SdwJDx0VzpOyxtYFJ90cBx7T59K1cfaJY8DjN0TnJrflP4N+YkzW9TTxr41J67mLjXIPVV25M6QNLY9F7VX5xWsQNRYoX531Cx+z20e3MX6DUOLFLSleR6gHJI0Ori28qnG9NNooWtAKKYjVl06b62G2yA3cz+5jKpkMBvJV6lsOr2sWPOZr/8/igRxBgmdftP2fqIah6g2CUlRM7Kwwrfs/SYWb+RT720DwPHx8/SZGFAj0R3F0vqEFs8IiI3VoMbradxkKMNQ7ctWw+MCxsbtO1EDMTCYuJHYMIZp2WghilVpE9duD2cuisyByXduHsLT+VQBn/HDEp6GS3dB1qrQo6iDBwdlPZv7rBn/iaAwFxchWeBFQqdSFyzC0MrWtTDb0oS/e4Rfw2/cFG5pTQ/0xs9uc5CoZsb8mVE3EHs2+rXyTWxEIYoWqCDjpJZ';
+    const cv2 =
+      'aayDYHaW1jmDHDdsu7Q8dkF1gL7WwE2Pbqo6ZMO9tYTyWECHsKJvglNVb3Z8lna1kF+Y5zRcXZ6StanIlZx1YkydJlZDbIEplZQiWTeAeqVGRc58Qk6Cr6tf4lxopmZvb3e8RJiCqqMs';
+    const img = { width: 13, height: 12, data: new Uint8Array(Buffer.from(src, 'base64')) };
+    expect(Buffer.from(resizeBilinear(img, 7, 5).data).toString('base64')).toBe(cv2);
+  });
+
   it('leaves a same-size image unchanged', () => {
     const img = rgb([
       [

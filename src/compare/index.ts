@@ -15,7 +15,8 @@
  *   the per-round values gets a 95 % bootstrap interval (10,000 resamples, seeded, so the same
  *   data always gives the same answer). In order:
  *   1. fail when the whole interval is beyond the fail level (its low end > 10 %);
- *   2. warn when the whole interval is beyond the warn level (low end > 5 %);
+ *   2. warn when the whole interval is beyond the warn level (low end > 5 %), even when the
+ *      point is beyond the fail level: only a whole interval beyond it fails;
  *   3. pass as noise when the point estimate is within the noise level (≤ 5 %): noise never fails;
  *   4. inconclusive when the point is beyond the warn level but the interval is so wide that it
  *      reaches from within the noise level to beyond the fail level ("interval too wide");
@@ -283,7 +284,11 @@ class Ctx {
     const { fail, warn, noise } = this.th;
     const span = { lo: fmtRel(lo), hi: fmtRel(hi) };
     if (fail && this.crosses(fail, L)) return { band: 'fail', interval, parts: [{ key: 'reason.intervalOver', args: { level: this.lvl(fail), ...span } }] };
-    if (warn && this.crosses(warn, L)) return { band: 'warn', interval, parts: [this.warnPart()] };
+    if (warn && this.crosses(warn, L)) {
+      // With the point beyond the fail level, "5–10 %" would mislead: say what the interval shows.
+      const parts: Part[] = fail && this.crosses(fail, w) ? [{ key: 'reason.intervalOver', args: { level: this.lvl(warn), ...span } }] : [this.warnPart()];
+      return { band: 'warn', interval, parts };
+    }
     const noiseLevel = noise ?? warn;
     if (w <= 0 || !this.crosses(noiseLevel, w)) return { band: 'pass', interval, parts: this.passParts(w) };
     if (warn && this.crosses(warn, w)) {

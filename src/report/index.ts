@@ -214,7 +214,8 @@ class Renderer {
       const groups = new Map<string, Model[]>();
       for (const m of withBase) {
         const b = m.baseline!;
-        const key = `${b.commit}\u0000${b.branch}\u0000${b.createdAt}`;
+        // one line per baseline commit: models promoted together differ only by seconds
+        const key = `${b.commit}\u0000${b.branch}\u0000${b.createdAt.slice(0, 10)}`;
         groups.set(key, [...(groups.get(key) ?? []), m]);
       }
       for (const group of groups.values()) {
