@@ -4,7 +4,7 @@
  *   eval "$(scripts/docker-env.sh start)" && ./node_modules/.bin/tsx scripts/bench-runners.ts [repeats]
  * Progress and results go to stderr/stdout as plain text; nothing is written outside a temp dir.
  */
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createDockerRunner, dockerFromEnv } from '../src/runners/docker.js';
@@ -38,3 +38,4 @@ for (let i = 0; i < repeats; i++) {
     process.stdout.write(rows.at(-1) + '\n');
   }
 }
+await rm(root, { recursive: true, force: true });

@@ -185,6 +185,11 @@ async function main(): Promise<number> {
     }
   }
 
+  if (outcome.promotionError) {
+    // The report is published; the baseline could not be written (the previous one is intact).
+    core.setFailed(outcome.promotionError.message);
+    return EXIT.broken;
+  }
   if (outcome.failed) {
     core.setFailed(failureLine(report));
     return EXIT.regression;

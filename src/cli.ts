@@ -97,7 +97,7 @@ async function runCommand(args: string[]): Promise<number> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    const { report, failed, files } = await runGate(plan, ctx, {
+    const { report, failed, files, promotionError } = await runGate(plan, ctx, {
       store: createStore(plan.store),
       runner: createRunner(plan.runner),
       progress: values.quiet ? quiet : progress,
@@ -106,6 +106,7 @@ async function runCommand(args: string[]): Promise<number> {
     });
     console.log(renderMarkdown(report, { lang }));
     progress.info(`report: ${files.markdown} and ${files.json}`);
+    if (promotionError) throw promotionError;
     if (report.promotion) progress.info(report.promotion.message);
     return failed ? EXIT.regression : EXIT.pass;
   } finally {

@@ -52,6 +52,11 @@ export interface GateOutcome {
   failed: boolean;
   /** Files written under plan.output.dir. */
   files: { markdown: string; json: string };
+  /**
+   * Set when the gate passed but writing the new baseline failed: the entries publish the report
+   * as usual, then fail the step loudly (exit 2). The previous baseline is intact.
+   */
+  promotionError?: Error;
 }
 
 export async function runGate(plan: GatePlan, ctx: GateContext, ports: GatePorts): Promise<GateOutcome> {
@@ -142,7 +147,7 @@ export async function runGate(plan: GatePlan, ctx: GateContext, ports: GatePorts
   };
 
   // Promotion: only a passing gate, only when asked (the entries decide: push to the default branch, --promote).
-  let promotionError: unknown;
+  let promotionError: Error | undefined;
   if (ctx.promote) {
     if (summary.failed) {
       report.promotion = { done: false, message: `not promoted: the gate's verdict is ${summary.verdict}` };
@@ -152,7 +157,7 @@ export async function runGate(plan: GatePlan, ctx: GateContext, ports: GatePorts
         report.promotion = { done: true, message: `promoted ${ctx.commit.slice(0, 12)} (${ctx.branch}) as the baseline in ${ports.store.location}` };
         progress.info(report.promotion.message);
       } catch (error) {
-        promotionError = error;
+        promotionError = error instanceof Error ? error : new StoreError(String(error));
         report.promotion = { done: false, message: `promotion FAILED, the previous baseline is unchanged: ${error instanceof Error ? error.message : String(error)}` };
       }
     }
@@ -161,8 +166,7 @@ export async function runGate(plan: GatePlan, ctx: GateContext, ports: GatePorts
   const files = { markdown: join(plan.output.dir, 'report.md'), json: join(plan.output.dir, 'report.json') };
   await writeFile(files.markdown, renderMarkdown(report));
   await writeFile(files.json, renderJson(report));
-  if (promotionError) throw promotionError;
-  return { report, failed: summary.failed, files };
+  return { report, failed: summary.failed, files, ...(promotionError ? { promotionError } : {}) };
 }
 
 /**

@@ -32,7 +32,13 @@ function lat(rounds: number[] | null, value?: number, id = 'latency.p50'): Metri
 const scaled = (xs: number[], k: number) => xs.map((x) => x * k);
 const BASE_ROUNDS = [10, 10.1, 9.9, 10, 10.05, 9.95, 10.02, 9.98];
 
-function value(id: string, unit: MetricValue['unit'], better: MetricValue['better'], v: number | null, extra: Partial<MetricValue> = {}): MetricValue {
+function value(
+  id: string,
+  unit: MetricValue['unit'],
+  better: MetricValue['better'],
+  v: number | null,
+  extra: Partial<MetricValue> = {},
+): MetricValue {
   return { id, label: id, unit, better, value: v, ...extra };
 }
 
@@ -83,15 +89,64 @@ describe('statistics', () => {
 
 describe('compareModel: accuracy with per-sample results', () => {
   it.each<{ name: string; base: MetricValue; head: MetricValue; band: Band; reason: RegExp; p?: number }>([
-    { name: 'drop 1.1 pp, significant', base: acc(1000, range(0, 81)), head: acc(1000, range(0, 92)), band: 'fail', reason: /^drop > 0\.5 pp$/, p: 0.0009765625 },
-    { name: 'drop 0.3 pp', base: acc(1000, range(0, 80)), head: acc(1000, range(0, 83)), band: 'warn', reason: /^0\.2–0\.5 pp; could be chance \(p = 0\.25\)$/ },
-    { name: 'exactly 0.5 pp is not a fail', base: acc(1000, range(0, 100)), head: acc(1000, range(0, 105)), band: 'warn', reason: /^0\.2–0\.5 pp/ },
-    { name: 'exactly 0.2 pp is not a warning', base: acc(1000, range(0, 100)), head: acc(1000, range(0, 102)), band: 'pass', reason: /^within 0\.2 pp$/ },
+    {
+      name: 'drop 1.1 pp, significant',
+      base: acc(1000, range(0, 81)),
+      head: acc(1000, range(0, 92)),
+      band: 'fail',
+      reason: /^drop > 0\.5 pp$/,
+      p: 0.0009765625,
+    },
+    {
+      name: 'drop 0.3 pp',
+      base: acc(1000, range(0, 80)),
+      head: acc(1000, range(0, 83)),
+      band: 'warn',
+      reason: /^0\.2–0\.5 pp; could be chance \(p = 0\.25\)$/,
+    },
+    {
+      name: 'exactly 0.5 pp is not a fail',
+      base: acc(1000, range(0, 100)),
+      head: acc(1000, range(0, 105)),
+      band: 'warn',
+      reason: /^0\.2–0\.5 pp/,
+    },
+    {
+      name: 'exactly 0.2 pp is not a warning',
+      base: acc(1000, range(0, 100)),
+      head: acc(1000, range(0, 102)),
+      band: 'pass',
+      reason: /^within 0\.2 pp$/,
+    },
     // 20 newly wrong, 10 newly right: −1 pp, p = 0.099
-    { name: 'drop 1 pp that could be chance', base: acc(1000, range(0, 10)), head: acc(1000, range(10, 30)), band: 'fail', reason: /drop > 0\.5 pp; could be chance \(p = 0\.099\)/ },
-    { name: 'improvement beyond the fail level', base: acc(1000, range(0, 50)), head: acc(1000, range(0, 30)), band: 'pass', reason: /^improvement$/ },
-    { name: 'a set too small to resolve 0.5 pp', base: acc(100, []), head: acc(100, [3]), band: 'fail', reason: /100 samples: 1 sample = 1 pp > 0\.5 pp, ≥ 200 needed/ },
-    { name: 'different samples: no paired test', base: acc(1000, range(0, 10)), head: acc(1000, range(0, 30), 'other'), band: 'fail', reason: /different samples: no paired test/ },
+    {
+      name: 'drop 1 pp that could be chance',
+      base: acc(1000, range(0, 10)),
+      head: acc(1000, range(10, 30)),
+      band: 'fail',
+      reason: /drop > 0\.5 pp; could be chance \(p = 0\.099\)/,
+    },
+    {
+      name: 'improvement beyond the fail level',
+      base: acc(1000, range(0, 50)),
+      head: acc(1000, range(0, 30)),
+      band: 'pass',
+      reason: /^improvement$/,
+    },
+    {
+      name: 'a set too small to resolve 0.5 pp',
+      base: acc(100, []),
+      head: acc(100, [3]),
+      band: 'fail',
+      reason: /100 samples: 1 sample = 1 pp > 0\.5 pp, ≥ 200 needed/,
+    },
+    {
+      name: 'different samples: no paired test',
+      base: acc(1000, range(0, 10)),
+      head: acc(1000, range(0, 30), 'other'),
+      band: 'fail',
+      reason: /different samples: no paired test/,
+    },
   ])('$name → $band', ({ base, head, band, reason, p }) => {
     const { row, verdict } = one(base, head);
     expect(row.band).toBe(band);
@@ -116,7 +171,13 @@ describe('compareModel: accuracy with per-sample results', () => {
 describe('compareModel: latency and throughput', () => {
   const jitter = [1.0, 1.01, 0.99, 1.0, 1.005, 0.995, 1.002, 0.998];
   it.each<{ name: string; base: MetricValue; head: MetricValue; band: Band; reason: RegExp }>([
-    { name: '+20 %, tight', base: lat(BASE_ROUNDS), head: lat(scaled(BASE_ROUNDS, 1.2)), band: 'fail', reason: /^whole interval > 10 %: \+1\d\.\d % … \+2\d\.\d %$/ },
+    {
+      name: '+20 %, tight',
+      base: lat(BASE_ROUNDS),
+      head: lat(scaled(BASE_ROUNDS, 1.2)),
+      band: 'fail',
+      reason: /^whole interval > 10 %: \+1\d\.\d % … \+2\d\.\d %$/,
+    },
     { name: '+7 %, tight', base: lat(BASE_ROUNDS), head: lat(scaled(BASE_ROUNDS, 1.07)), band: 'warn', reason: /^5–10 %$/ },
     {
       name: '+40 % point but the interval only clears 5 %',
@@ -158,7 +219,13 @@ describe('compareModel: latency and throughput', () => {
       band: 'pass',
       reason: /^improvement$/,
     },
-    { name: 'throughput −12 % without rounds', base: value('throughput', '/s', 'higher', 100), head: value('throughput', '/s', 'higher', 88), band: 'fail', reason: /^drop > 10 %$/ },
+    {
+      name: 'throughput −12 % without rounds',
+      base: value('throughput', '/s', 'higher', 100),
+      head: value('throughput', '/s', 'higher', 88),
+      band: 'fail',
+      reason: /^drop > 10 %$/,
+    },
   ])('$name → $band', ({ base, head, band, reason }) => {
     const { row } = one(base, head);
     expect(row.band).toBe(band);
@@ -184,10 +251,28 @@ describe('compareModel: memory', () => {
     { name: '+15 % and +150 MB', base: peak(1000), head: peak(1150), band: 'warn', reason: /^increase > 10 %$/ },
     { name: '+50 % but only +50 MB', base: peak(100), head: peak(150), band: 'pass', reason: /^only \+50\.0 MB \(≤ 64 MB\)$/ },
     { name: '+6 %', base: peak(1000), head: peak(1060), band: 'pass', reason: /^within 10 %$/ },
-    { name: 'baseline 0: judged on the absolute change', base: peak(0), head: peak(100), band: 'warn', reason: /^baseline 0: relative change undefined, judged on the absolute change; increase > 10 %$/ },
+    {
+      name: 'baseline 0: judged on the absolute change',
+      base: peak(0),
+      head: peak(100),
+      band: 'warn',
+      reason: /^baseline 0: relative change undefined, judged on the absolute change; increase > 10 %$/,
+    },
     { name: 'baseline 0, small change', base: peak(0), head: peak(10), band: 'pass', reason: /^baseline 0: .*; only \+10\.0 MB/ },
-    { name: 'growth whose interval is above 1 MB/1k: leak suspect', base: growth(0, -0.1, 0.1), head: growth(3, 2, 4), band: 'warn', reason: /^leak suspect: ≥ 2\.00 MB\/1k > 1 MB\/1k$/ },
-    { name: 'growth of 3 MB/1k but an interval reaching 0.5', base: growth(0, -0.1, 0.1), head: growth(3, 0.5, 5.5), band: 'pass', reason: /^within 1 MB\/1k$/ },
+    {
+      name: 'growth whose interval is above 1 MB/1k: leak suspect',
+      base: growth(0, -0.1, 0.1),
+      head: growth(3, 2, 4),
+      band: 'warn',
+      reason: /^leak suspect: ≥ 2\.00 MB\/1k > 1 MB\/1k$/,
+    },
+    {
+      name: 'growth of 3 MB/1k but an interval reaching 0.5',
+      base: growth(0, -0.1, 0.1),
+      head: growth(3, 0.5, 5.5),
+      band: 'pass',
+      reason: /^within 1 MB\/1k$/,
+    },
   ])('$name → $band', ({ base, head, band, reason }) => {
     const { row } = one(base, head);
     expect(row.band).toBe(band);
@@ -205,7 +290,12 @@ describe('compareModel: missing and broken values never fail', () => {
     { name: 'only in the baseline', base: lat(null, 5), reason: /^not measured in this run$/ },
     { name: 'null in this run', base: lat(null, 5), head: value('latency.p50', 'ms', 'lower', null), reason: /^not measured in this run$/ },
     { name: 'NaN in this run', base: lat(null, 5), head: lat(null, Number.NaN), reason: /this run is not a finite number \(NaN\)/ },
-    { name: 'Infinity in the baseline', base: lat(null, Number.POSITIVE_INFINITY), head: lat(null, 5), reason: /baseline is not a finite number \(Infinity\)/ },
+    {
+      name: 'Infinity in the baseline',
+      base: lat(null, Number.POSITIVE_INFINITY),
+      head: lat(null, 5),
+      reason: /baseline is not a finite number \(Infinity\)/,
+    },
   ])('$name → missing', ({ base, head, reason }) => {
     const { row, verdict } = one(base, head);
     expect(row.band).toBe('missing');
@@ -246,19 +336,50 @@ describe('verdicts', () => {
     model: verdict,
     verdict,
     reason: '',
-    rows: bands.map((band) => ({ metric: 'x', label: 'x', unit: 'ms', better: 'lower', baseline: 1, current: 1, deltaAbs: 0, deltaRel: 0, band, reason: '' })),
+    rows: bands.map((band) => ({
+      metric: 'x',
+      label: 'x',
+      unit: 'ms',
+      better: 'lower',
+      baseline: 1,
+      current: 1,
+      deltaAbs: 0,
+      deltaRel: 0,
+      band,
+      reason: '',
+    })),
   });
-  it.each<{ models: ModelComparison[]; failOn?: Array<'fail' | 'warn' | 'inconclusive'>; verdict: string; failed: boolean; regressions: number; warnings: number }>([
+  it.each<{
+    models: ModelComparison[];
+    failOn?: Array<'fail' | 'warn' | 'inconclusive'>;
+    verdict: string;
+    failed: boolean;
+    regressions: number;
+    warnings: number;
+  }>([
     { models: [mc('pass', ['pass']), mc('fail', ['fail', 'warn'])], verdict: 'fail', failed: true, regressions: 1, warnings: 1 },
     { models: [mc('warn', ['warn']), mc('no-baseline', ['missing'])], verdict: 'warn', failed: false, regressions: 0, warnings: 1 },
     { models: [mc('warn', ['warn'])], failOn: ['fail', 'warn'], verdict: 'warn', failed: true, regressions: 0, warnings: 1 },
     { models: [mc('inconclusive', ['inconclusive'])], verdict: 'inconclusive', failed: false, regressions: 0, warnings: 1 },
-    { models: [mc('inconclusive', ['inconclusive'])], failOn: ['inconclusive'], verdict: 'inconclusive', failed: true, regressions: 0, warnings: 1 },
+    {
+      models: [mc('inconclusive', ['inconclusive'])],
+      failOn: ['inconclusive'],
+      verdict: 'inconclusive',
+      failed: true,
+      regressions: 0,
+      warnings: 1,
+    },
     { models: [mc('pass', ['pass']), mc('no-baseline')], verdict: 'no-baseline', failed: false, regressions: 0, warnings: 0 },
     { models: [mc('pass'), mc('incomparable')], verdict: 'incomparable', failed: false, regressions: 0, warnings: 0 },
     { models: [mc('pass'), mc('unreadable')], verdict: 'unreadable', failed: false, regressions: 0, warnings: 0 },
     // numbers of a model in another environment are shown, not judged: they count neither way
-    { models: [mc('pass', ['pass']), mc('incomparable', ['fail', 'warn'])], verdict: 'incomparable', failed: false, regressions: 0, warnings: 0 },
+    {
+      models: [mc('pass', ['pass']), mc('incomparable', ['fail', 'warn'])],
+      verdict: 'incomparable',
+      failed: false,
+      regressions: 0,
+      warnings: 0,
+    },
     { models: [], verdict: 'pass', failed: false, regressions: 0, warnings: 0 },
   ])('gateVerdict → $verdict (failOn $failOn)', ({ models, failOn, ...want }) => {
     expect(gateVerdict(models, failOn)).toEqual(want);

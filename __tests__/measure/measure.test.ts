@@ -206,10 +206,33 @@ describe('measure', () => {
   });
 
   it.each([
-    { name: 'an id not in the dataset', r: () => run({ ids: ['zzz.png'], predictions: [ctc([1])] }), err: DataError, msg: /outputs\.ids\[0\] = 'zzz\.png'/ },
-    { name: 'a wrong prediction kind', r: () => run({ predictions: [ctc([1]), { kind: 'topk', ids: [1], scores: [1] }, ctc([1]), ctc([1])] }), err: SchemaError, msg: /predictions\[1\]\.kind is 'topk'/ },
-    { name: 'a NaN latency', r: () => ({ ...run({ predictions: [ctc([1]), ctc([1]), ctc([1]), ctc([1])] }), timing: { ...run().timing, rounds: [[1, Number.NaN]] } }), err: SchemaError, msg: /timing\.rounds\[0\]\[1\] is NaN/ },
-    { name: 'no timed iteration', r: () => ({ ...run({ predictions: [ctc([1]), ctc([1]), ctc([1]), ctc([1])] }), timing: { ...run().timing, rounds: [[]] } }), err: SchemaError, msg: /no timed iteration/ },
+    {
+      name: 'an id not in the dataset',
+      r: () => run({ ids: ['zzz.png'], predictions: [ctc([1])] }),
+      err: DataError,
+      msg: /outputs\.ids\[0\] = 'zzz\.png'/,
+    },
+    {
+      name: 'a wrong prediction kind',
+      r: () => run({ predictions: [ctc([1]), { kind: 'topk', ids: [1], scores: [1] }, ctc([1]), ctc([1])] }),
+      err: SchemaError,
+      msg: /predictions\[1\]\.kind is 'topk'/,
+    },
+    {
+      name: 'a NaN latency',
+      r: () => ({
+        ...run({ predictions: [ctc([1]), ctc([1]), ctc([1]), ctc([1])] }),
+        timing: { ...run().timing, rounds: [[1, Number.NaN]] },
+      }),
+      err: SchemaError,
+      msg: /timing\.rounds\[0\]\[1\] is NaN/,
+    },
+    {
+      name: 'no timed iteration',
+      r: () => ({ ...run({ predictions: [ctc([1]), ctc([1]), ctc([1]), ctc([1])] }), timing: { ...run().timing, rounds: [[]] } }),
+      err: SchemaError,
+      msg: /no timed iteration/,
+    },
   ])('rejects $name with a named error', ({ r, err, msg }) => {
     expect(() => measure(r(), ocrSet, 'ocr-rec')).toThrow(err);
     expect(() => measure(r(), ocrSet, 'ocr-rec')).toThrow(msg);

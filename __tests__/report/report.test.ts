@@ -12,7 +12,10 @@ const head = ocrMetrics({ wrong: 92, latencyScale: 1.052, gpuMb: 1210 });
 function rows(md: string): string[][] {
   return md
     .split('\n')
-    .filter((l) => l.startsWith('| ') && !l.startsWith('| model') && !l.startsWith('| 模型') && !l.startsWith('| sample') && !l.startsWith('| img'))
+    .filter(
+      (l) =>
+        l.startsWith('| ') && !l.startsWith('| model') && !l.startsWith('| 模型') && !l.startsWith('| sample') && !l.startsWith('| img'),
+    )
     .map((l) => l.slice(2, -2).split(' | '));
 }
 
@@ -26,8 +29,17 @@ describe('renderMarkdown', () => {
   });
 
   it('names the baseline and the environment', () => {
-    expect(md).toContain('Against baseline `a1b2c3d` (main, 2026-11-20), same environment: NVIDIA H100 80GB HBM3 · driver 580.65 · CUDA 12.6');
+    expect(md).toContain(
+      'Against baseline `a1b2c3d` (main, 2026-11-20), same environment: NVIDIA H100 80GB HBM3 · driver 580.65 · CUDA 12.6',
+    );
     expect(md).toContain('image `sha256:4f2e9a1b2c3d…`');
+    // two models promoted by the same commit seconds apart share one baseline line
+    const two = report([
+      { base, head },
+      { base: { ...base, model: 'cls' }, head: { ...head, model: 'cls' } },
+    ]);
+    two.models[1]!.baseline = { commit: 'a1b2c3d4e5f6a7b8', branch: 'main', createdAt: '2026-11-20T10:00:07Z' };
+    expect(renderMarkdown(two).match(/Against baseline/g)).toHaveLength(1);
   });
 
   it('one table, the model named once, units in every cell, the rule that fired', () => {
@@ -76,7 +88,11 @@ describe('renderMarkdown', () => {
     // with the rows kept for information: numbers shown, no band
     const info = report([{ base, head }]);
     Object.assign(info, { verdict: 'incomparable', regressions: 0, warnings: 0 });
-    info.models[0]!.comparison = { ...info.models[0]!.comparison, verdict: 'incomparable', differences: [{ field: 'cuda', baseline: '11.8', current: '12.6' }] };
+    info.models[0]!.comparison = {
+      ...info.models[0]!.comparison,
+      verdict: 'incomparable',
+      differences: [{ field: 'cuda', baseline: '11.8', current: '12.6' }],
+    };
     const infoRows = rows(renderMarkdown(info));
     expect(infoRows[0]).toEqual(['PP-OCRv4-rec', 'line accuracy', '91.90 %', '90.80 %', '−1.10 pp (p < 0.001)', '🚫 not judged']);
     expect(renderMarkdown(info)).not.toContain('❌');
@@ -86,7 +102,13 @@ describe('renderMarkdown', () => {
   });
 
   it('escapes names and OCR text: no table break, no live HTML', () => {
-    const evil = ocrMetrics({ wrong: 2, latencyScale: 1, gpuMb: null, name: 'a|b<script>alert(1)</script>', labels: { 'img_0.png': 'x|y <img src=x onerror=alert(1)>' } });
+    const evil = ocrMetrics({
+      wrong: 2,
+      latencyScale: 1,
+      gpuMb: null,
+      name: 'a|b<script>alert(1)</script>',
+      labels: { 'img_0.png': 'x|y <img src=x onerror=alert(1)>' },
+    });
     const r = report([{ base: evil, head: evil }], { gate: 'g|<b>', warningsLog: ['line1\n| injected | row |'] });
     const out = renderMarkdown(r);
     expect(out).not.toMatch(/<script|<img|<b>/);

@@ -3,7 +3,7 @@
  * (scripts/docker-env.sh start): PP-OCRv4 rec end to end, the paddle engine path through the
  * stand-in paddle package, a user's own command, and every failure a user can meet.
  */
-import { copyFile, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -47,6 +47,7 @@ describe.skipIf(!host)('docker runner (real engine)', () => {
 
   afterAll(async () => {
     expect(await leftovers()).toBe(0);
+    await rm(root, { recursive: true, force: true });
   });
 
   it('runs PP-OCRv4 rec end to end: real predictions, timings, fingerprint, logs', async () => {

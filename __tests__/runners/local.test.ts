@@ -4,10 +4,10 @@
  * test image's Python through a `docker run` wrapper (when an engine is up), with host paths
  * mounted at the same place so the job file's paths hold.
  */
-import { chmod, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DataError, RunnerError } from '../../src/errors.js';
 import type { PreparedDataset } from '../../src/dataset/prepared.js';
 import { createLocalRunner } from '../../src/runners/local.js';
@@ -23,6 +23,7 @@ beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'ppg-local-'));
   dataset = await makeOcrDataset(join(root, 'data'), 4);
 });
+afterAll(() => rm(root, { recursive: true, force: true }));
 
 const run = (command: string[] | undefined, timeoutSeconds = 30, signal?: AbortSignal, model = recModel()) =>
   createLocalRunner({ kind: 'local', python, timeoutSeconds, ...(command ? { command } : {}) }).run(
@@ -133,8 +134,8 @@ describe.skipIf(!dockerHost)('local runner, full harness (the test image\'s Pyth
     const harnessDir = join(defaultHarnessPath(), '..');
     // A "Python" that is the test image's python3, with the host paths the job names mounted as-is.
     const wrapper = join(root, 'python-in-image.sh');
-    const mounts = [root, harnessDir, STUB_DIR].map((p) => `-v ${p}:${p}`).join(' ');
-    await writeFile(wrapper, `#!/bin/sh\nexec docker run --rm --network none -e PYTHONUNBUFFERED=1 -e PYTHONPATH=${STUB_DIR} --label paddle-perf-gate=1 ${mounts} ${TEST_IMAGE} python3 "$@"\n`);
+    const mounts = [`-v ${root}:${root}`, ...[harnessDir, STUB_DIR].map((p) => `-v ${p}:${p}:ro`)].join(' ');
+    await writeFile(wrapper, `#!/bin/sh\nexec docker run --rm --network none -e PYTHONUNBUFFERED=1 -e PYTHONDONTWRITEBYTECODE=1 -e PYTHONPATH=${STUB_DIR} --label paddle-perf-gate=1 ${mounts} ${TEST_IMAGE} python3 "$@"\n`);
     await chmod(wrapper, 0o755);
     const progress = recordingProgress();
     const result = await createLocalRunner({ kind: 'local', python: wrapper, timeoutSeconds: 120 }).run(

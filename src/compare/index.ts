@@ -91,11 +91,7 @@ function row(
 }
 
 /** Compares one model's metrics with its baseline's (see the band rules above). */
-export function compareModel(
-  base: ModelMetrics | undefined,
-  head: ModelMetrics,
-  thresholds: Record<string, Threshold>,
-): ModelComparison {
+export function compareModel(base: ModelMetrics | undefined, head: ModelMetrics, thresholds: Record<string, Threshold>): ModelComparison {
   if (!base) {
     const rows = head.metrics.map((m) => {
       const th = thresholds[m.id];
@@ -159,7 +155,10 @@ function compareMetric(id: string, base: MetricValue | undefined, head: MetricVa
 /** Leak check on this run alone: the low end of the slope's interval against the level. */
 function judgeGrowth(m: MetricValue, th: Threshold): Judged {
   const lo = m.interval?.[0] ?? m.value!;
-  for (const [band, level] of [['fail', th.fail], ['warn', th.warn]] as const) {
+  for (const [band, level] of [
+    ['fail', th.fail],
+    ['warn', th.warn],
+  ] as const) {
     if (level && beyond(lo, level.value)) {
       return { band, parts: [{ key: 'reason.leak', args: { lo: fmtValue(lo, m.unit), level: fmtLevel(level, m.unit) } }] };
     }
@@ -224,7 +223,10 @@ class Ctx {
     if (this.worseAbs < 0 && this.crosses(lowest, rel === null ? null : -rel, -this.worseAbs, false)) {
       parts.push({ key: 'reason.improvement' });
     } else if (minAbsolute !== undefined && this.crosses(lowest, rel, undefined, false)) {
-      parts.push({ key: 'reason.belowFloor', args: { change: fmtChangeAbs(this.hv - this.bv, this.meta.unit), floor: fmtAmount(minAbsolute, this.meta.unit) } });
+      parts.push({
+        key: 'reason.belowFloor',
+        args: { change: fmtChangeAbs(this.hv - this.bv, this.meta.unit), floor: fmtAmount(minAbsolute, this.meta.unit) },
+      });
     } else if (noise) {
       parts.push({ key: 'reason.noise', args: { level: this.lvl(noise) } });
     } else if (lowest) {
@@ -255,11 +257,19 @@ class Ctx {
     if (level?.kind === 'absolute' && n > 0 && beyond(100 / n, level.value)) {
       extra.push({
         key: 'reason.smallSet',
-        args: { n: String(n), step: fmtAmount(Number((100 / n).toFixed(2)), '%'), level: this.lvl(level), need: String(Math.ceil(100 / level.value - 1e-9)) },
+        args: {
+          n: String(n),
+          step: fmtAmount(Number((100 / n).toFixed(2)), '%'),
+          level: this.lvl(level),
+          need: String(Math.ceil(100 / level.value - 1e-9)),
+        },
       });
     }
     if (!same) return this.point([{ key: 'reason.unpaired' }, ...extra]);
-    const mc = mcnemarExact(base.ok, base.ids.map((id) => headOk.get(id)!));
+    const mc = mcnemarExact(
+      base.ok,
+      base.ids.map((id) => headOk.get(id)!),
+    );
     const ci = pairedDiffInterval(mc.b, mc.c, n, LEVEL);
     const judged = this.point();
     if ((judged.band === 'fail' || judged.band === 'warn') && mc.pValue >= 0.05) {
@@ -283,10 +293,12 @@ class Ctx {
     const w = this.worseRel;
     const { fail, warn, noise } = this.th;
     const span = { lo: fmtRel(lo), hi: fmtRel(hi) };
-    if (fail && this.crosses(fail, L)) return { band: 'fail', interval, parts: [{ key: 'reason.intervalOver', args: { level: this.lvl(fail), ...span } }] };
+    if (fail && this.crosses(fail, L))
+      return { band: 'fail', interval, parts: [{ key: 'reason.intervalOver', args: { level: this.lvl(fail), ...span } }] };
     if (warn && this.crosses(warn, L)) {
       // With the point beyond the fail level, "5–10 %" would mislead: say what the interval shows.
-      const parts: Part[] = fail && this.crosses(fail, w) ? [{ key: 'reason.intervalOver', args: { level: this.lvl(warn), ...span } }] : [this.warnPart()];
+      const parts: Part[] =
+        fail && this.crosses(fail, w) ? [{ key: 'reason.intervalOver', args: { level: this.lvl(warn), ...span } }] : [this.warnPart()];
       return { band: 'warn', interval, parts };
     }
     const noiseLevel = noise ?? warn;

@@ -81,10 +81,7 @@ export function mcnemarExact(base: number[], head: number[]): { b: number; c: nu
  *   0–1), also Connor's (1987) sample size for McNemar's test at two-sided `alpha` (default 0.05)
  *   and `power` (default 0.8): n = (z₁₋α/₂·√ψ + z_power·√(ψ − δ²))² / δ², δ = dropPp / 100.
  */
-export function samplesNeeded(
-  dropPp: number,
-  opts: { discordant?: number; alpha?: number; power?: number } = {},
-): number {
+export function samplesNeeded(dropPp: number, opts: { discordant?: number; alpha?: number; power?: number } = {}): number {
   if (!(dropPp > 0)) throw new RangeError(`samplesNeeded: dropPp must be > 0, got ${dropPp}`);
   const granularity = Math.ceil(100 / dropPp - 1e-9);
   const psi = opts.discordant;

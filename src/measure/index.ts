@@ -52,11 +52,7 @@ function labelsById(run: RunResult, dataset: PreparedDataset): Array<string | nu
   });
 }
 
-function accuracyMetrics(
-  run: RunResult,
-  dataset: PreparedDataset,
-  task: Task,
-): { metrics: MetricValue[]; decoded?: Decoded } {
+function accuracyMetrics(run: RunResult, dataset: PreparedDataset, task: Task): { metrics: MetricValue[]; decoded?: Decoded } {
   if (task === 'generic') return { metrics: [] };
   const labels = labelsById(run, dataset);
   const { ids, predictions } = run.outputs;
@@ -115,7 +111,14 @@ function accuracyMetrics(
   const classes = dataset.classNames?.length ?? 1 + rows.reduce((m, r) => Math.max(m, r.label ?? 0, ...r.top), 0);
   if (classes > 5 && labelled.every((r) => r.top.length >= 5)) {
     const top5 = labelled.map((r) => (r.top.slice(0, 5).includes(r.label) ? 1 : 0));
-    metrics.push({ id: 'accuracy.top5', label: 'top-5 accuracy', unit: '%', better: 'higher', value: pct(top5), perSample: { ids: perIds, ok: top5 } });
+    metrics.push({
+      id: 'accuracy.top5',
+      label: 'top-5 accuracy',
+      unit: '%',
+      better: 'higher',
+      value: pct(top5),
+      perSample: { ids: perIds, ok: top5 },
+    });
   }
   return { metrics, decoded };
 }
@@ -144,7 +147,8 @@ function latencyMetrics(run: RunResult): MetricValue[] {
   );
   if (rounds.length === 0) throw new SchemaError('run result timing.rounds holds no timed iteration');
   const batch = run.timing.batchSize;
-  if (!(Number.isInteger(batch) && batch > 0)) throw new SchemaError(`run result timing.batchSize is ${batch}, expected a positive integer`);
+  if (!(Number.isInteger(batch) && batch > 0))
+    throw new SchemaError(`run result timing.batchSize is ${batch}, expected a positive integer`);
   const pooled = ascending(rounds.flat());
   const perRound = rounds.map(ascending);
   const out: MetricValue[] = LATENCY.map(({ id, label, of }) => ({

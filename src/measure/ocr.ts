@@ -9,11 +9,7 @@ import { DataError } from '../errors.js';
  * blank (0); class i ↦ dictionary[i − 1]; class dictionary.length + 1 is the space
  * (`use_space_char`). Confidence = mean probability of the kept steps (0 for an empty line).
  */
-export function ctcGreedyDecode(
-  ids: number[],
-  probs: number[],
-  dictionary: string[],
-): { text: string; confidence: number } {
+export function ctcGreedyDecode(ids: number[], probs: number[], dictionary: string[]): { text: string; confidence: number } {
   if (probs.length !== ids.length) {
     throw new DataError(`CTC output has ${ids.length} step ids but ${probs.length} probabilities`);
   }
@@ -61,10 +57,7 @@ export function levenshtein(a: string, b: string): number {
  * `is_filter=False`: acc = exact lines / lines; normEditDis = 1 − mean(lev / max(len)) where two
  * empty strings count as distance 0. Both are fractions in [0, 1]; perSample is 1 for an exact line.
  */
-export function recMetrics(
-  preds: string[],
-  labels: string[],
-): { acc: number; normEditDis: number; perSample: number[] } {
+export function recMetrics(preds: string[], labels: string[]): { acc: number; normEditDis: number; perSample: number[] } {
   if (preds.length !== labels.length) {
     throw new DataError(`recMetrics: ${preds.length} predictions for ${labels.length} labels`);
   }

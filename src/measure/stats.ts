@@ -26,7 +26,10 @@ export function mean(values: number[]): number {
 }
 
 export function median(values: number[]): number {
-  return percentile([...values].sort((a, b) => a - b), 50);
+  return percentile(
+    [...values].sort((a, b) => a - b),
+    50,
+  );
 }
 
 export function ascending(values: number[]): number[] {
@@ -34,11 +37,7 @@ export function ascending(values: number[]): number[] {
 }
 
 /** Ordinary least-squares slope of y on x with its two-sided confidence interval (Student t, n − 2 df). */
-export function linearSlope(
-  x: number[],
-  y: number[],
-  level = 0.95,
-): { slope: number; interval: [number, number] | null } | null {
+export function linearSlope(x: number[], y: number[], level = 0.95): { slope: number; interval: [number, number] | null } | null {
   const n = Math.min(x.length, y.length);
   if (n < 2) return null;
   const mx = mean(x.slice(0, n));
@@ -69,8 +68,8 @@ export function linearSlope(
 /** ln Γ(x) for x > 0 (Lanczos, g = 7, 9 terms: ~1e-15 relative). */
 export function logGamma(x: number): number {
   const c = [
-    0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059,
-    12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7,
+    0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059, 12.507343278686905,
+    -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7,
   ];
   if (x < 0.5) return Math.log(Math.PI / Math.abs(Math.sin(Math.PI * x))) - logGamma(1 - x);
   const z = x - 1;

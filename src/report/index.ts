@@ -175,7 +175,11 @@ class Renderer {
     ].join(this.t('sep.list'));
     // pass/warn/fail speak through the emoji and counts; the other verdicts need their word.
     const plain = verdict === 'pass' || verdict === 'warn' || verdict === 'fail';
-    const said = plain ? counts : regressions + warnings === 0 ? this.t(`verdict.${verdict}`) : `${this.t(`verdict.${verdict}`)} · ${counts}`;
+    const said = plain
+      ? counts
+      : regressions + warnings === 0
+        ? this.t(`verdict.${verdict}`)
+        : `${this.t(`verdict.${verdict}`)} · ${counts}`;
     return `### ${VERDICT_EMOJI[verdict]} ${escapeMarkdown(gate)} — ${said}`;
   }
 
@@ -197,7 +201,9 @@ class Renderer {
     const paddle = v('paddle');
     if (paddle && model.run.engine.name !== 'paddle') parts.push(this.t('env.paddle', { v: paddle }));
     const { name, version, device, precision } = model.run.engine;
-    parts.push(`${escapeMarkdown(name === 'paddle' ? 'Paddle' : name)} ${escapeMarkdown(version)} (${escapeMarkdown(device)}, ${escapeMarkdown(precision)})`);
+    parts.push(
+      `${escapeMarkdown(name === 'paddle' ? 'Paddle' : name)} ${escapeMarkdown(version)} (${escapeMarkdown(device)}, ${escapeMarkdown(precision)})`,
+    );
     const digest = e.imageDigest;
     if (digest) parts.push(this.t('env.image', { v: shortDigest(digest) }));
     return parts.join(' · ');
@@ -220,8 +226,13 @@ class Renderer {
       }
       for (const group of groups.values()) {
         const b = group[0]!.baseline!;
-        const prefix = groups.size > 1 || group.length < withBase.length ? `${group.map((m) => escapeMarkdown(m.comparison.model)).join(', ')}: ` : '';
-        const against = this.t('baseline.against', { commit: `\`${shortCommit(b.commit)}\``, branch: escapeMarkdown(b.branch), date: escapeMarkdown(b.createdAt.slice(0, 10)) });
+        const prefix =
+          groups.size > 1 || group.length < withBase.length ? `${group.map((m) => escapeMarkdown(m.comparison.model)).join(', ')}: ` : '';
+        const against = this.t('baseline.against', {
+          commit: `\`${shortCommit(b.commit)}\``,
+          branch: escapeMarkdown(b.branch),
+          date: escapeMarkdown(b.createdAt.slice(0, 10)),
+        });
         const comparable = group.every((m) => m.comparison.verdict !== 'incomparable');
         lines.push(`${prefix}${against}${comparable ? this.t('baseline.sameEnv', { env: this.env(group[0]!) }) : ''}`);
       }
@@ -232,11 +243,16 @@ class Renderer {
       if (c.verdict === 'incomparable') {
         lines.push('', `${VERDICT_EMOJI.incomparable} ${this.t('incomparable.title', { model: escapeMarkdown(c.model) })}`);
         for (const d of c.differences ?? []) {
-          lines.push(`- ${this.t('incomparable.field', { field: escapeMarkdown(d.field), baseline: escapeMarkdown(d.baseline ?? '—'), current: escapeMarkdown(d.current ?? '—') })}`);
+          lines.push(
+            `- ${this.t('incomparable.field', { field: escapeMarkdown(d.field), baseline: escapeMarkdown(d.baseline ?? '—'), current: escapeMarkdown(d.current ?? '—') })}`,
+          );
         }
         lines.push(this.t('baseline.env', { env: this.env(m) }));
       } else if (c.verdict === 'unreadable') {
-        lines.push('', `${VERDICT_EMOJI.unreadable} ${this.t('unreadable.title', { model: escapeMarkdown(c.model), reason: escapeMarkdown(c.reason) })}`);
+        lines.push(
+          '',
+          `${VERDICT_EMOJI.unreadable} ${this.t('unreadable.title', { model: escapeMarkdown(c.model), reason: escapeMarkdown(c.reason) })}`,
+        );
       }
     }
     return lines;
@@ -285,7 +301,10 @@ class Renderer {
       const cur = row.current === null ? '—' : fmtValue(row.current, row.unit);
       const v = model.comparison.verdict;
       // A model not judged (environment differs, baseline unreadable) shows its numbers without bands.
-      const verdictCell = v === 'incomparable' || v === 'unreadable' ? `${VERDICT_EMOJI[v]} ${this.t('reason.notJudged')}` : `${BAND_EMOJI[row.band]} ${this.reason(row)}`;
+      const verdictCell =
+        v === 'incomparable' || v === 'unreadable'
+          ? `${VERDICT_EMOJI[v]} ${this.t('reason.notJudged')}`
+          : `${BAND_EMOJI[row.band]} ${this.reason(row)}`;
       lines.push(`| ${name} | ${this.metricLabel(row)} | ${base} | ${cur} | ${this.change(row)} | ${verdictCell} |`);
     }
     return lines;
@@ -333,7 +352,13 @@ class Renderer {
   private warningsLog(): string[] {
     const log = this.report.warningsLog;
     if (log.length === 0) return [];
-    return [`<details><summary>${this.t('details.warnings', { n: log.length })}</summary>`, '', ...log.map((w) => `- ${escapeMarkdown(w)}`), '</details>', ''];
+    return [
+      `<details><summary>${this.t('details.warnings', { n: log.length })}</summary>`,
+      '',
+      ...log.map((w) => `- ${escapeMarkdown(w)}`),
+      '</details>',
+      '',
+    ];
   }
 }
 
