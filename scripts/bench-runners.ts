@@ -30,11 +30,16 @@ const embedded = createEmbeddedRunner();
 const rows: string[] = [];
 for (let i = 0; i < repeats; i++) {
   // Interleaved so drift of the machine hits both alike.
-  for (const [name, runner] of [['docker', docker], ['embedded', embedded]] as const) {
+  for (const [name, runner] of [
+    ['docker', docker],
+    ['embedded', embedded],
+  ] as const) {
     const r = await runner.run({ model: recModel(), measure, dataset, workDir: join(root, `${name}-${i}`) }, quiet);
     const n = r.timing.rounds.flat().length;
     const phases = r.notes?.find((x) => x.startsWith('startup:')) ?? '';
-    rows.push(`${name}\trun ${i + 1}\tp50 ${p50(r).toFixed(2)} ms\tstartup ${r.timing.startupSeconds.toFixed(2)} s\titerations ${n}\t${r.engine.version}\t${phases}`);
+    rows.push(
+      `${name}\trun ${i + 1}\tp50 ${p50(r).toFixed(2)} ms\tstartup ${r.timing.startupSeconds.toFixed(2)} s\titerations ${n}\t${r.engine.version}\t${phases}`,
+    );
     process.stdout.write(rows.at(-1) + '\n');
   }
 }

@@ -1,6 +1,7 @@
 // Bundles the action (dist/index.js) and the CLI (dist/cli.js) with esbuild.
 // Native modules cannot be inlined: onnxruntime-node (loaded lazily by the embedded runner) and
 // ssh2's optional native crypto / cpu-features (pulled in by dockerode) stay external.
+import { copyFileSync, mkdirSync } from 'node:fs';
 import { build } from 'esbuild';
 
 const common = {
@@ -23,3 +24,8 @@ const common = {
 
 await build({ ...common, entryPoints: ['src/index.ts'], outfile: 'dist/index.js' });
 await build({ ...common, entryPoints: ['src/cli.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node\n' + common.banner.js } });
+
+// The Python harness is mounted into containers (docker runner) or run by a local Python: it ships
+// beside the bundles, where defaultHarnessPath() looks for it.
+mkdirSync('dist/harness', { recursive: true });
+copyFileSync('src/runners/harness/bench.py', 'dist/harness/bench.py');

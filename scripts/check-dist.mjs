@@ -9,7 +9,9 @@ const saved = mkdtempSync(join(tmpdir(), 'ppg-dist-'));
 cpSync('dist', saved, { recursive: true });
 try {
   execFileSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inherit' });
-  const stale = ['index.js', 'cli.js'].filter((f) => readFileSync(join('dist', f), 'utf8') !== readFileSync(join(saved, f), 'utf8'));
+  const stale = ['index.js', 'cli.js', 'harness/bench.py'].filter(
+    (f) => readFileSync(join('dist', f), 'utf8') !== readFileSync(join(saved, f), 'utf8'),
+  );
   if (stale.length > 0) {
     console.error(`dist/ is stale (${stale.join(', ')} differ from a fresh build): run \`npm run build\` and commit dist/`);
     process.exit(1);

@@ -29,7 +29,9 @@ describe('paddle-perf-gate run (embedded, real PP-OCRv4 rec)', () => {
   let first: Awaited<ReturnType<typeof runCli>>;
 
   beforeAll(async () => {
-    first = await runCli(['run', '--config', write('base.yml', tinyGate({ storeDir, outDir: join(dir, 'out-base') })), '--promote'], { env });
+    first = await runCli(['run', '--config', write('base.yml', tinyGate({ storeDir, outDir: join(dir, 'out-base') })), '--promote'], {
+      env,
+    });
   }, 120_000);
 
   it('first run: no baseline yet, exit 0, promoted into the file store', () => {
@@ -48,7 +50,10 @@ describe('paddle-perf-gate run (embedded, real PP-OCRv4 rec)', () => {
 
   it('a much wider input is a latency regression: exit 1, ❌ in the table, and the baseline is untouched even with --promote', async () => {
     const before = snapshot(storeDir);
-    const wide = await runCli(['run', '--config', write('wide.yml', tinyGate({ storeDir, outDir: join(dir, 'out-wide'), recWidth: 960 })), '--promote'], { env });
+    const wide = await runCli(
+      ['run', '--config', write('wide.yml', tinyGate({ storeDir, outDir: join(dir, 'out-wide'), recWidth: 960 })), '--promote'],
+      { env },
+    );
     expect(wide.code).toBe(1);
     expect(wide.stdout).toMatch(/❌/);
     expect(wide.stdout).toMatch(/latency p50/);

@@ -304,7 +304,12 @@ describe('malformed gate.yml', () => {
 
   it.each([
     { name: 'unclosed flow mapping', yaml: 'gate: g\nmodels: [\n  {name: x', at: /gate\.yml:3:\d+: YAML syntax: /, count: 1 },
-    { name: 'duplicate key', yaml: 'gate: g\ngate: h\nmodels: []\n', at: /^.*gate\.yml:2:1: YAML syntax: Map keys must be unique/, count: 1 },
+    {
+      name: 'duplicate key',
+      yaml: 'gate: g\ngate: h\nmodels: []\n',
+      at: /^.*gate\.yml:2:1: YAML syntax: Map keys must be unique/,
+      count: 1,
+    },
     { name: 'tab indentation', yaml: 'gate: g\nmodels:\n\t- name: x\n', at: /gate\.yml:3:1: YAML syntax: /, count: 1 },
   ])('YAML syntax error: $name', ({ yaml, at }) => {
     const message = problems(yaml);
@@ -320,10 +325,22 @@ describe('malformed gate.yml', () => {
   });
 
   it.each<{ name: string; overrides: ConfigOverrides; says: string }>([
-    { name: 'a path override on a two-model gate', overrides: { model: 'models/rec.onnx' }, says: 'input model: replaces the path of a single-model gate, but gate.yml has 2 models' },
-    { name: 'an image without docker', overrides: { image: 'paddle:3' }, says: 'input image: only used by runner docker, but the runner is embedded' },
+    {
+      name: 'a path override on a two-model gate',
+      overrides: { model: 'models/rec.onnx' },
+      says: 'input model: replaces the path of a single-model gate, but gate.yml has 2 models',
+    },
+    {
+      name: 'an image without docker',
+      overrides: { image: 'paddle:3' },
+      says: 'input image: only used by runner docker, but the runner is embedded',
+    },
     { name: 'docker from the input without an image', overrides: { runner: 'docker' }, says: 'input runner: docker needs an image' },
-    { name: 'an unknown runner kind', overrides: { runner: 'k8s' as 'docker' }, says: 'input runner: expected one of embedded, docker, local, got "k8s"' },
+    {
+      name: 'an unknown runner kind',
+      overrides: { runner: 'k8s' as 'docker' },
+      says: 'input runner: expected one of embedded, docker, local, got "k8s"',
+    },
   ])('input override: $name', ({ overrides, says }) => {
     const twoModels = MINIMAL + MINIMAL.split('\n').slice(2).join('\n').replace('name: PP-OCRv4-rec', 'name: second');
     const yaml = overrides.model !== undefined ? twoModels : MINIMAL;

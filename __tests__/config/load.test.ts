@@ -74,11 +74,19 @@ describe('gate.yml happy paths', () => {
       warn: { value: 0.05, kind: 'relative' },
       fail: { value: 0.15, kind: 'relative' },
     });
-    expect(plan.thresholds['accuracy.line']).toEqual({ better: 'higher', warn: { value: 0.3, kind: 'absolute' }, fail: { value: 1, kind: 'absolute' } });
+    expect(plan.thresholds['accuracy.line']).toEqual({
+      better: 'higher',
+      warn: { value: 0.3, kind: 'absolute' },
+      fail: { value: 1, kind: 'absolute' },
+    });
     expect(plan.thresholds['memory.gpu.peak']).toEqual({ better: 'lower', warn: { value: 0.2, kind: 'relative' }, minAbsolute: 1024 });
     expect(plan.thresholds['memory.rss.growth']).toEqual({ better: 'lower', warn: { value: 0.5, kind: 'absolute' } });
     expect(plan.thresholds['throughput']?.noise).toEqual({ value: 0.02, kind: 'relative' });
-    expect(plan.thresholds['latency.p99']).toMatchObject({ fail: { value: 5, kind: 'absolute' }, warn: { value: 2, kind: 'absolute' }, noise: { value: 0.5, kind: 'absolute' } });
+    expect(plan.thresholds['latency.p99']).toMatchObject({
+      fail: { value: 5, kind: 'absolute' },
+      warn: { value: 2, kind: 'absolute' },
+      noise: { value: 0.5, kind: 'absolute' },
+    });
     // Untouched metrics keep their defaults, and the shared defaults are not mutated.
     expect(plan.thresholds['latency.p50']).toEqual(DEFAULT_THRESHOLDS['latency.p50']);
     expect(DEFAULT_THRESHOLDS['latency.p90']?.fail).toEqual({ value: 0.1, kind: 'relative' });
@@ -92,7 +100,12 @@ describe('gate.yml happy paths', () => {
     { name: 'an ONNX directory', path: 'models/onnx-dir', file: 'models/onnx-dir/rec.onnx', format: 'onnx' },
     { name: 'an ONNX file', path: './models/../models/rec.onnx', file: 'models/rec.onnx', format: 'onnx' },
     { name: 'a mixed directory with format onnx', path: 'models/mixed\n    format: onnx', file: 'models/mixed/rec.onnx', format: 'onnx' },
-    { name: 'a mixed directory with format paddle-pir', path: 'models/mixed\n    format: paddle-pir', file: 'models/mixed/inference.json', format: 'paddle-pir' },
+    {
+      name: 'a mixed directory with format paddle-pir',
+      path: 'models/mixed\n    format: paddle-pir',
+      file: 'models/mixed/inference.json',
+      format: 'paddle-pir',
+    },
   ])('infers the format from $name', ({ path, file, format }) => {
     const plan = parse(`${MINIMAL.replace('models/rec.onnx', path)}runner: { kind: local }\n`);
     const [model] = plan.models;
@@ -165,13 +178,22 @@ fail-on: [fail, inconclusive]
     { engine: 'gpu', gpus: '[0, 1]', expected: ['0', '1'] },
     { engine: 'gpu', gpus: '[GPU-5a1b]', expected: ['GPU-5a1b'] },
   ])('docker gpus: device $engine, gpus $gpus → $expected', ({ engine, gpus, expected }) => {
-    const plan = parse(`${MINIMAL}runner:\n  kind: docker\n  image: paddle:3${gpus ? `\n  gpus: ${gpus}` : ''}\nengine: { device: ${engine} }\n`);
+    const plan = parse(
+      `${MINIMAL}runner:\n  kind: docker\n  image: paddle:3${gpus ? `\n  gpus: ${gpus}` : ''}\nengine: { device: ${engine} }\n`,
+    );
     expect(plan.runner.kind === 'docker' && plan.runner.gpus).toEqual(expected);
   });
 
   it('reads a local runner with an argv command', () => {
-    const plan = parse(`${MINIMAL}runner:\n  kind: local\n  python: /opt/py/bin/python\n  command: [python, bench.py, 3]\n  limits: { timeout: 1h30m }\n`);
-    expect(plan.runner).toEqual({ kind: 'local', python: '/opt/py/bin/python', timeoutSeconds: 5400, command: ['python', 'bench.py', '3'] });
+    const plan = parse(
+      `${MINIMAL}runner:\n  kind: local\n  python: /opt/py/bin/python\n  command: [python, bench.py, 3]\n  limits: { timeout: 1h30m }\n`,
+    );
+    expect(plan.runner).toEqual({
+      kind: 'local',
+      python: '/opt/py/bin/python',
+      timeoutSeconds: 5400,
+      command: ['python', 'bench.py', '3'],
+    });
   });
 
   it('reads an npy dataset for a generic model', () => {
@@ -186,9 +208,25 @@ models:
   });
 
   it.each([
-    { store: 'store: { s3: { bucket: perf-baselines, endpoint: "http://127.0.0.1:9000" } }', expected: { kind: 's3', bucket: 'perf-baselines', prefix: 'paddle-perf-gate', region: 'eu-west-3', endpoint: 'http://127.0.0.1:9000', forcePathStyle: true } },
-    { store: 'store: { s3: { bucket: perf-baselines, prefix: /paddle/, region: us-east-2 } }', expected: { kind: 's3', bucket: 'perf-baselines', prefix: 'paddle', region: 'us-east-2', forcePathStyle: false } },
-    { store: 'store: { actions-cache: { prefix: perf-gate } }', expected: { kind: 'actions-cache', prefix: 'perf-gate', dir: 'ABS:.perf-gate/baselines' } },
+    {
+      store: 'store: { s3: { bucket: perf-baselines, endpoint: "http://127.0.0.1:9000" } }',
+      expected: {
+        kind: 's3',
+        bucket: 'perf-baselines',
+        prefix: 'paddle-perf-gate',
+        region: 'eu-west-3',
+        endpoint: 'http://127.0.0.1:9000',
+        forcePathStyle: true,
+      },
+    },
+    {
+      store: 'store: { s3: { bucket: perf-baselines, prefix: /paddle/, region: us-east-2 } }',
+      expected: { kind: 's3', bucket: 'perf-baselines', prefix: 'paddle', region: 'us-east-2', forcePathStyle: false },
+    },
+    {
+      store: 'store: { actions-cache: { prefix: perf-gate } }',
+      expected: { kind: 'actions-cache', prefix: 'perf-gate', dir: 'ABS:.perf-gate/baselines' },
+    },
     { store: 'store: { file: }', expected: { kind: 'file', dir: 'ABS:.perf-gate/baselines' } },
     { store: 'store: { file: { dir: ../shared-baselines } }', expected: { kind: 'file', dir: 'ABS:../shared-baselines' } },
   ])('store: $store', ({ store, expected }) => {
@@ -196,7 +234,10 @@ models:
     process.env['AWS_REGION'] = 'eu-west-3';
     try {
       const plan = parse(`${MINIMAL}${store}\n`);
-      const want = 'dir' in expected && typeof expected.dir === 'string' ? { ...expected, dir: resolve(project.dir, expected.dir.replace('ABS:', '')) } : expected;
+      const want =
+        'dir' in expected && typeof expected.dir === 'string'
+          ? { ...expected, dir: resolve(project.dir, expected.dir.replace('ABS:', '')) }
+          : expected;
       expect(plan.store).toEqual(want);
     } finally {
       if (saved === undefined) delete process.env['AWS_REGION'];

@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { BYTES_PATTERN, DURATION_PATTERN, LEVEL_PATTERN, parseBytes, parseDuration, parseLevel, readBytes, readDuration, readLevel } from '../../src/config/units.js';
+import {
+  BYTES_PATTERN,
+  DURATION_PATTERN,
+  LEVEL_PATTERN,
+  parseBytes,
+  parseDuration,
+  parseLevel,
+  readBytes,
+  readDuration,
+  readLevel,
+} from '../../src/config/units.js';
 import { ConfigError } from '../../src/errors.js';
 
 describe('parseLevel', () => {
@@ -24,7 +34,10 @@ describe('parseLevel', () => {
   });
 
   it.each([
-    [0.1, 'input fail: expected a level such as 10% (relative), 0.5pp (percentage points, accuracy only), 2ms, 64MB, 5/s or 1MB/1k, got the bare number 0.1'],
+    [
+      0.1,
+      'input fail: expected a level such as 10% (relative), 0.5pp (percentage points, accuracy only), 2ms, 64MB, 5/s or 1MB/1k, got the bare number 0.1',
+    ],
     ['0.1', 'got the bare number "0.1"'],
     ['-5%', 'got "-5%"'],
     ['10 percent', 'got "10 percent"'],
@@ -74,16 +87,57 @@ describe('parseDuration', () => {
   });
 
   it.each([['soon'], ['45 30s'], ['m'], [''], ['-5m'], [-1], ['1d']])('%o is an error', (text) => {
-    expect(() => parseDuration(text, 'input timeout')).toThrow(/^input timeout: expected a number of seconds or a duration such as 90s, 20m, 1h30m/);
+    expect(() => parseDuration(text, 'input timeout')).toThrow(
+      /^input timeout: expected a number of seconds or a duration such as 90s, 20m, 1h30m/,
+    );
   });
 });
 
 // The editor schema uses these patterns: the parser must accept exactly what they accept.
 describe('schema patterns agree with the parsers', () => {
   const samples = [
-    '10%', '0.5pp', '3PP', '64MB', '64mb', '1GB', '512KB', '2ms', '2MS', '1s', '250us', '5/s', '1MB/1k', '512KB/1k', '10 %',
-    '0.1', '-5%', 'abc', '5MiB', '1 h', '16g', '512m', '2GB', '2 GiB', '100b', '1024', '5ib', '1.5g', '1t', '20m', '90s',
-    '1h30m', '1h 30m', '500ms', '45', '45 30s', '2m30s', '1d', '.5', '5.', 'm', '1e3',
+    '10%',
+    '0.5pp',
+    '3PP',
+    '64MB',
+    '64mb',
+    '1GB',
+    '512KB',
+    '2ms',
+    '2MS',
+    '1s',
+    '250us',
+    '5/s',
+    '1MB/1k',
+    '512KB/1k',
+    '10 %',
+    '0.1',
+    '-5%',
+    'abc',
+    '5MiB',
+    '1 h',
+    '16g',
+    '512m',
+    '2GB',
+    '2 GiB',
+    '100b',
+    '1024',
+    '5ib',
+    '1.5g',
+    '1t',
+    '20m',
+    '90s',
+    '1h30m',
+    '1h 30m',
+    '500ms',
+    '45',
+    '45 30s',
+    '2m30s',
+    '1d',
+    '.5',
+    '5.',
+    'm',
+    '1e3',
   ];
   it.each([
     ['level', LEVEL_PATTERN, readLevel],

@@ -29,7 +29,14 @@ export function runCli(args: string[], opts: { cwd?: string; env?: NodeJS.Proces
 }
 
 /** A small, fast gate.yml over the real models and the shipped test set. */
-export function tinyGate(opts: { gate?: string; storeDir: string; outDir: string; recWidth?: number; limit?: number; extra?: string }): string {
+export function tinyGate(opts: {
+  gate?: string;
+  storeDir: string;
+  outDir: string;
+  recWidth?: number;
+  limit?: number;
+  extra?: string;
+}): string {
   const width = opts.recWidth ?? 320;
   return `gate: ${opts.gate ?? 'tiny'}
 models:

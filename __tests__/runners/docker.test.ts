@@ -11,7 +11,18 @@ import { dockerFromEnv, createDockerRunner, type DockerPlan } from '../../src/ru
 import { RunnerError } from '../../src/errors.js';
 import type { PreparedDataset } from '../../src/dataset/prepared.js';
 import type { RunResult } from '../../src/types.js';
-import { ctcText, dockerHostOrSkip, makeOcrDataset, QUICK, recModel, recordingProgress, REC_MODEL, STUB_DIR, TEST_IMAGE, TEXTS } from './fixtures.js';
+import {
+  ctcText,
+  dockerHostOrSkip,
+  makeOcrDataset,
+  QUICK,
+  recModel,
+  recordingProgress,
+  REC_MODEL,
+  STUB_DIR,
+  TEST_IMAGE,
+  TEXTS,
+} from './fixtures.js';
 
 const host = dockerHostOrSkip();
 const docker = host ? dockerFromEnv() : undefined;
@@ -40,9 +51,12 @@ describe.skipIf(!host)('docker runner (real engine)', () => {
   beforeAll(async () => {
     root = await mkdtemp(join(tmpdir(), 'ppg-docker-'));
     dataset = await makeOcrDataset(join(root, 'data'));
-    await docker!.getImage(TEST_IMAGE).inspect().catch(() => {
-      throw new Error(`test image ${TEST_IMAGE} is missing: run scripts/docker-env.sh start (it builds the image)`);
-    });
+    await docker!
+      .getImage(TEST_IMAGE)
+      .inspect()
+      .catch(() => {
+        throw new Error(`test image ${TEST_IMAGE} is missing: run scripts/docker-env.sh start (it builds the image)`);
+      });
   });
 
   afterAll(async () => {
@@ -53,7 +67,10 @@ describe.skipIf(!host)('docker runner (real engine)', () => {
   it('runs PP-OCRv4 rec end to end: real predictions, timings, fingerprint, logs', async () => {
     const progress = recordingProgress();
     const workDir = join(root, 'e2e');
-    ortRun = await createDockerRunner(plan(), { docker: docker!, gateId: 'test-gate' }).run({ model: recModel(), measure: QUICK, dataset, workDir }, progress);
+    ortRun = await createDockerRunner(plan(), { docker: docker!, gateId: 'test-gate' }).run(
+      { model: recModel(), measure: QUICK, dataset, workDir },
+      progress,
+    );
 
     expect(ortRun.outputs.ids).toEqual(dataset.ids);
     expect(ortRun.outputs.predictions).toHaveLength(TEXTS.length);
@@ -85,7 +102,10 @@ describe.skipIf(!host)('docker runner (real engine)', () => {
 
   it('gives the same predictions as the embedded runner on the same model and data', async () => {
     const { createEmbeddedRunner } = await import('../../src/runners/embedded.js');
-    const embedded = await createEmbeddedRunner().run({ model: recModel(), measure: QUICK, dataset, workDir: join(root, 'emb') }, recordingProgress());
+    const embedded = await createEmbeddedRunner().run(
+      { model: recModel(), measure: QUICK, dataset, workDir: join(root, 'emb') },
+      recordingProgress(),
+    );
     expect(embedded.outputs.ids).toEqual(ortRun.outputs.ids);
     embedded.outputs.predictions.forEach((p, i) => {
       const q = ortRun.outputs.predictions[i]!;
@@ -105,10 +125,34 @@ describe.skipIf(!host)('docker runner (real engine)', () => {
     await copyFile(REC_MODEL, join(modelDir, 'inference.pdmodel'));
     await writeFile(join(modelDir, 'inference.pdiparams'), '');
     const cases = [
-      { engine: { name: 'paddle' as const, mkldnn: true, threads: 2 }, expectCalls: ['disable_gpu', 'enable_mkldnn', 'set_cpu_math_library_num_threads', 'switch_ir_optim', 'disable_glog_info', 'create_predictor'] },
       {
-        engine: { name: 'paddle' as const, device: 'gpu' as const, precision: 'fp16' as const, tensorrt: true, memoryOptim: true, batchSize: 2 },
-        expectCalls: ['enable_use_gpu', 'enable_tensorrt_engine', 'switch_ir_optim', 'enable_memory_optim', 'disable_glog_info', 'create_predictor'],
+        engine: { name: 'paddle' as const, mkldnn: true, threads: 2 },
+        expectCalls: [
+          'disable_gpu',
+          'enable_mkldnn',
+          'set_cpu_math_library_num_threads',
+          'switch_ir_optim',
+          'disable_glog_info',
+          'create_predictor',
+        ],
+      },
+      {
+        engine: {
+          name: 'paddle' as const,
+          device: 'gpu' as const,
+          precision: 'fp16' as const,
+          tensorrt: true,
+          memoryOptim: true,
+          batchSize: 2,
+        },
+        expectCalls: [
+          'enable_use_gpu',
+          'enable_tensorrt_engine',
+          'switch_ir_optim',
+          'enable_memory_optim',
+          'disable_glog_info',
+          'create_predictor',
+        ],
       },
     ];
     for (const [n, c] of cases.entries()) {
@@ -117,13 +161,26 @@ describe.skipIf(!host)('docker runner (real engine)', () => {
         docker: docker!,
         mounts: [{ host: STUB_DIR, container: '/ppg/stub' }],
         env: { PYTHONPATH: '/ppg/stub', PPG_STUB_LOG: '/ppg/out/stub-calls.jsonl' },
-      }).run({ model: recModel({ path: modelDir, format: 'paddle-pdmodel' }, c.engine), measure: QUICK, dataset, workDir }, recordingProgress());
-      const calls = (await readFile(join(workDir, 'stub-calls.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { method: string; args: Record<string, unknown> });
+      }).run(
+        { model: recModel({ path: modelDir, format: 'paddle-pdmodel' }, c.engine), measure: QUICK, dataset, workDir },
+        recordingProgress(),
+      );
+      const calls = (await readFile(join(workDir, 'stub-calls.jsonl'), 'utf8'))
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { method: string; args: Record<string, unknown> });
       expect(calls.map((x) => x.method)).toEqual(['__init__', ...c.expectCalls]);
       expect(calls[0]!.args).toEqual({ prog_file: 'inference.pdmodel', params_file: 'inference.pdiparams' });
       if (c.engine.device === 'gpu') {
         expect(calls[1]!.args).toEqual({ memory_pool_init_size_mb: 100, device_id: 0, precision_mode: 'Half' });
-        expect(calls[2]!.args).toEqual({ workspace_size: 1 << 30, max_batch_size: 2, min_subgraph_size: 3, precision_mode: 'Half', use_static: false, use_calib_mode: false });
+        expect(calls[2]!.args).toEqual({
+          workspace_size: 1 << 30,
+          max_batch_size: 2,
+          min_subgraph_size: 3,
+          precision_mode: 'Half',
+          use_static: false,
+          use_calib_mode: false,
+        });
         expect(run.memory.gpuIdleMb).toBeNull(); // no NVML, no nvidia-smi in the image
         expect(run.notes!.join('\n')).toContain('GPU memory not measurable');
       } else {
@@ -152,28 +209,65 @@ describe.skipIf(!host)('docker runner (real engine)', () => {
     const { mkdir } = await import('node:fs/promises');
     await mkdir(inDir, { recursive: true });
     await writeFile(join(inDir, 'template.json'), JSON.stringify({ ...ortRun, env: { cpuModel: 'x' } }));
-    const run = await createDockerRunner(plan({ command: ['python3', '-c', script] }), { docker: docker!, mounts: [{ host: inDir, container: '/ppg/in' }] }).run(
-      { model: recModel(), measure: QUICK, dataset, workDir },
-      recordingProgress(),
-    );
+    const run = await createDockerRunner(plan({ command: ['python3', '-c', script] }), {
+      docker: docker!,
+      mounts: [{ host: inDir, container: '/ppg/in' }],
+    }).run({ model: recModel(), measure: QUICK, dataset, workDir }, recordingProgress());
     expect(run.notes).toEqual(['/ppg/data', '/ppg/model/ch_PP-OCRv4_rec_infer.onnx']);
     expect(run.env).toMatchObject({ cpuModel: 'x', runner: 'docker', image: TEST_IMAGE });
   });
 
-  const failures: Array<{ name: string; plan: Partial<DockerPlan>; model?: 'corrupt'; measure?: Partial<typeof QUICK>; message: RegExp }> = [
-    { name: 'image missing and not pullable', plan: { image: 'ppg-test/absent:nope' }, message: /^image ppg-test\/absent:nope is not present and cannot be pulled \(.+\)$/ },
-    { name: 'image missing with pull never', plan: { image: 'ppg-test/absent:nope', pull: 'never' }, message: /image ppg-test\/absent:nope is not present and runner.pull is never/ },
-    { name: 'harness crash (a model ONNX Runtime cannot load)', plan: {}, model: 'corrupt', message: /the harness exited with code 3: onnxruntime cannot load \/ppg\/model\/broken.onnx: .*\(log: .*container.log\)/ },
-    { name: 'a command that crashes', plan: { command: ['python3', '-c', 'import sys; print("about to fail"); sys.exit(7)'] }, message: /the command "python3 -c .*" exited with code 7; last log lines: about to fail/ },
-    { name: 'OOM kill under a memory limit', plan: { limits: { memory: 64 * 1024 * 1024, timeoutSeconds: 60 }, command: ['python3', '-c', 'x = b"\\x01" * (512 << 20)'] }, message: /killed by the OOM killer under the 64 MB memory limit \(runner.limits.memory\)/ },
-    { name: 'timeout', plan: { limits: { timeoutSeconds: 3 } }, measure: { rounds: 1000, minRoundSeconds: 5, maxSeconds: 600 }, message: /timed out after 3 s \(runner.limits.timeout\); the container was killed/ },
-    {
-      name: 'malformed run-result',
-      plan: { command: ['python3', '-c', 'import json, os; json.dump({"schema": "paddle-perf-gate/run@1", "model": {"name": "m", "format": "onnx", "files": []}}, open(os.environ["PPG_OUTPUT"], "w"))'] },
-      message: /^run-result document invalid: .*run.json: engine: expected an object, got nothing$/,
-    },
-    { name: 'a command that writes no document', plan: { command: ['true'] }, message: /exited with code 0 but wrote no run-result document/ },
-  ];
+  const failures: Array<{ name: string; plan: Partial<DockerPlan>; model?: 'corrupt'; measure?: Partial<typeof QUICK>; message: RegExp }> =
+    [
+      {
+        name: 'image missing and not pullable',
+        plan: { image: 'ppg-test/absent:nope' },
+        message: /^image ppg-test\/absent:nope is not present and cannot be pulled \(.+\)$/,
+      },
+      {
+        name: 'image missing with pull never',
+        plan: { image: 'ppg-test/absent:nope', pull: 'never' },
+        message: /image ppg-test\/absent:nope is not present and runner.pull is never/,
+      },
+      {
+        name: 'harness crash (a model ONNX Runtime cannot load)',
+        plan: {},
+        model: 'corrupt',
+        message: /the harness exited with code 3: onnxruntime cannot load \/ppg\/model\/broken.onnx: .*\(log: .*container.log\)/,
+      },
+      {
+        name: 'a command that crashes',
+        plan: { command: ['python3', '-c', 'import sys; print("about to fail"); sys.exit(7)'] },
+        message: /the command "python3 -c .*" exited with code 7; last log lines: about to fail/,
+      },
+      {
+        name: 'OOM kill under a memory limit',
+        plan: { limits: { memory: 64 * 1024 * 1024, timeoutSeconds: 60 }, command: ['python3', '-c', 'x = b"\\x01" * (512 << 20)'] },
+        message: /killed by the OOM killer under the 64 MB memory limit \(runner.limits.memory\)/,
+      },
+      {
+        name: 'timeout',
+        plan: { limits: { timeoutSeconds: 3 } },
+        measure: { rounds: 1000, minRoundSeconds: 5, maxSeconds: 600 },
+        message: /timed out after 3 s \(runner.limits.timeout\); the container was killed/,
+      },
+      {
+        name: 'malformed run-result',
+        plan: {
+          command: [
+            'python3',
+            '-c',
+            'import json, os; json.dump({"schema": "paddle-perf-gate/run@1", "model": {"name": "m", "format": "onnx", "files": []}}, open(os.environ["PPG_OUTPUT"], "w"))',
+          ],
+        },
+        message: /^run-result document invalid: .*run.json: engine: expected an object, got nothing$/,
+      },
+      {
+        name: 'a command that writes no document',
+        plan: { command: ['true'] },
+        message: /exited with code 0 but wrote no run-result document/,
+      },
+    ];
 
   it.each(failures)('fails with a clear message: $name, leaving no container', async (f) => {
     let model = recModel();
@@ -184,8 +278,14 @@ describe.skipIf(!host)('docker runner (real engine)', () => {
       await writeFile(join(dir, 'broken.onnx'), 'this is not an ONNX model');
       model = recModel({ path: join(dir, 'broken.onnx') });
     }
-    const run = createDockerRunner(plan(f.plan), { docker: docker! }).run({ model, measure: { ...QUICK, ...f.measure }, dataset, workDir: join(root, 'fail') }, recordingProgress());
-    const error = await run.then(() => undefined, (e: unknown) => e);
+    const run = createDockerRunner(plan(f.plan), { docker: docker! }).run(
+      { model, measure: { ...QUICK, ...f.measure }, dataset, workDir: join(root, 'fail') },
+      recordingProgress(),
+    );
+    const error = await run.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(RunnerError);
     expect((error as Error).message).toMatch(f.message);
     expect(await leftovers()).toBe(0);
@@ -195,11 +295,29 @@ describe.skipIf(!host)('docker runner (real engine)', () => {
     const controller = new AbortController();
     const progress = recordingProgress();
     // Cancel once the harness reports its warm-up, i.e. mid-measurement.
-    const watch = { info: (m: string) => { progress.info(m); if (m.includes('warm-up')) controller.abort(); }, warn: progress.warn };
+    const watch = {
+      info: (m: string) => {
+        progress.info(m);
+        if (m.includes('warm-up')) controller.abort();
+      },
+      warn: progress.warn,
+    };
     const started = Date.now();
     const error = await createDockerRunner(plan(), { docker: docker! })
-      .run({ model: recModel(), measure: { ...QUICK, rounds: 1000, minRoundSeconds: 5, maxSeconds: 600 }, dataset, workDir: join(root, 'abort'), signal: controller.signal }, watch)
-      .then(() => undefined, (e: unknown) => e);
+      .run(
+        {
+          model: recModel(),
+          measure: { ...QUICK, rounds: 1000, minRoundSeconds: 5, maxSeconds: 600 },
+          dataset,
+          workDir: join(root, 'abort'),
+          signal: controller.signal,
+        },
+        watch,
+      )
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     expect((error as Error).message).toMatch(/cancelled; container stopped and removed/);
     expect(Date.now() - started).toBeLessThan(30_000);
     expect(await leftovers()).toBe(0);

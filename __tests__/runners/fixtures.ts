@@ -40,16 +40,21 @@ export async function makeOcrDataset(dir: string, count = TEXTS.length): Promise
     ctx.fillText(text, 6, 38);
     const rgba = ctx.getImageData(0, 0, W, H).data;
     for (let c = 0; c < C; c++) {
-      for (let i = 0; i < H * W; i++) data[((n * C + c) * H * W) + i] = (rgba[i * 4 + (2 - c)]! / 255 - 0.5) / 0.5;
+      for (let i = 0; i < H * W; i++) data[(n * C + c) * H * W + i] = (rgba[i * 4 + (2 - c)]! / 255 - 0.5) / 0.5;
     }
   }
   await mkdir(dir, { recursive: true });
   const npy = encodeNpy(data, [count, C, H, W]);
   await writeFile(join(dir, INPUTS_FILE), npy);
-  const dictionary = readFileSync(DICTIONARY, 'utf8').split('\n').filter((l, i, a) => l !== '' || i < a.length - 1);
+  const dictionary = readFileSync(DICTIONARY, 'utf8')
+    .split('\n')
+    .filter((l, i, a) => l !== '' || i < a.length - 1);
   const hash = createHash('sha256').update(npy).digest('hex');
   const ids = labels.map((_, i) => `img_${i}.png`);
-  await writeFile(join(dir, MANIFEST_FILE), JSON.stringify({ schema: DATASET_SCHEMA, hash, shape: [count, C, H, W], ids, labels, dictionary }));
+  await writeFile(
+    join(dir, MANIFEST_FILE),
+    JSON.stringify({ schema: DATASET_SCHEMA, hash, shape: [count, C, H, W], ids, labels, dictionary }),
+  );
   return { dir: resolve(dir), hash, shape: [count, C, H, W], ids, labels, dictionary };
 }
 
@@ -65,12 +70,28 @@ export function ctcText(ids: number[], dictionary: string[]): string {
 }
 
 export const ENGINE: EnginePlan = {
-  name: 'onnxruntime', device: 'cpu', precision: 'fp32', threads: 1, batchSize: 1,
-  tensorrt: false, mkldnn: false, irOptim: true, memoryOptim: false, deviceId: 0,
+  name: 'onnxruntime',
+  device: 'cpu',
+  precision: 'fp32',
+  threads: 1,
+  batchSize: 1,
+  tensorrt: false,
+  mkldnn: false,
+  irOptim: true,
+  memoryOptim: false,
+  deviceId: 0,
 };
 
 /** A short measurement so the suite stays fast. */
-export const QUICK: MeasurePlan = { ...DEFAULT_MEASURE, warmupIterations: 3, warmupSeconds: 0, rounds: 2, minIterationsPerRound: 5, minRoundSeconds: 0, maxSeconds: 20 };
+export const QUICK: MeasurePlan = {
+  ...DEFAULT_MEASURE,
+  warmupIterations: 3,
+  warmupSeconds: 0,
+  rounds: 2,
+  minIterationsPerRound: 5,
+  minRoundSeconds: 0,
+  maxSeconds: 20,
+};
 
 export function recModel(over: Partial<ModelPlan> = {}, engine: Partial<EnginePlan> = {}): ModelPlan {
   return {
@@ -111,7 +132,16 @@ export function validDoc(): Record<string, unknown> {
     model: { name: 'm', format: 'onnx', files: [{ path: 'm.onnx', sha256: 'a'.repeat(64), bytes: 10 }] },
     engine: { name: 'onnxruntime', version: '1.21.0', device: 'cpu', precision: 'fp32', options: { threads: 1, tensorrt: false } },
     env: { cpuModel: 'Some CPU', gpuName: null },
-    timing: { warmupIterations: 3, batchSize: 1, rounds: [[1.5, 1.25], [1.0, 2.0]], measureSeconds: 0.5, startupSeconds: 1.2 },
+    timing: {
+      warmupIterations: 3,
+      batchSize: 1,
+      rounds: [
+        [1.5, 1.25],
+        [1.0, 2.0],
+      ],
+      measureSeconds: 0.5,
+      startupSeconds: 1.2,
+    },
     memory: { gpuIdleMb: null, gpu: null, rss: { iteration: [0, 2], mb: [100, 101] } },
     outputs: {
       ids: ['a', 'b', 'c'],

@@ -31,7 +31,13 @@ const run = (command: string[] | undefined, timeoutSeconds = 30, signal?: AbortS
     recordingProgress(),
   );
 
-const failure = (p: Promise<unknown>) => p.then(() => { throw new Error('expected a failure'); }, (e: unknown) => e as Error);
+const failure = (p: Promise<unknown>) =>
+  p.then(
+    () => {
+      throw new Error('expected a failure');
+    },
+    (e: unknown) => e as Error,
+  );
 
 /** Running (a killed orphan may linger as a zombie until its new parent reaps it: that is dead). */
 async function alive(pid: number): Promise<boolean> {
@@ -65,9 +71,16 @@ json.dump(doc, open(os.environ["PPG_OUTPUT"], "w"))`;
 
   it('reports the harness error line when the engine is not importable', async () => {
     const model = recModel({}, { name: 'paddle' });
-    const e = await failure(createLocalRunner({ kind: 'local', python, timeoutSeconds: 30 }).run({ model: { ...model, format: 'onnx' }, measure: QUICK, dataset, workDir: join(root, 'nopaddle') }, recordingProgress()));
+    const e = await failure(
+      createLocalRunner({ kind: 'local', python, timeoutSeconds: 30 }).run(
+        { model: { ...model, format: 'onnx' }, measure: QUICK, dataset, workDir: join(root, 'nopaddle') },
+        recordingProgress(),
+      ),
+    );
     // numpy first (a bare CI Python), then paddle: both say which Python lacked what.
-    expect(e.message).toMatch(/PP-OCRv4-rec: the harness exited with code 3: (numpy|paddle) is not importable by \S+ .*\(log: .*harness.log\)/);
+    expect(e.message).toMatch(
+      /PP-OCRv4-rec: the harness exited with code 3: (numpy|paddle) is not importable by \S+ .*\(log: .*harness.log\)/,
+    );
   });
 
   it('reports a crash with the last log lines and the exit code', async () => {
@@ -100,15 +113,51 @@ json.dump(doc, open(os.environ["PPG_OUTPUT"], "w"))`;
 });
 
 describe('model files', () => {
-  const cases: Array<{ name: string; files: string[]; path: string; format: 'onnx' | 'paddle-pdmodel' | 'paddle-pir'; expect: RegExp | { entry: string; params?: string } }> = [
+  const cases: Array<{
+    name: string;
+    files: string[];
+    path: string;
+    format: 'onnx' | 'paddle-pdmodel' | 'paddle-pir';
+    expect: RegExp | { entry: string; params?: string };
+  }> = [
     { name: 'a .onnx file', files: ['m.onnx'], path: 'm.onnx', format: 'onnx', expect: { entry: 'm.onnx' } },
     { name: 'a directory with one .onnx', files: ['x.onnx', 'readme.txt'], path: '.', format: 'onnx', expect: { entry: 'x.onnx' } },
-    { name: 'Paddle 2.6 directory', files: ['inference.pdmodel', 'inference.pdiparams', 'inference.pdiparams.info'], path: '.', format: 'paddle-pdmodel', expect: { entry: 'inference.pdmodel', params: 'inference.pdiparams' } },
-    { name: 'Paddle 3.x directory (json preferred name)', files: ['inference.json', 'inference.pdiparams', 'inference.yml.json'], path: '.', format: 'paddle-pir', expect: { entry: 'inference.json', params: 'inference.pdiparams' } },
-    { name: 'weights missing', files: ['model.pdmodel'], path: 'model.pdmodel', format: 'paddle-pdmodel', expect: /model.pdmodel needs its weights model.pdiparams next to it/ },
-    { name: 'wrong extension', files: ['model.pdmodel'], path: 'model.pdmodel', format: 'onnx', expect: /expected a .onnx file for format onnx, got model.pdmodel/ },
+    {
+      name: 'Paddle 2.6 directory',
+      files: ['inference.pdmodel', 'inference.pdiparams', 'inference.pdiparams.info'],
+      path: '.',
+      format: 'paddle-pdmodel',
+      expect: { entry: 'inference.pdmodel', params: 'inference.pdiparams' },
+    },
+    {
+      name: 'Paddle 3.x directory (json preferred name)',
+      files: ['inference.json', 'inference.pdiparams', 'inference.yml.json'],
+      path: '.',
+      format: 'paddle-pir',
+      expect: { entry: 'inference.json', params: 'inference.pdiparams' },
+    },
+    {
+      name: 'weights missing',
+      files: ['model.pdmodel'],
+      path: 'model.pdmodel',
+      format: 'paddle-pdmodel',
+      expect: /model.pdmodel needs its weights model.pdiparams next to it/,
+    },
+    {
+      name: 'wrong extension',
+      files: ['model.pdmodel'],
+      path: 'model.pdmodel',
+      format: 'onnx',
+      expect: /expected a .onnx file for format onnx, got model.pdmodel/,
+    },
     { name: 'nothing to load', files: ['a.txt'], path: '.', format: 'paddle-pir', expect: /holds no .json file \(format paddle-pir\)/ },
-    { name: 'ambiguous', files: ['a.onnx', 'b.onnx'], path: '.', format: 'onnx', expect: /holds several .onnx files \(a.onnx, b.onnx\); name one in the path/ },
+    {
+      name: 'ambiguous',
+      files: ['a.onnx', 'b.onnx'],
+      path: '.',
+      format: 'onnx',
+      expect: /holds several .onnx files \(a.onnx, b.onnx\); name one in the path/,
+    },
     { name: 'missing path', files: [], path: 'nope', format: 'onnx', expect: /models\[m\].path: .*nope does not exist/ },
   ];
   it.each(cases)('$name', async (c) => {
@@ -124,7 +173,7 @@ describe('model files', () => {
   });
 });
 
-describe.skipIf(!dockerHost)('local runner, full harness (the test image\'s Python through a docker run wrapper)', () => {
+describe.skipIf(!dockerHost)("local runner, full harness (the test image's Python through a docker run wrapper)", () => {
   it('runs the harness end to end with the paddle engine (stand-in paddle package)', async () => {
     const modelDir = join(root, 'pd');
     await mkdir(modelDir, { recursive: true });
@@ -135,11 +184,19 @@ describe.skipIf(!dockerHost)('local runner, full harness (the test image\'s Pyth
     // A "Python" that is the test image's python3, with the host paths the job names mounted as-is.
     const wrapper = join(root, 'python-in-image.sh');
     const mounts = [`-v ${root}:${root}`, ...[harnessDir, STUB_DIR].map((p) => `-v ${p}:${p}:ro`)].join(' ');
-    await writeFile(wrapper, `#!/bin/sh\nexec docker run --rm --network none -e PYTHONUNBUFFERED=1 -e PYTHONDONTWRITEBYTECODE=1 -e PYTHONPATH=${STUB_DIR} --label paddle-perf-gate=1 ${mounts} ${TEST_IMAGE} python3 "$@"\n`);
+    await writeFile(
+      wrapper,
+      `#!/bin/sh\nexec docker run --rm --network none -e PYTHONUNBUFFERED=1 -e PYTHONDONTWRITEBYTECODE=1 -e PYTHONPATH=${STUB_DIR} --label paddle-perf-gate=1 ${mounts} ${TEST_IMAGE} python3 "$@"\n`,
+    );
     await chmod(wrapper, 0o755);
     const progress = recordingProgress();
     const result = await createLocalRunner({ kind: 'local', python: wrapper, timeoutSeconds: 120 }).run(
-      { model: recModel({ path: join(modelDir, 'model.pdmodel'), format: 'paddle-pdmodel' }, { name: 'paddle', threads: 1 }), measure: QUICK, dataset, workDir: join(root, 'full') },
+      {
+        model: recModel({ path: join(modelDir, 'model.pdmodel'), format: 'paddle-pdmodel' }, { name: 'paddle', threads: 1 }),
+        measure: QUICK,
+        dataset,
+        workDir: join(root, 'full'),
+      },
       progress,
     );
     expect(result.engine.name).toBe('paddle');

@@ -31,7 +31,10 @@ export class CacheServiceEmulation {
     this.server = createServer((req, res) => {
       void this.handle(req).then(
         ({ status, body, type }) => {
-          res.writeHead(status, { 'content-type': type ?? 'application/json', ...(status === 201 ? { etag: '"0x1"', 'last-modified': new Date().toUTCString() } : {}) });
+          res.writeHead(status, {
+            'content-type': type ?? 'application/json',
+            ...(status === 201 ? { etag: '"0x1"', 'last-modified': new Date().toUTCString() } : {}),
+          });
           res.end(body);
         },
         () => {
@@ -63,7 +66,8 @@ export class CacheServiceEmulation {
       if (!entry.blob) return { status: 404, body: '' };
       return { status: 200, body: entry.blob, type: 'application/octet-stream' };
     }
-    if (!url.pathname.startsWith(SERVICE) || req.method !== 'POST') return { status: 404, body: '{"code":"not_found","msg":"no such route"}' };
+    if (!url.pathname.startsWith(SERVICE) || req.method !== 'POST')
+      return { status: 404, body: '{"code":"not_found","msg":"no such route"}' };
     const method = url.pathname.slice(SERVICE.length);
     if (req.headers.authorization !== `Bearer ${this.token}`) return { status: 401, body: '{"code":"unauthenticated","msg":"bad token"}' };
     if (this.deny.has(method)) return { status: 403, body: '{"code":"permission_denied","msg":"token may not use the cache"}' };
@@ -86,8 +90,12 @@ export class CacheServiceEmulation {
         return json({ ok: true, entry_id: String(entry.id) });
       }
       case 'GetCacheEntryDownloadURL': {
-        const ready = this.entries.filter((e) => e.finalizedAt && e.version === body.version).sort((a, b) => b.finalizedAt! - a.finalizedAt!);
-        const hit = ready.find((e) => e.key === body.key) ?? (body.restore_keys ?? []).map((k) => ready.find((e) => e.key.startsWith(k))).find((e) => e);
+        const ready = this.entries
+          .filter((e) => e.finalizedAt && e.version === body.version)
+          .sort((a, b) => b.finalizedAt! - a.finalizedAt!);
+        const hit =
+          ready.find((e) => e.key === body.key) ??
+          (body.restore_keys ?? []).map((k) => ready.find((e) => e.key.startsWith(k))).find((e) => e);
         return hit ? json({ ok: true, signed_download_url: blobUrl(hit), matched_key: hit.key }) : json({ ok: false });
       }
       default:

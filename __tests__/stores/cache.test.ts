@@ -55,7 +55,12 @@ describe('actions-cache store failures a user can meet', () => {
   it('a cache service that refuses the token is a StoreError, not "no baseline yet"', async () => {
     emu.deny.add('GetCacheEntryDownloadURL');
     try {
-      const error = await make().get(uniqueKey(), { commits: [sha(1)], branch: 'main' }).then(() => undefined, (e: unknown) => e);
+      const error = await make()
+        .get(uniqueKey(), { commits: [sha(1)], branch: 'main' })
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
       expect(error).toBeInstanceOf(StoreError);
       expect((error as Error).message).toMatch(/answered HTTP 403.*may not read the cache.*unknown, not a miss/);
     } finally {
@@ -65,7 +70,9 @@ describe('actions-cache store failures a user can meet', () => {
 
   it('outside a job (no cache service variables) says so', async () => {
     const store = new ActionsCacheStore({ prefix, dir, env: {} });
-    await expect(store.get(uniqueKey(), { commits: [sha(1)], branch: 'main' })).rejects.toThrow(/ACTIONS_RESULTS_URL and ACTIONS_RUNTIME_TOKEN are not set/);
+    await expect(store.get(uniqueKey(), { commits: [sha(1)], branch: 'main' })).rejects.toThrow(
+      /ACTIONS_RESULTS_URL and ACTIONS_RUNTIME_TOKEN are not set/,
+    );
   });
 
   it('saves one immutable entry per promoted commit under a readable key', async () => {

@@ -47,7 +47,14 @@ export function makeBaseline(key: BaselineKey, commit: string, createdAt: string
       iterations: 160,
       metrics: [
         { id: 'latency.p50', label: 'p50 latency', unit: 'ms', better: 'lower', value: p50, rounds: [p50, p50 + 0.1, p50 - 0.1] },
-        { id: 'accuracy.line', label: 'line accuracy', unit: '%', better: 'higher', value: 66.7, perSample: { ids: ['a', 'b', 'c'], ok: [1, 0, 1] } },
+        {
+          id: 'accuracy.line',
+          label: 'line accuracy',
+          unit: '%',
+          better: 'higher',
+          value: 66.7,
+          perSample: { ids: ['a', 'b', 'c'], ok: [1, 0, 1] },
+        },
       ],
     },
   };
@@ -86,16 +93,20 @@ export function storeContract(name: string, harness: ContractHarness): void {
       expect(await store.history(uniqueKey(), 5)).toEqual([]);
     });
 
-    it.runIf(harness.retention !== false)('keeps the last 50 history entries; old commits stay readable', async () => {
-      const store = harness.create();
-      const key = uniqueKey();
-      for (let n = 1; n <= 52; n++) await store.put(key, makeBaseline(key, sha(n), at(n)));
-      const history = await store.history(key, 100);
-      expect(history).toHaveLength(50);
-      expect(history[0]?.commit).toBe(sha(52));
-      expect(history[49]?.commit).toBe(sha(3));
-      expect((await store.get(key, { commits: [sha(52)], branch: 'main' })).baseline?.commit).toBe(sha(52));
-    }, 120_000);
+    it.runIf(harness.retention !== false)(
+      'keeps the last 50 history entries; old commits stay readable',
+      async () => {
+        const store = harness.create();
+        const key = uniqueKey();
+        for (let n = 1; n <= 52; n++) await store.put(key, makeBaseline(key, sha(n), at(n)));
+        const history = await store.history(key, 100);
+        expect(history).toHaveLength(50);
+        expect(history[0]?.commit).toBe(sha(52));
+        expect(history[49]?.commit).toBe(sha(3));
+        expect((await store.get(key, { commits: [sha(52)], branch: 'main' })).baseline?.commit).toBe(sha(52));
+      },
+      120_000,
+    );
 
     it('falls back to another fingerprint with sameFingerprint: false', async () => {
       const store = harness.create();
@@ -148,11 +159,21 @@ export function storeContract(name: string, harness: ContractHarness): void {
       ['foreign JSON', '{"benches":[{"name":"x","value":1}]}', /not a paddle-perf-gate document \(schema missing/],
       ['another tool', '{"schema":"bencher/v0"}', /not a paddle-perf-gate document \(schema 'bencher\/v0'/],
       ['a newer schema', '{"schema":"paddle-perf-gate/baseline@7"}', /written by a newer paddle-perf-gate/],
-      ['a bad field', JSON.stringify({ ...makeBaseline(uniqueKey(), sha(1), at(1)), createdAt: 'yesterday' }), /field 'createdAt' should be an ISO 8601 date/],
+      [
+        'a bad field',
+        JSON.stringify({ ...makeBaseline(uniqueKey(), sha(1), at(1)), createdAt: 'yesterday' }),
+        /field 'createdAt' should be an ISO 8601 date/,
+      ],
     ])('reading %s is a StoreError naming the object', async (_what, body, message) => {
       const key = uniqueKey();
       await harness.plant(key, sha(1), body);
-      const error = await harness.create().get(key, { commits: [sha(1)], branch: 'main' }).then(() => undefined, (e: unknown) => e);
+      const error = await harness
+        .create()
+        .get(key, { commits: [sha(1)], branch: 'main' })
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
       expect(error).toBeInstanceOf(StoreError);
       expect((error as Error).message).toMatch(message);
       expect((error as Error).message).toContain(`commits/${sha(1)}.json`);
@@ -166,7 +187,10 @@ export function storeContract(name: string, harness: ContractHarness): void {
       const undo = await harness.breakWrites(key, sha(2));
       let error: unknown;
       try {
-        error = await store.put(key, makeBaseline(key, sha(2), at(2))).then(() => undefined, (e: unknown) => e);
+        error = await store.put(key, makeBaseline(key, sha(2), at(2))).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
       } finally {
         await undo();
       }

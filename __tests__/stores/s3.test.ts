@@ -20,7 +20,12 @@ beforeAll(async () => {
   moto = await startMoto();
   proxy = new FaultProxy(await freePort(), moto.endpoint);
   await proxy.up();
-  raw = new S3Client({ region: 'us-east-1', endpoint: moto.endpoint, forcePathStyle: true, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  raw = new S3Client({
+    region: 'us-east-1',
+    endpoint: moto.endpoint,
+    forcePathStyle: true,
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  });
   await raw.send(new CreateBucketCommand({ Bucket: bucket }));
 });
 afterAll(async () => {
@@ -33,7 +38,11 @@ function opts(extra: Partial<S3StoreOptions> = {}): S3StoreOptions {
 }
 
 storeContract('s3 (moto)', {
-  create: () => createStore({ kind: 's3', bucket, prefix, region: 'us-east-1', endpoint: proxy.endpoint, forcePathStyle: true }, { env, sleep: noSleep }),
+  create: () =>
+    createStore(
+      { kind: 's3', bucket, prefix, region: 'us-east-1', endpoint: proxy.endpoint, forcePathStyle: true },
+      { env, sleep: noSleep },
+    ),
   async plant(key, commit, body) {
     await raw.send(new PutObjectCommand({ Bucket: bucket, Key: `${prefix}/${layout.commit(key, commit)}`, Body: body }));
   },
@@ -51,11 +60,19 @@ describe('s3 store failures a user can meet', () => {
     await store.put(key, old);
     await proxy.down();
     try {
-      const read = await store.get(key, { commits: [sha(1)], branch: 'main' }).then(() => undefined, (e: unknown) => e);
+      const read = await store.get(key, { commits: [sha(1)], branch: 'main' }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(read).toBeInstanceOf(StoreError);
       expect((read as Error).message).toMatch(/cannot read s3:\/\/perf-baselines\/paddle\/ci\/.*after 4 attempts.*ECONNREFUSED/);
-      const write = await store.put(key, makeBaseline(key, sha(2), new Date().toISOString())).then(() => undefined, (e: unknown) => e);
-      expect((write as Error).message).toMatch(/promotion of commit a+2 to s3:\/\/perf-baselines\/paddle\/ci failed: cannot write .*ECONNREFUSED/);
+      const write = await store.put(key, makeBaseline(key, sha(2), new Date().toISOString())).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect((write as Error).message).toMatch(
+        /promotion of commit a+2 to s3:\/\/perf-baselines\/paddle\/ci failed: cannot write .*ECONNREFUSED/,
+      );
     } finally {
       await proxy.up();
     }
@@ -71,7 +88,10 @@ describe('s3 store failures a user can meet', () => {
     proxy.mode = mode;
     proxy.seen = 0;
     try {
-      const error = await store.get(key, { commits: [sha(1)], branch: 'main' }).then(() => undefined, (e: unknown) => e);
+      const error = await store.get(key, { commits: [sha(1)], branch: 'main' }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(error).toBeInstanceOf(StoreError);
       expect((error as Error).message).toMatch(message);
       expect((error as Error).message).toContain(`s3://${bucket}/${prefix}/${layout.commit(key, sha(1))}`);
@@ -87,7 +107,10 @@ describe('s3 store failures a user can meet', () => {
     proxy.mode = 'hang';
     const started = Date.now();
     try {
-      const error = await store.get(uniqueKey(), { commits: [sha(1)], branch: 'main' }).then(() => undefined, (e: unknown) => e);
+      const error = await store.get(uniqueKey(), { commits: [sha(1)], branch: 'main' }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(error).toBeInstanceOf(StoreError);
       expect((error as Error).message).toMatch(/after 2 attempts.*did not answer in time/);
       expect(Date.now() - started).toBeLessThan(5_000);

@@ -23,13 +23,20 @@ export interface Moto {
 export async function startMoto(): Promise<Moto> {
   const port = await freePort();
   const python = process.env['PPG_MOTO_PYTHON'] ?? 'python3';
-  const child: ChildProcess = spawn(python, ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child: ChildProcess = spawn(python, ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   const endpoint = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 150; i++) {
     if (child.exitCode !== null) break;
-    if (await fetch(endpoint).then(() => true, () => false)) {
+    if (
+      await fetch(endpoint).then(
+        () => true,
+        () => false,
+      )
+    ) {
       return {
         endpoint,
         stop: async () => {
@@ -43,7 +50,9 @@ export async function startMoto(): Promise<Moto> {
     await new Promise((r) => setTimeout(r, 100));
   }
   child.kill('SIGKILL');
-  throw new Error(`moto did not start with '${python} -m moto.server' (needs moto[server] 5.x: pip install 'moto[server]'): ${stderr.slice(-500)}`);
+  throw new Error(
+    `moto did not start with '${python} -m moto.server' (needs moto[server] 5.x: pip install 'moto[server]'): ${stderr.slice(-500)}`,
+  );
 }
 
 export type ProxyMode = 'forward' | '403' | 'hang' | '503';
@@ -54,7 +63,10 @@ export class FaultProxy {
   seen = 0;
   private server?: Server;
   private sockets = new Set<Socket>();
-  constructor(readonly port: number, private readonly target: string) {}
+  constructor(
+    readonly port: number,
+    private readonly target: string,
+  ) {}
 
   get endpoint(): string {
     return `http://127.0.0.1:${this.port}`;

@@ -213,16 +213,22 @@ async function runDocker(plan: DockerPlan, opts: DockerRunnerOptions, request: R
 
     if (ended === 'abort') throw new RunnerError(`run of ${model.name} cancelled; container stopped and removed`);
     if (ended === 'timeout') {
-      throw new RunnerError(`${model.name}: timed out after ${plan.limits.timeoutSeconds} s (runner.limits.timeout); the container was killed`);
+      throw new RunnerError(
+        `${model.name}: timed out after ${plan.limits.timeoutSeconds} s (runner.limits.timeout); the container was killed`,
+      );
     }
     const state = (await container.inspect()).State;
     if (state.OOMKilled) {
-      const limit = plan.limits.memory ? `under the ${megabytes(plan.limits.memory)} memory limit (runner.limits.memory)` : 'with no memory limit set (the machine ran out of memory)';
+      const limit = plan.limits.memory
+        ? `under the ${megabytes(plan.limits.memory)} memory limit (runner.limits.memory)`
+        : 'with no memory limit set (the machine ran out of memory)';
       throw new RunnerError(`${model.name}: killed by the OOM killer ${limit}`);
     }
     if (waited.StatusCode !== 0) {
       const who = plan.command ? `the command ${JSON.stringify(plan.command.join(' '))}` : 'the harness';
-      throw new RunnerError(`${model.name}: ${lines.describeExit(waited.StatusCode).replace('the harness', who)} (log: ${join(workDir, 'container.log')})`);
+      throw new RunnerError(
+        `${model.name}: ${lines.describeExit(waited.StatusCode).replace('the harness', who)} (log: ${join(workDir, 'container.log')})`,
+      );
     }
     const result = await readRunResult(join(workDir, RESULT_FILE), lines);
     result.env = {

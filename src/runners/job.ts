@@ -54,7 +54,8 @@ export function resolveModelFiles(model: RunRequest['model']): ModelFiles {
     }
     entry = found;
   } else {
-    if (extname(model.path) !== ext) throw new DataError(`${where}: expected a ${ext} file for format ${model.format}, got ${basename(model.path)}`);
+    if (extname(model.path) !== ext)
+      throw new DataError(`${where}: expected a ${ext} file for format ${model.format}, got ${basename(model.path)}`);
     dir = dirname(model.path);
     entry = basename(model.path);
   }
@@ -174,7 +175,9 @@ export async function readRunResult(path: string, lines: HarnessLines): Promise<
     text = await readFile(path, 'utf8');
   } catch {
     const last = lines.tail.slice(-8).join(' | ');
-    throw new RunnerError(`the harness exited with code 0 but wrote no run-result document at ${path}; last log lines: ${last || '(no output)'}`);
+    throw new RunnerError(
+      `the harness exited with code 0 but wrote no run-result document at ${path}; last log lines: ${last || '(no output)'}`,
+    );
   }
   let json: unknown;
   try {

@@ -87,7 +87,8 @@ async function runLocal(plan: LocalPlan, opts: LocalRunnerOptions, request: RunR
     lines.end();
 
     if (ended === 'abort') throw new RunnerError(`run of ${model.name} cancelled; the harness process was killed`);
-    if (ended === 'timeout') throw new RunnerError(`${model.name}: timed out after ${plan.timeoutSeconds} s (runner.timeout); the harness process was killed`);
+    if (ended === 'timeout')
+      throw new RunnerError(`${model.name}: timed out after ${plan.timeoutSeconds} s (runner.timeout); the harness process was killed`);
     if (exit.code !== 0) {
       const who = plan.command ? `the command ${JSON.stringify(plan.command.join(' '))}` : 'the harness';
       const described = lines.describeExit(exit.code ?? exit.signal ?? 'a signal').replace('the harness', who);

@@ -72,7 +72,8 @@ class Checker {
     const o = this.obj(v, path);
     const iteration = this.nums(o.iteration, `${path}.iteration`, 'int');
     const mb = this.nums(o.mb, `${path}.mb`, 'num', -Infinity);
-    if (mb.length !== iteration.length) this.fail(`${path}.mb`, `${iteration.length} values (one per iteration index)`, `${mb.length} values`);
+    if (mb.length !== iteration.length)
+      this.fail(`${path}.mb`, `${iteration.length} values (one per iteration index)`, `${mb.length} values`);
     return { iteration, mb };
   }
 }
@@ -161,15 +162,25 @@ export function parseRunResult(json: unknown, source: string): RunResult {
     gpu: mem.gpu === null ? null : c.series(mem.gpu, 'memory.gpu'),
     rss: c.series(mem.rss, 'memory.rss'),
   };
-  if (memory.rss.mb.some((x) => x < 0)) c.fail('memory.rss.mb', 'values ≥ 0', memory.rss.mb.find((x) => x < 0));
+  if (memory.rss.mb.some((x) => x < 0))
+    c.fail(
+      'memory.rss.mb',
+      'values ≥ 0',
+      memory.rss.mb.find((x) => x < 0),
+    );
   if ((memory.gpu === null) !== (memory.gpuIdleMb === null)) {
-    c.fail('memory.gpu', memory.gpuIdleMb === null ? 'null when memory.gpuIdleMb is null' : 'samples when memory.gpuIdleMb is set', mem.gpu);
+    c.fail(
+      'memory.gpu',
+      memory.gpuIdleMb === null ? 'null when memory.gpuIdleMb is null' : 'samples when memory.gpuIdleMb is set',
+      mem.gpu,
+    );
   }
 
   const out = c.obj(root.outputs, 'outputs');
   const ids = c.arr(out.ids, 'outputs.ids').map((id, i) => c.str(id, `outputs.ids[${i}]`));
   const predictions = c.arr(out.predictions, 'outputs.predictions').map((p, i) => prediction(c, p, `outputs.predictions[${i}]`));
-  if (predictions.length !== ids.length) c.fail('outputs.predictions', `${ids.length} predictions (one per id)`, `${predictions.length} predictions`);
+  if (predictions.length !== ids.length)
+    c.fail('outputs.predictions', `${ids.length} predictions (one per id)`, `${predictions.length} predictions`);
 
   const result: RunResult = { schema: RUN_SCHEMA, model, engine, env, timing, memory, outputs: { ids, predictions } };
   if (root.notes !== undefined) {

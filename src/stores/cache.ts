@@ -41,7 +41,10 @@ const queues = new Map<string, Promise<unknown>>();
 function serialize<T>(dir: string, op: () => Promise<T>): Promise<T> {
   const previous = queues.get(dir) ?? Promise.resolve();
   const next = previous.then(op, op);
-  queues.set(dir, next.catch(() => undefined));
+  queues.set(
+    dir,
+    next.catch(() => undefined),
+  );
   return next;
 }
 
@@ -76,7 +79,10 @@ export class ActionsCacheStore implements BaselineStore {
       }
       // The newest snapshot of this fingerprint carries the branch pointer; the newest of the
       // model (any fingerprint) carries latest.json for the "incomparable" answer.
-      for (const prefixKey of [cacheKeyPrefix(this.opts.prefix, key), cacheKeyPrefix(this.opts.prefix, { repo: key.repo, gate: key.gate, model: key.model })]) {
+      for (const prefixKey of [
+        cacheKeyPrefix(this.opts.prefix, key),
+        cacheKeyPrefix(this.opts.prefix, { repo: key.repo, gate: key.gate, model: key.model }),
+      ]) {
         if (await this.restore([prefixKey, prefixKey])) {
           const found = await local.get(key, { commits: [], branch: want.branch });
           if (found.baseline) return found;
@@ -171,7 +177,9 @@ export class ActionsCacheStore implements BaselineStore {
     const base = this.env['ACTIONS_RESULTS_URL'];
     const token = this.env['ACTIONS_RUNTIME_TOKEN'];
     if (!base || !token) {
-      throw new StoreError('the actions-cache store needs the GitHub Actions cache service (ACTIONS_RESULTS_URL and ACTIONS_RUNTIME_TOKEN are not set): use it inside a GitHub Actions job, or choose the s3 or file store');
+      throw new StoreError(
+        'the actions-cache store needs the GitHub Actions cache service (ACTIONS_RESULTS_URL and ACTIONS_RUNTIME_TOKEN are not set): use it inside a GitHub Actions job, or choose the s3 or file store',
+      );
     }
     const url = new URL(`/twirp/${SERVICE}/GetCacheEntryDownloadURL`, base).href;
     let status: number;
@@ -187,11 +195,16 @@ export class ActionsCacheStore implements BaselineStore {
       text = await res.text();
     } catch (error) {
       const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
-      throw new StoreError(`the cache service at ${new URL(base).origin} cannot be reached (${cause}); the lookup of '${key}' is unknown, not a miss`, { cause: error });
+      throw new StoreError(
+        `the cache service at ${new URL(base).origin} cannot be reached (${cause}); the lookup of '${key}' is unknown, not a miss`,
+        { cause: error },
+      );
     }
     if (status < 200 || status >= 300) {
       const hint = status === 401 || status === 403 ? ' — the job token may not read the cache (permissions, fork PR)' : '';
-      throw new StoreError(`the cache service answered HTTP ${status} (${text.slice(0, 200)})${hint}; the lookup of '${key}' is unknown, not a miss`);
+      throw new StoreError(
+        `the cache service answered HTTP ${status} (${text.slice(0, 200)})${hint}; the lookup of '${key}' is unknown, not a miss`,
+      );
     }
   }
 

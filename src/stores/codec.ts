@@ -40,7 +40,7 @@ type Json = Record<string, unknown>;
 class Reader {
   constructor(readonly where: string) {}
   fail(field: string, expected: string, got: unknown): never {
-    const shown = got === undefined ? 'nothing' : JSON.stringify(got)?.slice(0, 60) ?? String(got);
+    const shown = got === undefined ? 'nothing' : (JSON.stringify(got)?.slice(0, 60) ?? String(got));
     throw new StoreError(`${this.where}: field '${field}' should be ${expected}, found ${shown}`);
   }
   obj(v: unknown, field: string): Json {
@@ -136,7 +136,8 @@ export function decodeBaseline(text: string, where: string): Baseline {
       const ids = ps['ids'];
       if (!Array.isArray(ids) || !ids.every((x) => typeof x === 'string')) r.fail(`${p}.perSample.ids`, 'an array of strings', ids);
       const ok = r.numArray(ps['ok'], `${p}.perSample.ok`);
-      if (ok.length !== (ids as string[]).length) r.fail(`${p}.perSample.ok`, `${(ids as string[]).length} entries (one per id)`, ok.length);
+      if (ok.length !== (ids as string[]).length)
+        r.fail(`${p}.perSample.ok`, `${(ids as string[]).length} entries (one per id)`, ok.length);
     }
   });
   return {

@@ -19,7 +19,10 @@ export class FileBackend implements ObjectBackend {
   readonly dir: string;
   readonly location: string;
 
-  constructor(dir: string, private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms))) {
+  constructor(
+    dir: string,
+    private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
+  ) {
     this.dir = resolve(dir);
     this.location = pathToFileURL(this.dir).href;
   }
@@ -70,9 +73,13 @@ export class FileBackend implements ObjectBackend {
         return () => rm(lockFile, { force: true });
       } catch (error) {
         if (code(error) !== 'EEXIST') throw error;
-        const age = await stat(lockFile).then((s) => Date.now() - s.mtimeMs, () => 0);
+        const age = await stat(lockFile).then(
+          (s) => Date.now() - s.mtimeMs,
+          () => 0,
+        );
         if (age > STALE_LOCK_MS) await rm(lockFile, { force: true });
-        else if (attempt > 400) throw new StoreError(`${lockFile} is held by another process for too long; remove it if no promotion is running`);
+        else if (attempt > 400)
+          throw new StoreError(`${lockFile} is held by another process for too long; remove it if no promotion is running`);
         else await this.sleep(5 + Math.random() * 20);
       }
     }

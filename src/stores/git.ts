@@ -21,12 +21,21 @@ export type BaselineWantResult = BaselineWant & { mergeBase?: string; reason?: s
 
 function git(cwd: string, args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile('git', args, { cwd, timeout: 30_000, env: { ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' } }, (error, stdout, stderr) => {
-      if (error) {
-        const e = error as NodeJS.ErrnoException;
-        reject(Object.assign(new Error(e.code === 'ENOENT' ? 'git is not installed' : (stderr.trim().split('\n').pop() ?? e.message)), { code: e.code }));
-      } else resolve(stdout.trim());
-    });
+    execFile(
+      'git',
+      args,
+      { cwd, timeout: 30_000, env: { ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' } },
+      (error, stdout, stderr) => {
+        if (error) {
+          const e = error as NodeJS.ErrnoException;
+          reject(
+            Object.assign(new Error(e.code === 'ENOENT' ? 'git is not installed' : (stderr.trim().split('\n').pop() ?? e.message)), {
+              code: e.code,
+            }),
+          );
+        } else resolve(stdout.trim());
+      },
+    );
   });
 }
 
@@ -40,23 +49,30 @@ export async function baselineWant(opts: BaselineWantOptions): Promise<BaselineW
   try {
     shallow = (await git(opts.cwd, ['rev-parse', '--is-shallow-repository'])) === 'true';
   } catch (error) {
-    return fallback(`no git history at ${opts.cwd} (${(error as Error).message}); using the newest baseline of branch '${opts.defaultBranch}'`);
+    return fallback(
+      `no git history at ${opts.cwd} (${(error as Error).message}); using the newest baseline of branch '${opts.defaultBranch}'`,
+    );
   }
   const hint = shallow ? ' — the checkout is shallow: use actions/checkout with fetch-depth: 0' : '';
   let mergeBase: string;
   try {
     await git(opts.cwd, ['rev-parse', '--verify', '--quiet', `${base}^{commit}`]);
   } catch {
-    return fallback(`base ref '${base}' is not in this checkout${hint || ' (fetch it, e.g. actions/checkout with fetch-depth: 0)'}; using the newest baseline of branch '${opts.defaultBranch}'`);
+    return fallback(
+      `base ref '${base}' is not in this checkout${hint || ' (fetch it, e.g. actions/checkout with fetch-depth: 0)'}; using the newest baseline of branch '${opts.defaultBranch}'`,
+    );
   }
   try {
     mergeBase = await git(opts.cwd, ['merge-base', head, base]);
   } catch (error) {
-    return fallback(`no merge-base of ${head} and ${base} (${(error as Error).message})${hint}; using the newest baseline of branch '${opts.defaultBranch}'`);
+    return fallback(
+      `no merge-base of ${head} and ${base} (${(error as Error).message})${hint}; using the newest baseline of branch '${opts.defaultBranch}'`,
+    );
   }
   const list = await git(opts.cwd, ['rev-list', '--first-parent', `--max-count=${max}`, mergeBase]);
   const commits = list.split('\n').filter((s) => /^[0-9a-f]{40,64}$/.test(s));
   const result: BaselineWantResult = { commits, branch: opts.defaultBranch, mergeBase };
-  if (shallow && commits.length < max) result.reason = `only ${commits.length} ancestors of the merge-base are in this shallow checkout${hint}`;
+  if (shallow && commits.length < max)
+    result.reason = `only ${commits.length} ancestors of the merge-base are in this shallow checkout${hint}`;
   return result;
 }

@@ -15,9 +15,19 @@ import type { Baseline, BaselineKey, BaselineWant } from '../types.js';
 import { StoreError } from '../errors.js';
 import { layout } from './keys.js';
 import {
-  HISTORY_LIMIT, HISTORY_SCHEMA, LATEST_SCHEMA, POINTER_SCHEMA,
-  decodeBaseline, decodeHistory, decodeLatest, decodePointer, encodeBaseline, newerFirst,
-  type History, type Latest, type Pointer,
+  HISTORY_LIMIT,
+  HISTORY_SCHEMA,
+  LATEST_SCHEMA,
+  POINTER_SCHEMA,
+  decodeBaseline,
+  decodeHistory,
+  decodeLatest,
+  decodePointer,
+  encodeBaseline,
+  newerFirst,
+  type History,
+  type Latest,
+  type Pointer,
 } from './codec.js';
 
 export interface StoredObject {
@@ -69,7 +79,9 @@ export class LayoutStore implements BaselineStore {
       const other = { ...key, fingerprintHash: latest.fingerprintHash };
       const baseline = await this.readCommit(other, latest.commit);
       if (!baseline) {
-        throw new StoreError(`${this.backend.describe(layout.latest(key))} points to commit ${latest.commit}, whose baseline object is missing`);
+        throw new StoreError(
+          `${this.backend.describe(layout.latest(key))} points to commit ${latest.commit}, whose baseline object is missing`,
+        );
       }
       return { baseline, sameFingerprint: false };
     }
@@ -113,7 +125,8 @@ export class LayoutStore implements BaselineStore {
     return Promise.all(
       entries.map(async (e) => {
         const b = await this.readCommit(key, e.commit);
-        if (!b) throw new StoreError(`${this.backend.describe(layout.history(key))} lists commit ${e.commit}, whose baseline object is missing`);
+        if (!b)
+          throw new StoreError(`${this.backend.describe(layout.history(key))} lists commit ${e.commit}, whose baseline object is missing`);
         return b;
       }),
     );
@@ -151,7 +164,11 @@ export class LayoutStore implements BaselineStore {
    * read (so a newer pointer is never replaced by an older one), and after MAX_CONFLICTS the put
    * fails loudly rather than writing blind.
    */
-  private async update<T>(path: string, decode: (text: string, where: string) => T, next: (current: T | undefined) => T | undefined): Promise<void> {
+  private async update<T>(
+    path: string,
+    decode: (text: string, where: string) => T,
+    next: (current: T | undefined) => T | undefined,
+  ): Promise<void> {
     for (let attempt = 0; attempt < MAX_CONFLICTS; attempt++) {
       const current = await this.backend.read(path);
       const value = current === undefined ? undefined : decode(current.body, this.backend.describe(path));
@@ -160,6 +177,8 @@ export class LayoutStore implements BaselineStore {
       const condition: WriteCondition = current ? { ifMatch: current.etag } : { ifNoneMatch: true };
       if (await this.backend.write(path, JSON.stringify(updated), condition)) return;
     }
-    throw new StoreError(`${this.backend.describe(path)}: ${MAX_CONFLICTS} concurrent updates in a row won the race; not overwriting blindly`);
+    throw new StoreError(
+      `${this.backend.describe(path)}: ${MAX_CONFLICTS} concurrent updates in a row won the race; not overwriting blindly`,
+    );
   }
 }

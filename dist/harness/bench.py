@@ -1,0 +1,555 @@
+#!/usr/bin/env python3
+"""paddle-perf-gate harness: load one model, feed the prepared inputs, time each iteration,
+sample memory, record raw predictions, write one run-result document (paddle-perf-gate/run@1).
+
+Thin on purpose: statistics, decoding and comparison live in TypeScript. Stdlib + numpy + the
+engine (paddle.inference or onnxruntime) only, so it runs unchanged inside any Paddle image.
+
+    python3 bench.py JOB.json        (or PPG_JOB=JOB.json python3 bench.py)
+
+stdout lines starting with PPG-PROGRESS / PPG-WARN / PPG-ERROR are for the runner; everything
+else on stdout/stderr is log. Exit codes: 0 ok, 2 bad job file, 3 engine/model/data error.
+"""
+import hashlib
+import json
+import math
+import os
+import platform
+import subprocess
+import sys
+import threading
+import time
+
+RUN_SCHEMA = "paddle-perf-gate/run@1"
+JOB_SCHEMA = "paddle-perf-gate/job@1"
+
+
+class HarnessError(Exception):
+    """An error the user can act on: reported as one PPG-ERROR line and exit code 3."""
+
+
+def say(kind, message):
+    sys.stdout.write("PPG-%s %s\n" % (kind, message.replace("\n", " | ")))
+    sys.stdout.flush()
+
+
+def progress(message):
+    say("PROGRESS", message)
+
+
+# ───────────────────────────── memory ─────────────────────────────
+
+
+def rss_mb():
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    return None
+
+
+def run_quiet(argv, timeout=10):
+    try:
+        out = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, timeout=timeout, check=True)
+        return out.stdout.decode("utf-8", "replace").strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+class GpuProbe:
+    """Device-wide GPU memory through NVML (pynvml) or nvidia-smi; `source` is None when neither works."""
+
+    def __init__(self, device_id):
+        self.device_id = device_id
+        self.source = None
+        self._nvml = None
+        self._handle = None
+        try:
+            import pynvml  # not in Paddle's images; used when present
+
+            pynvml.nvmlInit()
+            self._handle = pynvml.nvmlDeviceGetHandleByIndex(device_id)
+            self._nvml = pynvml
+            self.source = "nvml"
+        except Exception:
+            if self._smi_used() is not None:
+                self.source = "nvidia-smi"
+
+    def _smi_used(self):
+        out = run_quiet(["nvidia-smi", "--query-gpu=memory.used", "--format=csv,noheader,nounits", "-i", str(self.device_id)])
+        if not out:
+            return None
+        try:
+            return float(out.splitlines()[0].strip())
+        except ValueError:
+            return None
+
+    def used_mb(self):
+        if self.source == "nvml":
+            try:
+                return self._nvml.nvmlDeviceGetMemoryInfo(self._handle).used / (1024.0 * 1024.0)
+            except Exception:
+                return None
+        if self.source == "nvidia-smi":
+            return self._smi_used()
+        return None
+
+    def identity(self):
+        """(gpuName, driver) as the container sees them."""
+        def text(v):
+            return v.decode() if isinstance(v, bytes) else str(v)
+
+        if self.source == "nvml":
+            try:
+                return (text(self._nvml.nvmlDeviceGetName(self._handle)), text(self._nvml.nvmlSystemGetDriverVersion()))
+            except Exception:
+                pass
+        out = run_quiet(["nvidia-smi", "--query-gpu=name,driver_version", "--format=csv,noheader", "-i", str(self.device_id)])
+        if out:
+            parts = [p.strip() for p in out.splitlines()[0].split(",")]
+            if len(parts) == 2:
+                return parts[0], parts[1]
+        return None, None
+
+
+class GpuSampler(threading.Thread):
+    """Samples device memory every `period` s with the timed-iteration index current at that moment."""
+
+    def __init__(self, probe, idle_mb, clock, period=0.2):
+        super().__init__(daemon=True)
+        self.probe, self.idle_mb, self.clock, self.period = probe, idle_mb, clock, period
+        self.iteration, self.mb = [], []
+        self._stop = threading.Event()
+
+    def run(self):
+        while not self._stop.is_set():
+            used = self.probe.used_mb()
+            if used is not None:
+                self.iteration.append(self.clock["iteration"])
+                self.mb.append(round(used - self.idle_mb, 3))
+            self._stop.wait(self.period)
+
+    def stop(self):
+        self._stop.set()
+        self.join(timeout=5)
+
+
+# ───────────────────────────── engines ─────────────────────────────
+
+
+class OrtEngine:
+    name = "onnxruntime"
+
+    def __init__(self, job, notes):
+        try:
+            import onnxruntime as ort
+        except Exception as e:
+            raise HarnessError("onnxruntime is not importable by %s (%s)" % (sys.executable, e))
+        eng = job["engine"]
+        self.ort = ort
+        so = ort.SessionOptions()
+        so.intra_op_num_threads = int(eng["threads"])
+        so.inter_op_num_threads = 1
+        so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        if not eng.get("irOptim", True):
+            so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+        so.enable_mem_pattern = bool(eng.get("memoryOptim", True))
+        available = ort.get_available_providers()
+        providers = []
+        if eng["device"] == "gpu":
+            if eng.get("tensorrt") and "TensorrtExecutionProvider" in available:
+                providers.append(("TensorrtExecutionProvider", {
+                    "device_id": int(eng["deviceId"]),
+                    "trt_fp16_enable": eng["precision"] == "fp16",
+                    "trt_int8_enable": eng["precision"] == "int8",
+                }))
+            elif eng["precision"] != "fp32":
+                raise HarnessError("engine onnxruntime runs precision %s only through TensorRT (engine.tensorrt: true and the TensorRT provider)" % eng["precision"])
+            if "CUDAExecutionProvider" not in available:
+                raise HarnessError("engine.device is gpu but this onnxruntime has no CUDAExecutionProvider (available: %s)" % ", ".join(available))
+            providers.append(("CUDAExecutionProvider", {"device_id": int(eng["deviceId"])}))
+        elif eng["precision"] != "fp32":
+            raise HarnessError("engine onnxruntime on cpu runs fp32 only, not %s" % eng["precision"])
+        providers.append("CPUExecutionProvider")
+        try:
+            self.sess = ort.InferenceSession(job["model"]["entry"], sess_options=so, providers=providers)
+        except Exception as e:
+            raise HarnessError("onnxruntime cannot load %s: %s" % (job["model"]["entry"], e))
+        self.inputs = [i.name for i in self.sess.get_inputs()]
+        self.outputs = [o.name for o in self.sess.get_outputs()]
+        if len(self.inputs) != 1:
+            raise HarnessError("the model has %d inputs (%s); the prepared dataset feeds exactly one" % (len(self.inputs), ", ".join(self.inputs)))
+        self.providers = self.sess.get_providers()
+        notes.append("onnxruntime providers: %s" % ", ".join(self.providers))
+
+    def infer(self, batch):
+        return self.sess.run(self.outputs, {self.inputs[0]: batch})
+
+    def versions(self):
+        v = {"engineVersion": self.ort.__version__, "cuda": None, "cudnn": None, "tensorrt": None, "paddle": None, "paddleCommit": None}
+        if "CUDAExecutionProvider" in self.providers:
+            try:
+                from onnxruntime.capi import build_and_package_info as info
+
+                v["cuda"] = getattr(info, "cuda_version", None) or None
+                v["cudnn"] = getattr(info, "cudnn_version", None) or None
+            except Exception:
+                pass
+        return v
+
+    def options(self):
+        return {"providers": ",".join(self.providers)}
+
+
+class PaddleEngine:
+    name = "paddle"
+
+    def __init__(self, job, notes):
+        try:
+            import paddle
+            import paddle.inference as pi
+        except Exception as e:
+            raise HarnessError("paddle is not importable by %s (%s)" % (sys.executable, e))
+        self.paddle, self.pi = paddle, pi
+        eng, model = job["engine"], job["model"]
+        self.calls = []
+
+        def call(obj, method, *args, **kwargs):
+            # Record what was applied: the notes show the exact Config a result was measured under.
+            shown = [repr(a) for a in args] + ["%s=%r" % kv for kv in kwargs.items()]
+            self.calls.append("Config.%s(%s)" % (method, ", ".join(shown)))
+            return getattr(obj, method)(*args, **kwargs)
+
+        try:
+            config = pi.Config(model["entry"], model["params"])
+        except Exception as e:
+            raise HarnessError("paddle.inference.Config cannot read %s + %s: %s" % (model["entry"], model["params"], e))
+        precisions = {"fp32": pi.PrecisionType.Float32, "fp16": pi.PrecisionType.Half, "bf16": pi.PrecisionType.Bfloat16, "int8": pi.PrecisionType.Int8}
+        precision = precisions[eng["precision"]]
+        if eng["device"] == "gpu":
+            call(config, "enable_use_gpu", 100, int(eng["deviceId"]), precision)
+            if eng.get("tensorrt"):
+                # Calibration only for INT8: otherwise TensorRT would look for a calibration table.
+                call(config, "enable_tensorrt_engine", workspace_size=1 << 30, max_batch_size=int(eng["batchSize"]),
+                     min_subgraph_size=3, precision_mode=precision, use_static=False,
+                     use_calib_mode=eng["precision"] == "int8")
+        else:
+            call(config, "disable_gpu")
+            if eng.get("mkldnn"):
+                call(config, "enable_mkldnn")
+            elif hasattr(config, "disable_mkldnn"):
+                # 3.x turns oneDNN on by default; 2.6 builds may lack the switch (then it is off already).
+                call(config, "disable_mkldnn")
+            call(config, "set_cpu_math_library_num_threads", int(eng["threads"]))
+        call(config, "switch_ir_optim", bool(eng.get("irOptim", True)))
+        if eng.get("memoryOptim"):
+            call(config, "enable_memory_optim")
+        call(config, "disable_glog_info")
+        try:
+            self.predictor = pi.create_predictor(config)
+        except Exception as e:
+            raise HarnessError("paddle.inference.create_predictor failed for %s: %s" % (model["entry"], e))
+        self.inputs = list(self.predictor.get_input_names())
+        self.outputs = list(self.predictor.get_output_names())
+        if len(self.inputs) != 1:
+            raise HarnessError("the model has %d inputs (%s); the prepared dataset feeds exactly one" % (len(self.inputs), ", ".join(self.inputs)))
+        self.in_handle = self.predictor.get_input_handle(self.inputs[0])
+        self.out_handles = [self.predictor.get_output_handle(n) for n in self.outputs]
+        notes.extend(self.calls)
+
+    def infer(self, batch):
+        # copy_to_cpu synchronises the GPU stream, so timing these three together is honest.
+        self.in_handle.reshape(list(batch.shape))
+        self.in_handle.copy_from_cpu(batch)
+        self.predictor.run()
+        return [h.copy_to_cpu() for h in self.out_handles]
+
+    def versions(self):
+        p = self.paddle
+
+        def safe(f):
+            try:
+                v = f()
+                return None if v in (None, "", "False", False, "0") else str(v)
+            except Exception:
+                return None
+
+        trt = safe(lambda: ".".join(str(x) for x in self.pi.get_trt_runtime_version()))
+        if trt in ("0.0.0", None):
+            trt = safe(lambda: ".".join(str(x) for x in self.pi.get_trt_compile_version()))
+            trt = None if trt == "0.0.0" else trt
+        return {
+            "engineVersion": str(p.__version__),
+            "paddle": str(p.__version__),
+            "paddleCommit": safe(lambda: p.version.commit),
+            "cuda": safe(p.version.cuda),
+            "cudnn": safe(p.version.cudnn),
+            "tensorrt": trt,
+        }
+
+    def options(self):
+        return {}
+
+
+# ───────────────────────────── predictions ─────────────────────────────
+
+
+def round6(v):
+    # Same rounding as TypeScript's runners/outputs.ts, so every runner writes identical documents.
+    return math.floor(float(v) * 1e6 + 0.5) / 1e6
+
+
+def predictions_of(task, outputs, count, np):
+    """Per-sample raw predictions from the first output of a batch of `count` samples
+    (the same rules as runners/outputs.ts)."""
+    first = np.asarray(outputs[0])
+    result = []
+    for j in range(count):
+        if task == "ocr-rec":
+            if first.ndim != 3:
+                raise HarnessError("task ocr-rec needs a [B, T, C] output; the model's first output has shape %s" % (list(first.shape),))
+            steps = first[j]
+            ids = steps.argmax(axis=1)
+            probs = steps[np.arange(steps.shape[0]), ids]
+            result.append({"kind": "ctc", "ids": [int(i) for i in ids], "probs": [round6(p) for p in probs]})
+        elif task == "classification":
+            scores = first[j].reshape(-1)
+            k = min(5, scores.shape[0])
+            # stable sort so equal scores keep class order in every engine
+            top = np.argsort(-scores, kind="stable")[:k]
+            result.append({"kind": "topk", "ids": [int(i) for i in top], "scores": [round6(scores[i]) for i in top]})
+        else:
+            # Digest: sha256 over floor(x * 1e4 + 0.5) as little-endian int64 (float64 maths), first output.
+            a = first[j].astype(np.float64).reshape(-1)
+            digest = hashlib.sha256(np.floor(a * 1e4 + 0.5).astype("<i8").tobytes()).hexdigest()
+            result.append({"kind": "digest", "sha256": digest})
+    return result
+
+
+# ───────────────────────────── environment ─────────────────────────────
+
+
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or None
+
+
+def os_name():
+    try:
+        with open("/etc/os-release") as f:
+            fields = dict(l.rstrip("\n").split("=", 1) for l in f if "=" in l)
+        return fields.get("PRETTY_NAME", "").strip('"') or None
+    except OSError:
+        return platform.platform()
+
+
+def sha256_file(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+# ───────────────────────────── main ─────────────────────────────
+
+
+def load_job():
+    path = sys.argv[1] if len(sys.argv) > 1 else os.environ.get("PPG_JOB")
+    if not path:
+        say("ERROR", "usage: bench.py JOB.json (or PPG_JOB)")
+        sys.exit(2)
+    try:
+        with open(path) as f:
+            job = json.load(f)
+    except (OSError, ValueError) as e:
+        say("ERROR", "cannot read the job file %s: %s" % (path, e))
+        sys.exit(2)
+    if job.get("schema") != JOB_SCHEMA:
+        say("ERROR", "%s: schema: expected %s, got %r" % (path, JOB_SCHEMA, job.get("schema")))
+        sys.exit(2)
+    return job
+
+
+def main():
+    job = load_job()
+    launched_at = float(job.get("launchedAt") or time.time())
+    notes = []
+    # Seconds since launch at each phase: where the startup time goes (container, imports, load, warm-up).
+    phases = [("process", time.time() - launched_at)]
+    try:
+        import numpy as np
+    except Exception as e:
+        raise HarnessError("numpy is not importable by %s (%s)" % (sys.executable, e))
+
+    eng, measure, model = job["engine"], job["measure"], job["model"]
+    data_path = os.path.join(job["dataset"]["dir"], "inputs.npy")
+    try:
+        inputs = np.load(data_path, mmap_mode="r")
+    except Exception as e:
+        raise HarnessError("cannot read the prepared inputs %s: %s" % (data_path, e))
+    if inputs.dtype != np.float32 or inputs.ndim < 2:
+        raise HarnessError("%s: expected float32 [N, ...], got %s %s" % (data_path, inputs.dtype, list(inputs.shape)))
+    n = int(inputs.shape[0])
+    ids = list(job["dataset"].get("ids") or ["#%d" % i for i in range(n)])
+    if len(ids) != n or n == 0:
+        raise HarnessError("%s holds %d samples but the manifest lists %d ids" % (data_path, n, len(ids)))
+    batch_size = int(eng["batchSize"])
+
+    probe = GpuProbe(int(eng.get("deviceId", 0))) if eng["device"] == "gpu" else None
+    gpu_idle = probe.used_mb() if probe and probe.source else None
+    if eng["device"] == "gpu" and gpu_idle is None:
+        notes.append("GPU memory not measurable: neither pynvml nor nvidia-smi works here")
+
+    progress("loading %s with %s on %s" % (os.path.basename(model["entry"]), eng["name"], eng["device"]))
+    engine = PaddleEngine(job, notes) if eng["name"] == "paddle" else OrtEngine(job, notes)
+    phases.append(("model loaded", time.time() - launched_at))
+
+    def batch_at(start, count):
+        idx = [(start + k) % n for k in range(count)]
+        if idx == list(range(idx[0], idx[0] + count)):
+            return np.ascontiguousarray(inputs[idx[0]:idx[0] + count])
+        return np.ascontiguousarray(inputs[idx])
+
+    # 1. One pass over every sample at batch 1 for the raw predictions: they must not depend on
+    #    the batch size (padding, batched kernels), and the embedded runner does the same.
+    predictions = []
+    for i in range(n):
+        predictions.extend(predictions_of(job["task"], engine.infer(batch_at(i, 1)), 1, np))
+    progress("predictions recorded for %d samples" % n)
+    phases.append(("predictions", time.time() - launched_at))
+
+    # 2. Warm-up by count and by seconds, whichever ends later.
+    cursor = 0
+    warm, t0 = 0, time.perf_counter()
+    while warm < int(measure["warmupIterations"]) or time.perf_counter() - t0 < float(measure["warmupSeconds"]):
+        engine.infer(batch_at(cursor, batch_size))
+        cursor = (cursor + batch_size) % n
+        warm += 1
+    progress("warm-up %d iterations in %.1f s" % (warm, time.perf_counter() - t0))
+    phases.append(("warm-up", time.time() - launched_at))
+    notes.append("startup: " + ", ".join("%s +%.2f s" % p for p in phases))
+
+    # 3. Rounds of timed iterations, bounded by maxSeconds.
+    clock = {"iteration": 0}
+    sampler = None
+    if probe and probe.source and gpu_idle is not None:
+        sampler = GpuSampler(probe, gpu_idle, clock)
+        sampler.start()
+    rss_it, rss_mb_list = [], []
+    rounds = []
+    max_s = float(measure["maxSeconds"])
+    first_timed_at = None
+    m0 = time.perf_counter()
+    total = 0
+    stopped_early = False
+    for r in range(int(measure["rounds"])):
+        if r > 0 and time.perf_counter() - m0 >= max_s:
+            stopped_early = True
+            break
+        lat = []
+        r0 = time.perf_counter()
+        while len(lat) < int(measure["minIterationsPerRound"]) or time.perf_counter() - r0 < float(measure["minRoundSeconds"]):
+            if lat and time.perf_counter() - m0 >= max_s:
+                stopped_early = True
+                break
+            batch = batch_at(cursor, batch_size)
+            cursor = (cursor + batch_size) % n
+            if total % 50 == 0:
+                v = rss_mb()
+                if v is not None:
+                    rss_it.append(total)
+                    rss_mb_list.append(round(v, 3))
+            if first_timed_at is None:
+                first_timed_at = time.time()
+            s = time.perf_counter_ns()
+            engine.infer(batch)
+            lat.append((time.perf_counter_ns() - s) / 1e6)
+            total += 1
+            clock["iteration"] = total
+        rounds.append(lat)
+        progress("round %d/%d: %d iterations, median %.3f ms" % (r + 1, int(measure["rounds"]), len(lat), sorted(lat)[len(lat) // 2]))
+        if stopped_early:
+            break
+    measure_seconds = time.perf_counter() - m0
+    v = rss_mb()
+    if v is not None:
+        rss_it.append(total)
+        rss_mb_list.append(round(v, 3))
+    if sampler:
+        sampler.stop()
+    if stopped_early:
+        notes.append("measurement stopped at maxSeconds=%s after %d rounds" % (max_s, len(rounds)))
+
+    gpu_name, driver = probe.identity() if probe and probe.source else (None, None)
+    versions = engine.versions()
+    env = {
+        "engine": engine.name,
+        "engineVersion": versions.get("engineVersion"),
+        "device": eng["device"],
+        "precision": eng["precision"],
+        "threads": str(eng["threads"]),
+        "batchSize": str(batch_size),
+        "cpuModel": cpu_model(),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "paddle": versions.get("paddle"),
+        "paddleCommit": versions.get("paddleCommit"),
+        "cuda": versions.get("cuda"),
+        "cudnn": versions.get("cudnn"),
+        "tensorrt": versions.get("tensorrt"),
+        "gpuName": gpu_name,
+        "driver": driver,
+        "driverMajor": driver.split(".")[0] if driver else None,
+        "gpuMemorySource": probe.source if probe else None,
+        "os": os_name(),
+    }
+    options = {
+        "threads": int(eng["threads"]), "tensorrt": bool(eng.get("tensorrt")), "mkldnn": bool(eng.get("mkldnn")),
+        "irOptim": bool(eng.get("irOptim", True)), "memoryOptim": bool(eng.get("memoryOptim")), "deviceId": int(eng.get("deviceId", 0)),
+    }
+    options.update(engine.options())
+    files = [{"path": f["name"], "sha256": sha256_file(f["path"]), "bytes": os.path.getsize(f["path"])} for f in model["files"]]
+    doc = {
+        "schema": RUN_SCHEMA,
+        "model": {"name": model["name"], "format": model["format"], "files": files},
+        "engine": {"name": engine.name, "version": versions.get("engineVersion") or "unknown", "device": eng["device"],
+                   "precision": eng["precision"], "options": options},
+        "env": env,
+        "timing": {
+            "warmupIterations": warm,
+            "batchSize": batch_size,
+            "rounds": [[round(x, 6) for x in r] for r in rounds],
+            "measureSeconds": round(measure_seconds, 6),
+            "startupSeconds": round(max(0.0, (first_timed_at or time.time()) - launched_at), 6),
+        },
+        "memory": {
+            "gpuIdleMb": None if gpu_idle is None else round(gpu_idle, 3),
+            "gpu": {"iteration": sampler.iteration, "mb": sampler.mb} if sampler else None,
+            "rss": {"iteration": rss_it, "mb": rss_mb_list},
+        },
+        "outputs": {"ids": ids, "predictions": predictions},
+        "notes": notes,
+    }
+    tmp = job["output"] + ".part"
+    with open(tmp, "w") as f:
+        json.dump(doc, f)
+    os.replace(tmp, job["output"])
+    progress("done: %d rounds, %d timed iterations in %.1f s" % (len(rounds), total, measure_seconds))
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except HarnessError as e:
+        say("ERROR", str(e))
+        sys.exit(3)
