@@ -14,7 +14,7 @@ export interface PullRequestInfo {
   headRef: string;
   baseSha: string;
   baseRef: string;
-  /** Head lives in another repository: the token is read-only there (see docs/ACTION.md). */
+  /** Head lives in another repository: the token is read-only there (see README, "Troubleshooting"). */
   fork: boolean;
   url: string;
   title: string;
