@@ -129,7 +129,7 @@ function run(over: Partial<RunResult> & { predictions?: RawOutput[]; ids?: strin
     memory: {
       gpuIdleMb: null,
       gpu: null,
-      rss: { iteration: [0, 1000, 2000, 3000], mb: [100, 102, 104, 106] },
+      rss: { iteration: [0, 500, 1000, 1500, 2000, 2500, 3000, 3500, 4000], mb: [100, 101, 102, 103, 104, 105, 106, 107, 108] },
     },
     outputs: { ids, predictions: over.predictions ?? ids.map(() => ({ kind: 'digest', sha256: 'x' })) },
     ...over,
@@ -171,18 +171,30 @@ describe('measure', () => {
     // batch 2 → 2 × 1000 / 4.5 ms
     expect(by['throughput']!.value).toBeCloseTo(2000 / 4.5, 9);
     expect(by['throughput']!.rounds![0]).toBeCloseTo(2000 / 2.5, 9);
-    expect(by['memory.rss.peak']!.value).toBe(106);
-    expect(by['memory.rss.growth']!.value).toBeCloseTo(2, 9); // 2 MB per 1,000 iterations
+    expect(by['memory.rss.peak']!.value).toBe(108);
+    expect(by['memory.rss.growth']!.value).toBeCloseTo(2, 9); // 2 MB per 1,000 iterations (window peaks 102, 105, 108)
     expect(by['memory.rss.growth']!.interval![0]).toBeCloseTo(2, 6);
     // GPU unmeasurable: no GPU metric at all, never a 0
     expect(m.metrics.some((x) => x.id.startsWith('memory.gpu'))).toBe(false);
   });
 
+  it('a garbage-collected saw-tooth is not growth; fewer than 9 samples give no growth figure', () => {
+    const saw = Array.from({ length: 48 }, (_, i) => 200 + (i % 6) * 5); // rises 25 MB, drops, again and again
+    const r = run({ memory: { gpuIdleMb: null, gpu: null, rss: { iteration: saw.map((_, i) => i * 25), mb: saw } } });
+    const by = Object.fromEntries(measure(r, { ...ocrSet, labels: [null, null, null, null] }, 'generic').metrics.map((x) => [x.id, x]));
+    expect(by['memory.rss.growth']!.value).toBeCloseTo(0, 9);
+    const few = run({ memory: { gpuIdleMb: null, gpu: null, rss: { iteration: [0, 10, 20, 30], mb: [1, 2, 3, 4] } } });
+    const byFew = Object.fromEntries(measure(few, { ...ocrSet, labels: [null, null, null, null] }, 'generic').metrics.map((x) => [x.id, x]));
+    expect(byFew['memory.rss.peak']!.value).toBe(4);
+    expect(byFew['memory.rss.growth']).toBeUndefined();
+  });
+
   it('GPU samples give GPU peak and growth', () => {
-    const r = run({ memory: { gpuIdleMb: 500, gpu: { iteration: [0, 10, 20], mb: [800, 900, 850] }, rss: { iteration: [], mb: [] } } });
+    const r = run({ memory: { gpuIdleMb: 500, gpu: { iteration: [0, 10, 20, 30, 40, 50, 60, 70, 80], mb: [800, 900, 850, 900, 950, 925, 1000, 1050, 1025] }, rss: { iteration: [], mb: [] } } });
     const m = measure(r, { ...ocrSet, labels: [null, null, null, null] }, 'generic');
     const by = Object.fromEntries(m.metrics.map((x) => [x.id, x]));
-    expect(by['memory.gpu.peak']!.value).toBe(900);
+    expect(by['memory.gpu.peak']!.value).toBe(1050);
+    // window peaks 900 @ 10, 950 @ 40, 1050 @ 70 → 2.5 MB per iteration
     expect(by['memory.gpu.growth']!.value).toBeCloseTo(2500, 9);
     expect(by['memory.rss.peak']).toBeUndefined();
     expect(m.metrics.some((x) => x.id.startsWith('accuracy'))).toBe(false);

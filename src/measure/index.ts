@@ -19,7 +19,7 @@ type Decoded = NonNullable<ModelMetrics['decoded']>;
  *   `accuracy.top5` when there are more than 5 classes) over the labelled samples, in %;
  * - latency mean/p50/p90/p99 over all timed iterations pooled, with the same statistic per round
  *   in `rounds` (the unit the comparison tests), and throughput = batch × 1000 / mean ms;
- * - memory peaks (MB) and growth (MB per 1,000 iterations, least-squares slope ± 95 %).
+ * - memory peaks (MB) and growth (MB per 1,000 iterations: least-squares slope ± 95 % over window peaks).
  * GPU metrics are left out when the run could not measure GPU memory (never reported as 0).
  */
 export function measure(run: RunResult, dataset: PreparedDataset, task: Task): ModelMetrics {
@@ -193,10 +193,14 @@ function memoryMetrics(run: RunResult): MetricValue[] {
       better: 'lower',
       value: pairs.reduce((m, [, mb]) => Math.max(m, mb), Number.NEGATIVE_INFINITY),
     });
-    const fit = linearSlope(
-      pairs.map(([it]) => it),
-      pairs.map(([, mb]) => mb),
-    );
+    const envelope = windowPeaks(pairs);
+    const fit =
+      envelope.length >= 3
+        ? linearSlope(
+            envelope.map(([it]) => it),
+            envelope.map(([, mb]) => mb),
+          )
+        : null;
     if (fit) {
       out.push({
         id: `memory.${key}.growth`,
@@ -207,6 +211,24 @@ function memoryMetrics(run: RunResult): MetricValue[] {
         ...(fit.interval ? { interval: [fit.interval[0] * 1000, fit.interval[1] * 1000] as [number, number] } : {}),
       });
     }
+  }
+  return out;
+}
+
+/**
+ * Memory growth is fitted to the peak of each of up to 8 consecutive windows, not to every
+ * sample: a garbage-collected or pooled allocator makes a saw-tooth whose phase alone would tilt
+ * a per-sample fit (and its samples are far from independent, so its interval would be too
+ * narrow). A leak raises the window peaks steadily; a saw-tooth does not. Fewer than 3 windows
+ * (fewer than 9 samples) give no growth figure.
+ */
+function windowPeaks(pairs: ReadonlyArray<readonly [number, number]>): Array<[number, number]> {
+  const windows = Math.min(8, Math.floor(pairs.length / 3));
+  const out: Array<[number, number]> = [];
+  for (let w = 0; w < windows; w++) {
+    const part = pairs.slice(Math.floor((w * pairs.length) / windows), Math.floor(((w + 1) * pairs.length) / windows));
+    const mid = (part[0]![0] + part[part.length - 1]![0]) / 2;
+    out.push([mid, Math.max(...part.map(([, mb]) => mb))]);
   }
   return out;
 }
