@@ -79,13 +79,21 @@ export async function runGate(plan: GatePlan, ctx: GateContext, ports: GatePorts
     const workDir = join(plan.output.dir, safeName(model.name));
     await mkdir(workDir, { recursive: true });
 
-    const run = await ports.runner.run({ model, measure: plan.measure, dataset, workDir, ...(ports.signal ? { signal: ports.signal } : {}) }, progress);
+    const run = await ports.runner.run(
+      { model, measure: plan.measure, dataset, workDir, ...(ports.signal ? { signal: ports.signal } : {}) },
+      progress,
+    );
     await writeFile(join(workDir, 'run.json'), JSON.stringify(run));
     const metrics = measure(run, dataset, model.task);
     await writeFile(join(workDir, 'metrics.json'), JSON.stringify(metrics));
 
     const fingerprint = fingerprintOf({ ...run, batchSize: run.timing.batchSize });
-    const key: BaselineKey = { repo: ctx.repo, gate: plan.gate, model: model.name, fingerprintHash: fingerprintHash(fingerprint, plan.fingerprintFields) };
+    const key: BaselineKey = {
+      repo: ctx.repo,
+      gate: plan.gate,
+      model: model.name,
+      fingerprintHash: fingerprintHash(fingerprint, plan.fingerprintFields),
+    };
 
     let comparison: ModelComparison;
     let baselineRef: GateReport['models'][number]['baseline'];
@@ -97,7 +105,11 @@ export async function runGate(plan: GatePlan, ctx: GateContext, ports: GatePorts
     } catch (error) {
       if (!(error instanceof StoreError)) throw error;
       warn(`${model.name}: baseline unreadable from ${ports.store.location}: ${error.message}`);
-      comparison = { ...judgeModel(undefined, { metrics, fingerprint }, plan), verdict: 'unreadable', reason: `baseline unreadable: ${error.message}` };
+      comparison = {
+        ...judgeModel(undefined, { metrics, fingerprint }, plan),
+        verdict: 'unreadable',
+        reason: `baseline unreadable: ${error.message}`,
+      };
     }
 
     models.push({
@@ -154,11 +166,17 @@ export async function runGate(plan: GatePlan, ctx: GateContext, ports: GatePorts
     } else {
       try {
         for (const { key, baseline } of promotions) await ports.store.put(key, baseline);
-        report.promotion = { done: true, message: `promoted ${ctx.commit.slice(0, 12)} (${ctx.branch}) as the baseline in ${ports.store.location}` };
+        report.promotion = {
+          done: true,
+          message: `promoted ${ctx.commit.slice(0, 12)} (${ctx.branch}) as the baseline in ${ports.store.location}`,
+        };
         progress.info(report.promotion.message);
       } catch (error) {
         promotionError = error instanceof Error ? error : new StoreError(String(error));
-        report.promotion = { done: false, message: `promotion FAILED, the previous baseline is unchanged: ${error instanceof Error ? error.message : String(error)}` };
+        report.promotion = {
+          done: false,
+          message: `promotion FAILED, the previous baseline is unchanged: ${error instanceof Error ? error.message : String(error)}`,
+        };
       }
     }
   }
