@@ -6,9 +6,10 @@
 import * as core from '@actions/core';
 import { ConfigError } from './errors.js';
 import type { CommentMode } from './github/comment.js';
+import type { NotifyOn, NotifyTargets } from './notify/index.js';
 
 export type FailOn = 'fail' | 'warn' | 'inconclusive';
-export type NotifyOn = 'regression' | 'always' | 'never';
+export type { NotifyOn };
 
 export interface S3Inputs {
   bucket: string;
@@ -18,7 +19,8 @@ export interface S3Inputs {
   forcePathStyle: boolean;
 }
 
-export interface ActionInputs {
+/** The webhooks and secrets come as NotifyTargets. */
+export interface ActionInputs extends NotifyTargets {
   /** Path of gate.yml; '' when the input is empty. */
   config: string;
   runner?: 'embedded' | 'docker' | 'local';
@@ -31,12 +33,6 @@ export interface ActionInputs {
   failOn?: FailOn[];
   promote: 'auto' | 'true' | 'false';
   language: 'en' | 'zh';
-  wecomWebhook?: string;
-  dingtalkWebhook?: string;
-  dingtalkSecret?: string;
-  feishuWebhook?: string;
-  feishuSecret?: string;
-  slackWebhook?: string;
   notifyOn: NotifyOn;
   outputDir?: string;
 }

@@ -25,7 +25,7 @@ import { VERSION } from './version.js';
 const USAGE = `paddle-perf-gate ${VERSION} — a quality gate for PaddlePaddle models
 
 Usage:
-  paddle-perf-gate run --config gate.yml [--promote] [--runner embedded|docker|local]
+  paddle-perf-gate run [--config gate.yml] [--promote] [--runner embedded|docker|local]
                        [--image IMAGE] [--out DIR] [--store-dir DIR] [--lang en|zh] [--quiet]
   paddle-perf-gate compare BASE.json HEAD.json [--config gate.yml] [--lang en|zh]
 
@@ -61,7 +61,7 @@ async function runCommand(args: string[]): Promise<number> {
       args,
       strict: true,
       options: {
-        config: { type: 'string', short: 'c' },
+        config: { type: 'string', short: 'c', default: 'gate.yml' },
         promote: { type: 'boolean', default: false },
         runner: { type: 'string' },
         image: { type: 'string' },
@@ -73,7 +73,6 @@ async function runCommand(args: string[]): Promise<number> {
       },
     }),
   );
-  if (!values.config) throw new ConfigError('run: --config gate.yml is required');
   const lang = parseLang(values.lang);
   const runner = values.runner;
   if (runner !== undefined && runner !== 'embedded' && runner !== 'docker' && runner !== 'local') {
