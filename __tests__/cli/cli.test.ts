@@ -68,6 +68,32 @@ describe('paddle-perf-gate run (embedded, real PP-OCRv4 rec)', () => {
     expect(cmp.stdout).toMatch(/❌/);
   }, 120_000);
 
+  it('another environment (2 threads instead of 1) is incomparable: numbers shown, the differing field named, exit 0', async () => {
+    const res = await runCli(['run', '--config', write('threads.yml', tinyGate({ storeDir, outDir: join(dir, 'out-threads'), extra: 'engine: { threads: 2 }\n' }))], {
+      env,
+    });
+    expect(res.code).toBe(0);
+    const report = JSON.parse(readFileSync(join(dir, 'out-threads', 'report.json'), 'utf8'));
+    expect(report.verdict).toBe('incomparable');
+    expect(report.models[0].comparison.differences).toEqual([{ field: 'threads', baseline: '1', current: '2' }]);
+    expect(res.stdout).toMatch(/threads/);
+  }, 120_000);
+
+  it('a corrupt baseline is "unreadable": a warning naming the object, exit 0, and the corrupt object is left as it was', async () => {
+    const copy = join(dir, 'corrupt-store');
+    const { cpSync } = await import('node:fs');
+    cpSync(storeDir, copy, { recursive: true });
+    const objects = Object.keys(snapshot(copy)).filter((f) => f.includes('/commits/'));
+    for (const f of objects) writeFileSync(join(copy, f), '{"schema": "paddle-perf-gate/baseline@1", "trunc');
+    const before = snapshot(copy);
+    const res = await runCli(['run', '--config', write('corrupt.yml', tinyGate({ storeDir: copy, outDir: join(dir, 'out-corrupt') }))], { env });
+    expect(res.code).toBe(0);
+    expect(res.stderr).toMatch(/baseline unreadable/);
+    expect(res.stderr).toMatch(/commits\/[0-9a-f]+\.json/);
+    expect(JSON.parse(readFileSync(join(dir, 'out-corrupt', 'report.json'), 'utf8')).verdict).toBe('unreadable');
+    expect(snapshot(copy)).toEqual(before);
+  }, 120_000);
+
   it('broken input exits 2 with a message naming the file, line and field', async () => {
     const bad = write('bad.yml', tinyGate({ storeDir, outDir: join(dir, 'out-bad') }).replace('task: ocr-rec', 'task: ocr'));
     const res = await runCli(['run', '--config', bad], { env });
