@@ -6,7 +6,9 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { compareModel, gateVerdict } from './compare/index.js';
+import { compareModel, gateVerdict, type CompareOptions } from './compare/index.js';
+import { thresholdsFromHistory } from './compare/history.js';
+import { confirmComparison } from './confirm.js';
 import { prepareDataset } from './dataset/prepare.js';
 import { StoreError } from './errors.js';
 import { fingerprintDifferences, fingerprintHash, fingerprintOf } from './fingerprint.js';
@@ -101,7 +103,44 @@ export async function runGate(plan: GatePlan, ctx: GateContext, ports: GatePorts
       const lookup = await ports.store.get(key, ctx.want);
       const baseline = lookup.baseline;
       if (baseline) baselineRef = { commit: baseline.commit, branch: baseline.branch, createdAt: baseline.createdAt };
-      comparison = judgeModel(baseline && { ...baseline, sameFingerprint: lookup.sameFingerprint }, { metrics, fingerprint }, plan);
+      // ── issue 6: thresholds from history (opt-in) ──
+      let judgePlan: Pick<GatePlan, 'thresholds' | 'fingerprintFields'> = plan;
+      let options: CompareOptions = {};
+      if (baseline && plan.thresholdsFromHistory) {
+        const learned = thresholdsFromHistory(plan.thresholds, await ports.store.history(key, plan.thresholdsFromHistory));
+        judgePlan = { ...plan, thresholds: learned.thresholds };
+        options = learned.options;
+        for (const note of learned.notes) progress.info(`${model.name}: ${note}`);
+      }
+      comparison = judgeModel(
+        baseline && { ...baseline, sameFingerprint: lookup.sameFingerprint },
+        { metrics, fingerprint },
+        judgePlan,
+        options,
+      );
+      // ── issue 6: same-runner A/B confirmation of flagged timing rows ──
+      if (
+        baseline &&
+        plan.confirm &&
+        plan.confirm.pairs >= 2 &&
+        model.baselinePath &&
+        (comparison.verdict === 'fail' || comparison.verdict === 'warn' || comparison.verdict === 'inconclusive')
+      ) {
+        comparison = await confirmComparison(
+          ports.runner,
+          {
+            model,
+            measure: plan.measure,
+            dataset,
+            workDir,
+            pairs: plan.confirm.pairs,
+            thresholds: judgePlan.thresholds,
+            ...(ports.signal ? { signal: ports.signal } : {}),
+          },
+          comparison,
+          progress,
+        );
+      }
     } catch (error) {
       if (!(error instanceof StoreError)) throw error;
       warn(`${model.name}: baseline unreadable from ${ports.store.location}: ${error.message}`);
@@ -196,8 +235,9 @@ export function judgeModel(
   base: { metrics: ModelMetrics; fingerprint: Record<string, string | null>; sameFingerprint?: boolean } | undefined,
   head: { metrics: ModelMetrics; fingerprint: Record<string, string | null> },
   plan: Pick<GatePlan, 'thresholds' | 'fingerprintFields'>,
+  options: CompareOptions = {},
 ): ModelComparison {
-  const compared = compareModel(base?.metrics, head.metrics, plan.thresholds);
+  const compared = compareModel(base?.metrics, head.metrics, plan.thresholds, options);
   if (!base) return compared;
   const differences = fingerprintDifferences(base.fingerprint, head.fingerprint, plan.fingerprintFields);
   if (base.sameFingerprint !== false && differences.length === 0) return compared;

@@ -19,6 +19,11 @@ export interface RunRequest {
   /** A directory the runner may write to (logs, the run-result document). */
   workDir: string;
   signal?: AbortSignal;
+  /**
+   * Timing only (A/B confirmation): skip the prediction pass over the dataset (outputs come back
+   * empty) and honour `measure` exactly (typically one round), so short interleaved calls stay short.
+   */
+  timingOnly?: boolean;
 }
 
 export interface Runner {

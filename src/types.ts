@@ -68,6 +68,10 @@ export interface MeasurePlan {
   minRoundSeconds: number;
   /** Upper bound of measurement per model side, seconds (adaptive stopping stays under it). */
   maxSeconds: number;
+  /** Adaptive stopping: at least this many rounds (default 4); `rounds` is then the maximum. */
+  minRounds?: number;
+  /** Adaptive stopping: stop once the 95 % interval of the round medians is within ± this (relative, default 0.01). */
+  precision?: number;
 }
 
 export type RunnerPlan =
@@ -130,6 +134,10 @@ export interface GatePlan {
   fingerprintFields: string[];
   /** Fail the gate on these verdicts (default: fail only). */
   failOn: Array<'fail' | 'warn' | 'inconclusive'>;
+  /** Same-runner A/B confirmation of borderline timing rows (models with baselinePath); absent or pairs 0: off. */
+  confirm?: { pairs: number };
+  /** Noise band from the run-to-run spread of the last N baselines (opt-in; absent: off). */
+  thresholdsFromHistory?: number;
 }
 
 // ───────────────────────────── run result (harness ↔ action contract) ─────────────────────────────

@@ -69,9 +69,16 @@ describe('paddle-perf-gate run (embedded, real PP-OCRv4 rec)', () => {
   }, 120_000);
 
   it('another environment (2 threads instead of 1) is incomparable: numbers shown, the differing field named, exit 0', async () => {
-    const res = await runCli(['run', '--config', write('threads.yml', tinyGate({ storeDir, outDir: join(dir, 'out-threads'), extra: 'engine: { threads: 2 }\n' }))], {
-      env,
-    });
+    const res = await runCli(
+      [
+        'run',
+        '--config',
+        write('threads.yml', tinyGate({ storeDir, outDir: join(dir, 'out-threads'), extra: 'engine: { threads: 2 }\n' })),
+      ],
+      {
+        env,
+      },
+    );
     expect(res.code).toBe(0);
     const report = JSON.parse(readFileSync(join(dir, 'out-threads', 'report.json'), 'utf8'));
     expect(report.verdict).toBe('incomparable');
@@ -86,7 +93,9 @@ describe('paddle-perf-gate run (embedded, real PP-OCRv4 rec)', () => {
     const objects = Object.keys(snapshot(copy)).filter((f) => f.includes('/commits/'));
     for (const f of objects) writeFileSync(join(copy, f), '{"schema": "paddle-perf-gate/baseline@1", "trunc');
     const before = snapshot(copy);
-    const res = await runCli(['run', '--config', write('corrupt.yml', tinyGate({ storeDir: copy, outDir: join(dir, 'out-corrupt') }))], { env });
+    const res = await runCli(['run', '--config', write('corrupt.yml', tinyGate({ storeDir: copy, outDir: join(dir, 'out-corrupt') }))], {
+      env,
+    });
     expect(res.code).toBe(0);
     expect(res.stderr).toMatch(/baseline unreadable/);
     expect(res.stderr).toMatch(/commits\/[0-9a-f]+\.json/);

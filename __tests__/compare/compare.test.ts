@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bootstrapRatioCI, compareModel, gateVerdict, mcnemarExact, samplesNeeded } from '../../src/compare/index.js';
+import { bootstrapRatioCI, compareModel, gateVerdict, mcnemarExact, samplesNeeded, type CompareOptions } from '../../src/compare/index.js';
 import { DEFAULT_THRESHOLDS } from '../../src/config/defaults.js';
 import type { Band, MetricValue, ModelComparison, ModelMetrics } from '../../src/types.js';
 
@@ -42,8 +42,8 @@ function value(
   return { id, label: id, unit, better, value: v, ...extra };
 }
 
-function one(base: MetricValue | undefined, head: MetricValue | undefined) {
-  const c = compareModel(model(base ? [base] : []), model(head ? [head] : []), TH);
+function one(base: MetricValue | undefined, head: MetricValue | undefined, opts: CompareOptions = {}) {
+  const c = compareModel(model(base ? [base] : []), model(head ? [head] : []), TH, opts);
   expect(c.rows).toHaveLength(1);
   return { row: c.rows[0]!, verdict: c.verdict };
 }
@@ -170,7 +170,7 @@ describe('compareModel: accuracy with per-sample results', () => {
 
 describe('compareModel: latency and throughput', () => {
   const jitter = [1.0, 1.01, 0.99, 1.0, 1.005, 0.995, 1.002, 0.998];
-  it.each<{ name: string; base: MetricValue; head: MetricValue; band: Band; reason: RegExp }>([
+  it.each<{ name: string; base: MetricValue; head: MetricValue; band: Band; reason: RegExp; opts?: CompareOptions }>([
     {
       name: '+20 %, tight',
       base: lat(BASE_ROUNDS),
@@ -180,24 +180,92 @@ describe('compareModel: latency and throughput', () => {
     },
     { name: '+7 %, tight', base: lat(BASE_ROUNDS), head: lat(scaled(BASE_ROUNDS, 1.07)), band: 'warn', reason: /^5–10 %$/ },
     {
-      name: '+40 % point but the interval only clears 5 %',
+      name: '+40 % point, the last rounds swing by > 10 %',
       base: lat(BASE_ROUNDS),
       head: lat([10.6, 10.7, 14, 15, 16, 13, 10.8, 14.5]),
-      band: 'warn',
-      reason: /^whole interval > 5 %: \+\d\.\d % … \+\d+\.\d %$/,
+      band: 'inconclusive',
+      reason: /^rounds unstable \(this run\): last 3 round medians differ by 34\.3 % > 10 %$/,
     },
-    { name: '+2 %', base: lat(BASE_ROUNDS), head: lat(scaled(BASE_ROUNDS, 1.02)), band: 'pass', reason: /^noise \(≤ 5 %\)$/ },
     {
-      name: '+13 %, but the rounds swing wildly',
+      name: 'unstable, but the whole interval is beyond 10 %: still a fail',
       base: lat(BASE_ROUNDS),
-      head: lat([9.9, 10.1, 12.5, 13, 9.8, 13.5, 14, 10.2]),
+      head: lat([20, 20, 20, 20, 20, 20, 20, 23]),
+      band: 'fail',
+      reason: /^whole interval > 10 %/,
+    },
+    {
+      name: 'baseline rounds unstable',
+      base: lat([10, 10, 10, 10, 10, 10, 11.5, 10]),
+      head: lat(scaled(BASE_ROUNDS, 1.08)),
+      band: 'inconclusive',
+      reason: /^rounds unstable \(baseline\)/,
+    },
+    {
+      name: '+30 %, beyond noise and reaching 10 %',
+      base: lat(BASE_ROUNDS),
+      head: lat([12.2, 12.4, 13, 14, 13.5, 13, 13.4, 13.2]),
+      band: 'fail',
+      reason: /^whole interval > 10 %|^beyond noise, reaching > 10 %/,
+    },
+    {
+      name: '+2 % with the default 2 % run-to-run floor: no slowdown shown',
+      base: lat(BASE_ROUNDS),
+      head: lat(scaled(BASE_ROUNDS, 1.02)),
+      band: 'pass',
+      reason: /^not confirmed: interval reaches −\d\.\d %$/,
+    },
+    {
+      name: '+2 %, 1 % floor',
+      base: lat(BASE_ROUNDS),
+      head: lat(scaled(BASE_ROUNDS, 1.02)),
+      opts: { runToRun: 0.01 },
+      band: 'pass',
+      reason: /^noise \(≤ 5 %\)$/,
+    },
+    {
+      name: '+4 %: surely slower, may exceed the noise level (1 % run-to-run floor)',
+      base: lat(BASE_ROUNDS),
+      head: lat(scaled(BASE_ROUNDS, 1.04)),
+      opts: { runToRun: 0.01 },
+      band: 'warn',
+      reason: /^slower, may exceed 5 %: \+\d\.\d % … \+\d\.\d %$/,
+    },
+    {
+      name: '+4 % without the run-to-run floor: within noise',
+      base: lat(BASE_ROUNDS),
+      head: lat(scaled(BASE_ROUNDS, 1.04)),
+      opts: { runToRun: 0 },
+      band: 'pass',
+      reason: /^noise \(≤ 5 %\)$/,
+    },
+    {
+      name: '+9.5 %, tight: reaches 10 %, beyond noise',
+      base: lat(BASE_ROUNDS),
+      head: lat(scaled(BASE_ROUNDS, 1.095)),
+      opts: { runToRun: 0.01 },
+      band: 'fail',
+      reason: /^beyond noise, reaching > 10 %: \+\d\.\d % … \+1\d\.\d %$/,
+    },
+    {
+      name: '+8 % without the floor: whole interval within 5–10 %',
+      base: lat(BASE_ROUNDS),
+      head: lat(scaled(BASE_ROUNDS, 1.08)),
+      opts: { runToRun: 0 },
+      band: 'warn',
+      reason: /^whole interval > 5 %/,
+    },
+    {
+      name: '+20 %, interval from below 0 to beyond 10 %',
+      base: lat(BASE_ROUNDS),
+      head: lat([9.6, 9.8, 12.5, 13, 9.7, 13.5, 13.0, 13.4]),
       band: 'inconclusive',
       reason: /^interval too wide: [−+]\d+\.\d % … \+\d+\.\d %$/,
     },
     {
       name: '+7 % point, interval reaching below 0',
       base: lat(BASE_ROUNDS),
-      head: lat([9.5, 9.8, 10.7, 10.7, 10.8, 10.8, 9.7, 10.75]),
+      head: lat([9.5, 9.8, 9.7, 10.7, 10.7, 10.8, 10.8, 10.75]),
+      opts: { runToRun: 0 },
       band: 'pass',
       reason: /^not confirmed: interval reaches [−+]/,
     },
@@ -226,8 +294,8 @@ describe('compareModel: latency and throughput', () => {
       band: 'fail',
       reason: /^drop > 10 %$/,
     },
-  ])('$name → $band', ({ base, head, band, reason }) => {
-    const { row } = one(base, head);
+  ])('$name → $band', ({ base, head, band, reason, opts }) => {
+    const { row } = one(base, head, opts);
     expect(row.band).toBe(band);
     expect(row.reason).toMatch(reason);
     if (base.rounds && head.rounds) {

@@ -104,7 +104,18 @@ const FULL: Json[] = [
       'memory-optim': true,
       'device-id': 0,
     },
-    measure: { warmup: 10, 'warmup-seconds': 1, rounds: 5, iterations: 10, 'round-seconds': 1, 'max-seconds': 60 },
+    measure: {
+      warmup: 10,
+      'warmup-seconds': 1,
+      rounds: 5,
+      iterations: 10,
+      'round-seconds': 1,
+      'max-seconds': 60,
+      'min-rounds': 3,
+      precision: '2%',
+    },
+    confirm: { pairs: 6 },
+    'thresholds-from-history': 10,
     thresholds: Object.fromEntries(
       Object.entries(DEFAULT_THRESHOLDS).map(([id, threshold]) => [
         id,

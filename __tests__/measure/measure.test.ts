@@ -184,13 +184,21 @@ describe('measure', () => {
     const by = Object.fromEntries(measure(r, { ...ocrSet, labels: [null, null, null, null] }, 'generic').metrics.map((x) => [x.id, x]));
     expect(by['memory.rss.growth']!.value).toBeCloseTo(0, 9);
     const few = run({ memory: { gpuIdleMb: null, gpu: null, rss: { iteration: [0, 10, 20, 30], mb: [1, 2, 3, 4] } } });
-    const byFew = Object.fromEntries(measure(few, { ...ocrSet, labels: [null, null, null, null] }, 'generic').metrics.map((x) => [x.id, x]));
+    const byFew = Object.fromEntries(
+      measure(few, { ...ocrSet, labels: [null, null, null, null] }, 'generic').metrics.map((x) => [x.id, x]),
+    );
     expect(byFew['memory.rss.peak']!.value).toBe(4);
     expect(byFew['memory.rss.growth']).toBeUndefined();
   });
 
   it('GPU samples give GPU peak and growth', () => {
-    const r = run({ memory: { gpuIdleMb: 500, gpu: { iteration: [0, 10, 20, 30, 40, 50, 60, 70, 80], mb: [800, 900, 850, 900, 950, 925, 1000, 1050, 1025] }, rss: { iteration: [], mb: [] } } });
+    const r = run({
+      memory: {
+        gpuIdleMb: 500,
+        gpu: { iteration: [0, 10, 20, 30, 40, 50, 60, 70, 80], mb: [800, 900, 850, 900, 950, 925, 1000, 1050, 1025] },
+        rss: { iteration: [], mb: [] },
+      },
+    });
     const m = measure(r, { ...ocrSet, labels: [null, null, null, null] }, 'generic');
     const by = Object.fromEntries(m.metrics.map((x) => [x.id, x]));
     expect(by['memory.gpu.peak']!.value).toBe(1050);

@@ -25,7 +25,7 @@ describe('renderMarkdown', () => {
   it('starts with the marker, then the verdict line naming the gate and the counts', () => {
     const lines = md.split('\n');
     expect(lines[0]).toBe('<!-- paddle-perf-gate:ppocr-rec -->');
-    expect(lines[1]).toBe('### ❌ ppocr-rec — 1 regression, 1 warning');
+    expect(lines[1]).toBe('### ❌ ppocr-rec — 1 regression, 2 warnings');
   });
 
   it('names the baseline and the environment', () => {
@@ -122,7 +122,7 @@ describe('renderMarkdown', () => {
 
   it('zh: fixed words translated, numbers formatted the same', () => {
     const zh = renderMarkdown(report([{ base, head }]), { lang: 'zh' });
-    expect(zh.split('\n')[1]).toBe('### ❌ ppocr-rec — 1 项退化，1 项警告');
+    expect(zh.split('\n')[1]).toBe('### ❌ ppocr-rec — 1 项退化，2 项警告');
     expect(zh).toContain('| 模型 | 指标 | 基线 | 本 PR | 变化 | |');
     expect(zh).toContain('对比基线 `a1b2c3d`（main，2026-11-20），环境相同：');
     expect(zh).toContain('<details><summary>测量方式</summary>');

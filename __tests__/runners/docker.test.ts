@@ -117,6 +117,23 @@ describe.skipIf(!host)('docker runner (real engine)', () => {
     });
   });
 
+  it('timing-only jobs (A/B confirmation) skip the prediction pass; adaptive stopping ends early once precise', async () => {
+    const run = await createDockerRunner(plan(), { docker: docker! }).run(
+      {
+        model: recModel(),
+        // a generous precision so the stop rule fires at min-rounds; the maximum would be 12 rounds
+        measure: { ...QUICK, rounds: 12, minRounds: 3, precision: 0.5 },
+        dataset,
+        workDir: join(root, 'timing-only'),
+        timingOnly: true,
+      },
+      recordingProgress(),
+    );
+    expect(run.outputs).toEqual({ ids: [], predictions: [] });
+    expect(run.timing.rounds.length).toBe(3);
+    expect(run.notes?.join('\n')).toMatch(/adaptive stopping/);
+  });
+
   it('runs the paddle engine path through a stand-in paddle.inference (real Paddle cannot run here)', async () => {
     const modelDir = join(root, 'pd-model');
     const { mkdir } = await import('node:fs/promises');

@@ -15,6 +15,7 @@ import json
 import math
 import os
 import platform
+import statistics
 import subprocess
 import sys
 import threading
@@ -363,6 +364,24 @@ def sha256_file(path):
 # ───────────────────────────── main ─────────────────────────────
 
 
+def precise_enough(medians, stopping):
+    """The adaptive stopping rule of src/compare/stats.ts stopDecision, given its t table by the
+    job (t975[df - 1] = Student t quantile 0.975 with df degrees of freedom): at least minRounds
+    rounds, the last 3 round medians within 10 % of each other, and the 95 % interval of the
+    centre of the round medians within +- precision of their median."""
+    if not stopping:
+        return False
+    n = len(medians)
+    if n < 2 or n < int(stopping["minRounds"]):
+        return False
+    last = medians[-3:]
+    if min(last) <= 0 or max(last) / min(last) > 1.1 + 1e-12:
+        return False
+    t = stopping["t975"][min(n - 1, len(stopping["t975"])) - 1]
+    half = t * statistics.stdev(medians) / math.sqrt(n) / statistics.median(medians)
+    return half <= float(stopping["precision"])
+
+
 def load_job():
     path = sys.argv[1] if len(sys.argv) > 1 else os.environ.get("PPG_JOB")
     if not path:
@@ -422,11 +441,14 @@ def main():
 
     # 1. One pass over every sample at batch 1 for the raw predictions: they must not depend on
     #    the batch size (padding, batched kernels), and the embedded runner does the same.
+    #    A timing-only job (same-runner A/B confirmation) skips it and returns no outputs.
     predictions = []
-    for i in range(n):
-        predictions.extend(predictions_of(job["task"], engine.infer(batch_at(i, 1)), 1, np))
-    progress("predictions recorded for %d samples" % n)
-    phases.append(("predictions", time.time() - launched_at))
+    timing_only = bool(job.get("timingOnly"))
+    if not timing_only:
+        for i in range(n):
+            predictions.extend(predictions_of(job["task"], engine.infer(batch_at(i, 1)), 1, np))
+        progress("predictions recorded for %d samples" % n)
+        phases.append(("predictions", time.time() - launched_at))
 
     # 2. Warm-up by count and by seconds, whichever ends later.
     cursor = 0
@@ -479,6 +501,9 @@ def main():
         rounds.append(lat)
         progress("round %d/%d: %d iterations, median %.3f ms" % (r + 1, int(measure["rounds"]), len(lat), sorted(lat)[len(lat) // 2]))
         if stopped_early:
+            break
+        if precise_enough([statistics.median(x) for x in rounds], job.get("stopping")):
+            notes.append("adaptive stopping: interval within the precision after %d rounds" % len(rounds))
             break
     measure_seconds = time.perf_counter() - m0
     v = rss_mb()
@@ -537,7 +562,7 @@ def main():
             "gpu": {"iteration": sampler.iteration, "mb": sampler.mb} if sampler else None,
             "rss": {"iteration": rss_it, "mb": rss_mb_list},
         },
-        "outputs": {"ids": ids, "predictions": predictions},
+        "outputs": {"ids": [] if timing_only else ids, "predictions": predictions},
         "notes": notes,
     }
     tmp = job["output"] + ".part"

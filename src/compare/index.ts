@@ -13,15 +13,25 @@
  *
  * - Latency and throughput, with at least two rounds on both sides: the ratio of the medians of
  *   the per-round values gets a 95 % bootstrap interval (10,000 resamples, seeded, so the same
- *   data always gives the same answer). In order:
- *   1. fail when the whole interval is beyond the fail level (its low end > 10 %);
- *   2. warn when the whole interval is beyond the warn level (low end > 5 %), even when the
- *      point is beyond the fail level: only a whole interval beyond it fails;
- *   3. pass as noise when the point estimate is within the noise level (≤ 5 %): noise never fails;
- *   4. inconclusive when the point is beyond the warn level but the interval is so wide that it
- *      reaches from within the noise level to beyond the fail level ("interval too wide");
- *   5. warn when the point is beyond the warn level and the interval is entirely on the bad side;
- *   6. otherwise pass ("not confirmed": the interval reaches back to no change or better).
+ *   data always gives the same answer), widened for run-to-run noise: two runs made at different
+ *   times differ by more than their rounds show, so z·√2·σ (σ = 1.5 % per run by default, or the
+ *   spread learned from history) is added in quadrature in log space. Read in the bad direction,
+ *   the interval is [L, H] and the point w; "noise" is the noise level (5 %), "fail" the fail
+ *   level (10 %). In order:
+ *   0. inconclusive when either side's rounds are unstable: the last 3 round medians differ by
+ *      more than 10 % (max/min), as perf_analyzer's stability window — unless the whole interval
+ *      is beyond the fail level (L > 10 %), which still fails;
+ *   1. fail when the whole interval is beyond the noise level and it reaches beyond the fail
+ *      level (L > 5 % and H > 10 %): surely more than noise, plausibly more than 10 %;
+ *   2. inconclusive when the interval reaches from no change (L ≤ 0) to beyond the fail level
+ *      (H > 10 %) with the point on the bad side ("interval too wide");
+ *   3. warn when the interval is entirely on the bad side and reaches beyond the noise level
+ *      (L > 0 and H > 5 %): surely slower, possibly more than noise;
+ *   4. otherwise pass: within noise (H ≤ 5 %, or the point is an improvement), or "not
+ *      confirmed" (the interval reaches back to no change or better).
+ *   A point estimate within the noise level can never fail (rule 1 needs L > 5 %).
+ *   Same-runner A/B confirmation (confirm.ts) applies rules 1–4 to the paired interval of
+ *   interleaved pairs (no run-to-run widening: both sides share the runner and the moment).
  *   With a single value per side the point estimate alone is checked against the levels.
  * - Accuracy with per-sample results on both sides (the same samples): the drop in percentage
  *   points is exact for this test set, so it fails when it is more than the fail level (0.5 pp)
@@ -45,12 +55,23 @@
 import type { Band, ComparisonRow, Level, MetricValue, ModelComparison, ModelMetrics, Threshold, Unit, Verdict } from '../types.js';
 import { fmtAmount, fmtChangeAbs, fmtLevel, fmtPEq, fmtRel, fmtRelBare, fmtValue } from '../report/format.js';
 import { t, type StringKey } from '../report/strings.js';
-import { median } from '../measure/stats.js';
-import { bootstrapRatioCI, mcnemarExact, pairedDiffInterval } from './stats.js';
+import { median, normalQuantile } from '../measure/stats.js';
+import { bootstrapRatioCI, mcnemarExact, pairedDiffInterval, roundInstability } from './stats.js';
 
-export { bootstrapRatioCI, mcnemarExact, samplesNeeded, pairedDiffInterval } from './stats.js';
+export {
+  bootstrapRatioCI,
+  mcnemarExact,
+  samplesNeeded,
+  pairedDiffInterval,
+  pairedRatioCI,
+  roundInstability,
+  roundPrecision,
+  stopDecision,
+  runToRunSpread,
+  historyNoise,
+} from './stats.js';
 
-type Part = { key: StringKey; args?: Record<string, string> };
+export type Part = { key: StringKey; args?: Record<string, string> };
 type Judged = { band: Band; parts: Part[]; interval?: ComparisonRow['interval']; pValue?: number };
 
 const LEVEL = 0.95;
@@ -91,7 +112,12 @@ function row(
 }
 
 /** Compares one model's metrics with its baseline's (see the band rules above). */
-export function compareModel(base: ModelMetrics | undefined, head: ModelMetrics, thresholds: Record<string, Threshold>): ModelComparison {
+export function compareModel(
+  base: ModelMetrics | undefined,
+  head: ModelMetrics,
+  thresholds: Record<string, Threshold>,
+  opts: CompareOptions = {},
+): ModelComparison {
   if (!base) {
     const rows = head.metrics.map((m) => {
       const th = thresholds[m.id];
@@ -108,9 +134,40 @@ export function compareModel(base: ModelMetrics | undefined, head: ModelMetrics,
   const b = byId(base.metrics);
   const h = byId(head.metrics);
   const ids = [...h.keys(), ...[...b.keys()].filter((id) => !h.has(id))];
-  const rows = ids.map((id) => compareMetric(id, b.get(id), h.get(id), thresholds[id]));
+  const unstable = unstableSide(base, head);
+  const rows = ids.map((id) => {
+    const o = { ...opts, ...(opts.runToRunByMetric?.[id] !== undefined ? { runToRun: opts.runToRunByMetric[id] } : {}) };
+    const r = compareMetric(id, b.get(id), h.get(id), thresholds[id], o);
+    // Unstable rounds on either side: a timing row cannot be trusted either way (perf_analyzer's rule).
+    // Only a whole interval beyond the fail level survives it: a swing of the machine does not explain that.
+    const wholeBeyondFail = r.band === 'fail' && r.reasonParts?.[0]?.key === 'reason.intervalOver';
+    if (unstable && isTimingMetric(id) && r.band !== 'missing' && !wholeBeyondFail) {
+      const reasonParts = [unstable];
+      return { ...r, band: 'inconclusive' as const, reason: partsText(reasonParts), reasonParts };
+    }
+    return r;
+  });
   const { verdict, reason } = modelVerdict(rows);
   return { model: head.model, verdict, reason, rows };
+}
+
+/** The first side whose round medians (latency.p50 per round) fail the stability window, as a reason part. */
+function unstableSide(base: ModelMetrics, head: ModelMetrics): Part | null {
+  const sides: Array<[ModelMetrics, StringKey]> = [
+    [head, 'reason.sideCurrent'],
+    [base, 'reason.sideBaseline'],
+  ];
+  for (const [m, side] of sides) {
+    const medians = m.metrics.find((x) => x.id === 'latency.p50')?.rounds;
+    const bad = medians && roundInstability(medians);
+    if (bad) {
+      return {
+        key: 'reason.unstable',
+        args: { side: t('en', side), n: String(bad.n), spread: `${(bad.spread * 100).toFixed(1)} %`, limit: '10 %' },
+      };
+    }
+  }
+  return null;
 }
 
 function modelVerdict(rows: ComparisonRow[]): { verdict: Verdict; reason: string } {
@@ -133,7 +190,13 @@ function isGrowth(unit: Unit, th: Threshold | undefined): boolean {
   return unit === 'MB/1k' && level?.kind === 'absolute';
 }
 
-function compareMetric(id: string, base: MetricValue | undefined, head: MetricValue | undefined, th: Threshold | undefined): ComparisonRow {
+function compareMetric(
+  id: string,
+  base: MetricValue | undefined,
+  head: MetricValue | undefined,
+  th: Threshold | undefined,
+  opts: CompareOptions,
+): ComparisonRow {
   const meta = (head ?? base)!;
   const bv = base?.value ?? null;
   const hv = head?.value ?? null;
@@ -148,7 +211,7 @@ function compareMetric(id: string, base: MetricValue | undefined, head: MetricVa
   let judged: Judged;
   if (isGrowth(meta.unit, th)) judged = judgeGrowth(head!, th);
   else if (base!.perSample && head!.perSample) judged = ctx.accuracy(base!.perSample, head!.perSample);
-  else judged = ctx.timing(base!.rounds, head!.rounds) ?? ctx.point();
+  else judged = ctx.timing(base!.rounds, head!.rounds, opts) ?? ctx.point();
   return row(id, meta, bv, hv, judged);
 }
 
@@ -279,39 +342,112 @@ class Ctx {
     return { ...judged, pValue: mc.pValue, interval: { lo: ci.lo, hi: ci.hi, of: 'absolute', level: LEVEL } };
   }
 
-  /** Timings with rounds on both sides: bootstrap interval of the ratio of medians (rules 1–6). */
-  timing(baseRounds: number[] | undefined, headRounds: number[] | undefined): Judged | null {
+  /** Timings with rounds on both sides: bootstrap interval of the ratio of medians, widened by the run-to-run floor. */
+  timing(baseRounds: number[] | undefined, headRounds: number[] | undefined, opts: CompareOptions): Judged | null {
     const br = (baseRounds ?? []).filter(Number.isFinite);
     const hr = (headRounds ?? []).filter(Number.isFinite);
     if (br.length < 2 || hr.length < 2 || !(median(br) > 0) || this.worseRel === null) return null;
     const ci = bootstrapRatioCI(br, hr, { level: LEVEL });
+    return this.ratioInterval(widen(ci, opts.runToRun ?? RUN_TO_RUN));
+  }
+
+  /**
+   * The latency rules on a ratio interval (head/base, 95 %). [L, H] is the worsening interval in
+   * the bad direction, w the point (the ratio of the pooled values), n the noise level:
+   *   fail          L > n and H > fail   (surely beyond noise, and reaching the fail level)
+   *   inconclusive  L ≤ 0 and H > fail   (cannot tell no change from a failure: interval too wide)
+   *   warn          L > 0 and H > n      (surely slower, and possibly beyond noise)
+   *   pass          otherwise            (H ≤ n: within noise; L ≤ 0: no slowdown shown)
+   */
+  ratioInterval(ci: { lo: number; hi: number }, extra: Part[] = []): Judged {
     const lo = ci.lo - 1;
     const hi = ci.hi - 1;
     const interval = { lo, hi, of: 'relative' as const, level: LEVEL };
-    // The worsening interval, in the bad direction.
     const [L, H] = this.sign > 0 ? [lo, hi] : [-hi, -lo];
-    const w = this.worseRel;
+    const w = this.worseRel!;
     const { fail, warn, noise } = this.th;
+    const noiseLevel = noise ?? warn ?? fail;
     const span = { lo: fmtRel(lo), hi: fmtRel(hi) };
-    if (fail && this.crosses(fail, L))
-      return { band: 'fail', interval, parts: [{ key: 'reason.intervalOver', args: { level: this.lvl(fail), ...span } }] };
-    if (warn && this.crosses(warn, L)) {
-      // With the point beyond the fail level, "5–10 %" would mislead: say what the interval shows.
-      const parts: Part[] =
-        fail && this.crosses(fail, w) ? [{ key: 'reason.intervalOver', args: { level: this.lvl(warn), ...span } }] : [this.warnPart()];
-      return { band: 'warn', interval, parts };
+    const beyondNoise = (x: number) => (noiseLevel ? this.crosses(noiseLevel, x) : x > 0);
+    if (fail && beyondNoise(L) && this.crosses(fail, H)) {
+      const part: Part = this.crosses(fail, L)
+        ? { key: 'reason.intervalOver', args: { level: this.lvl(fail), ...span } }
+        : { key: 'reason.reachesFail', args: { level: this.lvl(fail), ...span } };
+      return { band: 'fail', interval, parts: [part, ...extra] };
     }
-    const noiseLevel = noise ?? warn;
-    if (w <= 0 || !this.crosses(noiseLevel, w)) return { band: 'pass', interval, parts: this.passParts(w) };
-    if (warn && this.crosses(warn, w)) {
-      if (fail && this.crosses(fail, H) && !this.crosses(noiseLevel, L)) {
-        return { band: 'inconclusive', interval, parts: [{ key: 'reason.intervalWide', args: span }] };
-      }
-      if (L > 0) return { band: 'warn', interval, parts: [this.warnPart()] };
+    if (fail && L <= 0 && this.crosses(fail, H) && w > 0) {
+      return { band: 'inconclusive', interval, parts: [{ key: 'reason.intervalWide', args: span }, ...extra] };
     }
-    return { band: 'pass', interval, parts: [{ key: 'reason.notConfirmed', args: { lo: `${fmtRelBare(this.sign > 0 ? lo : hi)} %` } }] };
+    if ((warn || fail) && L > 0 && beyondNoise(H)) {
+      const level = (warn ?? fail)!;
+      let part: Part;
+      if (warn && this.crosses(warn, L)) part = { key: 'reason.intervalOver', args: { level: this.lvl(warn), ...span } };
+      else if (warn && this.crosses(warn, w) && !(fail && this.crosses(fail, w))) part = this.warnPart();
+      else part = { key: 'reason.mayExceed', args: { level: this.lvl(noiseLevel ?? level), ...span } };
+      return { band: 'warn', interval, parts: [part, ...extra] };
+    }
+    if (w <= 0 || H <= 0 || !beyondNoise(H)) return { band: 'pass', interval, parts: [...this.passParts(w), ...extra] };
+    return {
+      band: 'pass',
+      interval,
+      parts: [{ key: 'reason.notConfirmed', args: { lo: `${fmtRelBare(this.sign > 0 ? lo : hi)} %` } }, ...extra],
+    };
   }
 }
+
+/** Default run-to-run spread per side (relative sd) when history gives none: see docs/STATISTICS.md. */
+export const RUN_TO_RUN = 0.015;
+
+export interface CompareOptions {
+  /**
+   * Relative standard deviation of a metric from one run to the next on the same machine (per
+   * side). Rounds within one run share the process's luck (memory layout, the core it landed on,
+   * the neighbours of the moment), so a bootstrap over rounds alone is too narrow for two runs
+   * made at different times; this floor is added in quadrature. Default RUN_TO_RUN (1.5 %).
+   */
+  runToRun?: number;
+  /** Per-metric override of runToRun (from history). */
+  runToRunByMetric?: Record<string, number>;
+}
+
+/** Widen a ratio interval (in log space) by z·√2·σ in quadrature: two independent runs, σ each. */
+export function widen(
+  ci: { ratio: number; lo: number; hi: number },
+  sigma: number,
+  level = LEVEL,
+): { ratio: number; lo: number; hi: number } {
+  if (!(sigma > 0) || !(ci.ratio > 0)) return ci;
+  const z = normalQuantile(1 - (1 - level) / 2);
+  const extra = z * Math.SQRT2 * sigma;
+  const c = Math.log(ci.ratio);
+  const down = Math.hypot(c - Math.log(ci.lo), extra);
+  const up = Math.hypot(Math.log(ci.hi) - c, extra);
+  return { ratio: ci.ratio, lo: Math.exp(c - down), hi: Math.exp(c + up) };
+}
+
+/** Rows of latency and throughput, the timing metrics the round rules and A/B confirmation apply to. */
+export function isTimingMetric(id: string): boolean {
+  return id.startsWith('latency.') || id === 'throughput';
+}
+
+/**
+ * One timing row judged on a paired A/B interval (confirm.ts): the same rules as a stored
+ * comparison, on the interval of interleaved pairs; `extra` says how it was confirmed.
+ */
+export function judgeRatio(
+  meta: Pick<MetricValue, 'label' | 'unit' | 'better'> & { id: string },
+  baseline: number,
+  current: number,
+  th: Threshold,
+  ci: { lo: number; hi: number },
+  extra: Part[],
+): ComparisonRow {
+  const ctx = new Ctx(meta, baseline, current, th);
+  const judged = ctx.worseRel === null ? ctx.point(extra) : ctx.ratioInterval(ci, extra);
+  return row(meta.id, meta, baseline, current, judged);
+}
+
+export { modelVerdict };
 
 /**
  * The gate's verdict over its models. Precedence: fail > unreadable > inconclusive > warn >

@@ -3,19 +3,7 @@
  * run-to-run noise dominates within-run spread), an exact paired test for accuracy, and how many
  * samples a given accuracy change needs.
  */
-import { binomialHalfCdf, normalQuantile, percentile } from '../measure/stats.js';
-
-/** mulberry32: a tiny seeded PRNG so the same data always gives the same interval. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { binomialHalfCdf, mean, median, normalQuantile, percentile, prng, studentTQuantile } from '../measure/stats.js';
 
 function medianOf(values: number[], scratch: number[]): number {
   for (let i = 0; i < values.length; i++) scratch[i] = values[i]!;
@@ -104,4 +92,109 @@ export function pairedDiffInterval(b: number, c: number, n: number, level = 0.95
   const se = Math.sqrt(Math.max(0, b + c - (c - b) ** 2 / n)) / n;
   const z = normalQuantile(1 - (1 - level) / 2);
   return { lo: 100 * (d - z * se), hi: 100 * (d + z * se) };
+}
+
+// ───────────────────────────── rounds: stability, adaptive stopping, pairs, history ─────────────────────────────
+
+/**
+ * perf_analyzer's stability window: the last `window` round medians (default 3) must lie within
+ * `maxRatio` (default 1.10) of each other, max/min. Contention on a shared runner only ever slows
+ * a round down, so a window that swings by more than 10 % says the machine, not the model, moved.
+ * Returns null when stable (or fewer than 2 rounds), else the spread max/min − 1 of the window.
+ */
+export function roundInstability(
+  roundMedians: number[],
+  opts: { window?: number; maxRatio?: number } = {},
+): { spread: number; n: number } | null {
+  const window = opts.window ?? 3;
+  const maxRatio = opts.maxRatio ?? 1.1;
+  const last = roundMedians.filter((v) => Number.isFinite(v) && v > 0).slice(-window);
+  if (last.length < 2) return null;
+  const ratio = Math.max(...last) / Math.min(...last);
+  return ratio > maxRatio + 1e-12 ? { spread: ratio - 1, n: last.length } : null;
+}
+
+/**
+ * Relative half-width of the 95 % interval of the centre of the round medians: Student t with
+ * n − 1 degrees of freedom on the round medians, divided by their median. Rounds are the unit
+ * (iterations within a round are autocorrelated), and with 4–8 rounds an order-statistic interval
+ * of the median cannot reach 95 % coverage at all (it needs n ≥ 6), so t is the honest choice.
+ */
+export function roundPrecision(roundMedians: number[], level = 0.95): number {
+  const n = roundMedians.length;
+  if (n < 2) return Number.POSITIVE_INFINITY;
+  const m = mean(roundMedians);
+  const sd = Math.sqrt(roundMedians.reduce((s, v) => s + (v - m) ** 2, 0) / (n - 1));
+  return (studentTQuantile(1 - (1 - level) / 2, n - 1) * sd) / Math.sqrt(n) / median(roundMedians);
+}
+
+export type StopReason = 'precise' | 'max-rounds' | 'max-seconds' | 'continue';
+
+/**
+ * The adaptive stopping rule, a pure function of the round medians so far: keep measuring until
+ * at least `minRounds` rounds are done, the last window is stable (roundInstability) and the 95 %
+ * interval is within ± `precision` (relative, e.g. 0.01); stop anyway at `maxRounds` or when
+ * `timeLeft` is false. The caller records the reason.
+ */
+export function stopDecision(
+  roundMedians: number[],
+  opts: { minRounds: number; maxRounds: number; precision: number; timeLeft?: boolean },
+): { stop: boolean; reason: StopReason; halfWidth: number } {
+  const n = roundMedians.length;
+  const halfWidth = roundPrecision(roundMedians);
+  if (n >= Math.min(opts.minRounds, opts.maxRounds) && !roundInstability(roundMedians) && halfWidth <= opts.precision) {
+    return { stop: true, reason: 'precise', halfWidth };
+  }
+  if (n >= opts.maxRounds) return { stop: true, reason: 'max-rounds', halfWidth };
+  if (opts.timeLeft === false) return { stop: true, reason: 'max-seconds', halfWidth };
+  return { stop: false, reason: 'continue', halfWidth };
+}
+
+/**
+ * Paired ratio of interleaved A/B values (base[i] and head[i] measured back to back on the same
+ * runner): the mean of the log ratios log(head/base) with a Student-t interval over the pairs,
+ * back-transformed: ratio = exp(mean), [exp(lo), exp(hi)]. Pairing cancels drift of the machine
+ * (thermal, neighbours) that hits both sides of a pair alike; the t interval over k pairs then
+ * carries the session-to-session spread that a within-run bootstrap cannot see. (A rank-based
+ * Hodges–Lehmann / Wilcoxon interval was tried on the benchmark's pairs: it caught no more, and
+ * needs at least 6 pairs to exist at 95 %.)
+ */
+export function pairedRatioCI(base: number[], head: number[], level = 0.95): { ratio: number; lo: number; hi: number; pairs: number } {
+  const k = Math.min(base.length, head.length);
+  if (k < 2) throw new RangeError(`pairedRatioCI needs at least 2 pairs, got ${k}`);
+  const d: number[] = [];
+  for (let i = 0; i < k; i++) {
+    const a = base[i]!;
+    const b = head[i]!;
+    if (!(a > 0 && b > 0)) throw new RangeError(`pairedRatioCI: pair ${i} has a non-positive value (${a}, ${b})`);
+    d.push(Math.log(b / a));
+  }
+  const m = mean(d);
+  const sd = Math.sqrt(d.reduce((s, v) => s + (v - m) ** 2, 0) / (k - 1));
+  const half = (studentTQuantile(1 - (1 - level) / 2, k - 1) * sd) / Math.sqrt(k);
+  return { ratio: Math.exp(m), lo: Math.exp(m - half), hi: Math.exp(m + half), pairs: k };
+}
+
+/**
+ * Run-to-run spread of one metric over recent baselines: the relative standard deviation of the
+ * values, estimated robustly as 1.4826 · MAD / median (one wild baseline, e.g. a run on a loaded
+ * machine, does not blow the band up). null with fewer than 3 finite positive values.
+ */
+export function runToRunSpread(values: number[]): number | null {
+  const v = values.filter((x) => Number.isFinite(x) && x > 0);
+  if (v.length < 3) return null;
+  const med = median(v);
+  const mad = median(v.map((x) => Math.abs(x - med)));
+  return (1.4826 * mad) / med;
+}
+
+/**
+ * The noise band learned from history: max(configured, k · spread). k = 3: the difference of two
+ * independent runs has a standard deviation of √2 · spread, and 3 · spread ≈ 2.1 standard
+ * deviations of that difference, so an unchanged model stays inside the band ~96 % of the time
+ * on the point estimate alone, and the interval rules push false alarms further down.
+ */
+export const HISTORY_K = 3;
+export function historyNoise(configured: number, spread: number | null, k = HISTORY_K): number {
+  return spread === null ? configured : Math.max(configured, k * spread);
 }

@@ -54,7 +54,15 @@ export const DEFAULT_MEASURE: Readonly<MeasurePlan> = {
   minIterationsPerRound: 20,
   minRoundSeconds: 1,
   maxSeconds: 60,
+  minRounds: 4,
+  precision: 0.01,
 };
+
+/** Adaptive stopping defaults (measure.min-rounds, measure.precision): see docs/STATISTICS.md. */
+export const DEFAULT_MIN_ROUNDS = DEFAULT_MEASURE.minRounds!;
+export const DEFAULT_PRECISION = DEFAULT_MEASURE.precision!;
+/** A/B confirmation: interleaved pairs when `confirm: true` or `confirm: {}`. */
+export const DEFAULT_CONFIRM_PAIRS = 10;
 
 /** Fingerprint fields that must match by default for a comparison to be fair. */
 export const DEFAULT_FINGERPRINT_FIELDS = [
@@ -78,6 +86,14 @@ export const DEFAULT_FINGERPRINT_FIELDS = [
 export const METRIC_UNITS: Readonly<Record<string, Unit>> = Object.fromEntries(
   Object.keys(DEFAULT_THRESHOLDS).map((id): [string, Unit] => [
     id,
-    id.startsWith('accuracy.') ? '%' : id.startsWith('latency.') ? 'ms' : id === 'throughput' ? '/s' : id.endsWith('.growth') ? 'MB/1k' : 'MB',
+    id.startsWith('accuracy.')
+      ? '%'
+      : id.startsWith('latency.')
+        ? 'ms'
+        : id === 'throughput'
+          ? '/s'
+          : id.endsWith('.growth')
+            ? 'MB/1k'
+            : 'MB',
   ]),
 );

@@ -25,7 +25,15 @@ import type {
   Threshold,
   Unit,
 } from '../types.js';
-import { DEFAULT_FINGERPRINT_FIELDS, DEFAULT_MEASURE, DEFAULT_THRESHOLDS, METRIC_UNITS } from './defaults.js';
+import {
+  DEFAULT_CONFIRM_PAIRS,
+  DEFAULT_FINGERPRINT_FIELDS,
+  DEFAULT_MEASURE,
+  DEFAULT_MIN_ROUNDS,
+  DEFAULT_PRECISION,
+  DEFAULT_THRESHOLDS,
+  METRIC_UNITS,
+} from './defaults.js';
 import { resolveModel } from './model-path.js';
 import { Diagnostics, Reader, joinPath, reportSecretKeys } from './read.js';
 import { GATE_SPEC } from './spec.js';
@@ -111,6 +119,8 @@ interface RawMeasure {
   iterations?: number;
   'round-seconds'?: number;
   'max-seconds'?: number;
+  'min-rounds'?: number;
+  precision?: ParsedLevel;
 }
 interface RawStore {
   file?: { dir?: string };
@@ -123,6 +133,8 @@ interface RawGate {
   runner?: RawRunner;
   engine?: RawEngine;
   measure?: RawMeasure;
+  confirm?: { pairs?: number };
+  'thresholds-from-history'?: number;
   thresholds?: Record<string, RawThreshold>;
   fingerprint?: Array<string | undefined>;
   'fail-on'?: Array<'fail' | 'warn' | 'inconclusive' | undefined>;
@@ -140,7 +152,9 @@ export async function loadConfig(file: string, overrides: ConfigOverrides = {}):
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     throw new ConfigError(
-      code === 'ENOENT' ? `${file}: config file not found (resolved: ${resolve(file)})` : `${file}: cannot read the config file: ${(error as Error).message}`,
+      code === 'ENOENT'
+        ? `${file}: config file not found (resolved: ${resolve(file)})`
+        : `${file}: cannot read the config file: ${(error as Error).message}`,
       { cause: error },
     );
   }
@@ -180,7 +194,19 @@ const UNIT_OF_LEVEL: Readonly<Record<Exclude<LevelUnit, 'relative'>, Unit>> = { 
 const EXAMPLE_OF_UNIT: Readonly<Record<Unit, string>> = { '%': '0.5pp', ms: '2ms', MB: '64MB', '/s': '5/s', 'MB/1k': '1MB/1k' };
 
 /** Environment fields the runners record besides the default fingerprint fields (runners/, harness/bench.py). */
-const OTHER_ENV_FIELDS = ['runner', 'cpuCount', 'os', 'node', 'python', 'driver', 'paddleCommit', 'inputShape', 'mkldnn', 'irOptim', 'memoryOptim'];
+const OTHER_ENV_FIELDS = [
+  'runner',
+  'cpuCount',
+  'os',
+  'node',
+  'python',
+  'driver',
+  'paddleCommit',
+  'inputShape',
+  'mkldnn',
+  'irOptim',
+  'memoryOptim',
+];
 
 const DEFAULT_ENGINE: Omit<EnginePlan, 'name'> = {
   device: 'cpu',
@@ -235,7 +261,11 @@ class Builder {
       actual = undefined;
     }
     if (actual === undefined) this.error(path, `${what} not found: ${absolute}`);
-    else if (actual !== kind) this.error(path, `expected ${kind === 'file' ? 'a file' : 'a directory'} (${what}), got a ${actual === 'dir' ? 'directory' : 'file'}: ${absolute}`);
+    else if (actual !== kind)
+      this.error(
+        path,
+        `expected ${kind === 'file' ? 'a file' : 'a directory'} (${what}), got a ${actual === 'dir' ? 'directory' : 'file'}: ${absolute}`,
+      );
     return absolute;
   }
 
@@ -251,9 +281,16 @@ class Builder {
       measure: this.measure(raw.measure ?? {}),
       thresholds: this.thresholds(raw.thresholds ?? {}),
       store: this.store(raw.store),
-      output: { dir: this.overrides.outputDir !== undefined ? resolve(this.overrides.outputDir) : resolve(this.baseDir, raw.output?.dir ?? DEFAULT_OUTPUT_DIR) },
+      output: {
+        dir:
+          this.overrides.outputDir !== undefined
+            ? resolve(this.overrides.outputDir)
+            : resolve(this.baseDir, raw.output?.dir ?? DEFAULT_OUTPUT_DIR),
+      },
       fingerprintFields: this.fingerprint(raw.fingerprint),
       failOn: this.failOn(raw['fail-on']),
+      ...(raw.confirm !== undefined && { confirm: { pairs: raw.confirm.pairs ?? DEFAULT_CONFIRM_PAIRS } }),
+      ...(raw['thresholds-from-history'] !== undefined && { thresholdsFromHistory: raw['thresholds-from-history'] }),
     };
     return this.diagnostics.list.length > 0 ? undefined : plan;
   }
@@ -274,7 +311,8 @@ class Builder {
       const path = joinPath('models', index);
       if (model.name !== undefined) {
         const first = seen.get(model.name);
-        if (first !== undefined) this.error(`${path}.name`, `duplicate model name "${model.name}" (also models[${first}].name): names key the baselines`);
+        if (first !== undefined)
+          this.error(`${path}.name`, `duplicate model name "${model.name}" (also models[${first}].name): names key the baselines`);
         else seen.set(model.name, index);
       }
       const built = this.model(model, path, raw.engine ?? {}, list.length === 1 ? override : undefined);
@@ -283,12 +321,7 @@ class Builder {
     return out;
   }
 
-  private model(
-    raw: RawModel,
-    path: string,
-    topEngine: RawEngine,
-    pathOverride: string | undefined,
-  ): BuiltModel | undefined {
+  private model(raw: RawModel, path: string, topEngine: RawEngine, pathOverride: string | undefined): BuiltModel | undefined {
     // With a path override the yaml's `format` described the other file: infer from the new one.
     const located =
       pathOverride !== undefined
@@ -310,7 +343,10 @@ class Builder {
     const format = located?.format;
     const engineName = pick('name') ?? (format ? ENGINE_OF_FORMAT[format] : 'onnxruntime');
     if (format && engineName !== ENGINE_OF_FORMAT[format]) {
-      this.error(engineOrigin('name'), `engine ${engineName} cannot load a ${format} model; ${ENGINE_OF_FORMAT[format]} can (or leave engine.name out)`);
+      this.error(
+        engineOrigin('name'),
+        `engine ${engineName} cannot load a ${format} model; ${ENGINE_OF_FORMAT[format]} can (or leave engine.name out)`,
+      );
     }
     const engine: EnginePlan = {
       name: engineName,
@@ -325,8 +361,10 @@ class Builder {
       deviceId: pick('device-id') ?? DEFAULT_ENGINE.deviceId,
     };
     if (engine.tensorrt && engine.device !== 'gpu') this.error(engineOrigin('tensorrt'), 'TensorRT needs device gpu (engine.device)');
-    if (engine.tensorrt && engine.name !== 'paddle') this.error(engineOrigin('tensorrt'), 'TensorRT is a Paddle Inference switch; this model runs on onnxruntime');
-    if (engine.mkldnn && engine.device !== 'cpu') this.error(engineOrigin('mkldnn'), 'MKLDNN (oneDNN) is a CPU switch, but engine.device is gpu');
+    if (engine.tensorrt && engine.name !== 'paddle')
+      this.error(engineOrigin('tensorrt'), 'TensorRT is a Paddle Inference switch; this model runs on onnxruntime');
+    if (engine.mkldnn && engine.device !== 'cpu')
+      this.error(engineOrigin('mkldnn'), 'MKLDNN (oneDNN) is a CPU switch, but engine.device is gpu');
 
     const dataset = raw.dataset && raw.task ? this.dataset(raw.dataset, `${path}.dataset`, raw.task) : undefined;
     if (!located || !dataset || raw.name === undefined || raw.task === undefined) return undefined;
@@ -368,7 +406,11 @@ class Builder {
       this.error(`${path}.format`, 'required for task generic: one of ppocr-rec, image-list, npy');
       return undefined;
     }
-    const fits: Record<DatasetPlan['format'], readonly Task[]> = { 'ppocr-rec': ['ocr-rec'], 'image-list': ['classification', 'generic'], npy: ['ocr-rec', 'classification', 'generic'] };
+    const fits: Record<DatasetPlan['format'], readonly Task[]> = {
+      'ppocr-rec': ['ocr-rec'],
+      'image-list': ['classification', 'generic'],
+      npy: ['ocr-rec', 'classification', 'generic'],
+    };
     if (!fits[format].includes(task)) {
       this.error(`${path}.format`, `format ${format} is for task ${fits[format].join(' or ')}, but the model's task is ${task}`);
     }
@@ -386,7 +428,8 @@ class Builder {
     } else {
       notFor('dictionary', `only for task ocr-rec, but the model's task is ${task}`);
     }
-    const dictionary = raw.dictionary !== undefined ? this.existing(`${path}.dictionary`, raw.dictionary, 'file', 'dictionary file') : undefined;
+    const dictionary =
+      raw.dictionary !== undefined ? this.existing(`${path}.dictionary`, raw.dictionary, 'file', 'dictionary file') : undefined;
     const classNames = raw['class-names']?.filter((name): name is string => name !== undefined);
     const limit = raw.limit;
 
@@ -408,10 +451,19 @@ class Builder {
     }
 
     notFor('inputs', `only for format npy, but the format is ${format}`);
-    const labelsText = need('labels', format === 'ppocr-rec' ? 'for format ppocr-rec: a label file of `image<TAB>text` lines' : 'for format image-list: a label file of `image label` lines');
+    const labelsText = need(
+      'labels',
+      format === 'ppocr-rec'
+        ? 'for format ppocr-rec: a label file of `image<TAB>text` lines'
+        : 'for format image-list: a label file of `image label` lines',
+    );
     const labels = labelsText !== undefined ? this.existing(`${path}.labels`, labelsText, 'file', 'labels file') : undefined;
     const root =
-      raw.root !== undefined ? this.existing(`${path}.root`, raw.root, 'dir', 'image root directory') : labels !== undefined ? dirname(labels) : undefined;
+      raw.root !== undefined
+        ? this.existing(`${path}.root`, raw.root, 'dir', 'image root directory')
+        : labels !== undefined
+          ? dirname(labels)
+          : undefined;
     const preprocess = this.preprocess(raw.preprocess, `${path}.preprocess`, task, path);
     if (labels === undefined || root === undefined || preprocess === undefined) return undefined;
     const common = { labels, root, preprocess, ...(limit !== undefined && { limit }) };
@@ -431,7 +483,8 @@ class Builder {
     }
     const kind = raw.kind;
     if (kind === undefined) return undefined; // reported by the reader (required)
-    if (task === 'ocr-rec' && kind === 'imagenet') this.error(`${path}.kind`, 'imagenet preprocessing does not fit an ocr-rec model: use ppocr-rec');
+    if (task === 'ocr-rec' && kind === 'imagenet')
+      this.error(`${path}.kind`, 'imagenet preprocessing does not fit an ocr-rec model: use ppocr-rec');
     if (kind === 'imagenet') {
       if (raw.shape !== undefined) this.error(`${path}.shape`, 'not used by kind imagenet: set resize-short and crop');
       const resizeShort = raw['resize-short'] ?? 256;
@@ -465,7 +518,8 @@ class Builder {
     };
     const timeoutSeconds = raw.limits?.timeout ?? DEFAULT_TIMEOUT_SECONDS;
     if (raw.limits?.timeout === 0) this.error('runner.limits.timeout', 'expected a duration > 0');
-    const command = typeof raw.command === 'string' ? ['sh', '-c', raw.command] : raw.command?.filter((part): part is string => part !== undefined);
+    const command =
+      typeof raw.command === 'string' ? ['sh', '-c', raw.command] : raw.command?.filter((part): part is string => part !== undefined);
     const python = raw.python ?? 'python3';
 
     if (this.overrides.image !== undefined && kind !== 'docker') {
@@ -476,9 +530,13 @@ class Builder {
       only(['image', 'pull', 'gpus', 'network', 'python', 'command', 'limits'], 'docker or local');
       for (const { plan, path, engineOrigin } of models) {
         if (plan.format !== 'onnx') {
-          this.error(`${path}.path`, `the embedded runner runs ONNX models only, but ${plan.name} is ${plan.format}${via}: use runner kind docker or local`);
+          this.error(
+            `${path}.path`,
+            `the embedded runner runs ONNX models only, but ${plan.name} is ${plan.format}${via}: use runner kind docker or local`,
+          );
         }
-        if (plan.engine.device !== 'cpu') this.error(engineOrigin('device'), `the embedded runner is CPU-only${via}: use runner docker or local for GPUs`);
+        if (plan.engine.device !== 'cpu')
+          this.error(engineOrigin('device'), `the embedded runner is CPU-only${via}: use runner docker or local for GPUs`);
         if (plan.engine.precision !== 'fp32') this.error(engineOrigin('precision'), `the embedded runner runs fp32 only${via}`);
       }
       return { kind: 'embedded' };
@@ -487,18 +545,27 @@ class Builder {
     if (kind === 'local') {
       only(['image', 'pull', 'gpus', 'network'], 'docker');
       for (const key of ['memory', 'cpus', 'pids'] as const) {
-        if (raw.limits?.[key] !== undefined && !via) this.error(`runner.limits.${key}`, 'only for runner kind docker (local runs take timeout only)');
+        if (raw.limits?.[key] !== undefined && !via)
+          this.error(`runner.limits.${key}`, 'only for runner kind docker (local runs take timeout only)');
       }
       return { kind: 'local', python, timeoutSeconds, ...(command && { command }) };
     }
 
     const image = this.overrides.image ?? raw.image;
     if (image === undefined && !this.diagnostics.bad.has('runner.image')) {
-      if (fromInput !== undefined) this.diagnostics.inputError('runner', 'docker needs an image: set runner.image in gate.yml or the image input');
+      if (fromInput !== undefined)
+        this.diagnostics.inputError('runner', 'docker needs an image: set runner.image in gate.yml or the image input');
       else this.error('runner.image', 'required for runner kind docker, e.g. paddlepaddle/paddle:3.0.0-gpu-cuda11.8-cudnn8.9-trt8.6');
     }
     const wantsGpu = models.some(({ plan }) => plan.engine.device === 'gpu');
-    const gpus = raw.gpus === undefined ? (wantsGpu ? 'all' : 'none') : typeof raw.gpus === 'string' ? raw.gpus : raw.gpus.filter((id): id is string => id !== undefined);
+    const gpus =
+      raw.gpus === undefined
+        ? wantsGpu
+          ? 'all'
+          : 'none'
+        : typeof raw.gpus === 'string'
+          ? raw.gpus
+          : raw.gpus.filter((id): id is string => id !== undefined);
     if (gpus === 'none' && wantsGpu && raw.gpus !== undefined) {
       const names = models.filter(({ plan }) => plan.engine.device === 'gpu').map(({ plan }) => plan.name);
       this.error('runner.gpus', `none, but ${names.join(', ')} run on device gpu`);
@@ -531,10 +598,26 @@ class Builder {
       minIterationsPerRound: raw.iterations ?? DEFAULT_MEASURE.minIterationsPerRound,
       minRoundSeconds: raw['round-seconds'] ?? DEFAULT_MEASURE.minRoundSeconds,
       maxSeconds: raw['max-seconds'] ?? DEFAULT_MEASURE.maxSeconds,
+      minRounds: Math.min(raw['min-rounds'] ?? DEFAULT_MIN_ROUNDS, raw.rounds ?? DEFAULT_MEASURE.rounds),
+      precision: raw.precision?.level.value ?? DEFAULT_PRECISION,
     };
+    if (raw['min-rounds'] !== undefined && raw['min-rounds'] > measure.rounds) {
+      this.error(
+        'measure.min-rounds',
+        `${raw['min-rounds']} is more than measure.rounds (${measure.rounds}), the most rounds a side may take`,
+      );
+    }
+    if (raw.precision !== undefined && (raw.precision.level.kind !== 'relative' || !(raw.precision.level.value > 0))) {
+      this.error('measure.precision', `expected a relative level above 0 such as 1%, got ${raw.precision.text}`);
+    }
     const least = measure.warmupSeconds + measure.rounds * measure.minRoundSeconds;
     if (least > measure.maxSeconds) {
-      const where = raw['max-seconds'] !== undefined ? 'measure.max-seconds' : raw['round-seconds'] !== undefined ? 'measure.round-seconds' : 'measure.rounds';
+      const where =
+        raw['max-seconds'] !== undefined
+          ? 'measure.max-seconds'
+          : raw['round-seconds'] !== undefined
+            ? 'measure.round-seconds'
+            : 'measure.rounds';
       this.error(
         where,
         `warm-up (${measure.warmupSeconds} s) + rounds × round-seconds (${measure.rounds} × ${measure.minRoundSeconds} s) = ${least} s does not fit in max-seconds (${measure.maxSeconds} s)`,
@@ -557,7 +640,10 @@ class Builder {
         const level = entry[field];
         if (level === undefined) continue;
         if (level.unit !== 'relative' && UNIT_OF_LEVEL[level.unit] !== unit) {
-          this.error(`${path}.${field}`, `${level.text} does not fit ${id}, which is measured in ${unit}: write a relative level such as 10% or an amount such as ${EXAMPLE_OF_UNIT[unit]}`);
+          this.error(
+            `${path}.${field}`,
+            `${level.text} does not fit ${id}, which is measured in ${unit}: write a relative level such as 10% or an amount such as ${EXAMPLE_OF_UNIT[unit]}`,
+          );
           fits = false;
           continue;
         }
@@ -565,7 +651,10 @@ class Builder {
       }
       if (entry.min !== undefined) {
         if (entry.min.unit === 'relative' || UNIT_OF_LEVEL[entry.min.unit] !== unit) {
-          this.error(`${path}.min`, `${entry.min.text} does not fit: min is an absolute amount in ${id}'s unit (${unit}), such as ${EXAMPLE_OF_UNIT[unit]}`);
+          this.error(
+            `${path}.min`,
+            `${entry.min.text} does not fit: min is an absolute amount in ${id}'s unit (${unit}), such as ${EXAMPLE_OF_UNIT[unit]}`,
+          );
         } else {
           merged.minAbsolute = entry.min.level.value;
         }
@@ -638,7 +727,11 @@ class Builder {
     }
     if (raw?.['actions-cache']) {
       const cache = raw['actions-cache'];
-      return { kind: 'actions-cache', prefix: cache.prefix ?? DEFAULT_S3_PREFIX, dir: resolve(this.baseDir, cache.dir ?? DEFAULT_STORE_DIR) };
+      return {
+        kind: 'actions-cache',
+        prefix: cache.prefix ?? DEFAULT_S3_PREFIX,
+        dir: resolve(this.baseDir, cache.dir ?? DEFAULT_STORE_DIR),
+      };
     }
     return { kind: 'file', dir: resolve(this.baseDir, raw?.file?.dir ?? DEFAULT_STORE_DIR) };
   }

@@ -126,7 +126,11 @@ export function expected(spec: Spec): string {
     case 'integer':
       return spec.minimum === undefined ? 'an integer' : `an integer ≥ ${spec.minimum}`;
     case 'number':
-      return spec.exclusiveMinimum !== undefined ? `a number > ${spec.exclusiveMinimum}` : spec.minimum !== undefined ? `a number ≥ ${spec.minimum}` : 'a number';
+      return spec.exclusiveMinimum !== undefined
+        ? `a number > ${spec.exclusiveMinimum}`
+        : spec.minimum !== undefined
+          ? `a number ≥ ${spec.minimum}`
+          : 'a number';
     case 'boolean':
       return 'true or false';
     case 'level':
@@ -207,7 +211,11 @@ export class Reader {
         }
         if (spec.exactlyOne && present.length !== 1) {
           const names = Object.keys(spec.properties).join(', ');
-          return fail(present.length === 0 ? `expected exactly one of ${names}, got none` : `expected exactly one of ${names}, got ${present.join(' and ')}`);
+          return fail(
+            present.length === 0
+              ? `expected exactly one of ${names}, got none`
+              : `expected exactly one of ${names}, got ${present.join(' and ')}`,
+          );
         }
         return out;
       }
@@ -227,7 +235,8 @@ export class Reader {
           const seen = new Set<string>();
           items.forEach((item, index) => {
             const text = JSON.stringify(item);
-            if (item !== undefined && seen.has(text)) this.diagnostics.error(joinPath(path, index), `duplicate ${text}`, offsetOfNode(node.items[index]));
+            if (item !== undefined && seen.has(text))
+              this.diagnostics.error(joinPath(path, index), `duplicate ${text}`, offsetOfNode(node.items[index]));
             seen.add(text);
           });
         }

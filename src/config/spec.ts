@@ -3,11 +3,26 @@
  * (read.ts) walks a document with it, and the editor schema (schema/gate.schema.json) is
  * generated from it (`gateJsonSchema()`), so the two cannot disagree.
  */
-import { DEFAULT_FINGERPRINT_FIELDS, DEFAULT_MEASURE, DEFAULT_THRESHOLDS } from './defaults.js';
+import {
+  DEFAULT_CONFIRM_PAIRS,
+  DEFAULT_FINGERPRINT_FIELDS,
+  DEFAULT_MEASURE,
+  DEFAULT_MIN_ROUNDS,
+  DEFAULT_PRECISION,
+  DEFAULT_THRESHOLDS,
+} from './defaults.js';
 import { BYTES_PATTERN, DURATION_PATTERN, LEVEL_FORMS, LEVEL_PATTERN } from './units.js';
 
 export type Spec =
-  | { type: 'string'; description: string; enum?: readonly string[]; pattern?: string; patternHint?: string; numbersAsText?: boolean; examples?: string[] }
+  | {
+      type: 'string';
+      description: string;
+      enum?: readonly string[];
+      pattern?: string;
+      patternHint?: string;
+      numbersAsText?: boolean;
+      examples?: string[];
+    }
   | { type: 'integer'; description: string; minimum?: number; default?: number }
   | { type: 'number'; description: string; minimum?: number; exclusiveMinimum?: number; default?: number }
   | { type: 'boolean'; description: string; default?: boolean }
@@ -28,16 +43,34 @@ const engine: Spec = {
   type: 'object',
   description: 'Inference engine settings (the same for the PR and the baseline side).',
   properties: {
-    name: { type: 'string', enum: ['onnxruntime', 'paddle'], description: 'Engine; inferred from the model format (onnx → onnxruntime, paddle-* → paddle).' },
+    name: {
+      type: 'string',
+      enum: ['onnxruntime', 'paddle'],
+      description: 'Engine; inferred from the model format (onnx → onnxruntime, paddle-* → paddle).',
+    },
     device: { type: 'string', enum: ['cpu', 'gpu'], description: 'Device to run on. Default cpu.' },
     precision: { type: 'string', enum: ['fp32', 'fp16', 'bf16', 'int8'], description: 'Inference precision. Default fp32.' },
-    threads: { type: 'integer', minimum: 1, default: 1, description: 'CPU math threads (Paddle set_cpu_math_library_num_threads, ORT intra-op threads). Default 1.' },
+    threads: {
+      type: 'integer',
+      minimum: 1,
+      default: 1,
+      description: 'CPU math threads (Paddle set_cpu_math_library_num_threads, ORT intra-op threads). Default 1.',
+    },
     'batch-size': { type: 'integer', minimum: 1, default: 1, description: 'Samples per inference call. Default 1.' },
-    tensorrt: { type: 'boolean', default: false, description: 'Paddle Inference: run subgraphs with TensorRT (needs device gpu). Default false.' },
+    tensorrt: {
+      type: 'boolean',
+      default: false,
+      description: 'Paddle Inference: run subgraphs with TensorRT (needs device gpu). Default false.',
+    },
     mkldnn: { type: 'boolean', default: false, description: 'Paddle Inference on CPU: enable oneDNN (MKLDNN). Default false.' },
     'ir-optim': { type: 'boolean', default: true, description: 'Paddle Inference: IR graph optimisation (switch_ir_optim). Default true.' },
     'memory-optim': { type: 'boolean', default: true, description: 'Paddle Inference: enable_memory_optim. Default true.' },
-    'device-id': { type: 'integer', minimum: 0, default: 0, description: 'GPU id as the runner sees it (inside the container for docker). Default 0.' },
+    'device-id': {
+      type: 'integer',
+      minimum: 0,
+      default: 0,
+      description: 'GPU id as the runner sees it (inside the container for docker). Default 0.',
+    },
   },
 };
 
@@ -60,14 +93,15 @@ const dataset: Spec = {
     },
     labels: {
       type: 'string',
-      description: 'Label file (relative to gate.yml): ppocr-rec `image<TAB>text`; image-list `image label`; npy one label per line (optional).',
+      description:
+        'Label file (relative to gate.yml): ppocr-rec `image<TAB>text`; image-list `image label`; npy one label per line (optional).',
     },
-    root: { type: 'string', description: 'Directory the images in the label file are relative to. Default: the label file\'s directory.' },
+    root: { type: 'string', description: "Directory the images in the label file are relative to. Default: the label file's directory." },
     inputs: { type: 'string', description: 'npy format only: float32 NPY array [N, C, H, W] of prepared inputs.' },
     dictionary: { type: 'string', description: 'ocr-rec: the character dictionary (e.g. ppocr_keys_v1.txt), one character per line.' },
     'class-names': {
       type: 'list',
-      description: 'classification: class names by index (e.g. [\'0\', \'180\']).',
+      description: "classification: class names by index (e.g. ['0', '180']).",
       items: { type: 'string', numbersAsText: true, description: 'A class name.' },
       minItems: 1,
       unique: true,
@@ -78,7 +112,12 @@ const dataset: Spec = {
       description:
         'How images become tensors. Default by task: ocr-rec → {kind: ppocr-rec, shape: [3, 48, 320]}; classification → {kind: imagenet, resize-short: 256, crop: 224}.',
       properties: {
-        kind: { type: 'string', enum: ['ppocr-rec', 'ppocr-cls', 'imagenet'], description: 'ppocr-rec / ppocr-cls: resize to height keeping ratio and pad width; imagenet: resize short side, centre-crop, ImageNet mean/std.' },
+        kind: {
+          type: 'string',
+          enum: ['ppocr-rec', 'ppocr-cls', 'imagenet'],
+          description:
+            'ppocr-rec / ppocr-cls: resize to height keeping ratio and pad width; imagenet: resize short side, centre-crop, ImageNet mean/std.',
+        },
         shape: { ...shape, description: 'ppocr-rec / ppocr-cls: [3, H, W]. Default [3, 48, 320] (ppocr-rec) or [3, 48, 192] (ppocr-cls).' },
         'resize-short': { type: 'integer', minimum: 1, default: 256, description: 'imagenet: short side after resize. Default 256.' },
         crop: { type: 'integer', minimum: 1, default: 224, description: 'imagenet: centre-crop size. Default 224.' },
@@ -92,14 +131,24 @@ const model: Spec = {
   type: 'object',
   description: 'A model to gate.',
   properties: {
-    name: { type: 'string', pattern: NAME_PATTERN, patternHint: 'letters, digits, `.`, `_` and `-`', description: 'Model name, unique in the gate; part of the baseline key.' },
+    name: {
+      type: 'string',
+      pattern: NAME_PATTERN,
+      patternHint: 'letters, digits, `.`, `_` and `-`',
+      description: 'Model name, unique in the gate; part of the baseline key.',
+    },
     path: {
       type: 'string',
-      description: 'Model file relative to gate.yml: a .onnx, a .pdmodel (+ .pdiparams), an inference.json (Paddle 3 PIR, + .pdiparams), or a directory holding one of them.',
+      description:
+        'Model file relative to gate.yml: a .onnx, a .pdmodel (+ .pdiparams), an inference.json (Paddle 3 PIR, + .pdiparams), or a directory holding one of them.',
     },
     format: { type: 'string', enum: ['onnx', 'paddle-pdmodel', 'paddle-pir'], description: 'Model format; inferred from path.' },
-    task: { type: 'string', enum: ['classification', 'ocr-rec', 'generic'], description: 'What the model does: decides the accuracy metrics and default dataset format.' },
-    'baseline-path': { type: 'string', description: 'Optional: the base side\'s model, for a same-runner A/B confirmation before failing.' },
+    task: {
+      type: 'string',
+      enum: ['classification', 'ocr-rec', 'generic'],
+      description: 'What the model does: decides the accuracy metrics and default dataset format.',
+    },
+    'baseline-path': { type: 'string', description: "Optional: the base side's model, for a same-runner A/B confirmation before failing." },
     engine: { ...engine, description: 'Per-model overrides of the top-level engine block.' },
     dataset,
   },
@@ -108,13 +157,16 @@ const model: Spec = {
 
 const thresholdEntry: Spec = {
   type: 'object',
-  description: 'Overrides of this metric\'s default threshold; fields not named keep their defaults.',
+  description: "Overrides of this metric's default threshold; fields not named keep their defaults.",
   properties: {
     better: { type: 'string', enum: ['higher', 'lower'], description: 'Which direction is an improvement.' },
     noise: { type: 'level', description: `Changes in the bad direction up to this never warn or fail. ${LEVEL_FORMS}.` },
     warn: { type: 'level', description: `Warn when worse by more than this. ${LEVEL_FORMS}.` },
     fail: { type: 'level', description: `Fail when worse by more than this. ${LEVEL_FORMS}.` },
-    min: { type: 'level', description: 'Absolute floor: a change must also exceed this amount, in the metric\'s unit (e.g. 64MB, 2ms, 0.1pp).' },
+    min: {
+      type: 'level',
+      description: "Absolute floor: a change must also exceed this amount, in the metric's unit (e.g. 64MB, 2ms, 0.1pp).",
+    },
   },
 };
 
@@ -133,7 +185,12 @@ const runner: Spec = {
   type: 'object',
   description: 'Where the model runs. Default: embedded (onnxruntime-node in the action, CPU, ONNX only).',
   properties: {
-    kind: { type: 'string', enum: ['embedded', 'docker', 'local'], description: 'embedded: in-process ONNX Runtime on CPU; docker: the Python harness in an image; local: the harness with a Python on the runner.' },
+    kind: {
+      type: 'string',
+      enum: ['embedded', 'docker', 'local'],
+      description:
+        'embedded: in-process ONNX Runtime on CPU; docker: the Python harness in an image; local: the harness with a Python on the runner.',
+    },
     image: { type: 'string', description: 'docker: the image, e.g. paddlepaddle/paddle:3.0.0-gpu-cuda11.8-cudnn8.9-trt8.6.' },
     pull: { type: 'string', enum: ['missing', 'always', 'never'], description: 'docker: when to pull the image. Default missing.' },
     gpus: {
@@ -168,12 +225,52 @@ const measure: Spec = {
   type: 'object',
   description: 'How long and how often to measure.',
   properties: {
-    warmup: { type: 'integer', minimum: 0, default: DEFAULT_MEASURE.warmupIterations, description: `Warm-up iterations (not timed). Default ${DEFAULT_MEASURE.warmupIterations}.` },
-    'warmup-seconds': { type: 'number', minimum: 0, default: DEFAULT_MEASURE.warmupSeconds, description: `Minimum warm-up seconds. Default ${DEFAULT_MEASURE.warmupSeconds}.` },
-    rounds: { type: 'integer', minimum: 2, default: DEFAULT_MEASURE.rounds, description: `Timed rounds, the unit of comparison (≥ 2). Default ${DEFAULT_MEASURE.rounds}.` },
-    iterations: { type: 'integer', minimum: 1, default: DEFAULT_MEASURE.minIterationsPerRound, description: `Minimum iterations per round. Default ${DEFAULT_MEASURE.minIterationsPerRound}.` },
-    'round-seconds': { type: 'number', minimum: 0, default: DEFAULT_MEASURE.minRoundSeconds, description: `Minimum seconds per round. Default ${DEFAULT_MEASURE.minRoundSeconds}.` },
-    'max-seconds': { type: 'number', exclusiveMinimum: 0, default: DEFAULT_MEASURE.maxSeconds, description: `Upper bound of measurement per model side, seconds. Default ${DEFAULT_MEASURE.maxSeconds}.` },
+    warmup: {
+      type: 'integer',
+      minimum: 0,
+      default: DEFAULT_MEASURE.warmupIterations,
+      description: `Warm-up iterations (not timed). Default ${DEFAULT_MEASURE.warmupIterations}.`,
+    },
+    'warmup-seconds': {
+      type: 'number',
+      minimum: 0,
+      default: DEFAULT_MEASURE.warmupSeconds,
+      description: `Minimum warm-up seconds. Default ${DEFAULT_MEASURE.warmupSeconds}.`,
+    },
+    rounds: {
+      type: 'integer',
+      minimum: 2,
+      default: DEFAULT_MEASURE.rounds,
+      description: `Timed rounds, the unit of comparison (≥ 2). Default ${DEFAULT_MEASURE.rounds}.`,
+    },
+    iterations: {
+      type: 'integer',
+      minimum: 1,
+      default: DEFAULT_MEASURE.minIterationsPerRound,
+      description: `Minimum iterations per round. Default ${DEFAULT_MEASURE.minIterationsPerRound}.`,
+    },
+    'round-seconds': {
+      type: 'number',
+      minimum: 0,
+      default: DEFAULT_MEASURE.minRoundSeconds,
+      description: `Minimum seconds per round. Default ${DEFAULT_MEASURE.minRoundSeconds}.`,
+    },
+    'max-seconds': {
+      type: 'number',
+      exclusiveMinimum: 0,
+      default: DEFAULT_MEASURE.maxSeconds,
+      description: `Upper bound of measurement per model side, seconds. Default ${DEFAULT_MEASURE.maxSeconds}.`,
+    },
+    'min-rounds': {
+      type: 'integer',
+      minimum: 2,
+      default: DEFAULT_MIN_ROUNDS,
+      description: `Adaptive stopping: at least this many rounds; \`rounds\` is then the most. Default ${DEFAULT_MIN_ROUNDS}.`,
+    },
+    precision: {
+      type: 'level',
+      description: `Adaptive stopping: stop once the 95 % interval of the round medians is within ± this relative level and the last 3 rounds are stable. Default ${DEFAULT_PRECISION * 100}%.`,
+    },
   },
 };
 
@@ -193,10 +290,20 @@ const store: Spec = {
       type: 'object',
       description: 'An S3 bucket or S3-compatible server (credentials from the environment, never from gate.yml).',
       properties: {
-        bucket: { type: 'string', pattern: '^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$', patternHint: '3-63 lower-case letters, digits, `.` and `-`', description: 'Bucket name.' },
+        bucket: {
+          type: 'string',
+          pattern: '^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$',
+          patternHint: '3-63 lower-case letters, digits, `.` and `-`',
+          description: 'Bucket name.',
+        },
         prefix: { type: 'string', description: 'Key prefix. Default paddle-perf-gate.' },
         region: { type: 'string', description: 'Region. Default $AWS_REGION, else us-east-1.' },
-        endpoint: { type: 'string', pattern: '^https?://', patternHint: 'an http:// or https:// URL', description: 'Endpoint of an S3-compatible server (MinIO, BOS, ...).' },
+        endpoint: {
+          type: 'string',
+          pattern: '^https?://',
+          patternHint: 'an http:// or https:// URL',
+          description: 'Endpoint of an S3-compatible server (MinIO, BOS, ...).',
+        },
         'path-style': { type: 'boolean', description: 'Path-style addressing. Default true when an endpoint is given.' },
       },
       required: ['bucket'],
@@ -218,20 +325,52 @@ export const GATE_SPEC: Spec & { type: 'object' } = {
   type: 'object',
   description: 'paddle-perf-gate configuration: models, data, runner, thresholds and baseline store.',
   properties: {
-    gate: { type: 'string', pattern: NAME_PATTERN, patternHint: 'letters, digits, `.`, `_` and `-`', description: 'Gate id: one baseline line and one PR comment per gate id.' },
+    gate: {
+      type: 'string',
+      pattern: NAME_PATTERN,
+      patternHint: 'letters, digits, `.`, `_` and `-`',
+      description: 'Gate id: one baseline line and one PR comment per gate id.',
+    },
     models: { type: 'list', description: 'Models to gate (at least one, unique names).', items: model, minItems: 1 },
     runner,
     engine,
     measure,
+    confirm: {
+      type: 'object',
+      description:
+        'Same-runner A/B confirmation: when a latency or throughput row fails, warns or is inconclusive against the stored baseline and the model has baseline-path, run both models interleaved on this runner and judge on the pairs.',
+      properties: {
+        pairs: {
+          type: 'integer',
+          minimum: 3,
+          default: DEFAULT_CONFIRM_PAIRS,
+          description: `Interleaved A/B pairs (one timed round per side each, after one discarded priming call; at least 3). Default ${DEFAULT_CONFIRM_PAIRS}.`,
+        },
+      },
+    },
+    'thresholds-from-history': {
+      type: 'integer',
+      minimum: 3,
+      description:
+        "Opt-in: learn each timing metric's noise band from the run-to-run spread of the last N baselines (max of the configured noise and 3 × spread).",
+    },
     thresholds: {
       type: 'object',
       description: 'Per metric id, the fields that differ from the defaults.',
-      properties: Object.fromEntries(METRIC_IDS.map((id) => [id, { ...thresholdEntry, description: `Threshold of ${id}; fields not named keep their defaults.` }])),
+      properties: Object.fromEntries(
+        METRIC_IDS.map((id) => [id, { ...thresholdEntry, description: `Threshold of ${id}; fields not named keep their defaults.` }]),
+      ),
     },
     fingerprint: {
       type: 'list',
       description: 'Environment fields that must match the baseline for a fair comparison.',
-      items: { type: 'string', pattern: '^[A-Za-z][A-Za-z0-9_]*$', patternHint: 'an identifier such as gpuName', examples: [...DEFAULT_FINGERPRINT_FIELDS], description: 'A fingerprint field.' },
+      items: {
+        type: 'string',
+        pattern: '^[A-Za-z][A-Za-z0-9_]*$',
+        patternHint: 'an identifier such as gpuName',
+        examples: [...DEFAULT_FINGERPRINT_FIELDS],
+        description: 'A fingerprint field.',
+      },
       unique: true,
     },
     'fail-on': {
@@ -276,11 +415,20 @@ function toSchema(spec: Spec): Json {
     case 'level':
       return { ...base, type: 'string', pattern: LEVEL_PATTERN };
     case 'bytes':
-      return { ...base, anyOf: [{ type: 'integer', minimum: 0 }, { type: 'string', pattern: BYTES_PATTERN }] };
+      return {
+        ...base,
+        anyOf: [
+          { type: 'integer', minimum: 0 },
+          { type: 'string', pattern: BYTES_PATTERN },
+        ],
+      };
     case 'duration':
       return {
         ...base,
-        anyOf: [{ type: 'number', minimum: 0 }, { type: 'string', pattern: DURATION_PATTERN }],
+        anyOf: [
+          { type: 'number', minimum: 0 },
+          { type: 'string', pattern: DURATION_PATTERN },
+        ],
         ...(spec.default !== undefined && { default: spec.default }),
       };
     case 'list':

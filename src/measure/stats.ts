@@ -166,3 +166,15 @@ export function binomialHalfCdf(k: number, n: number): number {
   for (let i = 0; i <= k; i++) s += Math.exp(lnN - logGamma(i + 1) - logGamma(n - i + 1) - ln2n);
   return Math.min(1, s);
 }
+
+/** mulberry32: a tiny seeded PRNG, the same sequence everywhere (bootstrap resampling, the test-set generator). */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

@@ -23,6 +23,17 @@ export const STRINGS = {
   'reason.intervalOver': { en: 'whole interval > {level}: {lo} … {hi}', zh: '整个区间 > {level}：{lo} … {hi}' },
   'reason.intervalWide': { en: 'interval too wide: {lo} … {hi}', zh: '区间过宽：{lo} … {hi}' },
   'reason.notConfirmed': { en: 'not confirmed: interval reaches {lo}', zh: '未确认：区间下限 {lo}' },
+  'reason.reachesFail': { en: 'beyond noise, reaching > {level}: {lo} … {hi}', zh: '超出噪声，可能 > {level}：{lo} … {hi}' },
+  'reason.mayExceed': { en: 'slower, may exceed {level}: {lo} … {hi}', zh: '变慢，可能超过 {level}：{lo} … {hi}' },
+  'reason.unstable': {
+    en: 'rounds unstable ({side}): last {n} round medians differ by {spread} > {limit}',
+    zh: '轮次不稳定（{side}）：最后 {n} 轮中位数相差 {spread} > {limit}',
+  },
+  'reason.sideBaseline': { en: 'baseline', zh: '基线' },
+  'reason.sideCurrent': { en: 'this run', zh: '本次' },
+  'reason.confirmed': { en: 'confirmed by {n} interleaved A/B rounds on this runner', zh: '经本机 {n} 轮交替 A/B 确认' },
+  'reason.notConfirmedAB': { en: 'not confirmed by {n} interleaved A/B rounds on this runner', zh: '本机 {n} 轮交替 A/B 未能确认' },
+  'reason.historyNoise': { en: 'noise band {level} from the last {n} baselines', zh: '噪声带 {level}（来自最近 {n} 个基线）' },
   'reason.belowFloor': { en: 'only {change} (≤ {floor})', zh: '仅 {change}（≤ {floor}）' },
   'reason.leak': { en: 'leak suspect: ≥ {lo} > {level}', zh: '疑似泄漏：≥ {lo} > {level}' },
   'reason.baselineZero': {

@@ -6,7 +6,9 @@ import { readdirSync, statSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DEFAULT_MIN_ROUNDS, DEFAULT_PRECISION } from '../config/defaults.js';
 import { DataError, RunnerError, SchemaError } from '../errors.js';
+import { studentTQuantile } from '../measure/stats.js';
 import type { Progress, RunRequest } from '../ports.js';
 import type { RunResult } from '../types.js';
 import { parseRunResult } from './result.js';
@@ -91,6 +93,14 @@ export function buildJob(request: RunRequest, files: ModelFiles, paths: JobPaths
     task: model.task,
     engine: model.engine,
     measure,
+    // Adaptive stopping is decided in the harness by the same rule as stopDecision (compare/stats.ts);
+    // the t quantiles come from here so the harness needs no statistics library.
+    stopping: {
+      minRounds: measure.minRounds ?? DEFAULT_MIN_ROUNDS,
+      precision: measure.precision ?? DEFAULT_PRECISION,
+      t975: Array.from({ length: Math.max(1, measure.rounds - 1) }, (_, i) => studentTQuantile(0.975, i + 1)),
+    },
+    timingOnly: request.timingOnly === true,
     dataset: { dir: paths.datasetDir, ids: dataset.ids },
     output: paths.output,
     // Set again just before the process/container starts: startupSeconds counts from there.

