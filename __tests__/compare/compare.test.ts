@@ -339,7 +339,7 @@ describe('compareModel: memory', () => {
       base: growth(0, -0.1, 0.1),
       head: growth(3, 0.5, 5.5),
       band: 'pass',
-      reason: /^within 1 MB\/1k$/,
+      reason: /^not shown to grow: interval reaches 0.50 MB\/1k ≤ 1 MB\/1k$/,
     },
   ])('$name → $band', ({ base, head, band, reason }) => {
     const { row } = one(base, head);

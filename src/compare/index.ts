@@ -226,7 +226,12 @@ function judgeGrowth(m: MetricValue, th: Threshold): Judged {
       return { band, parts: [{ key: 'reason.leak', args: { lo: fmtValue(lo, m.unit), level: fmtLevel(level, m.unit) } }] };
     }
   }
-  return { band: 'pass', parts: [{ key: 'reason.within', args: { level: fmtLevel((th.warn ?? th.fail)!, m.unit) } }] };
+  const level = fmtLevel((th.warn ?? th.fail)!, m.unit);
+  // A point above the level whose interval reaches below it is not shown to be a leak: say so, not "within".
+  if (m.value !== null && beyond(m.value, (th.warn ?? th.fail)!.value)) {
+    return { band: 'pass', parts: [{ key: 'reason.leakNotShown', args: { lo: fmtValue(lo, m.unit), level } }] };
+  }
+  return { band: 'pass', parts: [{ key: 'reason.within', args: { level } }] };
 }
 
 /** One metric's comparison: the worsening (in the bad direction) and the levels it is judged against. */
@@ -395,7 +400,7 @@ class Ctx {
   }
 }
 
-/** Default run-to-run spread per side (relative sd) when history gives none: see docs/STATISTICS.md. */
+/** Default run-to-run spread per side (relative sd) when history gives none: see the README, "How the gate decides". */
 export const RUN_TO_RUN = 0.015;
 
 export interface CompareOptions {

@@ -58,7 +58,7 @@ export const DEFAULT_MEASURE: Readonly<MeasurePlan> = {
   precision: 0.01,
 };
 
-/** Adaptive stopping defaults (measure.min-rounds, measure.precision): see docs/STATISTICS.md. */
+/** Adaptive stopping defaults (measure.min-rounds, measure.precision): see the README, "How the gate decides". */
 export const DEFAULT_MIN_ROUNDS = DEFAULT_MEASURE.minRounds!;
 export const DEFAULT_PRECISION = DEFAULT_MEASURE.precision!;
 /** A/B confirmation: interleaved pairs when `confirm: true` or `confirm: {}`. */

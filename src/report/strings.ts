@@ -36,6 +36,7 @@ export const STRINGS = {
   'reason.historyNoise': { en: 'noise band {level} from the last {n} baselines', zh: '噪声带 {level}（来自最近 {n} 个基线）' },
   'reason.belowFloor': { en: 'only {change} (≤ {floor})', zh: '仅 {change}（≤ {floor}）' },
   'reason.leak': { en: 'leak suspect: ≥ {lo} > {level}', zh: '疑似泄漏：≥ {lo} > {level}' },
+  'reason.leakNotShown': { en: 'not shown to grow: interval reaches {lo} ≤ {level}', zh: '未证实增长：区间下限 {lo} ≤ {level}' },
   'reason.baselineZero': {
     en: 'baseline 0: relative change undefined, judged on the absolute change',
     zh: '基线为 0：相对变化无定义，按绝对变化判断',
