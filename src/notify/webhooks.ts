@@ -60,6 +60,18 @@ abstract class ChatNotifier implements Notifier {
   abstract send(report: GateReport, markdown: string): Promise<void>;
 }
 
+/** A robot whose webhook may carry a signing secret (DingTalk 加签, Feishu 签名校验). */
+abstract class SignedChatNotifier extends ChatNotifier {
+  constructor(
+    webhook: string,
+    protected readonly secret: string | undefined,
+    ctx: MessageContext,
+    options?: NotifierOptions,
+  ) {
+    super(webhook, ctx, options);
+  }
+}
+
 export class WeComNotifier extends ChatNotifier {
   readonly kind = 'wecom';
   async send(report: GateReport): Promise<void> {
@@ -68,16 +80,8 @@ export class WeComNotifier extends ChatNotifier {
   }
 }
 
-export class DingTalkNotifier extends ChatNotifier {
+export class DingTalkNotifier extends SignedChatNotifier {
   readonly kind = 'dingtalk';
-  constructor(
-    webhook: string,
-    private readonly secret: string | undefined,
-    ctx: MessageContext,
-    options?: NotifierOptions,
-  ) {
-    super(webhook, ctx, options);
-  }
   async send(report: GateReport): Promise<void> {
     const message = buildMessage(report, this.ctx);
     const url = this.secret ? dingtalkSignedUrl(this.webhook, this.secret, this.now()) : this.webhook;
@@ -89,16 +93,8 @@ export class DingTalkNotifier extends ChatNotifier {
   }
 }
 
-export class FeishuNotifier extends ChatNotifier {
+export class FeishuNotifier extends SignedChatNotifier {
   readonly kind = 'feishu';
-  constructor(
-    webhook: string,
-    private readonly secret: string | undefined,
-    ctx: MessageContext,
-    options?: NotifierOptions,
-  ) {
-    super(webhook, ctx, options);
-  }
   async send(report: GateReport): Promise<void> {
     const message = buildMessage(report, this.ctx);
     const template = report.verdict === 'fail' ? 'red' : report.verdict === 'pass' ? 'green' : 'orange';
