@@ -4,7 +4,7 @@
  * Progress goes to stderr, the report to stdout.
  */
 import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
@@ -157,7 +157,6 @@ async function compareCommand(args: string[]): Promise<number> {
   delete report.promotion;
   console.log(renderMarkdown(report, { lang }));
   if (values.out) {
-    const { writeFile } = await import('node:fs/promises');
     await writeFile(resolve(values.out), renderJson(report));
   }
   return summary.failed ? EXIT.regression : EXIT.pass;

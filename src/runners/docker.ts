@@ -5,14 +5,13 @@
  * The container is removed in every case: success, failure, timeout and cancellation.
  */
 import { createWriteStream } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { PassThrough } from 'node:stream';
 import Dockerode from 'dockerode';
 import { RunnerError } from '../errors.js';
 import type { Progress, RunRequest, Runner } from '../ports.js';
 import type { RunResult, RunnerPlan } from '../types.js';
-import { buildJob, defaultHarnessPath, HarnessLines, JOB_FILE, readRunResult, resolveModelFiles, RESULT_FILE, writeJob } from './job.js';
+import { buildJob, HarnessLines, JOB_FILE, prepareRun, readRunResult, RESULT_FILE, writeJob } from './job.js';
 
 export type DockerPlan = Extract<RunnerPlan, { kind: 'docker' }>;
 
@@ -108,12 +107,7 @@ async function ensureImage(docker: Dockerode, plan: DockerPlan, progress: Progre
 async function runDocker(plan: DockerPlan, opts: DockerRunnerOptions, request: RunRequest, progress: Progress): Promise<RunResult> {
   const docker = opts.docker ?? dockerFromEnv();
   const { model, dataset } = request;
-  if (request.signal?.aborted) throw new RunnerError(`run of ${model.name} cancelled before it started`);
-  const files = resolveModelFiles(model);
-  const harness = resolve(opts.harnessPath ?? defaultHarnessPath());
-  const workDir = resolve(request.workDir);
-  await mkdir(workDir, { recursive: true });
-  await rm(join(workDir, RESULT_FILE), { force: true });
+  const { files, harness, workDir } = await prepareRun(request, opts.harnessPath);
 
   let engineVersion: string | null = null;
   try {

@@ -3,8 +3,8 @@
  * harness reads, the harness's output lines, and reading back the run-result document.
  */
 import { readdirSync, statSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
-import { basename, dirname, extname, join } from 'node:path';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { basename, dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_MIN_ROUNDS, DEFAULT_PRECISION } from '../config/defaults.js';
 import { DataError, RunnerError, SchemaError } from '../errors.js';
@@ -201,4 +201,22 @@ export async function readRunResult(path: string, lines: HarnessLines): Promise<
     if (error instanceof SchemaError) throw new RunnerError(`run-result document invalid: ${error.message}`, { cause: error });
     throw error;
   }
+}
+
+/**
+ * What the docker and local runners do before starting the harness: refuse a cancelled run,
+ * resolve the model's files and the harness, and make a fresh work directory (an old run.json
+ * must never be read back as this run's result).
+ */
+export async function prepareRun(
+  request: RunRequest,
+  harnessPath: string | undefined,
+): Promise<{ files: ModelFiles; harness: string; workDir: string }> {
+  if (request.signal?.aborted) throw new RunnerError(`run of ${request.model.name} cancelled before it started`);
+  const files = resolveModelFiles(request.model);
+  const harness = resolve(harnessPath ?? defaultHarnessPath());
+  const workDir = resolve(request.workDir);
+  await mkdir(workDir, { recursive: true });
+  await rm(join(workDir, RESULT_FILE), { force: true });
+  return { files, harness, workDir };
 }

@@ -4,12 +4,11 @@
  */
 import { spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { RunnerError } from '../errors.js';
 import type { Progress, RunRequest, Runner } from '../ports.js';
 import type { RunResult, RunnerPlan } from '../types.js';
-import { buildJob, defaultHarnessPath, HarnessLines, JOB_FILE, readRunResult, resolveModelFiles, RESULT_FILE, writeJob } from './job.js';
+import { buildJob, HarnessLines, JOB_FILE, prepareRun, readRunResult, RESULT_FILE, writeJob } from './job.js';
 
 export type LocalPlan = Extract<RunnerPlan, { kind: 'local' }>;
 
@@ -25,14 +24,9 @@ export function createLocalRunner(plan: LocalPlan, opts: LocalRunnerOptions = {}
 
 async function runLocal(plan: LocalPlan, opts: LocalRunnerOptions, request: RunRequest, progress: Progress): Promise<RunResult> {
   const { model, dataset } = request;
-  if (request.signal?.aborted) throw new RunnerError(`run of ${model.name} cancelled before it started`);
-  const files = resolveModelFiles(model);
-  const harness = resolve(opts.harnessPath ?? defaultHarnessPath());
-  const workDir = resolve(request.workDir);
-  await mkdir(workDir, { recursive: true });
+  const { files, harness, workDir } = await prepareRun(request, opts.harnessPath);
   const output = join(workDir, RESULT_FILE);
   const jobPath = join(workDir, JOB_FILE);
-  await rm(output, { force: true });
   const job = buildJob(request, files, { modelDir: files.dir, datasetDir: resolve(dataset.dir), output });
 
   const [cmd, ...args] = plan.command ?? [plan.python, harness, jobPath];
