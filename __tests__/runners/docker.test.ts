@@ -121,8 +121,10 @@ describe.skipIf(!host)('docker runner (real engine)', () => {
     const run = await createDockerRunner(plan(), { docker: docker! }).run(
       {
         model: recModel(),
-        // a generous precision so the stop rule fires at min-rounds; the maximum would be 12 rounds
-        measure: { ...QUICK, rounds: 12, minRounds: 3, precision: 0.5 },
+        // A generous precision, and rounds long enough for a steady median, so the stop rule can fire
+        // soon after min-rounds; the maximum would be 12 rounds. It still needs the last 3 round
+        // medians within 10 % of each other, which a busy CI machine may delay by a round or two.
+        measure: { ...QUICK, rounds: 12, minRounds: 3, precision: 0.5, minIterationsPerRound: 20, minRoundSeconds: 0.3 },
         dataset,
         workDir: join(root, 'timing-only'),
         timingOnly: true,
@@ -130,8 +132,9 @@ describe.skipIf(!host)('docker runner (real engine)', () => {
       recordingProgress(),
     );
     expect(run.outputs).toEqual({ ids: [], predictions: [] });
-    expect(run.timing.rounds.length).toBe(3);
-    expect(run.notes?.join('\n')).toMatch(/adaptive stopping/);
+    expect(run.timing.rounds.length).toBeGreaterThanOrEqual(3);
+    expect(run.timing.rounds.length).toBeLessThan(12);
+    expect(run.notes?.join('\n')).toMatch(/adaptive stopping: interval within the precision after \d+ rounds/);
   });
 
   it('runs the paddle engine path through a stand-in paddle.inference (real Paddle cannot run here)', async () => {
