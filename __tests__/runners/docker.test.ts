@@ -38,8 +38,14 @@ const plan = (over: Partial<DockerPlan> = {}): DockerPlan => ({
   ...over,
 });
 
+// Only this file's containers: local.test.ts runs `docker run --label paddle-perf-gate=1` in parallel.
+const GATE = `docker-test-${process.pid}`;
+
 async function leftovers(): Promise<number> {
-  const list = await docker!.listContainers({ all: true, filters: { label: ['paddle-perf-gate=1'] } });
+  const list = await docker!.listContainers({
+    all: true,
+    filters: { label: ['paddle-perf-gate=1', `paddle-perf-gate.gate=${GATE}`] },
+  });
   return list.length;
 }
 
@@ -67,7 +73,7 @@ describe.skipIf(!host)('docker runner (real engine)', () => {
   it('runs PP-OCRv4 rec end to end: real predictions, timings, fingerprint, logs', async () => {
     const progress = recordingProgress();
     const workDir = join(root, 'e2e');
-    ortRun = await createDockerRunner(plan(), { docker: docker!, gateId: 'test-gate' }).run(
+    ortRun = await createDockerRunner(plan(), { docker: docker!, gateId: GATE }).run(
       { model: recModel(), measure: QUICK, dataset, workDir },
       progress,
     );
@@ -118,7 +124,7 @@ describe.skipIf(!host)('docker runner (real engine)', () => {
   });
 
   it('timing-only jobs (A/B confirmation) skip the prediction pass; adaptive stopping ends early once precise', async () => {
-    const run = await createDockerRunner(plan(), { docker: docker! }).run(
+    const run = await createDockerRunner(plan(), { docker: docker!, gateId: GATE }).run(
       {
         model: recModel(),
         // A generous precision, and rounds long enough for a steady median, so the stop rule can fire
@@ -179,6 +185,7 @@ describe.skipIf(!host)('docker runner (real engine)', () => {
       const workDir = join(root, `paddle-${n}`);
       const run = await createDockerRunner(plan(), {
         docker: docker!,
+        gateId: GATE,
         mounts: [{ host: STUB_DIR, container: '/ppg/stub' }],
         env: { PYTHONPATH: '/ppg/stub', PPG_STUB_LOG: '/ppg/out/stub-calls.jsonl' },
       }).run(
@@ -231,6 +238,7 @@ describe.skipIf(!host)('docker runner (real engine)', () => {
     await writeFile(join(inDir, 'template.json'), JSON.stringify({ ...ortRun, env: { cpuModel: 'x' } }));
     const run = await createDockerRunner(plan({ command: ['python3', '-c', script] }), {
       docker: docker!,
+      gateId: GATE,
       mounts: [{ host: inDir, container: '/ppg/in' }],
     }).run({ model: recModel(), measure: QUICK, dataset, workDir }, recordingProgress());
     expect(run.notes).toEqual(['/ppg/data', '/ppg/model/ch_PP-OCRv4_rec_infer.onnx']);
@@ -298,7 +306,7 @@ describe.skipIf(!host)('docker runner (real engine)', () => {
       await writeFile(join(dir, 'broken.onnx'), 'this is not an ONNX model');
       model = recModel({ path: join(dir, 'broken.onnx') });
     }
-    const run = createDockerRunner(plan(f.plan), { docker: docker! }).run(
+    const run = createDockerRunner(plan(f.plan), { docker: docker!, gateId: GATE }).run(
       { model, measure: { ...QUICK, ...f.measure }, dataset, workDir: join(root, 'fail') },
       recordingProgress(),
     );
@@ -323,7 +331,7 @@ describe.skipIf(!host)('docker runner (real engine)', () => {
       warn: progress.warn,
     };
     const started = Date.now();
-    const error = await createDockerRunner(plan(), { docker: docker! })
+    const error = await createDockerRunner(plan(), { docker: docker!, gateId: GATE })
       .run(
         {
           model: recModel(),
