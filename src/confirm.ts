@@ -1,16 +1,28 @@
 /**
  * Same-runner A/B confirmation. A stored baseline was measured on another day, maybe another
  * machine of the same kind: its latency differs from today's by run-to-run noise that no interval
- * over one run's rounds can see. When a stored comparison flags a timing row (fail, warn or
- * inconclusive) and the model has `baseline-path`, both models run here, now, interleaved in
- * counterbalanced pairs (A B, B A, A B, …), one timed round per call, through the same Runner port
- * every runner kind implements (after one discarded priming call). The per-pair ratios give a
- * paired interval (compare/stats.ts pairedRatioCI) judged by the same band rules; that verdict replaces the stored one for the
- * flagged rows. Paddle's own PR gate rebuilds both sides on the same GPU for the same reason.
+ * over one run's rounds can see. When a stored comparison leaves a timing row borderline (fail,
+ * warn, inconclusive, or a pass whose interval still reaches past the noise band) and the model has
+ * `baseline-path`, both models run here, now, interleaved in counterbalanced pairs (A B, B A, A B,
+ * …), one timed round per call, through the same Runner port every runner kind implements (after
+ * one discarded priming call). Each pair gives a ratio head/base; Yuen's trimmed mean of the log
+ * ratios and its interval (compare/stats.ts pairedRatioCI) are judged by the same band rules, and
+ * that verdict replaces the stored one for the borderline rows. Paddle's own PR gate rebuilds both
+ * sides on the same GPU for the same reason.
+ *
+ * What a call contributes:
+ *   - to the latency p50 / mean and throughput rows, its **own cost**: the fastest timed
+ *     iteration of the call. Interference on a shared runner only ever adds time, so the minimum
+ *     is the least disturbed estimate of what the model costs (Chen & Revels 2016, "Robust
+ *     benchmarking in noisy environments", the reasoning behind Julia BenchmarkTools' judge);
+ *     measured on the project's 2-core machine, a call's median jumps ~17 % whenever a busy spell
+ *     covers half the call, its minimum does not (docs/BENCHMARK.md);
+ *   - to the p90 / p99 rows, the call's own p90 / p99: a regression confined to the tail must not
+ *     be cleared by a statistic that cannot see it.
  */
 import { join } from 'node:path';
 import { mkdir } from 'node:fs/promises';
-import { isTimingMetric, judgeRatio, modelVerdict, pairedRatioCI, type Part } from './compare/index.js';
+import { isTimingMetric, judgeRatio, mayExceedNoise, modelVerdict, pairedRatioCI, type Part } from './compare/index.js';
 import { median } from './measure/stats.js';
 import { measure as measureRun } from './measure/index.js';
 import { t } from './report/strings.js';
@@ -30,23 +42,44 @@ export interface ConfirmRequest {
   workDir: string;
   /** Interleaved pairs (each pair: one baseline call and one candidate call). */
   pairs: number;
+  /**
+   * The configured thresholds: they pick the borderline rows and judge the pairs. Not thresholds
+   * learned from history: those widen the band for run-to-run noise, which same-runner pairs do
+   * not have.
+   */
   thresholds: Record<string, Threshold>;
   signal?: AbortSignal;
 }
 
-/** Rows a confirmation would re-judge: timing rows that are not a clean pass. */
-export function needsConfirmation(comparison: ModelComparison): boolean {
-  return comparison.rows.some((r) => isTimingMetric(r.metric) && (r.band === 'fail' || r.band === 'warn' || r.band === 'inconclusive'));
+/**
+ * A timing row is borderline when the stored comparison cannot rule out a slowdown beyond the
+ * configured noise band: fail, warn, inconclusive, or a pass whose interval still reaches past the
+ * band ("no slowdown shown" is not "no slowdown"). On a quiet runner most rows are a clean pass
+ * and nothing is re-run; on a noisy one (a wide run-to-run spread, e.g. learned from history) nearly
+ * every row is borderline, and the same-runner pairs, not the stored baseline, decide.
+ */
+export function borderline(row: ComparisonRow, thresholds: Record<string, Threshold>): boolean {
+  const th = thresholds[row.metric];
+  return isTimingMetric(row.metric) && th !== undefined && mayExceedNoise(row, th);
 }
 
-/** One timed call of either side: the timing metrics of that call by id. */
-async function timedCall(
-  runner: Runner,
-  req: ConfirmRequest,
-  side: 'base' | 'head',
-  pair: number,
-  progress: Progress,
-): Promise<Map<string, MetricValue>> {
+/** Whether a confirmation would re-judge any row of this comparison. */
+export function needsConfirmation(comparison: ModelComparison, thresholds: Record<string, Threshold>): boolean {
+  return comparison.rows.some((r) => borderline(r, thresholds));
+}
+
+/** Rows judged on each call's own cost (its fastest iteration) rather than on the call's value of the metric. */
+const OWN_COST_ROWS = new Set(['latency.p50', 'latency.mean', 'throughput']);
+
+interface Call {
+  /** The timing metrics of the call by id. */
+  metrics: Map<string, MetricValue>;
+  /** The call's fastest timed iteration, ms. */
+  own: number;
+}
+
+/** One timed call of either side. */
+async function timedCall(runner: Runner, req: ConfirmRequest, side: 'base' | 'head', pair: number, progress: Progress): Promise<Call> {
   const path = side === 'base' ? req.model.baselinePath! : req.model.path;
   const workDir = join(req.workDir, pair < 0 ? 'ab-priming' : `ab-${pair + 1}-${side}`);
   await mkdir(workDir, { recursive: true });
@@ -71,7 +104,27 @@ async function timedCall(
     progress,
   );
   const metrics = measureRun(run, req.dataset, 'generic');
-  return new Map(metrics.metrics.filter((m) => isTimingMetric(m.id)).map((m) => [m.id, m] as const));
+  const own = Math.min(...run.timing.rounds.flat().filter((v) => Number.isFinite(v) && v > 0));
+  return { metrics: new Map(metrics.metrics.filter((m) => isTimingMetric(m.id)).map((m) => [m.id, m] as const)), own };
+}
+
+/**
+ * The paired interval of one row, head/base in the metric's own direction: from the calls' own
+ * cost for the centre rows (inverted for throughput, where higher is better), from the calls'
+ * values of the metric for the tail rows. null when a call lacks a usable value.
+ */
+function rowInterval(row: ComparisonRow, base: Call[], head: Call[]): { ratio: number; lo: number; hi: number } | null {
+  const usable = (v: number[]) => v.every((x) => Number.isFinite(x) && x > 0);
+  if (OWN_COST_ROWS.has(row.metric)) {
+    const b = base.map((c) => c.own);
+    const h = head.map((c) => c.own);
+    if (!usable(b) || !usable(h)) return null;
+    const cost = pairedRatioCI(b, h);
+    return row.better === 'higher' ? { ratio: 1 / cost.ratio, lo: 1 / cost.hi, hi: 1 / cost.lo } : cost;
+  }
+  const b = base.map((c) => c.metrics.get(row.metric)?.value ?? Number.NaN);
+  const h = head.map((c) => c.metrics.get(row.metric)?.value ?? Number.NaN);
+  return usable(b) && usable(h) ? pairedRatioCI(b, h) : null;
 }
 
 /**
@@ -85,12 +138,12 @@ export async function confirmComparison(
   comparison: ModelComparison,
   progress: Progress,
 ): Promise<ModelComparison> {
-  if (!req.model.baselinePath || req.pairs < 2 || !needsConfirmation(comparison)) return comparison;
+  if (!req.model.baselinePath || req.pairs < 3 || !needsConfirmation(comparison, req.thresholds)) return comparison;
   progress.info(
     `${req.model.name}: confirming on this runner with ${req.pairs} interleaved A/B pairs (baseline ${req.model.baselinePath})`,
   );
-  const base: Array<Map<string, MetricValue>> = [];
-  const head: Array<Map<string, MetricValue>> = [];
+  const base: Call[] = [];
+  const head: Call[] = [];
   // A priming call, discarded: the first call on a runner is slower (a fresh process's page faults,
   // caches, clocks — measured 15–40 % here), and would bias the first pair towards its first side.
   await timedCall(runner, req, 'head', -1, progress);
@@ -101,13 +154,15 @@ export async function confirmComparison(
   }
   const k = req.pairs;
   const rows = comparison.rows.map((r): ComparisonRow => {
-    if (!isTimingMetric(r.metric) || !(r.band === 'fail' || r.band === 'warn' || r.band === 'inconclusive')) return r;
     const th = req.thresholds[r.metric];
-    const bv = base.map((m) => m.get(r.metric)?.value ?? Number.NaN);
-    const hv = head.map((m) => m.get(r.metric)?.value ?? Number.NaN);
-    if (!th || ![...bv, ...hv].every((v) => Number.isFinite(v) && v > 0)) return r;
-    const ci = pairedRatioCI(bv, hv);
-    const judged = judgeRatio({ id: r.metric, label: r.label, unit: r.unit, better: r.better }, median(bv), median(hv), th, ci, []);
+    if (!th || !borderline(r, req.thresholds)) return r;
+    const ci = rowInterval(r, base, head);
+    if (!ci) return r;
+    // Shown: the baseline calls' median of the metric, and that times the paired estimate, so the
+    // row's change and its interval are the same A/B estimate.
+    const shown = median(base.map((c) => c.metrics.get(r.metric)?.value ?? Number.NaN).filter(Number.isFinite));
+    const meta = { id: r.metric, label: r.label, unit: r.unit, better: r.better };
+    const judged = judgeRatio(meta, shown, shown * ci.ratio, th, ci, []);
     const confirmed = judged.band === 'fail' || judged.band === 'warn';
     const tag: Part = { key: confirmed ? 'reason.confirmed' : 'reason.notConfirmedAB', args: { n: String(k) } };
     const reasonParts = [...(judged.reasonParts ?? []), tag] as Part[];

@@ -8,7 +8,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { compareModel, gateVerdict, type CompareOptions } from './compare/index.js';
 import { thresholdsFromHistory } from './compare/history.js';
-import { confirmComparison } from './confirm.js';
+import { confirmComparison, needsConfirmation } from './confirm.js';
 import { prepareDataset } from './dataset/prepare.js';
 import { StoreError } from './errors.js';
 import { fingerprintDifferences, fingerprintHash, fingerprintOf } from './fingerprint.js';
@@ -124,7 +124,8 @@ export async function runGate(plan: GatePlan, ctx: GateContext, ports: GatePorts
         plan.confirm &&
         plan.confirm.pairs >= 2 &&
         model.baselinePath &&
-        (comparison.verdict === 'fail' || comparison.verdict === 'warn' || comparison.verdict === 'inconclusive')
+        comparison.verdict !== 'incomparable' &&
+        needsConfirmation(comparison, plan.thresholds)
       ) {
         comparison = await confirmComparison(
           ports.runner,
@@ -134,7 +135,7 @@ export async function runGate(plan: GatePlan, ctx: GateContext, ports: GatePorts
             dataset,
             workDir,
             pairs: plan.confirm.pairs,
-            thresholds: judgePlan.thresholds,
+            thresholds: plan.thresholds,
             ...(ports.signal ? { signal: ports.signal } : {}),
           },
           comparison,

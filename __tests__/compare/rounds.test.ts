@@ -48,43 +48,62 @@ describe('adaptive stopping decision', () => {
   });
 });
 
-describe('paired A/B interval (mean of log ratios, Student t)', () => {
-  it.each<{ name: string; base: number[]; head: number[]; ratio: number; excludesOne: boolean }>([
-    { name: 'identical sides', base: [10, 11, 10.5, 10.2], head: [10, 11, 10.5, 10.2], ratio: 1, excludesOne: false },
-    { name: '+10 % in every pair, machine drifting', base: [10, 12, 11, 13], head: [11, 13.2, 12.1, 14.3], ratio: 1.1, excludesOne: true },
+describe("paired A/B interval (Yuen's 20 % trimmed mean of the log ratios)", () => {
+  it.each<{ name: string; base: number[]; head: number[]; ratio: number; lo?: number; excludesOne: boolean }>([
+    { name: 'identical sides', base: [10, 11, 10.5, 10.2], head: [10, 11, 10.5, 10.2], ratio: 1, lo: 1, excludesOne: false },
+    {
+      name: '+10 % in every pair while the machine drifts: pairing keeps the drift out',
+      base: [10, 12, 11, 13, 10.5, 12.5],
+      head: [11, 13.2, 12.1, 14.3, 11.55, 13.75],
+      ratio: 1.1,
+      lo: 1.1,
+      excludesOne: true,
+    },
+    {
+      name: '+5 % in 9 of 10 pairs, one base call hit by a busy spell: trimmed away, the slowdown stays shown',
+      base: [10, 10.1, 9.9, 10, 13, 10.05, 9.95, 10, 10.1, 9.9],
+      head: [10.5, 10.605, 10.395, 10.5, 10.5, 10.5525, 10.4475, 10.5, 10.605, 10.395],
+      ratio: 1.05,
+      excludesOne: true,
+    },
     {
       name: 'noise around no change',
       base: [10, 10.1, 9.9, 10, 10.2, 9.8],
       head: [10.1, 10, 9.95, 10.05, 10.1, 9.9],
-      ratio: 1.0017,
+      // n = 6, g = 1: the lowest (10 → 10.1 reversed) and highest (9.8 → 9.9) log ratios are trimmed
+      ratio: Math.exp((Math.log(10.1 / 10) + Math.log(9.95 / 9.9) + Math.log(10.05 / 10) + Math.log(10.1 / 10.2)) / 4),
       excludesOne: false,
     },
-    {
-      name: '+5 % in 9 of 10 pairs, one pair hit by a burst on its base side: not shown',
-      base: [10, 10, 10, 10, 13, 10, 10, 10, 10, 10],
-      head: [10.5, 10.5, 10.5, 10.5, 10.5, 10.5, 10.5, 10.5, 10.5, 10.5],
-      ratio: Math.exp((9 * Math.log(1.05) + Math.log(10.5 / 13)) / 10),
-      excludesOne: false,
-    },
-  ])('$name', ({ base, head, ratio, excludesOne }) => {
+  ])('$name', ({ base, head, ratio, lo, excludesOne }) => {
     const ci = pairedRatioCI(base, head);
-    expect(ci.ratio).toBeCloseTo(ratio, 3);
-    expect(ci.lo).toBeLessThanOrEqual(ci.ratio);
-    expect(ci.hi).toBeGreaterThanOrEqual(ci.ratio);
+    expect(ci.ratio).toBeCloseTo(ratio, 6);
+    if (lo !== undefined) expect(ci.lo).toBeCloseTo(lo, 9);
+    expect(ci.lo).toBeLessThanOrEqual(ci.ratio + 1e-12);
+    expect(ci.hi).toBeGreaterThanOrEqual(ci.ratio - 1e-12);
     expect(ci.lo > 1 || ci.hi < 1).toBe(excludesOne);
   });
 
-  it('the interval is exp(mean ± t·sd/√k) of the log ratios', () => {
-    const ci = pairedRatioCI([10, 10, 10], [11, 12, 10]);
-    const d = [Math.log(1.1), Math.log(1.2), 0];
-    const m = (d[0]! + d[1]! + d[2]!) / 3;
-    const sd = Math.sqrt(d.reduce((s, v) => s + (v - m) ** 2, 0) / 2);
-    expect(Math.log(ci.hi) - m).toBeCloseTo((4.302653 * sd) / Math.sqrt(3), 5);
+  it("the interval is Yuen's: trimmed mean ± t(n − 2g − 1) · winsorized sd / ((1 − 2g/n) √n)", () => {
+    // n = 5, g = 1: sorted log ratios ln .99 < ln 1.01 < ln 1.02 < ln 1.03 < ln 1.1
+    const ci = pairedRatioCI([10, 10, 10, 10, 10], [10.1, 10.3, 10.2, 11, 9.9]);
+    const kept = [1.01, 1.02, 1.03].map(Math.log);
+    const m = (kept[0]! + kept[1]! + kept[2]!) / 3;
+    const w = [1.01, 1.01, 1.02, 1.03, 1.03].map(Math.log);
+    const wm = w.reduce((a, b) => a + b, 0) / 5;
+    const wsd = Math.sqrt(w.reduce((a, x) => a + (x - wm) ** 2, 0) / 4);
+    expect(Math.log(ci.ratio)).toBeCloseTo(m, 12);
+    expect(Math.log(ci.hi) - m).toBeCloseTo((4.302653 * wsd) / ((1 - 2 / 5) * Math.sqrt(5)), 5);
   });
 
-  it('needs two pairs and positive values', () => {
-    expect(() => pairedRatioCI([1], [1])).toThrow(/at least 2 pairs/);
-    expect(() => pairedRatioCI([1, 0], [1, 1])).toThrow(/non-positive/);
+  it('a plain mean would be dragged by the one wild pair; the trimmed mean is not', () => {
+    const base = [10, 10, 10, 10, 10, 10, 10, 10, 10, 10];
+    const head = [10.6, 10.5, 10.4, 10.5, 10.6, 10.4, 10.5, 10.5, 10.5, 20];
+    expect(pairedRatioCI(base, head).ratio).toBeCloseTo(1.05, 2);
+  });
+
+  it('needs three pairs and positive values', () => {
+    expect(() => pairedRatioCI([1, 1], [1, 1])).toThrow(/at least 3 pairs/);
+    expect(() => pairedRatioCI([1, 0, 1], [1, 1, 1])).toThrow(/non-positive/);
   });
 });
 

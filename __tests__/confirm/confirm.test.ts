@@ -66,7 +66,7 @@ describe('same-runner A/B confirmation (embedded runner, real models)', () => {
     const stored = await storedComparison();
     // Fail, or inconclusive when this busy machine made one side's short rounds swing by > 10 %.
     expect(['fail', 'inconclusive']).toContain(stored.verdict);
-    expect(needsConfirmation(stored)).toBe(true);
+    expect(needsConfirmation(stored, DEFAULT_THRESHOLDS)).toBe(true);
     const confirmed = await confirmComparison(
       runner,
       { model: { ...rec, baselinePath: CLS }, measure: MEASURE, dataset, workDir: dir, pairs: 6, thresholds: DEFAULT_THRESHOLDS },
@@ -76,7 +76,7 @@ describe('same-runner A/B confirmation (embedded runner, real models)', () => {
     expect(confirmed.verdict).toBe('fail');
     const p50 = confirmed.rows.find((r) => r.metric === 'latency.p50')!;
     expect(p50.band).toBe('fail');
-    expect(p50.reason).toMatch(/confirmed by 6 interleaved A\/B rounds on this runner$/);
+    expect(p50.reason).toMatch(/confirmed by 6 interleaved A\/B pairs on this runner$/);
     expect(p50.deltaRel!).toBeGreaterThan(1); // rec is several times slower than cls
     expect(p50.interval!.lo).toBeGreaterThan(0.1);
     expect(lines.some((l) => /stored-baseline (fail|inconclusive) → A\/B fail/.test(l))).toBe(true);
@@ -92,7 +92,7 @@ describe('same-runner A/B confirmation (embedded runner, real models)', () => {
     );
     const p50 = confirmed.rows.find((r) => r.metric === 'latency.p50')!;
     expect(p50.band).not.toBe('fail');
-    expect(p50.reason).toMatch(/interleaved A\/B rounds on this runner$/);
+    expect(p50.reason).toMatch(/interleaved A\/B pairs on this runner$/);
     expect(Math.abs(p50.deltaRel!)).toBeLessThan(0.5);
   }, 60_000);
 
@@ -107,5 +107,56 @@ describe('same-runner A/B confirmation (embedded runner, real models)', () => {
     );
     expect(out).toBe(clean);
     expect(lines.length).toBe(before);
+  });
+});
+
+describe('which rows a confirmation re-runs (pure)', () => {
+  const p50 = (rounds: number[]) => ({
+    model: 'm',
+    task: 'generic' as const,
+    samples: 0,
+    iterations: 0,
+    metrics: [
+      {
+        id: 'latency.p50',
+        label: 'latency p50',
+        unit: 'ms' as const,
+        better: 'lower' as const,
+        value: rounds.reduce((a, b) => a + b, 0) / rounds.length,
+        rounds,
+      },
+    ],
+  });
+  const base = [10, 10.02, 9.98, 10.01, 9.99, 10];
+  const judged = (scale: number) => compareModel(p50(base), p50(base.map((v) => v * scale)), DEFAULT_THRESHOLDS);
+
+  it('an unchanged model whose interval stays inside the 5 % band is a clean pass: nothing re-runs', () => {
+    const c = judged(1);
+    expect(c.rows[0]!.band).toBe('pass');
+    expect(c.rows[0]!.interval!.hi).toBeLessThan(0.05);
+    expect(needsConfirmation(c, DEFAULT_THRESHOLDS)).toBe(false);
+  });
+
+  it('a pass that only says "no slowdown shown" (interval reaching past 5 %) is borderline', () => {
+    const c = judged(1.02);
+    expect(c.rows[0]!.band).toBe('pass');
+    expect(c.rows[0]!.reason).toMatch(/^not confirmed: interval reaches/);
+    expect(needsConfirmation(c, DEFAULT_THRESHOLDS)).toBe(true);
+  });
+
+  it('fail and warn rows are borderline; an improvement is not', () => {
+    expect(judged(1.3).rows[0]!.band).toBe('fail');
+    expect(needsConfirmation(judged(1.3), DEFAULT_THRESHOLDS)).toBe(true);
+    expect(needsConfirmation(judged(0.9), DEFAULT_THRESHOLDS)).toBe(false);
+  });
+
+  it('judged against a learned 20 % band the +12 % row passes, but against the configured 5 % it is borderline', () => {
+    const learned = {
+      ...DEFAULT_THRESHOLDS,
+      'latency.p50': { ...DEFAULT_THRESHOLDS['latency.p50']!, noise: { kind: 'relative' as const, value: 0.2 } },
+    };
+    const c = compareModel(p50(base), p50(base.map((v) => v * 1.12)), learned);
+    expect(c.rows[0]!.band).toBe('pass');
+    expect(needsConfirmation(c, DEFAULT_THRESHOLDS)).toBe(true);
   });
 });

@@ -49,7 +49,7 @@ output:
   dir: ${join(dir, 'out')}
 `;
 
-it('a stored-baseline regression is confirmed by interleaved A/B rounds on this runner', async () => {
+it('a stored-baseline regression is confirmed by interleaved A/B pairs on this runner', async () => {
   const lines: string[] = [];
   const ports = {
     store: new FileStore(join(dir, 'store')),
@@ -76,7 +76,7 @@ it('a stored-baseline regression is confirmed by interleaved A/B rounds on this 
   expect(second.report.verdict).toBe('fail');
   const p50 = second.report.models[0]!.comparison.rows.find((r) => r.metric === 'latency.p50')!;
   expect(p50.band).toBe('fail');
-  expect(p50.reason).toMatch(/confirmed by 6 interleaved A\/B rounds on this runner$/);
-  expect(await readFile(second.files.markdown, 'utf8')).toMatch(/confirmed by 6 interleaved A\/B rounds on this runner/);
+  expect(p50.reason).toMatch(/confirmed by 6 interleaved A\/B pairs on this runner$/);
+  expect(await readFile(second.files.markdown, 'utf8')).toMatch(/confirmed by 6 interleaved A\/B pairs on this runner/);
   expect(lines.some((l) => /confirming on this runner with 6 interleaved A\/B pairs/.test(l))).toBe(true);
 }, 120_000);

@@ -63,12 +63,12 @@ export {
   mcnemarExact,
   samplesNeeded,
   pairedDiffInterval,
-  pairedRatioCI,
   roundInstability,
   roundPrecision,
   stopDecision,
   runToRunSpread,
   historyNoise,
+  pairedRatioCI,
 } from './stats.js';
 
 export type Part = { key: StringKey; args?: Record<string, string> };
@@ -450,6 +450,21 @@ export function judgeRatio(
   const ctx = new Ctx(meta, baseline, current, th);
   const judged = ctx.worseRel === null ? ctx.point(extra) : ctx.ratioInterval(ci, extra);
   return row(meta.id, meta, baseline, current, judged);
+}
+
+/**
+ * Whether a judged timing row's interval reaches, in the bad direction, beyond the noise level:
+ * the comparison cannot rule out a slowdown worth reporting. True for every fail, warn and
+ * inconclusive timing row, and for a pass that only says "no slowdown shown" (L ≤ 0 < n < H).
+ * Rows without a relative interval (one value per side) fall back to their band.
+ */
+export function mayExceedNoise(row: ComparisonRow, th: Threshold): boolean {
+  if (row.band === 'fail' || row.band === 'warn' || row.band === 'inconclusive') return true;
+  if (row.band !== 'pass' || row.interval?.of !== 'relative' || row.baseline === null || row.current === null) return false;
+  const ctx = new Ctx(row, row.baseline, row.current, th);
+  const H = ctx.sign > 0 ? row.interval.hi : -row.interval.lo;
+  const level = th.noise ?? th.warn ?? th.fail;
+  return level ? ctx.crosses(level, H) : H > 0;
 }
 
 export { modelVerdict };

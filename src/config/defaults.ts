@@ -62,7 +62,7 @@ export const DEFAULT_MEASURE: Readonly<MeasurePlan> = {
 export const DEFAULT_MIN_ROUNDS = DEFAULT_MEASURE.minRounds!;
 export const DEFAULT_PRECISION = DEFAULT_MEASURE.precision!;
 /** A/B confirmation: interleaved pairs when `confirm: true` or `confirm: {}`. */
-export const DEFAULT_CONFIRM_PAIRS = 10;
+export const DEFAULT_CONFIRM_PAIRS = 20;
 
 /** Fingerprint fields that must match by default for a comparison to be fair. */
 export const DEFAULT_FINGERPRINT_FIELDS = [

@@ -338,7 +338,7 @@ export const GATE_SPEC: Spec & { type: 'object' } = {
     confirm: {
       type: 'object',
       description:
-        'Same-runner A/B confirmation: when a latency or throughput row fails, warns or is inconclusive against the stored baseline and the model has baseline-path, run both models interleaved on this runner and judge on the pairs.',
+        'Same-runner A/B confirmation: when a latency or throughput row is borderline against the stored baseline (fail, warn, inconclusive, or an interval reaching past the noise band) and the model has baseline-path, run both models interleaved on this runner and judge on the pairs.',
       properties: {
         pairs: {
           type: 'integer',
