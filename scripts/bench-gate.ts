@@ -6,9 +6,10 @@
  *   npm run bench               full run (~15 min on the 2-core machine)
  *   npm run bench -- --quick    fewer processes (~5 min): the same figures, coarser
  *
- * Slowdowns are injected as calibrated extra work: a busy-wait of 5 % / 10 % of the median measured
- * by a calibration process, inside every timed iteration (so the +5 % is exact at calibration time
- * and a little less when the machine is slower during the run).
+ * Slowdowns are injected as proportional extra work: inside every timed iteration, after the
+ * inference, a busy-wait of 5 % / 10 % of the time that inference just took. A model that does 5 %
+ * more work is slowed by a busy machine too, so the slowdown stays 5 % whatever state the shared
+ * machine is in (a fixed busy-wait calibrated once would be 5 % only in the calibration's state).
  *
  * Each "side" process does what the embedded runner does (the same warm-up, rounds and adaptive
  * stopping rule, compare/stats.ts stopDecision), in a loop of its own so the busy-wait can sit inside
@@ -56,13 +57,13 @@ async function session() {
   const name = s.inputNames[0]!;
   const tensor = new ort.Tensor('float32', input, SHAPE);
   return {
-    async iter(extraMs: number): Promise<number> {
+    async iter(extra: number): Promise<number> {
       const t0 = performance.now();
       await s.run({ [name]: tensor });
-      if (extraMs > 0) {
-        const until = performance.now() + extraMs;
+      if (extra > 0) {
+        const until = performance.now() + extra * (performance.now() - t0);
         while (performance.now() < until) {
-          /* calibrated extra work */
+          /* proportional extra work */
         }
       }
       return performance.now() - t0;
@@ -72,20 +73,20 @@ async function session() {
 }
 
 /** One side as the gate measures it: (cold iterations for the seed rule), warm-up, adaptive rounds. */
-async function side(extraMs: number, opts: { cold: number; rounds: number; minRounds: number; warmup?: [number, number] }) {
+async function side(extra: number, opts: { cold: number; rounds: number; minRounds: number; warmup?: [number, number] }) {
   const s = await session();
   const cold: number[] = [];
-  for (let i = 0; i < opts.cold; i++) cold.push(await s.iter(extraMs));
+  for (let i = 0; i < opts.cold; i++) cold.push(await s.iter(extra));
   const warmStart = performance.now();
   const [warmN, warmS] = opts.warmup ?? [M.warmupIterations, M.warmupSeconds];
-  for (let w = 0; w < warmN || performance.now() - warmStart < warmS * 1000; w++) await s.iter(extraMs);
+  for (let w = 0; w < warmN || performance.now() - warmStart < warmS * 1000; w++) await s.iter(extra);
   const rounds: number[][] = [];
   const medians: number[] = [];
   const start = performance.now();
   for (;;) {
     const times: number[] = [];
     const r0 = performance.now();
-    while (times.length < M.minIterationsPerRound || performance.now() - r0 < M.minRoundSeconds * 1000) times.push(await s.iter(extraMs));
+    while (times.length < M.minIterationsPerRound || performance.now() - r0 < M.minRoundSeconds * 1000) times.push(await s.iter(extra));
     rounds.push(times);
     medians.push(median(times));
     const d = stopDecision(medians, {
@@ -105,20 +106,7 @@ async function child(args: string[]): Promise<void> {
   const extras = rest.map(Number);
   let result: unknown;
   if (mode === 'side') result = await side(extras[0]!, { cold: 10, rounds: M.rounds, minRounds: M.minRounds! });
-  else if (mode === 'calibrate') {
-    // The least of 5 round medians: a calibration caught by a busy neighbour would inflate the
-    // busy-wait, and the injected slowdowns must not be larger than they claim (they may be smaller).
-    const s = await session();
-    for (let i = 0; i < 50; i++) await s.iter(0);
-    const medians: number[] = [];
-    for (let r = 0; r < 5; r++) {
-      const t: number[] = [];
-      for (let i = 0; i < 100; i++) t.push(await s.iter(0));
-      medians.push(median(t));
-    }
-    await s.release();
-    result = { median: Math.min(...medians) };
-  } else if (mode === 'confirm') {
+  else if (mode === 'confirm') {
     // Interleaved pairs in one process, a fresh session per call as the Runner port gives:
     // per pair the sides A, A′, +5 %, +10 %, in counterbalanced order (reversed every other pair).
     const names = ['A', 'A2', 'B5', 'B10'];
@@ -234,8 +222,8 @@ const TH = { 'latency.p50': DEFAULT_THRESHOLDS['latency.p50']! };
 
 /**
  * This project's verdict: the stored-baseline comparison (judged under `stored` thresholds and
- * options: configured, or learned from history), then, when a timing row is borderline against the
- * configured thresholds and a confirmation is given, the A/B confirmation's (confirm.ts).
+ * options: configured, or learned from history), then, when the timing row is borderline
+ * (confirm.ts: always without a learned spread) and a confirmation is given, the A/B confirmation's.
  */
 function projectBand(
   base: Side,
@@ -244,7 +232,7 @@ function projectBand(
   stored: { thresholds: Record<string, Threshold>; options: CompareOptions } = { thresholds: TH, options: {} },
 ): { stored: Band; final: Band; confirmed: boolean } {
   const row = compareModel(metrics(base), metrics(head), stored.thresholds, stored.options).rows[0]!;
-  if (!confirm || !borderline(row, TH)) return { stored: row.band, final: row.band, confirmed: false };
+  if (!confirm || !borderline(row, TH, stored.options.runToRunByMetric)) return { stored: row.band, final: row.band, confirmed: false };
   return { stored: row.band, final: confirmedBand(confirm.a, confirm.b), confirmed: true };
 }
 
@@ -252,7 +240,8 @@ function projectBand(
 function confirmedBand(a: number[], b: number[]): Band {
   const ci = pairedRatioCI(a, b);
   const shown = median(a);
-  return judgeRatio({ id: 'latency.p50', label: 'p50', unit: 'ms', better: 'lower' }, shown, shown * ci.ratio, TH['latency.p50'], ci, []).band;
+  return judgeRatio({ id: 'latency.p50', label: 'p50', unit: 'ms', better: 'lower' }, shown, shown * ci.ratio, TH['latency.p50'], ci, [])
+    .band;
 }
 
 /** thresholds-from-history: N as the gate applies it, the history being N other A runs (promoted baselines of the unchanged model). */
@@ -278,29 +267,23 @@ async function parent(quick: boolean): Promise<void> {
     const saved =
       from > 0 && process.argv[from + 1]
         ? (JSON.parse(await readFile(process.argv[from + 1]!, 'utf8')) as {
-            calibration: { median: number };
             runs: Record<'A' | 'B5' | 'B10', Side[]>;
             confirmRuns: Array<Record<string, number[]>>;
             overhead: { bare: number; harness: number };
             gate: { wall: number; overhead: number };
           })
         : null;
-    let cal: { median: number };
     let runs: Record<'A' | 'B5' | 'B10', Side[]>;
     let confirmRuns: Array<Record<string, number[]>>;
     let ov: { bare: number; harness: number };
     let gate: { wall: number; overhead: number };
     if (saved) {
       // Re-judge saved measurements with the current rules (no measuring).
-      ({ calibration: cal, runs, confirmRuns, overhead: ov, gate } = saved);
+      ({ runs, confirmRuns, overhead: ov, gate } = saved);
       log(`re-judging ${process.argv[from + 1]}`);
     } else {
-      cal = await inChild<{ median: number }>(dir, 'calibrate');
-      const extra5 = 0.05 * cal.median;
-      const extra10 = 0.1 * cal.median;
-      log(
-        `calibration: warm median ${cal.median.toFixed(2)} ms → +5 % = ${extra5.toFixed(2)} ms, +10 % = ${extra10.toFixed(2)} ms of busy-wait per iteration`,
-      );
+      const extra5 = 0.05;
+      const extra10 = 0.1;
 
       // Side runs, variants interleaved so slow phases of the machine hit every variant alike.
       runs = { A: [], B5: [], B10: [] };
@@ -388,11 +371,15 @@ async function parent(quick: boolean): Promise<void> {
     const ran = (hist: boolean) =>
       (['A/A', 'A/+5 %', 'A/+10 %'] as const)
         .map((sc) => {
-          const n = comps[sc].filter(([b, h], k) => projectBand(b, h, confirmOf(sc, k), hist ? historyOf(b, h) : undefined).confirmed).length;
+          const n = comps[sc].filter(
+            ([b, h], k) => projectBand(b, h, confirmOf(sc, k), hist ? historyOf(b, h) : undefined).confirmed,
+          ).length;
           return `${sc} ${pct(n, comps[sc].length)}`;
         })
         .join(', ');
-    lines.push(`A/B confirmation ran (a borderline stored row) on: ${ran(false)}; with thresholds-from-history: ${ran(true)}`);
+    lines.push(
+      `A/B confirmation ran on (no history: every comparison): ${ran(false)}; with thresholds-from-history (borderline rows only): ${ran(true)}`,
+    );
     const calls = confirmRuns.flatMap((c) => c['wall'] ?? []);
     if (calls.length) {
       lines.push(
@@ -455,7 +442,7 @@ async function parent(quick: boolean): Promise<void> {
     process.stdout.write(lines.join('\n') + '\n');
     const save = process.argv.indexOf('--save');
     if (save > 0 && process.argv[save + 1]) {
-      await writeFile(process.argv[save + 1]!, JSON.stringify({ calibration: cal, runs, confirmRuns, overhead: ov, gate }));
+      await writeFile(process.argv[save + 1]!, JSON.stringify({ runs, confirmRuns, overhead: ov, gate }));
     }
   } finally {
     await rm(dir, { recursive: true, force: true });

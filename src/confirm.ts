@@ -1,8 +1,8 @@
 /**
  * Same-runner A/B confirmation. A stored baseline was measured on another day, maybe another
  * machine of the same kind: its latency differs from today's by run-to-run noise that no interval
- * over one run's rounds can see. When a stored comparison leaves a timing row borderline (fail,
- * warn, inconclusive, or a pass whose interval still reaches past the noise band) and the model has
+ * over one run's rounds can see. When a stored comparison leaves a timing row borderline (see
+ * borderline(): every row unless history shows the runner is quiet) and the model has
  * `baseline-path`, both models run here, now, interleaved in counterbalanced pairs (A B, B A, A B,
  * …), one timed round per call, through the same Runner port every runner kind implements (after
  * one discarded priming call). Each pair gives a ratio head/base; Yuen's trimmed mean of the log
@@ -48,24 +48,36 @@ export interface ConfirmRequest {
    * not have.
    */
   thresholds: Record<string, Threshold>;
+  /** Run-to-run spread learned from history, by metric id (CompareOptions.runToRunByMetric): see borderline(). */
+  spread?: Record<string, number>;
   signal?: AbortSignal;
 }
 
 /**
- * A timing row is borderline when the stored comparison cannot rule out a slowdown beyond the
- * configured noise band: fail, warn, inconclusive, or a pass whose interval still reaches past the
- * band ("no slowdown shown" is not "no slowdown"). On a quiet runner most rows are a clean pass
- * and nothing is re-run; on a noisy one (a wide run-to-run spread, e.g. learned from history) nearly
- * every row is borderline, and the same-runner pairs, not the stored baseline, decide.
+ * Whether a timing row needs the same-runner pairs. The stored comparison's interval is widened by
+ * the runner's run-to-run spread; only a learned spread (thresholds-from-history) says how wide
+ * that really is. So:
+ *   - with a spread learned for the metric, the row is borderline when the stored comparison cannot
+ *     rule out a slowdown beyond the configured noise band: fail, warn, inconclusive, or a pass whose
+ *     interval still reaches past the band ("no slowdown shown" is not "no slowdown");
+ *   - without one, every compared timing row is: the gate cannot know the runner is quiet, and on
+ *     the project's 2-core machine processes differ by ~7 %, more than the 5 % band, so a stored
+ *     comparison alone lets a third of true +5 % slowdowns through as a clean pass
+ *     (docs/BENCHMARK.md).
  */
-export function borderline(row: ComparisonRow, thresholds: Record<string, Threshold>): boolean {
+export function borderline(row: ComparisonRow, thresholds: Record<string, Threshold>, spread?: Record<string, number>): boolean {
   const th = thresholds[row.metric];
-  return isTimingMetric(row.metric) && th !== undefined && mayExceedNoise(row, th);
+  if (!isTimingMetric(row.metric) || th === undefined || row.band === 'missing') return false;
+  return spread?.[row.metric] === undefined || mayExceedNoise(row, th);
 }
 
 /** Whether a confirmation would re-judge any row of this comparison. */
-export function needsConfirmation(comparison: ModelComparison, thresholds: Record<string, Threshold>): boolean {
-  return comparison.rows.some((r) => borderline(r, thresholds));
+export function needsConfirmation(
+  comparison: ModelComparison,
+  thresholds: Record<string, Threshold>,
+  spread?: Record<string, number>,
+): boolean {
+  return comparison.rows.some((r) => borderline(r, thresholds, spread));
 }
 
 /** Rows judged on each call's own cost (its fastest iteration) rather than on the call's value of the metric. */
@@ -138,7 +150,7 @@ export async function confirmComparison(
   comparison: ModelComparison,
   progress: Progress,
 ): Promise<ModelComparison> {
-  if (!req.model.baselinePath || req.pairs < 3 || !needsConfirmation(comparison, req.thresholds)) return comparison;
+  if (!req.model.baselinePath || req.pairs < 3 || !needsConfirmation(comparison, req.thresholds, req.spread)) return comparison;
   progress.info(
     `${req.model.name}: confirming on this runner with ${req.pairs} interleaved A/B pairs (baseline ${req.model.baselinePath})`,
   );
@@ -155,7 +167,7 @@ export async function confirmComparison(
   const k = req.pairs;
   const rows = comparison.rows.map((r): ComparisonRow => {
     const th = req.thresholds[r.metric];
-    if (!th || !borderline(r, req.thresholds)) return r;
+    if (!th || !borderline(r, req.thresholds, req.spread)) return r;
     const ci = rowInterval(r, base, head);
     if (!ci) return r;
     // Shown: the baseline calls' median of the metric, and that times the paired estimate, so the

@@ -125,7 +125,7 @@ export async function runGate(plan: GatePlan, ctx: GateContext, ports: GatePorts
         plan.confirm.pairs >= 2 &&
         model.baselinePath &&
         comparison.verdict !== 'incomparable' &&
-        needsConfirmation(comparison, plan.thresholds)
+        needsConfirmation(comparison, plan.thresholds, options.runToRunByMetric)
       ) {
         comparison = await confirmComparison(
           ports.runner,
@@ -136,6 +136,7 @@ export async function runGate(plan: GatePlan, ctx: GateContext, ports: GatePorts
             workDir,
             pairs: plan.confirm.pairs,
             thresholds: plan.thresholds,
+            ...(options.runToRunByMetric && { spread: options.runToRunByMetric }),
             ...(ports.signal ? { signal: ports.signal } : {}),
           },
           comparison,

@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_FINGERPRINT_FIELDS, DEFAULT_MEASURE, DEFAULT_THRESHOLDS } from '../../src/config/defaults.js';
+import { DEFAULT_CONFIRM_PAIRS, DEFAULT_FINGERPRINT_FIELDS, DEFAULT_MEASURE, DEFAULT_THRESHOLDS } from '../../src/config/defaults.js';
 import { loadConfig, parseConfig } from '../../src/config/load.js';
 import { ConfigError } from '../../src/errors.js';
 import { MINIMAL, makeProject, type Project } from './fixtures.js';
@@ -170,6 +170,14 @@ fail-on: [fail, inconclusive]
     expect(plan.measure).toEqual({ ...DEFAULT_MEASURE, warmupIterations: 50, rounds: 10, maxSeconds: 120 });
     expect(plan.fingerprintFields).toEqual(['gpuName', 'cuda', 'precision', 'driver']);
     expect(plan.failOn).toEqual(['fail', 'inconclusive']);
+    // baseline-path turns the A/B confirmation on with the default pairs.
+    expect(plan.confirm).toEqual({ pairs: DEFAULT_CONFIRM_PAIRS });
+  });
+
+  it('confirmation: off without baseline-path or confirm, on with either, pairs as given', () => {
+    expect(parse(MINIMAL).confirm).toBeUndefined();
+    expect(parse(`${MINIMAL}confirm: {}\n`).confirm).toEqual({ pairs: DEFAULT_CONFIRM_PAIRS });
+    expect(parse(`${MINIMAL}confirm: { pairs: 8 }\n`).confirm).toEqual({ pairs: 8 });
   });
 
   it.each([

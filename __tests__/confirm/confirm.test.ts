@@ -130,24 +130,32 @@ describe('which rows a confirmation re-runs (pure)', () => {
   const base = [10, 10.02, 9.98, 10.01, 9.99, 10];
   const judged = (scale: number) => compareModel(p50(base), p50(base.map((v) => v * scale)), DEFAULT_THRESHOLDS);
 
-  it('an unchanged model whose interval stays inside the 5 % band is a clean pass: nothing re-runs', () => {
-    const c = judged(1);
-    expect(c.rows[0]!.band).toBe('pass');
-    expect(c.rows[0]!.interval!.hi).toBeLessThan(0.05);
-    expect(needsConfirmation(c, DEFAULT_THRESHOLDS)).toBe(false);
+  // A run-to-run spread learned from history (thresholds-from-history): the runner is known.
+  const QUIET = { 'latency.p50': 0.015 };
+
+  it('without a learned spread every compared timing row is re-run, even a clean pass or an improvement', () => {
+    expect(judged(1).rows[0]!.band).toBe('pass');
+    expect(needsConfirmation(judged(1), DEFAULT_THRESHOLDS)).toBe(true);
+    expect(needsConfirmation(judged(0.9), DEFAULT_THRESHOLDS)).toBe(true);
   });
 
-  it('a pass that only says "no slowdown shown" (interval reaching past 5 %) is borderline', () => {
+  it('with a learned spread, an interval inside the 5 % band is a clean pass: nothing re-runs', () => {
+    const c = judged(1);
+    expect(c.rows[0]!.interval!.hi).toBeLessThan(0.05);
+    expect(needsConfirmation(c, DEFAULT_THRESHOLDS, QUIET)).toBe(false);
+  });
+
+  it('with a learned spread, a pass that only says "no slowdown shown" (interval reaching past 5 %) is borderline', () => {
     const c = judged(1.02);
     expect(c.rows[0]!.band).toBe('pass');
     expect(c.rows[0]!.reason).toMatch(/^not confirmed: interval reaches/);
-    expect(needsConfirmation(c, DEFAULT_THRESHOLDS)).toBe(true);
+    expect(needsConfirmation(c, DEFAULT_THRESHOLDS, QUIET)).toBe(true);
   });
 
-  it('fail and warn rows are borderline; an improvement is not', () => {
+  it('with a learned spread, fail and warn rows are borderline; an improvement is not', () => {
     expect(judged(1.3).rows[0]!.band).toBe('fail');
-    expect(needsConfirmation(judged(1.3), DEFAULT_THRESHOLDS)).toBe(true);
-    expect(needsConfirmation(judged(0.9), DEFAULT_THRESHOLDS)).toBe(false);
+    expect(needsConfirmation(judged(1.3), DEFAULT_THRESHOLDS, QUIET)).toBe(true);
+    expect(needsConfirmation(judged(0.9), DEFAULT_THRESHOLDS, QUIET)).toBe(false);
   });
 
   it('judged against a learned 20 % band the +12 % row passes, but against the configured 5 % it is borderline', () => {
@@ -157,6 +165,11 @@ describe('which rows a confirmation re-runs (pure)', () => {
     };
     const c = compareModel(p50(base), p50(base.map((v) => v * 1.12)), learned);
     expect(c.rows[0]!.band).toBe('pass');
-    expect(needsConfirmation(c, DEFAULT_THRESHOLDS)).toBe(true);
+    expect(needsConfirmation(c, DEFAULT_THRESHOLDS, QUIET)).toBe(true);
+  });
+
+  it('rows that are not timings, or have no baseline value, are never re-run', () => {
+    const none = compareModel(undefined, p50(base), DEFAULT_THRESHOLDS);
+    expect(needsConfirmation(none, DEFAULT_THRESHOLDS)).toBe(false);
   });
 });

@@ -350,4 +350,24 @@ describe.skipIf(!host)('docker runner (real engine)', () => {
     expect(Date.now() - started).toBeLessThan(30_000);
     expect(await leftovers()).toBe(0);
   });
+
+  it.each([
+    { pull: 'missing' as const, message: /cancelled before its container was created/ },
+    { pull: 'always' as const, message: /cancelled while pulling ppg-test\/ort:trixie; no container was started/ },
+  ])('cancelled before the container exists (pull $pull): a clear error, nothing started', async ({ pull, message }) => {
+    const controller = new AbortController();
+    controller.abort();
+    const error = await createDockerRunner(plan({ pull }), { docker: docker!, gateId: GATE })
+      .run(
+        { model: recModel(), measure: QUICK, dataset, workDir: join(root, `abort-${pull}`), signal: controller.signal },
+        recordingProgress(),
+      )
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    expect(error).toBeInstanceOf(RunnerError);
+    expect((error as Error).message).toMatch(message);
+    expect(await leftovers()).toBe(0);
+  });
 });

@@ -289,7 +289,10 @@ class Builder {
       },
       fingerprintFields: this.fingerprint(raw.fingerprint),
       failOn: this.failOn(raw['fail-on']),
-      ...(raw.confirm !== undefined && { confirm: { pairs: raw.confirm.pairs ?? DEFAULT_CONFIRM_PAIRS } }),
+      // A model's baseline-path exists for the confirmation: it turns it on with the default pairs.
+      ...((raw.confirm !== undefined || models.some(({ plan: m }) => m.baselinePath !== undefined)) && {
+        confirm: { pairs: raw.confirm?.pairs ?? DEFAULT_CONFIRM_PAIRS },
+      }),
       ...(raw['thresholds-from-history'] !== undefined && { thresholdsFromHistory: raw['thresholds-from-history'] }),
     };
     return this.diagnostics.list.length > 0 ? undefined : plan;

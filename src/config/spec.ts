@@ -148,7 +148,10 @@ const model: Spec = {
       enum: ['classification', 'ocr-rec', 'generic'],
       description: 'What the model does: decides the accuracy metrics and default dataset format.',
     },
-    'baseline-path': { type: 'string', description: "Optional: the base side's model, for a same-runner A/B confirmation before failing." },
+    'baseline-path': {
+      type: 'string',
+      description: "Optional: the base side's model; turns on the same-runner A/B confirmation of borderline timing rows (see confirm).",
+    },
     engine: { ...engine, description: 'Per-model overrides of the top-level engine block.' },
     dataset,
   },

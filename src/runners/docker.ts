@@ -64,7 +64,12 @@ export function createDockerRunner(plan: DockerPlan, opts: DockerRunnerOptions =
   };
 }
 
-async function ensureImage(docker: Dockerode, plan: DockerPlan, progress: Progress): Promise<Dockerode.ImageInspectInfo> {
+async function ensureImage(
+  docker: Dockerode,
+  plan: DockerPlan,
+  progress: Progress,
+  signal: AbortSignal | undefined,
+): Promise<Dockerode.ImageInspectInfo> {
   const inspect = () => docker.getImage(plan.image).inspect();
   let present: Dockerode.ImageInspectInfo | undefined;
   try {
@@ -81,9 +86,20 @@ async function ensureImage(docker: Dockerode, plan: DockerPlan, progress: Progre
     const stream = await docker.pull(plan.image, plan.registryAuth ? { authconfig: plan.registryAuth } : {});
     const seen = new Set<string>();
     await new Promise<void>((resolvePull, rejectPull) => {
+      // Cancelled mid-pull: stop following (closing the stream ends the engine's pull request).
+      const onAbort = () => {
+        (stream as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
+        rejectPull(new Error('cancelled'));
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      if (signal?.aborted) onAbort();
       docker.modem.followProgress(
         stream,
-        (err: Error | null) => (err ? rejectPull(err) : resolvePull()),
+        (err: Error | null) => {
+          signal?.removeEventListener('abort', onAbort);
+          if (err) rejectPull(err);
+          else resolvePull();
+        },
         (event: { status?: string; id?: string; error?: string }) => {
           // One line per layer state change, not per byte: the job log stays readable.
           const key = `${event.id ?? ''} ${event.status ?? ''}`;
@@ -96,6 +112,7 @@ async function ensureImage(docker: Dockerode, plan: DockerPlan, progress: Progre
     });
     return await inspect();
   } catch (error) {
+    if (signal?.aborted) throw new RunnerError(`cancelled while pulling ${plan.image}; no container was started`);
     if (present) {
       progress.warn(`pulling ${plan.image} failed (${messageOf(error)}); using the local image`);
       return present;
@@ -115,7 +132,8 @@ async function runDocker(plan: DockerPlan, opts: DockerRunnerOptions, request: R
   } catch (error) {
     throw new RunnerError(`cannot reach the Docker engine (${process.env['DOCKER_HOST'] ?? 'default socket'}): ${messageOf(error)}`);
   }
-  const image = await ensureImage(docker, plan, progress);
+  const image = await ensureImage(docker, plan, progress, request.signal);
+  if (request.signal?.aborted) throw new RunnerError(`run of ${model.name} cancelled before its container was created`);
   const imageDigest = image.RepoDigests?.[0] ?? image.Id;
 
   const job = buildJob(request, files, { modelDir: IN.model, datasetDir: IN.data, output: `${IN.out}/${RESULT_FILE}` });
