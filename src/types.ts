@@ -134,7 +134,7 @@ export interface GatePlan {
   fingerprintFields: string[];
   /** Fail the gate on these verdicts (default: fail only). */
   failOn: Array<'fail' | 'warn' | 'inconclusive'>;
-  /** Same-runner A/B confirmation of borderline timing rows (models with baselinePath); absent or pairs 0: off. */
+  /** Same-runner A/B confirmation of timing rows (models with baselinePath; see confirm.ts borderline); absent: off. */
   confirm?: { pairs: number };
   /** Noise band from the run-to-run spread of the last N baselines (opt-in; absent: off). */
   thresholdsFromHistory?: number;

@@ -61,7 +61,7 @@ export const DEFAULT_MEASURE: Readonly<MeasurePlan> = {
 /** Adaptive stopping defaults (measure.min-rounds, measure.precision): see the README, "How the gate decides". */
 export const DEFAULT_MIN_ROUNDS = DEFAULT_MEASURE.minRounds!;
 export const DEFAULT_PRECISION = DEFAULT_MEASURE.precision!;
-/** A/B confirmation: interleaved pairs when `confirm: true` or `confirm: {}`. */
+/** A/B confirmation: interleaved pairs when a model has `baseline-path` (or `confirm: {}` is given) without `pairs`. */
 export const DEFAULT_CONFIRM_PAIRS = 20;
 
 /** Fingerprint fields that must match by default for a comparison to be fair. */

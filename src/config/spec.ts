@@ -150,7 +150,8 @@ const model: Spec = {
     },
     'baseline-path': {
       type: 'string',
-      description: "Optional: the base side's model; turns on the same-runner A/B confirmation of borderline timing rows (see confirm).",
+      description:
+        "Optional: the base side's model; turns on the same-runner A/B confirmation of the latency and throughput rows (see confirm).",
     },
     engine: { ...engine, description: 'Per-model overrides of the top-level engine block.' },
     dataset,
@@ -341,7 +342,7 @@ export const GATE_SPEC: Spec & { type: 'object' } = {
     confirm: {
       type: 'object',
       description:
-        'Same-runner A/B confirmation: when a latency or throughput row is borderline against the stored baseline (fail, warn, inconclusive, or an interval reaching past the noise band) and the model has baseline-path, run both models interleaved on this runner and judge on the pairs.',
+        'Same-runner A/B confirmation, on for models with baseline-path: run both models interleaved on this runner and judge the latency and throughput rows on the pairs (every such row; with thresholds-from-history only the rows whose stored interval reaches past the noise band).',
       properties: {
         pairs: {
           type: 'integer',

@@ -133,7 +133,6 @@ async function runDocker(plan: DockerPlan, opts: DockerRunnerOptions, request: R
     throw new RunnerError(`cannot reach the Docker engine (${process.env['DOCKER_HOST'] ?? 'default socket'}): ${messageOf(error)}`);
   }
   const image = await ensureImage(docker, plan, progress, request.signal);
-  if (request.signal?.aborted) throw new RunnerError(`run of ${model.name} cancelled before its container was created`);
   const imageDigest = image.RepoDigests?.[0] ?? image.Id;
 
   const job = buildJob(request, files, { modelDir: IN.model, datasetDir: IN.data, output: `${IN.out}/${RESULT_FILE}` });
