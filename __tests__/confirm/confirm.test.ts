@@ -79,6 +79,14 @@ describe('same-runner A/B confirmation (embedded runner, real models)', () => {
     expect(p50.reason).toMatch(/confirmed by 6 interleaved A\/B pairs on this runner$/);
     expect(p50.deltaRel!).toBeGreaterThan(1); // rec is several times slower than cls
     expect(p50.interval!.lo).toBeGreaterThan(0.1);
+    // One question, one answer: every re-judged latency row carries the own-cost interval, and
+    // throughput the same interval inverted.
+    for (const id of ['latency.p90', 'latency.p99', 'latency.mean']) {
+      expect(confirmed.rows.find((r) => r.metric === id)!.interval).toEqual(p50.interval);
+    }
+    const tp = confirmed.rows.find((r) => r.metric === 'throughput')!;
+    expect(tp.band).toBe('fail');
+    expect(tp.interval!.hi).toBeCloseTo(1 / (1 + p50.interval!.lo) - 1, 10);
     expect(lines.some((l) => /stored-baseline (fail|inconclusive) → A\/B fail/.test(l))).toBe(true);
   }, 60_000);
 
