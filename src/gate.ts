@@ -61,6 +61,22 @@ export interface GateOutcome {
   promotionError?: Error;
 }
 
+/** Baselines shown in the comment's latency trend (with this run as the last point). */
+export const TREND_POINTS = 10;
+const TREND_METRIC = 'latency.p50';
+
+/** The trend of latency p50: baselines (newest first from the store) oldest first, then this run; undefined below 2 baselines. */
+function trendOf(history: Baseline[], metrics: ModelMetrics, commit: string): GateReport['models'][number]['trend'] {
+  const value = (m: ModelMetrics) => m.metrics.find((x) => x.id === TREND_METRIC)?.value;
+  const points = history
+    .map((b) => ({ commit: b.commit, value: value(b.metrics) }))
+    .filter((p): p is { commit: string; value: number } => typeof p.value === 'number' && Number.isFinite(p.value))
+    .reverse();
+  const now = value(metrics);
+  if (points.length < 2 || typeof now !== 'number' || !Number.isFinite(now)) return undefined;
+  return [...points, { commit, value: now }];
+}
+
 export async function runGate(plan: GatePlan, ctx: GateContext, ports: GatePorts): Promise<GateOutcome> {
   const now = ports.now ?? (() => new Date());
   const startedAt = now();
@@ -99,15 +115,28 @@ export async function runGate(plan: GatePlan, ctx: GateContext, ports: GatePorts
 
     let comparison: ModelComparison;
     let baselineRef: GateReport['models'][number]['baseline'];
+    let trend: GateReport['models'][number]['trend'];
     try {
       const lookup = await ports.store.get(key, ctx.want);
       const baseline = lookup.baseline;
       if (baseline) baselineRef = { commit: baseline.commit, branch: baseline.branch, createdAt: baseline.createdAt };
+      // Recent baselines of this key: the comment's trend, and the history thresholds below.
+      let history: Baseline[] = [];
+      if (baseline) {
+        try {
+          history = await ports.store.history(key, Math.max(TREND_POINTS, plan.thresholdsFromHistory ?? 0));
+        } catch (error) {
+          // Only the trend needs it when thresholds-from-history is off: then a failed read costs the chart, not the verdict.
+          if (!(error instanceof StoreError) || plan.thresholdsFromHistory) throw error;
+          warn(`${model.name}: no trend chart: ${error.message}`);
+        }
+        trend = trendOf(history.slice(0, TREND_POINTS), metrics, ctx.commit);
+      }
       // ── issue 6: thresholds from history (opt-in) ──
       let judgePlan: Pick<GatePlan, 'thresholds' | 'fingerprintFields'> = plan;
       let options: CompareOptions = {};
       if (baseline && plan.thresholdsFromHistory) {
-        const learned = thresholdsFromHistory(plan.thresholds, await ports.store.history(key, plan.thresholdsFromHistory));
+        const learned = thresholdsFromHistory(plan.thresholds, history.slice(0, plan.thresholdsFromHistory));
         judgePlan = { ...plan, thresholds: learned.thresholds };
         options = learned.options;
         for (const note of learned.notes) progress.info(`${model.name}: ${note}`);
@@ -166,6 +195,7 @@ export async function runGate(plan: GatePlan, ctx: GateContext, ports: GatePorts
         batchSize: run.timing.batchSize,
       },
       ...(baselineRef ? { baseline: baselineRef } : {}),
+      ...(trend ? { trend } : {}),
     });
     promotions.push({
       key,

@@ -299,6 +299,11 @@ export interface GateReport {
     metrics: ModelMetrics;
     run: Pick<RunResult, 'model' | 'engine' | 'env'> & { rounds: number; iterations: number; warmupIterations: number; batchSize: number };
     baseline?: Pick<Baseline, 'commit' | 'branch' | 'createdAt'>;
+    /**
+     * Latency p50 of the last promoted baselines of the same key, oldest first, then this run
+     * (commit: this run's). Present with at least 2 baselines that have the metric.
+     */
+    trend?: Array<{ commit: string; value: number }>;
   }>;
   /** What happened to the baseline (promoted, not promoted and why). */
   promotion?: { done: boolean; message: string };

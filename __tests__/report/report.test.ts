@@ -143,6 +143,58 @@ describe('renderMarkdown', () => {
   });
 });
 
+describe('latency trend (Mermaid, folded)', () => {
+  const withTrend = (name: string, trend: Array<{ commit: string; value: number }>): GateReport => {
+    const r = report([{ base, head: { ...head, model: name } }]);
+    r.models[0]!.trend = trend;
+    return r;
+  };
+  const trend = [
+    { commit: 'a'.repeat(40), value: 14.8123 },
+    { commit: 'b'.repeat(40), value: 15.1 },
+    { commit: 'c'.repeat(40), value: 16.05 },
+  ];
+
+  it('a line chart of p50 over the baselines and this run, labelled by short commit', () => {
+    const md = renderMarkdown(withTrend('PP-OCRv4-rec', trend));
+    const block = md.slice(md.indexOf('<details><summary>Latency p50 trend'));
+    expect(block).toContain('<details><summary>Latency p50 trend: PP-OCRv4-rec (last 2 baselines and this run)</summary>');
+    expect(block).toContain(
+      [
+        '```mermaid',
+        'xychart-beta',
+        '  title "PP-OCRv4-rec latency p50 (ms)"',
+        '  x-axis ["aaaaaaa", "bbbbbbb", "this run"]',
+        '  y-axis "ms" 0 --> 18.5',
+        '  line [14.81, 15.1, 16.05]',
+        '```',
+      ].join('\n'),
+    );
+    // zh: the fixed words translated
+    expect(renderMarkdown(withTrend('m', trend), { lang: 'zh' })).toContain('x-axis ["aaaaaaa", "bbbbbbb", "本次"]');
+  });
+
+  it('a model name cannot break out of the chart or the summary', () => {
+    const md = renderMarkdown(withTrend('m"]\n```\n<b>x</b>', trend));
+    expect(md).toContain('  title "m        b x /b latency p50 (ms)"');
+    expect(md.match(/```/g)).toHaveLength(2);
+    expect(md).toContain('Latency p50 trend: m"&#93; &#96;&#96;&#96; &lt;b&gt;x&lt;/b&gt; (last 2 baselines and this run)');
+    expect(md).not.toMatch(/<summary>[^<]*<b>/);
+  });
+
+  it('no chart with fewer than 2 baselines, and none when the comment is cut to fit', () => {
+    expect(renderMarkdown(withTrend('m', trend.slice(1)))).not.toContain('mermaid');
+    const full = renderMarkdown(withTrend('m', trend));
+    expect(full).toContain('mermaid');
+    // Cut to fit: the chart goes with the measurement details, before any table row.
+    const measured = full.indexOf('<details><summary>How this was measured');
+    const cut = renderMarkdown(withTrend('m', trend), { maxChars: full.indexOf('<details><summary>Latency p50 trend') + 200 });
+    expect(measured).toBeGreaterThan(0);
+    expect(cut).not.toContain('mermaid');
+    expect(rows(cut).length).toBe(rows(full).length);
+  });
+});
+
 describe('truncation under maxChars', () => {
   const many = Array.from({ length: 60 }, (_, i) => ({
     base: ocrMetrics({ wrong: 81, latencyScale: 1, gpuMb: 1204, name: `model-${i}` }),

@@ -162,7 +162,7 @@ class Renderer {
     if (o.cut && o.cut.length > 0) {
       out.push(this.t('cut.note', { max: fmtNumber(this.opts.maxChars ?? 65_000, 0), what: o.cut.join(this.t('sep.list')) }), '');
     }
-    if (o.details !== 'none') out.push(...this.measured());
+    if (o.details !== 'none') out.push(...this.trends(), ...this.measured());
     if (o.details === 'all') out.push(...this.wrongPredictions(), ...this.warningsLog());
     return `${out.join('\n').trimEnd()}\n`;
   }
@@ -342,6 +342,38 @@ class Renderer {
         `| ${this.t('wrong.sample')} | ${this.t('wrong.label')} | ${this.t('wrong.prediction')} |`,
         '|---|---|---|',
         ...shown.map((d) => `| ${escapeMarkdown(d.id)} | ${escapeMarkdown(d.label ?? '')} | ${escapeMarkdown(d.prediction)} |`),
+        '</details>',
+        '',
+      );
+    }
+    return out;
+  }
+
+  /**
+   * Per model with history, a Mermaid line chart of latency p50 over the last baselines and this
+   * run, folded: GitHub renders it in place, no image host. Labels are short commits (hex) and the
+   * title keeps only letters, digits and plain punctuation of the model's name (nothing Mermaid or
+   * HTML would read as syntax).
+   */
+  private trends(): string[] {
+    const out: string[] = [];
+    for (const m of this.report.models) {
+      const trend = m.trend;
+      if (!trend || trend.length < 3) continue;
+      const name = m.comparison.model.replace(/[^\p{L}\p{N} ._()+/-]/gu, ' ').trim();
+      const labels = trend.map((p, i) => (i === trend.length - 1 ? this.t('trend.thisRun') : shortCommit(p.commit)));
+      const values = trend.map((p) => Number(p.value.toPrecision(4)));
+      const top = Math.max(...values);
+      out.push(
+        `<details><summary>${this.t('trend.summary', { model: escapeMarkdown(m.comparison.model), n: trend.length - 1 })}</summary>`,
+        '',
+        '```mermaid',
+        'xychart-beta',
+        `  title "${name} ${this.t('trend.metric')}"`,
+        `  x-axis [${labels.map((l) => `"${l}"`).join(', ')}]`,
+        `  y-axis "ms" 0 --> ${Number((top * 1.15).toPrecision(3))}`,
+        `  line [${values.join(', ')}]`,
+        '```',
         '</details>',
         '',
       );

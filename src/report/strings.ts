@@ -98,6 +98,12 @@ export const STRINGS = {
   'details.samples': { en: '{n} samples', zh: '{n} 个样本' },
   'details.wrong': { en: 'Wrong predictions: {model} ({shown} of {total})', zh: '错误预测：{model}（{total} 条中的 {shown} 条）' },
   'details.warnings': { en: 'Warnings ({n})', zh: '警告（{n}）' },
+  'trend.summary': {
+    en: 'Latency p50 trend: {model} (last {n} baselines and this run)',
+    zh: '延迟 p50 趋势：{model}（最近 {n} 个基线与本次）',
+  },
+  'trend.metric': { en: 'latency p50 (ms)', zh: '延迟 p50 (ms)' },
+  'trend.thisRun': { en: 'this run', zh: '本次' },
   'wrong.sample': { en: 'sample', zh: '样本' },
   'wrong.label': { en: 'label', zh: '标注' },
   'wrong.prediction': { en: 'prediction', zh: '预测' },
