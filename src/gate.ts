@@ -8,7 +8,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { compareModel, gateVerdict, type CompareOptions } from './compare/index.js';
 import { thresholdsFromHistory } from './compare/history.js';
-import { confirmComparison, needsConfirmation } from './confirm.js';
+import { confirmComparison } from './confirm.js';
 import { prepareDataset } from './dataset/prepare.js';
 import { StoreError } from './errors.js';
 import { fingerprintDifferences, fingerprintHash, fingerprintOf } from './fingerprint.js';
@@ -147,15 +147,8 @@ export async function runGate(plan: GatePlan, ctx: GateContext, ports: GatePorts
         judgePlan,
         options,
       );
-      // ── issue 6: same-runner A/B confirmation of flagged timing rows ──
-      if (
-        baseline &&
-        plan.confirm &&
-        plan.confirm.pairs >= 2 &&
-        model.baselinePath &&
-        comparison.verdict !== 'incomparable' &&
-        needsConfirmation(comparison, plan.thresholds, options.runToRunByMetric)
-      ) {
+      // ── issue 6: same-runner A/B confirmation of borderline timing rows (confirm.ts decides which) ──
+      if (baseline && plan.confirm && comparison.verdict !== 'incomparable') {
         comparison = await confirmComparison(
           ports.runner,
           {
