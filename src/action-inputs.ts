@@ -163,7 +163,9 @@ export function readInputs(read: Reader = defaultReader): ActionInputs {
     artifactDir: optional(read, 'artifact-dir'),
   };
   if (inputs.mode === 'comment-from-artifact' && inputs.artifactDir === undefined) {
-    throw new ConfigError("input `artifact-dir`: required with mode: comment-from-artifact (the directory actions/download-artifact wrote)");
+    throw new ConfigError(
+      'input `artifact-dir`: required with mode: comment-from-artifact (the directory actions/download-artifact wrote)',
+    );
   }
   if (inputs.mode === 'gate' && inputs.artifactDir !== undefined) {
     throw new ConfigError('input `artifact-dir`: only used with mode: comment-from-artifact');

@@ -53,13 +53,17 @@ export async function readArtifact(dir: string): Promise<Artifact> {
   try {
     if (!(await lstat(dir)).isDirectory()) throw new Error('not a directory');
   } catch {
-    throw new ConfigError(`input \`artifact-dir\`: ${dir} is not a directory (where actions/download-artifact put the measuring run's files)`);
+    throw new ConfigError(
+      `input \`artifact-dir\`: ${dir} is not a directory (where actions/download-artifact put the measuring run's files)`,
+    );
   }
   const prPath = join(dir, ARTIFACT_FILES.prNumber);
   const prText = await regularFile(prPath, `artifact ${ARTIFACT_FILES.prNumber}`, 64);
   const digits = /^\s*([1-9][0-9]{0,9})\s*$/.exec(prText);
   if (!digits) {
-    throw new ConfigError(`artifact ${ARTIFACT_FILES.prNumber} (${prPath}): expected a PR number (digits only); got ${JSON.stringify(prText.slice(0, 40))}`);
+    throw new ConfigError(
+      `artifact ${ARTIFACT_FILES.prNumber} (${prPath}): expected a PR number (digits only); got ${JSON.stringify(prText.slice(0, 40))}`,
+    );
   }
   const reportPath = join(dir, ARTIFACT_FILES.report);
   const text = await regularFile(reportPath, `artifact ${ARTIFACT_FILES.report}`, MAX_REPORT_BYTES);
@@ -106,7 +110,9 @@ export async function verifyPullRequest(target: PullRequestTarget, number: numbe
     const code = status(error);
     if (code === 404) throw new RefusedError(`the artifact names PR #${number}, which is not a pull request of ${where}: nothing posted`);
     if (code === 401 || code === 403) {
-      throw new ConfigError(`input \`github-token\`: cannot read PR #${number} of ${where} (HTTP ${code}); the workflow needs permissions: pull-requests: write`);
+      throw new ConfigError(
+        `input \`github-token\`: cannot read PR #${number} of ${where} (HTTP ${code}); the workflow needs permissions: pull-requests: write`,
+      );
     }
     throw error;
   }
