@@ -71,6 +71,8 @@ async function gateContext(event: EventContext, inputs: ActionInputs): Promise<G
   const want = await baselineWant({ cwd, defaultBranch: event.pr?.baseRef ?? event.defaultBranch, baseRef, headRef: 'HEAD' });
   if (want.reason) (want.commits.length === 0 ? progress.warn : progress.info)(`baseline lookup: ${want.reason}`);
   const promote = inputs.promote === 'auto' ? event.defaultBranchPush : inputs.promote === 'true';
+  // A fork's PR run measured the fork's code with the fork's workflow: never a baseline, whatever `promote` says.
+  if (promote && event.pr?.fork) progress.warn('promote: a run for a PR from a fork never writes a baseline');
   return {
     repo: event.owner && event.repo ? `${event.owner}/${event.repo}` : basename(cwd),
     commit: event.commit || 'local',
@@ -78,7 +80,7 @@ async function gateContext(event: EventContext, inputs: ActionInputs): Promise<G
     defaultBranch: event.defaultBranch,
     event: event.kind,
     want: { commits: want.commits, branch: want.branch },
-    promote,
+    promote: promote && !event.pr?.fork,
   };
 }
 
