@@ -6,11 +6,12 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { artifactMarker, renderArtifactComment } from '../../src/github/from-artifact.js';
 import { commentMarker } from '../../src/github/comment.js';
 import { renderJson, renderMarkdown } from '../../src/report/index.js';
@@ -118,6 +119,7 @@ beforeAll(async () => {
   // An unrelated PR, from the same fork owner's other branch and from the repository itself.
   gh.addPull({ number: 1, repo: REPO, headSha: '1111111111111111111111111111111111111111', headRepo: REPO });
   gh.addPull({ number: 13, repo: REPO, headSha: HEAD, headRepo: 'someone-else/ocr' });
+  gh.addPull({ number: 14, repo: REPO, headSha: HEAD, headRepo: null });
 }, 60_000);
 
 afterAll(async () => {
@@ -195,6 +197,7 @@ describe('mode: comment-from-artifact', () => {
     ],
     ['a PR with the same head commit from another repository', '13', /PR #13, whose head is f0f0f0f0aaaa in someone-else\/ocr/],
     ['a number that is no PR', '999', /PR #999, which is not a pull request of paddle\/ocr/],
+    ['a PR whose fork was deleted', '14', /PR #14, whose head is f0f0f0f0aaaa in \(deleted repository\)/],
   ])(
     'an artifact naming %s is refused with exit 2 and nothing is posted',
     async (_what, pr, message) => {
@@ -249,6 +252,18 @@ describe('mode: comment-from-artifact', () => {
     60_000,
   );
 
+  it('a report.json that is a link (to a file of the runner) is not read', async () => {
+    await writeArtifact({ pr: '12', report: forkReport() });
+    const secret = join(tmp, 'runner-secret.json');
+    await writeFile(secret, JSON.stringify(forkReport()));
+    await rm(join(tmp, 'ws', 'report', 'report.json'));
+    await symlink(secret, join(tmp, 'ws', 'report', 'report.json'));
+    const run = await runAction({ payload: forkRun() });
+    expect(run.code, run.stdout).toBe(2);
+    expect(run.stdout).toMatch(/artifact report\.json: .*report\.json is not a regular file/);
+    expect(gh.requests).toEqual([]);
+  }, 60_000);
+
   it('outside a workflow_run workflow the mode stops with exit 2 and says why', async () => {
     await writeArtifact({ pr: '12', report: forkReport() });
     const run = await runAction({ payload: pullRequestPayload({ number: 12, fork: true, headSha: HEAD }), event: 'pull_request_target' });
@@ -286,6 +301,24 @@ function liveMentions(markdown: string): string[] {
   const decoded = markdown.replace(/&#(\d+);/g, (_m, d: string) => String.fromCodePoint(Number(d)));
   return [...decoded.matchAll(/(?:^|\W)@([A-Za-z0-9][A-Za-z0-9-]*(?:\/[A-Za-z0-9_.-]+)?)/g)].map((m) => m[1]!);
 }
+
+describe('examples/workflows/fork-pr-comment.yml', () => {
+  it('only downloads the artifact and calls the action in this mode, with inputs action.yml declares', async () => {
+    const workflow = parse(await readFile(join(ROOT, 'examples/workflows/fork-pr-comment.yml'), 'utf8')) as {
+      on: Record<string, unknown>;
+      jobs: Record<string, { steps: Array<{ uses?: string; run?: string; with?: Record<string, string> }> }>;
+    };
+    const declared = Object.keys((parse(await readFile(join(ROOT, 'action.yml'), 'utf8')) as { inputs: Record<string, unknown> }).inputs);
+    expect(Object.keys(workflow.on)).toEqual(['workflow_run']);
+    const steps = Object.values(workflow.jobs).flatMap((j) => j.steps);
+    expect(steps.map((s) => s.uses?.split('@')[0])).toEqual(['actions/download-artifact', 'paddle-perf-gate/paddle-perf-gate']);
+    expect(steps.some((s) => s.run !== undefined)).toBe(false);
+    const gate = steps[1]!.with!;
+    expect(gate['mode']).toBe('comment-from-artifact');
+    for (const key of Object.keys(gate)) expect(declared).toContain(key);
+    expect(steps[0]!.with!['path']).toBe(gate['artifact-dir']);
+  });
+});
 
 describe('mentions in data are inert wherever the report is rendered', () => {
   it('an @org/team label in the wrong-predictions table renders without a live mention, looking the same', () => {
