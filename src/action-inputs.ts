@@ -35,6 +35,10 @@ export interface ActionInputs extends NotifyTargets {
   language: 'en' | 'zh';
   notifyOn: NotifyOn;
   outputDir?: string;
+  /** gate: measure and judge; comment-from-artifact: post a measuring run's artifact (fork PRs). */
+  mode: 'gate' | 'comment-from-artifact';
+  /** The downloaded artifact (mode comment-from-artifact only). */
+  artifactDir?: string;
 }
 
 type Reader = (name: string) => string;
@@ -155,7 +159,17 @@ export function readInputs(read: Reader = defaultReader): ActionInputs {
     slackWebhook: url(read, 'slack-webhook'),
     notifyOn: oneOf(read, 'notify-on', ['regression', 'always', 'never'] as const, 'regression'),
     outputDir: optional(read, 'output-dir'),
+    mode: oneOf(read, 'mode', ['gate', 'comment-from-artifact'] as const, 'gate'),
+    artifactDir: optional(read, 'artifact-dir'),
   };
+  if (inputs.mode === 'comment-from-artifact' && inputs.artifactDir === undefined) {
+    throw new ConfigError(
+      'input `artifact-dir`: required with mode: comment-from-artifact (the directory actions/download-artifact wrote)',
+    );
+  }
+  if (inputs.mode === 'gate' && inputs.artifactDir !== undefined) {
+    throw new ConfigError('input `artifact-dir`: only used with mode: comment-from-artifact');
+  }
   if (inputs.dingtalkSecret && !inputs.dingtalkWebhook) {
     throw new ConfigError('input `dingtalk-secret`: set without `dingtalk-webhook`');
   }

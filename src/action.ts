@@ -10,10 +10,11 @@ import { tmpdir } from 'node:os';
 import { basename, isAbsolute, join, relative, resolve } from 'node:path';
 import { readInputs, type ActionInputs } from './action-inputs.js';
 import { loadConfig, type ConfigOverrides } from './config/load.js';
-import { EXIT } from './errors.js';
+import { ConfigError, EXIT } from './errors.js';
 import { runGate, type GateContext } from './gate.js';
 import { commentMarker, createGitHubPort, PERMISSIONS_HINT, COMMENT_LIMIT, type CommentMode } from './github/comment.js';
 import { loadEventContext, type EventContext } from './github/context.js';
+import { artifactMarker, readArtifact, renderArtifactComment, verifyPullRequest } from './github/from-artifact.js';
 import { changeText } from './notify/message.js';
 import { createNotifiers, notifyAll, shouldNotify } from './notify/index.js';
 import type { Progress } from './ports.js';
@@ -70,6 +71,8 @@ async function gateContext(event: EventContext, inputs: ActionInputs): Promise<G
   const want = await baselineWant({ cwd, defaultBranch: event.pr?.baseRef ?? event.defaultBranch, baseRef, headRef: 'HEAD' });
   if (want.reason) (want.commits.length === 0 ? progress.warn : progress.info)(`baseline lookup: ${want.reason}`);
   const promote = inputs.promote === 'auto' ? event.defaultBranchPush : inputs.promote === 'true';
+  // A fork's PR run measured the fork's code with the fork's workflow: never a baseline, whatever `promote` says.
+  if (promote && event.pr?.fork) progress.warn('promote: a run for a PR from a fork never writes a baseline');
   return {
     repo: event.owner && event.repo ? `${event.owner}/${event.repo}` : basename(cwd),
     commit: event.commit || 'local',
@@ -77,7 +80,7 @@ async function gateContext(event: EventContext, inputs: ActionInputs): Promise<G
     defaultBranch: event.defaultBranch,
     event: event.kind,
     want: { commits: want.commits, branch: want.branch },
-    promote,
+    promote: promote && !event.pr?.fork,
   };
 }
 
@@ -131,6 +134,7 @@ async function publishComment(
 async function main(): Promise<number> {
   const inputs = readInputs();
   const event = await loadEventContext();
+  if (inputs.mode === 'comment-from-artifact') return commentFromArtifact(inputs, event);
   const configPath = resolve(workspace(), inputs.config || 'gate.yml');
   const plan = await loadConfig(configPath, overrides(inputs));
   if (inputs.s3) {
@@ -195,6 +199,50 @@ async function main(): Promise<number> {
     return EXIT.regression;
   }
   core.info(`${report.gate}: ${report.verdict}`);
+  return EXIT.pass;
+}
+
+/**
+ * mode: comment-from-artifact (github/from-artifact.ts): posts the PR's own measuring run as an
+ * unverified comment after checking the PR it names. No store, no promotion, no alerts; exit 0
+ * whatever verdict the artifact claims, 2 when it is invalid or names another PR.
+ */
+async function commentFromArtifact(inputs: ActionInputs, event: EventContext): Promise<number> {
+  const run = event.workflowRun;
+  if (!run) {
+    throw new ConfigError(
+      `input \`mode\`: comment-from-artifact runs in a workflow started by workflow_run; this one was started by ${event.eventName || 'nothing (not on GitHub Actions)'}`,
+    );
+  }
+  if (run.event !== 'pull_request' && run.event !== 'pull_request_target') {
+    core.info(`workflow run ${run.id} was a ${run.event || 'non-PR'} run: no PR to comment on`);
+    core.setOutput('comment', 'skipped (not a pull request run)');
+    core.setOutput('promoted', 'false');
+    return EXIT.pass;
+  }
+  if (!inputs.githubToken) throw new ConfigError('input `github-token`: required with mode: comment-from-artifact');
+  const { prNumber, report } = await readArtifact(resolve(workspace(), inputs.artifactDir ?? ''));
+  const pr = await verifyPullRequest(
+    {
+      token: inputs.githubToken,
+      owner: event.owner,
+      repo: event.repo,
+      ...(process.env['GITHUB_API_URL'] ? { baseUrl: process.env['GITHUB_API_URL'] } : {}),
+    },
+    prNumber,
+    run,
+  );
+  const body = renderArtifactComment(report, run, inputs.language);
+  const comment = await publishComment(inputs, { ...event, pr }, report, body, artifactMarker(report.gate));
+  core.info(`PR #${pr.number} comment (unverified figures from run ${run.id}): ${comment}`);
+  const summary = core.summary;
+  if (comment === 'forbidden') summary.addRaw(`> [!WARNING]\n> ${PERMISSIONS_HINT}\n\n`);
+  await summary.addRaw(body).write();
+  core.setOutput('verdict', report.verdict);
+  core.setOutput('regressions', String(report.regressions));
+  core.setOutput('comment', comment);
+  core.setOutput('pr-number', String(pr.number));
+  core.setOutput('promoted', 'false');
   return EXIT.pass;
 }
 
