@@ -110,7 +110,7 @@ interface RawRunner {
   network?: boolean;
   python?: string;
   command?: string | Array<string | undefined>;
-  limits?: { memory?: number; cpus?: number; pids?: number; timeout?: number };
+  limits?: { memory?: number; cpus?: number; pids?: number; timeout?: number; 'pull-timeout'?: number };
 }
 interface RawMeasure {
   warmup?: number;
@@ -521,6 +521,7 @@ class Builder {
     };
     const timeoutSeconds = raw.limits?.timeout ?? DEFAULT_TIMEOUT_SECONDS;
     if (raw.limits?.timeout === 0) this.error('runner.limits.timeout', 'expected a duration > 0');
+    if (raw.limits?.['pull-timeout'] === 0) this.error('runner.limits.pull-timeout', 'expected a duration > 0');
     const command =
       typeof raw.command === 'string' ? ['sh', '-c', raw.command] : raw.command?.filter((part): part is string => part !== undefined);
     const python = raw.python ?? 'python3';
@@ -547,7 +548,7 @@ class Builder {
 
     if (kind === 'local') {
       only(['image', 'pull', 'gpus', 'network'], 'docker');
-      for (const key of ['memory', 'cpus', 'pids'] as const) {
+      for (const key of ['memory', 'cpus', 'pids', 'pull-timeout'] as const) {
         if (raw.limits?.[key] !== undefined && !via)
           this.error(`runner.limits.${key}`, 'only for runner kind docker (local runs take timeout only)');
       }
@@ -584,6 +585,7 @@ class Builder {
         ...(limits.memory !== undefined && { memory: limits.memory }),
         ...(limits.cpus !== undefined && { cpus: limits.cpus }),
         ...(limits.pids !== undefined && { pids: limits.pids }),
+        ...(limits['pull-timeout'] !== undefined && { pullTimeoutSeconds: limits['pull-timeout'] }),
         timeoutSeconds,
       },
       python,

@@ -182,6 +182,7 @@ const limits: Spec = {
     cpus: { type: 'number', exclusiveMinimum: 0, description: 'docker: CPU limit (may be fractional).' },
     pids: { type: 'integer', minimum: 1, description: 'docker: process limit.' },
     timeout: { type: 'duration', default: '30m', description: 'Kill the run after this long, e.g. 20m. Default 30m.' },
+    'pull-timeout': { type: 'duration', default: '30m', description: 'docker: give up pulling the image after this long. Default 30m.' },
   },
 };
 
