@@ -196,22 +196,30 @@ async function ensureImage(
   progress.info(`pulling ${plan.image}`);
   const auth = await pullAuth(plan, progress);
   let timedOut = false;
+  // One switch for the whole pull, the request included: cancellation or the deadline (an
+  // engine stuck on a registry may not even answer the request).
+  const stopper = new AbortController();
+  const onCancel = () => stopper.abort();
+  signal?.addEventListener('abort', onCancel, { once: true });
+  if (signal?.aborted) stopper.abort();
+  const deadline = setTimeout(() => {
+    timedOut = true;
+    stopper.abort();
+  }, pullTimeoutSeconds * 1000);
   try {
-    const stream = await docker.pull(plan.image, auth ? { authconfig: auth } : {});
+    const stream = await docker.pull(plan.image, {
+      ...(auth ? { authconfig: auth } : {}),
+      abortSignal: stopper.signal,
+    } as Record<string, unknown>);
     const seen = new Set<string>();
     const bytes = new Map<string, { current: number; total: number }>();
     const started = Date.now();
     await new Promise<void>((resolvePull, rejectPull) => {
-      // Cancelled or past the deadline: stop following (closing the stream ends the engine's pull request).
-      const stop = (why: Error) => {
+      // Stopped: stop following (closing the stream ends the engine's pull request).
+      const onStop = () => {
         (stream as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
-        rejectPull(why);
+        rejectPull(new Error(timedOut ? 'deadline' : 'cancelled'));
       };
-      const onAbort = () => stop(new Error('cancelled'));
-      const deadline = setTimeout(() => {
-        timedOut = true;
-        stop(new Error('deadline'));
-      }, pullTimeoutSeconds * 1000);
       // A large Paddle GPU image takes minutes: say how far it is every 15 s.
       const ticker = setInterval(() => {
         let current = 0;
@@ -226,17 +234,13 @@ async function ensureImage(
           );
         }
       }, 15_000);
-      const done = () => {
-        clearTimeout(deadline);
-        clearInterval(ticker);
-        signal?.removeEventListener('abort', onAbort);
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      if (signal?.aborted) onAbort();
+      stopper.signal.addEventListener('abort', onStop, { once: true });
+      if (stopper.signal.aborted) onStop();
       docker.modem.followProgress(
         stream,
         (err: Error | null) => {
-          done();
+          clearInterval(ticker);
+          stopper.signal.removeEventListener('abort', onStop);
           if (err) rejectPull(err);
           else resolvePull();
         },
@@ -256,13 +260,14 @@ async function ensureImage(
     return await inspect();
   } catch (error) {
     if (signal?.aborted) throw new RunnerError(`cancelled while pulling ${plan.image}; no container was started`);
-    if (timedOut) {
+    if (timedOut && !present) {
       throw new RunnerError(
         `pulling ${plan.image} took longer than ${pullTimeoutSeconds} s (runner.limits.pull-timeout); pull it on the runner beforehand or raise the limit`,
       );
     }
     if (present) {
-      progress.warn(`pulling ${plan.image} failed (${messageOf(error)}); using the local image`);
+      const why = timedOut ? `not done within ${pullTimeoutSeconds} s (runner.limits.pull-timeout)` : messageOf(error);
+      progress.warn(`pulling ${plan.image} failed (${why}); using the local image`);
       return present;
     }
     const reason = messageOf(error);
@@ -270,6 +275,9 @@ async function ensureImage(
       ? `; a private image needs credentials: the action's registry-auth input, or \`docker login ${registryOf(plan.image)}\` on the runner`
       : '';
     throw new RunnerError(`image ${plan.image} is not present and cannot be pulled (${reason})${hint}`, { cause: error });
+  } finally {
+    clearTimeout(deadline);
+    signal?.removeEventListener('abort', onCancel);
   }
 }
 
