@@ -44,6 +44,8 @@ export interface EnginePlan {
   memoryOptim: boolean;
   /** GPU id inside the runner (docker: the container's view). */
   deviceId: number;
+  /** Paddle TensorRT dynamic shapes of the input (gate.yml engine.trt-shapes); unset: collected from the dataset. */
+  trtShapes?: { min: number[]; opt: number[]; max: number[] };
 }
 
 export interface ModelPlan {

@@ -71,6 +71,20 @@ const engine: Spec = {
       default: 0,
       description: 'GPU id as the runner sees it (inside the container for docker). Default 0.',
     },
+    'trt-shapes': {
+      type: 'object',
+      description:
+        'Paddle TensorRT dynamic shapes of the model input, [N, C, H, W] each. Default: collected from the dataset at batch 1 and batch-size before the engine is built.',
+      properties: {
+        min: { type: 'list', items: { type: 'integer', minimum: 1, description: 'A dimension.' }, description: 'Smallest input shape.' },
+        opt: {
+          type: 'list',
+          items: { type: 'integer', minimum: 1, description: 'A dimension.' },
+          description: 'The shape TensorRT tunes for.',
+        },
+        max: { type: 'list', items: { type: 'integer', minimum: 1, description: 'A dimension.' }, description: 'Largest input shape.' },
+      },
+    },
   },
 };
 
