@@ -39,6 +39,14 @@ export interface ActionInputs extends NotifyTargets {
   mode: 'gate' | 'comment-from-artifact';
   /** The downloaded artifact (mode comment-from-artifact only). */
   artifactDir?: string;
+  /** Credentials for pulling a private runner image (masked). */
+  registryAuth?: RegistryAuth;
+}
+
+export interface RegistryAuth {
+  username: string;
+  password: string;
+  serveraddress?: string;
 }
 
 type Reader = (name: string) => string;
@@ -132,6 +140,37 @@ function s3(read: Reader): S3Inputs | undefined {
   };
 }
 
+/** `user:token` or JSON {"username","password","serveraddress"}; masked before anything can print it. */
+function registryAuth(read: Reader): RegistryAuth | undefined {
+  const raw = optional(read, 'registry-auth');
+  if (raw === undefined) return undefined;
+  core.setSecret(raw);
+  const expected = 'expected `user:token` or JSON {"username", "password", "serveraddress"} (the value is masked)';
+  let auth: RegistryAuth;
+  if (raw.startsWith('{')) {
+    let json: unknown;
+    try {
+      json = JSON.parse(raw);
+    } catch {
+      throw new ConfigError(`input \`registry-auth\`: not valid JSON; ${expected}`);
+    }
+    const { username, password, serveraddress } = (json ?? {}) as Record<string, unknown>;
+    if (typeof username !== 'string' || username === '' || typeof password !== 'string' || password === '') {
+      throw new ConfigError(`input \`registry-auth\`: JSON needs non-empty "username" and "password"; ${expected}`);
+    }
+    if (serveraddress !== undefined && typeof serveraddress !== 'string') {
+      throw new ConfigError('input `registry-auth`: "serveraddress" must be a string such as registry.example.com');
+    }
+    auth = { username, password, ...(serveraddress ? { serveraddress } : {}) };
+  } else {
+    const colon = raw.indexOf(':');
+    if (colon <= 0 || colon === raw.length - 1) throw new ConfigError(`input \`registry-auth\`: ${expected}`);
+    auth = { username: raw.slice(0, colon), password: raw.slice(colon + 1) };
+  }
+  core.setSecret(auth.password);
+  return auth;
+}
+
 /** Reads and checks every input; throws ConfigError naming the first wrong one. */
 export function readInputs(read: Reader = defaultReader): ActionInputs {
   const githubToken = read('github-token').trim();
@@ -161,6 +200,7 @@ export function readInputs(read: Reader = defaultReader): ActionInputs {
     outputDir: optional(read, 'output-dir'),
     mode: oneOf(read, 'mode', ['gate', 'comment-from-artifact'] as const, 'gate'),
     artifactDir: optional(read, 'artifact-dir'),
+    registryAuth: registryAuth(read),
   };
   if (inputs.mode === 'comment-from-artifact' && inputs.artifactDir === undefined) {
     throw new ConfigError(

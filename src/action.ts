@@ -20,6 +20,7 @@ import { createNotifiers, notifyAll, shouldNotify } from './notify/index.js';
 import type { Progress } from './ports.js';
 import { renderMarkdown } from './report/index.js';
 import { createRunner } from './runners/index.js';
+import { guardSignals, signalExitCode } from './signals.js';
 import { baselineWant, createStore } from './stores/index.js';
 import type { GatePlan, GateReport } from './types.js';
 
@@ -131,7 +132,7 @@ async function publishComment(
 }
 
 /** The action's body; returns the exit code. */
-async function main(): Promise<number> {
+async function main(signal: AbortSignal): Promise<number> {
   const inputs = readInputs();
   const event = await loadEventContext();
   if (inputs.mode === 'comment-from-artifact') return commentFromArtifact(inputs, event);
@@ -141,12 +142,25 @@ async function main(): Promise<number> {
     const { endpoint, ...rest } = inputs.s3;
     plan.store = { kind: 's3', ...rest, ...(endpoint ? { endpoint } : {}) };
   }
+  if (inputs.registryAuth) {
+    if (plan.runner.kind !== 'docker') {
+      throw new ConfigError(`input \`registry-auth\`: only used by the docker runner, but the runner is ${plan.runner.kind}`);
+    }
+    plan.runner.registryAuth = inputs.registryAuth;
+  }
   const ctx = await gateContext(event, inputs);
   const cacheDir = process.env['PPG_CACHE_DIR'] || join(process.env['RUNNER_TEMP'] || tmpdir(), 'paddle-perf-gate-cache');
 
   const outcome = await core.group(
     `paddle-perf-gate: ${plan.gate} (${plan.models.length} model${plan.models.length === 1 ? '' : 's'}, ${plan.runner.kind} runner)`,
-    () => runGate(plan, ctx, { store: createStore(plan.store), runner: createRunner(plan.runner), progress, cacheDir }),
+    () =>
+      runGate(plan, ctx, {
+        store: createStore(plan.store),
+        runner: createRunner(plan.runner, { gateId: plan.gate }),
+        progress,
+        cacheDir,
+        signal,
+      }),
   );
   const { report, files } = outcome;
   const marker = commentMarker(plan.gate);
@@ -247,10 +261,16 @@ async function commentFromArtifact(inputs: ActionInputs, event: EventContext): P
 }
 
 export async function run(): Promise<void> {
+  // A cancelled workflow sends SIGINT then SIGTERM: stop the run and remove its container (signals.ts).
+  const guard = guardSignals(progress);
   try {
-    process.exitCode = await main();
+    process.exitCode = await main(guard.signal);
   } catch (error: unknown) {
-    core.setFailed(error instanceof Error ? error.message : String(error));
-    process.exitCode = EXIT.broken;
+    const message = error instanceof Error ? error.message : String(error);
+    const signal = guard.received();
+    core.setFailed(signal ? `cancelled by ${signal}: ${message}` : message);
+    process.exitCode = signal ? signalExitCode(signal) : EXIT.broken;
+  } finally {
+    guard.dispose();
   }
 }

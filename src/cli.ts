@@ -17,6 +17,7 @@ import { judgeModel, runGate, type GateContext } from './gate.js';
 import type { Progress } from './ports.js';
 import { renderJson, renderMarkdown } from './report/index.js';
 import { createRunner } from './runners/index.js';
+import { guardSignals, signalExitCode } from './signals.js';
 import { createStore } from './stores/index.js';
 import { baselineWant } from './stores/git.js';
 import { BASELINE_SCHEMA, type Baseline, type GatePlan, type GateReport } from './types.js';
@@ -88,29 +89,28 @@ async function runCommand(args: string[]): Promise<number> {
   const ctx = await localContext(values.promote, values['default-branch']);
   const quiet: Progress = { info: () => {}, warn: progress.warn };
 
-  const controller = new AbortController();
-  const onSignal = (signal: NodeJS.Signals) => {
-    progress.warn(`${signal}: stopping the run (containers are removed)`);
-    controller.abort(new GateError(`interrupted by ${signal}`));
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  // SIGINT/SIGTERM stop the run and remove its container; a second signal does it at once (signals.ts).
+  const guard = guardSignals(progress);
   try {
     const { report, failed, files, promotionError } = await runGate(plan, ctx, {
       store: createStore(plan.store),
-      runner: createRunner(plan.runner),
+      runner: createRunner(plan.runner, { gateId: plan.gate }),
       progress: values.quiet ? quiet : progress,
       cacheDir: cacheDir(),
-      signal: controller.signal,
+      signal: guard.signal,
     });
     console.log(renderMarkdown(report, { lang }));
     progress.info(`report: ${files.markdown} and ${files.json}`);
     if (promotionError) throw promotionError;
     if (report.promotion) progress.info(report.promotion.message);
     return failed ? EXIT.regression : EXIT.pass;
+  } catch (error) {
+    const signal = guard.received();
+    if (!signal) throw error;
+    process.stderr.write(`paddle-perf-gate: stopped by ${signal}: ${error instanceof Error ? error.message : String(error)}\n`);
+    return signalExitCode(signal);
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    guard.dispose();
   }
 }
 

@@ -4,7 +4,7 @@
  * Every outside system arrives as a port; the action (action.ts) and the CLI (cli.ts) only build
  * the ports and call runGate().
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { compareModel, gateVerdict, type CompareOptions } from './compare/index.js';
 import { thresholdsFromHistory } from './compare/history.js';
@@ -87,6 +87,8 @@ export async function runGate(plan: GatePlan, ctx: GateContext, ports: GatePorts
     progress.warn(message);
   };
   await mkdir(plan.output.dir, { recursive: true });
+  // A failed run must not leave an earlier run's results looking like its own (artifacts, readers of report.json).
+  await removeStale(plan);
 
   const models: GateReport['models'] = [];
   const promotions: Array<{ key: BaselineKey; baseline: Baseline }> = [];
@@ -272,6 +274,16 @@ export function judgeModel(
     reason: `environment differs from the baseline's: ${differences.map((d) => d.field).join(', ') || 'fingerprint'} — numbers shown for information, not judged`,
     differences,
   };
+}
+
+/** The files an earlier run wrote: the report and, per model, its run and metrics documents and logs. */
+async function removeStale(plan: GatePlan): Promise<void> {
+  const files = [join(plan.output.dir, 'report.md'), join(plan.output.dir, 'report.json')];
+  for (const model of plan.models) {
+    const dir = join(plan.output.dir, safeName(model.name));
+    files.push(...['run.json', 'metrics.json', 'container.log', 'harness.log'].map((f) => join(dir, f)));
+  }
+  await Promise.all(files.map((f) => rm(f, { force: true })));
 }
 
 /** A model name as a directory name. */

@@ -44,6 +44,8 @@ export interface EnginePlan {
   memoryOptim: boolean;
   /** GPU id inside the runner (docker: the container's view). */
   deviceId: number;
+  /** Paddle TensorRT dynamic shapes of the input (gate.yml engine.trt-shapes); unset: collected from the dataset. */
+  trtShapes?: { min: number[]; opt: number[]; max: number[] };
 }
 
 export interface ModelPlan {
@@ -82,7 +84,7 @@ export type RunnerPlan =
       pull: 'missing' | 'always' | 'never';
       gpus: 'all' | 'none' | string[];
       network: boolean;
-      limits: { memory?: number /* bytes */; cpus?: number; pids?: number; timeoutSeconds: number };
+      limits: { memory?: number /* bytes */; cpus?: number; pids?: number; timeoutSeconds: number; pullTimeoutSeconds?: number };
       /** Bring-your-own command (argv); it must write the run-result document to $PPG_OUTPUT. */
       command?: string[];
       python: string;

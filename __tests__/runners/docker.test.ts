@@ -174,6 +174,13 @@ describe.skipIf(!host)('docker runner (real engine)', () => {
         expectCalls: [
           'enable_use_gpu',
           'enable_tensorrt_engine',
+          // TensorRT's shape ranges, collected from the dataset first (paddle-config.test.ts)
+          '__init__',
+          'enable_use_gpu',
+          'collect_shape_range_info',
+          'disable_glog_info',
+          'create_predictor',
+          'enable_tuned_tensorrt_dynamic_shape',
           'switch_ir_optim',
           'enable_memory_optim',
           'disable_glog_info',
@@ -199,7 +206,8 @@ describe.skipIf(!host)('docker runner (real engine)', () => {
       expect(calls.map((x) => x.method)).toEqual(['__init__', ...c.expectCalls]);
       expect(calls[0]!.args).toEqual({ prog_file: 'inference.pdmodel', params_file: 'inference.pdiparams' });
       if (c.engine.device === 'gpu') {
-        expect(calls[1]!.args).toEqual({ memory_pool_init_size_mb: 100, device_id: 0, precision_mode: 'Half' });
+        // The precision belongs to TensorRT; EnableUseGpu stays fp32 (Paddle rejects Int8 there).
+        expect(calls[1]!.args).toEqual({ memory_pool_init_size_mb: 100, device_id: 0, precision_mode: 'Float32' });
         expect(calls[2]!.args).toEqual({
           workspace_size: 1 << 30,
           max_batch_size: 2,

@@ -72,6 +72,20 @@ const engine: Spec = {
       default: 0,
       description: 'GPU id as the runner sees it (inside the container for docker). Default 0.',
     },
+    'trt-shapes': {
+      type: 'object',
+      description:
+        'Paddle TensorRT dynamic shapes of the model input, [N, C, H, W] each. Default: collected from the dataset at batch 1 and batch-size before the engine is built.',
+      properties: {
+        min: { type: 'list', items: { type: 'integer', minimum: 1, description: 'A dimension.' }, description: 'Smallest input shape.' },
+        opt: {
+          type: 'list',
+          items: { type: 'integer', minimum: 1, description: 'A dimension.' },
+          description: 'The shape TensorRT tunes for.',
+        },
+        max: { type: 'list', items: { type: 'integer', minimum: 1, description: 'A dimension.' }, description: 'Largest input shape.' },
+      },
+    },
   },
 };
 
@@ -183,6 +197,7 @@ const limits: Spec = {
     cpus: { type: 'number', exclusiveMinimum: 0, description: 'docker: CPU limit (may be fractional).' },
     pids: { type: 'integer', minimum: 1, description: 'docker: process limit.' },
     timeout: { type: 'duration', default: '30m', description: 'Kill the run after this long, e.g. 20m. Default 30m.' },
+    'pull-timeout': { type: 'duration', default: '30m', description: 'docker: give up pulling the image after this long. Default 30m.' },
   },
 };
 
