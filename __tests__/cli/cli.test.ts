@@ -1,7 +1,7 @@
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, tinyGate } from '../helpers/cli.js';
 
 /** Every file under dir with its content: what "nothing is ever lost" is checked against. */
@@ -27,6 +27,7 @@ describe('paddle-perf-gate run (embedded, real PP-OCRv4 rec)', () => {
     return join(dir, name);
   };
   let first: Awaited<ReturnType<typeof runCli>>;
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   beforeAll(async () => {
     first = await runCli(['run', '--config', write('base.yml', tinyGate({ storeDir, outDir: join(dir, 'out-base') })), '--promote'], {
