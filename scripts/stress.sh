@@ -25,6 +25,7 @@ trap 'exit 130' INT TERM
 case "$(node --version)" in v24.*) ;; *) echo "Node 24 is required: run it as 'npm run test:stress' after 'npm ci'" >&2; exit 2 ;; esac
 
 export PPG_DOCKERD_LOG="${PPG_DOCKERD_LOG:-$PPG_TEST_LOGS/dockerd.log}"
+unset PPG_DOCKER_STARTED
 if env_out=$(bash scripts/docker-env.sh start 2>>"$PPG_TEST_LOGS/docker-env.log"); then
   eval "$env_out"
   [ "${PPG_DOCKER_STARTED:-0}" = 1 ] && docker_started=1

@@ -52,6 +52,7 @@ if python3 -c 'import moto.server' 2>/dev/null; then echo "moto $(python3 -c 'im
 step "docker engine"
 : >"$PPG_TEST_LOGS/docker-env.log"
 export PPG_DOCKERD_LOG="${PPG_DOCKERD_LOG:-$PPG_TEST_LOGS/dockerd.log}"
+unset PPG_DOCKER_STARTED # only what docker-env.sh says now counts, never an inherited value
 env_out=$(bash scripts/docker-env.sh start 2>>"$PPG_TEST_LOGS/docker-env.log")
 env_rc=$?
 # The export line comes before the image step, so an engine started here is stopped even when
