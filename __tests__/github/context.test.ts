@@ -1,7 +1,7 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { eventContext, loadEventContext } from '../../src/github/context.js';
 import { ConfigError } from '../../src/errors.js';
 import { pullRequestPayload, pushPayload, workflowRunPayload } from './payloads.js';
@@ -78,8 +78,18 @@ describe('eventContext', () => {
 });
 
 describe('loadEventContext', () => {
-  it('reads GITHUB_EVENT_PATH', async () => {
+  const dirs: string[] = [];
+  const tempDir = async () => {
     const dir = await mkdtemp(join(tmpdir(), 'ppg-ctx-'));
+    dirs.push(dir);
+    return dir;
+  };
+  afterAll(async () => {
+    await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+  });
+
+  it('reads GITHUB_EVENT_PATH', async () => {
+    const dir = await tempDir();
     const file = join(dir, 'event.json');
     await writeFile(file, JSON.stringify(pullRequestPayload({ number: 12 })));
     const ctx = await loadEventContext({ ...base, GITHUB_EVENT_NAME: 'pull_request', GITHUB_EVENT_PATH: file });
@@ -89,7 +99,7 @@ describe('loadEventContext', () => {
     ['missing file', (dir: string) => join(dir, 'nope.json'), /cannot read/],
     ['not JSON', (dir: string) => join(dir, 'bad.json'), /not JSON/],
   ])('%s → ConfigError naming the path', async (_n, path, message) => {
-    const dir = await mkdtemp(join(tmpdir(), 'ppg-ctx-'));
+    const dir = await tempDir();
     await writeFile(join(dir, 'bad.json'), '{oops');
     const file = path(dir);
     const error = await loadEventContext({ GITHUB_EVENT_NAME: 'push', GITHUB_EVENT_PATH: file }).catch((e: unknown) => e);

@@ -113,7 +113,8 @@ describe('s3 store failures a user can meet', () => {
       );
       expect(error).toBeInstanceOf(StoreError);
       expect((error as Error).message).toMatch(/after 2 attempts.*did not answer in time/);
-      expect(Date.now() - started).toBeLessThan(5_000);
+      // Two 300 ms attempts, not a hang (the endpoint never answers); generous for a busy machine.
+      expect(Date.now() - started).toBeLessThan(15_000);
     } finally {
       proxy.mode = 'forward';
     }

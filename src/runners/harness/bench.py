@@ -500,6 +500,45 @@ def precise_enough(medians, stopping):
     return half <= float(stopping["precision"])
 
 
+def timed_rounds(measure, stopping, infer_next, before=None, clock=time.perf_counter):
+    """Rounds of timed iterations, bounded by maxSeconds, stopped early by precise_enough.
+
+    infer_next() prepares the next input and returns the call to time; before(total) runs before
+    each timed iteration, outside the timing. clock is injectable so the stopping logic can be
+    tested exactly with a scripted clock. Returns (rounds of ms, why it stopped: "precise",
+    "max-seconds" or "max-rounds", measured seconds)."""
+    rounds = []
+    max_s = float(measure["maxSeconds"])
+    m0 = clock()
+    total = 0
+    stop = "max-rounds"
+    for r in range(int(measure["rounds"])):
+        if r > 0 and clock() - m0 >= max_s:
+            stop = "max-seconds"
+            break
+        lat = []
+        r0 = clock()
+        while len(lat) < int(measure["minIterationsPerRound"]) or clock() - r0 < float(measure["minRoundSeconds"]):
+            if lat and clock() - m0 >= max_s:
+                stop = "max-seconds"
+                break
+            call = infer_next()
+            if before:
+                before(total)
+            s = clock()
+            call()
+            lat.append((clock() - s) * 1000.0)
+            total += 1
+        rounds.append(lat)
+        progress("round %d/%d: %d iterations, median %.3f ms" % (r + 1, int(measure["rounds"]), len(lat), sorted(lat)[len(lat) // 2]))
+        if stop == "max-seconds":
+            break
+        if precise_enough([statistics.median(x) for x in rounds], stopping):
+            stop = "precise"
+            break
+    return rounds, stop, clock() - m0
+
+
 def load_job():
     path = sys.argv[1] if len(sys.argv) > 1 else os.environ.get("PPG_JOB")
     if not path:
@@ -590,44 +629,32 @@ def main():
         sampler = GpuSampler(probe, gpu_idle, clock)
         sampler.start()
     rss_it, rss_mb_list = [], []
-    rounds = []
+    state = {"cursor": cursor, "first_timed_at": None}
+
+    def before(total):
+        # Memory is sampled between timed iterations, never inside one.
+        if total % 50 == 0:
+            v = rss_mb()
+            if v is not None:
+                rss_it.append(total)
+                rss_mb_list.append(round(v, 3))
+        if state["first_timed_at"] is None:
+            state["first_timed_at"] = time.time()
+        clock["iteration"] = total
+
+    def infer_next():
+        batch = batch_at(state["cursor"], batch_size)
+        state["cursor"] = (state["cursor"] + batch_size) % n
+        return lambda: engine.infer(batch)
+
+    rounds, stop, measure_seconds = timed_rounds(measure, job.get("stopping"), infer_next, before)
+    total = sum(len(r) for r in rounds)
+    clock["iteration"] = total
+    first_timed_at = state["first_timed_at"]
     max_s = float(measure["maxSeconds"])
-    first_timed_at = None
-    m0 = time.perf_counter()
-    total = 0
-    stopped_early = False
-    for r in range(int(measure["rounds"])):
-        if r > 0 and time.perf_counter() - m0 >= max_s:
-            stopped_early = True
-            break
-        lat = []
-        r0 = time.perf_counter()
-        while len(lat) < int(measure["minIterationsPerRound"]) or time.perf_counter() - r0 < float(measure["minRoundSeconds"]):
-            if lat and time.perf_counter() - m0 >= max_s:
-                stopped_early = True
-                break
-            batch = batch_at(cursor, batch_size)
-            cursor = (cursor + batch_size) % n
-            if total % 50 == 0:
-                v = rss_mb()
-                if v is not None:
-                    rss_it.append(total)
-                    rss_mb_list.append(round(v, 3))
-            if first_timed_at is None:
-                first_timed_at = time.time()
-            s = time.perf_counter_ns()
-            engine.infer(batch)
-            lat.append((time.perf_counter_ns() - s) / 1e6)
-            total += 1
-            clock["iteration"] = total
-        rounds.append(lat)
-        progress("round %d/%d: %d iterations, median %.3f ms" % (r + 1, int(measure["rounds"]), len(lat), sorted(lat)[len(lat) // 2]))
-        if stopped_early:
-            break
-        if precise_enough([statistics.median(x) for x in rounds], job.get("stopping")):
-            notes.append("adaptive stopping: interval within the precision after %d rounds" % len(rounds))
-            break
-    measure_seconds = time.perf_counter() - m0
+    stopped_early = stop == "max-seconds"
+    if stop == "precise":
+        notes.append("adaptive stopping: interval within the precision after %d rounds" % len(rounds))
     v = rss_mb()
     if v is not None:
         rss_it.append(total)
