@@ -19,7 +19,7 @@ import { createNotifiers, notifyAll, shouldNotify } from './notify/index.js';
 import type { Progress } from './ports.js';
 import { renderMarkdown } from './report/index.js';
 import { createRunner } from './runners/index.js';
-import { baselineWant, createStore } from './stores/index.js';
+import { baselineWant, createStore, gitAncestry } from './stores/index.js';
 import type { GatePlan, GateReport } from './types.js';
 
 const progress: Progress = {
@@ -78,6 +78,7 @@ async function gateContext(event: EventContext, inputs: ActionInputs): Promise<G
     event: event.kind,
     want: { commits: want.commits, branch: want.branch },
     promote,
+    isAncestor: gitAncestry(cwd),
   };
 }
 
