@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StoreError } from '../../src/errors.js';
-import { ActionsCacheStore, cacheKey } from '../../src/stores/cache.js';
+import { ActionsCacheStore, cacheBranchPrefix, cacheCommitPrefix } from '../../src/stores/cache.js';
 import { createStore } from '../../src/stores/index.js';
 import { layout } from '../../src/stores/keys.js';
 import { makeBaseline, sha, storeContract, uniqueKey } from './contract.js';
@@ -31,17 +31,29 @@ afterAll(async () => {
 });
 
 const make = () => createStore({ kind: 'actions-cache', prefix, dir });
+let planted = 0;
 
 storeContract('actions-cache (emulated service)', {
   create: make,
-  async plant(key, commit, body) {
-    // What a broken or foreign writer would have saved under this commit's key.
-    await rm(dir, { recursive: true, force: true });
-    const file = join(dir, layout.commit(key, commit));
-    await mkdir(dirname(file), { recursive: true });
-    await writeFile(file, body);
+  async plant(files, at) {
+    // What a broken or foreign writer would have saved: a snapshot that is the newest of its
+    // branch, on top of the newest one before it, filed under the commit.
+    const store = make() as ActionsCacheStore;
+    const root = store.root;
+    await rm(root, { recursive: true, force: true });
     const cache = await import('@actions/cache');
-    expect(await cache.saveCache([dir], cacheKey(prefix, key, commit))).toBeGreaterThan(0);
+    const branchKey = cacheBranchPrefix(prefix, at.key, at.branch);
+    await cache.restoreCache([root], branchKey, [branchKey]);
+    for (const [path, body] of Object.entries(files)) {
+      const file = join(root, path);
+      await mkdir(dirname(file), { recursive: true });
+      await writeFile(file, body);
+    }
+    planted += 1;
+    expect(await cache.saveCache([root], `${cacheCommitPrefix(prefix, at.key, at.branch, at.commit)}planted-${planted}`)).toBeGreaterThan(
+      0,
+    );
+    await rm(root, { recursive: true, force: true });
   },
   async breakWrites() {
     emu.deny.add('CreateCacheEntry');
@@ -78,6 +90,8 @@ describe('actions-cache store failures a user can meet', () => {
   it('saves one immutable entry per promoted commit under a readable key', async () => {
     const key = uniqueKey();
     await make().put(key, makeBaseline(key, sha(7), new Date().toISOString()));
-    expect(emu.entries.map((e) => e.key)).toContain(`ppg/${key.repo.replace('/', '%2F')}/ppocr-rec/PP-OCRv4-rec/fp0123abcd/${sha(7)}`);
+    expect(emu.entries.map((e) => e.key)).toContainEqual(
+      expect.stringMatching(new RegExp(`^ppg/${key.repo.replace('/', '%2F')}/ppocr-rec/main/${sha(7)}/[0-9a-f]{16}$`)),
+    );
   });
 });

@@ -130,7 +130,14 @@ export class ActionsCacheStore implements BaselineStore {
         // Start from the newest snapshot of the branch so the manifest and history carry over.
         const branchKey = cacheBranchPrefix(this.opts.prefix, first, request.branch);
         await this.restore([branchKey, branchKey]);
-        const result = await this.local().promote(request);
+        // The snapshot is private until saved: whatever the layout says about its own state, a
+        // failure here means nothing was promoted.
+        const result = await this.local()
+          .promote(request)
+          .catch((error: unknown) => {
+            const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
+            throw new StoreError(cause instanceof Error ? cause.message : String(cause), { cause: error });
+          });
         await this.prune(first, request.branch);
         const cache = await this.module();
         let id: number;
@@ -146,7 +153,6 @@ export class ActionsCacheStore implements BaselineStore {
         }
         return result;
       } catch (error) {
-        if (error instanceof StoreError && error.message.startsWith('promotion of')) throw error;
         const why = error instanceof Error ? error.message : String(error);
         // One entry is one promotion: when it was not saved, nothing was.
         throw new StoreError(`${where} failed (nothing was promoted: no cache entry was saved): ${why}`, { cause: error });
