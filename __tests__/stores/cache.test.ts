@@ -5,7 +5,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StoreError } from '../../src/errors.js';
 import { ActionsCacheStore, cacheBranchPrefix, cacheCommitPrefix } from '../../src/stores/cache.js';
 import { createStore } from '../../src/stores/index.js';
-import { layout } from '../../src/stores/keys.js';
 import { makeBaseline, sha, storeContract, uniqueKey } from './contract.js';
 import { CacheServiceEmulation } from './cache-service.js';
 
