@@ -294,16 +294,16 @@ function promotionRefusal(
   summary: { verdict: Verdict; failed: boolean },
   models: GateReport['models'],
 ): string | undefined {
+  // A pull request's run never becomes the default branch's baseline, whatever `promote` says.
+  if (ctx.event === 'pull_request' && (!ctx.branch || ctx.branch === ctx.defaultBranch)) {
+    return `a pull-request run never writes the baseline of the default branch '${ctx.defaultBranch}'`;
+  }
   if (summary.failed) return `the gate's verdict is ${summary.verdict}`;
   const allowed: readonly Verdict[] = plan.promoteOn ?? DEFAULT_PROMOTE_ON;
   const unjudged = models.filter((m) => !allowed.includes(m.comparison.verdict));
   if (unjudged.length > 0) {
     const list = unjudged.map((m) => `${m.comparison.model} is ${m.comparison.verdict}`).join(', ');
     return `${list} (promote-on: ${allowed.join(', ')})`;
-  }
-  // A pull request's run never becomes the default branch's baseline, whatever `promote` says.
-  if (ctx.event === 'pull_request' && (!ctx.branch || ctx.branch === ctx.defaultBranch)) {
-    return `a pull-request run never writes the baseline of the default branch '${ctx.defaultBranch}'`;
   }
   return undefined;
 }

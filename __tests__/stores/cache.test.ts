@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -92,5 +92,36 @@ describe('actions-cache store failures a user can meet', () => {
     expect(emu.entries.map((e) => e.key)).toContainEqual(
       expect.stringMatching(new RegExp(`^ppg/${key.repo.replace('/', '%2F')}/ppocr-rec/main/${sha(7)}/[0-9a-f]{16}$`)),
     );
+  });
+
+  it('case 1: never deletes what it did not create — a checkout given as dir keeps every file, in or out of a job', async () => {
+    const checkout = join(root, 'checkout');
+    await mkdir(join(checkout, '.perf-gate', 'baselines'), { recursive: true });
+    await writeFile(join(checkout, 'gate.yml'), 'gate: x\n');
+    await writeFile(join(checkout, '.perf-gate', 'baselines', 'keep.json'), '{}');
+    const before = (await readdir(checkout, { recursive: true })).sort();
+    // Outside a job: the service check comes first, nothing is touched.
+    await expect(
+      new ActionsCacheStore({ prefix, dir: checkout, env: {} }).get(uniqueKey(), { commits: [sha(1)], branch: 'main' }),
+    ).rejects.toThrow(/ACTIONS_RESULTS_URL and ACTIONS_RUNTIME_TOKEN are not set/);
+    expect((await readdir(checkout, { recursive: true })).sort()).toEqual(before);
+    // Inside a job: restores go to the store's own subdirectory only.
+    const store = new ActionsCacheStore({ prefix, dir: checkout });
+    const key = uniqueKey();
+    await store.put(key, makeBaseline(key, sha(3), new Date().toISOString()));
+    expect((await store.get(key, { commits: [sha(3)], branch: 'main' })).baseline?.commit).toBe(sha(3));
+    expect(await readFile(join(checkout, 'gate.yml'), 'utf8')).toBe('gate: x\n');
+    expect(await readFile(join(checkout, '.perf-gate', 'baselines', 'keep.json'), 'utf8')).toBe('{}');
+    expect(store.root).toBe(join(checkout, 'paddle-perf-gate-cache-store'));
+  });
+
+  it('a directory of that name it did not create is refused, not emptied', async () => {
+    const parent = join(root, 'foreign');
+    await mkdir(join(parent, 'paddle-perf-gate-cache-store'), { recursive: true });
+    await writeFile(join(parent, 'paddle-perf-gate-cache-store', 'notes.txt'), 'mine');
+    await expect(new ActionsCacheStore({ prefix, dir: parent }).get(uniqueKey(), { commits: [sha(1)], branch: 'main' })).rejects.toThrow(
+      /was not created by the actions-cache store .* refusing to empty it/,
+    );
+    expect(await readFile(join(parent, 'paddle-perf-gate-cache-store', 'notes.txt'), 'utf8')).toBe('mine');
   });
 });
