@@ -313,6 +313,42 @@ export function storeContract(name: string, harness: ContractHarness): void {
       expect((await store.get(other, { commits: [], branch: 'main' })).baseline?.branch).toBe('main');
     });
 
+    it('reads a store the previous layout wrote (no seals, per-model pointer/history/latest); new promotions carry it on', async () => {
+      const key = uniqueKey();
+      const doc = (o: object) => JSON.stringify(o);
+      await harness.plant(
+        {
+          [layout.commit(key, sha(1))]: doc(makeBaseline(key, sha(1), at(1))),
+          [layout.commit(key, sha(2))]: doc(makeBaseline(key, sha(2), at(2))),
+          [layout.branch(key, 'main')]: doc({ schema: 'paddle-perf-gate/pointer@1', commit: sha(2), createdAt: at(2) }),
+          [layout.history(key)]: doc({
+            schema: 'paddle-perf-gate/history@1',
+            entries: [sha(2), sha(1)].map((c, i) => ({ commit: c, branch: 'main', createdAt: at(2 - i) })),
+          }),
+          [layout.latest(key)]: doc({
+            schema: 'paddle-perf-gate/latest@1',
+            fingerprintHash: key.fingerprintHash,
+            commit: sha(2),
+            createdAt: at(2),
+          }),
+        },
+        { key, branch: 'main', commit: sha(2) },
+      );
+      const store = harness.create();
+      expect((await store.get(key, { commits: [sha(9), sha(1)], branch: 'main' })).baseline?.commit).toBe(sha(1));
+      expect((await store.get(key, { commits: [], branch: 'main' })).baseline?.commit).toBe(sha(2));
+      expect((await store.history(key, 10, 'main')).map((b) => b.commit)).toEqual([sha(2), sha(1)]);
+      expect(await store.get({ ...key, fingerprintHash: 'fp-other' }, { commits: [], branch: 'main' })).toMatchObject({
+        sameFingerprint: false,
+        baseline: { commit: sha(2) },
+      });
+      await harness.create().put(key, makeBaseline(key, sha(3), at(3)));
+      const after = harness.create();
+      expect((await after.get(key, { commits: [], branch: 'main' })).baseline?.commit).toBe(sha(3));
+      expect((await after.get(key, { commits: [sha(1)], branch: 'main' })).baseline?.commit).toBe(sha(1));
+      expect((await after.history(key, 10, 'main')).map((b) => b.commit)).toEqual([sha(3), sha(2), sha(1)]);
+    });
+
     it.each([
       ['corrupt bytes', '{"schema":"paddle-perf-gate/baseline@1","gate":', /not valid JSON/],
       ['foreign JSON', '{"benches":[{"name":"x","value":1}]}', /not a paddle-perf-gate document \(schema missing/],

@@ -27,7 +27,7 @@ import { StoreError } from '../errors.js';
 import { FileBackend } from './file.js';
 import { LayoutStore } from './layout.js';
 import { gatePath, layout, segment } from './keys.js';
-import { decodeManifest } from './codec.js';
+import { decodeHistory, decodeManifest, decodePointer } from './codec.js';
 
 type CacheModule = typeof import('@actions/cache');
 
@@ -106,9 +106,10 @@ export class ActionsCacheStore implements BaselineStore {
           if (found.baseline) return found;
         }
       }
-      // The newest snapshot of the branch carries its manifest (pointers of every fingerprint).
+      // The newest snapshot of the branch carries its manifest (pointers of every fingerprint) and
+      // the objects of the commits its history still names.
       const branchKey = cacheBranchPrefix(this.opts.prefix, key, want.branch);
-      if (await this.restore([branchKey, branchKey])) return this.local().get(key, { commits: [], branch: want.branch });
+      if (await this.restore([branchKey, branchKey])) return this.local().get(key, want);
       return { sameFingerprint: true };
     });
   }
@@ -280,7 +281,17 @@ export class ActionsCacheStore implements BaselineStore {
     const dirs = [join(gateDir, '@gate', 'commits')];
     for (const model of await readdir(gateDir).catch(() => [] as string[])) {
       if (model === '@gate') continue;
-      for (const fp of await readdir(join(gateDir, model)).catch(() => [] as string[])) dirs.push(join(gateDir, model, fp, 'commits'));
+      for (const fp of await readdir(join(gateDir, model)).catch(() => [] as string[])) {
+        dirs.push(join(gateDir, model, fp, 'commits'));
+        // The previous layout's index and pointers name commits too (read on until they age out).
+        const legacy = await readFile(join(gateDir, model, fp, 'history.json'), 'utf8').catch(() => undefined);
+        if (legacy)
+          for (const e of decodeHistory(legacy, join(gateDir, model, fp, 'history.json')).entries) keep.add(`${segment(e.commit)}.json`);
+        for (const name of await readdir(join(gateDir, model, fp, 'branches')).catch(() => [] as string[])) {
+          const file = join(gateDir, model, fp, 'branches', name);
+          keep.add(`${segment(decodePointer(await readFile(file, 'utf8'), file).commit)}.json`);
+        }
+      }
     }
     for (const dir of dirs) {
       for (const name of await readdir(dir).catch(() => [] as string[])) if (!keep.has(name)) await rm(join(dir, name), { force: true });

@@ -108,7 +108,11 @@ export class S3Backend implements ObjectBackend {
     return this.operation(`read ${this.describe(path)}`, async (abortSignal) => {
       try {
         const res = await this.client.send(new GetObjectCommand({ Bucket: this.opts.bucket, Key: this.key(path) }), { abortSignal });
-        const body = await untilAborted(res.Body?.transformToString('utf8') ?? Promise.resolve(''), abortSignal);
+        const body = await untilAborted(res.Body?.transformToString('utf8') ?? Promise.resolve(''), abortSignal).catch((error: unknown) => {
+          // A dripping body would keep its socket open after the deadline: close it.
+          (res.Body as { destroy?: () => void } | undefined)?.destroy?.();
+          throw error;
+        });
         return { body, etag: res.ETag ?? '' };
       } catch (error) {
         if ((error as AwsLikeError).name === 'NoSuchKey') return undefined;
