@@ -58,6 +58,7 @@ storeContract('actions-cache (emulated service)', {
     emu.deny.add('CreateCacheEntry');
     return async () => void emu.deny.delete('CreateCacheEntry');
   },
+  snapshotsPerBranch: true,
   // 52 promotions of tar + upload + download take a while; the layout's retention is covered by the file and S3 runs.
   retention: false,
 });

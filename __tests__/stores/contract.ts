@@ -24,6 +24,8 @@ export interface ContractHarness {
   plant(files: Record<string, string>, at: { key: BaselineKey; branch: string; commit: string }): Promise<void>;
   /** Makes the backend really fail for writes of `commit` (server down, broken directory); returns the undo. */
   breakWrites(key: BaselineKey, commit: string): Promise<() => Promise<void>>;
+  /** Each branch holds its own copy of a commit's objects (the actions-cache store's snapshots). */
+  snapshotsPerBranch?: boolean;
   /** Whether the 52-promotion retention test runs (slow backends may skip it). */
   retention?: boolean;
 }
@@ -311,6 +313,12 @@ export function storeContract(name: string, harness: ContractHarness): void {
         baseline: { commit: sha(1) },
       });
       expect((await store.get(other, { commits: [], branch: 'main' })).baseline?.branch).toBe('main');
+      // The same commit promoted again on another branch is a promotion there, with the first measurement.
+      const release = await harness.create().put(key, makeBaseline(key, sha(1), at(9), 'release', 40));
+      expect(release).toMatchObject({ state: 'promoted', pointerMoved: true });
+      expect((await store.get(key, { commits: [], branch: 'release' })).baseline?.metrics.metrics[0]?.value).toBe(
+        harness.snapshotsPerBranch ? 40 : 17.2,
+      );
     });
 
     it('reads a store the previous layout wrote (no seals, per-model pointer/history/latest); new promotions carry it on', async () => {

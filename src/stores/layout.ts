@@ -256,11 +256,15 @@ export class LayoutStore implements BaselineStore {
       // (3) the branch manifest: pointers and history of every model in one conditional write.
       stage = 'manifest';
       const moved = await this.moveManifest(request, createdAt, notes);
+      // A commit sealed from another branch and now recorded on this one is a new promotion here.
+      const sealedHere = seal?.runs.some((run) => run.branch === branch) ?? false;
       const state: PromotionResult['state'] =
         unsealed.length === 0
-          ? moved.changed
-            ? 'completed'
-            : 'already'
+          ? !moved.changed
+            ? 'already'
+            : sealedHere
+              ? 'completed'
+              : 'promoted'
           : resumed || unsealed.length < entries.length
             ? 'completed'
             : 'promoted';
