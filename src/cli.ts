@@ -30,7 +30,8 @@ Usage:
   paddle-perf-gate compare BASE.json HEAD.json [--config gate.yml] [--lang en|zh]
 
 run        measure every model of gate.yml, compare with its baseline, print the report;
-           --promote writes this run as the baseline when the gate passes.
+           --promote writes this run as the baseline when every model's verdict is in
+           promote-on (default pass, warn, no-baseline, incomparable); never from a PR job.
 compare    compare two report.json files written by \`run\` (or a stored baseline JSON as BASE).
 
 Exit codes: 0 pass or warn · 1 regression · 2 broken input or run.`;
