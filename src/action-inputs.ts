@@ -8,7 +8,7 @@ import { ConfigError } from './errors.js';
 import type { CommentMode } from './github/comment.js';
 import type { NotifyOn, NotifyTargets } from './notify/index.js';
 
-export type FailOn = 'fail' | 'warn' | 'inconclusive';
+export type FailOn = 'fail' | 'warn' | 'inconclusive' | 'unreadable';
 export type { NotifyOn };
 
 export interface S3Inputs {
@@ -98,7 +98,7 @@ function secret(read: Reader, name: string): string | undefined {
   return raw;
 }
 
-const FAIL_ON: readonly FailOn[] = ['fail', 'warn', 'inconclusive'];
+const FAIL_ON: readonly FailOn[] = ['fail', 'warn', 'inconclusive', 'unreadable'];
 
 function failOn(read: Reader): FailOn[] | undefined {
   const raw = read('fail-on').trim();

@@ -21,7 +21,7 @@ import type { Progress } from './ports.js';
 import { renderMarkdown } from './report/index.js';
 import { createRunner } from './runners/index.js';
 import { guardSignals, signalExitCode } from './signals.js';
-import { baselineWant, createStore } from './stores/index.js';
+import { baselineWant, createStore, gitAncestry } from './stores/index.js';
 import type { GatePlan, GateReport } from './types.js';
 
 const progress: Progress = {
@@ -82,6 +82,7 @@ async function gateContext(event: EventContext, inputs: ActionInputs): Promise<G
     event: event.kind,
     want: { commits: want.commits, branch: want.branch },
     promote: promote && !event.pr?.fork,
+    isAncestor: gitAncestry(cwd),
   };
 }
 

@@ -19,7 +19,7 @@ import { renderJson, renderMarkdown } from './report/index.js';
 import { createRunner } from './runners/index.js';
 import { guardSignals, signalExitCode } from './signals.js';
 import { createStore } from './stores/index.js';
-import { baselineWant } from './stores/git.js';
+import { baselineWant, gitAncestry } from './stores/git.js';
 import { BASELINE_SCHEMA, type Baseline, type GatePlan, type GateReport } from './types.js';
 import { VERSION } from './version.js';
 
@@ -31,7 +31,8 @@ Usage:
   paddle-perf-gate compare BASE.json HEAD.json [--config gate.yml] [--lang en|zh]
 
 run        measure every model of gate.yml, compare with its baseline, print the report;
-           --promote writes this run as the baseline when the gate passes.
+           --promote writes this run as the baseline when every model's verdict is in
+           promote-on (default pass, warn, no-baseline, incomparable); never from a PR job.
 compare    compare two report.json files written by \`run\` (or a stored baseline JSON as BASE).
 
 Exit codes: 0 pass or warn · 1 regression · 2 broken input or run.`;
@@ -232,10 +233,13 @@ async function localContext(promote: boolean, defaultBranchFlag: string | undefi
           .slice(-2)
           .join('/')
       : basename(cwd));
-  const defaultBranch = defaultBranchFlag ?? branch;
+  // Inside a pull request's job (GITHUB_HEAD_REF is set) the CLI keeps the action's rule: a PR run
+  // never writes the default branch's baseline.
+  const pr = Boolean(process.env['GITHUB_HEAD_REF']);
+  const defaultBranch = defaultBranchFlag ?? (pr ? process.env['GITHUB_BASE_REF'] : undefined) ?? branch;
   // Locally the baseline is this checkout's own history: HEAD and its ancestors, then the branch pointer.
   const want = await baselineWant({ cwd, defaultBranch, baseRef: 'HEAD' });
-  return { repo, commit, branch, defaultBranch, event: 'local', want, promote };
+  return { repo, commit, branch, defaultBranch, event: pr ? 'pull_request' : 'local', want, promote, isAncestor: gitAncestry(cwd) };
 }
 
 function cacheDir(): string {

@@ -101,8 +101,11 @@ export type StorePlan =
       region: string;
       endpoint?: string;
       forcePathStyle: boolean;
+      /** Promote even where the probe found conditional writes ignored (unsafe opt-in). */
+      unsafeUnconditionalWrites?: boolean;
     }
-  | { kind: 'actions-cache'; prefix: string; dir: string };
+  /** dir: parent of the store's private restore directory (default RUNNER_TEMP). */
+  | { kind: 'actions-cache'; prefix: string; dir?: string };
 
 /** `10%` → relative; `0.5pp` → absolute percentage points; `2ms`, `64MB`, `5/s` → absolute in that unit. */
 export interface Level {
@@ -120,6 +123,11 @@ export interface Threshold {
   minAbsolute?: number;
 }
 
+export type FailOnVerdict = 'fail' | 'warn' | 'inconclusive' | 'unreadable';
+export type PromoteOnVerdict = 'pass' | 'warn' | 'no-baseline' | 'incomparable' | 'inconclusive' | 'unreadable';
+/** Judged runs only: an unstable measurement, an unreadable baseline or a regression never becomes a baseline. */
+export const DEFAULT_PROMOTE_ON: readonly PromoteOnVerdict[] = ['pass', 'warn', 'no-baseline', 'incomparable'];
+
 export interface GatePlan {
   gate: string;
   /** Absolute path of gate.yml (or '<embedded>' for the built-in demo). */
@@ -135,7 +143,9 @@ export interface GatePlan {
   /** Fingerprint fields that must match for a comparison to be fair. */
   fingerprintFields: string[];
   /** Fail the gate on these verdicts (default: fail only). */
-  failOn: Array<'fail' | 'warn' | 'inconclusive'>;
+  failOn: FailOnVerdict[];
+  /** Promote only when every model's verdict is one of these (absent: DEFAULT_PROMOTE_ON). */
+  promoteOn?: PromoteOnVerdict[];
   /** Same-runner A/B confirmation of timing rows (models with baselinePath; see confirm.ts borderline); absent: off. */
   confirm?: { pairs: number };
   /** Noise band from the run-to-run spread of the last N baselines (opt-in; absent: off). */

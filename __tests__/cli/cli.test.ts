@@ -79,6 +79,22 @@ describe('paddle-perf-gate run (embedded, real PP-OCRv4 rec)', () => {
     expect(cmp.stdout).toMatch(/❌/);
   }, 120_000);
 
+  it('inside a pull request job (GITHUB_HEAD_REF set) --promote never writes the default branch: store untouched, exit 0', async () => {
+    const before = snapshot(storeDir);
+    const pr = await runCli(
+      [
+        'run',
+        '--config',
+        write('pr.yml', tinyGate({ storeDir, outDir: join(dir, 'out-pr'), extra: 'engine: { threads: 3 }\n' })),
+        '--promote',
+      ],
+      { env: { ...env, GITHUB_HEAD_REF: 'main', GITHUB_BASE_REF: 'main' } },
+    );
+    expect(pr.code).toBe(0);
+    expect(pr.stderr).toMatch(/not promoted: a pull-request run never writes the baseline of the default branch 'main'/);
+    expect(snapshot(storeDir)).toEqual(before);
+  }, 120_000);
+
   it('another environment (2 threads instead of 1) is incomparable: numbers shown, the differing field named, exit 0', async () => {
     const res = await runCli(
       [

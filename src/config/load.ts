@@ -18,7 +18,9 @@ import type {
   MeasurePlan,
   ModelFormat,
   ModelPlan,
+  FailOnVerdict,
   Preprocess,
+  PromoteOnVerdict,
   RunnerPlan,
   StorePlan,
   Task,
@@ -48,7 +50,7 @@ export interface ConfigOverrides {
   outputDir?: string;
   /** A local directory store replacing gate.yml's `store:` (relative to the working directory). */
   storeDir?: string;
-  failOn?: Array<'fail' | 'warn' | 'inconclusive'>;
+  failOn?: FailOnVerdict[];
 }
 
 export const DEFAULT_STORE_DIR = '.perf-gate/baselines';
@@ -125,7 +127,14 @@ interface RawMeasure {
 }
 interface RawStore {
   file?: { dir?: string };
-  s3?: { bucket?: string; prefix?: string; region?: string; endpoint?: string; 'path-style'?: boolean };
+  s3?: {
+    bucket?: string;
+    prefix?: string;
+    region?: string;
+    endpoint?: string;
+    'path-style'?: boolean;
+    'unsafe-unconditional-writes'?: boolean;
+  };
   'actions-cache'?: { prefix?: string; dir?: string };
 }
 interface RawGate {
@@ -138,7 +147,8 @@ interface RawGate {
   'thresholds-from-history'?: number;
   thresholds?: Record<string, RawThreshold>;
   fingerprint?: Array<string | undefined>;
-  'fail-on'?: Array<'fail' | 'warn' | 'inconclusive' | undefined>;
+  'fail-on'?: Array<FailOnVerdict | undefined>;
+  'promote-on'?: Array<PromoteOnVerdict | undefined>;
   store?: RawStore;
   output?: { dir?: string };
 }
@@ -290,6 +300,9 @@ class Builder {
       },
       fingerprintFields: this.fingerprint(raw.fingerprint),
       failOn: this.failOn(raw['fail-on']),
+      ...(raw['promote-on'] !== undefined && {
+        promoteOn: raw['promote-on'].filter((verdict): verdict is PromoteOnVerdict => verdict !== undefined),
+      }),
       // A model's baseline-path exists for the confirmation: it turns it on with the default pairs.
       ...((raw.confirm !== undefined || models.some(({ plan: m }) => m.baselinePath !== undefined)) && {
         confirm: { pairs: raw.confirm?.pairs ?? DEFAULT_CONFIRM_PAIRS },
@@ -313,7 +326,9 @@ class Builder {
     list.forEach((model, index) => {
       if (!model) return;
       const path = joinPath('models', index);
-      if (model.name !== undefined) {
+      if (model.name === '.' || model.name === '..') {
+        this.error(`${path}.name`, `"${model.name}" is not a model name: names key the baselines and name the output directory`);
+      } else if (model.name !== undefined) {
         const first = seen.get(model.name);
         if (first !== undefined)
           this.error(`${path}.name`, `duplicate model name "${model.name}" (also models[${first}].name): names key the baselines`);
@@ -747,7 +762,7 @@ class Builder {
   }
 
   private failOn(raw: RawGate['fail-on']): GatePlan['failOn'] {
-    const allowed = ['fail', 'warn', 'inconclusive'] as const;
+    const allowed = ['fail', 'warn', 'inconclusive', 'unreadable'] as const;
     if (this.overrides.failOn !== undefined) {
       const wrong = this.overrides.failOn.filter((verdict) => !allowed.includes(verdict));
       if (wrong.length > 0) this.diagnostics.inputError('fail-on', `expected a subset of ${allowed.join(', ')}, got ${wrong.join(', ')}`);
@@ -775,6 +790,7 @@ class Builder {
         region,
         ...(s3.endpoint !== undefined && { endpoint: s3.endpoint }),
         forcePathStyle: s3['path-style'] ?? s3.endpoint !== undefined,
+        ...(s3['unsafe-unconditional-writes'] === true && { unsafeUnconditionalWrites: true }),
       };
     }
     if (raw?.['actions-cache']) {
@@ -782,7 +798,7 @@ class Builder {
       return {
         kind: 'actions-cache',
         prefix: cache.prefix ?? DEFAULT_S3_PREFIX,
-        dir: resolve(this.baseDir, cache.dir ?? DEFAULT_STORE_DIR),
+        ...(cache.dir !== undefined && { dir: resolve(this.baseDir, cache.dir) }),
       };
     }
     return { kind: 'file', dir: resolve(this.baseDir, raw?.file?.dir ?? DEFAULT_STORE_DIR) };

@@ -325,6 +325,11 @@ const store: Spec = {
           description: 'Endpoint of an S3-compatible server (MinIO, BOS, ...).',
         },
         'path-style': { type: 'boolean', description: 'Path-style addressing. Default true when an endpoint is given.' },
+        'unsafe-unconditional-writes': {
+          type: 'boolean',
+          description:
+            'Promote even when the service ignores If-None-Match/If-Match (found by a probe on first use). Unsafe: concurrent or repeated promotions may overwrite baselines. Default false.',
+        },
       },
       required: ['bucket'],
     },
@@ -333,7 +338,11 @@ const store: Spec = {
       description: 'The GitHub Actions cache (baselines may be evicted after 7 days unused).',
       properties: {
         prefix: { type: 'string', description: 'Cache key prefix. Default paddle-perf-gate.' },
-        dir: { type: 'string', description: 'Local directory the cache is restored to and saved from. Default .perf-gate/baselines.' },
+        dir: {
+          type: 'string',
+          description:
+            'Parent of the private directory (paddle-perf-gate-cache-store) the store restores into; never emptied itself. Default RUNNER_TEMP.',
+        },
       },
     },
   },
@@ -396,7 +405,18 @@ export const GATE_SPEC: Spec & { type: 'object' } = {
     'fail-on': {
       type: 'list',
       description: 'Verdicts that fail the check. Default [fail].',
-      items: { type: 'string', enum: ['fail', 'warn', 'inconclusive'], description: 'A verdict.' },
+      items: { type: 'string', enum: ['fail', 'warn', 'inconclusive', 'unreadable'], description: 'A verdict.' },
+      unique: true,
+    },
+    'promote-on': {
+      type: 'list',
+      description:
+        'Verdicts a model may have for the run to be promoted. Default [pass, warn, no-baseline, incomparable]; inconclusive and unreadable may be added, fail never.',
+      items: {
+        type: 'string',
+        enum: ['pass', 'warn', 'no-baseline', 'incomparable', 'inconclusive', 'unreadable'],
+        description: 'A verdict.',
+      },
       unique: true,
     },
     store,
