@@ -3,15 +3,21 @@
  * report.md and each model's run.json / metrics.json are removed when a run starts, so a broken
  * run (exit 2) leaves none of them for an artifact upload or a reader of report.json to pick up.
  */
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { runCli, tinyGate } from '../helpers/cli.js';
 
 describe('outputs of an earlier run', () => {
+  const dirs: string[] = [];
+  afterAll(() => {
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+
   it('are removed when the next run starts, so a failed run leaves no stale metrics or report', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ppg-stale-'));
+    dirs.push(dir);
     const env = { PPG_CACHE_DIR: join(dir, 'cache') };
     const outDir = join(dir, 'out');
     const storeDir = join(dir, 'baselines');
