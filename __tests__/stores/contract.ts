@@ -4,10 +4,10 @@
  * the backends are shared across tests without interference.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { BaselineStore } from '../../src/ports.js';
 import { BASELINE_SCHEMA, type Baseline, type BaselineKey } from '../../src/types.js';
 import { StoreError } from '../../src/errors.js';
@@ -82,9 +82,15 @@ export function sealOf(commit: string, ...keys: BaselineKey[]): string {
   });
 }
 
-/** A real git history: `n` commits in a line, oldest first. */
+const gitLines: string[] = [];
+afterAll(() => {
+  for (const dir of gitLines.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A real git history: `n` commits in a line, oldest first (removed after the test file). */
 export function gitLine(n: number): { dir: string; commits: string[] } {
   const dir = mkdtempSync(join(tmpdir(), 'ppg-git-line-'));
+  gitLines.push(dir);
   const git = (...args: string[]) =>
     execFileSync('git', args, {
       cwd: dir,

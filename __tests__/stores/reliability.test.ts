@@ -80,7 +80,7 @@ function runChild(task: object): Promise<{ code: number | null; signal: NodeJS.S
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, '__tests__/stores/crash-child.ts')], {
       cwd: ROOT,
-      env: { ...process.env, PPG_CRASH_TASK: JSON.stringify(task) },
+      env: { ...process.env, PPG_CRASH_TASK: JSON.stringify(task), TSX_DISABLE_CACHE: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
