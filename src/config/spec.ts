@@ -11,6 +11,7 @@ import {
   DEFAULT_PRECISION,
   DEFAULT_THRESHOLDS,
 } from './defaults.js';
+import { GATE_ID_PATTERN } from '../report/schema.js';
 import { BYTES_PATTERN, DURATION_PATTERN, LEVEL_FORMS, LEVEL_PATTERN } from './units.js';
 
 export type Spec =
@@ -331,8 +332,8 @@ export const GATE_SPEC: Spec & { type: 'object' } = {
   properties: {
     gate: {
       type: 'string',
-      pattern: NAME_PATTERN,
-      patternHint: 'letters, digits, `.`, `_` and `-`',
+      pattern: GATE_ID_PATTERN,
+      patternHint: '1-64 letters, digits, `.`, `_` and `-`',
       description: 'Gate id: one baseline line and one PR comment per gate id.',
     },
     models: { type: 'list', description: 'Models to gate (at least one, unique names).', items: model, minItems: 1 },
