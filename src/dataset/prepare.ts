@@ -7,6 +7,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { open, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { decodeUtf8 } from '../config/text.js';
 import { ConfigError, DataError } from '../errors.js';
 import type { Progress } from '../ports.js';
 import type { DatasetPlan, Preprocess } from '../types.js';
@@ -353,12 +354,11 @@ async function readSource(file: string, what: string): Promise<Uint8Array> {
   }
 }
 
+/** UTF-8 text, or a DataError naming the encoding found (UTF-16/32) or the first bad byte's line, column and offset. */
 function utf8(bytes: Uint8Array, file: string): string {
-  try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch {
-    throw new DataError(`${file}: not valid UTF-8 text`);
-  }
+  const decoded = decodeUtf8(bytes, file);
+  if ('problem' in decoded) throw new DataError(decoded.problem);
+  return decoded.text;
 }
 
 /** Length-prefixed so that moving bytes between parts changes the hash. */
