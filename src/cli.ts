@@ -4,20 +4,24 @@
  * Progress goes to stderr, the report to stdout.
  */
 import { execFile } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, realpath, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import { gateVerdict } from './compare/index.js';
 import { loadConfig, type ConfigOverrides } from './config/load.js';
 import { DEFAULT_FINGERPRINT_FIELDS, DEFAULT_THRESHOLDS } from './config/defaults.js';
+import { decodeUtf8 } from './config/text.js';
 import { ConfigError, EXIT, GateError } from './errors.js';
 import { fingerprintOf } from './fingerprint.js';
 import { judgeModel, runGate, type GateContext } from './gate.js';
 import type { Progress } from './ports.js';
+import { checkWritableFile } from './preflight.js';
 import { renderJson, renderMarkdown } from './report/index.js';
+import { validateModelMetrics, validateReport } from './report/schema.js';
 import { createRunner } from './runners/index.js';
 import { createStore } from './stores/index.js';
+import { decodeBaseline } from './stores/codec.js';
 import { baselineWant } from './stores/git.js';
 import { BASELINE_SCHEMA, type Baseline, type GatePlan, type GateReport } from './types.js';
 import { VERSION } from './version.js';
@@ -129,9 +133,15 @@ async function compareCommand(args: string[]): Promise<number> {
     ? await loadConfig(resolve(values.config))
     : { thresholds: { ...DEFAULT_THRESHOLDS }, fingerprintFields: DEFAULT_FINGERPRINT_FIELDS, failOn: ['fail'] };
   const [basePath, headPath] = positionals as [string, string];
+  if (values.out) await checkWritableFile(values.out, '--out');
   const base = await readComparable(basePath);
   const head = await readComparable(headPath);
   if (head.kind !== 'report') throw new ConfigError(`${headPath}: HEAD must be a report.json written by \`paddle-perf-gate run\``);
+  if (await sameReport(basePath, headPath)) {
+    throw new ConfigError(
+      `compare: BASE (${basePath}) and HEAD (${headPath}) are the same report: compare the base commit's report or baseline with this run's`,
+    );
+  }
 
   const models: GateReport['models'] = head.report.models.map((entry) => {
     const name = entry.metrics.model;
@@ -171,43 +181,58 @@ type Comparable =
   | { kind: 'report'; report: GateReport; find(model: string): BaseSide | undefined }
   | { kind: 'baseline'; find(model: string): BaseSide | undefined };
 
-/** A report.json (all models of a run) or one stored baseline document. */
+/** A report.json (all models of a run) or one stored baseline document, validated (report/schema.ts, stores/codec.ts). */
 async function readComparable(file: string): Promise<Comparable> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(file);
+  } catch (error) {
+    throw new ConfigError(`${file}: cannot read: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  const decoded = decodeUtf8(bytes, file);
+  if ('problem' in decoded) throw new ConfigError(decoded.problem);
   let doc: unknown;
   try {
-    doc = JSON.parse(await readFile(file, 'utf8'));
+    doc = JSON.parse(decoded.text);
   } catch (error) {
-    throw new ConfigError(`${file}: cannot read JSON: ${error instanceof Error ? error.message : String(error)}`);
+    throw new ConfigError(`${file}: not valid JSON: ${error instanceof Error ? error.message : String(error)}`);
   }
   if (isObject(doc) && doc['schema'] === BASELINE_SCHEMA) {
-    const baseline = doc as unknown as Baseline;
-    if (!isObject(baseline.metrics) || !Array.isArray(baseline.metrics.metrics))
-      throw new ConfigError(`${file}: metrics: expected the baseline's metrics object`);
+    let baseline: Baseline;
+    try {
+      baseline = decodeBaseline(decoded.text, file);
+    } catch (error) {
+      throw new ConfigError(error instanceof Error ? error.message : String(error));
+    }
+    validateModelMetrics(baseline.metrics, file);
     return {
       kind: 'baseline',
       find: (model) =>
         model === baseline.model ? { metrics: baseline.metrics, fingerprint: baseline.fingerprint, ref: baseline } : undefined,
     };
   }
-  if (isObject(doc) && typeof doc['gate'] === 'string' && Array.isArray(doc['models'])) {
-    const report = doc as unknown as GateReport;
-    report.models.forEach((entry, i) => {
-      if (!isObject(entry) || !isObject(entry.metrics) || !Array.isArray(entry.metrics.metrics) || !isObject(entry.run)) {
-        throw new ConfigError(`${file}: models[${i}]: expected { metrics, run } as written by \`paddle-perf-gate run\``);
-      }
-    });
-    return {
-      kind: 'report',
-      report,
-      find: (model) => {
-        const entry = report.models.find((m) => m.metrics.model === model);
-        return entry && { metrics: entry.metrics, fingerprint: fingerprintOf({ ...entry.run, batchSize: entry.run.batchSize }) };
-      },
-    };
+  if (!isObject(doc) || !('models' in doc)) {
+    throw new ConfigError(
+      `${file}: expected a report.json written by \`paddle-perf-gate run\` (schema/report.schema.json) or a baseline document (schema ${BASELINE_SCHEMA})`,
+    );
   }
-  throw new ConfigError(
-    `${file}: expected a report.json written by \`paddle-perf-gate run\` or a baseline document (schema ${BASELINE_SCHEMA})`,
-  );
+  const report = validateReport(doc, file);
+  return {
+    kind: 'report',
+    report,
+    find: (model) => {
+      const entry = report.models.find((m) => m.metrics.model === model);
+      return entry && { metrics: entry.metrics, fingerprint: fingerprintOf({ ...entry.run, batchSize: entry.run.batchSize }) };
+    },
+  };
+}
+
+/** BASE and HEAD are one file, or two copies of the same report: a comparison would say nothing. */
+async function sameReport(basePath: string, headPath: string): Promise<boolean> {
+  const [a, b] = await Promise.all([realpath(basePath), realpath(headPath)]);
+  if (a === b) return true;
+  const [x, y] = await Promise.all([readFile(a), readFile(b)]);
+  return x.equals(y);
 }
 
 /** Repository, commit, branch and the baseline wanted, from the local git checkout. */

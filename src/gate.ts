@@ -11,6 +11,7 @@ import { thresholdsFromHistory } from './compare/history.js';
 import { confirmComparison } from './confirm.js';
 import { prepareDataset } from './dataset/prepare.js';
 import { StoreError } from './errors.js';
+import { checkRunPaths } from './preflight.js';
 import { fingerprintDifferences, fingerprintHash, fingerprintOf } from './fingerprint.js';
 import { measure } from './measure/index.js';
 import type { BaselineStore, Progress, Runner } from './ports.js';
@@ -86,6 +87,7 @@ export async function runGate(plan: GatePlan, ctx: GateContext, ports: GatePorts
     warningsLog.push(message);
     progress.warn(message);
   };
+  await checkRunPaths(plan); // before any measurement: a bad --out or store dir must not cost a run
   await mkdir(plan.output.dir, { recursive: true });
 
   const models: GateReport['models'] = [];
