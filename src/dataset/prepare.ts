@@ -203,6 +203,13 @@ async function prepareNpy(plan: NpyPlan, cacheDir: string, progress: Progress): 
   const shape = [n, ...arr.shape.slice(1)];
   const per = shape.slice(1).reduce((a, b) => a * b, 1);
   const data = toFloat32(arr).subarray(0, n * per);
+  const bad = data.findIndex((v) => !Number.isFinite(v));
+  if (bad >= 0) {
+    const row = Math.floor(bad / per);
+    throw new DataError(
+      `${inputsFile}: row ${row} holds ${data[bad]} (flat index ${bad}): expected finite numbers as model inputs${arr.dtype === 'float32' ? '' : ` (after converting ${arr.dtype} to float32)`}`,
+    );
+  }
   const manifest: Manifest = {
     schema: DATASET_SCHEMA,
     hash: key,

@@ -1,13 +1,14 @@
 import { createHash } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
+import { appendFile, readFile, stat } from 'node:fs/promises';
 import { cpus, release } from 'node:os';
-import { basename } from 'node:path';
+import { basename, join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { readInputs } from '../dataset/prepare.js';
-import { RunnerError } from '../errors.js';
+import { ConfigError, RunnerError } from '../errors.js';
 import type { Progress, RunRequest, Runner } from '../ports.js';
 import { RUN_SCHEMA, type RawOutput, type RunResult } from '../types.js';
+import { modelFitProblems } from './model-check.js';
 import { rawOutput } from './outputs.js';
 import { stopDecision } from '../compare/stats.js';
 import { median } from '../measure/stats.js';
@@ -48,13 +49,34 @@ function sampleRss(): number {
 export async function loadOrt(): Promise<Ort> {
   process.env['ORT_DISABLE_TELEMETRY'] ??= '1';
   try {
-    return await import('onnxruntime-node');
+    const ort = await import('onnxruntime-node');
+    // The engine's own log (coloured kernel errors on stderr) stays out of the terminal: its
+    // errors reach the user as one named message, the full text in the model's onnxruntime.log.
+    ort.env.logLevel = 'fatal';
+    return ort;
   } catch (error) {
     throw new RunnerError(
       'the embedded runner needs the onnxruntime-node package, which is not installed next to paddle-perf-gate ' +
         '(an action checkout has only dist/): run `npm ci` in the action directory, or choose runner docker or local. ' +
         `Cause: ${error instanceof Error ? error.message : String(error)}`,
     );
+  }
+}
+
+/** The engine's message, first line only; the whole text goes to `workDir/onnxruntime.log`, named in the message. */
+async function engineError(error: unknown, workDir: string): Promise<string> {
+  const text = error instanceof Error ? error.message : String(error);
+  // eslint-disable-next-line no-control-regex -- the engine's messages may carry terminal colours
+  const first = text
+    .replace(/\u001b\[[0-9;]*m/g, '')
+    .split('\n')[0]!
+    .trim();
+  const log = join(workDir, 'onnxruntime.log');
+  try {
+    await appendFile(log, `${new Date().toISOString()} ${text}\n`);
+    return `${first.length > 300 ? `${first.slice(0, 297)}...` : first} (full text: ${log})`;
+  } catch {
+    return first;
   }
 }
 
@@ -97,14 +119,18 @@ async function runEmbedded(request: RunRequest, progress: Progress): Promise<Run
       executionMode: 'sequential',
       graphOptimizationLevel: engine.irOptim ? 'all' : 'disabled',
       enableCpuMemArena: true,
+      logSeverityLevel: 4,
     });
   } catch (error) {
     throw new RunnerError(
-      `models[${model.name}]: onnxruntime cannot load ${model.path}: ${error instanceof Error ? error.message : String(error)}`,
+      `models[${model.name}].path: onnxruntime cannot load ${model.path}: ${await engineError(error, request.workDir)}`,
     );
   }
 
   try {
+    // The model's inputs and outputs against the task, the shape, the batch and the vocabulary, before any inference.
+    const problems = modelFitProblems(model, { inputs: session.inputMetadata, outputs: session.outputMetadata }, dataset);
+    if (problems.length > 0) throw new ConfigError(`${basename(model.path)} does not fit gate.yml:\n${problems.join('\n')}`);
     const { data, shape } = await readInputs(dataset);
     const [count, ...sampleShape] = shape;
     if (!count || sampleShape.length === 0) throw new RunnerError(`dataset ${dataset.dir}: no samples`);
@@ -135,7 +161,14 @@ async function runEmbedded(request: RunRequest, progress: Progress): Promise<Run
       return new ort.Tensor('float32', rows, [size, ...sampleShape]);
     };
     const infer = async (first: number, size: number) => {
-      const out = await session.run({ [inputName]: tensorAt(first, size) });
+      let out: import('onnxruntime-node').InferenceSession.OnnxValueMapType;
+      try {
+        out = await session.run({ [inputName]: tensorAt(first, size) });
+      } catch (error) {
+        throw new RunnerError(
+          `models[${model.name}]: onnxruntime failed on sample ${dataset.ids[first % count] ?? first} (batch ${size}): ${await engineError(error, request.workDir)}`,
+        );
+      }
       const tensor = out[outputName]!;
       return { values: tensor.data as Float32Array, dims: tensor.dims };
     };
@@ -145,6 +178,12 @@ async function runEmbedded(request: RunRequest, progress: Progress): Promise<Run
     const predictions: RawOutput[] = [];
     for (let i = 0; i < (request.timingOnly ? 0 : count); i++) {
       const { values, dims } = await infer(i, 1);
+      const bad = values.findIndex((v) => !Number.isFinite(v));
+      if (bad >= 0) {
+        throw new RunnerError(
+          `models[${model.name}]: output ${outputName} of sample ${dataset.ids[i] ?? i} holds ${values[bad]} at index ${bad}: expected finite numbers (check the inputs and the preprocessing)`,
+        );
+      }
       predictions.push(rawOutput(model.task, values, dims.slice(1)));
       if ((i + 1) % 100 === 0 || i + 1 === count) progress.info(`${model.name}: predictions ${i + 1}/${count}`);
     }
