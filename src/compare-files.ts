@@ -3,7 +3,7 @@
  * each validated against its schema (report/schema.ts, stores/codec.ts) before anything reads
  * it, judged with the same function as the gate. Kept out of cli.ts so it runs in-process too.
  */
-import { readFile, realpath } from 'node:fs/promises';
+import { readFile, realpath, stat } from 'node:fs/promises';
 import { gateVerdict } from './compare/index.js';
 import { decodeUtf8 } from './config/text.js';
 import { ConfigError } from './errors.js';
@@ -66,8 +66,10 @@ type Comparable =
 export async function readComparable(file: string): Promise<Comparable> {
   let bytes: Uint8Array;
   try {
+    if (!(await stat(file)).isFile()) throw new ConfigError(`${file}: expected a report.json file, got a directory or device`);
     bytes = await readFile(file);
   } catch (error) {
+    if (error instanceof ConfigError) throw error;
     throw new ConfigError(`${file}: cannot read: ${error instanceof Error ? error.message : String(error)}`);
   }
   const decoded = decodeUtf8(bytes, file);

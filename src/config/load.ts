@@ -5,7 +5,7 @@
  * checks that the files exist, and fills the defaults. All problems are reported together,
  * one per line, each `file:line:col: field.path: what was expected`.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
@@ -150,8 +150,10 @@ interface RawGate {
 export async function loadConfig(file: string, overrides: ConfigOverrides = {}): Promise<GatePlan> {
   let bytes: Uint8Array;
   try {
+    if (!(await stat(file)).isFile()) throw new ConfigError(`${file}: expected a gate.yml file, got a directory or device`);
     bytes = await readFile(file);
   } catch (error) {
+    if (error instanceof ConfigError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
     throw new ConfigError(
       code === 'ENOENT'

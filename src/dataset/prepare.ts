@@ -142,8 +142,12 @@ function warnUnknownCharacters(entries: LabelEntry[], dictionary: string[], file
 
 async function readImage(file: string, labelsFile: string, line: number): Promise<Uint8Array> {
   try {
+    // A device or a FIFO (`/dev/zero`, `/dev/stdin`) would be read for ever.
+    if (!(await stat(file)).isFile())
+      throw new DataError(`${labelsFile}:${line}: expected an image file, got a directory or device: ${file}`);
     return await readFile(file);
   } catch (error) {
+    if (error instanceof DataError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') throw new DataError(`${labelsFile}:${line}: image not found: ${file}`);
     throw new DataError(`${labelsFile}:${line}: cannot read image ${file}: ${(error as Error).message}`, { cause: error });
@@ -353,8 +357,10 @@ export async function readInputs(ds: PreparedDataset): Promise<{ data: Float32Ar
 
 async function readSource(file: string, what: string): Promise<Uint8Array> {
   try {
+    if (!(await stat(file)).isFile()) throw new DataError(`${what} ${file}: expected a regular file, got a directory or device`);
     return await readFile(file);
   } catch (error) {
+    if (error instanceof DataError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new DataError(`${what} not found: ${file}`);
     throw new DataError(`cannot read ${what} ${file}: ${(error as Error).message}`, { cause: error });
