@@ -144,10 +144,16 @@ function described(node: YamlNode): string {
   if (isScalar(node)) {
     const value = node.value;
     if (value === null || value === undefined) return 'nothing (an empty value)';
-    if (typeof value === 'string') return JSON.stringify(value);
+    if (typeof value === 'string') return quoted(value);
     return `${String(value)} (a ${typeof value === 'boolean' ? 'boolean' : 'number'})`;
   }
   return 'an unsupported value';
+}
+
+/** A value as written, cut to 60 characters: a 5,000-character string is shown, not repeated. */
+export function quoted(value: string): string {
+  const text = JSON.stringify(value);
+  return text.length > 60 ? `${text.slice(0, 56)}..." (${value.length.toLocaleString('en-US')} characters)` : text;
 }
 
 export function expected(spec: Spec): string {
@@ -273,7 +279,11 @@ export class Reader {
           items.forEach((item, index) => {
             const text = JSON.stringify(item);
             if (item !== undefined && seen.has(text))
-              this.diagnostics.error(joinPath(path, index), `duplicate ${text}`, offsetOfNode(node.items[index]));
+              this.diagnostics.error(
+                joinPath(path, index),
+                `duplicate ${text.length > 60 ? `${text.slice(0, 57)}...` : text}`,
+                offsetOfNode(node.items[index]),
+              );
             seen.add(text);
           });
         }

@@ -59,7 +59,9 @@ const BYTES_FORMS = 'a number of bytes or a size such as 512m, 16g, 2GB (binary 
 const DURATION_FORMS = 'a number of seconds or a duration such as 90s, 20m, 1h30m';
 
 function describe(text: string | number): string {
-  return typeof text === 'number' ? String(text) : JSON.stringify(text);
+  if (typeof text === 'number') return String(text);
+  const json = JSON.stringify(text);
+  return json.length > 60 ? `${json.slice(0, 56)}..." (${text.length.toLocaleString('en-US')} characters)` : json;
 }
 
 /** The level and the unit it was written in, or the reason it is not a level. */
