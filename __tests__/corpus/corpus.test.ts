@@ -539,6 +539,17 @@ describe('generated corpus, through the CLI binary', () => {
       expectClean(output, `run ${file}`);
       expect(snapshot(storeDir)).toEqual(before);
     }
+    // --store-dir naming a file: refused before the dataset is prepared or the model loaded.
+    const file = join(demoDir, 'cli-store.yml');
+    writeFileSync(file, tinyGate({ storeDir, outDir: join(dir, 'out'), limit: 4 }));
+    const res = await runCli(['run', '--config', file, '--store-dir', baseReportFile], {
+      env: { PPG_CACHE_DIR: join(dir, 'cache-unused') },
+    });
+    expect(res.code).toBe(2);
+    expect(res.stderr).toContain(
+      `baseline store directory (--store-dir or gate.yml store.file.dir): expected a directory, got a file: ${baseReportFile}`,
+    );
+    expect(res.stderr).not.toMatch(/preparing|loading/);
   }, 300_000);
 
   it('mutated report.json through `compare`: the same exit code as in-process, clean output', async () => {
@@ -556,6 +567,9 @@ describe('generated corpus, through the CLI binary', () => {
       expect(res.code, output).toBe(expected.code);
       expectClean(output, `compare ${file}`);
     }
+    const outDir = await runCli(['compare', join(dir, 'base-report.json'), join(dir, 'cli-report-0.json'), '--out', dir]);
+    expect(outDir.code).toBe(2);
+    expect(outDir.stderr).toContain(`--out: expected a file to write, got a directory: ${dir}`);
     const self = await runCli(['compare', baseReportFile, baseReportFile]);
     expect(self.code).toBe(2);
     expect(self.stderr).toContain('are the same report');
