@@ -523,7 +523,9 @@ describe('generated corpus, through the CLI binary', () => {
       tiny.replace(`dictionary: ${MODELS}/ppocr_keys_v1.txt`, `dictionary: ${DATA}/ocr-rec/rec_gt.txt`),
       `${tiny}\nthresholds:\n  accuracy.line: { fail: 150pp }\n`,
       tiny.replace(`dir: ${join(dir, 'out')}`, `dir: ${join(dir, 'base-report.json')}`),
+      tiny.replace(`${MODELS}/ch_PP-OCRv4_rec_infer.onnx`, join(dir, 'garbage.onnx')),
     ].map((text) => Buffer.from(text));
+    writeFileSync(join(dir, 'garbage.onnx'), Buffer.from('not an ONNX model, just text pretending to be one\n'.repeat(20)));
     expect(refused.length).toBe(6);
     for (const [i, bytes] of [...refused, ...semantic].entries()) {
       const file = join(demoDir, `cli-${i}.yml`);
@@ -536,9 +538,13 @@ describe('generated corpus, through the CLI binary', () => {
       expect(performance.now() - start).toBeLessThan(CLI_MS);
       expect(res.code, output).toBe(2);
       expect(res.stderr).toMatch(/^paddle-perf-gate: \w+Error: /m);
+      // The engine's own (coloured) log stays out of the terminal.
+      expect(output).not.toMatch(/\u001b\[/);
       expectClean(output, `run ${file}`);
       expect(snapshot(storeDir)).toEqual(before);
     }
+    const garbage = readFileSync(join(dir, 'out', 'PP-OCRv4-rec', 'onnxruntime.log'), 'utf8');
+    expect(garbage.length).toBeGreaterThan(0);
     // --store-dir naming a file: refused before the dataset is prepared or the model loaded.
     const file = join(demoDir, 'cli-store.yml');
     writeFileSync(file, tinyGate({ storeDir, outDir: join(dir, 'out'), limit: 4 }));
