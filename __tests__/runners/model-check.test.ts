@@ -121,6 +121,12 @@ describe('modelFitProblems (real model metadata)', () => {
     expect(modelFitProblems(modelPlan, io[model], data)).toEqual([line]);
   });
 
+  it('timing-only calls (A/B confirmation) check the input only: their outputs are not read', () => {
+    const det = plan('ocr-rec', rec([3, 48, 320]));
+    expect(modelFitProblems(det, io.det, { shape: [4, 3, 48, 320], dictionary: DICT }, { outputs: false })).toEqual([]);
+    expect(modelFitProblems(det, io.rec, { shape: [4, 1, 48, 320], dictionary: DICT }, { outputs: false })).toHaveLength(1);
+  });
+
   it('a fixed batch, several inputs and an integer input are named', () => {
     const fixedBatch: ModelIo = { inputs: [{ name: 'x', isTensor: true, type: 'float32', shape: [1, 3, 4] }], outputs: io.det.outputs };
     expect(modelFitProblems(plan('generic', npy, 8), fixedBatch, { shape: [2, 3, 4] })).toEqual([

@@ -40,9 +40,9 @@ function shapeField(model: ModelPlan): string {
 
 /**
  * Every way the model and the configuration disagree, as `models[NAME].field: …` lines (empty when
- * they fit). `outputIndex`/`inputIndex` are the tensors the runner uses (the first of each).
+ * they fit). The runner feeds the first input and reads the first output.
  */
-export function modelFitProblems(model: ModelPlan, io: ModelIo, data: FedData): string[] {
+export function modelFitProblems(model: ModelPlan, io: ModelIo, data: FedData, options: { outputs?: boolean } = {}): string[] {
   const problems: string[] = [];
   const at = (field: string, text: string) => problems.push(`models[${model.name}].${field}: ${text}`);
   const sample = data.shape.slice(1);
@@ -92,7 +92,8 @@ export function modelFitProblems(model: ModelPlan, io: ModelIo, data: FedData): 
     }
   }
 
-  // ── the output, against the task ──
+  // ── the output, against the task (not for timing-only calls, whose outputs are not read) ──
+  if (options.outputs === false) return problems;
   const output = io.outputs[0];
   if (!output) {
     at('path', 'expected a model with at least one output, got none');
