@@ -140,6 +140,18 @@ describe('threshold bounds', () => {
     );
   });
 
+  it('a model name too long for a directory name is refused', () => {
+    expect(problems(MINIMAL.replace('name: PP-OCRv4-rec', `name: ${'m'.repeat(300)}`))).toContain(
+      'models[0].name: expected a string of 1-64 letters, digits, `.`, `_` and `-`, got "mmmm',
+    );
+  });
+
+  it('a timeout past what a timer can hold is refused (it would fire at once)', () => {
+    expect(problems(`${MINIMAL}runner: { kind: local, limits: { timeout: 999999h } }\n`)).toContain(
+      'runner.limits.timeout: expected a duration up to 7 days (604800 s), got 3599996400 s',
+    );
+  });
+
   it('a count that would never finish is refused with its bounds', () => {
     expect(problems(`${MINIMAL}measure: { rounds: 1000000000 }\n`)).toContain('measure.rounds: expected an integer from 2 to 1,000');
   });

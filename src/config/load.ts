@@ -57,6 +57,7 @@ export const DEFAULT_STORE_DIR = '.perf-gate/baselines';
 export const DEFAULT_OUTPUT_DIR = 'perf-gate-out';
 export const DEFAULT_S3_PREFIX = 'paddle-perf-gate';
 export const DEFAULT_TIMEOUT_SECONDS = 30 * 60;
+export const MAX_TIMEOUT_SECONDS = 7 * 24 * 3600;
 
 // ───────────────────────────── the document as read (all optional: invalid fields are dropped) ─────────────────────────────
 
@@ -561,6 +562,9 @@ class Builder {
     };
     const timeoutSeconds = raw.limits?.timeout ?? DEFAULT_TIMEOUT_SECONDS;
     if (raw.limits?.timeout === 0) this.error('runner.limits.timeout', 'expected a duration > 0');
+    // Node's timers overflow past ~24.8 days and fire at once: a careless `999999h` must not kill every run.
+    if (timeoutSeconds > MAX_TIMEOUT_SECONDS)
+      this.error('runner.limits.timeout', `expected a duration up to 7 days (${MAX_TIMEOUT_SECONDS} s), got ${timeoutSeconds} s`);
     const command =
       typeof raw.command === 'string' ? ['sh', '-c', raw.command] : raw.command?.filter((part): part is string => part !== undefined);
     const python = raw.python ?? 'python3';

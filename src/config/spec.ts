@@ -39,7 +39,8 @@ export type Spec =
   /** Alternatives told apart by the YAML node's kind (scalar, sequence, mapping), tried in order. */
   | { type: 'oneOf'; description: string; variants: readonly Spec[] };
 
-const NAME_PATTERN = '^[A-Za-z0-9._-]+$';
+/** Model names key baselines and name directories: short enough for any file system. */
+const NAME_PATTERN = '^[A-Za-z0-9._-]{1,64}$';
 
 const engine: Spec = {
   type: 'object',
@@ -138,7 +139,7 @@ const model: Spec = {
     name: {
       type: 'string',
       pattern: NAME_PATTERN,
-      patternHint: 'letters, digits, `.`, `_` and `-`',
+      patternHint: '1-64 letters, digits, `.`, `_` and `-`',
       description: 'Model name, unique in the gate; part of the baseline key.',
     },
     path: {
