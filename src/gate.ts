@@ -10,7 +10,9 @@ import { compareModel, gateVerdict, type CompareOptions } from './compare/index.
 import { thresholdsFromHistory } from './compare/history.js';
 import { confirmComparison } from './confirm.js';
 import { prepareDataset } from './dataset/prepare.js';
+import type { PreparedDataset } from './dataset/prepared.js';
 import { StoreError } from './errors.js';
+import { checkRunPaths } from './preflight.js';
 import { fingerprintDifferences, fingerprintHash, fingerprintOf } from './fingerprint.js';
 import { measure } from './measure/index.js';
 import type { BaselineStore, Progress, Runner } from './ports.js';
@@ -26,6 +28,7 @@ import {
   type ModelComparison,
   type ModelMetrics,
   type Verdict,
+  type ModelPlan,
 } from './types.js';
 
 export interface GateContext {
@@ -90,6 +93,7 @@ export async function runGate(plan: GatePlan, ctx: GateContext, ports: GatePorts
     warningsLog.push(message);
     progress.warn(message);
   };
+  await checkRunPaths(plan); // before any measurement: a bad --out or store dir must not cost a run
   await mkdir(plan.output.dir, { recursive: true });
   // A failed run must not leave an earlier run's results looking like its own (artifacts, readers of report.json).
   await removeStale(plan);
@@ -97,11 +101,19 @@ export async function runGate(plan: GatePlan, ctx: GateContext, ports: GatePorts
   const models: GateReport['models'] = [];
   const promotions: Array<{ key: BaselineKey; baseline: Baseline }> = [];
 
+  // Every dataset prepared, and every model checked against it where the runner can, before the first measurement.
+  const prepared = new Map<ModelPlan, { dataset: PreparedDataset; workDir: string }>();
   for (const model of plan.models) {
     progress.info(`${model.name}: preparing the dataset`);
     const dataset = await prepareDataset(model.dataset, ports.cacheDir, progress);
     const workDir = join(plan.output.dir, safeName(model.name));
     await mkdir(workDir, { recursive: true });
+    await ports.runner.check?.({ model, dataset, workDir }, progress);
+    prepared.set(model, { dataset, workDir });
+  }
+
+  for (const model of plan.models) {
+    const { dataset, workDir } = prepared.get(model)!;
 
     const run = await ports.runner.run(
       { model, measure: plan.measure, dataset, workDir, ...(ports.signal ? { signal: ports.signal } : {}) },
