@@ -4,11 +4,11 @@
  * whole set. The compact encoding (u8-lut, see prepared.ts) is expanded here, outside any timed
  * call.
  */
-import { open, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, writeFile, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { DataError } from '../errors.js';
 import { npyHeader } from './npy.js';
-import { INPUTS_FILE, PIXELS_FILE, type PixelEncoding, type PreparedDataset } from './prepared.js';
+import { DATASET_SCHEMA, INPUTS_FILE, MANIFEST_FILE, PIXELS_FILE, type PixelEncoding, type PreparedDataset } from './prepared.js';
 import { expandPixels, type PixelLut } from './preprocess.js';
 
 export interface SampleReader {
@@ -124,4 +124,29 @@ export async function readAllSamples(ds: PreparedDataset): Promise<{ data: Float
 export function spreadIndices(count: number, n: number): number[] {
   if (count <= n) return Array.from({ length: count }, (_, i) => i);
   return Array.from({ length: n }, (_, i) => Math.floor((i * count) / n));
+}
+
+/**
+ * A float32 copy (inputs.npy + manifest, no encoding) of a compact dataset in `dir`, written in
+ * chunks: for a user's own command (runner.command), whose documented input is PPG_DATASET's
+ * inputs.npy. A float32 dataset is returned as it is.
+ */
+export async function float32Copy(ds: PreparedDataset, dir: string): Promise<PreparedDataset> {
+  if (!ds.encoding) return ds;
+  await mkdir(dir, { recursive: true });
+  const reader = await openSamples(ds);
+  const fh = await open(path.join(dir, INPUTS_FILE), 'w');
+  try {
+    await fh.write(npyHeader(ds.shape));
+    for (let first = 0; first < reader.count; first += 64) {
+      const chunk = await reader.read(first, Math.min(64, reader.count - first));
+      await fh.write(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+    }
+  } finally {
+    await fh.close();
+    await reader.close();
+  }
+  const { encoding: _encoding, dir: _dir, ...rest } = ds;
+  await writeFile(path.join(dir, MANIFEST_FILE), JSON.stringify({ schema: DATASET_SCHEMA, ...rest }) + '\n');
+  return { ...rest, dir: path.resolve(dir) };
 }
