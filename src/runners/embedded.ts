@@ -123,6 +123,9 @@ async function openSessionFrom(
       graphOptimizationLevel: model.engine.irOptim ? 'all' : 'disabled',
       enableCpuMemArena: true,
       logSeverityLevel: 4,
+      // The accuracy pass's all-core session: worker threads sleep instead of spinning between
+      // operators (throughput, not latency; spinning threads starve each other on a busy machine).
+      ...(threads !== model.engine.threads ? { extra: { session: { intra_op: { allow_spinning: '0' } } } } : {}),
     });
   } catch (error) {
     throw new RunnerError(`models[${model.name}].path: onnxruntime cannot load ${model.path}: ${await engineError(error, workDir)}`);

@@ -153,6 +153,10 @@ class OrtEngine:
         self.ort = ort
         so = ort.SessionOptions()
         so.intra_op_num_threads = int(threads or eng["threads"])
+        if threads is not None:
+            # The accuracy pass's all-core session: threads sleep between operators instead of
+            # spinning (throughput, not latency; spinning threads starve each other on a busy machine).
+            so.add_session_config_entry("session.intra_op.allow_spinning", "0")
         so.inter_op_num_threads = 1
         so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         if not eng.get("irOptim", True):
