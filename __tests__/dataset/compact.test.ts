@@ -4,7 +4,7 @@
  * shipped sets and for every preprocessing kind; read in chunks, in parallel workers, and under
  * a cache size limit.
  */
-import { mkdir, mkdtemp, readFile, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { encode as encodePng } from 'fast-png';
@@ -12,9 +12,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cacheLimit, evictDatasets } from '../../src/dataset/cache-limit.js';
 import { decodeImage } from '../../src/dataset/image.js';
 import { prepareDataset, readInputs } from '../../src/dataset/prepare.js';
-import { MANIFEST_FILE, PIXELS_FILE, type PreparedDataset } from '../../src/dataset/prepared.js';
+import { INPUTS_FILE, MANIFEST_FILE, PIXELS_FILE, type PreparedDataset } from '../../src/dataset/prepared.js';
 import { preprocessImage, type Pixels } from '../../src/dataset/preprocess.js';
-import { openSamples, spreadIndices } from '../../src/dataset/samples.js';
+import { float32Copy, openSamples, spreadIndices } from '../../src/dataset/samples.js';
 import { preparePixels, type ImageJob } from '../../src/dataset/workers.js';
 import { ConfigError, DataError } from '../../src/errors.js';
 import type { DatasetPlan, Preprocess } from '../../src/types.js';
@@ -113,6 +113,27 @@ describe('compact cache: bit-identical tensors', () => {
       const want = await reference(ds, root, preprocess);
       expect(Buffer.from(bits(data).buffer).equals(Buffer.from(bits(want).buffer))).toBe(true);
     }
+  });
+});
+
+describe('an image set cached as float32 by an older version', () => {
+  it('is prepared again, compact, under the same content hash (baselines record it)', async () => {
+    const cache = path.join(dir, 'old-layout');
+    const ds = await prepareDataset({ ...recPlan, limit: 5 }, cache, quiet);
+    // The layout before compact storage: inputs.npy float32 + a manifest without encoding.
+    const old = await float32Copy(ds, path.join(dir, 'old-copy'));
+    const before = (await readInputs(old)).data;
+    await rm(ds.dir, { recursive: true });
+    await rename(old.dir, ds.dir);
+    expect((await readdir(ds.dir)).sort()).toEqual([INPUTS_FILE, MANIFEST_FILE]);
+
+    const lines: string[] = [];
+    const again = await prepareDataset({ ...recPlan, limit: 5 }, cache, { info: (m) => lines.push(m), warn: () => {} });
+    expect(again.hash).toBe(ds.hash);
+    expect(again.encoding?.kind).toBe('u8-lut');
+    expect(lines.join('\n')).not.toMatch(/cache hit/);
+    expect((await readdir(again.dir)).sort()).toEqual([MANIFEST_FILE, PIXELS_FILE]);
+    expect(bits((await readInputs(again)).data)).toEqual(bits(before));
   });
 });
 

@@ -19,8 +19,13 @@ import { evictDatasets, touchDataset } from './cache-limit.js';
 import { preparePixels } from './workers.js';
 import { readAllSamples } from './samples.js';
 
-/** Bump when preprocessing code changes its output, so old caches are not reused. */
-const PREPARE_VERSION = 3;
+/**
+ * Bump when preprocessing code changes its output, so old caches are not reused. Not bumped for
+ * the compact storage (8-bit pixels): the tensors are bit-identical, so the content hash (recorded
+ * in baselines' run specs as dataset.sha256) stays; an image set cached as float32 by an older
+ * version is prepared again in the compact form (below).
+ */
+const PREPARE_VERSION = 2;
 
 interface Manifest extends Omit<PreparedDataset, 'dir'> {
   schema: typeof DATASET_SCHEMA;
@@ -84,7 +89,12 @@ async function prepareImages(plan: ImagePlan, cacheDir: string, progress: Progre
 
   const dir = path.join(path.resolve(cacheDir), key);
   const name = path.basename(labelsFile);
-  const cached = await tryLoad(dir, key);
+  let cached = await tryLoad(dir, key);
+  if (cached && !cached.encoding) {
+    // Cached as float32 by an older version: four times the size; prepare it again, compact.
+    await rm(dir, { recursive: true, force: true });
+    cached = undefined;
+  }
   if (cached) {
     progress.info(`dataset ${name}: cache hit, ${images.length} samples prepared in ${dir}`);
     await touchDataset(dir);
