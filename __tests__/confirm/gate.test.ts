@@ -78,5 +78,5 @@ it('a stored-baseline regression is confirmed by interleaved A/B pairs on this r
   expect(p50.band).toBe('fail');
   expect(p50.reason).toMatch(/confirmed by 6 interleaved A\/B pairs on this runner$/);
   expect(await readFile(second.files.markdown, 'utf8')).toMatch(/confirmed by 6 interleaved A\/B pairs on this runner/);
-  expect(lines.some((l) => /confirming on this runner with 6 interleaved A\/B pairs/.test(l))).toBe(true);
+  expect(lines.some((l) => /confirming on this runner with up to 6 interleaved A\/B pairs \(base side: baseline-path /.test(l))).toBe(true);
 }, 120_000);
