@@ -35,6 +35,8 @@ export interface ActionInputs extends NotifyTargets {
   language: 'en' | 'zh';
   notifyOn: NotifyOn;
   outputDir?: string;
+  /** A checkout of the baseline's commit for the A/B confirmation's base side (relative to the workspace). */
+  baseCheckout?: string;
 }
 
 type Reader = (name: string) => string;
@@ -155,6 +157,7 @@ export function readInputs(read: Reader = defaultReader): ActionInputs {
     slackWebhook: url(read, 'slack-webhook'),
     notifyOn: oneOf(read, 'notify-on', ['regression', 'always', 'never'] as const, 'regression'),
     outputDir: optional(read, 'output-dir'),
+    baseCheckout: optional(read, 'base-checkout'),
   };
   if (inputs.dingtalkSecret && !inputs.dingtalkWebhook) {
     throw new ConfigError('input `dingtalk-secret`: set without `dingtalk-webhook`');

@@ -8,6 +8,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
+import { BaseCheckouts } from './base-side.js';
 import { gateVerdict } from './compare/index.js';
 import { loadConfig, type ConfigOverrides } from './config/load.js';
 import { DEFAULT_FINGERPRINT_FIELDS, DEFAULT_THRESHOLDS } from './config/defaults.js';
@@ -27,10 +28,13 @@ const USAGE = `paddle-perf-gate ${VERSION} — a quality gate for PaddlePaddle m
 Usage:
   paddle-perf-gate run [--config gate.yml] [--promote] [--runner embedded|docker|local]
                        [--image IMAGE] [--out DIR] [--store-dir DIR] [--lang en|zh] [--quiet]
+                       [--base-checkout DIR]
   paddle-perf-gate compare BASE.json HEAD.json [--config gate.yml] [--lang en|zh]
 
 run        measure every model of gate.yml, compare with its baseline, print the report;
-           --promote writes this run as the baseline when the gate passes.
+           --promote writes this run as the baseline when the gate passes;
+           --base-checkout DIR: a checkout of the baseline's commit for the A/B confirmation's
+           base side (default: the gate makes a git worktree of that commit itself).
 compare    compare two report.json files written by \`run\` (or a stored baseline JSON as BASE).
 
 Exit codes: 0 pass or warn · 1 regression · 2 broken input or run.`;
@@ -70,6 +74,7 @@ async function runCommand(args: string[]): Promise<number> {
         lang: { type: 'string', default: 'en' },
         'default-branch': { type: 'string' },
         quiet: { type: 'boolean', default: false },
+        'base-checkout': { type: 'string' },
       },
     }),
   );
@@ -86,6 +91,7 @@ async function runCommand(args: string[]): Promise<number> {
   };
   const plan = await loadConfig(resolve(values.config), overrides);
   const ctx = await localContext(values.promote, values['default-branch']);
+  if (values['base-checkout'] !== undefined) ctx.baseCheckout = await BaseCheckouts.checkDir(values['base-checkout'], '--base-checkout');
   const quiet: Progress = { info: () => {}, warn: progress.warn };
 
   const controller = new AbortController();

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { compareModel, gateVerdict, type CompareOptions } from './compare/index.js';
 import { thresholdsFromHistory } from './compare/history.js';
 import { BaseCheckouts, baseSideFor } from './base-side.js';
+import { DEFAULT_CONFIRM_PAIRS } from './config/defaults.js';
 import { confirmationNotUsed, confirmComparison, needsConfirmation } from './confirm.js';
 import { prepareDataset } from './dataset/prepare.js';
 import { StoreError } from './errors.js';
@@ -109,6 +110,8 @@ async function gateRun(plan: GatePlan, ctx: GateContext, ports: GatePorts, check
   };
   await mkdir(plan.output.dir, { recursive: true });
 
+  // A prepared base checkout asks for the confirmation even when gate.yml does not.
+  const confirm = plan.confirm ?? (ctx.baseCheckout !== undefined ? { pairs: DEFAULT_CONFIRM_PAIRS } : undefined);
   const models: GateReport['models'] = [];
   const promotions: Array<{ key: BaselineKey; baseline: Baseline }> = [];
 
@@ -171,7 +174,7 @@ async function gateRun(plan: GatePlan, ctx: GateContext, ports: GatePorts, check
       );
       // ── issues 6, 9: same-runner A/B confirmation of borderline timing rows against the base commit as promoted ──
       const spread = options.runToRunByMetric;
-      if (baseline && plan.confirm && comparison.verdict !== 'incomparable' && needsConfirmation(comparison, plan.thresholds, spread)) {
+      if (baseline && confirm && comparison.verdict !== 'incomparable' && needsConfirmation(comparison, plan.thresholds, spread)) {
         const side = await baseSideFor({
           model,
           headSpec,
@@ -196,7 +199,7 @@ async function gateRun(plan: GatePlan, ctx: GateContext, ports: GatePorts, check
               expected: baseline.run!,
               runner: plan.runner,
               workDir,
-              pairs: plan.confirm.pairs,
+              pairs: confirm.pairs,
               thresholds: plan.thresholds,
               ...(spread && { spread }),
               ...(ports.signal ? { signal: ports.signal } : {}),
