@@ -235,6 +235,25 @@ export function decisive(
 }
 
 /**
+ * The sequential rule after each pair: at an interim look (INTERIM_LOOKS, below the cap) the 99 %
+ * interval of the own-cost ratio decides whether to stop (decisive()); null: go on. Shared with the
+ * benchmark, which replays it on recorded pairs.
+ */
+export function interimDecision(
+  base: number[],
+  head: number[],
+  maxPairs: number,
+  rows: Array<Pick<ComparisonRow, 'metric' | 'better'>>,
+  thresholds: Record<string, Threshold>,
+): { decision: 'pass' | 'fail'; lo: number; hi: number } | null {
+  const n = Math.min(base.length, head.length);
+  if (n >= maxPairs || !(INTERIM_LOOKS as readonly number[]).includes(n) || ![...base, ...head].every((x) => x > 0)) return null;
+  const ci = pairedRatioCI(base, head, INTERIM_LEVEL);
+  const decision = decisive(ci, rows, thresholds);
+  return decision ? { decision, lo: ci.lo, hi: ci.hi } : null;
+}
+
+/**
  * How far the base side's own cost may sit from the recorded one and still be the baseline: the
  * fail level of latency p50 (a runner may be that much slower or faster today — exactly what the
  * pairs are for), widened by the run-to-run noise of two runs, z·√2·σ (σ learned from history,
@@ -296,18 +315,19 @@ export async function confirmComparison(
       const c = await call(runner, req, side === 'base' ? req.base : req, `ab-${i + 1}-${side}`, progress);
       (side === 'base' ? base : head).push(c.call);
     }
-    const n = i + 1;
-    if (n < req.pairs && (INTERIM_LOOKS as readonly number[]).includes(n) && [...base, ...head].every((c) => c.own > 0)) {
-      const interim = pairedRatioCI(
-        base.map((c) => c.own),
-        head.map((c) => c.own),
-        INTERIM_LEVEL,
+    const interim = interimDecision(
+      base.map((c) => c.own),
+      head.map((c) => c.own),
+      req.pairs,
+      rowsToJudge,
+      req.thresholds,
+    );
+    if (interim) {
+      stoppedEarly = interim.decision;
+      progress.info(
+        `${name}: decisive after ${i + 1} pairs (${pct(interim.lo - 1)} … ${pct(interim.hi - 1)} at 99 %): stopping early (${stoppedEarly})`,
       );
-      stoppedEarly = decisive(interim, rowsToJudge, req.thresholds);
-      if (stoppedEarly) {
-        progress.info(`${name}: decisive after ${n} pairs (${pct(interim.lo - 1)} … ${pct(interim.hi - 1)} at 99 %): stopping early`);
-        break;
-      }
+      break;
     }
   }
   const k = base.length;
