@@ -34,7 +34,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compareModel, pairedRatioCI, type CompareOptions } from '../src/compare/index.js';
 import { thresholdsFromHistory } from '../src/compare/history.js';
-import { borderline, interimDecision, judgePaired, ownCostTolerance } from '../src/confirm.js';
+import { borderline, interimDecision, judgePaired, ownCostTolerance, robustSpread } from '../src/confirm.js';
 import { judgeModel } from '../src/gate.js';
 import { confirmCall, MODEL, ROOT, side, type Side, type Variant } from './bench-lib.js';
 import { slowModel } from './slow-model.js';
@@ -237,8 +237,9 @@ function projectBand(
   if (legacy) return { stored: row.band, final: confirmedBand(confirm.a, confirm.b), confirmed: true, pairs: confirm.a.length };
   const seq = sequential(confirm.a, confirm.b);
   const recordedOwn = Math.min(...base.rounds.flat());
-  const off = median(confirm.a.slice(0, seq.pairs)) / recordedOwn;
-  if (Math.abs(Math.log(off)) > Math.log1p(ownCostTolerance(TH, stored.options.runToRunByMetric))) {
+  const aSide = confirm.a.slice(0, seq.pairs);
+  const off = Math.min(...aSide) / recordedOwn;
+  if (Math.abs(Math.log(off)) > Math.log1p(ownCostTolerance(TH, stored.options.runToRunByMetric, robustSpread(aSide)))) {
     return { stored: row.band, final: row.band, confirmed: false, void: true, pairs: seq.pairs };
   }
   return { stored: row.band, final: seq.band, confirmed: true, pairs: seq.pairs };

@@ -253,17 +253,30 @@ export function interimDecision(
   return decision ? { decision, lo: ci.lo, hi: ci.hi } : null;
 }
 
+/** The most the noise measured on the base side's own calls may widen the own-cost tolerance (σ). */
+export const MEASURED_NOISE_CAP = 0.05;
+
 /**
  * How far the base side's own cost may sit from the recorded one and still be the baseline: the
  * fail level of latency p50 (a runner may be that much slower or faster today — exactly what the
- * pairs are for), widened by the run-to-run noise of two runs, z·√2·σ (σ learned from history,
- * else RUN_TO_RUN). Relative, symmetric in log space.
+ * pairs are for), widened by the run-to-run noise of two runs, z·√2·σ, with σ the larger of the
+ * spread learned from history (else RUN_TO_RUN) and the noise measured on this runner now — the
+ * robust spread (1.4826·MAD/median) of the base side's per-call own costs, at most
+ * MEASURED_NOISE_CAP, so a loaded runner widens the tolerance to ±26 % at most with the defaults.
+ * Relative, symmetric in log space.
  */
-export function ownCostTolerance(thresholds: Record<string, Threshold>, spread?: Record<string, number>): number {
+export function ownCostTolerance(thresholds: Record<string, Threshold>, spread?: Record<string, number>, measured = 0): number {
   const th = thresholds['latency.p50'];
   const fail = th?.fail?.kind === 'relative' ? th.fail.value : 0.1;
-  const sigma = spread?.['latency.p50'] ?? RUN_TO_RUN;
+  const sigma = Math.max(spread?.['latency.p50'] ?? RUN_TO_RUN, Math.min(measured, MEASURED_NOISE_CAP));
   return Math.exp(Math.log1p(fail) + normalQuantile(0.975) * Math.SQRT2 * sigma) - 1;
+}
+
+/** Robust relative spread of positive values: 1.4826·MAD/median (0 below 3 values). */
+export function robustSpread(values: number[]): number {
+  if (values.length < 3) return 0;
+  const m = median(values);
+  return (1.4826 * median(values.map((v) => Math.abs(v - m)))) / m;
 }
 
 const pct = (x: number) => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(1)} %`;
@@ -333,12 +346,14 @@ export async function confirmComparison(
   const k = base.length;
 
   // 3. The base side's timing agrees with the baseline's.
-  const aOwn = median(base.map((c) => c.own));
-  const tolerance = ownCostTolerance(req.thresholds, req.spread);
+  // The fastest of all its iterations, as the recorded own cost is the fastest of the baseline run's:
+  // interference only ever adds time, so a loaded runner moves neither much.
+  const aOwn = Math.min(...base.map((c) => c.own));
+  const tolerance = ownCostTolerance(req.thresholds, req.spread, robustSpread(base.map((c) => c.own)));
   const off = aOwn / req.expected.ownMs - 1;
   if (!(Math.abs(Math.log1p(off)) <= Math.log1p(tolerance))) {
     return voided(
-      `the base side's own cost ${aOwn.toFixed(2)} ms is ${pct(off)} from the baseline's ${req.expected.ownMs.toFixed(2)} ms, beyond the ±${(100 * tolerance).toFixed(1)} % that the fail level and run-to-run noise allow`,
+      `the base side's own cost ${aOwn.toFixed(2)} ms is ${pct(off)} from the baseline's ${req.expected.ownMs.toFixed(2)} ms, beyond the ±${(100 * tolerance).toFixed(1)} % that the fail level and the runner's noise allow`,
     );
   }
 

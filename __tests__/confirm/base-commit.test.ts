@@ -46,6 +46,35 @@ store:
 `;
 }
 
+/** A second gate of two models (the direction classifier and rec), or of the classifier only. */
+function twoYml(withRec: boolean): string {
+  const cls = `  - name: cls
+    path: ${MODELS}/ch_ppocr_mobile_v2.0_cls_infer.onnx
+    task: classification
+    dataset:
+      format: image-list
+      labels: ${DATA}/ocr-cls/cls_gt.txt
+      class-names: ['0', '180']
+      limit: 4
+      preprocess: { kind: ppocr-cls, shape: [3, 48, 192] }
+`;
+  const rec = `  - name: rec
+    path: models/rec.onnx
+    task: ocr-rec
+    dataset:
+      labels: ${DATA}/ocr-rec/rec_gt.txt
+      dictionary: ${MODELS}/ppocr_keys_v1.txt
+      limit: 4
+`;
+  return `gate: two
+models:
+${cls}${withRec ? rec : ''}measure: { warmup: 3, warmup-seconds: 0, rounds: 4, iterations: 6, round-seconds: 0.2 }
+confirm: { pairs: 6 }
+store:
+  file: { dir: ${store} }
+`;
+}
+
 /** Commits gate.yml (and optionally a model file) on top of HEAD; returns the commit. */
 function commit(yml: string, model?: Uint8Array, message = 'change'): string {
   writeFileSync(join(repo, 'gate.yml'), yml);
@@ -58,7 +87,8 @@ function commit(yml: string, model?: Uint8Array, message = 'change'): string {
 let out = 0;
 async function run(...extra: string[]) {
   const outDir = join(dir, `out-${++out}`);
-  const r = await runCli(['run', '--config', 'gate.yml', '--out', outDir, ...extra], { cwd: repo, env });
+  const config = extra[0] === '--config' ? [] : ['--config', 'gate.yml'];
+  const r = await runCli(['run', ...config, '--out', outDir, ...extra], { cwd: repo, env });
   const report = JSON.parse(readFileSync(join(outDir, 'report.json'), 'utf8'));
   const model = report.models[0];
   const p50 = model.comparison.rows.find((row: { metric: string }) => row.metric === 'latency.p50');
@@ -77,11 +107,13 @@ beforeAll(async () => {
   mkdirSync(join(repo, 'models'), { recursive: true });
   git('init', '-q', '-b', 'main');
   copyFileSync(REC, join(repo, 'models/rec.onnx'));
+  writeFileSync(join(repo, 'two.yml'), twoYml(true));
   base = commit(gateYml(), undefined, 'base');
   const first = await run('--promote');
   expect(first.stderr).not.toMatch(/Error/);
   expect(first.code).toBe(0);
-}, 120_000);
+  expect((await run('--config', 'two.yml', '--promote')).code).toBe(0);
+}, 180_000);
 afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
@@ -106,21 +138,21 @@ function storedDocs(): Array<{
 describe('the A/B confirmation replays the base commit as promoted (CLI, real git repo, PP-OCRv4 rec)', () => {
   it('the promoted baseline records its run spec and predictions', () => {
     const docs = storedDocs();
-    expect(docs).toHaveLength(1);
-    expect(docs[0]!.commit).toBe(base);
-    expect(docs[0]!.run!.spec.inputShape).toEqual([3, 48, 320]);
-    expect(docs[0]!.run!.predictions.samples).toBe(4);
+    expect(docs).toHaveLength(3); // gate.yml's rec, two.yml's cls and rec
+    expect(docs.every((d) => d.commit === base)).toBe(true);
+    expect(docs.map((d) => d.run!.spec.inputShape.join('x')).sort()).toEqual(['3x48x192', '3x48x320', '3x48x320']);
+    expect(docs.every((d) => d.run!.predictions.samples === 4)).toBe(true);
   });
 
   it('a shape change with baseline-path on the same file is refused, naming the spec difference: the stored fail stands (exit 1)', async () => {
-    commit(gateYml({ width: 448, baselinePath: 'models/rec.onnx' }));
+    commit(gateYml({ width: 960, baselinePath: 'models/rec.onnx' }));
     const r = await run();
     expect(r.code).toBe(1);
     expect(r.report.verdict).toBe('fail');
-    // The stored rows stand (a +40 % input: fail, or inconclusive when this busy machine shook the short rounds).
+    // The stored rows stand (a 3× wider input: fail, or inconclusive when this busy machine shook the short rounds).
     expect(['fail', 'inconclusive']).toContain(r.p50.band);
     expect(r.p50.reason).toContain(
-      "A/B confirmation refused: baseline-path only swaps the model file, but this run's spec differs from the baseline's in dataset.preprocess.shape [3,48,320] → [3,48,448]",
+      "A/B confirmation refused: baseline-path only swaps the model file, but this run's spec differs from the baseline's in dataset.preprocess.shape [3,48,320] → [3,48,960]",
     );
     expect(r.p50.reason).not.toMatch(/interleaved A\/B pairs/);
     expect(r.stdout).toMatch(/A\/B confirmation refused/);
@@ -140,7 +172,7 @@ describe('the A/B confirmation replays the base commit as promoted (CLI, real gi
   }, 180_000);
 
   it('without baseline-path the gate checks out the baseline commit itself, confirms, and removes the worktree', async () => {
-    commit(gateYml({ width: 448 }));
+    commit(gateYml({ width: 960 }));
     const r = await run();
     expect(r.code).toBe(1);
     expect(r.p50.reason).toMatch(/; confirmed by \d+ interleaved A\/B pairs on this runner$/);
@@ -170,12 +202,15 @@ describe('the A/B confirmation replays the base commit as promoted (CLI, real gi
   }, 180_000);
 
   it('a base checkout without gate.yml, without the model, or at another commit: clear reason, the stored verdict stands', async () => {
-    const head = commit(gateYml({ width: 448 }), readFileSync(REC), 'wide again');
+    const head = commit(gateYml({ width: 960 }), readFileSync(REC), 'wide again');
     const checkout = worktree('broken', base);
     try {
       rmSync(join(checkout, 'gate.yml'));
       let r = await run('--base-checkout', checkout);
-      expect(r.code).toBe(1);
+      expect(
+        r.code,
+        JSON.stringify(r.model.comparison.rows.map((x: { metric: string; band: string; reason: string }) => [x.metric, x.band, x.reason])),
+      ).toBe(1);
       expect(r.report.verdict).toBe('fail');
       expect(r.p50.reason).toContain(
         `A/B confirmation refused: the base checkout (${base.slice(0, 12)}) has no gate.yml; the stored verdict stands`,
@@ -206,11 +241,27 @@ describe('the A/B confirmation replays the base commit as promoted (CLI, real gi
     expect(missing.stderr).toMatch(/--base-checkout: not a directory: .*nope/);
   }, 240_000);
 
-  it('A/A: the base commit replayed against an unchanged head passes on the pairs (exit 0)', async () => {
+  it('a model gone from this change is reported as gone, never judged; the remaining one is replayed from the base', async () => {
+    writeFileSync(join(repo, 'two.yml'), twoYml(false));
+    commit(gateYml());
+    const r = await run('--config', 'two.yml');
+    expect(r.report.models).toHaveLength(1);
+    expect(r.model.comparison.model).toBe('cls');
+    expect(r.stderr).toContain(`base side: base checkout of ${base.slice(0, 12)}`);
+    expect(r.report.warningsLog).toContain(
+      `rec: in the base's two.yml (${base.slice(0, 12)}) but not in this one: gone in this change, not judged`,
+    );
+  }, 120_000);
+
+  it('A/A: the base commit replayed against an unchanged head: no false alarm, exit 0, judged on the pairs', async () => {
     commit(gateYml(), readFileSync(REC), 'unchanged');
     const r = await run();
-    expect(r.code).toBe(0);
-    expect(r.report.verdict).toBe('pass');
+    const rows = JSON.stringify(
+      r.model.comparison.rows.map((x: { metric: string; band: string; reason: string }) => [x.metric, x.band, x.reason]),
+    );
+    expect(r.code, rows).toBe(0);
+    // Pass; inconclusive only when this shared 2-core machine shook the short calls too much to tell.
+    expect(['pass', 'inconclusive'], rows).toContain(r.report.verdict);
     expect(r.p50.reason).toMatch(/interleaved A\/B pairs on this runner$/);
     expect(r.p50.reason).not.toMatch(/void|refused/);
   }, 180_000);

@@ -159,7 +159,7 @@ describe('the base side must prove it is the baseline (real runs)', () => {
     const out = await confirmComparison(runner, request(cls, slow), stored, progress);
     expect(out.verdict).toBe(stored.verdict);
     expect(out.rows.find((r) => r.metric === 'latency.p50')!.reason).toMatch(
-      /A\/B confirmation void: the base side's own cost [\d.]+ ms is -\d+\.\d % from the baseline's [\d.]+ ms, beyond the ±14\.\d % that the fail level and run-to-run noise allow/,
+      /A\/B confirmation void: the base side's own cost [\d.]+ ms is -\d+\.\d % from the baseline's [\d.]+ ms, beyond the ±\d+\.\d % that the fail level and the runner's noise allow/,
     );
   }, 60_000);
 
@@ -190,6 +190,16 @@ describe('sequential stopping and the own-cost tolerance (pure)', () => {
   it('the own-cost tolerance is the fail level widened by z·√2·σ', () => {
     expect(ownCostTolerance(DEFAULT_THRESHOLDS)).toBeCloseTo(Math.exp(Math.log(1.1) + 1.959964 * Math.SQRT2 * 0.015) - 1, 5);
     expect(ownCostTolerance(DEFAULT_THRESHOLDS, { 'latency.p50': 0.05 })).toBeGreaterThan(0.25);
+    // Noise measured on the base side's calls widens it, up to σ = 5 % (±26 %).
+    expect(ownCostTolerance(DEFAULT_THRESHOLDS, undefined, 0.03)).toBeCloseTo(
+      Math.exp(Math.log(1.1) + 1.959964 * Math.SQRT2 * 0.03) - 1,
+      5,
+    );
+    expect(ownCostTolerance(DEFAULT_THRESHOLDS, undefined, 0.5)).toBeCloseTo(
+      ownCostTolerance(DEFAULT_THRESHOLDS, { 'latency.p50': 0.05 }),
+      10,
+    );
+    expect(ownCostTolerance(DEFAULT_THRESHOLDS, undefined, 0.5)).toBeLessThan(0.27);
   });
 });
 
