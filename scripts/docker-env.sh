@@ -3,8 +3,11 @@
 #
 #   eval "$(scripts/docker-env.sh start)"   # starts dockerd (installing docker.io if absent),
 #                                           # makes sure the test image exists, prints
-#                                           # `export DOCKER_HOST=...` on stdout (logs go to stderr)
-#   scripts/docker-env.sh stop              # stops that dockerd; nothing is left running
+#                                           # `export DOCKER_HOST=...` and `export PPG_DOCKER_STARTED=1`
+#                                           # (0 when an engine was already up there: not ours to
+#                                           # stop) on stdout; logs go to stderr
+#   scripts/docker-env.sh stop              # stops that dockerd and removes its runtime dir
+#                                           # (only call it when PPG_DOCKER_STARTED was 1)
 #   scripts/docker-env.sh image             # (re)builds / re-imports the test image only
 #   source scripts/docker-env.sh start      # same as the eval form, in the current shell
 #
@@ -17,6 +20,7 @@
 #   PPG_CACHE        persistent cache (docker data, rootfs)  default ~/.cache/paddle-perf-gate
 #   PPG_TEST_IMAGE   tag of the test image                   default ppg-test/ort:trixie
 #   PPG_DEBIAN_MIRROR  override the mirror read from /etc/apt/sources.list*
+#   PPG_DOCKERD_LOG  the engine's log                        default $PPG_DOCKER_RUN/dockerd.log
 
 _ppg_main() {
   set -euo pipefail
@@ -25,6 +29,7 @@ _ppg_main() {
   local cache="${PPG_CACHE:-${HOME:-/root}/.cache/paddle-perf-gate}"
   local image="${PPG_TEST_IMAGE:-ppg-test/ort:trixie}"
   local sock="$run_dir/docker.sock"
+  local dockerd_log="${PPG_DOCKERD_LOG:-$run_dir/dockerd.log}"
   local host="unix://$sock"
   local sudo=""
   if [ "$(id -u)" != 0 ]; then sudo="sudo"; fi
@@ -112,9 +117,11 @@ _ppg_main() {
   }
 
   start() {
+    local started=0
     if engine_up; then
-      log "dockerd already running at $host"
+      log "dockerd already running at $host (not started here: leave it running)"
     else
+      started=1
       install_docker
       mkdir -p "$run_dir" "$cache/docker-data"
       rm -f "$sock"
@@ -125,16 +132,22 @@ _ppg_main() {
         --pidfile "$run_dir/dockerd.pid" -H "$host" --storage-driver=overlay2 \
         --iptables=false --ip6tables=false --bridge=none --ip-masq=false \
         ${sudo:+--group "$(id -gn)"} \
-        >"$run_dir/dockerd.log" 2>&1 </dev/null &
+        >"$dockerd_log" 2>&1 </dev/null &
       local i
       for i in $(seq 1 60); do
         engine_up && break
         sleep 0.5
       done
-      engine_up || { log "dockerd did not come up; see $run_dir/dockerd.log"; tail -n 20 "$run_dir/dockerd.log" >&2; return 1; }
+      if ! engine_up; then
+        log "dockerd did not come up; see $dockerd_log"; tail -n 20 "$dockerd_log" >&2
+        stop >&2 || true # nothing half-started is left behind
+        return 1
+      fi
     fi
+    # Printed before the image step: a caller that started the engine must stop it even when the
+    # image cannot be made.
+    echo "export DOCKER_HOST=$host PPG_DOCKER_STARTED=$started"
     ensure_image
-    echo "export DOCKER_HOST=$host"
   }
 
   stop() {
@@ -149,8 +162,9 @@ _ppg_main() {
       for i in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
       if kill -0 "$pid" 2>/dev/null; then log "dockerd $pid still up after 20 s; killing"; $sudo kill -KILL "$pid"; fi
     fi
-    # containerd started by dockerd exits with it; its pidfile and the socket are ours to remove.
-    rm -f "$pidfile" "$sock"
+    # containerd started by dockerd exits with it; its runtime dir (socket, pidfile, exec root,
+    # default log) is ours to remove. Data and the test image stay in $cache for the next run.
+    $sudo rm -rf "$run_dir"
     log "dockerd stopped"
   }
 

@@ -1,21 +1,48 @@
 #!/usr/bin/env bash
 # The whole suite, on a fresh machine of this project's kind: it starts what the real tests need
 # (a private dockerd with the locally built test image; the S3 server is started by the S3 tests
-# themselves) and stops what it started, whatever happens.
+# themselves) and stops only what it started, whatever happens: an engine that was already
+# running (another run's, a developer's) is used and left running.
 #   static checks: typecheck, lint, format, dist/ is current
 #   then vitest over __tests__/ (Node 24 from the `node` dev dependency)
+# Quiet: the terminal gets each step's verdict, vitest's summary and the failures; the engine's
+# setup (apt, debootstrap, dockerd) and what tests print go to log files under $PPG_TEST_LOGS
+# (default .test-logs/), named when something fails. PPG_TEST_VERBOSE=1 prints everything.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
+started_at=$SECONDS
+export PPG_TEST_LOGS="${PPG_TEST_LOGS:-$PWD/.test-logs}"
+mkdir -p "$PPG_TEST_LOGS"
 step() { printf '\n━━━ %s ━━━\n' "$*"; }
 fail=0
+
+finish() {
+  local rc=$?
+  [ "$fail" = 0 ] || rc=1
+  stop_docker
+  local s=$((SECONDS - started_at))
+  printf '\nsuite time: %dm%02ds (%s)\n' $((s / 60)) $((s % 60)) "$([ "$rc" = 0 ] && echo green || echo "RED; logs under $PPG_TEST_LOGS")"
+  exit "$rc"
+}
 
 step "node $(node --version)"
 case "$(node --version)" in v24.*) ;; *) echo "Node 24 is required (npm scripts use the node dev dependency): run 'npm ci' first" >&2; exit 2 ;; esac
 
-step "typecheck";     npm run -s typecheck || fail=1
-step "lint";          npm run -s lint || fail=1
-step "format";        npm run -s format:check || fail=1
+docker_started=0
+stop_docker() {
+  # Only an engine this run started; PPG_DOCKER_STARTED=0 means it was up before and is someone else's.
+  if [ "$docker_started" = 1 ]; then
+    bash scripts/docker-env.sh stop >>"$PPG_TEST_LOGS/docker-env.log" 2>&1 || echo "could not stop the dockerd this run started; see $PPG_TEST_LOGS/docker-env.log" >&2
+    docker_started=0
+  fi
+}
+trap finish EXIT
+trap 'exit 130' INT TERM
+
+step "typecheck";       npm run -s typecheck || fail=1
+step "lint";            npm run -s lint || fail=1
+step "format";          npm run -s format:check >"$PPG_TEST_LOGS/format.log" 2>&1 && echo "ok" || { cat "$PPG_TEST_LOGS/format.log"; fail=1; }
 step "dist is current"; npm run -s check:dist || fail=1
 
 step "S3 server (moto)"
@@ -23,18 +50,23 @@ if python3 -c 'import moto.server' 2>/dev/null; then echo "moto $(python3 -c 'im
   echo "moto is not importable from python3: the S3 store tests will fail (they need a real S3 server)" >&2; fi
 
 step "docker engine"
-docker_started=0
-stop_docker() { [ "$docker_started" = 1 ] && bash scripts/docker-env.sh stop || true; }
-trap stop_docker EXIT
-if env_out=$(bash scripts/docker-env.sh start); then
-  eval "$env_out"
-  docker_started=1
-  echo "DOCKER_HOST=$DOCKER_HOST"
+: >"$PPG_TEST_LOGS/docker-env.log"
+export PPG_DOCKERD_LOG="${PPG_DOCKERD_LOG:-$PPG_TEST_LOGS/dockerd.log}"
+unset PPG_DOCKER_STARTED # only what docker-env.sh says now counts, never an inherited value
+env_out=$(bash scripts/docker-env.sh start 2>>"$PPG_TEST_LOGS/docker-env.log")
+env_rc=$?
+# The export line comes before the image step, so an engine started here is stopped even when
+# the image could not be made.
+eval "$env_out"
+[ "${PPG_DOCKER_STARTED:-0}" = 1 ] && docker_started=1
+if [ "$env_rc" = 0 ]; then
+  echo "DOCKER_HOST=$DOCKER_HOST ($([ "$docker_started" = 1 ] && echo "started by this run, stopped after it" || echo "already running: used and left running"))"
+  grep -E '^docker-env: (test image|importing|debootstrap)' "$PPG_TEST_LOGS/docker-env.log" | tail -n 2
 else
-  echo "!!! no Docker engine could be started: the docker runner tests will fail in CI (CI=true) and skip loudly elsewhere" >&2
+  echo "!!! no Docker engine or test image: the docker runner tests will fail in CI (CI=true) and skip loudly elsewhere" >&2
+  echo "    last lines of $PPG_TEST_LOGS/docker-env.log:" >&2
+  tail -n 8 "$PPG_TEST_LOGS/docker-env.log" | sed 's/^/    /' >&2
 fi
 
 step "tests"
 vitest run || fail=1
-
-exit $fail

@@ -8,7 +8,7 @@ import { ConfigError } from './errors.js';
 import type { CommentMode } from './github/comment.js';
 import type { NotifyOn, NotifyTargets } from './notify/index.js';
 
-export type FailOn = 'fail' | 'warn' | 'inconclusive';
+export type FailOn = 'fail' | 'warn' | 'inconclusive' | 'unreadable';
 export type { NotifyOn };
 
 export interface S3Inputs {
@@ -35,8 +35,20 @@ export interface ActionInputs extends NotifyTargets {
   language: 'en' | 'zh';
   notifyOn: NotifyOn;
   outputDir?: string;
+  /** gate: measure and judge; comment-from-artifact: post a measuring run's artifact (fork PRs). */
+  mode: 'gate' | 'comment-from-artifact';
+  /** The downloaded artifact (mode comment-from-artifact only). */
+  artifactDir?: string;
+  /** Credentials for pulling a private runner image (masked). */
+  registryAuth?: RegistryAuth;
   /** A checkout of the baseline's commit for the A/B confirmation's base side (relative to the workspace). */
   baseCheckout?: string;
+}
+
+export interface RegistryAuth {
+  username: string;
+  password: string;
+  serveraddress?: string;
 }
 
 type Reader = (name: string) => string;
@@ -88,7 +100,7 @@ function secret(read: Reader, name: string): string | undefined {
   return raw;
 }
 
-const FAIL_ON: readonly FailOn[] = ['fail', 'warn', 'inconclusive'];
+const FAIL_ON: readonly FailOn[] = ['fail', 'warn', 'inconclusive', 'unreadable'];
 
 function failOn(read: Reader): FailOn[] | undefined {
   const raw = read('fail-on').trim();
@@ -130,6 +142,37 @@ function s3(read: Reader): S3Inputs | undefined {
   };
 }
 
+/** `user:token` or JSON {"username","password","serveraddress"}; masked before anything can print it. */
+function registryAuth(read: Reader): RegistryAuth | undefined {
+  const raw = optional(read, 'registry-auth');
+  if (raw === undefined) return undefined;
+  core.setSecret(raw);
+  const expected = 'expected `user:token` or JSON {"username", "password", "serveraddress"} (the value is masked)';
+  let auth: RegistryAuth;
+  if (raw.startsWith('{')) {
+    let json: unknown;
+    try {
+      json = JSON.parse(raw);
+    } catch {
+      throw new ConfigError(`input \`registry-auth\`: not valid JSON; ${expected}`);
+    }
+    const { username, password, serveraddress } = (json ?? {}) as Record<string, unknown>;
+    if (typeof username !== 'string' || username === '' || typeof password !== 'string' || password === '') {
+      throw new ConfigError(`input \`registry-auth\`: JSON needs non-empty "username" and "password"; ${expected}`);
+    }
+    if (serveraddress !== undefined && typeof serveraddress !== 'string') {
+      throw new ConfigError('input `registry-auth`: "serveraddress" must be a string such as registry.example.com');
+    }
+    auth = { username, password, ...(serveraddress ? { serveraddress } : {}) };
+  } else {
+    const colon = raw.indexOf(':');
+    if (colon <= 0 || colon === raw.length - 1) throw new ConfigError(`input \`registry-auth\`: ${expected}`);
+    auth = { username: raw.slice(0, colon), password: raw.slice(colon + 1) };
+  }
+  core.setSecret(auth.password);
+  return auth;
+}
+
 /** Reads and checks every input; throws ConfigError naming the first wrong one. */
 export function readInputs(read: Reader = defaultReader): ActionInputs {
   const githubToken = read('github-token').trim();
@@ -157,8 +200,19 @@ export function readInputs(read: Reader = defaultReader): ActionInputs {
     slackWebhook: url(read, 'slack-webhook'),
     notifyOn: oneOf(read, 'notify-on', ['regression', 'always', 'never'] as const, 'regression'),
     outputDir: optional(read, 'output-dir'),
+    mode: oneOf(read, 'mode', ['gate', 'comment-from-artifact'] as const, 'gate'),
+    artifactDir: optional(read, 'artifact-dir'),
+    registryAuth: registryAuth(read),
     baseCheckout: optional(read, 'base-checkout'),
   };
+  if (inputs.mode === 'comment-from-artifact' && inputs.artifactDir === undefined) {
+    throw new ConfigError(
+      'input `artifact-dir`: required with mode: comment-from-artifact (the directory actions/download-artifact wrote)',
+    );
+  }
+  if (inputs.mode === 'gate' && inputs.artifactDir !== undefined) {
+    throw new ConfigError('input `artifact-dir`: only used with mode: comment-from-artifact');
+  }
   if (inputs.dingtalkSecret && !inputs.dingtalkWebhook) {
     throw new ConfigError('input `dingtalk-secret`: set without `dingtalk-webhook`');
   }

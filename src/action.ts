@@ -11,16 +11,18 @@ import { basename, isAbsolute, join, relative, resolve } from 'node:path';
 import { readInputs, type ActionInputs } from './action-inputs.js';
 import { BaseCheckouts } from './base-side.js';
 import { loadConfig, type ConfigOverrides } from './config/load.js';
-import { EXIT } from './errors.js';
+import { ConfigError, EXIT } from './errors.js';
 import { runGate, type GateContext } from './gate.js';
 import { commentMarker, createGitHubPort, PERMISSIONS_HINT, COMMENT_LIMIT, type CommentMode } from './github/comment.js';
 import { loadEventContext, type EventContext } from './github/context.js';
+import { artifactMarker, readArtifact, renderArtifactComment, verifyPullRequest } from './github/from-artifact.js';
 import { changeText } from './notify/message.js';
 import { createNotifiers, notifyAll, shouldNotify } from './notify/index.js';
 import type { Progress } from './ports.js';
 import { renderMarkdown } from './report/index.js';
 import { createRunner } from './runners/index.js';
-import { baselineWant, createStore } from './stores/index.js';
+import { guardSignals, signalExitCode } from './signals.js';
+import { baselineWant, createStore, gitAncestry } from './stores/index.js';
 import type { GatePlan, GateReport } from './types.js';
 
 const progress: Progress = {
@@ -71,6 +73,8 @@ async function gateContext(event: EventContext, inputs: ActionInputs): Promise<G
   const want = await baselineWant({ cwd, defaultBranch: event.pr?.baseRef ?? event.defaultBranch, baseRef, headRef: 'HEAD' });
   if (want.reason) (want.commits.length === 0 ? progress.warn : progress.info)(`baseline lookup: ${want.reason}`);
   const promote = inputs.promote === 'auto' ? event.defaultBranchPush : inputs.promote === 'true';
+  // A fork's PR run measured the fork's code with the fork's workflow: never a baseline, whatever `promote` says.
+  if (promote && event.pr?.fork) progress.warn('promote: a run for a PR from a fork never writes a baseline');
   return {
     repo: event.owner && event.repo ? `${event.owner}/${event.repo}` : basename(cwd),
     commit: event.commit || 'local',
@@ -78,7 +82,8 @@ async function gateContext(event: EventContext, inputs: ActionInputs): Promise<G
     defaultBranch: event.defaultBranch,
     event: event.kind,
     want: { commits: want.commits, branch: want.branch },
-    promote,
+    promote: promote && !event.pr?.fork,
+    isAncestor: gitAncestry(cwd),
   };
 }
 
@@ -129,14 +134,21 @@ async function publishComment(
 }
 
 /** The action's body; returns the exit code. */
-async function main(): Promise<number> {
+async function main(signal: AbortSignal): Promise<number> {
   const inputs = readInputs();
   const event = await loadEventContext();
+  if (inputs.mode === 'comment-from-artifact') return commentFromArtifact(inputs, event);
   const configPath = resolve(workspace(), inputs.config || 'gate.yml');
   const plan = await loadConfig(configPath, overrides(inputs));
   if (inputs.s3) {
     const { endpoint, ...rest } = inputs.s3;
     plan.store = { kind: 's3', ...rest, ...(endpoint ? { endpoint } : {}) };
+  }
+  if (inputs.registryAuth) {
+    if (plan.runner.kind !== 'docker') {
+      throw new ConfigError(`input \`registry-auth\`: only used by the docker runner, but the runner is ${plan.runner.kind}`);
+    }
+    plan.runner.registryAuth = inputs.registryAuth;
   }
   const ctx = await gateContext(event, inputs);
   if (inputs.baseCheckout)
@@ -145,7 +157,14 @@ async function main(): Promise<number> {
 
   const outcome = await core.group(
     `paddle-perf-gate: ${plan.gate} (${plan.models.length} model${plan.models.length === 1 ? '' : 's'}, ${plan.runner.kind} runner)`,
-    () => runGate(plan, ctx, { store: createStore(plan.store), runner: createRunner(plan.runner), progress, cacheDir }),
+    () =>
+      runGate(plan, ctx, {
+        store: createStore(plan.store),
+        runner: createRunner(plan.runner, { gateId: plan.gate }),
+        progress,
+        cacheDir,
+        signal,
+      }),
   );
   const { report, files } = outcome;
   const marker = commentMarker(plan.gate);
@@ -201,11 +220,61 @@ async function main(): Promise<number> {
   return EXIT.pass;
 }
 
+/**
+ * mode: comment-from-artifact (github/from-artifact.ts): posts the PR's own measuring run as an
+ * unverified comment after checking the PR it names. No store, no promotion, no alerts; exit 0
+ * whatever verdict the artifact claims, 2 when it is invalid or names another PR.
+ */
+async function commentFromArtifact(inputs: ActionInputs, event: EventContext): Promise<number> {
+  const run = event.workflowRun;
+  if (!run) {
+    throw new ConfigError(
+      `input \`mode\`: comment-from-artifact runs in a workflow started by workflow_run; this one was started by ${event.eventName || 'nothing (not on GitHub Actions)'}`,
+    );
+  }
+  if (run.event !== 'pull_request' && run.event !== 'pull_request_target') {
+    core.info(`workflow run ${run.id} was a ${run.event || 'non-PR'} run: no PR to comment on`);
+    core.setOutput('comment', 'skipped (not a pull request run)');
+    core.setOutput('promoted', 'false');
+    return EXIT.pass;
+  }
+  if (!inputs.githubToken) throw new ConfigError('input `github-token`: required with mode: comment-from-artifact');
+  const { prNumber, report } = await readArtifact(resolve(workspace(), inputs.artifactDir ?? ''));
+  const pr = await verifyPullRequest(
+    {
+      token: inputs.githubToken,
+      owner: event.owner,
+      repo: event.repo,
+      ...(process.env['GITHUB_API_URL'] ? { baseUrl: process.env['GITHUB_API_URL'] } : {}),
+    },
+    prNumber,
+    run,
+  );
+  const body = renderArtifactComment(report, run, inputs.language);
+  const comment = await publishComment(inputs, { ...event, pr }, report, body, artifactMarker(report.gate));
+  core.info(`PR #${pr.number} comment (unverified figures from run ${run.id}): ${comment}`);
+  const summary = core.summary;
+  if (comment === 'forbidden') summary.addRaw(`> [!WARNING]\n> ${PERMISSIONS_HINT}\n\n`);
+  await summary.addRaw(body).write();
+  core.setOutput('verdict', report.verdict);
+  core.setOutput('regressions', String(report.regressions));
+  core.setOutput('comment', comment);
+  core.setOutput('pr-number', String(pr.number));
+  core.setOutput('promoted', 'false');
+  return EXIT.pass;
+}
+
 export async function run(): Promise<void> {
+  // A cancelled workflow sends SIGINT then SIGTERM: stop the run and remove its container (signals.ts).
+  const guard = guardSignals(progress);
   try {
-    process.exitCode = await main();
+    process.exitCode = await main(guard.signal);
   } catch (error: unknown) {
-    core.setFailed(error instanceof Error ? error.message : String(error));
-    process.exitCode = EXIT.broken;
+    const message = error instanceof Error ? error.message : String(error);
+    const signal = guard.received();
+    core.setFailed(signal ? `cancelled by ${signal}: ${message}` : message);
+    process.exitCode = signal ? signalExitCode(signal) : EXIT.broken;
+  } finally {
+    guard.dispose();
   }
 }

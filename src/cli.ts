@@ -18,8 +18,9 @@ import { judgeModel, runGate, type GateContext } from './gate.js';
 import type { Progress } from './ports.js';
 import { renderJson, renderMarkdown } from './report/index.js';
 import { createRunner } from './runners/index.js';
+import { guardSignals, signalExitCode } from './signals.js';
 import { createStore } from './stores/index.js';
-import { baselineWant } from './stores/git.js';
+import { baselineWant, gitAncestry } from './stores/git.js';
 import { BASELINE_SCHEMA, type Baseline, type GatePlan, type GateReport } from './types.js';
 import { VERSION } from './version.js';
 
@@ -32,7 +33,8 @@ Usage:
   paddle-perf-gate compare BASE.json HEAD.json [--config gate.yml] [--lang en|zh]
 
 run        measure every model of gate.yml, compare with its baseline, print the report;
-           --promote writes this run as the baseline when the gate passes;
+           --promote writes this run as the baseline when every model's verdict is in
+           promote-on (default pass, warn, no-baseline, incomparable); never from a PR job.
            --base-checkout DIR: a checkout of the baseline's commit for the A/B confirmation's
            base side (default: the gate makes a git worktree of that commit itself).
 compare    compare two report.json files written by \`run\` (or a stored baseline JSON as BASE).
@@ -94,29 +96,28 @@ async function runCommand(args: string[]): Promise<number> {
   if (values['base-checkout'] !== undefined) ctx.baseCheckout = await BaseCheckouts.checkDir(values['base-checkout'], '--base-checkout');
   const quiet: Progress = { info: () => {}, warn: progress.warn };
 
-  const controller = new AbortController();
-  const onSignal = (signal: NodeJS.Signals) => {
-    progress.warn(`${signal}: stopping the run (containers are removed)`);
-    controller.abort(new GateError(`interrupted by ${signal}`));
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  // SIGINT/SIGTERM stop the run and remove its container; a second signal does it at once (signals.ts).
+  const guard = guardSignals(progress);
   try {
     const { report, failed, files, promotionError } = await runGate(plan, ctx, {
       store: createStore(plan.store),
-      runner: createRunner(plan.runner),
+      runner: createRunner(plan.runner, { gateId: plan.gate }),
       progress: values.quiet ? quiet : progress,
       cacheDir: cacheDir(),
-      signal: controller.signal,
+      signal: guard.signal,
     });
     console.log(renderMarkdown(report, { lang }));
     progress.info(`report: ${files.markdown} and ${files.json}`);
     if (promotionError) throw promotionError;
     if (report.promotion) progress.info(report.promotion.message);
     return failed ? EXIT.regression : EXIT.pass;
+  } catch (error) {
+    const signal = guard.received();
+    if (!signal) throw error;
+    process.stderr.write(`paddle-perf-gate: stopped by ${signal}: ${error instanceof Error ? error.message : String(error)}\n`);
+    return signalExitCode(signal);
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    guard.dispose();
   }
 }
 
@@ -238,10 +239,13 @@ async function localContext(promote: boolean, defaultBranchFlag: string | undefi
           .slice(-2)
           .join('/')
       : basename(cwd));
-  const defaultBranch = defaultBranchFlag ?? branch;
+  // Inside a pull request's job (GITHUB_HEAD_REF is set) the CLI keeps the action's rule: a PR run
+  // never writes the default branch's baseline.
+  const pr = Boolean(process.env['GITHUB_HEAD_REF']);
+  const defaultBranch = defaultBranchFlag ?? (pr ? process.env['GITHUB_BASE_REF'] : undefined) ?? branch;
   // Locally the baseline is this checkout's own history: HEAD and its ancestors, then the branch pointer.
   const want = await baselineWant({ cwd, defaultBranch, baseRef: 'HEAD' });
-  return { repo, commit, branch, defaultBranch, event: 'local', want, promote };
+  return { repo, commit, branch, defaultBranch, event: pr ? 'pull_request' : 'local', want, promote, isAncestor: gitAncestry(cwd) };
 }
 
 function cacheDir(): string {

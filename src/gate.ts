@@ -4,7 +4,7 @@
  * Every outside system arrives as a port; the action (action.ts) and the CLI (cli.ts) only build
  * the ports and call runGate().
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { compareModel, gateVerdict, type CompareOptions } from './compare/index.js';
 import { thresholdsFromHistory } from './compare/history.js';
@@ -20,6 +20,7 @@ import { renderJson, renderMarkdown } from './report/index.js';
 import { runRecordOf, runSpecOf } from './run-spec.js';
 import {
   BASELINE_SCHEMA,
+  DEFAULT_PROMOTE_ON,
   type Baseline,
   type BaselineKey,
   type BaselineWant,
@@ -27,6 +28,7 @@ import {
   type GateReport,
   type ModelComparison,
   type ModelMetrics,
+  type Verdict,
 } from './types.js';
 
 export interface GateContext {
@@ -39,6 +41,8 @@ export interface GateContext {
   want: BaselineWant;
   /** Write the run as the new baseline if the gate passes. */
   promote: boolean;
+  /** Git ancestry for the pointer order (stores/git.ts); absent or undefined: ordered by time, with a warning. */
+  isAncestor?: (ancestor: string, descendant: string) => Promise<boolean | undefined>;
   /**
    * A checkout of the baseline's commit prepared by the workflow (`--base-checkout`, input
    * `base-checkout`) for the A/B confirmation's base side; absent: the gate makes a git worktree.
@@ -109,6 +113,8 @@ async function gateRun(plan: GatePlan, ctx: GateContext, ports: GatePorts, check
     progress.warn(message);
   };
   await mkdir(plan.output.dir, { recursive: true });
+  // A failed run must not leave an earlier run's results looking like its own (artifacts, readers of report.json).
+  await removeStale(plan);
 
   // A prepared base checkout asks for the confirmation even when gate.yml does not.
   const confirm = plan.confirm ?? (ctx.baseCheckout !== undefined ? { pairs: DEFAULT_CONFIRM_PAIRS } : undefined);
@@ -149,7 +155,7 @@ async function gateRun(plan: GatePlan, ctx: GateContext, ports: GatePorts, check
       let history: Baseline[] = [];
       if (baseline) {
         try {
-          history = await ports.store.history(key, Math.max(TREND_POINTS, plan.thresholdsFromHistory ?? 0));
+          history = await ports.store.history(key, Math.max(TREND_POINTS, plan.thresholdsFromHistory ?? 0), ctx.want.branch);
         } catch (error) {
           // Only the trend needs it when thresholds-from-history is off: then a failed read costs the chart, not the verdict.
           if (!(error instanceof StoreError) || plan.thresholdsFromHistory) throw error;
@@ -269,25 +275,34 @@ async function gateRun(plan: GatePlan, ctx: GateContext, ports: GatePorts, check
     durationSeconds: (now().getTime() - startedAt.getTime()) / 1000,
   };
 
-  // Promotion: only a passing gate, only when asked (the entries decide: push to the default branch, --promote).
+  // Promotion: only judged runs, only when asked (the entries decide: push to the default branch, --promote).
   let promotionError: Error | undefined;
   if (ctx.promote) {
-    if (summary.failed) {
-      report.promotion = { done: false, message: `not promoted: the gate's verdict is ${summary.verdict}` };
+    const refusal = promotionRefusal(plan, ctx, summary, models);
+    if (refusal) {
+      report.promotion = { done: false, message: `not promoted: ${refusal}` };
     } else {
       try {
-        for (const { key, baseline } of promotions) await ports.store.put(key, baseline);
-        report.promotion = {
-          done: true,
-          message: `promoted ${ctx.commit.slice(0, 12)} (${ctx.branch}) as the baseline in ${ports.store.location}`,
-        };
+        // One transaction for every model: the store reads all old or all new afterwards.
+        const result = await ports.store.promote({
+          commit: ctx.commit,
+          branch: ctx.branch,
+          entries: promotions,
+          ...(ctx.isAncestor ? { isAncestor: ctx.isAncestor } : {}),
+        });
+        for (const note of result.notes) (/^UNSAFE|cannot tell/.test(note) ? warn : progress.info)(note);
+        const what = {
+          promoted: `promoted ${ctx.commit.slice(0, 12)} (${ctx.branch}) as the baseline in ${ports.store.location}`,
+          already: `${ctx.commit.slice(0, 12)} (${ctx.branch}) was already promoted in ${ports.store.location}; its first measurement is kept`,
+          completed: `completed the promotion of ${ctx.commit.slice(0, 12)} (${ctx.branch}) in ${ports.store.location}`,
+        }[result.state];
+        const pointer = result.pointerMoved ? '' : ` (branch '${ctx.branch}' stays on a newer baseline)`;
+        report.promotion = { done: true, message: `${what}${pointer}` };
         progress.info(report.promotion.message);
       } catch (error) {
         promotionError = error instanceof Error ? error : new StoreError(String(error));
-        report.promotion = {
-          done: false,
-          message: `promotion FAILED, the previous baseline is unchanged: ${error instanceof Error ? error.message : String(error)}`,
-        };
+        // The store's message says what it reads as afterwards (nothing promoted, or sealed but the pointer not moved).
+        report.promotion = { done: false, message: `promotion FAILED: ${promotionError.message}` };
       }
     }
   }
@@ -321,7 +336,39 @@ export function judgeModel(
   };
 }
 
-/** A model name as a directory name. */
+/** The files an earlier run wrote: the report and, per model, its run and metrics documents and logs. */
+async function removeStale(plan: GatePlan): Promise<void> {
+  const files = [join(plan.output.dir, 'report.md'), join(plan.output.dir, 'report.json')];
+  for (const model of plan.models) {
+    const dir = join(plan.output.dir, safeName(model.name));
+    files.push(...['run.json', 'metrics.json', 'container.log', 'harness.log'].map((f) => join(dir, f)));
+  }
+  await Promise.all(files.map((f) => rm(f, { force: true })));
+}
+
+/** Why this run must not become a baseline, or undefined when it may. */
+function promotionRefusal(
+  plan: GatePlan,
+  ctx: GateContext,
+  summary: { verdict: Verdict; failed: boolean },
+  models: GateReport['models'],
+): string | undefined {
+  // A pull request's run never becomes the default branch's baseline, whatever `promote` says.
+  if (ctx.event === 'pull_request' && (!ctx.branch || ctx.branch === ctx.defaultBranch)) {
+    return `a pull-request run never writes the baseline of the default branch '${ctx.defaultBranch}'`;
+  }
+  if (summary.failed) return `the gate's verdict is ${summary.verdict}`;
+  const allowed: readonly Verdict[] = plan.promoteOn ?? DEFAULT_PROMOTE_ON;
+  const unjudged = models.filter((m) => !allowed.includes(m.comparison.verdict));
+  if (unjudged.length > 0) {
+    const list = unjudged.map((m) => `${m.comparison.model} is ${m.comparison.verdict}`).join(', ');
+    return `${list} (promote-on: ${allowed.join(', ')})`;
+  }
+  return undefined;
+}
+
+/** A model name as a directory name ('.' and '..' never name a directory). */
 function safeName(name: string): string {
-  return name.replace(/[^A-Za-z0-9._-]+/g, '_');
+  const safe = name.replace(/[^A-Za-z0-9._-]+/g, '_');
+  return /^\.*$/.test(safe) ? `_${safe}` : safe;
 }

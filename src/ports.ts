@@ -38,6 +38,30 @@ export interface BaselineLookup {
   sameFingerprint: boolean;
 }
 
+/** One gate run's promotion: every model of one commit, written as one transaction. */
+export interface PromotionRequest {
+  commit: string;
+  branch: string;
+  entries: Array<{ key: BaselineKey; baseline: Baseline }>;
+  /**
+   * Git ancestry: true when `ancestor` is an ancestor of `descendant`, false when it is not,
+   * undefined when the history at hand cannot tell (then the store orders by time and says so).
+   */
+  isAncestor?: (ancestor: string, descendant: string) => Promise<boolean | undefined>;
+}
+
+export interface PromotionResult {
+  /**
+   * promoted: written now · already: this commit was promoted before (its first measurement is
+   * kept) · completed: an earlier, unfinished promotion of this commit was rolled forward.
+   */
+  state: 'promoted' | 'already' | 'completed';
+  /** Whether the branch pointer names this commit afterwards (it never moves to an ancestor). */
+  pointerMoved: boolean;
+  /** What a user should know (first measurement kept, ordered by time, pointer kept on …). */
+  notes: string[];
+}
+
 export interface BaselineStore {
   /** For messages: 's3://bucket/prefix', 'file:///path'. */
   readonly location: string;
@@ -48,13 +72,15 @@ export interface BaselineStore {
    */
   get(key: BaselineKey, want: BaselineWant): Promise<BaselineLookup>;
   /**
-   * Writes an immutable object for baseline.commit and moves baseline.branch's pointer to it,
-   * with conditional writes; appends to the history. Throws StoreError and leaves the old
-   * baseline intact on any failure.
+   * One transaction: an immutable object per model, then the commit's seal, then the branch
+   * manifest (pointers + history), each with conditional writes. Idempotent; a failure throws a
+   * StoreError saying truthfully what the store reads as afterwards.
    */
-  put(key: BaselineKey, baseline: Baseline): Promise<void>;
-  /** The newest `limit` promoted baselines under key, newest first. */
-  history(key: BaselineKey, limit: number): Promise<Baseline[]>;
+  promote(request: PromotionRequest): Promise<PromotionResult>;
+  /** promote() of a single model. */
+  put(key: BaselineKey, baseline: Baseline): Promise<PromotionResult>;
+  /** The newest `limit` baselines promoted on `branch` under key, newest first. */
+  history(key: BaselineKey, limit: number, branch: string): Promise<Baseline[]>;
 }
 
 export interface GitHubPort {

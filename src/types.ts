@@ -44,6 +44,8 @@ export interface EnginePlan {
   memoryOptim: boolean;
   /** GPU id inside the runner (docker: the container's view). */
   deviceId: number;
+  /** Paddle TensorRT dynamic shapes of the input (gate.yml engine.trt-shapes); unset: collected from the dataset. */
+  trtShapes?: { min: number[]; opt: number[]; max: number[] };
 }
 
 export interface ModelPlan {
@@ -86,7 +88,7 @@ export type RunnerPlan =
       pull: 'missing' | 'always' | 'never';
       gpus: 'all' | 'none' | string[];
       network: boolean;
-      limits: { memory?: number /* bytes */; cpus?: number; pids?: number; timeoutSeconds: number };
+      limits: { memory?: number /* bytes */; cpus?: number; pids?: number; timeoutSeconds: number; pullTimeoutSeconds?: number };
       /** Bring-your-own command (argv); it must write the run-result document to $PPG_OUTPUT. */
       command?: string[];
       python: string;
@@ -103,8 +105,11 @@ export type StorePlan =
       region: string;
       endpoint?: string;
       forcePathStyle: boolean;
+      /** Promote even where the probe found conditional writes ignored (unsafe opt-in). */
+      unsafeUnconditionalWrites?: boolean;
     }
-  | { kind: 'actions-cache'; prefix: string; dir: string };
+  /** dir: parent of the store's private restore directory (default RUNNER_TEMP). */
+  | { kind: 'actions-cache'; prefix: string; dir?: string };
 
 /** `10%` → relative; `0.5pp` → absolute percentage points; `2ms`, `64MB`, `5/s` → absolute in that unit. */
 export interface Level {
@@ -122,6 +127,11 @@ export interface Threshold {
   minAbsolute?: number;
 }
 
+export type FailOnVerdict = 'fail' | 'warn' | 'inconclusive' | 'unreadable';
+export type PromoteOnVerdict = 'pass' | 'warn' | 'no-baseline' | 'incomparable' | 'inconclusive' | 'unreadable';
+/** Judged runs only: an unstable measurement, an unreadable baseline or a regression never becomes a baseline. */
+export const DEFAULT_PROMOTE_ON: readonly PromoteOnVerdict[] = ['pass', 'warn', 'no-baseline', 'incomparable'];
+
 export interface GatePlan {
   gate: string;
   /** Absolute path of gate.yml (or '<embedded>' for the built-in demo). */
@@ -137,7 +147,9 @@ export interface GatePlan {
   /** Fingerprint fields that must match for a comparison to be fair. */
   fingerprintFields: string[];
   /** Fail the gate on these verdicts (default: fail only). */
-  failOn: Array<'fail' | 'warn' | 'inconclusive'>;
+  failOn: FailOnVerdict[];
+  /** Promote only when every model's verdict is one of these (absent: DEFAULT_PROMOTE_ON). */
+  promoteOn?: PromoteOnVerdict[];
   /** Same-runner A/B confirmation of timing rows (models with baselinePath; see confirm.ts borderline); absent: off. */
   confirm?: { pairs: number };
   /** Noise band from the run-to-run spread of the last N baselines (opt-in; absent: off). */

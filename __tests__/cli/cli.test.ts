@@ -1,8 +1,8 @@
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { runCli, tinyGate } from '../helpers/cli.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DATA, runCli, tinyGate } from '../helpers/cli.js';
 
 /** Every file under dir with its content: what "nothing is ever lost" is checked against. */
 function snapshot(dir: string): Record<string, string> {
@@ -27,6 +27,7 @@ describe('paddle-perf-gate run (embedded, real PP-OCRv4 rec)', () => {
     return join(dir, name);
   };
   let first: Awaited<ReturnType<typeof runCli>>;
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   beforeAll(async () => {
     first = await runCli(['run', '--config', write('base.yml', tinyGate({ storeDir, outDir: join(dir, 'out-base') })), '--promote'], {
@@ -48,24 +49,50 @@ describe('paddle-perf-gate run (embedded, real PP-OCRv4 rec)', () => {
     expect(line.value).toBeGreaterThan(50);
   });
 
-  it('a much wider input is a latency regression: exit 1, ❌ in the table, and the baseline is untouched even with --promote', async () => {
+  it('an accuracy regression: exit 1, ❌ in the table, and the baseline is untouched even with --promote', async () => {
+    // The same images with labels the model cannot match: line accuracy falls to 0 whatever the
+    // machine's load (a latency verdict on real inference would depend on it; the rules behind
+    // latency verdicts are tested exactly in compare/ and confirm/scripted.test.ts).
+    const labels = readFileSync(join(DATA, 'ocr-rec/rec_gt.txt'), 'utf8').replace(/\t.*$/gm, '\t错误的标签');
     const before = snapshot(storeDir);
-    const wide = await runCli(
-      ['run', '--config', write('wide.yml', tinyGate({ storeDir, outDir: join(dir, 'out-wide'), recWidth: 960 })), '--promote'],
+    const regressed = await runCli(
+      [
+        'run',
+        '--config',
+        write('regressed.yml', tinyGate({ storeDir, outDir: join(dir, 'out-regressed'), labels: write('wrong_gt.txt', labels) })),
+        '--promote',
+      ],
       { env },
     );
-    expect(wide.code).toBe(1);
-    expect(wide.stdout).toMatch(/❌/);
-    expect(wide.stdout).toMatch(/latency p50/);
-    expect(wide.stderr).toMatch(/not promoted/);
+    expect(regressed.code).toBe(1);
+    expect(regressed.stdout).toMatch(/❌/);
+    expect(regressed.stdout).toMatch(/accuracy/);
+    expect(regressed.stdout).toMatch(/latency p50/);
+    expect(regressed.stderr).toMatch(/not promoted/);
     expect(snapshot(storeDir)).toEqual(before);
-    const report = JSON.parse(readFileSync(join(dir, 'out-wide', 'report.json'), 'utf8'));
+    const report = JSON.parse(readFileSync(join(dir, 'out-regressed', 'report.json'), 'utf8'));
     expect(report.verdict).toBe('fail');
 
     // The same two reports through `compare` give the same verdict.
-    const cmp = await runCli(['compare', join(dir, 'out-base', 'report.json'), join(dir, 'out-wide', 'report.json')], { env });
+    const cmp = await runCli(['compare', join(dir, 'out-base', 'report.json'), join(dir, 'out-regressed', 'report.json')], { env });
     expect(cmp.code).toBe(1);
     expect(cmp.stdout).toMatch(/❌/);
+  }, 120_000);
+
+  it('inside a pull request job (GITHUB_HEAD_REF set) --promote never writes the default branch: store untouched, exit 0', async () => {
+    const before = snapshot(storeDir);
+    const pr = await runCli(
+      [
+        'run',
+        '--config',
+        write('pr.yml', tinyGate({ storeDir, outDir: join(dir, 'out-pr'), extra: 'engine: { threads: 3 }\n' })),
+        '--promote',
+      ],
+      { env: { ...env, GITHUB_HEAD_REF: 'main', GITHUB_BASE_REF: 'main' } },
+    );
+    expect(pr.code).toBe(0);
+    expect(pr.stderr).toMatch(/not promoted: a pull-request run never writes the baseline of the default branch 'main'/);
+    expect(snapshot(storeDir)).toEqual(before);
   }, 120_000);
 
   it('another environment (2 threads instead of 1) is incomparable: numbers shown, the differing field named, exit 0', async () => {

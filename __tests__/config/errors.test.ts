@@ -260,7 +260,19 @@ const cases: Case[] = [
     name: 'fail-on outside its enum',
     yaml: withTop('fail-on: [fail, regress]\n'),
     at: '9:17: fail-on[1]',
-    says: 'expected one of fail, warn, inconclusive, got "regress"',
+    says: 'expected one of fail, warn, inconclusive, unreadable, got "regress"',
+  },
+  {
+    name: 'promote-on with fail (a regression never becomes a baseline)',
+    yaml: withTop('promote-on: [pass, fail]\n'),
+    at: '9:20: promote-on[1]',
+    says: 'expected one of pass, warn, no-baseline, incomparable, inconclusive, unreadable, got "fail"',
+  },
+  {
+    name: 'a model named ..',
+    yaml: MINIMAL.replace('name: PP-OCRv4-rec', 'name: ".."'),
+    at: '3:11: models[0].name',
+    says: '".." is not a model name',
   },
   {
     name: 'crop larger than the resize',

@@ -233,7 +233,7 @@ models:
     },
     {
       store: 'store: { actions-cache: { prefix: perf-gate } }',
-      expected: { kind: 'actions-cache', prefix: 'perf-gate', dir: 'ABS:.perf-gate/baselines' },
+      expected: { kind: 'actions-cache', prefix: 'perf-gate' },
     },
     { store: 'store: { file: }', expected: { kind: 'file', dir: 'ABS:.perf-gate/baselines' } },
     { store: 'store: { file: { dir: ../shared-baselines } }', expected: { kind: 'file', dir: 'ABS:../shared-baselines' } },

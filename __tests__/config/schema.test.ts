@@ -71,6 +71,7 @@ const FULL: Json[] = [
           'ir-optim': true,
           'memory-optim': false,
           'device-id': 1,
+          'trt-shapes': { min: [1, 3, 48, 160], opt: [4, 3, 48, 320], max: [4, 3, 48, 1280] },
         },
         dataset: {
           format: 'ppocr-rec',
@@ -90,7 +91,7 @@ const FULL: Json[] = [
       network: false,
       python: '/usr/bin/python3',
       command: ['python3', 'bench.py'],
-      limits: { memory: '16g', cpus: 8, pids: 1024, timeout: '20m' },
+      limits: { memory: '16g', cpus: 8, pids: 1024, timeout: '20m', 'pull-timeout': '10m' },
     },
     engine: {
       name: 'paddle',
@@ -103,6 +104,7 @@ const FULL: Json[] = [
       'ir-optim': true,
       'memory-optim': true,
       'device-id': 0,
+      'trt-shapes': { min: [1, 3, 48, 320], opt: [1, 3, 48, 320], max: [1, 3, 48, 320] },
     },
     measure: {
       warmup: 10,
@@ -123,8 +125,9 @@ const FULL: Json[] = [
       ]),
     ),
     fingerprint: ['gpuName', 'cuda'],
-    'fail-on': ['fail', 'warn'],
-    store: { s3: { bucket: 'perf-baselines', prefix: 'p', region: 'us-east-1', endpoint: 'http://127.0.0.1:9000', 'path-style': true } },
+    'fail-on': ['fail', 'warn', 'unreadable'],
+    'promote-on': ['pass', 'no-baseline'],
+    store: { s3: { bucket: 'perf-baselines', prefix: 'p', region: 'us-east-1', endpoint: 'http://127.0.0.1:9000', 'path-style': true, 'unsafe-unconditional-writes': false } },
     output: { dir: 'out' },
   },
   {

@@ -132,7 +132,8 @@ function storedDocs(): Array<{
     }
   };
   walk(store);
-  return docs.map((t) => JSON.parse(t));
+  // Baseline objects only (not the gate's seals, which also live under commits/).
+  return docs.map((t) => JSON.parse(t)).filter((d) => d.schema === 'paddle-perf-gate/baseline@1');
 }
 
 describe('the A/B confirmation replays the base commit as promoted (CLI, real git repo, PP-OCRv4 rec)', () => {
@@ -147,7 +148,7 @@ describe('the A/B confirmation replays the base commit as promoted (CLI, real gi
   it('a shape change with baseline-path on the same file is refused, naming the spec difference: the stored fail stands (exit 1)', async () => {
     commit(gateYml({ width: 960, baselinePath: 'models/rec.onnx' }));
     const r = await run();
-    expect(r.code).toBe(1);
+    expect(r.code, `${r.stderr}\n${JSON.stringify(r.model.comparison)}`).toBe(1);
     expect(r.report.verdict).toBe('fail');
     // The stored rows stand (a 3× wider input: fail, or inconclusive when this busy machine shook the short rounds).
     expect(['fail', 'inconclusive']).toContain(r.p50.band);

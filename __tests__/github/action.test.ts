@@ -266,8 +266,11 @@ describe('the action on GitHub', () => {
         payload,
         sha: headSha,
         ref: 'refs/pull/9/merge',
-        inputs: { config: 'gate.yml', 'slack-webhook': rx.slack, 'notify-on': 'never' },
+        // promote: true is ignored for a fork's PR: its numbers come from the fork's code and workflow.
+        inputs: { config: 'gate.yml', 'slack-webhook': rx.slack, 'notify-on': 'never', promote: 'true' },
       });
+      expect(run.outputs['promoted']).toBe('false');
+      expect(run.stdout).toMatch(/^::warning::promote: a run for a PR from a fork never writes a baseline$/m);
       expect(run.outputs['comment']).toBe('forbidden');
       expect(run.code, run.stdout).toBe(run.outputs['verdict'] === 'fail' ? 1 : 0);
       expect(run.outputs['verdict']).not.toBe('fail');

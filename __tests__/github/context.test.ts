@@ -1,10 +1,10 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { eventContext, loadEventContext } from '../../src/github/context.js';
 import { ConfigError } from '../../src/errors.js';
-import { pullRequestPayload, pushPayload } from './payloads.js';
+import { pullRequestPayload, pushPayload, workflowRunPayload } from './payloads.js';
 
 const base = { GITHUB_REPOSITORY: 'paddle/ocr', GITHUB_SERVER_URL: 'https://github.com', GITHUB_RUN_ID: '42' };
 
@@ -78,8 +78,18 @@ describe('eventContext', () => {
 });
 
 describe('loadEventContext', () => {
-  it('reads GITHUB_EVENT_PATH', async () => {
+  const dirs: string[] = [];
+  const tempDir = async () => {
     const dir = await mkdtemp(join(tmpdir(), 'ppg-ctx-'));
+    dirs.push(dir);
+    return dir;
+  };
+  afterAll(async () => {
+    await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+  });
+
+  it('reads GITHUB_EVENT_PATH', async () => {
+    const dir = await tempDir();
     const file = join(dir, 'event.json');
     await writeFile(file, JSON.stringify(pullRequestPayload({ number: 12 })));
     const ctx = await loadEventContext({ ...base, GITHUB_EVENT_NAME: 'pull_request', GITHUB_EVENT_PATH: file });
@@ -89,12 +99,37 @@ describe('loadEventContext', () => {
     ['missing file', (dir: string) => join(dir, 'nope.json'), /cannot read/],
     ['not JSON', (dir: string) => join(dir, 'bad.json'), /not JSON/],
   ])('%s → ConfigError naming the path', async (_n, path, message) => {
-    const dir = await mkdtemp(join(tmpdir(), 'ppg-ctx-'));
+    const dir = await tempDir();
     await writeFile(join(dir, 'bad.json'), '{oops');
     const file = path(dir);
     const error = await loadEventContext({ GITHUB_EVENT_NAME: 'push', GITHUB_EVENT_PATH: file }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as Error).message).toMatch(message);
     expect((error as Error).message).toContain(file);
+  });
+});
+
+describe("workflow_run (the fork pattern's second half)", () => {
+  const env = { ...base, GITHUB_EVENT_NAME: 'workflow_run', GITHUB_REF: 'refs/heads/develop', GITHUB_SHA: 'dev0000' };
+  it('reads the measured run from the payload GitHub writes, never promoting', () => {
+    const ctx = eventContext(env, workflowRunPayload({ headSha: 'abc123', headRepo: 'contributor/ocr', id: 77 }));
+    expect(ctx.workflowRun).toEqual({
+      id: 77,
+      event: 'pull_request',
+      headSha: 'abc123',
+      headRepo: 'contributor/ocr',
+      headBranch: 'feature/faster',
+      url: 'https://github.com/paddle/ocr/actions/runs/77',
+    });
+    expect(ctx.pr).toBeUndefined();
+    expect(ctx.defaultBranchPush).toBe(false);
+  });
+  it('a payload without head_repository is a ConfigError naming the field', () => {
+    const payload = workflowRunPayload({ headSha: 'abc123', headRepo: 'contributor/ocr' }) as { workflow_run: Record<string, unknown> };
+    delete payload.workflow_run['head_repository'];
+    expect(() => eventContext(env, payload)).toThrow(/workflow_run\.head_repository\.full_name/);
+  });
+  it('other events carry no workflow run', () => {
+    expect(eventContext({ ...base, GITHUB_EVENT_NAME: 'push' }, pushPayload('refs/heads/develop', 'x')).workflowRun).toBeUndefined();
   });
 });

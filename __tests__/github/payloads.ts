@@ -46,3 +46,39 @@ export function pushPayload(ref: string, after: string) {
     head_commit: { id: after, message: 'change' },
   };
 }
+
+/** A workflow_run event (the fork pattern's second half) about a run of `event` on `headSha` from `headRepo`. */
+export function workflowRunPayload(opts: {
+  headSha: string;
+  headRepo: string;
+  event?: string;
+  id?: number;
+  owner?: string;
+  repo?: string;
+}) {
+  const owner = opts.owner ?? 'paddle';
+  const repo = opts.repo ?? 'ocr';
+  const id = opts.id ?? 5151;
+  const repository = { id: 1, name: repo, full_name: `${owner}/${repo}`, default_branch: 'develop', owner: { login: owner } };
+  const [headOwner = '', headName = ''] = opts.headRepo.split('/');
+  return {
+    action: 'completed',
+    workflow_run: {
+      id,
+      name: 'perf-gate-measure',
+      event: opts.event ?? 'pull_request',
+      status: 'completed',
+      conclusion: 'failure',
+      head_branch: 'feature/faster',
+      head_sha: opts.headSha,
+      html_url: `https://github.com/${owner}/${repo}/actions/runs/${id}`,
+      // GitHub leaves this empty for a PR from a fork.
+      pull_requests: [],
+      head_repository: { id: 2, name: headName, full_name: opts.headRepo, owner: { login: headOwner } },
+      repository,
+    },
+    workflow: { id: 9, name: 'perf-gate-measure', path: '.github/workflows/perf-gate-measure.yml' },
+    repository,
+    sender: { login: headOwner, type: 'User' },
+  };
+}

@@ -34,6 +34,8 @@ export function tinyGate(opts: {
   storeDir: string;
   outDir: string;
   recWidth?: number;
+  /** Another labels file for the same images (default: the shipped test set's). */
+  labels?: string;
   limit?: number;
   extra?: string;
 }): string {
@@ -44,7 +46,8 @@ models:
     path: ${MODELS}/ch_PP-OCRv4_rec_infer.onnx
     task: ocr-rec
     dataset:
-      labels: ${DATA}/ocr-rec/rec_gt.txt
+      labels: ${opts.labels ?? `${DATA}/ocr-rec/rec_gt.txt`}
+      root: ${DATA}/ocr-rec
       dictionary: ${MODELS}/ppocr_keys_v1.txt
       limit: ${opts.limit ?? 24}
       preprocess: { kind: ppocr-rec, shape: [3, 48, ${width}] }

@@ -5,6 +5,7 @@
  *   GET  /repos/:o/:r/issues/:n/comments          (per_page, page, Link: rel="next"/"last")
  *   POST /repos/:o/:r/issues/:n/comments
  *   PATCH /repos/:o/:r/issues/comments/:id        (only the comment's author may edit: 403 otherwise)
+ *   GET  /repos/:o/:r/pulls/:n                     (the PRs added with addPull; 404 otherwise)
  * `deny` switches every comment route (or only writes) to 403/404, as for a fork PR's token.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -27,6 +28,14 @@ export interface StoredComment {
   updated_at: string;
 }
 
+export interface StoredPull {
+  number: number;
+  repo: string;
+  headSha: string;
+  /** owner/name of the head's repository (a fork's for a fork PR); null: the fork was deleted. */
+  headRepo: string | null;
+}
+
 export interface RequestLog {
   method: string;
   path: string;
@@ -35,6 +44,7 @@ export interface RequestLog {
 
 export class GitHubServer {
   readonly comments: StoredComment[] = [];
+  readonly pulls: StoredPull[] = [];
   readonly requests: RequestLog[] = [];
   /** token → account. */
   readonly accounts = new Map<string, Account>();
@@ -72,6 +82,10 @@ export class GitHubServer {
     return comment;
   }
 
+  addPull(pull: StoredPull): void {
+    this.pulls.push(pull);
+  }
+
   commentsOn(repo: string, issue: number): StoredComment[] {
     return this.comments.filter((c) => c.repo === repo && c.issue === issue);
   }
@@ -95,6 +109,26 @@ export class GitHubServer {
     if (req.method === 'GET' && url.pathname === '/user') {
       if (account.installation) return this.send(res, req, 403, { message: 'Resource not accessible by integration' });
       return this.send(res, req, 200, { login: account.login, id: 7, type: account.type });
+    }
+
+    const pull = url.pathname.match(/^\/repos\/([^/]+)\/([^/]+)\/pulls\/(\d+)$/);
+    if (pull && req.method === 'GET') {
+      const repo = `${pull[1]}/${pull[2]}`;
+      const found = this.pulls.find((p) => p.repo === repo && p.number === Number(pull[3]));
+      if (!found) return this.send(res, req, 404, { message: 'Not Found' });
+      const repoJson = (fullName: string) => ({
+        full_name: fullName,
+        name: fullName.split('/')[1],
+        owner: { login: fullName.split('/')[0] },
+      });
+      return this.send(res, req, 200, {
+        number: found.number,
+        state: 'open',
+        title: `PR ${found.number}`,
+        html_url: `https://github.com/${repo}/pull/${found.number}`,
+        head: { sha: found.headSha, ref: 'feature', repo: found.headRepo === null ? null : repoJson(found.headRepo) },
+        base: { sha: 'base0000', ref: 'develop', repo: repoJson(repo) },
+      });
     }
 
     const list = url.pathname.match(/^\/repos\/([^/]+)\/([^/]+)\/issues\/(\d+)\/comments$/);

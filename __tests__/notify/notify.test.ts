@@ -103,7 +103,8 @@ describe('robots against local receivers', () => {
     const progress = collect();
     const started = Date.now();
     expect(await notifyAll([slack!], sampleReport('fail'), '', progress)).toEqual([]);
-    expect(Date.now() - started).toBeLessThan(3000);
+    // Two 200 ms attempts, not a hang (the robot never answers); generous for a busy machine.
+    expect(Date.now() - started).toBeLessThan(15_000);
     expect(progress.warnings[0]).toMatch(/slack notification failed .*no answer within 200 ms \(after 2 attempts\)/);
     expect(progress.warnings[0]).not.toContain('slack-secret-path');
   });

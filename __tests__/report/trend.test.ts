@@ -29,6 +29,9 @@ models:
       preprocess: { kind: ppocr-cls, shape: [3, 48, 192] }
       limit: 8
 measure: { warmup: 5, warmup-seconds: 0, rounds: 3, min-rounds: 3, iterations: 10, round-seconds: 0.1 }
+# Three short rounds on a busy 2-core machine are often "inconclusive", which is not promoted by
+# default; this test is about the chart, so it widens promote-on.
+promote-on: [pass, warn, no-baseline, incomparable, inconclusive]
 store:
   file: { dir: ${join(dir, 'store')} }
 output:
@@ -61,7 +64,7 @@ it('after 3 promoted baselines a PR comment carries the p50 trend of the baselin
   const p50s: number[] = [];
   for (const [i, c] of commits.entries()) {
     const out = await runGate(plan, ctx(c, true, commits.slice(0, i).reverse()), ports);
-    expect(out.report.promotion?.done).toBe(true);
+    expect(out.report.promotion?.message).toMatch(/^promoted/);
     p50s.push(out.report.models[0]!.metrics.metrics.find((m) => m.id === 'latency.p50')!.value!);
     // One promoted baseline is no trend yet; the chart needs two.
     if (i < 2) expect(await readFile(out.files.markdown, 'utf8')).not.toContain('mermaid');

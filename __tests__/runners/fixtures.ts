@@ -3,7 +3,7 @@
  * font when the machine has one) and the Docker engine the tests must use.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createCanvas, GlobalFonts } from '@napi-rs/canvas';
@@ -120,7 +120,8 @@ export function dockerHostOrSkip(): string | undefined {
   if (!host) {
     const msg = 'DOCKER TESTS SKIPPED: neither PPG_DOCKER_HOST nor DOCKER_HOST is set; run `eval "$(scripts/docker-env.sh start)"` first';
     if (process.env['CI'] === 'true') throw new Error(`${msg} (CI=true: a missing Docker engine is a failure)`);
-    process.stderr.write(`\n${'!'.repeat(100)}\n!! ${msg}\n${'!'.repeat(100)}\n\n`);
+    // Straight to the terminal (fd 2): what tests print otherwise goes to their log (setup/quiet.ts).
+    writeSync(2, `\n${'!'.repeat(100)}\n!! ${msg}\n${'!'.repeat(100)}\n\n`);
   }
   return host;
 }

@@ -96,7 +96,9 @@ json.dump(doc, open(os.environ["PPG_OUTPUT"], "w"))`;
   it('kills the whole process group on timeout', async () => {
     const pidFile = join(root, 'grandchild.pid');
     const e = await failure(run(['sh', '-c', `sleep 30 & echo $! > ${pidFile}; wait`], 1));
-    expect(e.message).toBe('PP-OCRv4-rec: timed out after 1 s (runner.timeout); the harness process was killed');
+    expect(e.message).toMatch(
+      /^PP-OCRv4-rec: timed out after 1 s \(runner\.timeout\); the harness process was killed; its output so far: \/.*\/harness\.log$/,
+    );
     const pid = Number(await readFile(pidFile, 'utf8'));
     await new Promise((r) => setTimeout(r, 200));
     expect(await alive(pid)).toBe(false);
@@ -104,11 +106,15 @@ json.dump(doc, open(os.environ["PPG_OUTPUT"], "w"))`;
 
   it('kills the process when the gate is cancelled', async () => {
     const controller = new AbortController();
-    setTimeout(() => controller.abort(), 300);
-    const started = Date.now();
+    let abortedAt = 0;
+    setTimeout(() => {
+      abortedAt = Date.now();
+      controller.abort();
+    }, 300);
     const e = await failure(run(['sleep', '30'], 30, controller.signal));
     expect(e.message).toMatch(/cancelled; the harness process was killed/);
-    expect(Date.now() - started).toBeLessThan(5000);
+    // Killed, not waited for: well before the 30 s sleep would end, however busy the machine.
+    expect(Date.now() - abortedAt).toBeLessThan(15_000);
   });
 });
 

@@ -13,10 +13,12 @@ afterAll(() => rm(root, { recursive: true, force: true }));
 
 storeContract('file', {
   create: () => new FileStore(dir),
-  async plant(key, commit, body) {
-    const file = join(dir, layout.commit(key, commit));
-    await mkdir(dirname(file), { recursive: true });
-    await writeFile(file, body);
+  async plant(files) {
+    for (const [path, body] of Object.entries(files)) {
+      const file = join(dir, path);
+      await mkdir(dirname(file), { recursive: true });
+      await writeFile(file, body);
+    }
   },
   async breakWrites(key, commit) {
     // A directory where the commit object must go: the write fails with a real EISDIR.

@@ -55,7 +55,12 @@ export async function startMoto(): Promise<Moto> {
   );
 }
 
-export type ProxyMode = 'forward' | '403' | 'hang' | '503';
+/**
+ * forward: pass through · 403 / 503: answer that · hang: never answer · drip: answer 200 and then
+ * send one body byte every 200 ms, forever · strip-conditions: forward without If-Match and
+ * If-None-Match (a service that silently ignores conditional writes).
+ */
+export type ProxyMode = 'forward' | '403' | 'hang' | '503' | 'drip' | 'strip-conditions';
 
 export class FaultProxy {
   mode: ProxyMode = 'forward';
@@ -83,7 +88,18 @@ export class FaultProxy {
         res.end(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${code} by test proxy</Message></Error>`);
         return;
       }
-      const up = request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (r) => {
+      if (this.mode === 'drip') {
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': '100000', etag: '"drip"' });
+        const timer = setInterval(() => res.write('{'), 200);
+        res.on('close', () => clearInterval(timer));
+        return;
+      }
+      const headers = { ...req.headers };
+      if (this.mode === 'strip-conditions') {
+        delete headers['if-match'];
+        delete headers['if-none-match'];
+      }
+      const up = request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers }, (r) => {
         res.writeHead(r.statusCode ?? 502, r.headers);
         r.pipe(res);
       });

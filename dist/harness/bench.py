@@ -206,9 +206,15 @@ class OrtEngine:
 
 
 class PaddleEngine:
+    """Paddle Inference, configured the way Paddle's own tools do it (PaddleOCR tools/infer/utility.py
+    create_predictor, PaddleX's static runner): the precision goes where Paddle takes it
+    (EnableUseGpu: fp32/fp16/bf16; TensorRT: its own precision_mode, int8 included; CPU bf16/int8:
+    oneDNN), TensorRT gets dynamic shapes, and Paddle 3.x PIR programs (inference.json) run on the
+    new IR and executor, with TensorRT through paddle.tensorrt.convert."""
+
     name = "paddle"
 
-    def __init__(self, job, notes):
+    def __init__(self, job, notes, shape_batches):
         try:
             import paddle
             import paddle.inference as pi
@@ -217,42 +223,66 @@ class PaddleEngine:
         self.paddle, self.pi = paddle, pi
         eng, model = job["engine"], job["model"]
         self.calls = []
+        self.work_dir = os.path.dirname(os.path.abspath(job["output"]))
+        pir = model["format"] == "paddle-pir"
+        precision_name = eng["precision"]
+        P = pi.PrecisionType
+        precision = {"fp32": P.Float32, "fp16": P.Half, "bf16": P.Bfloat16, "int8": P.Int8}[precision_name]
+        gpu = eng["device"] == "gpu"
+        trt = gpu and bool(eng.get("tensorrt"))
+        device_id = int(eng.get("deviceId", 0))
+        batch = int(eng["batchSize"])
+        explicit = eng.get("trtShapes")
+        entry, params = model["entry"], model["params"]
 
-        def call(obj, method, *args, **kwargs):
-            # Record what was applied: the notes show the exact Config a result was measured under.
-            shown = [repr(a) for a in args] + ["%s=%r" % kv for kv in kwargs.items()]
-            self.calls.append("Config.%s(%s)" % (method, ", ".join(shown)))
-            return getattr(obj, method)(*args, **kwargs)
+        if trt and pir:
+            # Paddle 3.x: enable_tensorrt_engine is the old-IR route; a PIR program is converted
+            # into one with TensorRT engine ops, then loaded like any PIR program.
+            entry, params = self._convert_pir(entry, params, precision_name, explicit, shape_batches, batch)
+            notes.append("TensorRT: PIR program converted with paddle.tensorrt.convert (%s)" % precision_name)
 
-        try:
-            config = pi.Config(model["entry"], model["params"])
-        except Exception as e:
-            raise HarnessError("paddle.inference.Config cannot read %s + %s: %s" % (model["entry"], model["params"], e))
-        precisions = {"fp32": pi.PrecisionType.Float32, "fp16": pi.PrecisionType.Half, "bf16": pi.PrecisionType.Bfloat16, "int8": pi.PrecisionType.Int8}
-        precision = precisions[eng["precision"]]
-        if eng["device"] == "gpu":
-            call(config, "enable_use_gpu", 100, int(eng["deviceId"]), precision)
-            if eng.get("tensorrt"):
-                # Calibration only for INT8: otherwise TensorRT would look for a calibration table.
-                call(config, "enable_tensorrt_engine", workspace_size=1 << 30, max_batch_size=int(eng["batchSize"]),
-                     min_subgraph_size=3, precision_mode=precision, use_static=False,
-                     use_calib_mode=eng["precision"] == "int8")
+        config = self._config(entry, params)
+        if pir:
+            self.call(config, "enable_new_ir", True)
+            self.call(config, "enable_new_executor", True)
+        if gpu:
+            if trt:
+                # TensorRT takes the precision (int8 included); EnableUseGpu stays fp32.
+                self.call(config, "enable_use_gpu", 100, device_id, P.Float32)
+                if not pir:
+                    self.call(config, "enable_tensorrt_engine", workspace_size=1 << 30, max_batch_size=batch,
+                              min_subgraph_size=3, precision_mode=precision, use_static=False,
+                              use_calib_mode=precision_name == "int8")
+                    self._dynamic_shapes(config, entry, params, explicit, shape_batches, device_id, notes)
+            else:
+                # fp16/bf16 without TensorRT: Paddle's GPU mixed precision (int8 is refused by gate.yml).
+                self.call(config, "enable_use_gpu", 100, device_id, precision)
         else:
-            call(config, "disable_gpu")
-            if eng.get("mkldnn"):
-                call(config, "enable_mkldnn")
+            self.call(config, "disable_gpu")
+            if eng.get("mkldnn") or precision_name in ("bf16", "int8"):
+                self.call(config, "enable_mkldnn")
+                if precision_name == "bf16":
+                    self.call(config, "enable_mkldnn_bfloat16")
+                    # Paddle silently leaves bf16 off on a CPU without AVX-512: say so instead of measuring fp32.
+                    if hasattr(config, "mkldnn_bfloat16_enabled") and not config.mkldnn_bfloat16_enabled():
+                        raise HarnessError("precision bf16 on CPU: Paddle turned oneDNN bfloat16 off (this CPU has no AVX-512, or Paddle was built without oneDNN); the run would be fp32")
+                elif precision_name == "int8":
+                    self.call(config, "enable_mkldnn_int8")
+                    if hasattr(config, "mkldnn_int8_enabled") and not config.mkldnn_int8_enabled():
+                        raise HarnessError("precision int8 on CPU: Paddle did not enable oneDNN int8 (built without oneDNN?); the run would be fp32")
+                    notes.append("int8 on CPU: oneDNN runs the quantized operators of a quantized (QAT/PTQ) model")
             elif hasattr(config, "disable_mkldnn"):
                 # 3.x turns oneDNN on by default; 2.6 builds may lack the switch (then it is off already).
-                call(config, "disable_mkldnn")
-            call(config, "set_cpu_math_library_num_threads", int(eng["threads"]))
-        call(config, "switch_ir_optim", bool(eng.get("irOptim", True)))
+                self.call(config, "disable_mkldnn")
+            self.call(config, "set_cpu_math_library_num_threads", int(eng["threads"]))
+        self.call(config, "switch_ir_optim", bool(eng.get("irOptim", True)))
         if eng.get("memoryOptim"):
-            call(config, "enable_memory_optim")
-        call(config, "disable_glog_info")
+            self.call(config, "enable_memory_optim")
+        self.call(config, "disable_glog_info")
         try:
             self.predictor = pi.create_predictor(config)
         except Exception as e:
-            raise HarnessError("paddle.inference.create_predictor failed for %s: %s" % (model["entry"], e))
+            raise HarnessError("paddle.inference.create_predictor failed for %s: %s: %s" % (entry, type(e).__name__, e))
         self.inputs = list(self.predictor.get_input_names())
         self.outputs = list(self.predictor.get_output_names())
         if len(self.inputs) != 1:
@@ -260,6 +290,94 @@ class PaddleEngine:
         self.in_handle = self.predictor.get_input_handle(self.inputs[0])
         self.out_handles = [self.predictor.get_output_handle(n) for n in self.outputs]
         notes.extend(self.calls)
+
+    def call(self, obj, method, *args, **kwargs):
+        # Record what was applied: the notes show the exact Config a result was measured under.
+        shown = [repr(a) for a in args] + ["%s=%r" % kv for kv in kwargs.items()]
+        self.calls.append("Config.%s(%s)" % (method, ", ".join(shown)))
+        try:
+            return getattr(obj, method)(*args, **kwargs)
+        except Exception as e:
+            raise HarnessError("paddle.inference.Config.%s(%s) failed: %s: %s" % (method, ", ".join(shown), type(e).__name__, e))
+
+    def _config(self, entry, params):
+        try:
+            return self.pi.Config(entry, params)
+        except Exception as e:
+            raise HarnessError("paddle.inference.Config cannot read %s + %s: %s" % (entry, params, e))
+
+    def _input_names(self, entry, params, pir):
+        """The program's input names, from a throwaway CPU predictor (nothing else names them for a .pdmodel)."""
+        probe = self.pi.Config(entry, params)
+        probe.disable_gpu()
+        if pir:
+            probe.enable_new_ir(True)
+        probe.switch_ir_optim(False)
+        return list(self.pi.create_predictor(probe).get_input_names())
+
+    def _shape_range(self, explicit, shape_batches, batch):
+        if explicit:
+            return [int(d) for d in explicit["min"]], [int(d) for d in explicit["opt"]], [int(d) for d in explicit["max"]]
+        sample = list(shape_batches()[0].shape[1:])
+        return [1] + sample, [batch] + sample, [batch] + sample
+
+    def _dynamic_shapes(self, config, entry, params, explicit, shape_batches, device_id, notes):
+        """TensorRT needs the shape range of every subgraph input (PP-OCR rec has a dynamic width):
+        explicit min/opt/max from gate.yml for the model input, or, as PaddleOCR does, shape ranges
+        collected by running the dataset's batches once, then enable_tuned_tensorrt_dynamic_shape."""
+        if explicit:
+            name = self._input_names(entry, params, False)[0]
+            lo, opt, hi = self._shape_range(explicit, shape_batches, 1)
+            self.call(config, "set_trt_dynamic_shape_info", {name: lo}, {name: hi}, {name: opt})
+            return
+        path = os.path.join(self.work_dir, "trt_shape_range.pbtxt")
+        if os.path.exists(path):
+            os.remove(path)  # never another run's shapes
+        collect = self._config(entry, params)
+        self.call(collect, "enable_use_gpu", 100, device_id, self.pi.PrecisionType.Float32)
+        self.call(collect, "collect_shape_range_info", path)
+        self.call(collect, "disable_glog_info")
+        try:
+            predictor = self.pi.create_predictor(collect)
+            handle = predictor.get_input_handle(predictor.get_input_names()[0])
+            for arr in shape_batches():
+                handle.reshape(list(arr.shape))
+                handle.copy_from_cpu(arr)
+                predictor.run()
+            del handle, predictor  # Paddle writes the shape file when the predictor goes away
+            import gc
+
+            gc.collect()
+        except HarnessError:
+            raise
+        except Exception as e:
+            raise HarnessError("collecting TensorRT shape ranges failed: %s: %s" % (type(e).__name__, e))
+        if not os.path.exists(path):
+            raise HarnessError("collecting TensorRT shape ranges wrote no %s" % path)
+        self.call(config, "enable_tuned_tensorrt_dynamic_shape", path, True)
+        notes.append("TensorRT dynamic shapes collected from the dataset into %s" % os.path.basename(path))
+
+    def _convert_pir(self, entry, params, precision_name, explicit, shape_batches, batch):
+        try:
+            import paddle.tensorrt.export as trt_export
+        except Exception as e:
+            raise HarnessError("TensorRT for a PIR model (inference.json) needs paddle.tensorrt (Paddle >= 3.0 with TensorRT): %s" % e)
+        name = self._input_names(entry, params, True)[0]
+        lo, opt, hi = self._shape_range(explicit, shape_batches, batch)
+        modes = {"fp32": "FP32", "fp16": "FP16", "bf16": "BF16", "int8": "INT8"}
+        out_prefix = os.path.join(self.work_dir, "trt", "inference")
+        try:
+            cfg = trt_export.TensorRTConfig(
+                inputs=[trt_export.Input(min_input_shape=lo, optim_input_shape=opt, max_input_shape=hi, name=name)],
+                precision_mode=getattr(trt_export.PrecisionMode, modes[precision_name]),
+                save_model_dir=out_prefix,
+                min_subgraph_size=3,
+            )
+            self.calls.append("paddle.tensorrt.convert(%r, min=%r, opt=%r, max=%r, precision=%s)" % (os.path.basename(entry), lo, opt, hi, modes[precision_name]))
+            self.paddle.tensorrt.convert(entry, cfg)
+        except Exception as e:
+            raise HarnessError("paddle.tensorrt.convert failed for %s: %s: %s" % (entry, type(e).__name__, e))
+        return out_prefix + ".json", out_prefix + ".pdiparams"
 
     def infer(self, batch):
         # copy_to_cpu synchronises the GPU stream, so timing these three together is honest.
@@ -382,6 +500,45 @@ def precise_enough(medians, stopping):
     return half <= float(stopping["precision"])
 
 
+def timed_rounds(measure, stopping, infer_next, before=None, clock=time.perf_counter):
+    """Rounds of timed iterations, bounded by maxSeconds, stopped early by precise_enough.
+
+    infer_next() prepares the next input and returns the call to time; before(total) runs before
+    each timed iteration, outside the timing. clock is injectable so the stopping logic can be
+    tested exactly with a scripted clock. Returns (rounds of ms, why it stopped: "precise",
+    "max-seconds" or "max-rounds", measured seconds)."""
+    rounds = []
+    max_s = float(measure["maxSeconds"])
+    m0 = clock()
+    total = 0
+    stop = "max-rounds"
+    for r in range(int(measure["rounds"])):
+        if r > 0 and clock() - m0 >= max_s:
+            stop = "max-seconds"
+            break
+        lat = []
+        r0 = clock()
+        while len(lat) < int(measure["minIterationsPerRound"]) or clock() - r0 < float(measure["minRoundSeconds"]):
+            if lat and clock() - m0 >= max_s:
+                stop = "max-seconds"
+                break
+            call = infer_next()
+            if before:
+                before(total)
+            s = clock()
+            call()
+            lat.append((clock() - s) * 1000.0)
+            total += 1
+        rounds.append(lat)
+        progress("round %d/%d: %d iterations, median %.3f ms" % (r + 1, int(measure["rounds"]), len(lat), sorted(lat)[len(lat) // 2]))
+        if stop == "max-seconds":
+            break
+        if precise_enough([statistics.median(x) for x in rounds], stopping):
+            stop = "precise"
+            break
+    return rounds, stop, clock() - m0
+
+
 def load_job():
     path = sys.argv[1] if len(sys.argv) > 1 else os.environ.get("PPG_JOB")
     if not path:
@@ -429,15 +586,19 @@ def main():
     if eng["device"] == "gpu" and gpu_idle is None:
         notes.append("GPU memory not measurable: neither pynvml nor nvidia-smi works here")
 
-    progress("loading %s with %s on %s" % (os.path.basename(model["entry"]), eng["name"], eng["device"]))
-    engine = PaddleEngine(job, notes) if eng["name"] == "paddle" else OrtEngine(job, notes)
-    phases.append(("model loaded", time.time() - launched_at))
-
     def batch_at(start, count):
         idx = [(start + k) % n for k in range(count)]
         if idx == list(range(idx[0], idx[0] + count)):
             return np.ascontiguousarray(inputs[idx[0]:idx[0] + count])
         return np.ascontiguousarray(inputs[idx])
+
+    progress("loading %s with %s on %s" % (os.path.basename(model["entry"]), eng["name"], eng["device"]))
+    if eng["name"] == "paddle":
+        # The batches the run feeds, for TensorRT's shape ranges: one sample and one full batch.
+        engine = PaddleEngine(job, notes, lambda: [batch_at(0, 1), batch_at(0, batch_size)])
+    else:
+        engine = OrtEngine(job, notes)
+    phases.append(("model loaded", time.time() - launched_at))
 
     # 1. One pass over every sample at batch 1 for the raw predictions: they must not depend on
     #    the batch size (padding, batched kernels), and the embedded runner does the same.
@@ -468,44 +629,32 @@ def main():
         sampler = GpuSampler(probe, gpu_idle, clock)
         sampler.start()
     rss_it, rss_mb_list = [], []
-    rounds = []
+    state = {"cursor": cursor, "first_timed_at": None}
+
+    def before(total):
+        # Memory is sampled between timed iterations, never inside one.
+        if total % 50 == 0:
+            v = rss_mb()
+            if v is not None:
+                rss_it.append(total)
+                rss_mb_list.append(round(v, 3))
+        if state["first_timed_at"] is None:
+            state["first_timed_at"] = time.time()
+        clock["iteration"] = total
+
+    def infer_next():
+        batch = batch_at(state["cursor"], batch_size)
+        state["cursor"] = (state["cursor"] + batch_size) % n
+        return lambda: engine.infer(batch)
+
+    rounds, stop, measure_seconds = timed_rounds(measure, job.get("stopping"), infer_next, before)
+    total = sum(len(r) for r in rounds)
+    clock["iteration"] = total
+    first_timed_at = state["first_timed_at"]
     max_s = float(measure["maxSeconds"])
-    first_timed_at = None
-    m0 = time.perf_counter()
-    total = 0
-    stopped_early = False
-    for r in range(int(measure["rounds"])):
-        if r > 0 and time.perf_counter() - m0 >= max_s:
-            stopped_early = True
-            break
-        lat = []
-        r0 = time.perf_counter()
-        while len(lat) < int(measure["minIterationsPerRound"]) or time.perf_counter() - r0 < float(measure["minRoundSeconds"]):
-            if lat and time.perf_counter() - m0 >= max_s:
-                stopped_early = True
-                break
-            batch = batch_at(cursor, batch_size)
-            cursor = (cursor + batch_size) % n
-            if total % 50 == 0:
-                v = rss_mb()
-                if v is not None:
-                    rss_it.append(total)
-                    rss_mb_list.append(round(v, 3))
-            if first_timed_at is None:
-                first_timed_at = time.time()
-            s = time.perf_counter_ns()
-            engine.infer(batch)
-            lat.append((time.perf_counter_ns() - s) / 1e6)
-            total += 1
-            clock["iteration"] = total
-        rounds.append(lat)
-        progress("round %d/%d: %d iterations, median %.3f ms" % (r + 1, int(measure["rounds"]), len(lat), sorted(lat)[len(lat) // 2]))
-        if stopped_early:
-            break
-        if precise_enough([statistics.median(x) for x in rounds], job.get("stopping")):
-            notes.append("adaptive stopping: interval within the precision after %d rounds" % len(rounds))
-            break
-    measure_seconds = time.perf_counter() - m0
+    stopped_early = stop == "max-seconds"
+    if stop == "precise":
+        notes.append("adaptive stopping: interval within the precision after %d rounds" % len(rounds))
     v = rss_mb()
     if v is not None:
         rss_it.append(total)
@@ -577,4 +726,10 @@ if __name__ == "__main__":
         main()
     except HarnessError as e:
         say("ERROR", str(e))
+        sys.exit(3)
+    except Exception as e:  # noqa: BLE001 - an engine's own error (CUDA OOM, TensorRT build, a bug): name it
+        import traceback
+
+        traceback.print_exc()  # to stderr: the log, and the tail of the runner's error message
+        say("ERROR", "%s: %s" % (type(e).__name__, str(e).strip().splitlines()[-1] if str(e).strip() else ""))
         sys.exit(3)

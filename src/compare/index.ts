@@ -478,7 +478,7 @@ export { modelVerdict };
  */
 export function gateVerdict(
   models: ModelComparison[],
-  failOn: Array<'fail' | 'warn' | 'inconclusive'> = ['fail'],
+  failOn: Array<'fail' | 'warn' | 'inconclusive' | 'unreadable'> = ['fail'],
 ): { verdict: Verdict; regressions: number; warnings: number; failed: boolean } {
   const order: Verdict[] = ['fail', 'unreadable', 'inconclusive', 'warn', 'incomparable', 'no-baseline', 'pass'];
   const verdicts = new Set(models.map((m) => m.verdict));

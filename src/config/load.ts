@@ -18,7 +18,9 @@ import type {
   MeasurePlan,
   ModelFormat,
   ModelPlan,
+  FailOnVerdict,
   Preprocess,
+  PromoteOnVerdict,
   RunnerPlan,
   StorePlan,
   Task,
@@ -48,7 +50,7 @@ export interface ConfigOverrides {
   outputDir?: string;
   /** A local directory store replacing gate.yml's `store:` (relative to the working directory). */
   storeDir?: string;
-  failOn?: Array<'fail' | 'warn' | 'inconclusive'>;
+  failOn?: FailOnVerdict[];
 }
 
 export const DEFAULT_STORE_DIR = '.perf-gate/baselines';
@@ -69,6 +71,7 @@ interface RawEngine {
   'ir-optim'?: boolean;
   'memory-optim'?: boolean;
   'device-id'?: number;
+  'trt-shapes'?: { min?: Array<number | undefined>; opt?: Array<number | undefined>; max?: Array<number | undefined> };
 }
 interface RawPreprocess {
   kind?: Preprocess['kind'];
@@ -110,7 +113,7 @@ interface RawRunner {
   network?: boolean;
   python?: string;
   command?: string | Array<string | undefined>;
-  limits?: { memory?: number; cpus?: number; pids?: number; timeout?: number };
+  limits?: { memory?: number; cpus?: number; pids?: number; timeout?: number; 'pull-timeout'?: number };
 }
 interface RawMeasure {
   warmup?: number;
@@ -124,7 +127,14 @@ interface RawMeasure {
 }
 interface RawStore {
   file?: { dir?: string };
-  s3?: { bucket?: string; prefix?: string; region?: string; endpoint?: string; 'path-style'?: boolean };
+  s3?: {
+    bucket?: string;
+    prefix?: string;
+    region?: string;
+    endpoint?: string;
+    'path-style'?: boolean;
+    'unsafe-unconditional-writes'?: boolean;
+  };
   'actions-cache'?: { prefix?: string; dir?: string };
 }
 interface RawGate {
@@ -137,7 +147,8 @@ interface RawGate {
   'thresholds-from-history'?: number;
   thresholds?: Record<string, RawThreshold>;
   fingerprint?: Array<string | undefined>;
-  'fail-on'?: Array<'fail' | 'warn' | 'inconclusive' | undefined>;
+  'fail-on'?: Array<FailOnVerdict | undefined>;
+  'promote-on'?: Array<PromoteOnVerdict | undefined>;
   store?: RawStore;
   output?: { dir?: string };
 }
@@ -289,6 +300,9 @@ class Builder {
       },
       fingerprintFields: this.fingerprint(raw.fingerprint),
       failOn: this.failOn(raw['fail-on']),
+      ...(raw['promote-on'] !== undefined && {
+        promoteOn: raw['promote-on'].filter((verdict): verdict is PromoteOnVerdict => verdict !== undefined),
+      }),
       // A model's baseline-path exists for the confirmation: it turns it on with the default pairs.
       ...((raw.confirm !== undefined || models.some(({ plan: m }) => m.baselinePath !== undefined)) && {
         confirm: { pairs: raw.confirm?.pairs ?? DEFAULT_CONFIRM_PAIRS },
@@ -312,7 +326,9 @@ class Builder {
     list.forEach((model, index) => {
       if (!model) return;
       const path = joinPath('models', index);
-      if (model.name !== undefined) {
+      if (model.name === '.' || model.name === '..') {
+        this.error(`${path}.name`, `"${model.name}" is not a model name: names key the baselines and name the output directory`);
+      } else if (model.name !== undefined) {
         const first = seen.get(model.name);
         if (first !== undefined)
           this.error(`${path}.name`, `duplicate model name "${model.name}" (also models[${first}].name): names key the baselines`);
@@ -363,6 +379,7 @@ class Builder {
       memoryOptim: pick('memory-optim') ?? DEFAULT_ENGINE.memoryOptim,
       deviceId: pick('device-id') ?? DEFAULT_ENGINE.deviceId,
     };
+    this.precisionRules(engine, pick, engineOrigin);
     if (engine.tensorrt && engine.device !== 'gpu') this.error(engineOrigin('tensorrt'), 'TensorRT needs device gpu (engine.device)');
     if (engine.tensorrt && engine.name !== 'paddle')
       this.error(engineOrigin('tensorrt'), 'TensorRT is a Paddle Inference switch; this model runs on onnxruntime');
@@ -521,6 +538,7 @@ class Builder {
     };
     const timeoutSeconds = raw.limits?.timeout ?? DEFAULT_TIMEOUT_SECONDS;
     if (raw.limits?.timeout === 0) this.error('runner.limits.timeout', 'expected a duration > 0');
+    if (raw.limits?.['pull-timeout'] === 0) this.error('runner.limits.pull-timeout', 'expected a duration > 0');
     const command =
       typeof raw.command === 'string' ? ['sh', '-c', raw.command] : raw.command?.filter((part): part is string => part !== undefined);
     const python = raw.python ?? 'python3';
@@ -547,7 +565,7 @@ class Builder {
 
     if (kind === 'local') {
       only(['image', 'pull', 'gpus', 'network'], 'docker');
-      for (const key of ['memory', 'cpus', 'pids'] as const) {
+      for (const key of ['memory', 'cpus', 'pids', 'pull-timeout'] as const) {
         if (raw.limits?.[key] !== undefined && !via)
           this.error(`runner.limits.${key}`, 'only for runner kind docker (local runs take timeout only)');
       }
@@ -584,11 +602,57 @@ class Builder {
         ...(limits.memory !== undefined && { memory: limits.memory }),
         ...(limits.cpus !== undefined && { cpus: limits.cpus }),
         ...(limits.pids !== undefined && { pids: limits.pids }),
+        ...(limits['pull-timeout'] !== undefined && { pullTimeoutSeconds: limits['pull-timeout'] }),
         timeoutSeconds,
       },
       python,
       ...(command && { command }),
     };
+  }
+
+  /**
+   * What each engine can run at each precision, checked here so a run never claims a precision
+   * it did not use (Paddle's own rules: EnableUseGpu takes fp32/fp16/bf16 only, INT8 on GPU is a
+   * TensorRT precision, CPU bf16/int8 go through oneDNN). Also the TensorRT dynamic shapes.
+   */
+  private precisionRules(
+    engine: EnginePlan,
+    pick: <K extends keyof RawEngine>(field: K) => RawEngine[K],
+    origin: (field: keyof RawEngine) => string,
+  ): void {
+    const p = engine.precision;
+    if (engine.name === 'onnxruntime' && p !== 'fp32') {
+      this.error(origin('precision'), `${p} with onnxruntime is not supported: it runs fp32 (use a Paddle model for fp16/bf16/int8)`);
+    }
+    if (engine.name === 'paddle' && engine.device === 'cpu') {
+      if (p === 'fp16') this.error(origin('precision'), 'fp16 needs device gpu: Paddle Inference on CPU runs fp32, bf16 or int8 (oneDNN)');
+      if (p === 'bf16' || p === 'int8') {
+        if (pick('mkldnn') === false) this.error(origin('mkldnn'), `${p} on CPU runs through oneDNN: leave mkldnn on (or unset)`);
+        engine.mkldnn = true;
+        if (!engine.irOptim) this.error(origin('ir-optim'), `${p} on CPU is applied by IR passes: ir-optim must stay on`);
+      }
+    }
+    if (engine.name === 'paddle' && engine.device === 'gpu' && p === 'int8' && !engine.tensorrt) {
+      this.error(
+        origin('precision'),
+        'int8 on GPU is a TensorRT precision: set tensorrt: true (Paddle GPU runs fp32, fp16 or bf16 without it)',
+      );
+    }
+    const shapes = pick('trt-shapes');
+    if (shapes !== undefined) {
+      if (!engine.tensorrt) this.error(origin('trt-shapes'), 'only used with tensorrt: true');
+      const dims = (['min', 'opt', 'max'] as const).map((k) => shapes[k]?.filter((d): d is number => d !== undefined));
+      const [min, opt, max] = dims;
+      if (!min || !opt || !max) {
+        this.error(origin('trt-shapes'), 'expected min, opt and max, each a shape such as [1, 3, 48, 320]');
+      } else if (min.length !== opt.length || opt.length !== max.length) {
+        this.error(origin('trt-shapes'), `min, opt and max must have the same rank; got ${min.length}, ${opt.length}, ${max.length}`);
+      } else if (min.some((d, i) => d > opt[i]! || opt[i]! > max[i]!)) {
+        this.error(origin('trt-shapes'), `expected min ≤ opt ≤ max in every dimension; got [${min}] / [${opt}] / [${max}]`);
+      } else {
+        engine.trtShapes = { min, opt, max };
+      }
+    }
   }
 
   // ── measure, thresholds, fingerprint, store, fail-on ──
@@ -698,7 +762,7 @@ class Builder {
   }
 
   private failOn(raw: RawGate['fail-on']): GatePlan['failOn'] {
-    const allowed = ['fail', 'warn', 'inconclusive'] as const;
+    const allowed = ['fail', 'warn', 'inconclusive', 'unreadable'] as const;
     if (this.overrides.failOn !== undefined) {
       const wrong = this.overrides.failOn.filter((verdict) => !allowed.includes(verdict));
       if (wrong.length > 0) this.diagnostics.inputError('fail-on', `expected a subset of ${allowed.join(', ')}, got ${wrong.join(', ')}`);
@@ -726,6 +790,7 @@ class Builder {
         region,
         ...(s3.endpoint !== undefined && { endpoint: s3.endpoint }),
         forcePathStyle: s3['path-style'] ?? s3.endpoint !== undefined,
+        ...(s3['unsafe-unconditional-writes'] === true && { unsafeUnconditionalWrites: true }),
       };
     }
     if (raw?.['actions-cache']) {
@@ -733,7 +798,7 @@ class Builder {
       return {
         kind: 'actions-cache',
         prefix: cache.prefix ?? DEFAULT_S3_PREFIX,
-        dir: resolve(this.baseDir, cache.dir ?? DEFAULT_STORE_DIR),
+        ...(cache.dir !== undefined && { dir: resolve(this.baseDir, cache.dir) }),
       };
     }
     return { kind: 'file', dir: resolve(this.baseDir, raw?.file?.dir ?? DEFAULT_STORE_DIR) };

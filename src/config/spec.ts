@@ -11,6 +11,7 @@ import {
   DEFAULT_PRECISION,
   DEFAULT_THRESHOLDS,
 } from './defaults.js';
+import { GATE_ID_PATTERN } from '../report/schema.js';
 import { BYTES_PATTERN, DURATION_PATTERN, LEVEL_FORMS, LEVEL_PATTERN } from './units.js';
 
 export type Spec =
@@ -70,6 +71,20 @@ const engine: Spec = {
       minimum: 0,
       default: 0,
       description: 'GPU id as the runner sees it (inside the container for docker). Default 0.',
+    },
+    'trt-shapes': {
+      type: 'object',
+      description:
+        'Paddle TensorRT dynamic shapes of the model input, [N, C, H, W] each. Default: collected from the dataset at batch 1 and batch-size before the engine is built.',
+      properties: {
+        min: { type: 'list', items: { type: 'integer', minimum: 1, description: 'A dimension.' }, description: 'Smallest input shape.' },
+        opt: {
+          type: 'list',
+          items: { type: 'integer', minimum: 1, description: 'A dimension.' },
+          description: 'The shape TensorRT tunes for.',
+        },
+        max: { type: 'list', items: { type: 'integer', minimum: 1, description: 'A dimension.' }, description: 'Largest input shape.' },
+      },
     },
   },
 };
@@ -182,6 +197,7 @@ const limits: Spec = {
     cpus: { type: 'number', exclusiveMinimum: 0, description: 'docker: CPU limit (may be fractional).' },
     pids: { type: 'integer', minimum: 1, description: 'docker: process limit.' },
     timeout: { type: 'duration', default: '30m', description: 'Kill the run after this long, e.g. 20m. Default 30m.' },
+    'pull-timeout': { type: 'duration', default: '30m', description: 'docker: give up pulling the image after this long. Default 30m.' },
   },
 };
 
@@ -309,6 +325,11 @@ const store: Spec = {
           description: 'Endpoint of an S3-compatible server (MinIO, BOS, ...).',
         },
         'path-style': { type: 'boolean', description: 'Path-style addressing. Default true when an endpoint is given.' },
+        'unsafe-unconditional-writes': {
+          type: 'boolean',
+          description:
+            'Promote even when the service ignores If-None-Match/If-Match (found by a probe on first use). Unsafe: concurrent or repeated promotions may overwrite baselines. Default false.',
+        },
       },
       required: ['bucket'],
     },
@@ -317,7 +338,11 @@ const store: Spec = {
       description: 'The GitHub Actions cache (baselines may be evicted after 7 days unused).',
       properties: {
         prefix: { type: 'string', description: 'Cache key prefix. Default paddle-perf-gate.' },
-        dir: { type: 'string', description: 'Local directory the cache is restored to and saved from. Default .perf-gate/baselines.' },
+        dir: {
+          type: 'string',
+          description:
+            'Parent of the private directory (paddle-perf-gate-cache-store) the store restores into; never emptied itself. Default RUNNER_TEMP.',
+        },
       },
     },
   },
@@ -331,8 +356,8 @@ export const GATE_SPEC: Spec & { type: 'object' } = {
   properties: {
     gate: {
       type: 'string',
-      pattern: NAME_PATTERN,
-      patternHint: 'letters, digits, `.`, `_` and `-`',
+      pattern: GATE_ID_PATTERN,
+      patternHint: '1-64 letters, digits, `.`, `_` and `-`',
       description: 'Gate id: one baseline line and one PR comment per gate id.',
     },
     models: { type: 'list', description: 'Models to gate (at least one, unique names).', items: model, minItems: 1 },
@@ -380,7 +405,18 @@ export const GATE_SPEC: Spec & { type: 'object' } = {
     'fail-on': {
       type: 'list',
       description: 'Verdicts that fail the check. Default [fail].',
-      items: { type: 'string', enum: ['fail', 'warn', 'inconclusive'], description: 'A verdict.' },
+      items: { type: 'string', enum: ['fail', 'warn', 'inconclusive', 'unreadable'], description: 'A verdict.' },
+      unique: true,
+    },
+    'promote-on': {
+      type: 'list',
+      description:
+        'Verdicts a model may have for the run to be promoted. Default [pass, warn, no-baseline, incomparable]; inconclusive and unreadable may be added, fail never.',
+      items: {
+        type: 'string',
+        enum: ['pass', 'warn', 'no-baseline', 'incomparable', 'inconclusive', 'unreadable'],
+        description: 'A verdict.',
+      },
       unique: true,
     },
     store,

@@ -20,6 +20,18 @@ export interface PullRequestInfo {
   title: string;
 }
 
+/** The run a `workflow_run` event is about (the fork pattern's first half); every field from GitHub, not from the run. */
+export interface WorkflowRunInfo {
+  id: number;
+  /** The event that started that run, e.g. 'pull_request'. */
+  event: string;
+  headSha: string;
+  /** owner/name of the repository the run's head commit came from (the fork for a fork PR). */
+  headRepo: string;
+  headBranch: string;
+  url: string;
+}
+
 export interface EventContext {
   /** GITHUB_EVENT_NAME as given ('' outside Actions). */
   eventName: string;
@@ -36,6 +48,8 @@ export interface EventContext {
   defaultBranchPush: boolean;
   /** Link to this run's log, for messages. */
   runUrl?: string;
+  /** Only for a workflow_run event. */
+  workflowRun?: WorkflowRunInfo;
 }
 
 type Json = Record<string, unknown>;
@@ -116,6 +130,7 @@ export function eventContext(env: NodeJS.ProcessEnv, payload: Json): EventContex
 
   // push, workflow_dispatch, schedule, merge_group…: a run on a branch without a PR to comment on.
   const commit = (eventName === 'push' ? str(payload['after']) : undefined) ?? env['GITHUB_SHA'] ?? '';
+  const workflowRun = eventName === 'workflow_run' ? workflowRunInfo(payload) : undefined;
   return {
     eventName,
     kind: 'push',
@@ -127,6 +142,27 @@ export function eventContext(env: NodeJS.ProcessEnv, payload: Json): EventContex
     // Only a real push lands code on the default branch; a manual or scheduled run never promotes by itself.
     defaultBranchPush: eventName === 'push' && refBranch !== '' && refBranch === defaultBranch,
     runUrl,
+    ...(workflowRun ? { workflowRun } : {}),
+  };
+}
+
+function workflowRunInfo(payload: Json): WorkflowRunInfo {
+  const run = obj(payload['workflow_run']);
+  const id = run?.['id'];
+  const headSha = str(run?.['head_sha']);
+  const headRepo = str(obj(run?.['head_repository'])?.['full_name']);
+  if (!run || typeof id !== 'number' || !headSha || !headRepo) {
+    throw new ConfigError(
+      'GITHUB_EVENT_PATH: a workflow_run event payload must have workflow_run.id, workflow_run.head_sha and workflow_run.head_repository.full_name',
+    );
+  }
+  return {
+    id,
+    event: str(run['event']) ?? '',
+    headSha,
+    headRepo,
+    headBranch: str(run['head_branch']) ?? '',
+    url: str(run['html_url']) ?? '',
   };
 }
 

@@ -3,6 +3,7 @@
  * links to the PR and the run. The full table stays on GitHub.
  */
 import { fmtChangeAbs, fmtRel, fmtValue } from '../report/format.js';
+import { neutraliseMentions } from '../report/mentions.js';
 import type { ComparisonRow, GateReport, Verdict } from '../types.js';
 
 export type Lang = 'en' | 'zh';
@@ -60,12 +61,14 @@ const WORDS: Record<Lang, Record<Verdict, string>> = {
 
 const MAX_ITEMS = 5;
 
-/** Names come from gate.yml and logs: drop the characters the robots' markdown would act on. */
+/** Names come from gate.yml and logs: drop the characters the robots' markdown would act on; no live @mentions. */
 export function plain(text: string): string {
-  return text
-    .replace(/[*_`~#|<>[\]()\\]/g, ' ')
-    .replace(/\s+/g, ' ')
-    .trim();
+  return neutraliseMentions(
+    text
+      .replace(/[*_`~#|<>[\]()\\]/g, ' ')
+      .replace(/\s+/g, ' ')
+      .trim(),
+  );
 }
 
 function withUnit(value: number | null, unit: ComparisonRow['unit']): string {

@@ -6,9 +6,11 @@
  */
 import type { Band, ComparisonRow, GateReport, Verdict } from '../types.js';
 import { fmtChangeAbs, fmtNumber, fmtPEq, fmtRel, fmtRelBare, fmtValue } from './format.js';
+import { neutraliseMentions } from './mentions.js';
 import { isStringKey, t, type Lang, type StringKey } from './strings.js';
 
 export { t, type Lang } from './strings.js';
+export { neutraliseMentions } from './mentions.js';
 
 export const VERDICT_EMOJI: Record<Verdict, string> = {
   pass: '✅',
@@ -34,7 +36,7 @@ const ENTITIES: Record<string, string> = {
   ']': '&#93;',
   '\\': '&#92;',
   '~': '&#126;',
-  // '@name' in a comment would notify that user
+  // '@name' would notify that user; compose() also puts a word joiner after it (mentions.ts)
   '@': '&#64;',
 };
 
@@ -65,6 +67,8 @@ export interface MarkdownOptions {
   details?: string[];
   /** Wrong predictions shown per OCR model (default 5). */
   examples?: number;
+  /** Our own markdown (not escaped) shown as a warning right under the verdict line. */
+  notice?: string;
 }
 
 type Model = GateReport['models'][number];
@@ -150,6 +154,7 @@ class Renderer {
     const out: string[] = [];
     out.push(this.opts.marker ?? commentMarker(this.report.gate));
     out.push(this.verdictLine(), '');
+    if (this.opts.notice) out.push(...this.opts.notice.split('\n').map((l) => `> ${l}`.trimEnd()), '');
     const context = this.contextLines();
     if (context.length > 0) out.push(...context, '');
 
@@ -164,7 +169,8 @@ class Renderer {
     }
     if (o.details !== 'none') out.push(...this.trends(), ...this.measured());
     if (o.details === 'all') out.push(...this.wrongPredictions(), ...this.warningsLog());
-    return `${out.join('\n').trimEnd()}\n`;
+    // The rendering boundary: no data text may notify anyone, and the size limits see the final text.
+    return neutraliseMentions(`${out.join('\n').trimEnd()}\n`);
   }
 
   private verdictLine(): string {

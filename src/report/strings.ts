@@ -113,6 +113,13 @@ export const STRINGS = {
   'wrong.label': { en: 'label', zh: '标注' },
   'wrong.prediction': { en: 'prediction', zh: '预测' },
   promotion: { en: 'Baseline: {message}', zh: '基线：{message}' },
+  // mode: comment-from-artifact (the fork pattern's second half)
+  'artifact.notice': {
+    en: '[!WARNING]\nThese figures come from the pull request’s own workflow run{run} and are **not verified**: on a PR from a fork, the PR’s code and its copy of the workflow produced them. This comment passes or fails nothing; the required check comes from a trusted run.',
+    zh: '[!WARNING]\n以下数据来自该拉取请求自身的工作流运行{run}，**未经验证**：对来自 fork 的 PR，这些数据由 PR 的代码及其自带的工作流产生。本评论不决定检查通过与否；必需检查应来自可信的运行。',
+  },
+  'artifact.run': { en: ' ([run {id}]({url}))', zh: '（[运行 {id}]({url})）' },
+  'artifact.details': { en: 'figures from the PR’s workflow run: {url}', zh: '数据来自 PR 的工作流运行：{url}' },
   'cut.note': {
     en: '✂️ Cut to fit {max} characters: {what}. The full report is in the JSON output.',
     zh: '✂️ 为符合 {max} 字符上限已截断：{what}。完整报告见 JSON 输出。',

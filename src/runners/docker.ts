@@ -4,7 +4,8 @@
  * writable output directory, no network, resource limits, and GPUs through DeviceRequests.
  * The container is removed in every case: success, failure, timeout and cancellation.
  */
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, existsSync } from 'node:fs';
+import { homedir, hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { PassThrough } from 'node:stream';
 import Dockerode from 'dockerode';
@@ -12,6 +13,7 @@ import { RunnerError } from '../errors.js';
 import type { Progress, RunRequest, Runner } from '../ports.js';
 import type { RunResult, RunnerPlan } from '../types.js';
 import { buildJob, HarnessLines, JOB_FILE, prepareRun, readRunResult, RESULT_FILE, writeJob } from './job.js';
+import { authFromDockerConfig, registryOf, type EngineAuth } from './registry-auth.js';
 
 export type DockerPlan = Extract<RunnerPlan, { kind: 'docker' }>;
 
@@ -25,19 +27,102 @@ export interface DockerRunnerOptions {
   env?: Record<string, string>;
   /** Label value identifying the gate (the gate id); every container also carries paddle-perf-gate=1. */
   gateId?: string;
+  /** The image pull's deadline in seconds (default: runner.limits.pull-timeout, else 30 min). */
+  pullTimeoutSeconds?: number;
 }
 
 /** Where things are inside the container. */
 const IN = { model: '/ppg/model', data: '/ppg/data', harness: '/ppg/harness/bench.py', out: '/ppg/out' } as const;
 export const CONTAINER_LABEL = 'paddle-perf-gate';
 
-/** A client honouring PPG_DOCKER_HOST, then DOCKER_HOST (unix:// or tcp://), then the default socket. */
-export function dockerFromEnv(): Dockerode {
-  const host = process.env['PPG_DOCKER_HOST'] ?? process.env['DOCKER_HOST'];
-  if (!host) return new Dockerode();
-  if (host.startsWith('unix://')) return new Dockerode({ socketPath: host.slice('unix://'.length) });
-  const url = new URL(host.replace(/^tcp:/, 'http:'));
-  return new Dockerode({ host: url.hostname, port: Number(url.port || 2375), protocol: url.protocol === 'https:' ? 'https' : 'http' });
+/**
+ * A client from the environment, through the client's own handling of DOCKER_HOST,
+ * DOCKER_TLS_VERIFY and DOCKER_CERT_PATH (unix://, tcp:// with TLS, ssh://). PPG_DOCKER_HOST,
+ * when set, stands in for DOCKER_HOST. As the docker CLI does, DOCKER_TLS_VERIFY without
+ * DOCKER_CERT_PATH takes the certificates from ~/.docker.
+ */
+export function dockerFromEnv(env: NodeJS.ProcessEnv = process.env): Dockerode {
+  const host = env['PPG_DOCKER_HOST'] ?? env['DOCKER_HOST'];
+  const tls = env['DOCKER_TLS_VERIFY'] !== undefined && env['DOCKER_TLS_VERIFY'] !== '' && env['DOCKER_TLS_VERIFY'] !== '0';
+  const certPath = env['DOCKER_CERT_PATH'] || (tls ? join(homedir(), '.docker') : undefined);
+  if (tls && certPath && !existsSync(join(certPath, 'ca.pem'))) {
+    throw new RunnerError(
+      `DOCKER_TLS_VERIFY is set but ${join(certPath, 'ca.pem')} does not exist: set DOCKER_CERT_PATH to the directory with ca.pem, cert.pem and key.pem`,
+    );
+  }
+  // docker-modem reads these variables when the client is made: set them for that moment only.
+  const wanted: Record<string, string | undefined> = {
+    DOCKER_HOST: host,
+    DOCKER_TLS_VERIFY: tls ? '1' : undefined,
+    DOCKER_CERT_PATH: certPath && (tls || env['DOCKER_CERT_PATH']) ? certPath : undefined,
+  };
+  const saved: Record<string, string | undefined> = {};
+  for (const [key, value] of Object.entries(wanted)) {
+    saved[key] = process.env[key];
+    if (value === undefined) delete process.env[key];
+    else process.env[key] = value;
+  }
+  try {
+    return new Dockerode();
+  } catch (error) {
+    throw new RunnerError(`cannot set up the Docker client from DOCKER_HOST=${host ?? '(default socket)'}: ${messageOf(error)}`);
+  } finally {
+    for (const [key, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
+  }
+}
+
+/** The owner label of this process's containers: a leftover whose owner is dead on this host is swept. */
+export const OWNER = `${hostname()}:${process.pid}`;
+
+/** Containers this process has running now: a second signal removes them without waiting for the run. */
+const live = new Map<string, Dockerode.Container>();
+
+/** Force-removes every container this process started and has not removed yet; resolves with their count. */
+export async function removeLiveContainers(): Promise<number> {
+  const containers = [...live.values()];
+  live.clear();
+  await Promise.all(containers.map((c) => c.remove({ force: true }).catch(() => undefined)));
+  return containers.length;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes this gate's containers left by a run that died without cleaning up (SIGKILL, a lost
+ * runner): same gate label, owner on this host, owner process gone. Never anyone else's: other
+ * gates, other hosts sharing the engine, and live runs are left alone.
+ */
+export async function sweepOrphans(docker: Dockerode, gateId: string, progress: Progress): Promise<number> {
+  const list = await docker
+    .listContainers({ all: true, filters: { label: [`${CONTAINER_LABEL}=1`, `${CONTAINER_LABEL}.gate=${gateId}`] } })
+    .catch(() => []);
+  const host = hostname();
+  let removed = 0;
+  for (const info of list) {
+    const owner = info.Labels?.[`${CONTAINER_LABEL}.owner`] ?? '';
+    const colon = owner.lastIndexOf(':');
+    const pid = Number(owner.slice(colon + 1));
+    if (colon <= 0 || owner.slice(0, colon) !== host || !Number.isInteger(pid) || pid === process.pid || alive(pid)) continue;
+    await docker
+      .getContainer(info.Id)
+      .remove({ force: true })
+      .then(() => {
+        removed++;
+        progress.warn(`removed container ${info.Id.slice(0, 12)} left by an earlier run (process ${pid}) that ended without cleaning up`);
+      })
+      .catch(() => undefined); // 404/409: someone else removed it meanwhile
+  }
+  return removed;
 }
 
 function statusOf(error: unknown): number | undefined {
@@ -57,6 +142,20 @@ function megabytes(bytes: number): string {
   return bytes % (1024 * 1024) === 0 ? `${bytes / (1024 * 1024)} MB` : `${bytes} bytes`;
 }
 
+/** A container that cannot start, with what to do about it (the usual cause on a GPU runner: no NVIDIA runtime). */
+function startFailure(plan: DockerPlan, reason: string): string {
+  const base = `cannot start a container from ${plan.image}: ${reason}`;
+  if (plan.gpus !== 'none' && /could not select device driver|nvidia|unknown or invalid runtime|no such device/i.test(reason)) {
+    return (
+      `${base}. The Docker engine cannot give containers GPUs (runner.gpus: ${Array.isArray(plan.gpus) ? plan.gpus.join(',') : plan.gpus}): ` +
+      'install the NVIDIA Container Toolkit on the runner and register it with Docker ' +
+      '(`nvidia-ctk runtime configure --runtime=docker`, then restart dockerd), check `nvidia-smi` works on the host, ' +
+      'or run on CPU (engine.device: cpu, runner.gpus: none)'
+    );
+  }
+  return base;
+}
+
 export function createDockerRunner(plan: DockerPlan, opts: DockerRunnerOptions = {}): Runner {
   return {
     kind: 'docker',
@@ -64,11 +163,24 @@ export function createDockerRunner(plan: DockerPlan, opts: DockerRunnerOptions =
   };
 }
 
+const DEFAULT_PULL_TIMEOUT_SECONDS = 30 * 60;
+
+/** Explicit credentials (the action's registry-auth) first, then the docker config file. */
+async function pullAuth(plan: DockerPlan, progress: Progress): Promise<EngineAuth | undefined> {
+  if (plan.registryAuth) {
+    return { ...plan.registryAuth, serveraddress: plan.registryAuth.serveraddress ?? registryOf(plan.image) };
+  }
+  const found = await authFromDockerConfig(plan.image);
+  if (found) progress.info(`pull ${plan.image}: credentials for ${registryOf(plan.image)} from ${found.source}`);
+  return found?.auth;
+}
+
 async function ensureImage(
   docker: Dockerode,
   plan: DockerPlan,
   progress: Progress,
   signal: AbortSignal | undefined,
+  pullTimeoutSeconds: number,
 ): Promise<Dockerode.ImageInspectInfo> {
   const inspect = () => docker.getImage(plan.image).inspect();
   let present: Dockerode.ImageInspectInfo | undefined;
@@ -82,25 +194,60 @@ async function ensureImage(
     throw new RunnerError(`image ${plan.image} is not present and runner.pull is never: load or build it on this machine first`);
   }
   progress.info(`pulling ${plan.image}`);
+  const auth = await pullAuth(plan, progress);
+  let timedOut = false;
+  // One switch for the whole pull, the request included: cancellation or the deadline (an
+  // engine stuck on a registry may not even answer the request).
+  const stopper = new AbortController();
+  const onCancel = () => stopper.abort();
+  signal?.addEventListener('abort', onCancel, { once: true });
+  if (signal?.aborted) stopper.abort();
+  const deadline = setTimeout(() => {
+    timedOut = true;
+    stopper.abort();
+  }, pullTimeoutSeconds * 1000);
   try {
-    const stream = await docker.pull(plan.image, plan.registryAuth ? { authconfig: plan.registryAuth } : {});
+    const stream = await docker.pull(plan.image, {
+      ...(auth ? { authconfig: auth } : {}),
+      abortSignal: stopper.signal,
+    } as Record<string, unknown>);
     const seen = new Set<string>();
+    const bytes = new Map<string, { current: number; total: number }>();
+    const started = Date.now();
     await new Promise<void>((resolvePull, rejectPull) => {
-      // Cancelled mid-pull: stop following (closing the stream ends the engine's pull request).
-      const onAbort = () => {
+      // Stopped: stop following (closing the stream ends the engine's pull request).
+      const onStop = () => {
         (stream as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
-        rejectPull(new Error('cancelled'));
+        rejectPull(new Error(timedOut ? 'deadline' : 'cancelled'));
       };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      if (signal?.aborted) onAbort();
+      // A large Paddle GPU image takes minutes: say how far it is every 15 s.
+      const ticker = setInterval(() => {
+        let current = 0;
+        let total = 0;
+        for (const b of bytes.values()) {
+          current += b.current;
+          total += b.total;
+        }
+        if (total > 0) {
+          progress.info(
+            `pull ${plan.image}: ${Math.round(current / 1e6)} of ${Math.round(total / 1e6)} MB downloading (${Math.round((Date.now() - started) / 1000)} s)`,
+          );
+        }
+      }, 15_000);
+      stopper.signal.addEventListener('abort', onStop, { once: true });
+      if (stopper.signal.aborted) onStop();
       docker.modem.followProgress(
         stream,
         (err: Error | null) => {
-          signal?.removeEventListener('abort', onAbort);
+          clearInterval(ticker);
+          stopper.signal.removeEventListener('abort', onStop);
           if (err) rejectPull(err);
           else resolvePull();
         },
-        (event: { status?: string; id?: string; error?: string }) => {
+        (event: { status?: string; id?: string; error?: string; progressDetail?: { current?: number; total?: number } }) => {
+          if (event.id && event.status?.startsWith('Downloading') && event.progressDetail?.total) {
+            bytes.set(event.id, { current: event.progressDetail.current ?? 0, total: event.progressDetail.total });
+          }
           // One line per layer state change, not per byte: the job log stays readable.
           const key = `${event.id ?? ''} ${event.status ?? ''}`;
           if (event.status && !event.status.startsWith('Downloading') && !event.status.startsWith('Extracting') && !seen.has(key)) {
@@ -113,11 +260,24 @@ async function ensureImage(
     return await inspect();
   } catch (error) {
     if (signal?.aborted) throw new RunnerError(`cancelled while pulling ${plan.image}; no container was started`);
+    if (timedOut && !present) {
+      throw new RunnerError(
+        `pulling ${plan.image} took longer than ${pullTimeoutSeconds} s (runner.limits.pull-timeout); pull it on the runner beforehand or raise the limit`,
+      );
+    }
     if (present) {
-      progress.warn(`pulling ${plan.image} failed (${messageOf(error)}); using the local image`);
+      const why = timedOut ? `not done within ${pullTimeoutSeconds} s (runner.limits.pull-timeout)` : messageOf(error);
+      progress.warn(`pulling ${plan.image} failed (${why}); using the local image`);
       return present;
     }
-    throw new RunnerError(`image ${plan.image} is not present and cannot be pulled (${messageOf(error)})`, { cause: error });
+    const reason = messageOf(error);
+    const hint = /unauthorized|denied|authentication required|no basic auth credentials/i.test(reason)
+      ? `; a private image needs credentials: the action's registry-auth input, or \`docker login ${registryOf(plan.image)}\` on the runner`
+      : '';
+    throw new RunnerError(`image ${plan.image} is not present and cannot be pulled (${reason})${hint}`, { cause: error });
+  } finally {
+    clearTimeout(deadline);
+    signal?.removeEventListener('abort', onCancel);
   }
 }
 
@@ -132,7 +292,15 @@ async function runDocker(plan: DockerPlan, opts: DockerRunnerOptions, request: R
   } catch (error) {
     throw new RunnerError(`cannot reach the Docker engine (${process.env['DOCKER_HOST'] ?? 'default socket'}): ${messageOf(error)}`);
   }
-  const image = await ensureImage(docker, plan, progress, request.signal);
+  const gateId = opts.gateId ?? 'default';
+  await sweepOrphans(docker, gateId, progress);
+  const image = await ensureImage(
+    docker,
+    plan,
+    progress,
+    request.signal,
+    opts.pullTimeoutSeconds ?? plan.limits.pullTimeoutSeconds ?? DEFAULT_PULL_TIMEOUT_SECONDS,
+  );
   const imageDigest = image.RepoDigests?.[0] ?? image.Id;
 
   const job = buildJob(request, files, { modelDir: IN.model, datasetDir: IN.data, output: `${IN.out}/${RESULT_FILE}` });
@@ -143,6 +311,9 @@ async function runDocker(plan: DockerPlan, opts: DockerRunnerOptions, request: R
     PPG_OUTPUT: `${IN.out}/${RESULT_FILE}`,
     PPG_DATASET: IN.data,
     PPG_MODEL: `${IN.model}/${files.entry}`,
+    // A Paddle GPU image sets NVIDIA_VISIBLE_DEVICES=all: on a host whose default runtime is
+    // nvidia, a "CPU" run would still get every GPU. `void` gives it none.
+    ...(plan.gpus === 'none' ? { NVIDIA_VISIBLE_DEVICES: 'void' } : {}),
     ...opts.env,
   };
   const uid = process.getuid?.();
@@ -160,8 +331,12 @@ async function runDocker(plan: DockerPlan, opts: DockerRunnerOptions, request: R
       : plan.gpus === 'all'
         ? [{ Driver: 'nvidia', Count: -1, Capabilities: [['gpu']] }]
         : [{ Driver: 'nvidia', DeviceIDs: plan.gpus, Capabilities: [['gpu']] }];
-  const labels: Record<string, string> = { [CONTAINER_LABEL]: '1', [`${CONTAINER_LABEL}.model`]: model.name };
-  if (opts.gateId) labels[`${CONTAINER_LABEL}.gate`] = opts.gateId;
+  const labels: Record<string, string> = {
+    [CONTAINER_LABEL]: '1',
+    [`${CONTAINER_LABEL}.model`]: model.name,
+    [`${CONTAINER_LABEL}.gate`]: gateId,
+    [`${CONTAINER_LABEL}.owner`]: OWNER,
+  };
 
   const container = await docker
     .createContainer({
@@ -188,6 +363,7 @@ async function runDocker(plan: DockerPlan, opts: DockerRunnerOptions, request: R
     .catch((error: unknown) => {
       throw new RunnerError(`cannot create a container from ${plan.image}: ${messageOf(error)}`, { cause: error });
     });
+  live.set(container.id, container);
 
   const log = createWriteStream(join(workDir, 'container.log'));
   const lines = new HarnessLines(progress, `${model.name}: `, (text) => log.write(text));
@@ -203,7 +379,7 @@ async function runDocker(plan: DockerPlan, opts: DockerRunnerOptions, request: R
     const out = new PassThrough();
     const err = new PassThrough();
     out.on('data', (c: Buffer) => lines.push(c));
-    err.on('data', (c: Buffer) => log.write(c)); // stderr is log only: never parsed or judged
+    err.on('data', (c: Buffer) => lines.pushErr(c)); // stderr is log (and the error tail) only: never judged
     container.modem.demuxStream(stream, out, err);
     const streamDone = new Promise<void>((res) => {
       stream.on('end', res);
@@ -212,7 +388,9 @@ async function runDocker(plan: DockerPlan, opts: DockerRunnerOptions, request: R
     });
 
     await writeJob(join(workDir, JOB_FILE), job);
-    await container.start();
+    await container.start().catch((error: unknown) => {
+      throw new RunnerError(startFailure(plan, messageOf(error)), { cause: error });
+    });
     request.signal?.addEventListener('abort', onAbort, { once: true });
     if (request.signal?.aborted) onAbort();
     timer = setTimeout(() => void kill('timeout'), plan.limits.timeoutSeconds * 1000);
@@ -225,7 +403,7 @@ async function runDocker(plan: DockerPlan, opts: DockerRunnerOptions, request: R
     if (ended === 'abort') throw new RunnerError(`run of ${model.name} cancelled; container stopped and removed`);
     if (ended === 'timeout') {
       throw new RunnerError(
-        `${model.name}: timed out after ${plan.limits.timeoutSeconds} s (runner.limits.timeout); the container was killed`,
+        `${model.name}: timed out after ${plan.limits.timeoutSeconds} s (runner.limits.timeout); the container was killed; its output so far: ${join(workDir, 'container.log')}`,
       );
     }
     const state = (await container.inspect()).State;
@@ -253,6 +431,7 @@ async function runDocker(plan: DockerPlan, opts: DockerRunnerOptions, request: R
   } finally {
     clearTimeout(timer);
     request.signal?.removeEventListener('abort', onAbort);
+    live.delete(container.id);
     await container.remove({ force: true }).catch((error: unknown) => {
       const status = statusOf(error);
       // 404: gone already; 409: removal already in progress.

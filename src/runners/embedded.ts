@@ -58,13 +58,19 @@ export async function loadOrt(): Promise<Ort> {
   }
 }
 
-/** The embedded runner: ONNX models in-process on the CPU, no Docker, no Python. */
-export function createEmbeddedRunner(): Runner {
-  return { kind: 'embedded', run: runEmbedded };
+export interface EmbeddedRunnerOptions {
+  /** Milliseconds on a monotonic clock (default performance.now): injectable so the stopping rules can be tested exactly. */
+  clock?: () => number;
 }
 
-async function runEmbedded(request: RunRequest, progress: Progress): Promise<RunResult> {
-  const started = performance.now();
+/** The embedded runner: ONNX models in-process on the CPU, no Docker, no Python. */
+export function createEmbeddedRunner(opts: EmbeddedRunnerOptions = {}): Runner {
+  const clock = opts.clock ?? (() => performance.now());
+  return { kind: 'embedded', run: (request, progress) => runEmbedded(request, progress, clock) };
+}
+
+async function runEmbedded(request: RunRequest, progress: Progress, now: () => number): Promise<RunResult> {
+  const started = now();
   const { model, measure, dataset } = request;
   const engine = model.engine;
   if (model.format !== 'onnx') {
@@ -150,20 +156,20 @@ async function runEmbedded(request: RunRequest, progress: Progress): Promise<Run
     }
 
     // 2. Warm-up: by count and by time, whichever ends later.
-    const warmStart = performance.now();
+    const warmStart = now();
     let warm = 0;
-    while (warm < measure.warmupIterations || performance.now() - warmStart < measure.warmupSeconds * 1000) {
+    while (warm < measure.warmupIterations || now() - warmStart < measure.warmupSeconds * 1000) {
       await infer((warm * batch) % count, batch);
       warm++;
     }
-    progress.info(`${model.name}: warm-up ${warm} iterations in ${((performance.now() - warmStart) / 1000).toFixed(1)} s`);
+    progress.info(`${model.name}: warm-up ${warm} iterations in ${((now() - warmStart) / 1000).toFixed(1)} s`);
 
     // 3. Rounds: each at least minIterationsPerRound iterations and minRoundSeconds long, all within
     //    maxSeconds; adaptive: stop after minRounds once the round medians are stable and precise.
     const rounds: number[][] = [];
     const medians: number[] = [];
     const rss = { iteration: [] as number[], mb: [] as number[] };
-    const measureStart = performance.now();
+    const measureStart = now();
     const startupSeconds = (measureStart - started) / 1000;
     const deadline = measureStart + measure.maxSeconds * 1000;
     const stopping = {
@@ -175,22 +181,22 @@ async function runEmbedded(request: RunRequest, progress: Progress): Promise<Run
     let lastRss = Number.NEGATIVE_INFINITY;
     for (;;) {
       const times: number[] = [];
-      const roundStart = performance.now();
-      while (times.length < measure.minIterationsPerRound || performance.now() - roundStart < measure.minRoundSeconds * 1000) {
-        const t0 = performance.now();
+      const roundStart = now();
+      while (times.length < measure.minIterationsPerRound || now() - roundStart < measure.minRoundSeconds * 1000) {
+        const t0 = now();
         await infer((iteration * batch) % count, batch);
-        times.push(performance.now() - t0);
-        if (iteration % RSS_EVERY_ITERATIONS === 0 && performance.now() - lastRss >= RSS_EVERY_MS) {
+        times.push(now() - t0);
+        if (iteration % RSS_EVERY_ITERATIONS === 0 && now() - lastRss >= RSS_EVERY_MS) {
           rss.iteration.push(iteration);
           rss.mb.push(sampleRss());
-          lastRss = performance.now();
+          lastRss = now();
         }
         iteration++;
-        if (performance.now() > deadline && times.length >= measure.minIterationsPerRound) break;
+        if (now() > deadline && times.length >= measure.minIterationsPerRound) break;
       }
       rounds.push(times);
       medians.push(median(times));
-      const decision = stopDecision(medians, { ...stopping, timeLeft: performance.now() + measure.minRoundSeconds * 1000 <= deadline });
+      const decision = stopDecision(medians, { ...stopping, timeLeft: now() + measure.minRoundSeconds * 1000 <= deadline });
       progress.info(
         `${model.name}: round ${rounds.length}/${measure.rounds}: ${times.length} iterations, median ${medians.at(-1)!.toFixed(2)} ms, ` +
           `interval ±${Number.isFinite(decision.halfWidth) ? (100 * decision.halfWidth).toFixed(2) : '∞'} %`,
@@ -247,7 +253,7 @@ async function runEmbedded(request: RunRequest, progress: Progress): Promise<Run
         warmupIterations: warm,
         batchSize: batch,
         rounds,
-        measureSeconds: (performance.now() - measureStart) / 1000,
+        measureSeconds: (now() - measureStart) / 1000,
         startupSeconds,
       },
       memory: { gpuIdleMb: null, gpu: null, rss },

@@ -136,7 +136,10 @@ const NOISE = /Schema error: Trying to register schema|^\s*$/;
 export class HarnessLines {
   readonly tail: string[] = [];
   readonly errors: string[] = [];
+  /** The last stderr lines: where Python tracebacks, CUDA and TensorRT errors land. */
+  readonly errTail: string[] = [];
   private partial = '';
+  private errPartial = '';
 
   constructor(
     private readonly progress: Progress,
@@ -151,9 +154,26 @@ export class HarnessLines {
     for (const line of lines) this.line(line);
   }
 
+  /** stderr: written to the log; its last lines go into an error message, never into a verdict. */
+  pushErr(chunk: Buffer | string): void {
+    this.sink(chunk.toString());
+    const lines = (this.errPartial + chunk.toString()).split('\n');
+    this.errPartial = lines.pop() ?? '';
+    for (const line of lines) this.errLine(line);
+  }
+
+  private errLine(raw: string): void {
+    const line = raw.replace(/\r$/, '');
+    if (NOISE.test(line)) return;
+    this.errTail.push(line.length > 400 ? `${line.slice(0, 400)}…` : line);
+    if (this.errTail.length > 12) this.errTail.shift();
+  }
+
   end(): void {
     if (this.partial) this.line(this.partial);
     this.partial = '';
+    if (this.errPartial) this.errLine(this.errPartial);
+    this.errPartial = '';
   }
 
   private line(raw: string): void {
@@ -172,9 +192,10 @@ export class HarnessLines {
   describeExit(code: number | string): string {
     const what = typeof code === 'number' ? `exited with code ${code}` : `was ended by ${code}`;
     const error = this.errors.at(-1);
-    if (error) return `the harness ${what}: ${error}`;
+    const stderr = this.errTail.slice(-6).join(' | ');
+    if (error) return `the harness ${what}: ${error}${stderr ? `; last stderr lines: ${stderr}` : ''}`;
     const last = this.tail.slice(-8).join(' | ');
-    return `the harness ${what}; last log lines: ${last || '(no output)'}`;
+    return `the harness ${what}; last log lines: ${last || '(no output)'}${stderr ? `; last stderr lines: ${stderr}` : ''}`;
   }
 }
 

@@ -66,7 +66,7 @@ async function runLocal(plan: LocalPlan, opts: LocalRunnerOptions, request: RunR
       const onAbort = () => killGroup('abort');
       request.signal?.addEventListener('abort', onAbort, { once: true });
       child.stdout.on('data', (c: Buffer) => lines.push(c));
-      child.stderr.on('data', (c: Buffer) => log.write(c)); // log only, never judged
+      child.stderr.on('data', (c: Buffer) => lines.pushErr(c)); // log and error tail only, never judged
       child.on('error', (error) => {
         clearTimeout(timer);
         request.signal?.removeEventListener('abort', onAbort);
@@ -82,7 +82,9 @@ async function runLocal(plan: LocalPlan, opts: LocalRunnerOptions, request: RunR
 
     if (ended === 'abort') throw new RunnerError(`run of ${model.name} cancelled; the harness process was killed`);
     if (ended === 'timeout')
-      throw new RunnerError(`${model.name}: timed out after ${plan.timeoutSeconds} s (runner.timeout); the harness process was killed`);
+      throw new RunnerError(
+        `${model.name}: timed out after ${plan.timeoutSeconds} s (runner.timeout); the harness process was killed; its output so far: ${logPath}`,
+      );
     if (exit.code !== 0) {
       const who = plan.command ? `the command ${JSON.stringify(plan.command.join(' '))}` : 'the harness';
       const described = lines.describeExit(exit.code ?? exit.signal ?? 'a signal').replace('the harness', who);

@@ -10,6 +10,9 @@ import { StoreError } from '../errors.js';
 export const POINTER_SCHEMA = 'paddle-perf-gate/pointer@1' as const;
 export const HISTORY_SCHEMA = 'paddle-perf-gate/history@1' as const;
 export const LATEST_SCHEMA = 'paddle-perf-gate/latest@1' as const;
+export const SEAL_SCHEMA = 'paddle-perf-gate/seal@1' as const;
+export const MANIFEST_SCHEMA = 'paddle-perf-gate/manifest@1' as const;
+export const PROBE_SCHEMA = 'paddle-perf-gate/conditions@1' as const;
 
 /** Retention: the history index keeps this many entries (commit objects themselves are kept). */
 export const HISTORY_LIMIT = 50;
@@ -33,6 +36,49 @@ export interface Latest {
   fingerprintHash: string;
   commit: string;
   createdAt: string;
+}
+
+/** One model of a gate under one fingerprint. */
+export interface ModelRef {
+  model: string;
+  fingerprintHash: string;
+}
+/**
+ * The seal of a promoted commit (immutable in effect: runs are only ever appended). A commit
+ * object is part of the store only once a seal names its model and fingerprint, so objects left
+ * by a crashed promotion are never read as baselines.
+ */
+export interface Seal {
+  schema: typeof SEAL_SCHEMA;
+  commit: string;
+  runs: Array<{ branch: string; createdAt: string; models: ModelRef[] }>;
+}
+export interface ManifestPointer extends ModelRef {
+  commit: string;
+  createdAt: string;
+}
+export interface ManifestEntry {
+  commit: string;
+  createdAt: string;
+  models: ModelRef[];
+}
+/**
+ * One branch of one gate: the pointer of every model/fingerprint and the promotion history,
+ * newest first. Moved by one conditional write per promotion, so the models never disagree.
+ */
+export interface Manifest {
+  schema: typeof MANIFEST_SCHEMA;
+  branch: string;
+  head: { commit: string; createdAt: string };
+  pointers: ManifestPointer[];
+  entries: ManifestEntry[];
+}
+/** What the conditional-write probe found about a store (kept under @store/). */
+export interface ConditionsRecord {
+  schema: typeof PROBE_SCHEMA;
+  honoured: boolean;
+  checkedAt: string;
+  detail: string;
 }
 
 type Json = Record<string, unknown>;
@@ -237,6 +283,79 @@ export function decodeLatest(text: string, where: string): Latest {
     commit: r.str(o, 'commit'),
     createdAt: r.date(o, 'createdAt'),
   };
+}
+
+function modelRefs(r: Reader, list: unknown, path: string): ModelRef[] {
+  if (!Array.isArray(list)) r.fail(path, 'an array', list);
+  return (list as unknown[]).map((item, i) => {
+    const o = r.obj(item, `${path}[${i}]`);
+    return {
+      model: r.str(o, 'model', `${path}[${i}].model`),
+      fingerprintHash: r.str(o, 'fingerprintHash', `${path}[${i}].fingerprintHash`),
+    };
+  });
+}
+
+export function decodeSeal(text: string, where: string): Seal {
+  const o = parseTagged(text, where, SEAL_SCHEMA);
+  const r = new Reader(where);
+  const runs = o['runs'];
+  if (!Array.isArray(runs)) r.fail('runs', 'an array', runs);
+  return {
+    schema: SEAL_SCHEMA,
+    commit: r.str(o, 'commit'),
+    runs: (runs as unknown[]).map((item, i) => {
+      const p = `runs[${i}]`;
+      const run = r.obj(item, p);
+      return {
+        branch: r.str(run, 'branch', `${p}.branch`),
+        createdAt: r.date(run, 'createdAt', `${p}.createdAt`),
+        models: modelRefs(r, run['models'], `${p}.models`),
+      };
+    }),
+  };
+}
+
+export function decodeManifest(text: string, where: string): Manifest {
+  const o = parseTagged(text, where, MANIFEST_SCHEMA);
+  const r = new Reader(where);
+  const head = r.obj(o['head'], 'head');
+  const pointers = o['pointers'];
+  if (!Array.isArray(pointers)) r.fail('pointers', 'an array', pointers);
+  const entries = o['entries'];
+  if (!Array.isArray(entries)) r.fail('entries', 'an array', entries);
+  return {
+    schema: MANIFEST_SCHEMA,
+    branch: r.str(o, 'branch'),
+    head: { commit: r.str(head, 'commit', 'head.commit'), createdAt: r.date(head, 'createdAt', 'head.createdAt') },
+    pointers: (pointers as unknown[]).map((item, i) => {
+      const p = `pointers[${i}]`;
+      const x = r.obj(item, p);
+      return {
+        model: r.str(x, 'model', `${p}.model`),
+        fingerprintHash: r.str(x, 'fingerprintHash', `${p}.fingerprintHash`),
+        commit: r.str(x, 'commit', `${p}.commit`),
+        createdAt: r.date(x, 'createdAt', `${p}.createdAt`),
+      };
+    }),
+    entries: (entries as unknown[]).map((item, i) => {
+      const p = `entries[${i}]`;
+      const x = r.obj(item, p);
+      return {
+        commit: r.str(x, 'commit', `${p}.commit`),
+        createdAt: r.date(x, 'createdAt', `${p}.createdAt`),
+        models: modelRefs(r, x['models'], `${p}.models`),
+      };
+    }),
+  };
+}
+
+export function decodeConditions(text: string, where: string): ConditionsRecord {
+  const o = parseTagged(text, where, PROBE_SCHEMA);
+  const r = new Reader(where);
+  const honoured = o['honoured'];
+  if (typeof honoured !== 'boolean') r.fail('honoured', 'true or false', honoured);
+  return { schema: PROBE_SCHEMA, honoured: honoured as boolean, checkedAt: r.date(o, 'checkedAt'), detail: r.str(o, 'detail') };
 }
 
 /** Newest first by createdAt, then by commit so the order is total and stable across stores. */

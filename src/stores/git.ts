@@ -76,3 +76,20 @@ export async function baselineWant(opts: BaselineWantOptions): Promise<BaselineW
     result.reason = `only ${commits.length} ancestors of the merge-base are in this shallow checkout${hint}`;
   return result;
 }
+
+/**
+ * Ancestry from the checkout: true when `ancestor` is an ancestor of (or equal to) `descendant`,
+ * false when it is not, undefined when git cannot tell (a commit missing from a shallow checkout,
+ * no git at all); then the store orders by time and says so.
+ */
+export function gitAncestry(cwd: string): (ancestor: string, descendant: string) => Promise<boolean | undefined> {
+  return async (ancestor, descendant) => {
+    if (!/^[0-9a-f]{7,64}$/i.test(ancestor) || !/^[0-9a-f]{7,64}$/i.test(descendant)) return undefined;
+    try {
+      await git(cwd, ['merge-base', '--is-ancestor', ancestor, descendant]);
+      return true;
+    } catch (error) {
+      return (error as { code?: unknown }).code === 1 ? false : undefined;
+    }
+  };
+}

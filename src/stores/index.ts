@@ -11,7 +11,7 @@ import { S3Store } from './s3.js';
 export { ActionsCacheStore } from './cache.js';
 export { FileStore } from './file.js';
 export { S3Store } from './s3.js';
-export { baselineWant } from './git.js';
+export { baselineWant, gitAncestry } from './git.js';
 
 export function createStore(plan: StorePlan, opts: { env?: NodeJS.ProcessEnv; sleep?: (ms: number) => Promise<void> } = {}): BaselineStore {
   switch (plan.kind) {
@@ -20,6 +20,6 @@ export function createStore(plan: StorePlan, opts: { env?: NodeJS.ProcessEnv; sl
     case 's3':
       return new S3Store({ ...plan, ...opts });
     case 'actions-cache':
-      return new ActionsCacheStore({ prefix: plan.prefix, dir: plan.dir, ...(opts.env ? { env: opts.env } : {}) });
+      return new ActionsCacheStore({ prefix: plan.prefix, ...(plan.dir ? { dir: plan.dir } : {}), ...(opts.env ? { env: opts.env } : {}) });
   }
 }

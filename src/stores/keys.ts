@@ -30,6 +30,20 @@ export function unsegment(value: string): string {
   return decodeURIComponent(value);
 }
 
+/** `<repo>/<gate>`: the part shared by every model of one gate. */
+export function gatePath(key: Pick<BaselineKey, 'repo' | 'gate'>): string {
+  return [segment(key.repo, 'repo'), segment(key.gate, 'gate id')].join('/');
+}
+
+/**
+ * Gate-level documents live under `<repo>/<gate>/@gate/`: '@' is always percent-encoded in a
+ * segment, so no model name can ever land on this directory.
+ */
+const GATE_DIR = '@gate';
+
+/** Store-level documents (the conditional-write probe) live under `@store/` at the store's root. */
+export const STORE_DIR = '@store';
+
 /** `<repo>/<gate>/<model>`: the part shared by every fingerprint of one model. */
 export function modelPath(key: Pick<BaselineKey, 'repo' | 'gate' | 'model'>): string {
   return [segment(key.repo, 'repo'), segment(key.gate, 'gate id'), segment(key.model, 'model name')].join('/');
@@ -46,4 +60,9 @@ export const layout = {
   branch: (key: BaselineKey, branch: string) => `${fingerprintPath(key)}/branches/${segment(branch, 'branch name')}.json`,
   history: (key: BaselineKey) => `${fingerprintPath(key)}/history.json`,
   latest: (key: Pick<BaselineKey, 'repo' | 'gate' | 'model'>) => `${modelPath(key)}/latest.json`,
+  /** The seal of one promoted commit: which models/fingerprints it holds (the transaction's commit point). */
+  seal: (key: Pick<BaselineKey, 'repo' | 'gate'>, sha: string) => `${gatePath(key)}/${GATE_DIR}/commits/${segment(sha, 'commit')}.json`,
+  /** One branch's manifest: its pointer per model/fingerprint and its promotion history. */
+  manifest: (key: Pick<BaselineKey, 'repo' | 'gate'>, branch: string) =>
+    `${gatePath(key)}/${GATE_DIR}/branches/${segment(branch, 'branch name')}.json`,
 };

@@ -1,8 +1,10 @@
 /**
  * The S3 store: any S3-compatible endpoint (AWS, MinIO, Baidu BOS, …). Commit objects are
- * written with If-None-Match: *, pointers and indexes with If-Match: <etag>, so two concurrent
- * promotions cannot overwrite each other. Transient failures (5xx, throttling, resets, timeouts)
- * are retried with backoff; 403, 404 and 412 never are.
+ * written with If-None-Match: *, seals and manifests with If-Match: <etag>, so two concurrent
+ * promotions cannot overwrite each other (and a probe on the first promotion checks that the
+ * service really honours those conditions). Transient failures are retried by the SDK's
+ * standard retry strategy; every operation, retries included, runs under one deadline (an
+ * abort signal), so an endpoint that hangs or drips bytes cannot hold the gate.
  */
 import { GetObjectCommand, PutObjectCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { StoreError } from '../errors.js';
@@ -14,37 +16,20 @@ export interface S3StoreOptions {
   region: string;
   endpoint?: string;
   forcePathStyle: boolean;
+  /** Promote even where the probe found that the service ignores conditional writes. */
+  unsafeUnconditionalWrites?: boolean;
   /** Defaults to process.env; credentials come from the standard AWS chain read from it. */
   env?: NodeJS.ProcessEnv;
+  /** The conflict backoff's sleep (injectable for tests). */
   sleep?: (ms: number) => Promise<void>;
-  /** Per-request limits (ms). */
+  /** Per-request limits (ms): connecting, and silence on an open connection. */
   connectTimeoutMs?: number;
   requestTimeoutMs?: number;
-  /** Attempts per operation, the first included. */
+  /** The whole operation (all attempts, the body read included), ms. Default 60 s. */
+  operationTimeoutMs?: number;
+  /** Attempts per operation, the first included (the SDK's standard retry strategy). */
   attempts?: number;
 }
-
-const TRANSIENT_CODES = new Set([
-  'ECONNRESET',
-  'ECONNREFUSED',
-  'ETIMEDOUT',
-  'EPIPE',
-  'EAI_AGAIN',
-  'ENOTFOUND',
-  'ECONNABORTED',
-  'UND_ERR_SOCKET',
-]);
-const TRANSIENT_NAMES = new Set([
-  'SlowDown',
-  'Throttling',
-  'ThrottlingException',
-  'TooManyRequestsException',
-  'RequestTimeout',
-  'RequestTimeoutException',
-  'TimeoutError',
-  'InternalError',
-  'ServiceUnavailable',
-]);
 
 interface AwsLikeError {
   name?: string;
@@ -58,16 +43,6 @@ function statusOf(error: unknown): number | undefined {
   return (error as AwsLikeError | undefined)?.$metadata?.httpStatusCode;
 }
 
-function isTransient(error: unknown): boolean {
-  const e = error as AwsLikeError;
-  const status = statusOf(error);
-  if (status === 403 || status === 404 || status === 412 || status === 409) return false;
-  if (status !== undefined && (status >= 500 || status === 429)) return true;
-  if (TRANSIENT_NAMES.has(e?.name ?? '') || TRANSIENT_CODES.has(e?.code ?? '')) return true;
-  const cause = e?.cause as AwsLikeError | undefined;
-  return TRANSIENT_CODES.has(cause?.code ?? '') || /socket hang up|timed? ?out/i.test(e?.message ?? '');
-}
-
 /** One line a user can act on, from whatever the SDK threw. */
 function explain(error: unknown): string {
   const e = error as AwsLikeError;
@@ -76,7 +51,8 @@ function explain(error: unknown): string {
   const base = `${what || 'error'}${status ? ` (HTTP ${status})` : ''}: ${e?.message ?? String(error)}`;
   if (status === 403) return `${base} — access denied: check the credentials (AWS_* environment, OIDC role) and the bucket policy`;
   if (e?.name === 'NoSuchBucket') return `${base} — the bucket does not exist at this endpoint`;
-  if (e?.name === 'TimeoutError' || /timed? ?out/i.test(e?.message ?? '')) return `${base} — the endpoint did not answer in time`;
+  if (e?.name === 'TimeoutError' || e?.name === 'AbortError' || /timed? ?out/i.test(e?.message ?? ''))
+    return `${base} — the endpoint did not answer in time`;
   return base;
 }
 
@@ -84,20 +60,20 @@ export class S3Backend implements ObjectBackend {
   readonly location: string;
   private readonly client: S3Client;
   private readonly prefix: string;
-  private readonly sleep: (ms: number) => Promise<void>;
-  private readonly attempts: number;
+  private readonly deadlineMs: number;
 
   constructor(private readonly opts: S3StoreOptions) {
     this.prefix = opts.prefix.replace(/^\/+|\/+$/g, '');
     this.location = `s3://${opts.bucket}${this.prefix ? `/${this.prefix}` : ''}`;
-    this.sleep = opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
-    this.attempts = Math.max(1, opts.attempts ?? 4);
+    this.deadlineMs = opts.operationTimeoutMs ?? 60_000;
     const env = opts.env ?? process.env;
     const config: S3ClientConfig = {
       region: opts.region,
       forcePathStyle: opts.forcePathStyle,
-      // Our own retry loop (injectable sleep, no retry on 403/404/412) replaces the SDK's.
-      maxAttempts: 1,
+      // The SDK's standard strategy: exponential backoff with jitter, a retry quota, and no
+      // retry of 4xx answers (403, 404, 412 are final).
+      retryMode: 'standard',
+      maxAttempts: Math.max(1, opts.attempts ?? 4),
       // s3rver and some S3-compatible services store flexible-checksum framing as data.
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
@@ -129,10 +105,14 @@ export class S3Backend implements ObjectBackend {
   }
 
   async read(path: string): Promise<StoredObject | undefined> {
-    return this.retry(`read ${this.describe(path)}`, async () => {
+    return this.operation(`read ${this.describe(path)}`, async (abortSignal) => {
       try {
-        const res = await this.client.send(new GetObjectCommand({ Bucket: this.opts.bucket, Key: this.key(path) }));
-        const body = (await res.Body?.transformToString('utf8')) ?? '';
+        const res = await this.client.send(new GetObjectCommand({ Bucket: this.opts.bucket, Key: this.key(path) }), { abortSignal });
+        const body = await untilAborted(res.Body?.transformToString('utf8') ?? Promise.resolve(''), abortSignal).catch((error: unknown) => {
+          // A dripping body would keep its socket open after the deadline: close it.
+          (res.Body as { destroy?: () => void } | undefined)?.destroy?.();
+          throw error;
+        });
         return { body, etag: res.ETag ?? '' };
       } catch (error) {
         if ((error as AwsLikeError).name === 'NoSuchKey') return undefined;
@@ -142,7 +122,7 @@ export class S3Backend implements ObjectBackend {
   }
 
   async write(path: string, body: string, condition: WriteCondition): Promise<boolean> {
-    return this.retry(`write ${this.describe(path)}`, async () => {
+    return this.operation(`write ${this.describe(path)}`, async (abortSignal) => {
       try {
         await this.client.send(
           new PutObjectCommand({
@@ -152,6 +132,7 @@ export class S3Backend implements ObjectBackend {
             ContentType: 'application/json',
             ...('ifNoneMatch' in condition ? { IfNoneMatch: '*' } : { IfMatch: condition.ifMatch }),
           }),
+          { abortSignal },
         );
         return true;
       } catch (error) {
@@ -164,24 +145,49 @@ export class S3Backend implements ObjectBackend {
     });
   }
 
-  private async retry<T>(what: string, op: () => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await op();
-      } catch (error) {
-        if (attempt >= this.attempts || !isTransient(error)) {
-          const tries = attempt > 1 ? ` (after ${attempt} attempts)` : '';
-          throw new StoreError(`cannot ${what}${tries}: ${explain(error)}`, { cause: error });
-        }
-        // Exponential backoff with jitter: 250 ms, 500 ms, 1 s, …
-        await this.sleep(250 * 2 ** (attempt - 1) * (0.75 + Math.random() * 0.5));
+  /** One operation under one deadline; SDK errors become one StoreError a user can act on. */
+  private async operation<T>(what: string, op: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const signal = AbortSignal.timeout(this.deadlineMs);
+    try {
+      return await op(signal);
+    } catch (error) {
+      if (signal.aborted) {
+        throw new StoreError(
+          `cannot ${what}: no complete answer within the ${this.deadlineMs / 1000} s deadline — the endpoint did not answer in time (hung or dripping)`,
+          { cause: error },
+        );
       }
+      const attempts = (error as { $metadata?: { attempts?: number } }).$metadata?.attempts;
+      const tries = attempts !== undefined && attempts > 1 ? ` (after ${attempts} attempts)` : '';
+      throw new StoreError(`cannot ${what}${tries}: ${explain(error)}`, { cause: error });
     }
   }
 }
 
+/** Rejects when the signal fires, even if the body stream never ends (a dripping endpoint). */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason as Error);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason as Error);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e as Error);
+      },
+    );
+  });
+}
+
 export class S3Store extends LayoutStore {
   constructor(opts: S3StoreOptions) {
-    super(new S3Backend(opts));
+    super(new S3Backend(opts), {
+      ...(opts.sleep ? { sleep: opts.sleep } : {}),
+      allowUnconditional: opts.unsafeUnconditionalWrites === true,
+    });
   }
 }
