@@ -4,24 +4,24 @@
  * Progress goes to stderr, the report to stdout.
  */
 import { execFile } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import { BaseCheckouts } from './base-side.js';
-import { gateVerdict } from './compare/index.js';
 import { loadConfig, type ConfigOverrides } from './config/load.js';
 import { DEFAULT_FINGERPRINT_FIELDS, DEFAULT_THRESHOLDS } from './config/defaults.js';
 import { ConfigError, EXIT, GateError } from './errors.js';
-import { fingerprintOf } from './fingerprint.js';
-import { judgeModel, runGate, type GateContext } from './gate.js';
+import { runGate, type GateContext } from './gate.js';
 import type { Progress } from './ports.js';
+import { compareFiles } from './compare-files.js';
+import { checkWritableFile } from './preflight.js';
 import { renderJson, renderMarkdown } from './report/index.js';
 import { createRunner } from './runners/index.js';
 import { guardSignals, signalExitCode } from './signals.js';
 import { createStore } from './stores/index.js';
 import { baselineWant, gitAncestry } from './stores/git.js';
-import { BASELINE_SCHEMA, type Baseline, type GatePlan, type GateReport } from './types.js';
+import type { GatePlan } from './types.js';
 import { VERSION } from './version.js';
 
 const USAGE = `paddle-perf-gate ${VERSION} — a quality gate for PaddlePaddle models
@@ -136,85 +136,13 @@ async function compareCommand(args: string[]): Promise<number> {
     ? await loadConfig(resolve(values.config))
     : { thresholds: { ...DEFAULT_THRESHOLDS }, fingerprintFields: DEFAULT_FINGERPRINT_FIELDS, failOn: ['fail'] };
   const [basePath, headPath] = positionals as [string, string];
-  const base = await readComparable(basePath);
-  const head = await readComparable(headPath);
-  if (head.kind !== 'report') throw new ConfigError(`${headPath}: HEAD must be a report.json written by \`paddle-perf-gate run\``);
-
-  const models: GateReport['models'] = head.report.models.map((entry) => {
-    const name = entry.metrics.model;
-    const headSide = { metrics: entry.metrics, fingerprint: fingerprintOf({ ...entry.run, batchSize: entry.run.batchSize }) };
-    const baseSide = base.find(name);
-    return {
-      ...entry,
-      comparison: judgeModel(baseSide, headSide, plan),
-      ...(baseSide?.ref ? { baseline: baseSide.ref } : {}),
-    };
-  });
-  const summary = gateVerdict(
-    models.map((m) => m.comparison),
-    plan.failOn,
-  );
-  const report: GateReport = {
-    ...head.report,
-    verdict: summary.verdict,
-    regressions: summary.regressions,
-    warnings: summary.warnings,
-    models,
-  };
-  delete report.promotion;
+  if (values.out) await checkWritableFile(values.out, '--out');
+  const { report, failed } = await compareFiles(basePath, headPath, plan);
   console.log(renderMarkdown(report, { lang }));
   if (values.out) {
     await writeFile(resolve(values.out), renderJson(report));
   }
-  return summary.failed ? EXIT.regression : EXIT.pass;
-}
-
-type BaseSide = {
-  metrics: GateReport['models'][number]['metrics'];
-  fingerprint: Record<string, string | null>;
-  ref?: Pick<Baseline, 'commit' | 'branch' | 'createdAt'>;
-};
-type Comparable =
-  | { kind: 'report'; report: GateReport; find(model: string): BaseSide | undefined }
-  | { kind: 'baseline'; find(model: string): BaseSide | undefined };
-
-/** A report.json (all models of a run) or one stored baseline document. */
-async function readComparable(file: string): Promise<Comparable> {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(await readFile(file, 'utf8'));
-  } catch (error) {
-    throw new ConfigError(`${file}: cannot read JSON: ${error instanceof Error ? error.message : String(error)}`);
-  }
-  if (isObject(doc) && doc['schema'] === BASELINE_SCHEMA) {
-    const baseline = doc as unknown as Baseline;
-    if (!isObject(baseline.metrics) || !Array.isArray(baseline.metrics.metrics))
-      throw new ConfigError(`${file}: metrics: expected the baseline's metrics object`);
-    return {
-      kind: 'baseline',
-      find: (model) =>
-        model === baseline.model ? { metrics: baseline.metrics, fingerprint: baseline.fingerprint, ref: baseline } : undefined,
-    };
-  }
-  if (isObject(doc) && typeof doc['gate'] === 'string' && Array.isArray(doc['models'])) {
-    const report = doc as unknown as GateReport;
-    report.models.forEach((entry, i) => {
-      if (!isObject(entry) || !isObject(entry.metrics) || !Array.isArray(entry.metrics.metrics) || !isObject(entry.run)) {
-        throw new ConfigError(`${file}: models[${i}]: expected { metrics, run } as written by \`paddle-perf-gate run\``);
-      }
-    });
-    return {
-      kind: 'report',
-      report,
-      find: (model) => {
-        const entry = report.models.find((m) => m.metrics.model === model);
-        return entry && { metrics: entry.metrics, fingerprint: fingerprintOf({ ...entry.run, batchSize: entry.run.batchSize }) };
-      },
-    };
-  }
-  throw new ConfigError(
-    `${file}: expected a report.json written by \`paddle-perf-gate run\` or a baseline document (schema ${BASELINE_SCHEMA})`,
-  );
+  return failed ? EXIT.regression : EXIT.pass;
 }
 
 /** Repository, commit, branch and the baseline wanted, from the local git checkout. */
@@ -264,10 +192,6 @@ function explain<T>(parse: () => T): T {
   } catch (error) {
     throw new ConfigError(`${error instanceof Error ? error.message : String(error)} (see --help)`);
   }
-}
-
-function isObject(value: unknown): value is Record<string, any> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 main(process.argv.slice(2)).then(

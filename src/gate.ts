@@ -12,7 +12,9 @@ import { BaseCheckouts, baseSideFor } from './base-side.js';
 import { DEFAULT_CONFIRM_PAIRS } from './config/defaults.js';
 import { confirmationNotUsed, confirmComparison, needsConfirmation } from './confirm.js';
 import { prepareDataset } from './dataset/prepare.js';
+import type { PreparedDataset } from './dataset/prepared.js';
 import { StoreError } from './errors.js';
+import { checkRunPaths } from './preflight.js';
 import { fingerprintDifferences, fingerprintHash, fingerprintOf } from './fingerprint.js';
 import { measure } from './measure/index.js';
 import type { BaselineStore, Progress, Runner } from './ports.js';
@@ -29,6 +31,7 @@ import {
   type ModelComparison,
   type ModelMetrics,
   type Verdict,
+  type ModelPlan,
 } from './types.js';
 
 export interface GateContext {
@@ -112,6 +115,7 @@ async function gateRun(plan: GatePlan, ctx: GateContext, ports: GatePorts, check
     warningsLog.push(message);
     progress.warn(message);
   };
+  await checkRunPaths(plan); // before any measurement: a bad --out or store dir must not cost a run
   await mkdir(plan.output.dir, { recursive: true });
   // A failed run must not leave an earlier run's results looking like its own (artifacts, readers of report.json).
   await removeStale(plan);
@@ -121,11 +125,19 @@ async function gateRun(plan: GatePlan, ctx: GateContext, ports: GatePorts, check
   const models: GateReport['models'] = [];
   const promotions: Array<{ key: BaselineKey; baseline: Baseline }> = [];
 
+  // Every dataset prepared, and every model checked against it where the runner can, before the first measurement.
+  const prepared = new Map<ModelPlan, { dataset: PreparedDataset; workDir: string }>();
   for (const model of plan.models) {
     progress.info(`${model.name}: preparing the dataset`);
     const dataset = await prepareDataset(model.dataset, ports.cacheDir, progress);
     const workDir = join(plan.output.dir, safeName(model.name));
     await mkdir(workDir, { recursive: true });
+    await ports.runner.check?.({ model, dataset, workDir }, progress);
+    prepared.set(model, { dataset, workDir });
+  }
+
+  for (const model of plan.models) {
+    const { dataset, workDir } = prepared.get(model)!;
 
     const run = await ports.runner.run(
       { model, measure: plan.measure, dataset, workDir, ...(ports.signal ? { signal: ports.signal } : {}) },

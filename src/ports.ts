@@ -29,6 +29,11 @@ export interface RunRequest {
 export interface Runner {
   readonly kind: 'embedded' | 'docker' | 'local';
   run(request: RunRequest, progress: Progress): Promise<RunResult>;
+  /**
+   * Optional: checks that the model fits its plan and dataset (inputs, outputs, task) without
+   * measuring; the gate calls it for every model before the first measurement. Throws a GateError.
+   */
+  check?(request: Pick<RunRequest, 'model' | 'dataset' | 'workDir'>, progress: Progress): Promise<void>;
 }
 
 export interface BaselineLookup {

@@ -56,13 +56,13 @@ const cases: Case[] = [
     name: 'number written as a string',
     yaml: withTop('engine:\n  threads: "4"\n'),
     at: '10:12: engine.threads',
-    says: 'expected an integer ≥ 1, got "4" (a string: write the number without quotes)',
+    says: 'expected an integer from 1 to 1,024, got "4" (a string: write the number without quotes)',
   },
   {
     name: 'too few rounds',
     yaml: withTop('measure: { rounds: 1 }\n'),
     at: '9:20: measure.rounds',
-    says: 'expected an integer ≥ 2, got 1',
+    says: 'expected an integer from 2 to 1,000, got 1',
   },
   {
     name: 'YAML 1.1 boolean',
@@ -236,7 +236,7 @@ const cases: Case[] = [
     name: 'a gate id with a space',
     yaml: MINIMAL.replace('gate: ppocr-rec', 'gate: ppocr rec'),
     at: '1:7: gate',
-    says: 'expected a string of letters, digits, `.`, `_` and `-`, got "ppocr rec"',
+    says: 'expected a string of 1-64 letters, digits, `.`, `_` and `-`, got "ppocr rec"',
   },
   {
     name: 'models as a mapping',
@@ -311,7 +311,7 @@ describe('malformed gate.yml', () => {
     expect(lines).toHaveLength(3);
     expect(lines[0]).toMatch(/gate\.yml:5:11: models\[0\]\.task: /);
     expect(lines[1]).toMatch(/gate\.yml:7:7: models\[0\]\.dataset\.lables: /);
-    expect(lines[2]).toMatch(/gate\.yml:10:12: engine\.threads: expected an integer ≥ 1, got 0/);
+    expect(lines[2]).toMatch(/gate\.yml:10:12: engine\.threads: expected an integer from 1 to 1,024, got 0/);
   });
 
   it.each([
@@ -319,7 +319,7 @@ describe('malformed gate.yml', () => {
     {
       name: 'duplicate key',
       yaml: 'gate: g\ngate: h\nmodels: []\n',
-      at: /^.*gate\.yml:2:1: YAML syntax: Map keys must be unique/,
+      at: /^.*gate\.yml:2:1: YAML: duplicate key "gate": keys of a mapping must be unique \(first at line 1\)$/,
       count: 1,
     },
     { name: 'tab indentation', yaml: 'gate: g\nmodels:\n\t- name: x\n', at: /gate\.yml:3:1: YAML syntax: /, count: 1 },

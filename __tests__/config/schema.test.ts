@@ -127,7 +127,16 @@ const FULL: Json[] = [
     fingerprint: ['gpuName', 'cuda'],
     'fail-on': ['fail', 'warn', 'unreadable'],
     'promote-on': ['pass', 'no-baseline'],
-    store: { s3: { bucket: 'perf-baselines', prefix: 'p', region: 'us-east-1', endpoint: 'http://127.0.0.1:9000', 'path-style': true, 'unsafe-unconditional-writes': false } },
+    store: {
+      s3: {
+        bucket: 'perf-baselines',
+        prefix: 'p',
+        region: 'us-east-1',
+        endpoint: 'http://127.0.0.1:9000',
+        'path-style': true,
+        'unsafe-unconditional-writes': false,
+      },
+    },
     output: { dir: 'out' },
   },
   {

@@ -262,6 +262,30 @@ describe('prepareDataset: NPY inputs', () => {
     const plan: DatasetPlan = { format: 'npy', inputs, labels, classNames: ['cat', 'dog'] };
     await expect(prepareDataset(plan, cache, new Log())).rejects.toThrow(message);
   });
+
+  it.each([
+    ['NaN', NaN],
+    ['Infinity', Infinity],
+  ])('refuses %s in the inputs, naming the row (before any model sees it)', async (_name, value) => {
+    const values = new Float32Array(3 * 4).fill(0.5);
+    values[9] = value;
+    const inputs = await write('x.npy', encodeNpy(values, [3, 4]));
+    const error = await prepareDataset({ format: 'npy', inputs }, cache, new Log()).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DataError);
+    expect((error as Error).message).toBe(`${inputs}: row 2 holds ${value} (flat index 9): expected finite numbers as model inputs`);
+  });
+
+  it('names the encoding of a UTF-16 label file and the offset of a byte that is not UTF-8', async () => {
+    const inputs = await write('x.npy', encodeNpy(new Float32Array(2 * 3), [2, 3]));
+    const utf16 = await write('y16.txt', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('cat\ndog\n', 'utf16le')]));
+    await expect(prepareDataset({ format: 'npy', inputs, labels: utf16 }, cache, new Log())).rejects.toThrow(
+      `${utf16}: the file is UTF-16LE (byte-order mark FF FE), expected UTF-8`,
+    );
+    const latin1 = await write('y1.txt', Buffer.from('cat\ncaf\xe9\n', 'latin1'));
+    await expect(prepareDataset({ format: 'npy', inputs, labels: latin1 }, cache, new Log())).rejects.toThrow(
+      `${latin1}:2:4: not valid UTF-8: byte offset 7 starts E9 0A`,
+    );
+  });
 });
 
 describe('loadPrepared', () => {

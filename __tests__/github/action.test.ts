@@ -69,7 +69,7 @@ thresholds:
   latency.p50: { noise: 1000%, warn: 1000%, fail: 2000% }
   latency.p90: { noise: 1000%, warn: 1000%, fail: 2000% }
   latency.p99: { noise: 1000%, warn: 1000%, fail: 2000% }
-  throughput: { noise: 1000%, warn: 1000%, fail: 2000% }
+  throughput: { noise: 95%, warn: 95%, fail: 99% }
 store: { file: { dir: ${join(tmp, 'baselines')} } }
 output: { dir: ${join(tmp, 'out')} }
 `;

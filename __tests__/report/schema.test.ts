@@ -73,10 +73,11 @@ describe('report.json schema', () => {
       'head.json: models[0].run.env.cuda: expected a string or null, got 12',
     ],
     ['models not a list', (d) => (d['models'] = {}), 'head.json: models: expected an array, got {}'],
+    ['no models at all', (d) => (d['models'] = []), 'head.json: models: expected at least 1 item, got 0 items'],
     [
       'per-sample arrays of different lengths',
       (d) => d['models'][0]['metrics']['metrics'][0]['perSample']['ok'].pop(),
-      'head.json: models[0].metrics.metrics[0].perSample.ok: expected 1000 values (one per id), got "999 values"',
+      'head.json: models[0].metrics.metrics[0].perSample.ok: expected 1000 values (one per id), got 999',
     ],
     [
       'comparison of another model',

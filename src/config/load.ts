@@ -5,7 +5,7 @@
  * checks that the files exist, and fills the defaults. All problems are reported together,
  * one per line, each `file:line:col: field.path: what was expected`.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
@@ -37,9 +37,11 @@ import {
   METRIC_UNITS,
 } from './defaults.js';
 import { resolveModel } from './model-path.js';
-import { Diagnostics, Reader, joinPath, reportSecretKeys } from './read.js';
+import { Diagnostics, Reader, capLines, joinPath, reportSecretKeys } from './read.js';
 import { GATE_SPEC } from './spec.js';
 import { closest } from './suggest.js';
+import { decodeUtf8 } from './text.js';
+import { aliasProblems, duplicateKeys } from './yaml-limits.js';
 import type { LevelUnit, ParsedLevel } from './units.js';
 
 export interface ConfigOverrides {
@@ -57,6 +59,7 @@ export const DEFAULT_STORE_DIR = '.perf-gate/baselines';
 export const DEFAULT_OUTPUT_DIR = 'perf-gate-out';
 export const DEFAULT_S3_PREFIX = 'paddle-perf-gate';
 export const DEFAULT_TIMEOUT_SECONDS = 30 * 60;
+export const MAX_TIMEOUT_SECONDS = 7 * 24 * 3600;
 
 // ───────────────────────────── the document as read (all optional: invalid fields are dropped) ─────────────────────────────
 
@@ -157,10 +160,12 @@ interface RawGate {
 
 /** Reads and validates gate.yml; relative paths resolve from its directory. */
 export async function loadConfig(file: string, overrides: ConfigOverrides = {}): Promise<GatePlan> {
-  let text: string;
+  let bytes: Uint8Array;
   try {
-    text = await readFile(file, 'utf8');
+    if (!(await stat(file)).isFile()) throw new ConfigError(`${file}: expected a gate.yml file, got a directory or device`);
+    bytes = await readFile(file);
   } catch (error) {
+    if (error instanceof ConfigError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
     throw new ConfigError(
       code === 'ENOENT'
@@ -169,13 +174,25 @@ export async function loadConfig(file: string, overrides: ConfigOverrides = {}):
       { cause: error },
     );
   }
-  return parseConfig(text, file, overrides);
+  if (bytes.length > MAX_CONFIG_BYTES) throw new ConfigError(tooLarge(file, bytes.length));
+  const decoded = decodeUtf8(bytes, file);
+  if ('problem' in decoded) throw new ConfigError(decoded.problem);
+  return parseConfig(decoded.text, file, overrides);
+}
+
+/** Real gate.yml files are a few KB; a bigger one is generated or the wrong file, and parsing it would stall the run. */
+export const MAX_CONFIG_BYTES = 1024 * 1024;
+
+function tooLarge(file: string, bytes: number): string {
+  return `${file}: the file is ${(bytes / 1024 / 1024).toFixed(1)} MiB, more than a gate configuration may be (${MAX_CONFIG_BYTES / 1024 / 1024} MiB): is it the right file?`;
 }
 
 /** Validates gate.yml text; `file` names it in messages and its directory is the base of relative paths. */
 export function parseConfig(text: string, file: string, overrides: ConfigOverrides = {}): GatePlan {
+  if (text.length > MAX_CONFIG_BYTES) throw new ConfigError(tooLarge(file, Buffer.byteLength(text)));
   const lineCounter = new LineCounter();
-  const document = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
+  // Duplicate keys and alias expansion are checked by yaml-limits.ts: the library's own duplicate check is quadratic.
+  const document = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: false });
   if (document.errors.length > 0) {
     // The tree after a syntax error is a guess: report only what the parser saw.
     const lines = document.errors.map((error) => {
@@ -183,7 +200,16 @@ export function parseConfig(text: string, file: string, overrides: ConfigOverrid
       const message = error.message.replace(/ at line \d+, column \d+:?[\s\S]*$/, '');
       return `${file}:${position.line}:${position.col}: YAML syntax: ${message}`;
     });
-    throw new ConfigError(lines.join('\n'));
+    throw new ConfigError(capLines(lines).join('\n'));
+  }
+  const structural = [...duplicateKeys(document), ...aliasProblems(document)];
+  if (structural.length > 0) {
+    const lines = structural.map(({ offset, message, firstOffset }) => {
+      const { line, col } = lineCounter.linePos(offset);
+      const first = firstOffset === undefined ? '' : ` (first at line ${lineCounter.linePos(firstOffset).line})`;
+      return `${file}:${line}:${col}: YAML: ${message}${first}`;
+    });
+    throw new ConfigError(capLines(lines).join('\n'));
   }
 
   const diagnostics = new Diagnostics();
@@ -200,6 +226,21 @@ export function parseConfig(text: string, file: string, overrides: ConfigOverrid
 }
 
 // ───────────────────────────── cross-field rules, paths, defaults ─────────────────────────────
+
+/**
+ * Why a threshold level could never fire, or undefined: a percentage cannot move by 100 pp or
+ * more, and a higher-is-better value (accuracy, throughput) cannot fall by 100 % or more.
+ * The JSON Schema says the same with thresholdLevelPattern (units.ts).
+ */
+function impossibleLevel(id: string, unit: Unit, better: Threshold['better'], level: ParsedLevel): string | undefined {
+  if (unit === '%' && level.level.kind === 'absolute' && level.level.value >= 100) {
+    return `${level.text} can never be exceeded: ${id} is a percentage and cannot move by 100 pp or more; expected a level below 100pp such as 0.5pp`;
+  }
+  if (better === 'higher' && level.level.kind === 'relative' && level.level.value >= 1) {
+    return `${level.text} can never be exceeded: ${id} is better when higher and cannot fall by 100% or more; expected a relative level below 100% such as 10%`;
+  }
+  return undefined;
+}
 
 const UNIT_OF_LEVEL: Readonly<Record<Exclude<LevelUnit, 'relative'>, Unit>> = { pp: '%', ms: 'ms', MB: 'MB', '/s': '/s', 'MB/1k': 'MB/1k' };
 const EXAMPLE_OF_UNIT: Readonly<Record<Unit, string>> = { '%': '0.5pp', ms: '2ms', MB: '64MB', '/s': '5/s', 'MB/1k': '1MB/1k' };
@@ -539,6 +580,9 @@ class Builder {
     const timeoutSeconds = raw.limits?.timeout ?? DEFAULT_TIMEOUT_SECONDS;
     if (raw.limits?.timeout === 0) this.error('runner.limits.timeout', 'expected a duration > 0');
     if (raw.limits?.['pull-timeout'] === 0) this.error('runner.limits.pull-timeout', 'expected a duration > 0');
+    // Node's timers overflow past ~24.8 days and fire at once: a careless `999999h` must not kill every run.
+    if (timeoutSeconds > MAX_TIMEOUT_SECONDS)
+      this.error('runner.limits.timeout', `expected a duration up to 7 days (${MAX_TIMEOUT_SECONDS} s), got ${timeoutSeconds} s`);
     const command =
       typeof raw.command === 'string' ? ['sh', '-c', raw.command] : raw.command?.filter((part): part is string => part !== undefined);
     const python = raw.python ?? 'python3';
@@ -674,8 +718,11 @@ class Builder {
         `${raw['min-rounds']} is more than measure.rounds (${measure.rounds}), the most rounds a side may take`,
       );
     }
-    if (raw.precision !== undefined && (raw.precision.level.kind !== 'relative' || !(raw.precision.level.value > 0))) {
-      this.error('measure.precision', `expected a relative level above 0 such as 1%, got ${raw.precision.text}`);
+    if (
+      raw.precision !== undefined &&
+      (raw.precision.level.kind !== 'relative' || !(raw.precision.level.value > 0) || !(raw.precision.level.value < 1))
+    ) {
+      this.error('measure.precision', `expected a relative level above 0 and below 100% such as 1%, got ${raw.precision.text}`);
     }
     const least = measure.warmupSeconds + measure.rounds * measure.minRoundSeconds;
     if (least > measure.maxSeconds) {
@@ -714,6 +761,12 @@ class Builder {
           fits = false;
           continue;
         }
+        const never = impossibleLevel(id, unit, merged.better, level);
+        if (never) {
+          this.error(`${path}.${field}`, never);
+          fits = false;
+          continue;
+        }
         merged[field] = level.level;
       }
       if (entry.min !== undefined) {
@@ -722,6 +775,8 @@ class Builder {
             `${path}.min`,
             `${entry.min.text} does not fit: min is an absolute amount in ${id}'s unit (${unit}), such as ${EXAMPLE_OF_UNIT[unit]}`,
           );
+        } else if (unit === '%' && entry.min.level.value >= 100) {
+          this.error(`${path}.min`, impossibleLevel(id, unit, 'lower', entry.min) ?? 'expected below 100pp');
         } else {
           merged.minAbsolute = entry.min.level.value;
         }

@@ -8,6 +8,7 @@ import { isAlias, isMap, isScalar, isSeq, type Document, type LineCounter } from
 import type { Spec } from './spec.js';
 import { closest } from './suggest.js';
 import { readBytes, readDuration, readLevel, LEVEL_FORMS } from './units.js';
+import { resolveAlias } from './yaml-limits.js';
 
 export interface Diagnostic {
   /** Source offset, or undefined for problems that are not in the file (action inputs). */
@@ -43,16 +44,47 @@ export class Diagnostics {
     return 0;
   }
 
-  /** One line per problem, in file order (`file:line:col: path: message`), then input problems. */
+  /** One line per problem, in file order (`file:line:col: path: message`), then input problems; repeats capped (capLines). */
   format(file: string, lineCounter: LineCounter): string[] {
-    return [...this.list]
-      .sort((a, b) => (a.offset ?? Infinity) - (b.offset ?? Infinity))
-      .map(({ offset, path, message }) => {
+    const sorted = [...this.list].sort((a, b) => (a.offset ?? Infinity) - (b.offset ?? Infinity));
+    return capLines(
+      sorted.map(({ offset, path, message }) => {
         if (offset === undefined) return `${path}: ${message}`;
         const { line, col } = lineCounter.linePos(offset);
         return `${file}:${line}:${col}: ${path === '' ? '' : `${path}: `}${message}`;
-      });
+      }),
+      sorted.map(({ message }) => message),
+    );
   }
+}
+
+/** At most this many lines with the same message, and this many lines in all. */
+export const MAX_SAME_MESSAGE = 3;
+export const MAX_LINES = 40;
+
+/**
+ * Caps a list of problem lines: 40,000 unknown keys are one mistake, not 40,000 lines. `keys`
+ * tells which lines say the same thing (default: the line without its `file:line:col: ` prefix).
+ */
+export function capLines(lines: string[], keys: string[] = lines.map((line) => line.replace(/^.*?:\d+:\d+: /, ''))): string[] {
+  const out: string[] = [];
+  const counts = new Map<string, number>();
+  let omitted = 0;
+  lines.forEach((line, index) => {
+    const key = keys[index] ?? line;
+    const count = (counts.get(key) ?? 0) + 1;
+    counts.set(key, count);
+    if (count > MAX_SAME_MESSAGE || out.length >= MAX_LINES) omitted += 1;
+    else out.push(line);
+  });
+  const repeated = [...counts].filter(([, count]) => count > MAX_SAME_MESSAGE);
+  for (const [key, count] of repeated.slice(0, 5)) {
+    const shown = key.length > 100 ? `${key.slice(0, 97)}...` : key;
+    out.push(`… ${(count - MAX_SAME_MESSAGE).toLocaleString('en-US')} more like "${shown}"`);
+  }
+  const rest = omitted - repeated.slice(0, 5).reduce((n, [, count]) => n + count - MAX_SAME_MESSAGE, 0);
+  if (rest > 0) out.push(`… ${rest.toLocaleString('en-US')} more problems left out: fix the ones above first`);
+  return out;
 }
 
 function parentPath(path: string): string {
@@ -71,7 +103,7 @@ const SECRET_KEY = /token|secret|passw(or)?d|webhook|credential|api[-_]?key|acce
 /** Reports every secret-looking key anywhere in the document (also under unknown keys). */
 export function reportSecretKeys(document: Document, diagnostics: Diagnostics): void {
   const walk = (input: unknown, path: string, depth: number): void => {
-    const node = isAlias(input) ? input.resolve(document) : input;
+    const node = isAlias(input) ? resolveAlias(document, input) : input;
     if (depth > 64) return; // an alias cycle cannot reach here in YAML, but stay safe
     if (isSeq(node)) node.items.forEach((item, index) => walk(item, joinPath(path, index), depth + 1));
     if (!isMap(node)) return;
@@ -112,10 +144,16 @@ function described(node: YamlNode): string {
   if (isScalar(node)) {
     const value = node.value;
     if (value === null || value === undefined) return 'nothing (an empty value)';
-    if (typeof value === 'string') return JSON.stringify(value);
+    if (typeof value === 'string') return quoted(value);
     return `${String(value)} (a ${typeof value === 'boolean' ? 'boolean' : 'number'})`;
   }
   return 'an unsupported value';
+}
+
+/** A value as written, cut to 60 characters: a 5,000-character string is shown, not repeated. */
+export function quoted(value: string): string {
+  const text = JSON.stringify(value);
+  return text.length > 60 ? `${text.slice(0, 56)}..." (${value.length.toLocaleString('en-US')} characters)` : text;
 }
 
 export function expected(spec: Spec): string {
@@ -124,13 +162,18 @@ export function expected(spec: Spec): string {
       if (spec.enum) return `one of ${spec.enum.join(', ')}`;
       return spec.patternHint ? `a string of ${spec.patternHint}` : 'a string';
     case 'integer':
+      if (spec.minimum !== undefined && spec.maximum !== undefined)
+        return `an integer from ${spec.minimum} to ${spec.maximum.toLocaleString('en-US')}`;
       return spec.minimum === undefined ? 'an integer' : `an integer ≥ ${spec.minimum}`;
-    case 'number':
-      return spec.exclusiveMinimum !== undefined
-        ? `a number > ${spec.exclusiveMinimum}`
-        : spec.minimum !== undefined
-          ? `a number ≥ ${spec.minimum}`
-          : 'a number';
+    case 'number': {
+      const base =
+        spec.exclusiveMinimum !== undefined
+          ? `a number > ${spec.exclusiveMinimum}`
+          : spec.minimum !== undefined
+            ? `a number ≥ ${spec.minimum}`
+            : 'a number';
+      return spec.maximum === undefined ? base : `${base} and ≤ ${spec.maximum.toLocaleString('en-US')}`;
+    }
     case 'boolean':
       return 'true or false';
     case 'level':
@@ -160,7 +203,7 @@ export class Reader {
 
   /** Reads `node` at `path`; undefined when it is invalid (already reported). */
   read(input: YamlNode, spec: Spec, path: string, fallbackOffset?: number): Value | undefined {
-    const node = isAlias(input) ? input.resolve(this.document) : input;
+    const node = isAlias(input) ? resolveAlias(this.document, input) : input;
     const offset = offsetOfNode(input) ?? fallbackOffset;
     if (offset !== undefined) this.diagnostics.positions.set(path, offset);
     const fail = (message: string): undefined => {
@@ -236,7 +279,11 @@ export class Reader {
           items.forEach((item, index) => {
             const text = JSON.stringify(item);
             if (item !== undefined && seen.has(text))
-              this.diagnostics.error(joinPath(path, index), `duplicate ${text}`, offsetOfNode(node.items[index]));
+              this.diagnostics.error(
+                joinPath(path, index),
+                `duplicate ${text.length > 60 ? `${text.slice(0, 57)}...` : text}`,
+                offsetOfNode(node.items[index]),
+              );
             seen.add(text);
           });
         }
@@ -281,6 +328,7 @@ export class Reader {
         if (!Number.isFinite(scalar)) return fail(got);
         if (spec.type === 'integer' && !Number.isInteger(scalar)) return fail(got);
         if (spec.minimum !== undefined && scalar < spec.minimum) return fail(got);
+        if (spec.maximum !== undefined && scalar > spec.maximum) return fail(got);
         if (spec.type === 'number' && spec.exclusiveMinimum !== undefined && scalar <= spec.exclusiveMinimum) return fail(got);
         return scalar;
       }

@@ -10,9 +10,10 @@ import {
   DEFAULT_MIN_ROUNDS,
   DEFAULT_PRECISION,
   DEFAULT_THRESHOLDS,
+  METRIC_UNITS,
 } from './defaults.js';
 import { GATE_ID_PATTERN } from '../report/schema.js';
-import { BYTES_PATTERN, DURATION_PATTERN, LEVEL_FORMS, LEVEL_PATTERN } from './units.js';
+import { BYTES_PATTERN, DURATION_PATTERN, LEVEL_FORMS, LEVEL_PATTERN, thresholdLevelPattern } from './units.js';
 
 export type Spec =
   | {
@@ -24,11 +25,11 @@ export type Spec =
       numbersAsText?: boolean;
       examples?: string[];
     }
-  | { type: 'integer'; description: string; minimum?: number; default?: number }
-  | { type: 'number'; description: string; minimum?: number; exclusiveMinimum?: number; default?: number }
+  | { type: 'integer'; description: string; minimum?: number; maximum?: number; default?: number }
+  | { type: 'number'; description: string; minimum?: number; exclusiveMinimum?: number; maximum?: number; default?: number }
   | { type: 'boolean'; description: string; default?: boolean }
   /** A threshold level: `10%`, `0.5pp`, `2ms`, `64MB`, `5/s`, `1MB/1k` (see units.ts). */
-  | { type: 'level'; description: string }
+  | { type: 'level'; description: string; pattern?: string }
   /** Bytes: a count or `16g`, `512m`, `2GB`. */
   | { type: 'bytes'; description: string }
   /** Seconds: a count or `20m`, `90s`, `1h30m`. */
@@ -38,7 +39,8 @@ export type Spec =
   /** Alternatives told apart by the YAML node's kind (scalar, sequence, mapping), tried in order. */
   | { type: 'oneOf'; description: string; variants: readonly Spec[] };
 
-const NAME_PATTERN = '^[A-Za-z0-9._-]+$';
+/** Model names key baselines and name directories: short enough for any file system. */
+const NAME_PATTERN = '^[A-Za-z0-9._-]{1,64}$';
 
 const engine: Spec = {
   type: 'object',
@@ -54,10 +56,11 @@ const engine: Spec = {
     threads: {
       type: 'integer',
       minimum: 1,
+      maximum: 1024,
       default: 1,
       description: 'CPU math threads (Paddle set_cpu_math_library_num_threads, ORT intra-op threads). Default 1.',
     },
-    'batch-size': { type: 'integer', minimum: 1, default: 1, description: 'Samples per inference call. Default 1.' },
+    'batch-size': { type: 'integer', minimum: 1, maximum: 4096, default: 1, description: 'Samples per inference call. Default 1.' },
     tensorrt: {
       type: 'boolean',
       default: false,
@@ -69,6 +72,7 @@ const engine: Spec = {
     'device-id': {
       type: 'integer',
       minimum: 0,
+      maximum: 1023,
       default: 0,
       description: 'GPU id as the runner sees it (inside the container for docker). Default 0.',
     },
@@ -149,7 +153,7 @@ const model: Spec = {
     name: {
       type: 'string',
       pattern: NAME_PATTERN,
-      patternHint: 'letters, digits, `.`, `_` and `-`',
+      patternHint: '1-64 letters, digits, `.`, `_` and `-`',
       description: 'Model name, unique in the gate; part of the baseline key.',
     },
     path: {
@@ -188,6 +192,20 @@ const thresholdEntry: Spec = {
     },
   },
 };
+
+/** A metric's threshold entry; its levels' pattern leaves out the ones that could never fire (a drop of 100 pp or more). */
+function thresholdOf(id: string): Spec {
+  const unit = METRIC_UNITS[id];
+  const better = DEFAULT_THRESHOLDS[id]?.better;
+  const pattern = unit && better ? thresholdLevelPattern(unit, better) : LEVEL_PATTERN;
+  const properties = Object.fromEntries(
+    Object.entries(thresholdEntry.type === 'object' ? thresholdEntry.properties : {}).map(([key, spec]) => [
+      key,
+      spec.type === 'level' && key !== 'min' ? { ...spec, pattern } : spec,
+    ]),
+  );
+  return { ...thresholdEntry, properties, description: `Threshold of ${id}; fields not named keep their defaults.` } as Spec;
+}
 
 const limits: Spec = {
   type: 'object',
@@ -248,42 +266,49 @@ const measure: Spec = {
     warmup: {
       type: 'integer',
       minimum: 0,
+      maximum: 1000000,
       default: DEFAULT_MEASURE.warmupIterations,
       description: `Warm-up iterations (not timed). Default ${DEFAULT_MEASURE.warmupIterations}.`,
     },
     'warmup-seconds': {
       type: 'number',
       minimum: 0,
+      maximum: 3600,
       default: DEFAULT_MEASURE.warmupSeconds,
       description: `Minimum warm-up seconds. Default ${DEFAULT_MEASURE.warmupSeconds}.`,
     },
     rounds: {
       type: 'integer',
       minimum: 2,
+      maximum: 1000,
       default: DEFAULT_MEASURE.rounds,
       description: `Timed rounds, the unit of comparison (≥ 2). Default ${DEFAULT_MEASURE.rounds}.`,
     },
     iterations: {
       type: 'integer',
       minimum: 1,
+      maximum: 1000000,
       default: DEFAULT_MEASURE.minIterationsPerRound,
       description: `Minimum iterations per round. Default ${DEFAULT_MEASURE.minIterationsPerRound}.`,
     },
     'round-seconds': {
       type: 'number',
       minimum: 0,
+      maximum: 3600,
       default: DEFAULT_MEASURE.minRoundSeconds,
       description: `Minimum seconds per round. Default ${DEFAULT_MEASURE.minRoundSeconds}.`,
     },
     'max-seconds': {
       type: 'number',
       exclusiveMinimum: 0,
+      maximum: 86400,
       default: DEFAULT_MEASURE.maxSeconds,
       description: `Upper bound of measurement per model side, seconds. Default ${DEFAULT_MEASURE.maxSeconds}.`,
     },
     'min-rounds': {
       type: 'integer',
       minimum: 2,
+      maximum: 1000,
       default: DEFAULT_MIN_ROUNDS,
       description: `Adaptive stopping: at least this many rounds; \`rounds\` is then the most. Default ${DEFAULT_MIN_ROUNDS}.`,
     },
@@ -372,6 +397,7 @@ export const GATE_SPEC: Spec & { type: 'object' } = {
         pairs: {
           type: 'integer',
           minimum: 3,
+          maximum: 1000,
           default: DEFAULT_CONFIRM_PAIRS,
           description: `The most interleaved A/B pairs (one timed round per side each, after one priming call of the base side; at least 3). They stop early at 8, 12 or 16 pairs once a 99 % interval is decisive either way. Default ${DEFAULT_CONFIRM_PAIRS}.`,
         },
@@ -380,15 +406,14 @@ export const GATE_SPEC: Spec & { type: 'object' } = {
     'thresholds-from-history': {
       type: 'integer',
       minimum: 3,
+      maximum: 1000,
       description:
         "Opt-in: learn each timing metric's noise band from the run-to-run spread of the last N baselines (max of the configured noise and 3 × spread).",
     },
     thresholds: {
       type: 'object',
       description: 'Per metric id, the fields that differ from the defaults.',
-      properties: Object.fromEntries(
-        METRIC_IDS.map((id) => [id, { ...thresholdEntry, description: `Threshold of ${id}; fields not named keep their defaults.` }]),
-      ),
+      properties: Object.fromEntries(METRIC_IDS.map((id) => [id, thresholdOf(id)])),
     },
     fingerprint: {
       type: 'list',
@@ -448,12 +473,13 @@ function toSchema(spec: Spec): Json {
         type: spec.type,
         ...(spec.minimum !== undefined && { minimum: spec.minimum }),
         ...('exclusiveMinimum' in spec && spec.exclusiveMinimum !== undefined && { exclusiveMinimum: spec.exclusiveMinimum }),
+        ...(spec.maximum !== undefined && { maximum: spec.maximum }),
         ...(spec.default !== undefined && { default: spec.default }),
       };
     case 'boolean':
       return { ...base, type: 'boolean', ...(spec.default !== undefined && { default: spec.default }) };
     case 'level':
-      return { ...base, type: 'string', pattern: LEVEL_PATTERN };
+      return { ...base, type: 'string', pattern: spec.pattern ?? LEVEL_PATTERN };
     case 'bytes':
       return {
         ...base,

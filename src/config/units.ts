@@ -4,7 +4,7 @@
  * error naming where it came from and the forms that are accepted — never a guess.
  */
 import { ConfigError } from '../errors.js';
-import type { Level } from '../types.js';
+import type { Level, Unit } from '../types.js';
 
 /** The unit a level was written in, after normalising (`1s` → ms, `1GB` → MB, `512KB/1k` → MB/1k). */
 export type LevelUnit = 'relative' | 'pp' | 'ms' | 'MB' | '/s' | 'MB/1k';
@@ -39,12 +39,29 @@ export const LEVEL_PATTERN = `^${NUMBER} ?(?:%|[pP][pP]|[uUmM]?[sS]|[kKmMgG][bB]
 export const BYTES_PATTERN = `^${NUMBER} ?(?:[bB]|[kKmMgGtT](?:[iI]?[bB])?)?$`;
 export const DURATION_PATTERN = `^(?:${NUMBER}|${NUMBER} ?(?:ms|h|m|s)(?: ?${NUMBER} ?(?:ms|h|m|s))*)$`;
 
+/** Below 100 (a level at or above it can never be exceeded): `99.5`, `0099`, `.5`. */
+const BELOW_100 = String.raw`(?:0*\d{1,2}(?:\.\d*)?|\.\d+)`;
+const OTHER_UNITS = '[uUmM]?[sS]|[kKmMgG][bB](?:/1[kK])?|/s';
+
+/**
+ * The levels a metric's threshold may take (JSON Schema side of the bounds Builder.thresholds
+ * checks): when higher is better a value cannot fall by 100 % or more, and a percentage cannot
+ * move by 100 pp or more, so such a level could never fire.
+ */
+export function thresholdLevelPattern(unit: Unit, better: 'higher' | 'lower'): string {
+  const relative = better === 'higher' ? `${BELOW_100} ?%` : `${NUMBER} ?%`;
+  if (unit === '%') return `^(?:${relative}|${BELOW_100} ?[pP][pP])$`;
+  return `^(?:${relative}|${NUMBER} ?(?:${OTHER_UNITS}))$`;
+}
+
 export const LEVEL_FORMS = '10% (relative), 0.5pp (percentage points, accuracy only), 2ms, 64MB, 5/s or 1MB/1k';
 const BYTES_FORMS = 'a number of bytes or a size such as 512m, 16g, 2GB (binary units, as Docker)';
 const DURATION_FORMS = 'a number of seconds or a duration such as 90s, 20m, 1h30m';
 
 function describe(text: string | number): string {
-  return typeof text === 'number' ? String(text) : JSON.stringify(text);
+  if (typeof text === 'number') return String(text);
+  const json = JSON.stringify(text);
+  return json.length > 60 ? `${json.slice(0, 56)}..." (${text.length.toLocaleString('en-US')} characters)` : json;
 }
 
 /** The level and the unit it was written in, or the reason it is not a level. */
@@ -64,6 +81,7 @@ export function readLevel(text: string | number): ParsedLevel | string {
   }
   const [, unit, factor] = entry;
   const value = Number(match[1]) * factor;
+  if (!Number.isFinite(value)) return `expected a finite level such as ${LEVEL_FORMS}, got ${describe(text)}`;
   return { level: { value, kind: unit === 'relative' ? 'relative' : 'absolute' }, unit, text: trimmed };
 }
 
@@ -79,13 +97,14 @@ const BYTE_FACTORS: Readonly<Record<string, number>> = { '': 1, b: 1, k: 1024, m
 /** Bytes, or the reason the text is not a size. Plain digits (an action input) are bytes. */
 export function readBytes(text: string | number): number | string {
   if (typeof text === 'number') {
-    return Number.isInteger(text) && text >= 0 ? text : `expected ${BYTES_FORMS}, got ${text}`;
+    return Number.isSafeInteger(text) && text >= 0 ? text : `expected ${BYTES_FORMS}, got ${text}`;
   }
   const trimmed = text.trim();
   const match = new RegExp(`^(${NUMBER}) ?([kmgt]?)`, 'i').exec(trimmed);
   if (!match || !new RegExp(BYTES_PATTERN).test(trimmed)) return `expected ${BYTES_FORMS}, got ${describe(text)}`;
   const factor = BYTE_FACTORS[(match[2] ?? '').toLowerCase()] ?? 1;
-  return Math.round(Number(match[1]) * factor);
+  const bytes = Math.round(Number(match[1]) * factor);
+  return Number.isSafeInteger(bytes) ? bytes : `expected ${BYTES_FORMS} below 8 PiB, got ${describe(text)}`;
 }
 
 /** `'16g'`, `'512m'`, `'2GB'` (binary, as Docker's --memory), `1024` → bytes. */
@@ -104,13 +123,16 @@ export function readDuration(text: string | number): number | string {
   }
   const trimmed = text.trim();
   if (!new RegExp(DURATION_PATTERN).test(trimmed)) return `expected ${DURATION_FORMS}, got ${describe(text)}`;
-  if (new RegExp(`^${NUMBER}$`).test(trimmed)) return Number(trimmed);
+  if (new RegExp(`^${NUMBER}$`).test(trimmed)) {
+    const plain = Number(trimmed);
+    return Number.isFinite(plain) ? plain : `expected ${DURATION_FORMS}, got ${describe(text)}`;
+  }
   // The pattern has checked the shape; every part has a unit once there is more than one.
   let seconds = 0;
   for (const match of trimmed.matchAll(new RegExp(`(${NUMBER}) ?(ms|h|m|s)`, 'g'))) {
     seconds += Number(match[1]) * (DURATION_FACTORS[match[2] ?? ''] ?? 1);
   }
-  return seconds;
+  return Number.isFinite(seconds) ? seconds : `expected ${DURATION_FORMS}, got ${describe(text)}`;
 }
 
 /** `'20m'`, `'90s'`, `'1h30m'`, `45` → seconds. */

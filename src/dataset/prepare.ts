@@ -7,6 +7,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { open, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { decodeUtf8 } from '../config/text.js';
 import { ConfigError, DataError } from '../errors.js';
 import type { Progress } from '../ports.js';
 import type { DatasetPlan, Preprocess } from '../types.js';
@@ -141,8 +142,12 @@ function warnUnknownCharacters(entries: LabelEntry[], dictionary: string[], file
 
 async function readImage(file: string, labelsFile: string, line: number): Promise<Uint8Array> {
   try {
+    // A device or a FIFO (`/dev/zero`, `/dev/stdin`) would be read for ever.
+    if (!(await stat(file)).isFile())
+      throw new DataError(`${labelsFile}:${line}: expected an image file, got a directory or device: ${file}`);
     return await readFile(file);
   } catch (error) {
+    if (error instanceof DataError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') throw new DataError(`${labelsFile}:${line}: image not found: ${file}`);
     throw new DataError(`${labelsFile}:${line}: cannot read image ${file}: ${(error as Error).message}`, { cause: error });
@@ -202,6 +207,13 @@ async function prepareNpy(plan: NpyPlan, cacheDir: string, progress: Progress): 
   const shape = [n, ...arr.shape.slice(1)];
   const per = shape.slice(1).reduce((a, b) => a * b, 1);
   const data = toFloat32(arr).subarray(0, n * per);
+  const bad = data.findIndex((v) => !Number.isFinite(v));
+  if (bad >= 0) {
+    const row = Math.floor(bad / per);
+    throw new DataError(
+      `${inputsFile}: row ${row} holds ${data[bad]} (flat index ${bad}): expected finite numbers as model inputs${arr.dtype === 'float32' ? '' : ` (after converting ${arr.dtype} to float32)`}`,
+    );
+  }
   const manifest: Manifest = {
     schema: DATASET_SCHEMA,
     hash: key,
@@ -345,20 +357,21 @@ export async function readInputs(ds: PreparedDataset): Promise<{ data: Float32Ar
 
 async function readSource(file: string, what: string): Promise<Uint8Array> {
   try {
+    if (!(await stat(file)).isFile()) throw new DataError(`${what} ${file}: expected a regular file, got a directory or device`);
     return await readFile(file);
   } catch (error) {
+    if (error instanceof DataError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new DataError(`${what} not found: ${file}`);
     throw new DataError(`cannot read ${what} ${file}: ${(error as Error).message}`, { cause: error });
   }
 }
 
+/** UTF-8 text, or a DataError naming the encoding found (UTF-16/32) or the first bad byte's line, column and offset. */
 function utf8(bytes: Uint8Array, file: string): string {
-  try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch {
-    throw new DataError(`${file}: not valid UTF-8 text`);
-  }
+  const decoded = decodeUtf8(bytes, file);
+  if ('problem' in decoded) throw new DataError(decoded.problem);
+  return decoded.text;
 }
 
 /** Length-prefixed so that moving bytes between parts changes the hash. */

@@ -195,7 +195,7 @@ export const REPORT_JSON_SCHEMA: Json = {
     verdict: ref('verdict'),
     regressions: int('Metrics that failed.'),
     warnings: int('Metrics that warned.'),
-    models: arr('One entry per model.', ref('model')),
+    models: arr('One entry per model.', ref('model'), { minItems: 1 }),
     promotion: obj('What happened to the baseline.', { done: { type: 'boolean', description: 'Promoted.' }, message: str('Why.') }),
     warningsLog: arr('Warnings of the run.', str('A warning.')),
     startedAt: str('ISO 8601 start time.'),
@@ -275,8 +275,9 @@ class Validator {
     private readonly source: string,
   ) {}
 
-  fail(path: string, expected: string, value: unknown): never {
-    throw new SchemaError(`${this.source}: ${path || '(document)'}: expected ${expected}, got ${show(value)}`);
+  /** `got` is shown as JSON; `gotText` (a count, a length) as it is. */
+  fail(path: string, expected: string, value: unknown, gotText?: string): never {
+    throw new SchemaError(`${this.source}: ${path || '(document)'}: expected ${expected}, got ${gotText ?? show(value)}`);
   }
 
   check(schema: Json, v: unknown, path: string): void {
@@ -309,10 +310,11 @@ class Validator {
     if (Array.isArray(v)) {
       const min = schema['minItems'];
       const max = schema['maxItems'];
-      if (typeof min === 'number' && v.length < min) this.fail(path, `at least ${min} items`, `${v.length}`);
-      if (typeof max === 'number' && v.length > max) this.fail(path, `at most ${max} items`, `${v.length}`);
-      const items = schema['items'] as Json | undefined;
-      if (items) v.forEach((item, i) => this.check(items, item, join(path, i)));
+      const items = (n: number) => `${n} item${n === 1 ? '' : 's'}`;
+      if (typeof min === 'number' && v.length < min) this.fail(path, `at least ${items(min)}`, v, items(v.length));
+      if (typeof max === 'number' && v.length > max) this.fail(path, `at most ${items(max)}`, v, items(v.length));
+      const each = schema['items'] as Json | undefined;
+      if (each) v.forEach((item, i) => this.check(each, item, join(path, i)));
     }
     if (typeOk('object', v)) {
       const o = v as Json;
@@ -363,7 +365,7 @@ export function validateReport(doc: unknown, source: string): GateReport {
     entry.metrics.metrics.forEach((metric, j) => {
       const sample = metric.perSample;
       if (sample && sample.ok.length !== sample.ids.length) {
-        v.fail(`${at}.metrics.metrics[${j}].perSample.ok`, `${sample.ids.length} values (one per id)`, `${sample.ok.length} values`);
+        v.fail(`${at}.metrics.metrics[${j}].perSample.ok`, `${sample.ids.length} values (one per id)`, sample.ok, `${sample.ok.length}`);
       }
     });
     if (entry.comparison.model !== entry.metrics.model) {

@@ -1,13 +1,14 @@
 import { createHash } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
+import { appendFile, readFile, stat } from 'node:fs/promises';
 import { cpus, release } from 'node:os';
-import { basename } from 'node:path';
+import { basename, join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { readInputs } from '../dataset/prepare.js';
-import { RunnerError } from '../errors.js';
+import { ConfigError, RunnerError } from '../errors.js';
 import type { Progress, RunRequest, Runner } from '../ports.js';
 import { RUN_SCHEMA, type RawOutput, type RunResult } from '../types.js';
+import { modelFitProblems } from './model-check.js';
 import { rawOutput } from './outputs.js';
 import { stopDecision } from '../compare/stats.js';
 import { median } from '../measure/stats.js';
@@ -48,7 +49,11 @@ function sampleRss(): number {
 export async function loadOrt(): Promise<Ort> {
   process.env['ORT_DISABLE_TELEMETRY'] ??= '1';
   try {
-    return await import('onnxruntime-node');
+    const ort = await import('onnxruntime-node');
+    // The engine's own log (coloured kernel errors on stderr) stays out of the terminal: its
+    // errors reach the user as one named message, the full text in the model's onnxruntime.log.
+    ort.env.logLevel = 'fatal';
+    return ort;
   } catch (error) {
     throw new RunnerError(
       'the embedded runner needs the onnxruntime-node package, which is not installed next to paddle-perf-gate ' +
@@ -63,10 +68,79 @@ export interface EmbeddedRunnerOptions {
   clock?: () => number;
 }
 
+const COLOURS = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g');
+
+/** The engine's message, first line only; the whole text goes to `workDir/onnxruntime.log`, named in the message. */
+async function engineError(error: unknown, workDir: string): Promise<string> {
+  const text = error instanceof Error ? error.message : String(error);
+  // The engine's messages may carry terminal colours (ESC [ … m).
+  const first = text.replace(COLOURS, '').split('\n')[0]!.trim();
+  const log = join(workDir, 'onnxruntime.log');
+  try {
+    await appendFile(log, `${new Date().toISOString()} ${text}\n`);
+    return `${first.length > 300 ? `${first.slice(0, 297)}...` : first} (full text: ${log})`;
+  } catch {
+    return first;
+  }
+}
+
+/** The model's input/output metadata against gate.yml, from a session that runs nothing. */
+async function checkEmbedded(request: Pick<RunRequest, 'model' | 'dataset' | 'workDir'>): Promise<void> {
+  const { model, dataset } = request;
+  if (model.format !== 'onnx') return; // refused with its own message by run()
+  const ort = await loadOrt();
+  const session = await openSession(ort, model, request.workDir);
+  try {
+    assertFits(model, session, dataset);
+  } finally {
+    await session.release();
+  }
+}
+
+async function openSession(ort: Ort, model: RunRequest['model'], workDir: string): Promise<import('onnxruntime-node').InferenceSession> {
+  const modelBytes = await readFile(model.path).catch((error: unknown) => {
+    throw new RunnerError(
+      `models[${model.name}].path: cannot read ${model.path}: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  });
+  return openSessionFrom(ort, model, modelBytes, workDir);
+}
+
+async function openSessionFrom(
+  ort: Ort,
+  model: RunRequest['model'],
+  modelBytes: Uint8Array,
+  workDir: string,
+): Promise<import('onnxruntime-node').InferenceSession> {
+  try {
+    return await ort.InferenceSession.create(modelBytes, {
+      intraOpNumThreads: model.engine.threads,
+      interOpNumThreads: 1,
+      executionMode: 'sequential',
+      graphOptimizationLevel: model.engine.irOptim ? 'all' : 'disabled',
+      enableCpuMemArena: true,
+      logSeverityLevel: 4,
+    });
+  } catch (error) {
+    throw new RunnerError(`models[${model.name}].path: onnxruntime cannot load ${model.path}: ${await engineError(error, workDir)}`);
+  }
+}
+
+function assertFits(
+  model: RunRequest['model'],
+  session: import('onnxruntime-node').InferenceSession,
+  dataset: RunRequest['dataset'],
+  timingOnly = false,
+): void {
+  const io = { inputs: session.inputMetadata, outputs: session.outputMetadata };
+  const problems = modelFitProblems(model, io, dataset, { outputs: !timingOnly });
+  if (problems.length > 0) throw new ConfigError(`${basename(model.path)} does not fit gate.yml:\n${problems.join('\n')}`);
+}
+
 /** The embedded runner: ONNX models in-process on the CPU, no Docker, no Python. */
 export function createEmbeddedRunner(opts: EmbeddedRunnerOptions = {}): Runner {
   const clock = opts.clock ?? (() => performance.now());
-  return { kind: 'embedded', run: (request, progress) => runEmbedded(request, progress, clock) };
+  return { kind: 'embedded', run: (request, progress) => runEmbedded(request, progress, clock), check: checkEmbedded };
 }
 
 async function runEmbedded(request: RunRequest, progress: Progress, now: () => number): Promise<RunResult> {
@@ -95,22 +169,11 @@ async function runEmbedded(request: RunRequest, progress: Progress, now: () => n
       `models[${model.name}].path: cannot read ${model.path}: ${error instanceof Error ? error.message : String(error)}`,
     );
   });
-  let session: import('onnxruntime-node').InferenceSession;
-  try {
-    session = await ort.InferenceSession.create(modelBytes, {
-      intraOpNumThreads: engine.threads,
-      interOpNumThreads: 1,
-      executionMode: 'sequential',
-      graphOptimizationLevel: engine.irOptim ? 'all' : 'disabled',
-      enableCpuMemArena: true,
-    });
-  } catch (error) {
-    throw new RunnerError(
-      `models[${model.name}]: onnxruntime cannot load ${model.path}: ${error instanceof Error ? error.message : String(error)}`,
-    );
-  }
+  const session = await openSessionFrom(ort, model, modelBytes, request.workDir);
 
   try {
+    // The model's inputs and outputs against the task, the shape, the batch and the vocabulary, before any inference.
+    assertFits(model, session, dataset, request.timingOnly);
     const { data, shape } = await readInputs(dataset);
     const [count, ...sampleShape] = shape;
     if (!count || sampleShape.length === 0) throw new RunnerError(`dataset ${dataset.dir}: no samples`);
@@ -141,7 +204,14 @@ async function runEmbedded(request: RunRequest, progress: Progress, now: () => n
       return new ort.Tensor('float32', rows, [size, ...sampleShape]);
     };
     const infer = async (first: number, size: number) => {
-      const out = await session.run({ [inputName]: tensorAt(first, size) });
+      let out: import('onnxruntime-node').InferenceSession.OnnxValueMapType;
+      try {
+        out = await session.run({ [inputName]: tensorAt(first, size) });
+      } catch (error) {
+        throw new RunnerError(
+          `models[${model.name}]: onnxruntime failed on sample ${dataset.ids[first % count] ?? first} (batch ${size}): ${await engineError(error, request.workDir)}`,
+        );
+      }
       const tensor = out[outputName]!;
       return { values: tensor.data as Float32Array, dims: tensor.dims };
     };
@@ -151,6 +221,12 @@ async function runEmbedded(request: RunRequest, progress: Progress, now: () => n
     const predictions: RawOutput[] = [];
     for (let i = 0; i < (request.timingOnly ? 0 : count); i++) {
       const { values, dims } = await infer(i, 1);
+      const bad = values.findIndex((v) => !Number.isFinite(v));
+      if (bad >= 0) {
+        throw new RunnerError(
+          `models[${model.name}]: output ${outputName} of sample ${dataset.ids[i] ?? i} holds ${values[bad]} at index ${bad}: expected finite numbers (check the inputs and the preprocessing)`,
+        );
+      }
       predictions.push(rawOutput(model.task, values, dims.slice(1)));
       if ((i + 1) % 100 === 0 || i + 1 === count) progress.info(`${model.name}: predictions ${i + 1}/${count}`);
     }
