@@ -41,6 +41,7 @@ import { mkdir } from 'node:fs/promises';
 import { isTimingMetric, judgeRatio, mayExceedNoise, modelVerdict, pairedRatioCI, RUN_TO_RUN, type Part } from './compare/index.js';
 import { median, normalQuantile } from './measure/stats.js';
 import { measure as measureRun } from './measure/index.js';
+import { GateError } from './errors.js';
 import { t } from './report/strings.js';
 import { describeDifferences, predictionsDigest, runSpecOf, specDifferences } from './run-spec.js';
 import type { PreparedDataset } from './dataset/prepared.js';
@@ -304,7 +305,15 @@ export async function confirmComparison(
   // 1. The base side proves it is the promoted run, before anything is judged. Its first call
   // primes the runner and is discarded for timing (the first call on a runner is slower: a fresh
   // process's page faults, caches, clocks — measured 15–40 % here); it keeps the prediction pass.
-  const prime = await call(runner, req, req.base, 'ab-priming', progress, true);
+  let prime: Awaited<ReturnType<typeof call>>;
+  try {
+    if (runner.check) await runner.check({ model: req.base.model, dataset: req.base.dataset, workDir: req.workDir }, progress);
+    prime = await call(runner, req, req.base, 'ab-priming', progress, true);
+  } catch (error) {
+    // A base model that does not load or fit is no baseline to compare with; an abort stays an abort.
+    if (req.signal?.aborted || !(error instanceof GateError)) throw error;
+    return voided(`the base side does not run: ${error.message.split('\n')[0]}`);
+  }
   const spec = runSpecOf(req.base.model, req.base.dataset, req.base.measure, req.runner, prime.run.model.files);
   const diffs = specDifferences(req.expected.spec, spec);
   if (diffs.length > 0) return voided(`the base side is not the baseline's run: ${describeDifferences(diffs)}`);

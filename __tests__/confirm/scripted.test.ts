@@ -15,6 +15,7 @@ import { confirmComparison, type BaseSide } from '../../src/confirm.js';
 import type { PreparedDataset } from '../../src/dataset/prepared.js';
 import { measure } from '../../src/measure/index.js';
 import type { Progress, RunRequest, Runner } from '../../src/ports.js';
+import { RunnerError } from '../../src/errors.js';
 import { parseRunResult } from '../../src/runners/result.js';
 import { predictionsDigest, runSpecOf } from '../../src/run-spec.js';
 import type { BaselineRun, MeasurePlan, ModelComparison, ModelPlan, RunResult, RunnerPlan } from '../../src/types.js';
@@ -285,6 +286,22 @@ describe('the base side must prove it is the baseline (exact)', () => {
     }
     expect(lines).toContain(
       "warn: m: A/B confirmation void, the stored verdict stands: the base side's predictions on the 1 samples differ from the 1 recorded with the baseline",
+    );
+  });
+
+  it('a base side that does not run (its model fails to load): void, the stored fail stands', async () => {
+    const scripted = scriptedRunner(() => call(10));
+    const runner: Runner = {
+      kind: 'embedded',
+      run: (request, progress) =>
+        request.model.path === BASE_MODEL.path
+          ? Promise.reject(new RunnerError('onnxruntime: failed to load /models/base.onnx: protobuf parsing failed'))
+          : scripted.run(request, progress),
+    };
+    const { out } = await confirm(runner, storedFail());
+    expect(out.verdict).toBe('fail');
+    expect(row(out, 'latency.p50').reason).toMatch(
+      /A\/B confirmation void: the base side does not run: onnxruntime: failed to load \/models\/base\.onnx: protobuf parsing failed; the stored verdict stands$/,
     );
   });
 
