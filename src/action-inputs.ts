@@ -41,6 +41,8 @@ export interface ActionInputs extends NotifyTargets {
   artifactDir?: string;
   /** Credentials for pulling a private runner image (masked). */
   registryAuth?: RegistryAuth;
+  /** A checkout of the baseline's commit for the A/B confirmation's base side (relative to the workspace). */
+  baseCheckout?: string;
 }
 
 export interface RegistryAuth {
@@ -201,6 +203,7 @@ export function readInputs(read: Reader = defaultReader): ActionInputs {
     mode: oneOf(read, 'mode', ['gate', 'comment-from-artifact'] as const, 'gate'),
     artifactDir: optional(read, 'artifact-dir'),
     registryAuth: registryAuth(read),
+    baseCheckout: optional(read, 'base-checkout'),
   };
   if (inputs.mode === 'comment-from-artifact' && inputs.artifactDir === undefined) {
     throw new ConfigError(

@@ -9,6 +9,7 @@ import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, isAbsolute, join, relative, resolve } from 'node:path';
 import { readInputs, type ActionInputs } from './action-inputs.js';
+import { BaseCheckouts } from './base-side.js';
 import { loadConfig, type ConfigOverrides } from './config/load.js';
 import { ConfigError, EXIT } from './errors.js';
 import { runGate, type GateContext } from './gate.js';
@@ -150,6 +151,8 @@ async function main(signal: AbortSignal): Promise<number> {
     plan.runner.registryAuth = inputs.registryAuth;
   }
   const ctx = await gateContext(event, inputs);
+  if (inputs.baseCheckout)
+    ctx.baseCheckout = await BaseCheckouts.checkDir(resolve(workspace(), inputs.baseCheckout), 'input `base-checkout`');
   const cacheDir = process.env['PPG_CACHE_DIR'] || join(process.env['RUNNER_TEMP'] || tmpdir(), 'paddle-perf-gate-cache');
 
   const outcome = await core.group(

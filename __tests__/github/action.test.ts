@@ -288,6 +288,7 @@ describe('the action on GitHub', () => {
     [{ 'fail-on': 'fail,regress' }, /input `fail-on`: .*got "regress"/],
     [{ 'slack-webhook': 'not a url' }, /input `slack-webhook`: expected an http\(s\) URL/],
     [{ config: 'missing.yml' }, /missing\.yml/],
+    [{ 'base-checkout': 'no-such-dir' }, /input `base-checkout`: not a directory: .*no-such-dir/],
   ])(
     'a wrong input %j stops with exit 2 and names it',
     async (inputs, message) => {

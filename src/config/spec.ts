@@ -170,7 +170,7 @@ const model: Spec = {
     'baseline-path': {
       type: 'string',
       description:
-        "Optional: the base side's model; turns on the same-runner A/B confirmation of the latency and throughput rows (see confirm).",
+        "Optional shorthand for the A/B confirmation's base side: the baseline's run with this other model file. Used only when this model's run spec (task, dataset and preprocessing, input shape, batch, engine and runner options, measure settings) equals the baseline's recorded spec except for the model hash; otherwise the confirmation is refused. Turns the confirmation on (see confirm).",
     },
     engine: { ...engine, description: 'Per-model overrides of the top-level engine block.' },
     dataset,
@@ -392,14 +392,14 @@ export const GATE_SPEC: Spec & { type: 'object' } = {
     confirm: {
       type: 'object',
       description:
-        'Same-runner A/B confirmation, on for models with baseline-path: run both models interleaved on this runner and judge the latency and throughput rows on the pairs (every such row; with thresholds-from-history only the rows whose stored interval reaches past the noise band).',
+        "Same-runner A/B confirmation (on when given, for models with baseline-path, or with --base-checkout): replay the baseline's commit (a git worktree of it, or the base-checkout directory; its own gate.yml and files) interleaved with this run on this runner and judge the latency and throughput rows on the pairs (every such row; with thresholds-from-history only the rows whose stored interval reaches past the noise band). The base side must match the baseline's recorded run spec, predictions and own cost, else the stored verdict stands.",
       properties: {
         pairs: {
           type: 'integer',
           minimum: 3,
           maximum: 1000,
           default: DEFAULT_CONFIRM_PAIRS,
-          description: `Interleaved A/B pairs (one timed round per side each, after one discarded priming call; at least 3). Default ${DEFAULT_CONFIRM_PAIRS}.`,
+          description: `The most interleaved A/B pairs (one timed round per side each, after one priming call of the base side; at least 3). They stop early at 8, 12 or 16 pairs once a 99 % interval is decisive either way. Default ${DEFAULT_CONFIRM_PAIRS}.`,
         },
       },
     },

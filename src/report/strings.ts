@@ -33,6 +33,11 @@ export const STRINGS = {
   'reason.sideCurrent': { en: 'this run', zh: '本次' },
   'reason.confirmed': { en: 'confirmed by {n} interleaved A/B pairs on this runner', zh: '经本机 {n} 对交替 A/B 确认' },
   'reason.notConfirmedAB': { en: 'not confirmed by {n} interleaved A/B pairs on this runner', zh: '本机 {n} 对交替 A/B 未能确认' },
+  'reason.abRefused': {
+    en: 'A/B confirmation refused: {why}; the stored verdict stands',
+    zh: 'A/B 确认被拒绝：{why}；保留与存储基线比较的判定',
+  },
+  'reason.abVoid': { en: 'A/B confirmation void: {why}; the stored verdict stands', zh: 'A/B 确认无效：{why}；保留与存储基线比较的判定' },
   'reason.historyNoise': { en: 'noise band {level} from the last {n} baselines', zh: '噪声带 {level}（来自最近 {n} 个基线）' },
   'reason.belowFloor': { en: 'only {change} (≤ {floor})', zh: '仅 {change}（≤ {floor}）' },
   'reason.leak': { en: 'leak suspect: ≥ {lo} > {level}', zh: '疑似泄漏：≥ {lo} > {level}' },

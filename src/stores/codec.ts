@@ -4,7 +4,7 @@
  * gate reads and names the object and the field when one is wrong, so a corrupt or foreign
  * object becomes a clear "baseline unreadable" verdict instead of a wrong comparison.
  */
-import { BASELINE_SCHEMA, type Baseline } from '../types.js';
+import { BASELINE_SCHEMA, type Baseline, type BaselineRun } from '../types.js';
 import { StoreError } from '../errors.js';
 
 export const POINTER_SCHEMA = 'paddle-perf-gate/pointer@1' as const;
@@ -186,6 +186,7 @@ export function decodeBaseline(text: string, where: string): Baseline {
         r.fail(`${p}.perSample.ok`, `${(ids as string[]).length} entries (one per id)`, ok.length);
     }
   });
+  const run = o['run'] === undefined ? undefined : decodeRun(r, o['run']);
   return {
     schema: BASELINE_SCHEMA,
     gate: r.str(o, 'gate'),
@@ -197,7 +198,51 @@ export function decodeBaseline(text: string, where: string): Baseline {
     fingerprint: fp as Record<string, string | null>,
     fingerprintHash: r.str(o, 'fingerprintHash'),
     metrics: m as unknown as Baseline['metrics'],
+    ...(run ? { run } : {}),
   };
+}
+
+const FORMATS = ['onnx', 'paddle-pdmodel', 'paddle-pir'] as const;
+const DATASET_FORMATS = ['ppocr-rec', 'image-list', 'npy'] as const;
+const RUNNERS = ['embedded', 'docker', 'local'] as const;
+const SHA256 = /^[0-9a-f]{64}$/;
+
+/**
+ * The run record (run spec, predictions digest, own cost): every field the A/B confirmation
+ * compares is checked, so a damaged record refuses the confirmation by name instead of passing
+ * a wrong base side as the baseline.
+ */
+function decodeRun(r: Reader, v: unknown): BaselineRun {
+  const run = r.obj(v, 'run');
+  const spec = r.obj(run['spec'], 'run.spec');
+  const sha = (o: Json, field: string, path: string) => {
+    const s = r.str(o, field, path);
+    if (!SHA256.test(s)) r.fail(path, 'a sha256 hex digest', s);
+  };
+  const model = r.obj(spec['model'], 'run.spec.model');
+  r.oneOf(model, 'format', FORMATS, 'run.spec.model.format');
+  sha(model, 'sha256', 'run.spec.model.sha256');
+  r.oneOf(spec, 'task', TASKS, 'run.spec.task');
+  const ds = r.obj(spec['dataset'], 'run.spec.dataset');
+  r.oneOf(ds, 'format', DATASET_FORMATS, 'run.spec.dataset.format');
+  sha(ds, 'sha256', 'run.spec.dataset.sha256');
+  r.num(ds, 'samples', 'run.spec.dataset.samples');
+  if (ds['preprocess'] !== null) r.str(r.obj(ds['preprocess'], 'run.spec.dataset.preprocess'), 'kind', 'run.spec.dataset.preprocess.kind');
+  r.numOrNull(ds, 'limit', 'run.spec.dataset.limit');
+  r.numArray(spec['inputShape'], 'run.spec.inputShape');
+  r.num(spec, 'batchSize', 'run.spec.batchSize');
+  const engine = r.obj(spec['engine'], 'run.spec.engine');
+  r.str(engine, 'name', 'run.spec.engine.name');
+  r.num(engine, 'threads', 'run.spec.engine.threads');
+  r.oneOf(r.obj(spec['runner'], 'run.spec.runner'), 'kind', RUNNERS, 'run.spec.runner.kind');
+  const measure = r.obj(spec['measure'], 'run.spec.measure');
+  for (const f of ['warmupIterations', 'warmupSeconds', 'rounds', 'minIterationsPerRound', 'minRoundSeconds', 'maxSeconds'])
+    r.num(measure, f, `run.spec.measure.${f}`);
+  const predictions = r.obj(run['predictions'], 'run.predictions');
+  sha(predictions, 'sha256', 'run.predictions.sha256');
+  r.num(predictions, 'samples', 'run.predictions.samples');
+  r.numOrNull(run, 'ownMs', 'run.ownMs');
+  return run as unknown as BaselineRun;
 }
 
 /** Compact JSON; validated by decoding it back, so a store never holds what it cannot read. */
