@@ -15,7 +15,7 @@
  * fields: such a change is incomparable by rule (printed, not measured).
  *
  * Each "side" process does what the embedded runner does (the same warm-up, rounds and adaptive
- * stopping rule, compare/stats.ts stopDecision); the harness-overhead line measures the real
+ * stopping rule, measure/stopping.ts stopDecision); the harness-overhead line measures the real
  * embedded runner against a bare loop.
  *
  * A/B confirmation processes interleave A, A′ (A again), +5 %, +10 % and the wider input in

@@ -4,6 +4,7 @@
  *   eval "$(scripts/docker-env.sh start)" && ./node_modules/.bin/tsx scripts/bench-runners.ts [repeats]
  * Progress and results go to stderr/stdout as plain text; nothing is written outside a temp dir.
  */
+import { DEFAULT_MEASURE } from '../src/config/defaults.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +14,7 @@ import type { RunResult } from '../src/types.js';
 import { makeOcrDataset, recModel, TEST_IMAGE } from '../__tests__/runners/fixtures.js';
 
 const repeats = Number(process.argv[2] ?? 3);
-const measure = { warmupIterations: 20, warmupSeconds: 1, rounds: 5, minIterationsPerRound: 30, minRoundSeconds: 1, maxSeconds: 60 };
+const measure = { ...DEFAULT_MEASURE, rounds: 5, minIterationsPerRound: 30 };
 const root = await mkdtemp(join(tmpdir(), 'ppg-bench-'));
 const dataset = await makeOcrDataset(join(root, 'data'), 20);
 const quiet = { info: () => undefined, warn: (m: string) => process.stderr.write(`warn: ${m}\n`) };

@@ -75,9 +75,9 @@ export interface MeasurePlan {
   /** Upper bound of measurement per model side, seconds (adaptive stopping stays under it). */
   maxSeconds: number;
   /** Adaptive stopping: at least this many rounds (default 4); `rounds` is then the maximum. */
-  minRounds?: number;
+  minRounds: number;
   /** Adaptive stopping: stop once the 95 % interval of the round medians is within ± this (relative, default 0.01). */
-  precision?: number;
+  precision: number;
 }
 
 export type RunnerPlan =

@@ -7,7 +7,7 @@
  */
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { stopDecision } from '../../src/compare/stats.js';
+import { stopDecision } from '../../src/measure/stopping.js';
 import { median } from '../../src/measure/stats.js';
 import { buildJob, defaultHarnessPath } from '../../src/runners/job.js';
 import type { MeasurePlan } from '../../src/types.js';

@@ -56,20 +56,10 @@ import type { Band, ComparisonRow, Level, MetricValue, ModelComparison, ModelMet
 import { fmtAmount, fmtChangeAbs, fmtLevel, fmtPEq, fmtRel, fmtRelBare, fmtValue } from '../report/format.js';
 import { t, type StringKey } from '../report/strings.js';
 import { median, normalQuantile } from '../measure/stats.js';
-import { bootstrapRatioCI, mcnemarExact, pairedDiffInterval, roundInstability } from './stats.js';
+import { roundInstability } from '../measure/stopping.js';
+import { bootstrapRatioCI, mcnemarExact, pairedDiffInterval } from './stats.js';
 
-export {
-  bootstrapRatioCI,
-  mcnemarExact,
-  samplesNeeded,
-  pairedDiffInterval,
-  roundInstability,
-  roundPrecision,
-  stopDecision,
-  runToRunSpread,
-  historyNoise,
-  pairedRatioCI,
-} from './stats.js';
+export { bootstrapRatioCI, mcnemarExact, pairedDiffInterval, runToRunSpread, historyNoise, pairedRatioCI } from './stats.js';
 
 export type Part = { key: StringKey; args?: Record<string, string> };
 type Judged = { band: Band; parts: Part[]; interval?: ComparisonRow['interval']; pValue?: number };

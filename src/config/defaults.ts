@@ -59,8 +59,8 @@ export const DEFAULT_MEASURE: Readonly<MeasurePlan> = {
 };
 
 /** Adaptive stopping defaults (measure.min-rounds, measure.precision): see the README, "How the gate decides". */
-export const DEFAULT_MIN_ROUNDS = DEFAULT_MEASURE.minRounds!;
-export const DEFAULT_PRECISION = DEFAULT_MEASURE.precision!;
+export const DEFAULT_MIN_ROUNDS = DEFAULT_MEASURE.minRounds;
+export const DEFAULT_PRECISION = DEFAULT_MEASURE.precision;
 /** A/B confirmation: interleaved pairs when a model has `baseline-path` (or `confirm: {}` is given) without `pairs`. */
 export const DEFAULT_CONFIRM_PAIRS = 20;
 

@@ -36,7 +36,7 @@ import {
   DEFAULT_THRESHOLDS,
   METRIC_UNITS,
 } from './defaults.js';
-import { resolveModel } from './model-path.js';
+import { resolveModel } from '../model-files.js';
 import { Diagnostics, Reader, capLines, joinPath, reportSecretKeys } from './read.js';
 import { GATE_SPEC } from './spec.js';
 import { closest } from './suggest.js';

@@ -10,9 +10,8 @@ import type { Progress, RunRequest, Runner } from '../ports.js';
 import { RUN_SCHEMA, type RawOutput, type RunResult } from '../types.js';
 import { modelFitProblems } from './model-check.js';
 import { rawOutput } from './outputs.js';
-import { stopDecision } from '../compare/stats.js';
 import { median } from '../measure/stats.js';
-import { DEFAULT_MIN_ROUNDS, DEFAULT_PRECISION } from '../config/defaults.js';
+import { stopDecision } from '../measure/stopping.js';
 
 type Ort = typeof import('onnxruntime-node');
 
@@ -249,9 +248,9 @@ async function runEmbedded(request: RunRequest, progress: Progress, now: () => n
     const startupSeconds = (measureStart - started) / 1000;
     const deadline = measureStart + measure.maxSeconds * 1000;
     const stopping = {
-      minRounds: measure.minRounds ?? DEFAULT_MIN_ROUNDS,
+      minRounds: measure.minRounds,
       maxRounds: measure.rounds,
-      precision: measure.precision ?? DEFAULT_PRECISION,
+      precision: measure.precision,
     };
     let iteration = 0;
     let lastRss = Number.NEGATIVE_INFINITY;

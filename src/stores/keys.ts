@@ -25,11 +25,6 @@ export function segment(value: string, what = 'key segment'): string {
   return out;
 }
 
-/** The inverse of segment(), for messages and listings. */
-export function unsegment(value: string): string {
-  return decodeURIComponent(value);
-}
-
 /** `<repo>/<gate>`: the part shared by every model of one gate. */
 export function gatePath(key: Pick<BaselineKey, 'repo' | 'gate'>): string {
   return [segment(key.repo, 'repo'), segment(key.gate, 'gate id')].join('/');
