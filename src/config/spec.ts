@@ -12,8 +12,10 @@ import {
   DEFAULT_THRESHOLDS,
   METRIC_UNITS,
 } from './defaults.js';
-import { GATE_ID_PATTERN } from '../report/schema.js';
 import { BYTES_PATTERN, DURATION_PATTERN, LEVEL_FORMS, LEVEL_PATTERN, thresholdLevelPattern } from './units.js';
+
+/** Gate ids: the same rule as gate.yml's `gate` (and safe inside the comment's HTML marker). */
+export const GATE_ID_PATTERN = '^[A-Za-z0-9._-]{1,64}$';
 
 export type Spec =
   | {
