@@ -58,7 +58,7 @@ async function child(args: string[]): Promise<void> {
   const nums = rest.map(Number);
   let result: unknown;
   if (mode === 'side') {
-    result = await side({ convs: nums[0]!, width: nums[1]! }, { cold: 10, rounds: M.rounds, minRounds: M.minRounds! });
+    result = await side({ convs: nums[0]!, width: nums[1]! }, { cold: 10, rounds: M.rounds, minRounds: M.minRounds });
   } else if (mode === 'confirm') {
     // Interleaved pairs in one process, a fresh session per call as the Runner port gives:
     // per pair the sides A, A′, +5 %, +10 %, wider input, in counterbalanced order (reversed every other pair).

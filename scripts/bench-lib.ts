@@ -88,7 +88,7 @@ export async function side(
     const d = stopDecision(medians, {
       minRounds: opts.minRounds,
       maxRounds: opts.rounds,
-      precision: M.precision!,
+      precision: M.precision,
       timeLeft: performance.now() - start + M.minRoundSeconds * 1000 <= M.maxSeconds * 1000,
     });
     if (d.stop) break;

@@ -7,6 +7,7 @@ import * as core from '@actions/core';
 import { ConfigError } from './errors.js';
 import type { CommentMode } from './github/comment.js';
 import type { NotifyOn, NotifyTargets } from './notify/index.js';
+import { withoutUndefined } from './defined.js';
 
 export type FailOn = 'fail' | 'warn' | 'inconclusive' | 'unreadable';
 export type { NotifyOn };
@@ -181,7 +182,7 @@ export function readInputs(read: Reader = defaultReader): ActionInputs {
     optional(read, 'runner') === undefined ? undefined : oneOf(read, 'runner', ['embedded', 'docker', 'local'] as const, 'embedded');
   const dingtalkSecret = secret(read, 'dingtalk-secret');
   const feishuSecret = secret(read, 'feishu-secret');
-  const inputs: ActionInputs = {
+  const inputs: ActionInputs = withoutUndefined({
     config: read('config').trim(),
     runner,
     image: optional(read, 'image'),
@@ -204,7 +205,7 @@ export function readInputs(read: Reader = defaultReader): ActionInputs {
     artifactDir: optional(read, 'artifact-dir'),
     registryAuth: registryAuth(read),
     baseCheckout: optional(read, 'base-checkout'),
-  };
+  });
   if (inputs.mode === 'comment-from-artifact' && inputs.artifactDir === undefined) {
     throw new ConfigError(
       'input `artifact-dir`: required with mode: comment-from-artifact (the directory actions/download-artifact wrote)',

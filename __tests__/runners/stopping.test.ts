@@ -88,7 +88,7 @@ function tsStop(rounds: number[][], m: MeasurePlan): { n: number; reason: string
   const medians: number[] = [];
   for (const r of rounds) {
     medians.push(median(r));
-    const d = stopDecision(medians, { minRounds: m.minRounds!, maxRounds: m.rounds, precision: m.precision! });
+    const d = stopDecision(medians, { minRounds: m.minRounds, maxRounds: m.rounds, precision: m.precision });
     if (d.stop) return { n: medians.length, reason: d.reason };
   }
   return { n: medians.length, reason: 'continue' };

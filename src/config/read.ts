@@ -211,7 +211,7 @@ export class Reader {
       return undefined;
     };
     const got = `expected ${expected(spec)}, got ${described(node)}`;
-    const scalar = isScalar(node) ? (node.value as unknown) : undefined;
+    const scalar = isScalar(node) ? node.value : undefined;
     const isNull = node === null || node === undefined || (isScalar(node) && (scalar === null || scalar === undefined));
 
     switch (spec.type) {

@@ -210,7 +210,7 @@ async function ensureImage(
     const stream = await docker.pull(plan.image, {
       ...(auth ? { authconfig: auth } : {}),
       abortSignal: stopper.signal,
-    } as Record<string, unknown>);
+    });
     const seen = new Set<string>();
     const bytes = new Map<string, { current: number; total: number }>();
     const started = Date.now();

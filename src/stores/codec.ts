@@ -96,7 +96,7 @@ class Reader {
   str(o: Json, field: string, path = field): string {
     const v = o[field];
     if (typeof v !== 'string' || v.length === 0) this.fail(path, 'a non-empty string', v);
-    return v as string;
+    return v;
   }
   date(o: Json, field: string, path = field): string {
     const v = this.str(o, field, path);
@@ -106,7 +106,7 @@ class Reader {
   num(o: Json, field: string, path = field): number {
     const v = o[field];
     if (typeof v !== 'number' || !Number.isFinite(v)) this.fail(path, 'a finite number', v);
-    return v as number;
+    return v;
   }
   numOrNull(o: Json, field: string, path = field): number | null {
     const v = o[field];
