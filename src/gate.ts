@@ -77,7 +77,7 @@ export interface GateOutcome {
 }
 
 /** Baselines shown in the comment's latency trend (with this run as the last point). */
-export const TREND_POINTS = 10;
+const TREND_POINTS = 10;
 const TREND_METRIC = 'latency.p50';
 
 /** The trend of latency p50: baselines (newest first from the store) oldest first, then this run; undefined below 2 baselines. */

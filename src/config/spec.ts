@@ -375,7 +375,7 @@ const store: Spec = {
   },
 };
 
-export const METRIC_IDS = Object.keys(DEFAULT_THRESHOLDS);
+const METRIC_IDS = Object.keys(DEFAULT_THRESHOLDS);
 
 export const GATE_SPEC: Spec & { type: 'object' } = {
   type: 'object',

@@ -33,7 +33,7 @@ export interface DockerRunnerOptions {
 
 /** Where things are inside the container. */
 const IN = { model: '/ppg/model', data: '/ppg/data', harness: '/ppg/harness/bench.py', out: '/ppg/out' } as const;
-export const CONTAINER_LABEL = 'paddle-perf-gate';
+const CONTAINER_LABEL = 'paddle-perf-gate';
 
 /**
  * A client from the environment, through the client's own handling of DOCKER_HOST,
@@ -75,7 +75,7 @@ export function dockerFromEnv(env: NodeJS.ProcessEnv = process.env): Dockerode {
 }
 
 /** The owner label of this process's containers: a leftover whose owner is dead on this host is swept. */
-export const OWNER = `${hostname()}:${process.pid}`;
+const OWNER = `${hostname()}:${process.pid}`;
 
 /** Containers this process has running now: a second signal removes them without waiting for the run. */
 const live = new Map<string, Dockerode.Container>();
@@ -102,7 +102,7 @@ function alive(pid: number): boolean {
  * runner): same gate label, owner on this host, owner process gone. Never anyone else's: other
  * gates, other hosts sharing the engine, and live runs are left alone.
  */
-export async function sweepOrphans(docker: Dockerode, gateId: string, progress: Progress): Promise<number> {
+async function sweepOrphans(docker: Dockerode, gateId: string, progress: Progress): Promise<number> {
   const list = await docker
     .listContainers({ all: true, filters: { label: [`${CONTAINER_LABEL}=1`, `${CONTAINER_LABEL}.gate=${gateId}`] } })
     .catch(() => []);

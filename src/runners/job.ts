@@ -13,7 +13,7 @@ import type { RunResult } from '../types.js';
 import { modelFiles, type ModelFiles } from '../model-files.js';
 import { parseRunResult } from './result.js';
 
-export const JOB_SCHEMA = 'paddle-perf-gate/job@1';
+const JOB_SCHEMA = 'paddle-perf-gate/job@1';
 export const JOB_FILE = 'job.json';
 export const RESULT_FILE = 'run.json';
 

@@ -7,9 +7,9 @@
 import { BASELINE_SCHEMA, type Baseline, type BaselineRun } from '../types.js';
 import { StoreError } from '../errors.js';
 
-export const POINTER_SCHEMA = 'paddle-perf-gate/pointer@1' as const;
-export const HISTORY_SCHEMA = 'paddle-perf-gate/history@1' as const;
-export const LATEST_SCHEMA = 'paddle-perf-gate/latest@1' as const;
+const POINTER_SCHEMA = 'paddle-perf-gate/pointer@1' as const;
+const HISTORY_SCHEMA = 'paddle-perf-gate/history@1' as const;
+const LATEST_SCHEMA = 'paddle-perf-gate/latest@1' as const;
 export const SEAL_SCHEMA = 'paddle-perf-gate/seal@1' as const;
 export const MANIFEST_SCHEMA = 'paddle-perf-gate/manifest@1' as const;
 export const PROBE_SCHEMA = 'paddle-perf-gate/conditions@1' as const;
