@@ -686,6 +686,8 @@ def main():
         "driverMajor": driver.split(".")[0] if driver else None,
         "gpuMemorySource": probe.source if probe else None,
         "os": os_name(),
+        # As the embedded runner records it: one sample's shape, e.g. 3x48x320.
+        "inputShape": "x".join(str(int(d)) for d in inputs.shape[1:]),
     }
     options = {
         "threads": int(eng["threads"]), "tensorrt": bool(eng.get("tensorrt")), "mkldnn": bool(eng.get("mkldnn")),
