@@ -131,6 +131,13 @@ describe('architecture: imports follow the stages of docs/ARCHITECTURE.md', () =
     expect(PENDING.filter((line) => !lines.has(line))).toEqual([]);
   });
 
+  it('Docker is reached through the ContainerEngine port: only its one implementation imports dockerode', () => {
+    const users = sources(SRC).filter((file) =>
+      ts.preProcessFile(readFileSync(join(SRC, file), 'utf8'), true, true).importedFiles.some((f) => f.fileName === 'dockerode'),
+    );
+    expect(users).toEqual(['runners/dockerode-engine.ts']);
+  });
+
   it('the rules catch an upward import (a runner importing config, compare importing report)', () => {
     const bad: Edge[] = [
       { from: 'runners/job.ts', to: 'config/defaults.ts' },

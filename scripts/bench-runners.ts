@@ -8,7 +8,8 @@ import { DEFAULT_MEASURE } from '../src/config/defaults.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createDockerRunner, dockerFromEnv } from '../src/runners/docker.js';
+import { createDockerRunner } from '../src/runners/docker.js';
+import { dockerFromEnv, dockerodeEngine } from '../src/runners/dockerode-engine.js';
 import { createEmbeddedRunner } from '../src/runners/embedded.js';
 import type { RunResult } from '../src/types.js';
 import { makeOcrDataset, recModel, TEST_IMAGE } from '../__tests__/runners/fixtures.js';
@@ -25,7 +26,7 @@ const p50 = (r: RunResult) => {
 };
 const docker = createDockerRunner(
   { kind: 'docker', image: TEST_IMAGE, pull: 'never', gpus: 'none', network: false, limits: { timeoutSeconds: 300 }, python: 'python3' },
-  { docker: dockerFromEnv() },
+  { engine: dockerodeEngine(dockerFromEnv()) },
 );
 const embedded = createEmbeddedRunner();
 const rows: string[] = [];

@@ -15,7 +15,8 @@ import type { PreparedDataset } from '../../src/dataset/prepared.js';
 import { DataError, GateError, RunnerError } from '../../src/errors.js';
 import { measure } from '../../src/measure/index.js';
 import type { Progress, RunRequest, Runner } from '../../src/ports.js';
-import { createDockerRunner, dockerFromEnv } from '../../src/runners/docker.js';
+import { createDockerRunner } from '../../src/runners/docker.js';
+import { dockerFromEnv, dockerodeEngine } from '../../src/runners/dockerode-engine.js';
 import { createEmbeddedRunner } from '../../src/runners/embedded.js';
 import { defaultHarnessPath } from '../../src/runners/job.js';
 import { createLocalRunner } from '../../src/runners/local.js';
@@ -83,7 +84,7 @@ const kinds: Array<{ kind: Runner['kind']; needsDocker: boolean; make: () => Pro
             limits: { timeoutSeconds: 300 },
             python: 'python3',
           },
-          { docker: dockerFromEnv(), gateId: GATE },
+          { engine: dockerodeEngine(dockerFromEnv()), gateId: GATE },
         ),
       ),
   },
