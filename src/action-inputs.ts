@@ -8,6 +8,7 @@ import { ConfigError } from './errors.js';
 import type { CommentMode } from './github/comment.js';
 import type { NotifyOn, NotifyTargets } from './notify/index.js';
 import { withoutUndefined } from './defined.js';
+import { DEFAULT_S3_PREFIX, DEFAULT_S3_REGION } from './config/defaults.js';
 
 export type FailOn = 'fail' | 'warn' | 'inconclusive' | 'unreadable';
 export type { NotifyOn };
@@ -135,8 +136,8 @@ function s3(read: Reader): S3Inputs | undefined {
   }
   return {
     bucket,
-    prefix: optional(read, 's3-prefix') ?? 'paddle-perf-gate',
-    region: optional(read, 's3-region') ?? process.env['AWS_REGION'] ?? process.env['AWS_DEFAULT_REGION'] ?? 'us-east-1',
+    prefix: optional(read, 's3-prefix') ?? DEFAULT_S3_PREFIX,
+    region: optional(read, 's3-region') ?? process.env['AWS_REGION'] ?? process.env['AWS_DEFAULT_REGION'] ?? DEFAULT_S3_REGION,
     ...(endpoint !== undefined ? { endpoint } : {}),
     // Custom endpoints (MinIO, BOS…) mostly need path-style addressing.
     forcePathStyle: bool(read, 's3-path-style', endpoint !== undefined),

@@ -22,7 +22,6 @@ import { renderJson, renderMarkdown } from './report/index.js';
 import { runRecordOf, runSpecOf } from './run-spec.js';
 import {
   BASELINE_SCHEMA,
-  DEFAULT_PROMOTE_ON,
   type Baseline,
   type BaselineKey,
   type BaselineWant,
@@ -370,7 +369,7 @@ function promotionRefusal(
     return `a pull-request run never writes the baseline of the default branch '${ctx.defaultBranch}'`;
   }
   if (summary.failed) return `the gate's verdict is ${summary.verdict}`;
-  const allowed: readonly Verdict[] = plan.promoteOn ?? DEFAULT_PROMOTE_ON;
+  const allowed: readonly Verdict[] = plan.promoteOn;
   const unjudged = models.filter((m) => !allowed.includes(m.comparison.verdict));
   if (unjudged.length > 0) {
     const list = unjudged.map((m) => `${m.comparison.model} is ${m.comparison.verdict}`).join(', ');

@@ -7,8 +7,12 @@ import {
   DEFAULT_CONFIRM_PAIRS,
   DEFAULT_FINGERPRINT_FIELDS,
   DEFAULT_MEASURE,
-  DEFAULT_MIN_ROUNDS,
-  DEFAULT_PRECISION,
+  DEFAULT_OUTPUT_DIR,
+  DEFAULT_PULL,
+  DEFAULT_PYTHON,
+  DEFAULT_S3_PREFIX,
+  DEFAULT_S3_REGION,
+  DEFAULT_STORE_DIR,
   DEFAULT_THRESHOLDS,
   METRIC_UNITS,
 } from './defaults.js';
@@ -232,7 +236,7 @@ const runner: Spec = {
         'embedded: in-process ONNX Runtime on CPU; docker: the Python harness in an image; local: the harness with a Python on the runner.',
     },
     image: { type: 'string', description: 'docker: the image, e.g. paddlepaddle/paddle:3.0.0-gpu-cuda11.8-cudnn8.9-trt8.6.' },
-    pull: { type: 'string', enum: ['missing', 'always', 'never'], description: 'docker: when to pull the image. Default missing.' },
+    pull: { type: 'string', enum: ['missing', 'always', 'never'], description: `docker: when to pull the image. Default ${DEFAULT_PULL}.` },
     gpus: {
       type: 'oneOf',
       description: 'docker: GPUs to expose: all, none, or a list of ids/UUIDs. Default: none when every model runs on cpu, else all.',
@@ -248,7 +252,7 @@ const runner: Spec = {
       ],
     },
     network: { type: 'boolean', default: false, description: 'docker: give the container a network. Default false (no network).' },
-    python: { type: 'string', description: 'docker / local: the Python interpreter. Default python3.' },
+    python: { type: 'string', description: `docker / local: the Python interpreter. Default ${DEFAULT_PYTHON}.` },
     command: {
       type: 'oneOf',
       description: 'docker / local: bring-your-own command writing the run-result document to $PPG_OUTPUT; a string runs with sh -c.',
@@ -311,12 +315,12 @@ const measure: Spec = {
       type: 'integer',
       minimum: 2,
       maximum: 1000,
-      default: DEFAULT_MIN_ROUNDS,
-      description: `Adaptive stopping: at least this many rounds; \`rounds\` is then the most. Default ${DEFAULT_MIN_ROUNDS}.`,
+      default: DEFAULT_MEASURE.minRounds,
+      description: `Adaptive stopping: at least this many rounds; \`rounds\` is then the most. Default ${DEFAULT_MEASURE.minRounds}.`,
     },
     precision: {
       type: 'level',
-      description: `Adaptive stopping: stop once the 95 % interval of the round medians is within ± this relative level and the last 3 rounds are stable. Default ${DEFAULT_PRECISION * 100}%.`,
+      description: `Adaptive stopping: stop once the 95 % interval of the round medians is within ± this relative level and the last 3 rounds are stable. Default ${DEFAULT_MEASURE.precision * 100}%.`,
     },
   },
 };
@@ -329,10 +333,10 @@ const dirOnly = (description: string): Spec => ({
 
 const store: Spec = {
   type: 'object',
-  description: 'Where baselines live: exactly one of file, s3, actions-cache. Default file: {dir: .perf-gate/baselines}.',
+  description: `Where baselines live: exactly one of file, s3, actions-cache. Default file: {dir: ${DEFAULT_STORE_DIR}}.`,
   exactlyOne: true,
   properties: {
-    file: dirOnly('A local directory (default .perf-gate/baselines, relative to gate.yml).'),
+    file: dirOnly(`A local directory (default ${DEFAULT_STORE_DIR}, relative to gate.yml).`),
     s3: {
       type: 'object',
       description: 'An S3 bucket or S3-compatible server (credentials from the environment, never from gate.yml).',
@@ -343,8 +347,8 @@ const store: Spec = {
           patternHint: '3-63 lower-case letters, digits, `.` and `-`',
           description: 'Bucket name.',
         },
-        prefix: { type: 'string', description: 'Key prefix. Default paddle-perf-gate.' },
-        region: { type: 'string', description: 'Region. Default $AWS_REGION, else us-east-1.' },
+        prefix: { type: 'string', description: `Key prefix. Default ${DEFAULT_S3_PREFIX}.` },
+        region: { type: 'string', description: `Region. Default $AWS_REGION, else ${DEFAULT_S3_REGION}.` },
         endpoint: {
           type: 'string',
           pattern: '^https?://',
@@ -364,7 +368,7 @@ const store: Spec = {
       type: 'object',
       description: 'The GitHub Actions cache (baselines may be evicted after 7 days unused).',
       properties: {
-        prefix: { type: 'string', description: 'Cache key prefix. Default paddle-perf-gate.' },
+        prefix: { type: 'string', description: `Cache key prefix. Default ${DEFAULT_S3_PREFIX}.` },
         dir: {
           type: 'string',
           description:
@@ -447,7 +451,7 @@ export const GATE_SPEC: Spec & { type: 'object' } = {
       unique: true,
     },
     store,
-    output: dirOnly('Where reports are written (default perf-gate-out, relative to gate.yml).'),
+    output: dirOnly(`Where reports are written (default ${DEFAULT_OUTPUT_DIR}, relative to gate.yml).`),
   },
   required: ['gate', 'models'],
 };
