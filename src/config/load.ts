@@ -12,7 +12,6 @@ import { LineCounter, parseDocument } from 'yaml';
 import { ConfigError } from '../errors.js';
 import type {
   DatasetPlan,
-  EngineName,
   EnginePlan,
   GatePlan,
   MeasurePlan,
@@ -51,7 +50,7 @@ import {
 } from './defaults.js';
 import { resolveModel } from '../model-files.js';
 import { Diagnostics, Reader, capLines, joinPath, reportSecretKeys } from './read.js';
-import { GATE_SPEC } from './spec.js';
+import { GATE_SPEC, type RawOf } from './spec.js';
 import { closest } from './suggest.js';
 import { decodeUtf8 } from './text.js';
 import { aliasProblems, duplicateKeys } from './yaml-limits.js';
@@ -68,100 +67,17 @@ export interface ConfigOverrides {
   failOn?: FailOnVerdict[];
 }
 
-// ───────────────────────────── the document as read (all optional: invalid fields are dropped) ─────────────────────────────
+// ───────────────────────────── the document as read: types derived from spec.ts ─────────────────────────────
 
-interface RawEngine {
-  name?: EngineName;
-  device?: EnginePlan['device'];
-  precision?: EnginePlan['precision'];
-  threads?: number;
-  'batch-size'?: number;
-  tensorrt?: boolean;
-  mkldnn?: boolean;
-  'ir-optim'?: boolean;
-  'memory-optim'?: boolean;
-  'device-id'?: number;
-  'trt-shapes'?: { min?: Array<number | undefined>; opt?: Array<number | undefined>; max?: Array<number | undefined> };
-}
-interface RawPreprocess {
-  kind?: Preprocess['kind'];
-  shape?: Array<number | undefined>;
-  'resize-short'?: number;
-  crop?: number;
-}
-interface RawDataset {
-  format?: DatasetPlan['format'];
-  labels?: string;
-  root?: string;
-  inputs?: string;
-  dictionary?: string;
-  'class-names'?: Array<string | undefined>;
-  limit?: number;
-  preprocess?: RawPreprocess;
-}
-interface RawModel {
-  name?: string;
-  path?: string;
-  format?: ModelFormat;
-  task?: Task;
-  'baseline-path'?: string;
-  engine?: RawEngine;
-  dataset?: RawDataset;
-}
-interface RawThreshold {
-  better?: Threshold['better'];
-  noise?: ParsedLevel;
-  warn?: ParsedLevel;
-  fail?: ParsedLevel;
-  min?: ParsedLevel;
-}
-interface RawRunner {
-  kind?: RunnerPlan['kind'];
-  image?: string;
-  pull?: 'missing' | 'always' | 'never';
-  gpus?: 'all' | 'none' | Array<string | undefined>;
-  network?: boolean;
-  python?: string;
-  command?: string | Array<string | undefined>;
-  limits?: { memory?: number; cpus?: number; pids?: number; timeout?: number; 'pull-timeout'?: number };
-}
-interface RawMeasure {
-  warmup?: number;
-  'warmup-seconds'?: number;
-  rounds?: number;
-  iterations?: number;
-  'round-seconds'?: number;
-  'max-seconds'?: number;
-  'min-rounds'?: number;
-  precision?: ParsedLevel;
-}
-interface RawStore {
-  file?: { dir?: string };
-  s3?: {
-    bucket?: string;
-    prefix?: string;
-    region?: string;
-    endpoint?: string;
-    'path-style'?: boolean;
-    'unsafe-unconditional-writes'?: boolean;
-  };
-  'actions-cache'?: { prefix?: string; dir?: string };
-}
-interface RawGate {
-  gate?: string;
-  models?: Array<RawModel | undefined>;
-  runner?: RawRunner;
-  engine?: RawEngine;
-  measure?: RawMeasure;
-  confirm?: { pairs?: number };
-  'thresholds-from-history'?: number;
-  thresholds?: Record<string, RawThreshold>;
-  fingerprint?: Array<string | undefined>;
-  'fail-on'?: Array<FailOnVerdict | undefined>;
-  'promote-on'?: Array<PromoteOnVerdict | undefined>;
-  store?: RawStore;
-  output?: { dir?: string };
-}
+type RawGate = RawOf<typeof GATE_SPEC>;
+type RawEngine = NonNullable<RawGate['engine']>;
+type RawModel = NonNullable<NonNullable<RawGate['models']>[number]>;
+type RawDataset = NonNullable<RawModel['dataset']>;
+type RawPreprocess = NonNullable<RawDataset['preprocess']>;
+type RawRunner = NonNullable<RawGate['runner']>;
+type RawMeasure = NonNullable<RawGate['measure']>;
+type RawThreshold = NonNullable<NonNullable<RawGate['thresholds']>[string]>;
+type RawStore = NonNullable<RawGate['store']>;
 
 // ───────────────────────────── entry points ─────────────────────────────
 
@@ -724,13 +640,13 @@ class Builder {
     return measure;
   }
 
-  private thresholds(raw: Record<string, RawThreshold>): Record<string, Threshold> {
+  private thresholds(raw: Partial<Record<string, RawThreshold>>): Record<string, Threshold> {
     const out: Record<string, Threshold> = {};
     for (const [id, defaults] of Object.entries(DEFAULT_THRESHOLDS)) out[id] = structuredClone(defaults);
     for (const [id, entry] of Object.entries(raw)) {
       const base = out[id];
       const unit = METRIC_UNITS[id];
-      if (!base || !unit) continue; // unknown ids are reported by the reader
+      if (!base || !unit || !entry) continue; // unknown ids are reported by the reader
       const path = `thresholds.${id}`;
       const merged: Threshold = { ...base, ...(entry.better !== undefined && { better: entry.better }) };
       let fits = true;

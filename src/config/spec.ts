@@ -16,10 +16,33 @@ import {
   DEFAULT_THRESHOLDS,
   METRIC_UNITS,
 } from './defaults.js';
-import { BYTES_PATTERN, DURATION_PATTERN, LEVEL_FORMS, LEVEL_PATTERN, thresholdLevelPattern } from './units.js';
+import { BYTES_PATTERN, DURATION_PATTERN, LEVEL_FORMS, LEVEL_PATTERN, thresholdLevelPattern, type ParsedLevel } from './units.js';
 
 /** Gate ids: the same rule as gate.yml's `gate` (and safe inside the comment's HTML marker). */
 export const GATE_ID_PATTERN = '^[A-Za-z0-9._-]{1,64}$';
+
+/**
+ * The document as read.ts hands it over, derived from a spec entry: every key optional (an
+ * invalid field is dropped with its error), list items possibly undefined (an invalid item
+ * likewise), enums as their literal unions, levels parsed, bytes and durations as numbers.
+ */
+export type RawOf<S> = S extends { type: 'string'; enum: readonly (infer E)[] }
+  ? E
+  : S extends { type: 'string' }
+    ? string
+    : S extends { type: 'integer' | 'number' | 'bytes' | 'duration' }
+      ? number
+      : S extends { type: 'boolean' }
+        ? boolean
+        : S extends { type: 'level' }
+          ? ParsedLevel
+          : S extends { type: 'list'; items: infer I }
+            ? Array<RawOf<I> | undefined>
+            : S extends { type: 'object'; properties: infer P }
+              ? { -readonly [K in keyof P]?: RawOf<P[K]> }
+              : S extends { type: 'oneOf'; variants: readonly (infer V)[] }
+                ? RawOf<V>
+                : never;
 
 export type Spec =
   | {
@@ -29,7 +52,7 @@ export type Spec =
       pattern?: string;
       patternHint?: string;
       numbersAsText?: boolean;
-      examples?: string[];
+      examples?: readonly string[];
     }
   | { type: 'integer'; description: string; minimum?: number; maximum?: number; default?: number }
   | { type: 'number'; description: string; minimum?: number; exclusiveMinimum?: number; maximum?: number; default?: number }
@@ -48,7 +71,7 @@ export type Spec =
 /** Model names key baselines and name directories: short enough for any file system. */
 const NAME_PATTERN = '^[A-Za-z0-9._-]{1,64}$';
 
-const engine: Spec = {
+const engine = {
   type: 'object',
   description: 'Inference engine settings (the same for the PR and the baseline side).',
   properties: {
@@ -97,17 +120,17 @@ const engine: Spec = {
       },
     },
   },
-};
+} as const satisfies Spec;
 
-const shape: Spec = {
+const shape = {
   type: 'list',
   description: 'Input shape [channels, height, width].',
   items: { type: 'integer', minimum: 1, description: 'A dimension.' },
   minItems: 3,
   maxItems: 3,
-};
+} as const satisfies Spec;
 
-const dataset: Spec = {
+const dataset = {
   type: 'object',
   description: 'The labelled data the model is measured on.',
   properties: {
@@ -150,9 +173,9 @@ const dataset: Spec = {
       required: ['kind'],
     },
   },
-};
+} as const satisfies Spec;
 
-const model: Spec = {
+const model = {
   type: 'object',
   description: 'A model to gate.',
   properties: {
@@ -182,9 +205,9 @@ const model: Spec = {
     dataset,
   },
   required: ['name', 'path', 'task', 'dataset'],
-};
+} as const satisfies Spec;
 
-const thresholdEntry: Spec = {
+const thresholdEntry = {
   type: 'object',
   description: "Overrides of this metric's default threshold; fields not named keep their defaults.",
   properties: {
@@ -197,23 +220,23 @@ const thresholdEntry: Spec = {
       description: "Absolute floor: a change must also exceed this amount, in the metric's unit (e.g. 64MB, 2ms, 0.1pp).",
     },
   },
-};
+} as const satisfies Spec;
 
 /** A metric's threshold entry; its levels' pattern leaves out the ones that could never fire (a drop of 100 pp or more). */
-function thresholdOf(id: string): Spec {
+function thresholdOf(id: string): Omit<typeof thresholdEntry, 'description'> & { description: string } {
   const unit = METRIC_UNITS[id];
   const better = DEFAULT_THRESHOLDS[id]?.better;
   const pattern = unit && better ? thresholdLevelPattern(unit, better) : LEVEL_PATTERN;
   const properties = Object.fromEntries(
-    Object.entries(thresholdEntry.type === 'object' ? thresholdEntry.properties : {}).map(([key, spec]) => [
+    Object.entries(thresholdEntry.properties).map(([key, spec]) => [
       key,
       spec.type === 'level' && key !== 'min' ? { ...spec, pattern } : spec,
     ]),
-  );
-  return { ...thresholdEntry, properties, description: `Threshold of ${id}; fields not named keep their defaults.` } as Spec;
+  ) as typeof thresholdEntry.properties; // the same keys and kinds, the level patterns narrowed
+  return { ...thresholdEntry, properties, description: `Threshold of ${id}; fields not named keep their defaults.` };
 }
 
-const limits: Spec = {
+const limits = {
   type: 'object',
   description: 'Resource limits of the run.',
   properties: {
@@ -223,9 +246,9 @@ const limits: Spec = {
     timeout: { type: 'duration', default: '30m', description: 'Kill the run after this long, e.g. 20m. Default 30m.' },
     'pull-timeout': { type: 'duration', default: '30m', description: 'docker: give up pulling the image after this long. Default 30m.' },
   },
-};
+} as const satisfies Spec;
 
-const runner: Spec = {
+const runner = {
   type: 'object',
   description: 'Where the model runs. Default: embedded (onnxruntime-node in the action, CPU, ONNX only).',
   properties: {
@@ -263,9 +286,9 @@ const runner: Spec = {
     },
     limits,
   },
-};
+} as const satisfies Spec;
 
-const measure: Spec = {
+const measure = {
   type: 'object',
   description: 'How long and how often to measure.',
   properties: {
@@ -323,15 +346,16 @@ const measure: Spec = {
       description: `Adaptive stopping: stop once the 95 % interval of the round medians is within ± this relative level and the last 3 rounds are stable. Default ${DEFAULT_MEASURE.precision * 100}%.`,
     },
   },
-};
+} as const satisfies Spec;
 
-const dirOnly = (description: string): Spec => ({
-  type: 'object',
-  description,
-  properties: { dir: { type: 'string', description: 'Directory, relative to gate.yml.' } },
-});
+const dirOnly = <D extends string>(description: D) =>
+  ({
+    type: 'object',
+    description,
+    properties: { dir: { type: 'string', description: 'Directory, relative to gate.yml.' } },
+  }) as const satisfies Spec;
 
-const store: Spec = {
+const store = {
   type: 'object',
   description: `Where baselines live: exactly one of file, s3, actions-cache. Default file: {dir: ${DEFAULT_STORE_DIR}}.`,
   exactlyOne: true,
@@ -377,11 +401,11 @@ const store: Spec = {
       },
     },
   },
-};
+} as const satisfies Spec;
 
 const METRIC_IDS = Object.keys(DEFAULT_THRESHOLDS);
 
-export const GATE_SPEC: Spec & { type: 'object' } = {
+export const GATE_SPEC = {
   type: 'object',
   description: 'paddle-perf-gate configuration: models, data, runner, thresholds and baseline store.',
   properties: {
@@ -419,6 +443,7 @@ export const GATE_SPEC: Spec & { type: 'object' } = {
     thresholds: {
       type: 'object',
       description: 'Per metric id, the fields that differ from the defaults.',
+      // Every metric id, each with the fields of thresholdEntry (and its own level pattern).
       properties: Object.fromEntries(METRIC_IDS.map((id) => [id, thresholdOf(id)])),
     },
     fingerprint: {
@@ -454,7 +479,7 @@ export const GATE_SPEC: Spec & { type: 'object' } = {
     output: dirOnly(`Where reports are written (default ${DEFAULT_OUTPUT_DIR}, relative to gate.yml).`),
   },
   required: ['gate', 'models'],
-};
+} as const satisfies Spec & { type: 'object' };
 
 // ───────────────────────────── JSON Schema (draft 2020-12) ─────────────────────────────
 
