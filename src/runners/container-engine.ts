@@ -27,7 +27,8 @@ export interface RegistryCredentials {
   username?: string;
   password?: string;
   identitytoken?: string;
-  serveraddress: string;
+  /** Absent for the engine's default registry. */
+  serveraddress?: string;
 }
 
 /** One line of a pull's progress, as the engine reports it. */
