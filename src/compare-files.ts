@@ -47,6 +47,7 @@ export async function compareFiles(
     verdict: summary.verdict,
     regressions: summary.regressions,
     warnings: summary.warnings,
+    inconclusive: summary.inconclusive,
     models,
   };
   delete report.promotion;

@@ -42,7 +42,7 @@ import { isTimingMetric, judgeRatio, mayExceedNoise, modelVerdict, pairedRatioCI
 import { median, normalQuantile } from './measure/stats.js';
 import { measure as measureRun } from './measure/index.js';
 import { GateError } from './errors.js';
-import { t } from './report/strings.js';
+import { t } from './text/strings.js';
 import { describeDifferences, predictionsDigest, runSpecOf, specDifferences } from './run-spec.js';
 import type { PreparedDataset } from './dataset/prepared.js';
 import type { Progress, Runner } from './ports.js';

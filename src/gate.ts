@@ -281,6 +281,7 @@ async function gateRun(plan: GatePlan, ctx: GateContext, ports: GatePorts, check
     verdict: summary.verdict,
     regressions: summary.regressions,
     warnings: summary.warnings,
+    inconclusive: summary.inconclusive,
     models,
     warningsLog,
     startedAt: startedAt.toISOString(),
@@ -309,8 +310,8 @@ async function gateRun(plan: GatePlan, ctx: GateContext, ports: GatePorts, check
           completed: `completed the promotion of ${ctx.commit.slice(0, 12)} (${ctx.branch}) in ${ports.store.location}`,
         }[result.state];
         const pointer = result.pointerMoved ? '' : ` (branch '${ctx.branch}' stays on a newer baseline)`;
+        // Said once, by the entries (the report's "Baseline:" line, the CLI's log line, the action's log).
         report.promotion = { done: true, message: `${what}${pointer}` };
-        progress.info(report.promotion.message);
       } catch (error) {
         promotionError = error instanceof Error ? error : new StoreError(String(error));
         // The store's message says what it reads as afterwards (nothing promoted, or sealed but the pointer not moved).

@@ -340,6 +340,8 @@ export interface GateReport {
   /** Counts for the verdict line. */
   regressions: number;
   warnings: number;
+  /** Rows that were inconclusive (absent in reports written before it was counted apart from warnings). */
+  inconclusive?: number;
   models: Array<{
     comparison: ModelComparison;
     metrics: ModelMetrics;

@@ -250,7 +250,7 @@ describe('which rows a confirmation re-runs (pure)', () => {
   it('with a learned spread, a pass that only says "no slowdown shown" (interval reaching past 5 %) is borderline', () => {
     const c = judged(1.02);
     expect(c.rows[0]!.band).toBe('pass');
-    expect(c.rows[0]!.reason).toMatch(/^not confirmed: interval reaches/);
+    expect(c.rows[0]!.reason).toMatch(/^no slowdown shown: interval reaches/);
     expect(needsConfirmation(c, DEFAULT_THRESHOLDS, QUIET)).toBe(true);
   });
 

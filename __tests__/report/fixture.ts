@@ -52,6 +52,7 @@ export function report(
     verdict: g.verdict,
     regressions: g.regressions,
     warnings: g.warnings,
+    inconclusive: g.inconclusive,
     models: models.map((m, i) => ({
       comparison: comps[i]!,
       metrics: m.head,

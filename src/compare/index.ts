@@ -20,7 +20,8 @@
  *   level (10 %). In order:
  *   0. inconclusive when either side's rounds are unstable: the last 3 round medians differ by
  *      more than 10 % (max/min), as perf_analyzer's stability window — unless the whole interval
- *      is beyond the fail level (L > 10 %), which still fails;
+ *      is beyond the fail level (L > 10 %), which still fails, or wholly on the good side (H < 0),
+ *      which is an improvement whatever the stability;
  *   1. fail when the whole interval is beyond the noise level and it reaches beyond the fail
  *      level (L > 5 % and H > 10 %): surely more than noise, plausibly more than 10 %;
  *   2. inconclusive when the interval reaches from no change (L ≤ 0) to beyond the fail level
@@ -53,8 +54,8 @@
  * warns when any warns; otherwise it passes. Without a baseline its verdict is `no-baseline`.
  */
 import type { Band, ComparisonRow, Level, MetricValue, ModelComparison, ModelMetrics, Threshold, Unit, Verdict } from '../types.js';
-import { fmtAmount, fmtChangeAbs, fmtLevel, fmtPEq, fmtRel, fmtRelBare, fmtValue } from '../report/format.js';
-import { t, type StringKey } from '../report/strings.js';
+import { fmtAmount, fmtChangeAbs, fmtLevel, fmtPEq, fmtRel, fmtRelBare, fmtValue } from '../text/format.js';
+import { t, type StringKey } from '../text/strings.js';
 import { median, normalQuantile } from '../measure/stats.js';
 import { bootstrapRatioCI, mcnemarExact, pairedDiffInterval, roundInstability } from './stats.js';
 
@@ -137,11 +138,12 @@ export function compareModel(
   const unstable = unstableSide(base, head);
   const rows = ids.map((id) => {
     const o = { ...opts, ...(opts.runToRunByMetric?.[id] !== undefined ? { runToRun: opts.runToRunByMetric[id] } : {}) };
-    const r = compareMetric(id, b.get(id), h.get(id), thresholds[id], o);
+    const r = compareMetric(id, b.get(id), h.get(id), thresholds[id], { ...o, headIds: h });
     // Unstable rounds on either side: a timing row cannot be trusted either way (perf_analyzer's rule).
     // Only a whole interval beyond the fail level survives it: a swing of the machine does not explain that.
     const wholeBeyondFail = r.band === 'fail' && r.reasonParts?.[0]?.key === 'reason.intervalOver';
-    if (unstable && isTimingMetric(id) && r.band !== 'missing' && !wholeBeyondFail) {
+    // Nor does it explain an interval wholly on the good side: that is an improvement whatever the stability.
+    if (unstable && isTimingMetric(id) && r.band !== 'missing' && !wholeBeyondFail && !wholeGood(r)) {
       const reasonParts = [unstable];
       return { ...r, band: 'inconclusive' as const, reason: partsText(reasonParts), reasonParts };
     }
@@ -151,20 +153,23 @@ export function compareModel(
   return { model: head.model, verdict, reason, rows };
 }
 
+/** Whether a row's relative interval lies wholly on the good side of no change (a speed-up, surely). */
+function wholeGood(r: ComparisonRow): boolean {
+  if (r.interval?.of !== 'relative') return false;
+  return r.better === 'lower' ? r.interval.hi < 0 : r.interval.lo > 0;
+}
+
 /** The first side whose round medians (latency.p50 per round) fail the stability window, as a reason part. */
 function unstableSide(base: ModelMetrics, head: ModelMetrics): Part | null {
   const sides: Array<[ModelMetrics, StringKey]> = [
-    [head, 'reason.sideCurrent'],
-    [base, 'reason.sideBaseline'],
+    [head, 'reason.unstableCurrent'],
+    [base, 'reason.unstableBaseline'],
   ];
   for (const [m, side] of sides) {
     const medians = m.metrics.find((x) => x.id === 'latency.p50')?.rounds;
     const bad = medians && roundInstability(medians);
     if (bad) {
-      return {
-        key: 'reason.unstable',
-        args: { side: t('en', side), n: String(bad.n), spread: `${(bad.spread * 100).toFixed(1)} %`, limit: '10 %' },
-      };
+      return { key: side, args: { n: String(bad.n), spread: `${(bad.spread * 100).toFixed(1)} %`, limit: '10 %' } };
     }
   }
   return null;
@@ -202,7 +207,7 @@ function compareMetric(
   const hv = head?.value ?? null;
   const missing = (parts: Part[]) => row(id, meta, bv, hv, { band: 'missing', parts });
   if (bv === null) return missing([{ key: 'reason.missingBaseline' }]);
-  if (hv === null) return missing([{ key: 'reason.missingCurrent' }]);
+  if (hv === null) return missing([notMeasured(id, opts.headIds)]);
   if (!Number.isFinite(bv)) return missing([{ key: 'reason.notFiniteBaseline', args: { value: String(bv) } }]);
   if (!Number.isFinite(hv)) return missing([{ key: 'reason.notFiniteCurrent', args: { value: String(hv) } }]);
   if (!th) return row(id, meta, bv, hv, { band: 'pass', parts: [{ key: 'reason.noThreshold' }] });
@@ -213,6 +218,18 @@ function compareMetric(
   else if (base!.perSample && head!.perSample) judged = ctx.accuracy(base!.perSample, head!.perSample);
   else judged = ctx.timing(base!.rounds, head!.rounds, opts) ?? ctx.point();
   return row(id, meta, bv, hv, judged);
+}
+
+/**
+ * Why a metric of the baseline is not in this run. Memory growth is the one measure/ leaves out
+ * on purpose: its peak is there but the samples were too few for a slope (fewer than 9).
+ */
+function notMeasured(id: string, headIds: ReadonlyMap<string, unknown> | undefined): Part {
+  const growth = /^memory\.(\w+)\.growth$/.exec(id);
+  if (growth) {
+    return headIds?.has(`memory.${growth[1]}.peak`) ? { key: 'reason.growthTooFew', args: { n: '9' } } : { key: 'reason.noMemorySamples' };
+  }
+  return { key: 'reason.missingCurrent' };
 }
 
 /** Leak check on this run alone: the low end of the slope's interval against the level. */
@@ -229,7 +246,8 @@ function judgeGrowth(m: MetricValue, th: Threshold): Judged {
   const level = fmtLevel((th.warn ?? th.fail)!, m.unit);
   // A point above the level whose interval reaches below it is not shown to be a leak: say so, not "within".
   if (m.value !== null && beyond(m.value, (th.warn ?? th.fail)!.value)) {
-    return { band: 'pass', parts: [{ key: 'reason.leakNotShown', args: { lo: fmtValue(lo, m.unit), level } }] };
+    const hi = m.interval?.[1] ?? m.value;
+    return { band: 'pass', parts: [{ key: 'reason.leakNotShown', args: { lo: fmtValue(lo, m.unit), hi: fmtValue(hi, m.unit), level } }] };
   }
   return { band: 'pass', parts: [{ key: 'reason.within', args: { level } }] };
 }
@@ -395,7 +413,7 @@ class Ctx {
     return {
       band: 'pass',
       interval,
-      parts: [{ key: 'reason.notConfirmed', args: { lo: `${fmtRelBare(this.sign > 0 ? lo : hi)} %` } }, ...extra],
+      parts: [{ key: 'reason.noSlowdownShown', args: { lo: `${fmtRelBare(this.sign > 0 ? lo : hi)} %` } }, ...extra],
     };
   }
 }
@@ -413,6 +431,8 @@ export interface CompareOptions {
   runToRun?: number;
   /** Per-metric override of runToRun (from history). */
   runToRunByMetric?: Record<string, number>;
+  /** This run's metrics by id (compareModel sets it), to say why a baseline metric is missing. */
+  headIds?: ReadonlyMap<string, unknown>;
 }
 
 /** Widen a ratio interval (in log space) by z·√2·σ in quadrature: two independent runs, σ each. */
@@ -470,26 +490,34 @@ export function mayExceedNoise(row: ComparisonRow, th: Threshold): boolean {
 export { modelVerdict };
 
 /**
- * The gate's verdict over its models. Precedence: fail > unreadable > inconclusive > warn >
- * incomparable > no-baseline > pass (a model not compared keeps a clean pass from showing).
- * `failed` when any model's verdict is in `failOn` (default: fail only). Regressions count
- * failing rows; warnings count warning and inconclusive rows; rows of incomparable or unreadable
+ * The gate's verdict over its models: the worst *actionable* one. Precedence: fail > unreadable >
+ * warn > inconclusive > incomparable > no-baseline > pass (a model not compared keeps a clean pass
+ * from showing). A model whose verdict is inconclusive but which has a warning row counts as a
+ * warning here: a measured slowdown is something to act on, an unstable tail row is not.
+ * `failed` when any model's verdict, or the warning it hides under inconclusive, is in `failOn`
+ * (default: fail only). Each band is counted as itself: regressions count failing rows,
+ * warnings warning rows, inconclusive inconclusive rows; rows of incomparable or unreadable
  * models count neither way.
  */
 export function gateVerdict(
   models: ModelComparison[],
   failOn: Array<'fail' | 'warn' | 'inconclusive' | 'unreadable'> = ['fail'],
-): { verdict: Verdict; regressions: number; warnings: number; failed: boolean } {
-  const order: Verdict[] = ['fail', 'unreadable', 'inconclusive', 'warn', 'incomparable', 'no-baseline', 'pass'];
-  const verdicts = new Set(models.map((m) => m.verdict));
+): { verdict: Verdict; regressions: number; warnings: number; inconclusive: number; failed: boolean } {
+  const order: Verdict[] = ['fail', 'unreadable', 'warn', 'inconclusive', 'incomparable', 'no-baseline', 'pass'];
+  const judged = (m: ModelComparison) => m.verdict !== 'incomparable' && m.verdict !== 'unreadable';
+  const actionable = (m: ModelComparison): Verdict =>
+    m.verdict === 'inconclusive' && m.rows.some((r) => r.band === 'warn') ? 'warn' : m.verdict;
+  const verdicts = new Set(models.map(actionable));
   const verdict = order.find((v) => verdicts.has(v)) ?? 'pass';
   // Rows of a model that was not judged (environment differs, baseline unreadable) are shown for
   // information only and count neither way.
-  const rows = models.filter((m) => m.verdict !== 'incomparable' && m.verdict !== 'unreadable').flatMap((m) => m.rows);
+  const rows = models.filter(judged).flatMap((m) => m.rows);
+  const fails = failOn as string[];
   return {
     verdict,
     regressions: rows.filter((r) => r.band === 'fail').length,
-    warnings: rows.filter((r) => r.band === 'warn' || r.band === 'inconclusive').length,
-    failed: models.some((m) => (failOn as Verdict[]).includes(m.verdict)),
+    warnings: rows.filter((r) => r.band === 'warn').length,
+    inconclusive: rows.filter((r) => r.band === 'inconclusive').length,
+    failed: models.some((m) => fails.includes(m.verdict) || fails.includes(actionable(m))),
   };
 }

@@ -195,6 +195,7 @@ export const REPORT_JSON_SCHEMA: Json = {
     verdict: ref('verdict'),
     regressions: int('Metrics that failed.'),
     warnings: int('Metrics that warned.'),
+    inconclusive: int('Metrics that were inconclusive.'),
     models: arr('One entry per model.', ref('model'), { minItems: 1 }),
     promotion: obj('What happened to the baseline.', { done: { type: 'boolean', description: 'Promoted.' }, message: str('Why.') }),
     warningsLog: arr('Warnings of the run.', str('A warning.')),
