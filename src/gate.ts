@@ -6,7 +6,7 @@
  */
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { compareModel, gateVerdict, type CompareOptions } from './compare/index.js';
+import { gateVerdict, judgeModel, type CompareOptions } from './compare/index.js';
 import { thresholdsFromHistory } from './compare/history.js';
 import { BaseCheckouts, baseSideFor } from './base-side.js';
 import { DEFAULT_CONFIRM_PAIRS } from './config/defaults.js';
@@ -15,10 +15,11 @@ import { prepareDataset } from './dataset/prepare.js';
 import type { PreparedDataset } from './dataset/prepared.js';
 import { StoreError } from './errors.js';
 import { checkRunPaths } from './preflight.js';
-import { fingerprintDifferences, fingerprintHash, fingerprintOf } from './fingerprint.js';
+import { fingerprintHash, fingerprintOf } from './fingerprint.js';
 import { measure } from './measure/index.js';
 import type { BaselineStore, Progress, Runner } from './ports.js';
 import { renderJson, renderMarkdown } from './report/index.js';
+import { describe } from './text/index.js';
 import { runRecordOf, runSpecOf } from './run-spec.js';
 import {
   BASELINE_SCHEMA,
@@ -233,12 +234,13 @@ async function gateRun(plan: GatePlan, ctx: GateContext, ports: GatePorts, check
       comparison = {
         ...judgeModel(undefined, { metrics, fingerprint }, plan),
         verdict: 'unreadable',
-        reason: `baseline unreadable: ${error.message}`,
+        reasonParts: [{ key: 'reason.baselineUnreadable', args: { message: error.message } }],
       };
     }
 
     models.push({
-      comparison,
+      // judging says why in keys; the report's JSON keeps the English words too
+      comparison: describe(comparison),
       metrics,
       run: {
         model: run.model,
@@ -324,29 +326,6 @@ async function gateRun(plan: GatePlan, ctx: GateContext, ports: GatePorts, check
   await writeFile(files.markdown, renderMarkdown(report));
   await writeFile(files.json, renderJson(report));
   return { report, failed: summary.failed, files, ...(promotionError ? { promotionError } : {}) };
-}
-
-/**
- * One model's comparison with its baseline: judged under the thresholds when the environments
- * match on the fingerprint fields, otherwise "incomparable" with the fields that differ (the
- * numbers are still shown, for information). Shared by the gate and `paddle-perf-gate compare`.
- */
-export function judgeModel(
-  base: { metrics: ModelMetrics; fingerprint: Record<string, string | null>; sameFingerprint?: boolean } | undefined,
-  head: { metrics: ModelMetrics; fingerprint: Record<string, string | null> },
-  plan: Pick<GatePlan, 'thresholds' | 'fingerprintFields'>,
-  options: CompareOptions = {},
-): ModelComparison {
-  const compared = compareModel(base?.metrics, head.metrics, plan.thresholds, options);
-  if (!base) return compared;
-  const differences = fingerprintDifferences(base.fingerprint, head.fingerprint, plan.fingerprintFields);
-  if (base.sameFingerprint !== false && differences.length === 0) return compared;
-  return {
-    ...compared,
-    verdict: 'incomparable',
-    reason: `environment differs from the baseline's: ${differences.map((d) => d.field).join(', ') || 'fingerprint'} — numbers shown for information, not judged`,
-    differences,
-  };
 }
 
 /** The files an earlier run wrote: the report and, per model, its run and metrics documents and logs. */

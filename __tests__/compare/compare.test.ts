@@ -1,7 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { bootstrapRatioCI, compareModel, gateVerdict, mcnemarExact, samplesNeeded, type CompareOptions } from '../../src/compare/index.js';
+import {
+  bootstrapRatioCI,
+  compareModel as judgeKeys,
+  gateVerdict,
+  mcnemarExact,
+  samplesNeeded,
+  type CompareOptions,
+} from '../../src/compare/index.js';
+import { describe as inWords } from '../../src/text/index.js';
 import { DEFAULT_THRESHOLDS } from '../../src/config/defaults.js';
 import type { Band, MetricValue, ModelComparison, ModelMetrics } from '../../src/types.js';
+
+/** compare/ says why in keys; what a user reads is text/'s English (the gate writes it the same way). */
+const compareModel = (...args: Parameters<typeof judgeKeys>) => inWords(judgeKeys(...args));
 
 const TH = { ...DEFAULT_THRESHOLDS };
 

@@ -3,12 +3,16 @@
  * the real compare/ judges, the real report/ and notify/ render.
  */
 import { describe, expect, it } from 'vitest';
-import { compareModel, gateVerdict } from '../../src/compare/index.js';
+import { compareModel as judgeKeys, gateVerdict } from '../../src/compare/index.js';
+import { describe as inWords } from '../../src/text/index.js';
 import { DEFAULT_THRESHOLDS } from '../../src/config/defaults.js';
 import { buildMessage } from '../../src/notify/message.js';
 import { renderMarkdown } from '../../src/report/index.js';
 import type { MetricValue, ModelMetrics } from '../../src/types.js';
 import { ocrMetrics, report } from '../report/fixture.js';
+
+/** compare/ says why in keys; what a user reads is text/'s English (the gate writes it the same way). */
+const compareModel = (...args: Parameters<typeof judgeKeys>) => inWords(judgeKeys(...args));
 
 const TH = { ...DEFAULT_THRESHOLDS };
 const BASE = [10, 10.1, 9.9, 10, 10.05, 9.95, 10.02, 9.98];
@@ -147,5 +151,31 @@ describe('the report without a marker option starts with the verdict line', () =
     expect(renderMarkdown(report([{ head: ocrMetrics({ wrong: 10, latencyScale: 1, gpuMb: null }) }]), { marker: '<!-- x -->' })).toMatch(
       /^<!-- x -->\n### /,
     );
+  });
+});
+
+describe('judging says why in keys and raw numbers; text/ writes the words in either language', () => {
+  it('a row carries its reason as a key with raw numbers, and report.json keeps the English words', () => {
+    const c = judgeKeys(model([lat(BASE)]), model([lat(BASE.map((x) => x * 1.5))]), TH);
+    const row = c.rows[0]!;
+    expect(row.reason).toBe('');
+    expect(row.reasonParts).toEqual([
+      {
+        key: 'reason.intervalOver',
+        args: { level: { level: TH['latency.p50']!.fail, unit: 'ms' }, lo: { rel: row.interval!.lo }, hi: { rel: row.interval!.hi } },
+      },
+    ]);
+    expect(inWords(c).rows[0]!.reason).toMatch(/^whole interval > 10 %: \+\d+\.\d % … \+\d+\.\d %$/);
+    expect(inWords(c).reason).toMatch(/^1 regressed: latency\.p50 \(whole interval > 10 %/);
+  });
+
+  it('the alert says a model’s reason in the alert’s language', () => {
+    const noisy = [10, 10.1, 9.9, 10, 10.05, 9.95, 13, 10.2];
+    const r = report([{ base: model([lat(BASE)]), head: model([lat(noisy)]) }]);
+    const zh = buildMessage(r, { lang: 'zh' });
+    expect(zh.items).toEqual([
+      expect.stringMatching(/^❔ m: 1 项不确定：延迟 p50 轮次不稳定（本次）：最后 3 轮中位数相差 \d+\.\d %/),
+    ]);
+    expect(zh.items.join('')).not.toMatch(/[A-Za-z]{3,}/);
   });
 });

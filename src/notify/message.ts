@@ -3,7 +3,18 @@
  * links to the PR and the run. The full table stays on GitHub.
  */
 import { neutraliseMentions } from '../report/mentions.js';
-import { BAND_EMOJI, countsText, fmtChangeAbs, fmtRel, fmtValue, t, VERDICT_EMOJI, verdictWord, type Lang } from '../text/index.js';
+import {
+  BAND_EMOJI,
+  countsText,
+  fmtChangeAbs,
+  fmtRel,
+  fmtValue,
+  modelReason,
+  t,
+  VERDICT_EMOJI,
+  verdictWord,
+  type Lang,
+} from '../text/index.js';
 import type { ComparisonRow, GateReport, Verdict } from '../types.js';
 
 export type { Lang } from '../text/index.js';
@@ -68,7 +79,7 @@ export function buildMessage(report: GateReport, ctx: MessageContext): AlertMess
       );
     }
     if (c.rows.every((r) => r.band !== 'fail' && r.band !== 'warn') && c.verdict !== 'pass') {
-      rows.push(`${VERDICT_EMOJI[c.verdict]} ${plain(c.model)}: ${plain(c.reason)}`);
+      rows.push(`${VERDICT_EMOJI[c.verdict]} ${plain(c.model)}: ${plain(modelReason(ctx.lang, c))}`);
     }
   }
   const links: AlertMessage['links'] = [];

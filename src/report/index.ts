@@ -15,6 +15,9 @@ import {
   fmtRelBare,
   fmtValue,
   isStringKey,
+  modelReason,
+  partsText,
+  renderable,
   t,
   VERDICT_EMOJI,
   verdictWord,
@@ -262,7 +265,7 @@ class Renderer {
       } else if (c.verdict === 'unreadable') {
         lines.push(
           '',
-          `${VERDICT_EMOJI.unreadable} ${this.t('unreadable.title', { model: escapeMarkdown(c.model), reason: escapeMarkdown(c.reason) })}`,
+          `${VERDICT_EMOJI.unreadable} ${this.t('unreadable.title', { model: escapeMarkdown(c.model), reason: escapeMarkdown(modelReason(this.lang, c)) })}`,
         );
       }
     }
@@ -275,11 +278,8 @@ class Renderer {
   }
 
   private reason(row: ComparisonRow): string {
-    const parts = row.reasonParts;
-    if (parts && parts.length > 0 && parts.every((p) => isStringKey(p.key))) {
-      // Our own words and formatted numbers: no user text, so no escaping (keeps '<' readable in raw text).
-      return parts.map((p) => this.t(p.key as StringKey, p.args)).join(this.lang === 'zh' ? '；' : '; ');
-    }
+    // Our own words and formatted numbers: no user text, so no escaping (keeps '<' readable in raw text).
+    if (renderable(row.reasonParts)) return partsText(this.lang, row.reasonParts);
     return escapeMarkdown(row.reason);
   }
 

@@ -37,3 +37,5 @@ export function countsText(lang: Lang, counts: { regressions: number; warnings: 
     ...(inconclusive > 0 ? [t(lang, 'count.inconclusive', { n: fmtNumber(inconclusive, 0) })] : []),
   ].join(t(lang, 'sep.list'));
 }
+
+export { describe, metricLabel, modelReason, partsText, renderable, rowReason } from './reasons.js';

@@ -62,6 +62,11 @@ export const STRINGS = {
     zh: '{n} 个样本：1 个样本 = {step} > {level}，至少需要 {need} 个',
   },
   'reason.unpaired': { en: 'different samples: no paired test', zh: '样本不同：无配对检验' },
+  'reason.incomparable': {
+    en: "environment differs from the baseline's: {fields} — numbers shown for information, not judged",
+    zh: '环境与基线不同：{fields} —— 数字仅供参考，未判定',
+  },
+  'reason.baselineUnreadable': { en: 'baseline unreadable: {message}', zh: '基线无法读取：{message}' },
   'reason.allWithin': { en: 'all {n} metrics within thresholds', zh: '全部 {n} 项指标在阈值以内' },
   'reason.rowsFailed': { en: '{n} regressed: {what}', zh: '{n} 项退化：{what}' },
   'reason.rowsInconclusive': { en: '{n} inconclusive: {what}', zh: '{n} 项不确定：{what}' },
