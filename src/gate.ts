@@ -18,7 +18,6 @@ import { checkRunPaths } from './preflight.js';
 import { fingerprintHash, fingerprintOf } from './fingerprint.js';
 import { measure } from './measure/index.js';
 import type { BaselineStore, Progress, Runner } from './ports.js';
-import { renderJson, renderMarkdown } from './report/index.js';
 import { describe } from './text/index.js';
 import { runRecordOf, runSpecOf } from './run-spec.js';
 import {
@@ -68,8 +67,6 @@ export interface GateOutcome {
   report: GateReport;
   /** True when the verdict is one of plan.failOn. */
   failed: boolean;
-  /** Files written under plan.output.dir. */
-  files: { markdown: string; json: string };
   /**
    * Set when the gate passed but writing the new baseline failed: the entries publish the report
    * as usual, then fail the step loudly (exit 2). The previous baseline is intact.
@@ -322,10 +319,8 @@ async function gateRun(plan: GatePlan, ctx: GateContext, ports: GatePorts, check
     }
   }
 
-  const files = { markdown: join(plan.output.dir, 'report.md'), json: join(plan.output.dir, 'report.json') };
-  await writeFile(files.markdown, renderMarkdown(report));
-  await writeFile(files.json, renderJson(report));
-  return { report, failed: summary.failed, files, ...(promotionError ? { promotionError } : {}) };
+  // The report files, like everything a user reads, are the publish stage's (publish/).
+  return { report, failed: summary.failed, ...(promotionError ? { promotionError } : {}) };
 }
 
 /** The files an earlier run wrote: the report and, per model, its run and metrics documents and logs. */
