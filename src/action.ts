@@ -21,7 +21,7 @@ import { failureLine, publish, type PublishRequest } from './publish/index.js';
 import { createRunner } from './runners/index.js';
 import { guardSignals, signalExitCode } from './signals.js';
 import { baselineWant, createStore, gitAncestry } from './stores/index.js';
-import type { GatePlan } from './types.js';
+import type { GatePlan, StorePlan } from './types.js';
 
 const progress: Progress = {
   info: (message) => core.info(message),
@@ -40,7 +40,13 @@ function overrides(inputs: ActionInputs): ConfigOverrides {
     ...(inputs.model ? { model: resolve(ws, inputs.model) } : {}),
     ...(inputs.outputDir ? { outputDir: resolve(ws, inputs.outputDir) } : {}),
     ...(inputs.failOn ? { failOn: inputs.failOn } : {}),
+    ...(inputs.s3 ? { store: s3Store(inputs.s3) } : {}),
   };
+}
+
+function s3Store(s3: NonNullable<ActionInputs['s3']>): StorePlan {
+  const { endpoint, ...rest } = s3;
+  return { kind: 's3', ...rest, ...(endpoint ? { endpoint } : {}) };
 }
 
 async function gateContext(event: EventContext, inputs: ActionInputs): Promise<GateContext> {
@@ -100,10 +106,6 @@ async function main(signal: AbortSignal): Promise<number> {
   if (inputs.mode === 'comment-from-artifact') return commentFromArtifact(inputs, event);
   const configPath = resolve(workspace(), inputs.config || 'gate.yml');
   const plan = await loadConfig(configPath, overrides(inputs));
-  if (inputs.s3) {
-    const { endpoint, ...rest } = inputs.s3;
-    plan.store = { kind: 's3', ...rest, ...(endpoint ? { endpoint } : {}) };
-  }
   if (inputs.registryAuth) {
     if (plan.runner.kind !== 'docker') {
       throw new ConfigError(`input \`registry-auth\`: only used by the docker runner, but the runner is ${plan.runner.kind}`);

@@ -99,7 +99,7 @@ async function runCommand(args: string[]): Promise<number> {
     ...(runner ? { runner } : {}),
     ...(values.image ? { image: values.image } : {}),
     ...(values.out ? { outputDir: resolve(values.out) } : {}),
-    ...(values['store-dir'] ? { storeDir: resolve(values['store-dir']) } : {}),
+    ...(values['store-dir'] ? { store: { kind: 'file', dir: resolve(values['store-dir']) } } : {}),
   };
   const plan = await loadConfig(resolve(values.config), overrides);
   const ctx = await localContext(values.promote, values['default-branch']);

@@ -50,8 +50,8 @@ export interface ConfigOverrides {
   /** Path override for a single-model gate (relative paths resolve from the working directory). */
   model?: string;
   outputDir?: string;
-  /** A local directory store replacing gate.yml's `store:` (relative to the working directory). */
-  storeDir?: string;
+  /** A store replacing gate.yml's `store:` (CLI --store-dir, the action's s3-* inputs): one way for both entries. */
+  store?: StorePlan;
   failOn?: FailOnVerdict[];
 }
 
@@ -827,7 +827,7 @@ class Builder {
   }
 
   private store(raw: RawStore | undefined): StorePlan {
-    if (this.overrides.storeDir !== undefined) return { kind: 'file', dir: resolve(this.overrides.storeDir) };
+    if (this.overrides.store !== undefined) return this.overrides.store;
     if (raw?.s3) {
       const s3 = raw.s3;
       const region = s3.region ?? process.env['AWS_REGION'] ?? process.env['AWS_DEFAULT_REGION'] ?? 'us-east-1';
