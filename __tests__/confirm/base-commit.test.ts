@@ -136,6 +136,29 @@ function storedDocs(): Array<{
   return docs.map((t) => JSON.parse(t)).filter((d) => d.schema === 'paddle-perf-gate/baseline@1');
 }
 
+/**
+ * What holds under any load for a real regression replayed against the base: never a pass. When
+ * the pairs ran and the base side proved itself, they confirm it (fail, exit 1); on a machine so
+ * busy that the base side's own cost no longer matches the stored one, the confirmation is void
+ * and says so, and the stored verdict (fail, or inconclusive when the rounds shook) stands with
+ * its own exit code. The exact logic is in scripted.test.ts; here the real pipeline runs.
+ */
+function expectRegressionKept(r: Awaited<ReturnType<typeof run>>): void {
+  const rows = JSON.stringify(
+    r.model.comparison.rows.map((x: { metric: string; band: string; reason: string }) => [x.metric, x.band, x.reason]),
+  );
+  expect(r.report.verdict, rows).not.toBe('pass');
+  if (/A\/B confirmation void/.test(r.p50.reason)) {
+    expect(['fail', 'inconclusive'], rows).toContain(r.p50.band);
+    expect(r.p50.reason, rows).toMatch(/the stored verdict stands/);
+    expect(r.code, rows).toBe(r.report.verdict === 'fail' ? 1 : 0);
+  } else {
+    expect(r.code, rows).toBe(1);
+    expect(r.p50.band, rows).toBe('fail');
+    expect(r.p50.reason, rows).toMatch(/; confirmed by \d+ interleaved A\/B pairs on this runner$/);
+  }
+}
+
 describe('the A/B confirmation replays the base commit as promoted (CLI, real git repo, PP-OCRv4 rec)', () => {
   it('the promoted baseline records its run spec and predictions', () => {
     const docs = storedDocs();
@@ -148,8 +171,8 @@ describe('the A/B confirmation replays the base commit as promoted (CLI, real gi
   it('a shape change with baseline-path on the same file is refused, naming the spec difference: the stored fail stands (exit 1)', async () => {
     commit(gateYml({ width: 960, baselinePath: 'models/rec.onnx' }));
     const r = await run();
-    expect(r.code, `${r.stderr}\n${JSON.stringify(r.model.comparison)}`).toBe(1);
-    expect(r.report.verdict).toBe('fail');
+    expect(r.report.verdict, `${r.stderr}\n${JSON.stringify(r.model.comparison)}`).not.toBe('pass');
+    expect(r.code).toBe(r.report.verdict === 'fail' ? 1 : 0);
     // The stored rows stand (a 3× wider input: fail, or inconclusive when this busy machine shook the short rounds).
     expect(['fail', 'inconclusive']).toContain(r.p50.band);
     expect(r.p50.reason).toContain(
@@ -163,9 +186,7 @@ describe('the A/B confirmation replays the base commit as promoted (CLI, real gi
     const checkout = worktree('prepared', base);
     try {
       const r = await run('--base-checkout', checkout);
-      expect(r.code).toBe(1);
-      expect(r.p50.band).toBe('fail');
-      expect(r.p50.reason).toMatch(/; confirmed by \d+ interleaved A\/B pairs on this runner$/);
+      expectRegressionKept(r);
       expect(r.stderr).toContain(`base side: base checkout of ${base.slice(0, 12)}`);
     } finally {
       git('worktree', 'remove', '--force', checkout);
@@ -175,8 +196,7 @@ describe('the A/B confirmation replays the base commit as promoted (CLI, real gi
   it('without baseline-path the gate checks out the baseline commit itself, confirms, and removes the worktree', async () => {
     commit(gateYml({ width: 960 }));
     const r = await run();
-    expect(r.code).toBe(1);
-    expect(r.p50.reason).toMatch(/; confirmed by \d+ interleaved A\/B pairs on this runner$/);
+    expectRegressionKept(r);
     expect(r.stderr).toContain(`base checkout: ${base.slice(0, 12)}`);
     expect(git('worktree', 'list', '--porcelain').match(/^worktree /gm)).toHaveLength(1);
   }, 180_000);
@@ -195,9 +215,15 @@ describe('the A/B confirmation replays the base commit as promoted (CLI, real gi
   it('a real slower model file (identity convolutions: same predictions, more work) is confirmed against the base checkout', async () => {
     commit(gateYml(), slowModel(readFileSync(REC), 60), 'slower model');
     const r = await run();
-    expect(r.p50.reason).toMatch(/; confirmed by \d+ interleaved A\/B pairs on this runner$/);
-    expect(['warn', 'fail']).toContain(r.p50.band);
-    expect(r.code).toBe(r.p50.band === 'fail' ? 1 : 0);
+    // A few percent slower: confirmed (warn or fail) by the pairs, or, on a machine too busy for the
+    // base side to match its recorded cost, void with the stored verdict standing — never cleared.
+    if (/A\/B confirmation void/.test(r.p50.reason)) {
+      expect(r.p50.reason).toMatch(/the stored verdict stands/);
+    } else {
+      expect(r.p50.reason).toMatch(/; confirmed by \d+ interleaved A\/B pairs on this runner$/);
+      expect(['warn', 'fail']).toContain(r.p50.band);
+    }
+    expect(r.code).toBe(r.report.verdict === 'fail' ? 1 : 0);
     // The predictions are unchanged: accuracy is not what regressed.
     expect(r.model.comparison.rows.find((row: { metric: string }) => row.metric === 'accuracy.line').band).toBe('pass');
   }, 180_000);
@@ -211,8 +237,8 @@ describe('the A/B confirmation replays the base commit as promoted (CLI, real gi
       expect(
         r.code,
         JSON.stringify(r.model.comparison.rows.map((x: { metric: string; band: string; reason: string }) => [x.metric, x.band, x.reason])),
-      ).toBe(1);
-      expect(r.report.verdict).toBe('fail');
+      ).toBe(r.report.verdict === 'fail' ? 1 : 0);
+      expect(['fail', 'inconclusive']).toContain(r.report.verdict);
       expect(r.p50.reason).toContain(
         `A/B confirmation refused: the base checkout (${base.slice(0, 12)}) has no gate.yml; the stored verdict stands`,
       );
@@ -220,7 +246,8 @@ describe('the A/B confirmation replays the base commit as promoted (CLI, real gi
       git('-C', checkout, 'checkout', '--', 'gate.yml');
       rmSync(join(checkout, 'models/rec.onnx'));
       r = await run('--base-checkout', checkout);
-      expect(r.code).toBe(1);
+      expect(r.code).toBe(r.report.verdict === 'fail' ? 1 : 0);
+      expect(r.report.verdict).not.toBe('pass');
       expect(r.p50.reason).toMatch(
         /A\/B confirmation refused: the base's gate.yml \([0-9a-f]{12}\) does not load: .*models\[0\]\.path.*not found/,
       );
@@ -230,7 +257,8 @@ describe('the A/B confirmation replays the base commit as promoted (CLI, real gi
     const other = worktree('other', head);
     try {
       const r = await run('--base-checkout', other);
-      expect(r.code).toBe(1);
+      expect(r.code).toBe(r.report.verdict === 'fail' ? 1 : 0);
+      expect(r.report.verdict).not.toBe('pass');
       expect(r.p50.reason).toContain(
         `A/B confirmation refused: base checkout ${other} is at ${head.slice(0, 12)}, not at the baseline's commit ${base.slice(0, 12)}`,
       );
@@ -263,7 +291,9 @@ describe('the A/B confirmation replays the base commit as promoted (CLI, real gi
     expect(r.code, rows).toBe(0);
     // Pass; inconclusive only when this shared 2-core machine shook the short calls too much to tell.
     expect(['pass', 'inconclusive'], rows).toContain(r.report.verdict);
-    expect(r.p50.reason).toMatch(/interleaved A\/B pairs on this runner$/);
-    expect(r.p50.reason).not.toMatch(/void|refused/);
+    // Judged on the pairs, or void (never refused: the base checkout is right) on a machine too busy
+    // for the base side to match its recorded cost; either way no false alarm.
+    expect(r.p50.reason).toMatch(/interleaved A\/B pairs on this runner$|A\/B confirmation void/);
+    expect(r.p50.reason).not.toMatch(/refused/);
   }, 180_000);
 });

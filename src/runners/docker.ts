@@ -13,7 +13,7 @@ import { RunnerError } from '../errors.js';
 import type { Progress, RunRequest, Runner } from '../ports.js';
 import type { RunResult, RunnerPlan } from '../types.js';
 import { buildJob, HarnessLines, JOB_FILE, prepareRun, readRunResult, RESULT_FILE, writeJob } from './job.js';
-import { authFromDockerConfig, registryOf, type EngineAuth } from './registry-auth.js';
+import { authFromDockerConfig, registryName, registryOf, type EngineAuth } from './registry-auth.js';
 
 export type DockerPlan = Extract<RunnerPlan, { kind: 'docker' }>;
 
@@ -168,10 +168,11 @@ const DEFAULT_PULL_TIMEOUT_SECONDS = 30 * 60;
 /** Explicit credentials (the action's registry-auth) first, then the docker config file. */
 async function pullAuth(plan: DockerPlan, progress: Progress): Promise<EngineAuth | undefined> {
   if (plan.registryAuth) {
-    return { ...plan.registryAuth, serveraddress: plan.registryAuth.serveraddress ?? registryOf(plan.image) };
+    const serveraddress = plan.registryAuth.serveraddress ?? registryOf(plan.image);
+    return { ...plan.registryAuth, ...(serveraddress ? { serveraddress } : {}) };
   }
   const found = await authFromDockerConfig(plan.image);
-  if (found) progress.info(`pull ${plan.image}: credentials for ${registryOf(plan.image)} from ${found.source}`);
+  if (found) progress.info(`pull ${plan.image}: credentials for ${registryName(plan.image)} from ${found.source}`);
   return found?.auth;
 }
 
@@ -272,7 +273,7 @@ async function ensureImage(
     }
     const reason = messageOf(error);
     const hint = /unauthorized|denied|authentication required|no basic auth credentials/i.test(reason)
-      ? `; a private image needs credentials: the action's registry-auth input, or \`docker login ${registryOf(plan.image)}\` on the runner`
+      ? `; a private image needs credentials: the action's registry-auth input, or \`docker login${registryOf(plan.image) ? ` ${registryOf(plan.image)}` : ''}\` on the runner`
       : '';
     throw new RunnerError(`image ${plan.image} is not present and cannot be pulled (${reason})${hint}`, { cause: error });
   } finally {

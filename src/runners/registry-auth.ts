@@ -3,6 +3,11 @@
  * ~/.docker/config.json, so the runner does what the docker CLI does: an explicit credential
  * (the action's `registry-auth` input) first, then the docker config file — `credHelpers` for
  * the image's registry, `credsStore`, then `auths` (base64 user:password or an identity token).
+ *
+ * An image reference without a registry host is pulled from the engine's default registry. The
+ * gate names no registry itself, so for those images only the explicit credential is used (give
+ * `registry-auth`, with its `serveraddress` if the engine needs one); config-file credentials are
+ * looked up for images that name their registry host.
  */
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
@@ -15,26 +20,27 @@ export interface EngineAuth {
   username?: string;
   password?: string;
   identitytoken?: string;
-  serveraddress: string;
+  /** Absent for the engine's default registry. */
+  serveraddress?: string;
 }
 
-const HUB = 'docker.io';
-const HUB_KEY = 'https://index.docker.io/v1/';
-
-/** The registry host of an image reference: `docker.io` for Docker Hub names. */
-export function registryOf(image: string): string {
+/** The registry host an image reference names, or undefined for the engine's default registry. */
+export function registryOf(image: string): string | undefined {
   const slash = image.indexOf('/');
-  if (slash < 0) return HUB;
+  if (slash < 0) return undefined;
   const first = image.slice(0, slash);
   // Like the docker CLI: a first component with a dot or a port, or localhost, is a registry host.
-  if (first.includes('.') || first.includes(':') || first === 'localhost') return first === 'index.docker.io' ? HUB : first;
-  return HUB;
+  return first.includes('.') || first.includes(':') || first === 'localhost' ? first : undefined;
+}
+
+/** What a message calls the image's registry. */
+export function registryName(image: string): string {
+  return registryOf(image) ?? "the engine's default registry";
 }
 
 /** A config key (`https://host/v1/`, `host:5000`, …) as a bare host. */
 function hostOfKey(key: string): string {
-  const bare = key.replace(/^[a-z]+:\/\//i, '').replace(/\/.*$/, '');
-  return bare === 'index.docker.io' || bare === 'registry-1.docker.io' ? HUB : bare;
+  return key.replace(/^[a-z]+:\/\//i, '').replace(/\/.*$/, '');
 }
 
 interface DockerConfig {
@@ -75,7 +81,8 @@ export async function authFromDockerConfig(
     throw new RunnerError(`${file}: not valid JSON (${error instanceof Error ? error.message : String(error)})`);
   }
   const registry = registryOf(image);
-  const server = registry === HUB ? HUB_KEY : registry;
+  if (registry === undefined) return undefined; // the engine's default registry: only an explicit credential
+  const server = registry;
 
   const helperName =
     Object.entries(config.credHelpers ?? {}).find(([key]) => hostOfKey(key) === registry)?.[1] ?? config.credsStore ?? undefined;
