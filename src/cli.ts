@@ -17,7 +17,7 @@ import type { JobPort, Progress } from './ports.js';
 import { publish } from './publish/index.js';
 import { compareFiles } from './compare-files.js';
 import { checkWritableFile } from './preflight.js';
-import { renderJson, renderMarkdown } from './report/index.js';
+import { renderJson } from './report/index.js';
 import { createRunner } from './runners/index.js';
 import { guardSignals, signalExitCode } from './signals.js';
 import { createStore } from './stores/index.js';
@@ -148,7 +148,8 @@ async function compareCommand(args: string[]): Promise<number> {
   const [basePath, headPath] = positionals as [string, string];
   if (values.out) await checkWritableFile(values.out, '--out');
   const { report, failed } = await compareFiles(basePath, headPath, plan);
-  console.log(renderMarkdown(report, { lang }));
+  // The same publish stage as `run`: the report on stdout (and the JSON where --out says).
+  await publish({ report, lang, job: terminal, progress });
   if (values.out) {
     await writeFile(resolve(values.out), renderJson(report));
   }
