@@ -64,7 +64,7 @@ type Comparable =
   | { kind: 'baseline'; find(model: string): BaseSide | undefined };
 
 /** A report.json (all models of a run) or one stored baseline document, validated (report/schema.ts, stores/codec.ts). */
-export async function readComparable(file: string): Promise<Comparable> {
+async function readComparable(file: string): Promise<Comparable> {
   let bytes: Uint8Array;
   try {
     if (!(await stat(file)).isFile()) throw new ConfigError(`${file}: expected a report.json file, got a directory or device`);

@@ -22,7 +22,6 @@ import { describe } from './text/index.js';
 import { runRecordOf, runSpecOf } from './run-spec.js';
 import {
   BASELINE_SCHEMA,
-  DEFAULT_PROMOTE_ON,
   type Baseline,
   type BaselineKey,
   type BaselineWant,
@@ -75,7 +74,7 @@ export interface GateOutcome {
 }
 
 /** Baselines shown in the comment's latency trend (with this run as the last point). */
-export const TREND_POINTS = 10;
+const TREND_POINTS = 10;
 const TREND_METRIC = 'latency.p50';
 
 /** The trend of latency p50: baselines (newest first from the store) oldest first, then this run; undefined below 2 baselines. */
@@ -345,7 +344,7 @@ function promotionRefusal(
     return `a pull-request run never writes the baseline of the default branch '${ctx.defaultBranch}'`;
   }
   if (summary.failed) return `the gate's verdict is ${summary.verdict}`;
-  const allowed: readonly Verdict[] = plan.promoteOn ?? DEFAULT_PROMOTE_ON;
+  const allowed: readonly Verdict[] = plan.promoteOn;
   const unjudged = models.filter((m) => !allowed.includes(m.comparison.verdict));
   if (unjudged.length > 0) {
     const list = unjudged.map((m) => `${m.comparison.model} is ${m.comparison.verdict}`).join(', ');

@@ -75,9 +75,9 @@ export interface MeasurePlan {
   /** Upper bound of measurement per model side, seconds (adaptive stopping stays under it). */
   maxSeconds: number;
   /** Adaptive stopping: at least this many rounds (default 4); `rounds` is then the maximum. */
-  minRounds?: number;
+  minRounds: number;
   /** Adaptive stopping: stop once the 95 % interval of the round medians is within ± this (relative, default 0.01). */
-  precision?: number;
+  precision: number;
 }
 
 export type RunnerPlan =
@@ -130,7 +130,6 @@ export interface Threshold {
 export type FailOnVerdict = 'fail' | 'warn' | 'inconclusive' | 'unreadable';
 export type PromoteOnVerdict = 'pass' | 'warn' | 'no-baseline' | 'incomparable' | 'inconclusive' | 'unreadable';
 /** Judged runs only: an unstable measurement, an unreadable baseline or a regression never becomes a baseline. */
-export const DEFAULT_PROMOTE_ON: readonly PromoteOnVerdict[] = ['pass', 'warn', 'no-baseline', 'incomparable'];
 
 export interface GatePlan {
   gate: string;
@@ -148,8 +147,8 @@ export interface GatePlan {
   fingerprintFields: string[];
   /** Fail the gate on these verdicts (default: fail only). */
   failOn: FailOnVerdict[];
-  /** Promote only when every model's verdict is one of these (absent: DEFAULT_PROMOTE_ON). */
-  promoteOn?: PromoteOnVerdict[];
+  /** Promote only when every model's verdict is one of these (default: DEFAULT_PROMOTE_ON, config/defaults.ts). */
+  promoteOn: PromoteOnVerdict[];
   /** Same-runner A/B confirmation of timing rows (models with baselinePath; see confirm.ts borderline); absent: off. */
   confirm?: { pairs: number };
   /** Noise band from the run-to-run spread of the last N baselines (opt-in; absent: off). */

@@ -1,12 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  bootstrapRatioCI,
-  compareModel as judgeKeys,
-  gateVerdict,
-  mcnemarExact,
-  samplesNeeded,
-  type CompareOptions,
-} from '../../src/compare/index.js';
+import { bootstrapRatioCI, compareModel as judgeKeys, gateVerdict, mcnemarExact, type CompareOptions } from '../../src/compare/index.js';
 import { describe as inWords } from '../../src/text/index.js';
 import { DEFAULT_THRESHOLDS } from '../../src/config/defaults.js';
 import type { Band, MetricValue, ModelComparison, ModelMetrics } from '../../src/types.js';
@@ -84,17 +77,6 @@ describe('statistics', () => {
     expect(a.lo).toBeGreaterThan(1.15);
     expect(bootstrapRatioCI([5, 5, 5], [5, 5])).toEqual({ ratio: 1, lo: 1, hi: 1 });
     expect(bootstrapRatioCI(BASE_ROUNDS, head, { seed: 7 })).not.toEqual(a);
-  });
-
-  it.each([
-    [0.5, {}, 200],
-    [0.3, {}, 334],
-    [1, {}, 100],
-    [0.5, { discordant: 0.02 }, 6277], // Connor 1987, checked with scipy norm.ppf
-    [1, { discordant: 0.05 }, 3923],
-    [0.5, { discordant: 0 }, 1568], // clamped to ψ = δ: a flip rate below the change is impossible
-  ])('samplesNeeded(%d, %j) = %d', (pp, opts, n) => {
-    expect(samplesNeeded(pp, opts)).toBe(n);
   });
 });
 

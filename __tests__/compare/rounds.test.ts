@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { historyNoise, pairedRatioCI, roundInstability, roundPrecision, runToRunSpread, stopDecision } from '../../src/compare/stats.js';
+import { historyNoise, pairedRatioCI, runToRunSpread } from '../../src/compare/stats.js';
+import { roundInstability, roundPrecision, stopDecision } from '../../src/measure/stopping.js';
 import { thresholdsFromHistory } from '../../src/compare/history.js';
 import { compareModel as judgeKeys } from '../../src/compare/index.js';
 import { describe as inWords } from '../../src/text/index.js';

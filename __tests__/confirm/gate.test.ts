@@ -24,7 +24,7 @@ beforeAll(async () => {
   // The shipped OCR samples as a prepared NPY array, so both models run as task generic.
   const plan = await loadConfig(resolve('examples/demo/gate.yml'));
   const rec = plan.models.find((m) => m.task === 'ocr-rec')!;
-  const prepared = await prepareDataset({ ...rec.dataset, limit: 4 } as typeof rec.dataset, join(dir, 'prep'), {
+  const prepared = await prepareDataset({ ...rec.dataset, limit: 4 }, join(dir, 'prep'), {
     info: () => {},
     warn: () => {},
   });

@@ -55,7 +55,7 @@ const MODEL: ModelPlan = {
     memoryOptim: false,
     deviceId: 0,
   },
-} as ModelPlan;
+};
 
 type Side = 'base' | 'head';
 const BASE_MODEL: ModelPlan = { ...MODEL, path: '/models/base.onnx' };

@@ -7,7 +7,8 @@ import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dockerFromEnv, createDockerRunner, type DockerPlan } from '../../src/runners/docker.js';
+import { createDockerRunner, type DockerPlan } from '../../src/runners/docker.js';
+import { dockerFromEnv, dockerodeEngine } from '../../src/runners/dockerode-engine.js';
 import { RunnerError } from '../../src/errors.js';
 import type { PreparedDataset } from '../../src/dataset/prepared.js';
 import type { RunResult } from '../../src/types.js';
@@ -73,7 +74,7 @@ describe.skipIf(!host)('docker runner (real engine)', () => {
   it('runs PP-OCRv4 rec end to end: real predictions, timings, fingerprint, logs', async () => {
     const progress = recordingProgress();
     const workDir = join(root, 'e2e');
-    ortRun = await createDockerRunner(plan(), { docker: docker!, gateId: GATE }).run(
+    ortRun = await createDockerRunner(plan(), { engine: dockerodeEngine(docker), gateId: GATE }).run(
       { model: recModel(), measure: QUICK, dataset, workDir },
       progress,
     );
@@ -124,7 +125,7 @@ describe.skipIf(!host)('docker runner (real engine)', () => {
   });
 
   it('timing-only jobs (A/B confirmation) skip the prediction pass; the stop rule is reported consistently', async () => {
-    const run = await createDockerRunner(plan(), { docker: docker!, gateId: GATE }).run(
+    const run = await createDockerRunner(plan(), { engine: dockerodeEngine(docker), gateId: GATE }).run(
       {
         model: recModel(),
         measure: { ...QUICK, rounds: 12, minRounds: 3, precision: 0.5, minIterationsPerRound: 20, minRoundSeconds: 0.3 },
@@ -200,7 +201,7 @@ describe.skipIf(!host)('docker runner (real engine)', () => {
     for (const [n, c] of cases.entries()) {
       const workDir = join(root, `paddle-${n}`);
       const run = await createDockerRunner(plan(), {
-        docker: docker!,
+        engine: dockerodeEngine(docker),
         gateId: GATE,
         mounts: [{ host: STUB_DIR, container: '/ppg/stub' }],
         env: { PYTHONPATH: '/ppg/stub', PPG_STUB_LOG: '/ppg/out/stub-calls.jsonl' },
@@ -254,7 +255,7 @@ describe.skipIf(!host)('docker runner (real engine)', () => {
     await mkdir(inDir, { recursive: true });
     await writeFile(join(inDir, 'template.json'), JSON.stringify({ ...ortRun, env: { cpuModel: 'x' } }));
     const run = await createDockerRunner(plan({ command: ['python3', '-c', script] }), {
-      docker: docker!,
+      engine: dockerodeEngine(docker),
       gateId: GATE,
       mounts: [{ host: inDir, container: '/ppg/in' }],
     }).run({ model: recModel(), measure: QUICK, dataset, workDir }, recordingProgress());
@@ -323,7 +324,7 @@ describe.skipIf(!host)('docker runner (real engine)', () => {
       await writeFile(join(dir, 'broken.onnx'), 'this is not an ONNX model');
       model = recModel({ path: join(dir, 'broken.onnx') });
     }
-    const run = createDockerRunner(plan(f.plan), { docker: docker!, gateId: GATE }).run(
+    const run = createDockerRunner(plan(f.plan), { engine: dockerodeEngine(docker), gateId: GATE }).run(
       { model, measure: { ...QUICK, ...f.measure }, dataset, workDir: join(root, 'fail') },
       recordingProgress(),
     );
@@ -351,7 +352,7 @@ describe.skipIf(!host)('docker runner (real engine)', () => {
       warn: progress.warn,
     };
     let abortedAt = 0;
-    const error = await createDockerRunner(plan(), { docker: docker!, gateId: GATE })
+    const error = await createDockerRunner(plan(), { engine: dockerodeEngine(docker), gateId: GATE })
       .run(
         {
           model: recModel(),
@@ -384,7 +385,7 @@ describe.skipIf(!host)('docker runner (real engine)', () => {
       },
       warn: progress.warn,
     };
-    const error = await createDockerRunner(plan({ pull: 'always' }), { docker: docker!, gateId: GATE })
+    const error = await createDockerRunner(plan({ pull: 'always' }), { engine: dockerodeEngine(docker), gateId: GATE })
       .run({ model: recModel(), measure: QUICK, dataset, workDir: join(root, 'abort-pull'), signal: controller.signal }, watch)
       .then(
         () => undefined,

@@ -67,20 +67,10 @@ import type {
   Verdict,
 } from '../types.js';
 import { median, normalQuantile } from '../measure/stats.js';
-import { bootstrapRatioCI, mcnemarExact, pairedDiffInterval, roundInstability } from './stats.js';
+import { roundInstability } from '../measure/stopping.js';
+import { bootstrapRatioCI, mcnemarExact, pairedDiffInterval } from './stats.js';
 
-export {
-  bootstrapRatioCI,
-  mcnemarExact,
-  samplesNeeded,
-  pairedDiffInterval,
-  roundInstability,
-  roundPrecision,
-  stopDecision,
-  runToRunSpread,
-  historyNoise,
-  pairedRatioCI,
-} from './stats.js';
+export { bootstrapRatioCI, mcnemarExact, pairedDiffInterval, runToRunSpread, historyNoise, pairedRatioCI } from './stats.js';
 
 /** A reason: a message key of text/ with raw arguments; judging never renders (text/ does, in either language). */
 export type Part = ReasonPart;

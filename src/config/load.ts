@@ -12,7 +12,6 @@ import { LineCounter, parseDocument } from 'yaml';
 import { ConfigError } from '../errors.js';
 import type {
   DatasetPlan,
-  EngineName,
   EnginePlan,
   GatePlan,
   MeasurePlan,
@@ -31,14 +30,27 @@ import {
   DEFAULT_CONFIRM_PAIRS,
   DEFAULT_FINGERPRINT_FIELDS,
   DEFAULT_MEASURE,
-  DEFAULT_MIN_ROUNDS,
-  DEFAULT_PRECISION,
+  DEFAULT_ENGINE,
+  DEFAULT_FORMAT_OF_TASK,
+  DEFAULT_IMAGENET_CROP,
+  DEFAULT_IMAGENET_RESIZE_SHORT,
+  DEFAULT_OUTPUT_DIR,
+  DEFAULT_PROMOTE_ON,
+  DEFAULT_PULL,
+  DEFAULT_PYTHON,
+  DEFAULT_RUNNER_KIND,
+  DEFAULT_S3_PREFIX,
+  DEFAULT_S3_REGION,
+  DEFAULT_STORE_DIR,
   DEFAULT_THRESHOLDS,
+  DEFAULT_TIMEOUT_SECONDS,
+  ENGINE_OF_FORMAT,
+  MAX_TIMEOUT_SECONDS,
   METRIC_UNITS,
 } from './defaults.js';
-import { resolveModel } from './model-path.js';
+import { resolveModel } from '../model-files.js';
 import { Diagnostics, Reader, capLines, joinPath, reportSecretKeys } from './read.js';
-import { GATE_SPEC } from './spec.js';
+import { GATE_SPEC, type RawOf } from './spec.js';
 import { closest } from './suggest.js';
 import { decodeUtf8 } from './text.js';
 import { aliasProblems, duplicateKeys } from './yaml-limits.js';
@@ -55,106 +67,17 @@ export interface ConfigOverrides {
   failOn?: FailOnVerdict[];
 }
 
-export const DEFAULT_STORE_DIR = '.perf-gate/baselines';
-export const DEFAULT_OUTPUT_DIR = 'perf-gate-out';
-export const DEFAULT_S3_PREFIX = 'paddle-perf-gate';
-export const DEFAULT_TIMEOUT_SECONDS = 30 * 60;
-export const MAX_TIMEOUT_SECONDS = 7 * 24 * 3600;
+// ───────────────────────────── the document as read: types derived from spec.ts ─────────────────────────────
 
-// ───────────────────────────── the document as read (all optional: invalid fields are dropped) ─────────────────────────────
-
-interface RawEngine {
-  name?: EngineName;
-  device?: EnginePlan['device'];
-  precision?: EnginePlan['precision'];
-  threads?: number;
-  'batch-size'?: number;
-  tensorrt?: boolean;
-  mkldnn?: boolean;
-  'ir-optim'?: boolean;
-  'memory-optim'?: boolean;
-  'device-id'?: number;
-  'trt-shapes'?: { min?: Array<number | undefined>; opt?: Array<number | undefined>; max?: Array<number | undefined> };
-}
-interface RawPreprocess {
-  kind?: Preprocess['kind'];
-  shape?: Array<number | undefined>;
-  'resize-short'?: number;
-  crop?: number;
-}
-interface RawDataset {
-  format?: DatasetPlan['format'];
-  labels?: string;
-  root?: string;
-  inputs?: string;
-  dictionary?: string;
-  'class-names'?: Array<string | undefined>;
-  limit?: number;
-  preprocess?: RawPreprocess;
-}
-interface RawModel {
-  name?: string;
-  path?: string;
-  format?: ModelFormat;
-  task?: Task;
-  'baseline-path'?: string;
-  engine?: RawEngine;
-  dataset?: RawDataset;
-}
-interface RawThreshold {
-  better?: Threshold['better'];
-  noise?: ParsedLevel;
-  warn?: ParsedLevel;
-  fail?: ParsedLevel;
-  min?: ParsedLevel;
-}
-interface RawRunner {
-  kind?: RunnerPlan['kind'];
-  image?: string;
-  pull?: 'missing' | 'always' | 'never';
-  gpus?: 'all' | 'none' | Array<string | undefined>;
-  network?: boolean;
-  python?: string;
-  command?: string | Array<string | undefined>;
-  limits?: { memory?: number; cpus?: number; pids?: number; timeout?: number; 'pull-timeout'?: number };
-}
-interface RawMeasure {
-  warmup?: number;
-  'warmup-seconds'?: number;
-  rounds?: number;
-  iterations?: number;
-  'round-seconds'?: number;
-  'max-seconds'?: number;
-  'min-rounds'?: number;
-  precision?: ParsedLevel;
-}
-interface RawStore {
-  file?: { dir?: string };
-  s3?: {
-    bucket?: string;
-    prefix?: string;
-    region?: string;
-    endpoint?: string;
-    'path-style'?: boolean;
-    'unsafe-unconditional-writes'?: boolean;
-  };
-  'actions-cache'?: { prefix?: string; dir?: string };
-}
-interface RawGate {
-  gate?: string;
-  models?: Array<RawModel | undefined>;
-  runner?: RawRunner;
-  engine?: RawEngine;
-  measure?: RawMeasure;
-  confirm?: { pairs?: number };
-  'thresholds-from-history'?: number;
-  thresholds?: Record<string, RawThreshold>;
-  fingerprint?: Array<string | undefined>;
-  'fail-on'?: Array<FailOnVerdict | undefined>;
-  'promote-on'?: Array<PromoteOnVerdict | undefined>;
-  store?: RawStore;
-  output?: { dir?: string };
-}
+type RawGate = RawOf<typeof GATE_SPEC>;
+type RawEngine = NonNullable<RawGate['engine']>;
+type RawModel = NonNullable<NonNullable<RawGate['models']>[number]>;
+type RawDataset = NonNullable<RawModel['dataset']>;
+type RawPreprocess = NonNullable<RawDataset['preprocess']>;
+type RawRunner = NonNullable<RawGate['runner']>;
+type RawMeasure = NonNullable<RawGate['measure']>;
+type RawThreshold = NonNullable<NonNullable<RawGate['thresholds']>[string]>;
+type RawStore = NonNullable<RawGate['store']>;
 
 // ───────────────────────────── entry points ─────────────────────────────
 
@@ -260,30 +183,6 @@ const OTHER_ENV_FIELDS = [
   'memoryOptim',
 ];
 
-const DEFAULT_ENGINE: Omit<EnginePlan, 'name'> = {
-  device: 'cpu',
-  precision: 'fp32',
-  threads: 1,
-  batchSize: 1,
-  tensorrt: false,
-  mkldnn: false,
-  irOptim: true,
-  memoryOptim: true,
-  deviceId: 0,
-};
-
-const ENGINE_OF_FORMAT: Readonly<Record<ModelFormat, EngineName>> = {
-  onnx: 'onnxruntime',
-  'paddle-pdmodel': 'paddle',
-  'paddle-pir': 'paddle',
-};
-
-const DEFAULT_FORMAT_OF_TASK: Readonly<Record<Task, DatasetPlan['format'] | undefined>> = {
-  'ocr-rec': 'ppocr-rec',
-  classification: 'image-list',
-  generic: undefined,
-};
-
 /** A model plan and where its settings came from in gate.yml, for messages. */
 interface BuiltModel {
   plan: ModelPlan;
@@ -341,9 +240,10 @@ class Builder {
       },
       fingerprintFields: this.fingerprint(raw.fingerprint),
       failOn: this.failOn(raw['fail-on']),
-      ...(raw['promote-on'] !== undefined && {
-        promoteOn: raw['promote-on'].filter((verdict): verdict is PromoteOnVerdict => verdict !== undefined),
-      }),
+      promoteOn:
+        raw['promote-on'] !== undefined
+          ? raw['promote-on'].filter((verdict): verdict is PromoteOnVerdict => verdict !== undefined)
+          : [...DEFAULT_PROMOTE_ON],
       // A model's baseline-path exists for the confirmation: it turns it on with the default pairs.
       ...((raw.confirm !== undefined || models.some(({ plan: m }) => m.baselinePath !== undefined)) && {
         confirm: { pairs: raw.confirm?.pairs ?? DEFAULT_CONFIRM_PAIRS },
@@ -548,8 +448,8 @@ class Builder {
       this.error(`${path}.kind`, 'imagenet preprocessing does not fit an ocr-rec model: use ppocr-rec');
     if (kind === 'imagenet') {
       if (raw.shape !== undefined) this.error(`${path}.shape`, 'not used by kind imagenet: set resize-short and crop');
-      const resizeShort = raw['resize-short'] ?? 256;
-      const crop = raw.crop ?? 224;
+      const resizeShort = raw['resize-short'] ?? DEFAULT_IMAGENET_RESIZE_SHORT;
+      const crop = raw.crop ?? DEFAULT_IMAGENET_CROP;
       if (crop > resizeShort) this.error(`${path}.crop`, `the crop (${crop}) must fit in the resized image (resize-short ${resizeShort})`);
       return { kind, resizeShort, crop };
     }
@@ -570,7 +470,7 @@ class Builder {
       this.diagnostics.inputError('runner', `expected one of ${kinds.join(', ')}, got "${String(fromInput)}"`);
       fromInput = undefined;
     }
-    const kind = fromInput ?? raw.kind ?? 'embedded';
+    const kind = fromInput ?? raw.kind ?? DEFAULT_RUNNER_KIND;
     const via = fromInput !== undefined && fromInput !== raw.kind ? ` (runner ${kind} from the runner input)` : '';
     const only = (keys: Array<keyof RawRunner>, kinds: string): void => {
       // Settings for another runner are fine when the runner input switched kinds for this run.
@@ -585,7 +485,7 @@ class Builder {
       this.error('runner.limits.timeout', `expected a duration up to 7 days (${MAX_TIMEOUT_SECONDS} s), got ${timeoutSeconds} s`);
     const command =
       typeof raw.command === 'string' ? ['sh', '-c', raw.command] : raw.command?.filter((part): part is string => part !== undefined);
-    const python = raw.python ?? 'python3';
+    const python = raw.python ?? DEFAULT_PYTHON;
 
     if (this.overrides.image !== undefined && kind !== 'docker') {
       this.diagnostics.inputError('image', `only used by runner docker, but the runner is ${kind}`);
@@ -639,7 +539,7 @@ class Builder {
     return {
       kind: 'docker',
       image: image ?? '',
-      pull: raw.pull ?? 'missing',
+      pull: raw.pull ?? DEFAULT_PULL,
       gpus,
       network: raw.network ?? false,
       limits: {
@@ -709,8 +609,8 @@ class Builder {
       minIterationsPerRound: raw.iterations ?? DEFAULT_MEASURE.minIterationsPerRound,
       minRoundSeconds: raw['round-seconds'] ?? DEFAULT_MEASURE.minRoundSeconds,
       maxSeconds: raw['max-seconds'] ?? DEFAULT_MEASURE.maxSeconds,
-      minRounds: Math.min(raw['min-rounds'] ?? DEFAULT_MIN_ROUNDS, raw.rounds ?? DEFAULT_MEASURE.rounds),
-      precision: raw.precision?.level.value ?? DEFAULT_PRECISION,
+      minRounds: Math.min(raw['min-rounds'] ?? DEFAULT_MEASURE.minRounds, raw.rounds ?? DEFAULT_MEASURE.rounds),
+      precision: raw.precision?.level.value ?? DEFAULT_MEASURE.precision,
     };
     if (raw['min-rounds'] !== undefined && raw['min-rounds'] > measure.rounds) {
       this.error(
@@ -740,13 +640,13 @@ class Builder {
     return measure;
   }
 
-  private thresholds(raw: Record<string, RawThreshold>): Record<string, Threshold> {
+  private thresholds(raw: Partial<Record<string, RawThreshold>>): Record<string, Threshold> {
     const out: Record<string, Threshold> = {};
     for (const [id, defaults] of Object.entries(DEFAULT_THRESHOLDS)) out[id] = structuredClone(defaults);
     for (const [id, entry] of Object.entries(raw)) {
       const base = out[id];
       const unit = METRIC_UNITS[id];
-      if (!base || !unit) continue; // unknown ids are reported by the reader
+      if (!base || !unit || !entry) continue; // unknown ids are reported by the reader
       const path = `thresholds.${id}`;
       const merged: Threshold = { ...base, ...(entry.better !== undefined && { better: entry.better }) };
       let fits = true;
@@ -830,7 +730,7 @@ class Builder {
     if (this.overrides.store !== undefined) return this.overrides.store;
     if (raw?.s3) {
       const s3 = raw.s3;
-      const region = s3.region ?? process.env['AWS_REGION'] ?? process.env['AWS_DEFAULT_REGION'] ?? 'us-east-1';
+      const region = s3.region ?? process.env['AWS_REGION'] ?? process.env['AWS_DEFAULT_REGION'] ?? DEFAULT_S3_REGION;
       if (s3.endpoint !== undefined) {
         try {
           new URL(s3.endpoint);

@@ -105,7 +105,7 @@ export async function verifyPullRequest(target: PullRequestTarget, number: numbe
   const where = `${target.owner}/${target.repo}`;
   let pull: PullData;
   try {
-    pull = (await octokit.rest.pulls.get({ owner: target.owner, repo: target.repo, pull_number: number })).data as PullData;
+    pull = (await octokit.rest.pulls.get({ owner: target.owner, repo: target.repo, pull_number: number })).data;
   } catch (error) {
     const code = status(error);
     if (code === 404) throw new RefusedError(`the artifact names PR #${number}, which is not a pull request of ${where}: nothing posted`);

@@ -13,11 +13,9 @@
  */
 import { SchemaError } from '../errors.js';
 import type { GateReport } from '../types.js';
+import { GATE_ID_PATTERN } from '../config/spec.js';
 
 type Json = Record<string, unknown>;
-
-/** Gate ids: the same rule as gate.yml's `gate` (and safe inside the comment's HTML marker). */
-export const GATE_ID_PATTERN = '^[A-Za-z0-9._-]{1,64}$';
 
 const str = (description: string, extra: Json = {}): Json => ({ type: 'string', description, ...extra });
 const nonEmpty = (description: string): Json => str(description, { minLength: 1 });
