@@ -35,7 +35,7 @@ import { fileURLToPath } from 'node:url';
 import { compareModel, pairedRatioCI, type CompareOptions } from '../src/compare/index.js';
 import { thresholdsFromHistory } from '../src/compare/history.js';
 import { borderline, interimDecision, judgePaired, ownCostTolerance, robustSpread } from '../src/confirm.js';
-import { judgeModel } from '../src/gate.js';
+import { judgeModel } from '../src/compare/index.js';
 import { confirmCall, MODEL, ROOT, side, type Side, type Variant } from './bench-lib.js';
 import { slowModel } from './slow-model.js';
 import { DEFAULT_CONFIRM_PAIRS, DEFAULT_FINGERPRINT_FIELDS, DEFAULT_MEASURE, DEFAULT_THRESHOLDS } from '../src/config/defaults.js';

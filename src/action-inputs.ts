@@ -5,7 +5,7 @@
  */
 import * as core from '@actions/core';
 import { ConfigError } from './errors.js';
-import type { CommentMode } from './github/comment.js';
+import type { CommentMode } from './publish/index.js';
 import type { NotifyOn, NotifyTargets } from './notify/index.js';
 import { withoutUndefined } from './defined.js';
 import { DEFAULT_S3_PREFIX, DEFAULT_S3_REGION } from './config/defaults.js';

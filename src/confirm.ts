@@ -42,7 +42,6 @@ import { isTimingMetric, judgeRatio, mayExceedNoise, modelVerdict, pairedRatioCI
 import { median, normalQuantile } from './measure/stats.js';
 import { measure as measureRun } from './measure/index.js';
 import { GateError } from './errors.js';
-import { t } from './report/strings.js';
 import { describeDifferences, predictionsDigest, runSpecOf, specDifferences } from './run-spec.js';
 import type { PreparedDataset } from './dataset/prepared.js';
 import type { Progress, Runner } from './ports.js';
@@ -141,11 +140,7 @@ export function confirmationNotUsed(
   const tag: Part = { key: kind === 'refused' ? 'reason.abRefused' : 'reason.abVoid', args: { why } };
   const rows = comparison.rows.map((r): ComparisonRow => {
     if (!borderline(r, thresholds, spread)) return r;
-    return {
-      ...r,
-      reason: [r.reason, t('en', tag.key, tag.args)].filter(Boolean).join('; '),
-      reasonParts: [...(r.reasonParts ?? []), tag] as ComparisonRow['reasonParts'],
-    };
+    return { ...r, reason: '', reasonParts: [...(r.reasonParts ?? []), tag] };
   });
   return { ...comparison, rows };
 }
@@ -382,12 +377,14 @@ export async function confirmComparison(
     const shown = median(base.map((c) => c.metrics.get(r.metric)?.value ?? Number.NaN).filter(Number.isFinite));
     const judged = judgePaired({ id: r.metric, label: r.label, unit: r.unit, better: r.better }, shown, ci, th);
     const confirmed = judged.band === 'fail' || judged.band === 'warn';
-    const tag: Part = { key: confirmed ? 'reason.confirmed' : 'reason.notConfirmedAB', args: { n: String(k) } };
-    const reasonParts = [...(judged.reasonParts ?? []), tag] as Part[];
-    const text = [judged.reason, t('en', tag.key, tag.args)].filter(Boolean).join('; ');
-    progress.info(`${name}: ${r.label}: stored-baseline ${r.band} → A/B ${judged.band} (${text})`);
-    return { ...judged, reason: text, reasonParts };
+    const tag: Part = { key: confirmed ? 'reason.confirmed' : 'reason.notConfirmedAB', args: { n: k } };
+    const reasonParts = [...(judged.reasonParts ?? []), tag];
+    // The log gives the numbers; the words of the reason are the report's (text/).
+    progress.info(
+      `${name}: ${r.label}: stored-baseline ${r.band} → A/B ${judged.band} (${pct(ci.lo - 1)} … ${pct(ci.hi - 1)} over ${k} interleaved pairs)`,
+    );
+    return { ...judged, reason: '', reasonParts };
   });
-  const { verdict, reason } = modelVerdict(rows);
-  return { ...comparison, rows, verdict, reason };
+  const { verdict, reasonParts } = modelVerdict(rows);
+  return { ...comparison, rows, verdict, reason: '', reasonParts };
 }

@@ -252,9 +252,33 @@ export interface ComparisonRow {
   interval?: { lo: number; hi: number; of: 'relative' | 'absolute'; level: number };
   pValue?: number;
   band: Band;
+  /** `reasonParts` in English (text/ writes it; empty straight out of compare/). */
   reason: string;
-  /** `reason` as message keys of report/strings.ts with formatted arguments, so the report can render it in another language. */
-  reasonParts?: Array<{ key: string; args?: Record<string, string> }>;
+  /** Why, as message keys of text/strings.ts with raw arguments: text/ renders them in either language. */
+  reasonParts?: ReasonPart[];
+}
+
+/**
+ * An argument of a reason, raw: text/ formats it. A string or number is shown as it is; the
+ * objects name how: a threshold level, a value or change in the metric's unit, an amount, a
+ * relative change (0.052 → "+5.2 %"), a proportion shown as a percentage, a p-value, or the rows
+ * of the same comparison with these metric ids ("latency p90 (why), …").
+ */
+export type ReasonArg =
+  | string
+  | number
+  | { level: Level; unit: Unit }
+  | { value: number; unit: Unit }
+  | { change: number; unit: Unit }
+  | { amount: number; unit: Unit }
+  | { rel: number }
+  | { percent: number; digits: number }
+  | { p: number }
+  | { rows: string[] };
+
+export interface ReasonPart {
+  key: string;
+  args?: Record<string, ReasonArg>;
 }
 
 export type Verdict = 'pass' | 'warn' | 'fail' | 'inconclusive' | 'incomparable' | 'no-baseline' | 'unreadable';
@@ -262,7 +286,10 @@ export type Verdict = 'pass' | 'warn' | 'fail' | 'inconclusive' | 'incomparable'
 export interface ModelComparison {
   model: string;
   verdict: Verdict;
+  /** `reasonParts` in English (text/ writes it; empty straight out of compare/). */
   reason: string;
+  /** Why, as message keys with raw arguments (absent in reports written before issue 14). */
+  reasonParts?: ReasonPart[];
   rows: ComparisonRow[];
   /** Fingerprint fields that differ from the baseline's (incomparable). */
   differences?: Array<{ field: string; baseline: string | null; current: string | null }>;
@@ -339,6 +366,8 @@ export interface GateReport {
   /** Counts for the verdict line. */
   regressions: number;
   warnings: number;
+  /** Rows that were inconclusive (absent in reports written before it was counted apart from warnings). */
+  inconclusive?: number;
   models: Array<{
     comparison: ModelComparison;
     metrics: ModelMetrics;

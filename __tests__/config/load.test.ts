@@ -260,7 +260,7 @@ models:
       image: 'paddle:3.0',
       model: at('models/cls.onnx'),
       outputDir: 'report-dir',
-      storeDir: 'local-baselines',
+      store: { kind: 'file', dir: resolve('local-baselines') },
       failOn: ['fail', 'warn'],
     });
     expect(plan.runner).toMatchObject({ kind: 'docker', image: 'paddle:3.0', gpus: 'all' });

@@ -5,7 +5,7 @@
  */
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { FailOnVerdict, ModelPlan } from '../../types.js';
+import type { FailOnVerdict, ModelPlan, StorePlan } from '../../types.js';
 import type { Diagnostics } from '../read.js';
 import type { GATE_SPEC, RawOf } from '../spec.js';
 
@@ -15,8 +15,8 @@ export interface ConfigOverrides {
   /** Path override for a single-model gate (relative paths resolve from the working directory). */
   model?: string;
   outputDir?: string;
-  /** A local directory store replacing gate.yml's `store:` (relative to the working directory). */
-  storeDir?: string;
+  /** A store replacing gate.yml's `store:` (CLI --store-dir, the action's s3-* inputs): one way for both entries. */
+  store?: StorePlan;
   failOn?: FailOnVerdict[];
 }
 

@@ -48,7 +48,7 @@ export function buildFailOn(ctx: BuildContext, raw: RawGate['fail-on']): GatePla
 }
 
 export function buildStore(ctx: BuildContext, raw: RawStore | undefined): StorePlan {
-  if (ctx.overrides.storeDir !== undefined) return { kind: 'file', dir: resolve(ctx.overrides.storeDir) };
+  if (ctx.overrides.store !== undefined) return ctx.overrides.store;
   if (raw?.s3) {
     const s3 = raw.s3;
     const region = s3.region ?? process.env['AWS_REGION'] ?? process.env['AWS_DEFAULT_REGION'] ?? DEFAULT_S3_REGION;
