@@ -438,7 +438,7 @@ export interface CompareOptions {
 }
 
 /** Widen a ratio interval (in log space) by z·√2·σ in quadrature: two independent runs, σ each. */
-export function widen(
+function widen(
   ci: { ratio: number; lo: number; hi: number },
   sigma: number,
   level = LEVEL,
