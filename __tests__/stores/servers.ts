@@ -20,10 +20,21 @@ export interface Moto {
   stop(): Promise<void>;
 }
 
+const MOTO_SERIAL = [
+  'import sys',
+  'from werkzeug.serving import run_simple',
+  'from moto.server import DomainDispatcherApplication, create_backend_app',
+  'run_simple(sys.argv[1], int(sys.argv[2]), DomainDispatcherApplication(create_backend_app), threaded=False)',
+].join('\n');
+
 export async function startMoto(): Promise<Moto> {
   const port = await freePort();
   const python = process.env['PPG_MOTO_PYTHON'] ?? 'python3';
-  const child: ChildProcess = spawn(python, ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)], {
+  // moto's own `python -m moto.server` runs threaded, and its If-Match / If-None-Match checks are a
+  // read, then a separate write, without a lock: under load two writers with the same ETag can both
+  // pass, which real S3 never allows (30 concurrent promotions then lost one history entry). One
+  // request at a time makes moto's conditional writes atomic, as the services the store targets are.
+  const child: ChildProcess = spawn(python, ['-c', MOTO_SERIAL, '127.0.0.1', String(port)], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
@@ -50,9 +61,7 @@ export async function startMoto(): Promise<Moto> {
     await new Promise((r) => setTimeout(r, 100));
   }
   child.kill('SIGKILL');
-  throw new Error(
-    `moto did not start with '${python} -m moto.server' (needs moto[server] 5.x: pip install 'moto[server]'): ${stderr.slice(-500)}`,
-  );
+  throw new Error(`moto did not start with '${python}' (needs moto[server] 5.x: pip install 'moto[server]'): ${stderr.slice(-500)}`);
 }
 
 /**
