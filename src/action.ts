@@ -7,6 +7,7 @@
 import * as core from '@actions/core';
 import { tmpdir } from 'node:os';
 import { basename, isAbsolute, join, relative, resolve } from 'node:path';
+import { withoutUndefined } from './defined.js';
 import { readInputs, type ActionInputs } from './action-inputs.js';
 import { BaseCheckouts } from './base-side.js';
 import { loadConfig, type ConfigOverrides } from './config/load.js';
@@ -137,7 +138,7 @@ async function main(signal: AbortSignal): Promise<number> {
       ...(event.runUrl ? [`run: ${event.runUrl}`] : []),
     ],
     outputDir: plan.output.dir,
-    comment: commentTarget(inputs, event, commentMarker(plan.gate)),
+    ...withoutUndefined({ comment: commentTarget(inputs, event, commentMarker(plan.gate)) }),
     job,
     progress,
     annotate: true,
@@ -202,7 +203,7 @@ async function commentFromArtifact(inputs: ActionInputs, event: EventContext): P
     lang: inputs.language,
     notice: view.notice,
     details: view.details,
-    comment: commentTarget(inputs, { ...event, pr }, artifactMarker(report.gate)),
+    ...withoutUndefined({ comment: commentTarget(inputs, { ...event, pr }, artifactMarker(report.gate)) }),
     job,
     progress,
   });

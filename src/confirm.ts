@@ -62,8 +62,8 @@ export const CONFIRM_WARMUP_ITERATIONS = 10;
 export const CONFIRM_WARMUP_SECONDS = 0.25;
 
 /** Sequential stopping: the interim looks (pairs so far) and their interval level. */
-export const INTERIM_LOOKS = [8, 12, 16] as const;
-export const INTERIM_LEVEL = 0.99;
+const INTERIM_LOOKS = [8, 12, 16] as const;
+const INTERIM_LEVEL = 0.99;
 
 /** One side of the pairs: a model with its own dataset and measure settings. */
 export interface SidePlan {
@@ -250,7 +250,7 @@ export function interimDecision(
 }
 
 /** The most the noise measured on the base side's own calls may widen the own-cost tolerance (σ). */
-export const MEASURED_NOISE_CAP = 0.05;
+const MEASURED_NOISE_CAP = 0.05;
 
 /**
  * How far the base side's own cost may sit from the recorded one and still be the baseline: the

@@ -173,9 +173,7 @@ describe('judging says why in keys and raw numbers; text/ writes the words in ei
     const noisy = [10, 10.1, 9.9, 10, 10.05, 9.95, 13, 10.2];
     const r = report([{ base: model([lat(BASE)]), head: model([lat(noisy)]) }]);
     const zh = buildMessage(r, { lang: 'zh' });
-    expect(zh.items).toEqual([
-      expect.stringMatching(/^❔ m: 1 项不确定：延迟 p50 轮次不稳定（本次）：最后 3 轮中位数相差 \d+\.\d %/),
-    ]);
+    expect(zh.items).toEqual([expect.stringMatching(/^❔ m: 1 项不确定：延迟 p50 轮次不稳定（本次）：最后 3 轮中位数相差 \d+\.\d %/)]);
     expect(zh.items.join('')).not.toMatch(/[A-Za-z]{3,}/);
   });
 });

@@ -438,11 +438,7 @@ export interface CompareOptions {
 }
 
 /** Widen a ratio interval (in log space) by z·√2·σ in quadrature: two independent runs, σ each. */
-export function widen(
-  ci: { ratio: number; lo: number; hi: number },
-  sigma: number,
-  level = LEVEL,
-): { ratio: number; lo: number; hi: number } {
+function widen(ci: { ratio: number; lo: number; hi: number }, sigma: number, level = LEVEL): { ratio: number; lo: number; hi: number } {
   if (!(sigma > 0) || !(ci.ratio > 0)) return ci;
   const z = normalQuantile(1 - (1 - level) / 2);
   const extra = z * Math.SQRT2 * sigma;

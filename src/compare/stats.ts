@@ -75,7 +75,7 @@ export function pairedDiffInterval(b: number, c: number, n: number, level = 0.95
 // ───────────────────────────── rounds: stability, adaptive stopping, pairs, history ─────────────────────────────
 
 /** Share of pairs trimmed from each end by pairedRatioCI. */
-export const PAIRED_TRIM = 0.2;
+const PAIRED_TRIM = 0.2;
 
 /**
  * Paired ratio of interleaved A/B values (base[i] and head[i] measured back to back on the same

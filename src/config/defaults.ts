@@ -1,5 +1,6 @@
 import type {
   DatasetPlan,
+  FailOnVerdict,
   EngineName,
   EnginePlan,
   MeasurePlan,
@@ -136,6 +137,8 @@ export const DEFAULT_FORMAT_OF_TASK: Readonly<Record<Task, DatasetPlan['format']
   generic: undefined,
 };
 
+/** Fail the check on these verdicts (gate.yml `fail-on`, the action's and the CLI's fail-on). */
+export const DEFAULT_FAIL_ON: readonly FailOnVerdict[] = ['fail'];
 /** Promote only when every model's verdict is one of these (gate.yml `promote-on`). */
 export const DEFAULT_PROMOTE_ON: readonly PromoteOnVerdict[] = ['pass', 'warn', 'no-baseline', 'incomparable'];
 

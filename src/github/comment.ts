@@ -69,7 +69,7 @@ function isForbidden(error: unknown): boolean {
   return code === 401 || code === 403 || code === 404;
 }
 
-export class GitHubComments implements GitHubPort {
+class GitHubComments implements GitHubPort {
   private readonly octokit: ReturnType<typeof getOctokit>;
   /** undefined: not asked yet; null: the token cannot tell (installation token). */
   private identity: string | null | undefined;

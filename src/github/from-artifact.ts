@@ -23,10 +23,10 @@ import { COMMENT_LIMIT, commentMarker } from './comment.js';
 import type { PullRequestInfo, WorkflowRunInfo } from './context.js';
 
 /** The artifact does not belong to the PR it names: nothing is posted. */
-export class RefusedError extends GateError {}
+class RefusedError extends GateError {}
 
 /** Files the measuring workflow puts in the artifact (examples/workflows/fork-pr-measure.yml). */
-export const ARTIFACT_FILES = { report: 'report.json', prNumber: 'pr-number' } as const;
+const ARTIFACT_FILES = { report: 'report.json', prNumber: 'pr-number' } as const;
 /** A report of a few models is some hundred kB; anything far bigger is not one. */
 const MAX_REPORT_BYTES = 32 * 1024 * 1024;
 

@@ -42,7 +42,7 @@ export interface AlertMessage {
 const MAX_ITEMS = 5;
 
 /** Names come from gate.yml and logs: drop the characters the robots' markdown would act on; no live @mentions. */
-export function plain(text: string): string {
+function plain(text: string): string {
   return neutraliseMentions(
     text
       .replace(/[*_`~#|<>[\]()\\]/g, ' ')

@@ -18,11 +18,11 @@ import type { GateReport } from '../types.js';
 export type CommentMode = 'always' | 'on-change' | 'on-regression' | 'off';
 
 /** The line shown in the job summary when the comment could not be written. */
-export const PERMISSIONS_HINT =
+const PERMISSIONS_HINT =
   'The PR comment could not be written: the token is read-only here (a fork PR, or a workflow without `permissions: pull-requests: write`). The report is in this summary; for fork PRs see the two-workflow (`workflow_run`) pattern in the docs.';
 
 /** What the comment mode does with this report: write it, only refresh an existing one, or nothing. */
-export function commentPlan(mode: CommentMode, report: GateReport): 'upsert' | 'update-only' | 'skip' {
+function commentPlan(mode: CommentMode, report: GateReport): 'upsert' | 'update-only' | 'skip' {
   if (mode === 'off') return 'skip';
   if (mode === 'always') return 'upsert';
   const wanted = mode === 'on-regression' ? report.verdict === 'fail' || report.regressions > 0 : report.verdict !== 'pass';

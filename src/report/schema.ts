@@ -190,7 +190,7 @@ const $defs: Record<string, Json> = {
   ),
 };
 
-export const REPORT_JSON_SCHEMA: Json = {
+const REPORT_JSON_SCHEMA: Json = {
   $schema: 'https://json-schema.org/draft/2020-12/schema',
   $id: 'paddle-perf-gate/report.schema.json',
   title: 'paddle-perf-gate report.json',
