@@ -25,7 +25,15 @@ const p50 = (r: RunResult) => {
   return all[Math.floor(all.length / 2)]!;
 };
 const docker = createDockerRunner(
-  { kind: 'docker', image: TEST_IMAGE, pull: 'never', gpus: 'none', network: false, limits: { timeoutSeconds: 300 }, python: 'python3' },
+  {
+    kind: 'docker',
+    image: TEST_IMAGE,
+    pull: 'never',
+    gpus: 'none',
+    network: false,
+    limits: { timeoutSeconds: 300, pullTimeoutSeconds: 1800 },
+    python: 'python3',
+  },
   { engine: dockerodeEngine(dockerFromEnv()) },
 );
 const embedded = createEmbeddedRunner();

@@ -88,7 +88,7 @@ export type RunnerPlan =
       pull: 'missing' | 'always' | 'never';
       gpus: 'all' | 'none' | string[];
       network: boolean;
-      limits: { memory?: number /* bytes */; cpus?: number; pids?: number; timeoutSeconds: number; pullTimeoutSeconds?: number };
+      limits: { memory?: number /* bytes */; cpus?: number; pids?: number; timeoutSeconds: number; pullTimeoutSeconds: number };
       /** Bring-your-own command (argv); it must write the run-result document to $PPG_OUTPUT. */
       command?: string[];
       python: string;

@@ -163,7 +163,7 @@ fail-on: [fail, inconclusive]
       pull: 'missing',
       gpus: 'all',
       network: false,
-      limits: { memory: 16 * 1024 ** 3, cpus: 8, pids: 1024, timeoutSeconds: 1200 },
+      limits: { memory: 16 * 1024 ** 3, cpus: 8, pids: 1024, timeoutSeconds: 1200, pullTimeoutSeconds: 1800 },
       python: 'python3',
       command: ['sh', '-c', 'python3 bench.py --out "$PPG_OUTPUT"'],
     });

@@ -81,7 +81,7 @@ const kinds: Array<{ kind: Runner['kind']; needsDocker: boolean; make: () => Pro
             pull: 'missing',
             gpus: 'none',
             network: false,
-            limits: { timeoutSeconds: 300 },
+            limits: { timeoutSeconds: 300, pullTimeoutSeconds: 1800 },
             python: 'python3',
           },
           { engine: dockerodeEngine(dockerFromEnv()), gateId: GATE },

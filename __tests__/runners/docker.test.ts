@@ -34,7 +34,7 @@ const plan = (over: Partial<DockerPlan> = {}): DockerPlan => ({
   pull: 'missing',
   gpus: 'none',
   network: false,
-  limits: { timeoutSeconds: 120 },
+  limits: { timeoutSeconds: 120, pullTimeoutSeconds: 1800 },
   python: 'python3',
   ...over,
 });
@@ -288,12 +288,15 @@ describe.skipIf(!host)('docker runner (real engine)', () => {
       },
       {
         name: 'OOM kill under a memory limit',
-        plan: { limits: { memory: 64 * 1024 * 1024, timeoutSeconds: 60 }, command: ['python3', '-c', 'x = b"\\x01" * (512 << 20)'] },
+        plan: {
+          limits: { memory: 64 * 1024 * 1024, timeoutSeconds: 60, pullTimeoutSeconds: 1800 },
+          command: ['python3', '-c', 'x = b"\\x01" * (512 << 20)'],
+        },
         message: /killed by the OOM killer under the 64 MB memory limit \(runner.limits.memory\)/,
       },
       {
         name: 'timeout',
-        plan: { limits: { timeoutSeconds: 3 } },
+        plan: { limits: { timeoutSeconds: 3, pullTimeoutSeconds: 1800 } },
         measure: { rounds: 1000, minRoundSeconds: 5, maxSeconds: 600 },
         message: /timed out after 3 s \(runner.limits.timeout\); the container was killed/,
       },

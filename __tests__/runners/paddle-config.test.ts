@@ -26,7 +26,7 @@ const plan = (over: Partial<DockerPlan> = {}): DockerPlan => ({
   pull: 'missing',
   gpus: 'none',
   network: false,
-  limits: { timeoutSeconds: 120 },
+  limits: { timeoutSeconds: 120, pullTimeoutSeconds: 1800 },
   python: 'python3',
   ...over,
 });

@@ -146,6 +146,8 @@ export const DEFAULT_RUNNER_KIND: RunnerPlan['kind'] = 'embedded';
 export const DEFAULT_PYTHON = 'python3';
 export const DEFAULT_PULL = 'missing';
 export const DEFAULT_TIMEOUT_SECONDS = 30 * 60;
+/** runner.limits.pull-timeout: a large Paddle GPU image takes minutes, a stuck registry forever. */
+export const DEFAULT_PULL_TIMEOUT_SECONDS = 30 * 60;
 export const MAX_TIMEOUT_SECONDS = 7 * 24 * 3600;
 export const DEFAULT_IMAGENET_RESIZE_SHORT = 256;
 export const DEFAULT_IMAGENET_CROP = 224;

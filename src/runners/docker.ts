@@ -113,8 +113,6 @@ export function createDockerRunner(plan: DockerPlan, opts: DockerRunnerOptions =
   };
 }
 
-const DEFAULT_PULL_TIMEOUT_SECONDS = 30 * 60;
-
 /** Explicit credentials (the action's registry-auth) first, then the docker config file. */
 async function pullAuth(plan: DockerPlan, progress: Progress): Promise<RegistryCredentials | undefined> {
   if (plan.registryAuth) {
@@ -233,13 +231,7 @@ async function runDocker(plan: DockerPlan, opts: DockerRunnerOptions, request: R
   }
   const gateId = opts.gateId ?? 'default';
   await sweepOrphans(engine, gateId, progress);
-  const image = await ensureImage(
-    engine,
-    plan,
-    progress,
-    request.signal,
-    opts.pullTimeoutSeconds ?? plan.limits.pullTimeoutSeconds ?? DEFAULT_PULL_TIMEOUT_SECONDS,
-  );
+  const image = await ensureImage(engine, plan, progress, request.signal, opts.pullTimeoutSeconds ?? plan.limits.pullTimeoutSeconds);
   const imageDigest = image.digest ?? image.id;
 
   const job = buildJob(request, files, { modelDir: IN.model, datasetDir: IN.data, output: `${IN.out}/${RESULT_FILE}` });

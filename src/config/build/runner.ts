@@ -3,7 +3,14 @@
  * against the models it must run.
  */
 import type { RunnerPlan } from '../../types.js';
-import { DEFAULT_PULL, DEFAULT_PYTHON, DEFAULT_RUNNER_KIND, DEFAULT_TIMEOUT_SECONDS, MAX_TIMEOUT_SECONDS } from '../defaults.js';
+import {
+  DEFAULT_PULL,
+  DEFAULT_PYTHON,
+  DEFAULT_RUNNER_KIND,
+  DEFAULT_TIMEOUT_SECONDS,
+  MAX_TIMEOUT_SECONDS,
+  DEFAULT_PULL_TIMEOUT_SECONDS,
+} from '../defaults.js';
 import { type BuildContext, type BuiltModel, type RawRunner } from './context.js';
 
 export function buildRunner(ctx: BuildContext, raw: RawRunner, models: BuiltModel[]): RunnerPlan {
@@ -89,7 +96,7 @@ export function buildRunner(ctx: BuildContext, raw: RawRunner, models: BuiltMode
       ...(limits.memory !== undefined && { memory: limits.memory }),
       ...(limits.cpus !== undefined && { cpus: limits.cpus }),
       ...(limits.pids !== undefined && { pids: limits.pids }),
-      ...(limits['pull-timeout'] !== undefined && { pullTimeoutSeconds: limits['pull-timeout'] }),
+      pullTimeoutSeconds: limits['pull-timeout'] ?? DEFAULT_PULL_TIMEOUT_SECONDS,
       timeoutSeconds,
     },
     python,
