@@ -15,7 +15,7 @@
  * fields: such a change is incomparable by rule (printed, not measured).
  *
  * Each "side" process does what the embedded runner does (the same warm-up, rounds and adaptive
- * stopping rule, compare/stats.ts stopDecision); the harness-overhead line measures the real
+ * stopping rule, measure/stopping.ts stopDecision); the harness-overhead line measures the real
  * embedded runner against a bare loop.
  *
  * A/B confirmation processes interleave A, A′ (A again), +5 %, +10 % and the wider input in
@@ -35,7 +35,7 @@ import { fileURLToPath } from 'node:url';
 import { compareModel, pairedRatioCI, type CompareOptions } from '../src/compare/index.js';
 import { thresholdsFromHistory } from '../src/compare/history.js';
 import { borderline, interimDecision, judgePaired, ownCostTolerance, robustSpread } from '../src/confirm.js';
-import { judgeModel } from '../src/gate.js';
+import { judgeModel } from '../src/compare/index.js';
 import { confirmCall, MODEL, ROOT, side, type Side, type Variant } from './bench-lib.js';
 import { slowModel } from './slow-model.js';
 import { DEFAULT_CONFIRM_PAIRS, DEFAULT_FINGERPRINT_FIELDS, DEFAULT_MEASURE, DEFAULT_THRESHOLDS } from '../src/config/defaults.js';
@@ -58,7 +58,7 @@ async function child(args: string[]): Promise<void> {
   const nums = rest.map(Number);
   let result: unknown;
   if (mode === 'side') {
-    result = await side({ convs: nums[0]!, width: nums[1]! }, { cold: 10, rounds: M.rounds, minRounds: M.minRounds! });
+    result = await side({ convs: nums[0]!, width: nums[1]! }, { cold: 10, rounds: M.rounds, minRounds: M.minRounds });
   } else if (mode === 'confirm') {
     // Interleaved pairs in one process, a fresh session per call as the Runner port gives:
     // per pair the sides A, A′, +5 %, +10 %, wider input, in counterbalanced order (reversed every other pair).

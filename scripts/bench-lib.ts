@@ -9,7 +9,7 @@
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { stopDecision } from '../src/compare/stats.js';
+import { stopDecision } from '../src/measure/stopping.js';
 import { CONFIRM_WARMUP_ITERATIONS, CONFIRM_WARMUP_SECONDS } from '../src/confirm.js';
 import { DEFAULT_MEASURE } from '../src/config/defaults.js';
 import { median } from '../src/measure/stats.js';
@@ -88,7 +88,7 @@ export async function side(
     const d = stopDecision(medians, {
       minRounds: opts.minRounds,
       maxRounds: opts.rounds,
-      precision: M.precision!,
+      precision: M.precision,
       timeLeft: performance.now() - start + M.minRoundSeconds * 1000 <= M.maxSeconds * 1000,
     });
     if (d.stop) break;

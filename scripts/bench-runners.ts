@@ -4,16 +4,18 @@
  *   eval "$(scripts/docker-env.sh start)" && ./node_modules/.bin/tsx scripts/bench-runners.ts [repeats]
  * Progress and results go to stderr/stdout as plain text; nothing is written outside a temp dir.
  */
+import { DEFAULT_MEASURE } from '../src/config/defaults.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createDockerRunner, dockerFromEnv } from '../src/runners/docker.js';
+import { createDockerRunner } from '../src/runners/docker.js';
+import { dockerFromEnv, dockerodeEngine } from '../src/runners/dockerode-engine.js';
 import { createEmbeddedRunner } from '../src/runners/embedded.js';
 import type { RunResult } from '../src/types.js';
 import { makeOcrDataset, recModel, TEST_IMAGE } from '../__tests__/runners/fixtures.js';
 
 const repeats = Number(process.argv[2] ?? 3);
-const measure = { warmupIterations: 20, warmupSeconds: 1, rounds: 5, minIterationsPerRound: 30, minRoundSeconds: 1, maxSeconds: 60 };
+const measure = { ...DEFAULT_MEASURE, rounds: 5, minIterationsPerRound: 30 };
 const root = await mkdtemp(join(tmpdir(), 'ppg-bench-'));
 const dataset = await makeOcrDataset(join(root, 'data'), 20);
 const quiet = { info: () => undefined, warn: (m: string) => process.stderr.write(`warn: ${m}\n`) };
@@ -23,8 +25,16 @@ const p50 = (r: RunResult) => {
   return all[Math.floor(all.length / 2)]!;
 };
 const docker = createDockerRunner(
-  { kind: 'docker', image: TEST_IMAGE, pull: 'never', gpus: 'none', network: false, limits: { timeoutSeconds: 300 }, python: 'python3' },
-  { docker: dockerFromEnv() },
+  {
+    kind: 'docker',
+    image: TEST_IMAGE,
+    pull: 'never',
+    gpus: 'none',
+    network: false,
+    limits: { timeoutSeconds: 300, pullTimeoutSeconds: 1800 },
+    python: 'python3',
+  },
+  { engine: dockerodeEngine(dockerFromEnv()) },
 );
 const embedded = createEmbeddedRunner();
 const rows: string[] = [];

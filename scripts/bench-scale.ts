@@ -183,7 +183,7 @@ async function todaysPass(n: number): Promise<{ seconds: number; batched: number
       dataset: ds,
       reference: one,
       openSession: open,
-      describeError: async (e) => new Error(String(e)) as never,
+      describeError: async (e) => new Error(String(e)),
     },
     quiet,
   );

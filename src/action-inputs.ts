@@ -5,8 +5,10 @@
  */
 import * as core from '@actions/core';
 import { ConfigError } from './errors.js';
-import type { CommentMode } from './github/comment.js';
+import type { CommentMode } from './publish/index.js';
 import type { NotifyOn, NotifyTargets } from './notify/index.js';
+import { withoutUndefined } from './defined.js';
+import { DEFAULT_S3_PREFIX, DEFAULT_S3_REGION } from './config/defaults.js';
 
 export type FailOn = 'fail' | 'warn' | 'inconclusive' | 'unreadable';
 export type { NotifyOn };
@@ -134,8 +136,8 @@ function s3(read: Reader): S3Inputs | undefined {
   }
   return {
     bucket,
-    prefix: optional(read, 's3-prefix') ?? 'paddle-perf-gate',
-    region: optional(read, 's3-region') ?? process.env['AWS_REGION'] ?? process.env['AWS_DEFAULT_REGION'] ?? 'us-east-1',
+    prefix: optional(read, 's3-prefix') ?? DEFAULT_S3_PREFIX,
+    region: optional(read, 's3-region') ?? process.env['AWS_REGION'] ?? process.env['AWS_DEFAULT_REGION'] ?? DEFAULT_S3_REGION,
     ...(endpoint !== undefined ? { endpoint } : {}),
     // Custom endpoints (MinIO, BOS…) mostly need path-style addressing.
     forcePathStyle: bool(read, 's3-path-style', endpoint !== undefined),
@@ -181,7 +183,7 @@ export function readInputs(read: Reader = defaultReader): ActionInputs {
     optional(read, 'runner') === undefined ? undefined : oneOf(read, 'runner', ['embedded', 'docker', 'local'] as const, 'embedded');
   const dingtalkSecret = secret(read, 'dingtalk-secret');
   const feishuSecret = secret(read, 'feishu-secret');
-  const inputs: ActionInputs = {
+  const inputs: ActionInputs = withoutUndefined({
     config: read('config').trim(),
     runner,
     image: optional(read, 'image'),
@@ -204,7 +206,7 @@ export function readInputs(read: Reader = defaultReader): ActionInputs {
     artifactDir: optional(read, 'artifact-dir'),
     registryAuth: registryAuth(read),
     baseCheckout: optional(read, 'base-checkout'),
-  };
+  });
   if (inputs.mode === 'comment-from-artifact' && inputs.artifactDir === undefined) {
     throw new ConfigError(
       'input `artifact-dir`: required with mode: comment-from-artifact (the directory actions/download-artifact wrote)',

@@ -5,52 +5,29 @@
  * A comment or an alert that cannot be written is a warning; only the verdict fails the step.
  */
 import * as core from '@actions/core';
-import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, isAbsolute, join, relative, resolve } from 'node:path';
+import { withoutUndefined } from './defined.js';
 import { readInputs, type ActionInputs } from './action-inputs.js';
 import { BaseCheckouts } from './base-side.js';
 import { loadConfig, type ConfigOverrides } from './config/load.js';
 import { ConfigError, EXIT } from './errors.js';
 import { runGate, type GateContext } from './gate.js';
-import { commentMarker, createGitHubPort, PERMISSIONS_HINT, COMMENT_LIMIT, type CommentMode } from './github/comment.js';
+import { commentMarker, createGitHubPort } from './github/comment.js';
 import { loadEventContext, type EventContext } from './github/context.js';
-import { artifactMarker, readArtifact, renderArtifactComment, verifyPullRequest } from './github/from-artifact.js';
-import { changeText } from './notify/message.js';
-import { createNotifiers, notifyAll, shouldNotify } from './notify/index.js';
-import type { Progress } from './ports.js';
-import { renderMarkdown } from './report/index.js';
+import { artifactMarker, artifactView, readArtifact, verifyPullRequest } from './github/from-artifact.js';
+import { createNotifiers } from './notify/index.js';
+import type { JobPort, Progress } from './ports.js';
+import { failureLine, publish, type PublishRequest } from './publish/index.js';
 import { createRunner } from './runners/index.js';
 import { guardSignals, signalExitCode } from './signals.js';
 import { baselineWant, createStore, gitAncestry } from './stores/index.js';
-import type { GatePlan, GateReport } from './types.js';
+import type { GatePlan, StorePlan } from './types.js';
 
 const progress: Progress = {
   info: (message) => core.info(message),
   warn: (message) => core.warning(message),
 };
-
-/** What the comment mode does with this report: write it, only refresh an existing one, or nothing. */
-export function commentPlan(mode: CommentMode, report: GateReport): 'upsert' | 'update-only' | 'skip' {
-  if (mode === 'off') return 'skip';
-  if (mode === 'always') return 'upsert';
-  const wanted = mode === 'on-regression' ? report.verdict === 'fail' || report.regressions > 0 : report.verdict !== 'pass';
-  // An existing comment is always refreshed, so a fixed regression never leaves a stale red table.
-  return wanted ? 'upsert' : 'update-only';
-}
-
-/** One line for setFailed: the verdict and the first regression. */
-export function failureLine(report: GateReport): string {
-  for (const model of report.models) {
-    const row = model.comparison.rows.find((r) => r.band === 'fail');
-    if (row) {
-      const more = report.regressions > 1 ? ` (+${report.regressions - 1} more)` : '';
-      return `${report.gate}: ${report.verdict} — ${model.comparison.model} ${row.label} ${changeText(row)}${row.reason ? ` (${row.reason})` : ''}${more}`;
-    }
-  }
-  const model = report.models.find((m) => m.comparison.verdict === report.verdict) ?? report.models[0];
-  return `${report.gate}: ${report.verdict}${model ? ` — ${model.comparison.model}: ${model.comparison.reason}` : ''}`;
-}
 
 function workspace(): string {
   return process.env['GITHUB_WORKSPACE'] || process.cwd();
@@ -64,7 +41,13 @@ function overrides(inputs: ActionInputs): ConfigOverrides {
     ...(inputs.model ? { model: resolve(ws, inputs.model) } : {}),
     ...(inputs.outputDir ? { outputDir: resolve(ws, inputs.outputDir) } : {}),
     ...(inputs.failOn ? { failOn: inputs.failOn } : {}),
+    ...(inputs.s3 ? { store: s3Store(inputs.s3) } : {}),
   };
+}
+
+function s3Store(s3: NonNullable<ActionInputs['s3']>): StorePlan {
+  const { endpoint, ...rest } = s3;
+  return { kind: 's3', ...rest, ...(endpoint ? { endpoint } : {}) };
 }
 
 async function gateContext(event: EventContext, inputs: ActionInputs): Promise<GateContext> {
@@ -87,36 +70,20 @@ async function gateContext(event: EventContext, inputs: ActionInputs): Promise<G
   };
 }
 
-function annotate(report: GateReport, plan: GatePlan): void {
-  // Pointing at gate.yml puts the annotation in the PR's "Files changed" when the config changed.
-  const rel = relative(workspace(), plan.configPath);
-  const file = !rel.startsWith('..') && !isAbsolute(rel) && plan.configPath !== '<embedded>' ? { file: rel } : {};
-  for (const model of report.models) {
-    const c = model.comparison;
-    for (const row of c.rows) {
-      if (row.band !== 'fail' && row.band !== 'warn') continue;
-      const text = `${c.model} · ${row.label}: ${changeText(row)}${row.reason ? ` — ${row.reason}` : ''}`;
-      const props = { title: `${report.gate}: ${row.band === 'fail' ? 'regression' : 'warning'}`, ...file };
-      if (row.band === 'fail') core.error(text, props);
-      else core.warning(text, props);
-    }
-    if (c.verdict === 'incomparable' || c.verdict === 'unreadable' || c.verdict === 'inconclusive') {
-      core.warning(`${c.model}: ${c.reason}`, { title: `${report.gate}: ${c.verdict}`, ...file });
-    }
-  }
-}
+/** The job's side of publishing: summary, outputs and annotations through @actions/core. */
+const job: JobPort = {
+  summary: async (markdown) => {
+    await core.summary.addRaw(markdown).write();
+  },
+  output: (name, value) => core.setOutput(name, value),
+  annotate: (kind, text, props) => (kind === 'error' ? core.error(text, props) : core.warning(text, props)),
+};
 
-async function publishComment(
-  inputs: ActionInputs,
-  event: EventContext,
-  report: GateReport,
-  body: string,
-  marker: string,
-): Promise<string> {
-  if (!event.pr) return 'skipped (not a pull request)';
-  const plan = commentPlan(inputs.comment, report);
-  if (plan === 'skip') return 'skipped (comment: off)';
-  if (!inputs.githubToken) return 'skipped (no github-token)';
+/** The PR comment's port, or why there is none. */
+function commentTarget(inputs: ActionInputs, event: EventContext, marker: string): PublishRequest['comment'] {
+  if (!event.pr) return { skipped: 'not a pull request' };
+  if (inputs.comment === 'off') return { skipped: 'comment: off' };
+  if (!inputs.githubToken) return { skipped: 'no github-token' };
   const port = createGitHubPort({
     token: inputs.githubToken,
     owner: event.owner,
@@ -124,13 +91,13 @@ async function publishComment(
     issueNumber: event.pr.number,
     ...(process.env['GITHUB_API_URL'] ? { baseUrl: process.env['GITHUB_API_URL'] } : {}),
   });
-  try {
-    return plan === 'upsert' ? await port.upsertComment(marker, body) : await port.updateExisting(marker, body);
-  } catch (error) {
-    // Anything else (5xx, network) is also not the gate's business: warn and carry on.
-    progress.warn(`PR comment not written: ${error instanceof Error ? error.message : String(error)}`);
-    return 'error';
-  }
+  return { port, mode: inputs.comment, marker };
+}
+
+/** Annotations point at gate.yml when it is in the workspace: they show in the PR's "Files changed" when the config changed. */
+function annotateFile(plan: GatePlan): { annotateFile?: string } {
+  const rel = relative(workspace(), plan.configPath);
+  return !rel.startsWith('..') && !isAbsolute(rel) && plan.configPath !== '<embedded>' ? { annotateFile: rel } : {};
 }
 
 /** The action's body; returns the exit code. */
@@ -140,10 +107,6 @@ async function main(signal: AbortSignal): Promise<number> {
   if (inputs.mode === 'comment-from-artifact') return commentFromArtifact(inputs, event);
   const configPath = resolve(workspace(), inputs.config || 'gate.yml');
   const plan = await loadConfig(configPath, overrides(inputs));
-  if (inputs.s3) {
-    const { endpoint, ...rest } = inputs.s3;
-    plan.store = { kind: 's3', ...rest, ...(endpoint ? { endpoint } : {}) };
-  }
   if (inputs.registryAuth) {
     if (plan.runner.kind !== 'docker') {
       throw new ConfigError(`input \`registry-auth\`: only used by the docker runner, but the runner is ${plan.runner.kind}`);
@@ -166,46 +129,30 @@ async function main(signal: AbortSignal): Promise<number> {
         signal,
       }),
   );
-  const { report, files } = outcome;
-  const marker = commentMarker(plan.gate);
-
-  // The report file, summary and comment all say the same thing, in the chosen language.
-  const details = [
-    `report files: ${relative(workspace(), plan.output.dir) || '.'} (upload it with actions/upload-artifact)`,
-    ...(event.runUrl ? [`run: ${event.runUrl}`] : []),
-  ];
-  const full = renderMarkdown(report, { lang: inputs.language, details, maxChars: 1_000_000 });
-  await writeFile(files.markdown, full);
-  const commentText = renderMarkdown(report, { lang: inputs.language, marker, details, maxChars: COMMENT_LIMIT - 200 });
-  const comment = await publishComment(inputs, event, report, commentText, marker);
-  core.info(`PR comment: ${comment}`);
-
-  const summary = core.summary;
-  if (comment === 'forbidden') summary.addRaw(`> [!WARNING]\n> ${PERMISSIONS_HINT}\n\n`);
-  await summary.addRaw(full).write();
-  if (comment === 'forbidden') core.warning(PERMISSIONS_HINT, { title: 'paddle-perf-gate: no PR comment' });
-
-  annotate(report, plan);
-  core.setOutput('verdict', report.verdict);
-  core.setOutput('regressions', String(report.regressions));
-  core.setOutput('report-path', files.markdown);
-  core.setOutput('comparison-json', files.json);
-  core.setOutput('baseline-commit', report.models.find((m) => m.baseline)?.baseline?.commit ?? '');
-  core.setOutput('comment', comment);
-  core.setOutput('promoted', String(report.promotion?.done ?? false));
-
-  if (shouldNotify(inputs.notifyOn, report)) {
-    const notifiers = createNotifiers(inputs, {
-      lang: inputs.language,
-      ...(event.pr ? { prUrl: event.pr.url, prTitle: event.pr.title } : {}),
-      ...(event.runUrl ? { runUrl: event.runUrl } : {}),
-      ...(ctx.repo ? { where: `${ctx.repo}@${ctx.commit.slice(0, 7)}` } : {}),
-    });
-    if (notifiers.length > 0) {
-      const sent = await notifyAll(notifiers, report, full, progress);
-      if (sent.length > 0) core.info(`alerts sent: ${sent.join(', ')}`);
-    }
-  }
+  const { report } = outcome;
+  await publish({
+    report,
+    lang: inputs.language,
+    details: [
+      `report files: ${relative(workspace(), plan.output.dir) || '.'} (upload it with actions/upload-artifact)`,
+      ...(event.runUrl ? [`run: ${event.runUrl}`] : []),
+    ],
+    outputDir: plan.output.dir,
+    ...withoutUndefined({ comment: commentTarget(inputs, event, commentMarker(plan.gate)) }),
+    job,
+    progress,
+    annotate: true,
+    ...annotateFile(plan),
+    alerts: {
+      on: inputs.notifyOn,
+      notifiers: createNotifiers(inputs, {
+        lang: inputs.language,
+        ...(event.pr ? { prUrl: event.pr.url, prTitle: event.pr.title } : {}),
+        ...(event.runUrl ? { runUrl: event.runUrl } : {}),
+        ...(ctx.repo ? { where: `${ctx.repo}@${ctx.commit.slice(0, 7)}` } : {}),
+      }),
+    },
+  });
 
   if (outcome.promotionError) {
     // The report is published; the baseline could not be written (the previous one is intact).
@@ -250,17 +197,18 @@ async function commentFromArtifact(inputs: ActionInputs, event: EventContext): P
     prNumber,
     run,
   );
-  const body = renderArtifactComment(report, run, inputs.language);
-  const comment = await publishComment(inputs, { ...event, pr }, report, body, artifactMarker(report.gate));
+  const view = artifactView(report, run, inputs.language);
+  const { comment } = await publish({
+    report: view.report,
+    lang: inputs.language,
+    notice: view.notice,
+    details: view.details,
+    ...withoutUndefined({ comment: commentTarget(inputs, { ...event, pr }, artifactMarker(report.gate)) }),
+    job,
+    progress,
+  });
   core.info(`PR #${pr.number} comment (unverified figures from run ${run.id}): ${comment}`);
-  const summary = core.summary;
-  if (comment === 'forbidden') summary.addRaw(`> [!WARNING]\n> ${PERMISSIONS_HINT}\n\n`);
-  await summary.addRaw(body).write();
-  core.setOutput('verdict', report.verdict);
-  core.setOutput('regressions', String(report.regressions));
-  core.setOutput('comment', comment);
   core.setOutput('pr-number', String(pr.number));
-  core.setOutput('promoted', 'false');
   return EXIT.pass;
 }
 

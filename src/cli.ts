@@ -13,10 +13,11 @@ import { loadConfig, type ConfigOverrides } from './config/load.js';
 import { DEFAULT_FINGERPRINT_FIELDS, DEFAULT_THRESHOLDS } from './config/defaults.js';
 import { ConfigError, EXIT, GateError } from './errors.js';
 import { runGate, type GateContext } from './gate.js';
-import type { Progress } from './ports.js';
+import type { JobPort, Progress } from './ports.js';
+import { publish } from './publish/index.js';
 import { compareFiles } from './compare-files.js';
 import { checkWritableFile } from './preflight.js';
-import { renderJson, renderMarkdown } from './report/index.js';
+import { renderJson } from './report/index.js';
 import { createRunner } from './runners/index.js';
 import { guardSignals, signalExitCode } from './signals.js';
 import { createStore } from './stores/index.js';
@@ -40,6 +41,15 @@ run        measure every model of gate.yml, compare with its baseline, print the
 compare    compare two report.json files written by \`run\` (or a stored baseline JSON as BASE).
 
 Exit codes: 0 pass or warn · 1 regression · 2 broken input or run.`;
+
+/** The CLI's side of publishing: the report on stdout; no step outputs or annotations outside GitHub Actions. */
+const terminal: JobPort = {
+  summary: async (markdown) => {
+    process.stdout.write(`${markdown}\n`);
+  },
+  output: () => {},
+  annotate: () => {},
+};
 
 const progress: Progress = {
   info: (message) => process.stderr.write(`· ${message}\n`),
@@ -89,7 +99,7 @@ async function runCommand(args: string[]): Promise<number> {
     ...(runner ? { runner } : {}),
     ...(values.image ? { image: values.image } : {}),
     ...(values.out ? { outputDir: resolve(values.out) } : {}),
-    ...(values['store-dir'] ? { storeDir: resolve(values['store-dir']) } : {}),
+    ...(values['store-dir'] ? { store: { kind: 'file', dir: resolve(values['store-dir']) } } : {}),
   };
   const plan = await loadConfig(resolve(values.config), overrides);
   const ctx = await localContext(values.promote, values['default-branch']);
@@ -99,17 +109,17 @@ async function runCommand(args: string[]): Promise<number> {
   // SIGINT/SIGTERM stop the run and remove its container; a second signal does it at once (signals.ts).
   const guard = guardSignals(progress);
   try {
-    const { report, failed, files, promotionError } = await runGate(plan, ctx, {
+    const { report, failed, promotionError } = await runGate(plan, ctx, {
       store: createStore(plan.store),
       runner: createRunner(plan.runner, { gateId: plan.gate }),
       progress: values.quiet ? quiet : progress,
       cacheDir: cacheDir(),
       signal: guard.signal,
     });
-    console.log(renderMarkdown(report, { lang }));
-    progress.info(`report: ${files.markdown} and ${files.json}`);
+    // The same publish stage as the action's; here the summary is the report on stdout and there is no PR comment.
+    const { files } = await publish({ report, lang, outputDir: plan.output.dir, job: terminal, progress });
+    progress.info(`report: ${files!.markdown} and ${files!.json}`);
     if (promotionError) throw promotionError;
-    if (report.promotion) progress.info(report.promotion.message);
     return failed ? EXIT.regression : EXIT.pass;
   } catch (error) {
     const signal = guard.received();
@@ -138,7 +148,8 @@ async function compareCommand(args: string[]): Promise<number> {
   const [basePath, headPath] = positionals as [string, string];
   if (values.out) await checkWritableFile(values.out, '--out');
   const { report, failed } = await compareFiles(basePath, headPath, plan);
-  console.log(renderMarkdown(report, { lang }));
+  // The same publish stage as `run`: the report on stdout (and the JSON where --out says).
+  await publish({ report, lang, job: terminal, progress });
   if (values.out) {
     await writeFile(resolve(values.out), renderJson(report));
   }

@@ -4,13 +4,13 @@
  * it, judged with the same function as the gate. Kept out of cli.ts so it runs in-process too.
  */
 import { readFile, realpath, stat } from 'node:fs/promises';
-import { gateVerdict } from './compare/index.js';
+import { gateVerdict, judgeModel } from './compare/index.js';
 import { decodeUtf8 } from './config/text.js';
 import { ConfigError } from './errors.js';
 import { fingerprintOf } from './fingerprint.js';
-import { judgeModel } from './gate.js';
 import { validateModelMetrics, validateReport } from './report/schema.js';
 import { decodeBaseline } from './stores/codec.js';
+import { describe } from './text/index.js';
 import { BASELINE_SCHEMA, type Baseline, type GatePlan, type GateReport } from './types.js';
 
 /** HEAD judged against BASE: the report `compare` prints, and whether it fails the gate. */
@@ -34,7 +34,7 @@ export async function compareFiles(
     const baseSide = base.find(name);
     return {
       ...entry,
-      comparison: judgeModel(baseSide, headSide, plan),
+      comparison: describe(judgeModel(baseSide, headSide, plan)),
       ...(baseSide?.ref ? { baseline: baseSide.ref } : {}),
     };
   });
@@ -47,6 +47,7 @@ export async function compareFiles(
     verdict: summary.verdict,
     regressions: summary.regressions,
     warnings: summary.warnings,
+    inconclusive: summary.inconclusive,
     models,
   };
   delete report.promotion;
@@ -63,7 +64,7 @@ type Comparable =
   | { kind: 'baseline'; find(model: string): BaseSide | undefined };
 
 /** A report.json (all models of a run) or one stored baseline document, validated (report/schema.ts, stores/codec.ts). */
-export async function readComparable(file: string): Promise<Comparable> {
+async function readComparable(file: string): Promise<Comparable> {
   let bytes: Uint8Array;
   try {
     if (!(await stat(file)).isFile()) throw new ConfigError(`${file}: expected a report.json file, got a directory or device`);

@@ -42,7 +42,6 @@ import { isTimingMetric, judgeRatio, mayExceedNoise, modelVerdict, pairedRatioCI
 import { median, normalQuantile } from './measure/stats.js';
 import { measure as measureRun } from './measure/index.js';
 import { GateError } from './errors.js';
-import { t } from './report/strings.js';
 import { describeDifferences, predictionsDigest, runSpecOf, specDifferences } from './run-spec.js';
 import type { PreparedDataset } from './dataset/prepared.js';
 import type { Progress, Runner } from './ports.js';
@@ -63,8 +62,8 @@ export const CONFIRM_WARMUP_ITERATIONS = 10;
 export const CONFIRM_WARMUP_SECONDS = 0.25;
 
 /** Sequential stopping: the interim looks (pairs so far) and their interval level. */
-export const INTERIM_LOOKS = [8, 12, 16] as const;
-export const INTERIM_LEVEL = 0.99;
+const INTERIM_LOOKS = [8, 12, 16] as const;
+const INTERIM_LEVEL = 0.99;
 
 /** One side of the pairs: a model with its own dataset and measure settings. */
 export interface SidePlan {
@@ -141,11 +140,7 @@ export function confirmationNotUsed(
   const tag: Part = { key: kind === 'refused' ? 'reason.abRefused' : 'reason.abVoid', args: { why } };
   const rows = comparison.rows.map((r): ComparisonRow => {
     if (!borderline(r, thresholds, spread)) return r;
-    return {
-      ...r,
-      reason: [r.reason, t('en', tag.key, tag.args)].filter(Boolean).join('; '),
-      reasonParts: [...(r.reasonParts ?? []), tag] as ComparisonRow['reasonParts'],
-    };
+    return { ...r, reason: '', reasonParts: [...(r.reasonParts ?? []), tag] };
   });
   return { ...comparison, rows };
 }
@@ -255,7 +250,7 @@ export function interimDecision(
 }
 
 /** The most the noise measured on the base side's own calls may widen the own-cost tolerance (σ). */
-export const MEASURED_NOISE_CAP = 0.05;
+const MEASURED_NOISE_CAP = 0.05;
 
 /**
  * How far the base side's own cost may sit from the recorded one and still be the baseline: the
@@ -382,12 +377,14 @@ export async function confirmComparison(
     const shown = median(base.map((c) => c.metrics.get(r.metric)?.value ?? Number.NaN).filter(Number.isFinite));
     const judged = judgePaired({ id: r.metric, label: r.label, unit: r.unit, better: r.better }, shown, ci, th);
     const confirmed = judged.band === 'fail' || judged.band === 'warn';
-    const tag: Part = { key: confirmed ? 'reason.confirmed' : 'reason.notConfirmedAB', args: { n: String(k) } };
-    const reasonParts = [...(judged.reasonParts ?? []), tag] as Part[];
-    const text = [judged.reason, t('en', tag.key, tag.args)].filter(Boolean).join('; ');
-    progress.info(`${name}: ${r.label}: stored-baseline ${r.band} → A/B ${judged.band} (${text})`);
-    return { ...judged, reason: text, reasonParts };
+    const tag: Part = { key: confirmed ? 'reason.confirmed' : 'reason.notConfirmedAB', args: { n: k } };
+    const reasonParts = [...(judged.reasonParts ?? []), tag];
+    // The log gives the numbers; the words of the reason are the report's (text/).
+    progress.info(
+      `${name}: ${r.label}: stored-baseline ${r.band} → A/B ${judged.band} (${pct(ci.lo - 1)} … ${pct(ci.hi - 1)} over ${k} interleaved pairs)`,
+    );
+    return { ...judged, reason: '', reasonParts };
   });
-  const { verdict, reason } = modelVerdict(rows);
-  return { ...comparison, rows, verdict, reason };
+  const { verdict, reasonParts } = modelVerdict(rows);
+  return { ...comparison, rows, verdict, reason: '', reasonParts };
 }

@@ -6,7 +6,7 @@
  */
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { compareModel, gateVerdict, type CompareOptions } from './compare/index.js';
+import { gateVerdict, judgeModel, type CompareOptions } from './compare/index.js';
 import { thresholdsFromHistory } from './compare/history.js';
 import { BaseCheckouts, baseSideFor } from './base-side.js';
 import { DEFAULT_CONFIRM_PAIRS } from './config/defaults.js';
@@ -15,14 +15,13 @@ import { prepareDataset } from './dataset/prepare.js';
 import type { PreparedDataset } from './dataset/prepared.js';
 import { StoreError } from './errors.js';
 import { checkRunPaths } from './preflight.js';
-import { fingerprintDifferences, fingerprintHash, fingerprintOf } from './fingerprint.js';
+import { fingerprintHash, fingerprintOf } from './fingerprint.js';
 import { measure } from './measure/index.js';
 import type { BaselineStore, Progress, Runner } from './ports.js';
-import { renderJson, renderMarkdown } from './report/index.js';
+import { describe } from './text/index.js';
 import { runRecordOf, runSpecOf } from './run-spec.js';
 import {
   BASELINE_SCHEMA,
-  DEFAULT_PROMOTE_ON,
   type Baseline,
   type BaselineKey,
   type BaselineWant,
@@ -67,8 +66,6 @@ export interface GateOutcome {
   report: GateReport;
   /** True when the verdict is one of plan.failOn. */
   failed: boolean;
-  /** Files written under plan.output.dir. */
-  files: { markdown: string; json: string };
   /**
    * Set when the gate passed but writing the new baseline failed: the entries publish the report
    * as usual, then fail the step loudly (exit 2). The previous baseline is intact.
@@ -77,7 +74,7 @@ export interface GateOutcome {
 }
 
 /** Baselines shown in the comment's latency trend (with this run as the last point). */
-export const TREND_POINTS = 10;
+const TREND_POINTS = 10;
 const TREND_METRIC = 'latency.p50';
 
 /** The trend of latency p50: baselines (newest first from the store) oldest first, then this run; undefined below 2 baselines. */
@@ -233,12 +230,13 @@ async function gateRun(plan: GatePlan, ctx: GateContext, ports: GatePorts, check
       comparison = {
         ...judgeModel(undefined, { metrics, fingerprint }, plan),
         verdict: 'unreadable',
-        reason: `baseline unreadable: ${error.message}`,
+        reasonParts: [{ key: 'reason.baselineUnreadable', args: { message: error.message } }],
       };
     }
 
     models.push({
-      comparison,
+      // judging says why in keys; the report's JSON keeps the English words too
+      comparison: describe(comparison),
       metrics,
       run: {
         model: run.model,
@@ -281,6 +279,7 @@ async function gateRun(plan: GatePlan, ctx: GateContext, ports: GatePorts, check
     verdict: summary.verdict,
     regressions: summary.regressions,
     warnings: summary.warnings,
+    inconclusive: summary.inconclusive,
     models,
     warningsLog,
     startedAt: startedAt.toISOString(),
@@ -309,8 +308,8 @@ async function gateRun(plan: GatePlan, ctx: GateContext, ports: GatePorts, check
           completed: `completed the promotion of ${ctx.commit.slice(0, 12)} (${ctx.branch}) in ${ports.store.location}`,
         }[result.state];
         const pointer = result.pointerMoved ? '' : ` (branch '${ctx.branch}' stays on a newer baseline)`;
+        // Said once, by the entries (the report's "Baseline:" line, the CLI's log line, the action's log).
         report.promotion = { done: true, message: `${what}${pointer}` };
-        progress.info(report.promotion.message);
       } catch (error) {
         promotionError = error instanceof Error ? error : new StoreError(String(error));
         // The store's message says what it reads as afterwards (nothing promoted, or sealed but the pointer not moved).
@@ -319,33 +318,8 @@ async function gateRun(plan: GatePlan, ctx: GateContext, ports: GatePorts, check
     }
   }
 
-  const files = { markdown: join(plan.output.dir, 'report.md'), json: join(plan.output.dir, 'report.json') };
-  await writeFile(files.markdown, renderMarkdown(report));
-  await writeFile(files.json, renderJson(report));
-  return { report, failed: summary.failed, files, ...(promotionError ? { promotionError } : {}) };
-}
-
-/**
- * One model's comparison with its baseline: judged under the thresholds when the environments
- * match on the fingerprint fields, otherwise "incomparable" with the fields that differ (the
- * numbers are still shown, for information). Shared by the gate and `paddle-perf-gate compare`.
- */
-export function judgeModel(
-  base: { metrics: ModelMetrics; fingerprint: Record<string, string | null>; sameFingerprint?: boolean } | undefined,
-  head: { metrics: ModelMetrics; fingerprint: Record<string, string | null> },
-  plan: Pick<GatePlan, 'thresholds' | 'fingerprintFields'>,
-  options: CompareOptions = {},
-): ModelComparison {
-  const compared = compareModel(base?.metrics, head.metrics, plan.thresholds, options);
-  if (!base) return compared;
-  const differences = fingerprintDifferences(base.fingerprint, head.fingerprint, plan.fingerprintFields);
-  if (base.sameFingerprint !== false && differences.length === 0) return compared;
-  return {
-    ...compared,
-    verdict: 'incomparable',
-    reason: `environment differs from the baseline's: ${differences.map((d) => d.field).join(', ') || 'fingerprint'} — numbers shown for information, not judged`,
-    differences,
-  };
+  // The report files, like everything a user reads, are the publish stage's (publish/).
+  return { report, failed: summary.failed, ...(promotionError ? { promotionError } : {}) };
 }
 
 /** The files an earlier run wrote: the report and, per model, its run and metrics documents and logs. */
@@ -370,7 +344,7 @@ function promotionRefusal(
     return `a pull-request run never writes the baseline of the default branch '${ctx.defaultBranch}'`;
   }
   if (summary.failed) return `the gate's verdict is ${summary.verdict}`;
-  const allowed: readonly Verdict[] = plan.promoteOn ?? DEFAULT_PROMOTE_ON;
+  const allowed: readonly Verdict[] = plan.promoteOn;
   const unjudged = models.filter((m) => !allowed.includes(m.comparison.verdict));
   if (unjudged.length > 0) {
     const list = unjudged.map((m) => `${m.comparison.model} is ${m.comparison.verdict}`).join(', ');

@@ -88,9 +88,23 @@ export interface BaselineStore {
   history(key: BaselineKey, limit: number, branch: string): Promise<Baseline[]>;
 }
 
+/** The PR's one sticky comment per gate (github/comment.ts; tests: a real local GitHub-routes server). */
 export interface GitHubPort {
   /** Creates or updates the one comment of this gate on the PR; returns what happened. */
   upsertComment(marker: string, body: string): Promise<'created' | 'updated' | 'unchanged' | 'forbidden'>;
+  /** Updates the comment when there is one; never creates (comment modes on-change/on-regression). */
+  updateExisting(marker: string, body: string): Promise<'updated' | 'unchanged' | 'absent' | 'forbidden'>;
+}
+
+/**
+ * Where a run's outcome shows besides the PR comment: the job summary, step outputs and
+ * annotations (the action: @actions/core), or the terminal (the CLI: the summary is the report
+ * on stdout; no outputs or annotations).
+ */
+export interface JobPort {
+  summary(markdown: string): Promise<void>;
+  output(name: string, value: string): void;
+  annotate(kind: 'error' | 'warning', text: string, props: { title: string; file?: string }): void;
 }
 
 export interface Notifier {

@@ -13,7 +13,7 @@ import type { GatePlan } from './types.js';
  * `dir` is a writable directory, or can be created: its nearest existing ancestor is a writable
  * directory. `what` names the setting (`--out or gate.yml output.dir`).
  */
-export async function checkWritableDir(dir: string, what: string): Promise<void> {
+async function checkWritableDir(dir: string, what: string): Promise<void> {
   const absolute = resolve(dir);
   let current = absolute;
   for (;;) {

@@ -75,9 +75,9 @@ export interface MeasurePlan {
   /** Upper bound of measurement per model side, seconds (adaptive stopping stays under it). */
   maxSeconds: number;
   /** Adaptive stopping: at least this many rounds (default 4); `rounds` is then the maximum. */
-  minRounds?: number;
+  minRounds: number;
   /** Adaptive stopping: stop once the 95 % interval of the round medians is within ± this (relative, default 0.01). */
-  precision?: number;
+  precision: number;
 }
 
 export type RunnerPlan =
@@ -88,7 +88,7 @@ export type RunnerPlan =
       pull: 'missing' | 'always' | 'never';
       gpus: 'all' | 'none' | string[];
       network: boolean;
-      limits: { memory?: number /* bytes */; cpus?: number; pids?: number; timeoutSeconds: number; pullTimeoutSeconds?: number };
+      limits: { memory?: number /* bytes */; cpus?: number; pids?: number; timeoutSeconds: number; pullTimeoutSeconds: number };
       /** Bring-your-own command (argv); it must write the run-result document to $PPG_OUTPUT. */
       command?: string[];
       python: string;
@@ -130,7 +130,6 @@ export interface Threshold {
 export type FailOnVerdict = 'fail' | 'warn' | 'inconclusive' | 'unreadable';
 export type PromoteOnVerdict = 'pass' | 'warn' | 'no-baseline' | 'incomparable' | 'inconclusive' | 'unreadable';
 /** Judged runs only: an unstable measurement, an unreadable baseline or a regression never becomes a baseline. */
-export const DEFAULT_PROMOTE_ON: readonly PromoteOnVerdict[] = ['pass', 'warn', 'no-baseline', 'incomparable'];
 
 export interface GatePlan {
   gate: string;
@@ -148,8 +147,8 @@ export interface GatePlan {
   fingerprintFields: string[];
   /** Fail the gate on these verdicts (default: fail only). */
   failOn: FailOnVerdict[];
-  /** Promote only when every model's verdict is one of these (absent: DEFAULT_PROMOTE_ON). */
-  promoteOn?: PromoteOnVerdict[];
+  /** Promote only when every model's verdict is one of these (default: DEFAULT_PROMOTE_ON, config/defaults.ts). */
+  promoteOn: PromoteOnVerdict[];
   /** Same-runner A/B confirmation of timing rows (models with baselinePath; see confirm.ts borderline); absent: off. */
   confirm?: { pairs: number };
   /** Noise band from the run-to-run spread of the last N baselines (opt-in; absent: off). */
@@ -253,9 +252,33 @@ export interface ComparisonRow {
   interval?: { lo: number; hi: number; of: 'relative' | 'absolute'; level: number };
   pValue?: number;
   band: Band;
+  /** `reasonParts` in English (text/ writes it; empty straight out of compare/). */
   reason: string;
-  /** `reason` as message keys of report/strings.ts with formatted arguments, so the report can render it in another language. */
-  reasonParts?: Array<{ key: string; args?: Record<string, string> }>;
+  /** Why, as message keys of text/strings.ts with raw arguments: text/ renders them in either language. */
+  reasonParts?: ReasonPart[];
+}
+
+/**
+ * An argument of a reason, raw: text/ formats it. A string or number is shown as it is; the
+ * objects name how: a threshold level, a value or change in the metric's unit, an amount, a
+ * relative change (0.052 → "+5.2 %"), a proportion shown as a percentage, a p-value, or the rows
+ * of the same comparison with these metric ids ("latency p90 (why), …").
+ */
+export type ReasonArg =
+  | string
+  | number
+  | { level: Level; unit: Unit }
+  | { value: number; unit: Unit }
+  | { change: number; unit: Unit }
+  | { amount: number; unit: Unit }
+  | { rel: number }
+  | { percent: number; digits: number }
+  | { p: number }
+  | { rows: string[] };
+
+export interface ReasonPart {
+  key: string;
+  args?: Record<string, ReasonArg>;
 }
 
 export type Verdict = 'pass' | 'warn' | 'fail' | 'inconclusive' | 'incomparable' | 'no-baseline' | 'unreadable';
@@ -263,7 +286,10 @@ export type Verdict = 'pass' | 'warn' | 'fail' | 'inconclusive' | 'incomparable'
 export interface ModelComparison {
   model: string;
   verdict: Verdict;
+  /** `reasonParts` in English (text/ writes it; empty straight out of compare/). */
   reason: string;
+  /** Why, as message keys with raw arguments (absent in reports written before issue 14). */
+  reasonParts?: ReasonPart[];
   rows: ComparisonRow[];
   /** Fingerprint fields that differ from the baseline's (incomparable). */
   differences?: Array<{ field: string; baseline: string | null; current: string | null }>;
@@ -340,6 +366,8 @@ export interface GateReport {
   /** Counts for the verdict line. */
   regressions: number;
   warnings: number;
+  /** Rows that were inconclusive (absent in reports written before it was counted apart from warnings). */
+  inconclusive?: number;
   models: Array<{
     comparison: ModelComparison;
     metrics: ModelMetrics;

@@ -38,7 +38,12 @@ describe('paddle-perf-gate run (embedded, real PP-OCRv4 rec)', () => {
   it('first run: no baseline yet, exit 0, promoted into the file store', () => {
     expect(first.stderr).not.toMatch(/Error/);
     expect(first.code).toBe(0);
-    expect(first.stdout).toContain('no baseline yet');
+    expect(first.stdout).toContain('no baseline yet — this run is now the baseline');
+    expect(first.stdout).not.toContain('when it lands on the default branch');
+    // "promoted" once in the log and once in the report, not two or three times
+    expect(first.stderr.match(/promoted \w+ \(/g)).toHaveLength(1);
+    expect(first.stdout.match(/promoted \w+ \(/g)).toHaveLength(1);
+    expect(first.stdout.startsWith('### ')).toBe(true);
     expect(first.stdout).toMatch(/PP-OCRv4-rec/);
     expect(first.stderr).toMatch(/warm-up/);
     expect(first.stderr).toMatch(/round 1\/4/);

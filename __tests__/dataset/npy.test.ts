@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DataError } from '../../src/errors.js';
-import { encodeNpy, readNpy } from '../../src/dataset/npy.js';
+import { readNpy } from '../../src/dataset/npy.js';
+import { encodeNpy } from '../helpers/npy.js';
 
 // Bytes written by numpy 2.4 `np.save` (the format users' NPY files come in).
 const NUMPY = {

@@ -5,7 +5,7 @@ import { encode as encodePng } from 'fast-png';
 import jpeg from 'jpeg-js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError, DataError } from '../../src/errors.js';
-import { encodeNpy } from '../../src/dataset/npy.js';
+import { encodeNpy } from '../helpers/npy.js';
 import { loadPrepared, prepareDataset, readInputs } from '../../src/dataset/prepare.js';
 import type { DatasetPlan } from '../../src/types.js';
 

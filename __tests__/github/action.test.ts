@@ -174,6 +174,11 @@ describe('the action on GitHub', () => {
     expect(run.outputs['promoted']).toBe('true');
     expect(run.outputs['comment']).toMatch(/^skipped/);
     expect(run.summary).toContain('cls-tiny');
+    // the job summary is the report itself: no hidden comment marker on top
+    expect(run.summary).toMatch(/^### 🆕 cls-tiny — no baseline yet\n/);
+    expect(run.summary).not.toContain('<!--');
+    expect(run.summary).toContain('no baseline yet — this run is now the baseline');
+    expect(run.stdout.match(/promoted \w+ \(develop\)/g)).toHaveLength(1);
     expect(gh.comments).toHaveLength(0);
     expect(JSON.parse(await readFile(run.outputs['comparison-json']!, 'utf8')).gate).toBe('cls-tiny');
     // The PR branch starts from here.

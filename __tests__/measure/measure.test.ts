@@ -212,7 +212,8 @@ describe('measure', () => {
     { classes: ['0', '180'], top5: false },
     { classes: Array.from({ length: 10 }, (_, i) => `c${i}`), top5: true },
   ])('classification: top-1, and top-5 only with more than 5 classes ($classes.length classes)', ({ classes, top5 }) => {
-    const ds: PreparedDataset = { ...ocrSet, labels: ['0', '1', '1', null], classNames: classes, dictionary: undefined };
+    const { dictionary: _, ...rest } = ocrSet;
+    const ds: PreparedDataset = { ...rest, labels: ['0', '1', '1', null], classNames: classes };
     const top = (ids: number[]): RawOutput => ({ kind: 'topk', ids, scores: ids.map(() => 0.1) });
     const preds = top5
       ? [top([0, 1, 2, 3, 4]), top([2, 3, 4, 5, 1]), top([6, 7, 8, 9, 0]), top([1, 2, 3, 4, 5])]

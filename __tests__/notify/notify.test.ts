@@ -113,7 +113,7 @@ describe('robots against local receivers', () => {
     const [wecom] = createNotifiers({ wecomWebhook: rx.wecom }, { ...ctx, lang: 'zh' }, { sleep: noSleep });
     await notifyAll([wecom!], sampleReport('fail'), '', collect());
     const content = (rx.received[0]!.body['markdown'] as { content: string }).content;
-    expect(content).toContain('ppocr-rec: 性能回退 (1 项回退，1 项警告)');
+    expect(content).toContain('ppocr-rec: 退化 (1 项退化，1 项警告)');
     expect(content).toContain('[运行日志](https://github.com/paddle/ocr/actions/runs/42)');
   });
 });

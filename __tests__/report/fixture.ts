@@ -1,6 +1,10 @@
-import { compareModel, gateVerdict } from '../../src/compare/index.js';
+import { compareModel as judgeKeys, gateVerdict } from '../../src/compare/index.js';
+import { describe as inWords } from '../../src/text/index.js';
 import { DEFAULT_THRESHOLDS } from '../../src/config/defaults.js';
 import type { GateReport, MetricValue, ModelComparison, ModelMetrics } from '../../src/types.js';
+
+/** compare/ says why in keys; what a user reads is text/'s English (the gate writes it the same way). */
+const compareModel = (...args: Parameters<typeof judgeKeys>) => inWords(judgeKeys(...args));
 
 /** A report built by the real compare/ from metrics shaped like an OCR run (numbers chosen, not measured). */
 export function ocrMetrics(opts: {
@@ -52,6 +56,7 @@ export function report(
     verdict: g.verdict,
     regressions: g.regressions,
     warnings: g.warnings,
+    inconclusive: g.inconclusive,
     models: models.map((m, i) => ({
       comparison: comps[i]!,
       metrics: m.head,

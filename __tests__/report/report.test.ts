@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { escapeMarkdown, renderJson, renderMarkdown } from '../../src/report/index.js';
-import { STRINGS } from '../../src/report/strings.js';
-import { fmtNumber, fmtValue } from '../../src/report/format.js';
+import { commentMarker, escapeMarkdown, renderJson, renderMarkdown } from '../../src/report/index.js';
+import { STRINGS } from '../../src/text/strings.js';
+import { fmtNumber, fmtValue } from '../../src/text/format.js';
 import type { GateReport } from '../../src/types.js';
 import { ocrMetrics, report } from './fixture.js';
 
@@ -20,9 +20,9 @@ function rows(md: string): string[][] {
 }
 
 describe('renderMarkdown', () => {
-  const md = renderMarkdown(report([{ base, head }]));
+  const md = renderMarkdown(report([{ base, head }]), { marker: commentMarker('ppocr-rec') });
 
-  it('starts with the marker, then the verdict line naming the gate and the counts', () => {
+  it('the comment starts with the marker, then the verdict line naming the gate and the counts', () => {
     const lines = md.split('\n');
     expect(lines[0]).toBe('<!-- paddle-perf-gate:ppocr-rec -->');
     expect(lines[1]).toBe('### ❌ ppocr-rec — 1 regression, 2 warnings');
@@ -62,7 +62,7 @@ describe('renderMarkdown', () => {
 
   it('no baseline: same table, empty baseline column, the first-run line', () => {
     const nb = renderMarkdown(report([{ head }]));
-    expect(nb.split('\n')[1]).toBe('### 🆕 ppocr-rec — no baseline yet');
+    expect(nb.split('\n')[0]).toBe('### 🆕 ppocr-rec — no baseline yet');
     expect(nb).toContain('no baseline yet — this run becomes the baseline when it lands on the default branch');
     const r = rows(nb);
     expect(r).toHaveLength(5);
@@ -84,7 +84,7 @@ describe('renderMarkdown', () => {
       ],
     };
     const out = renderMarkdown(r);
-    expect(out.split('\n')[1]).toBe('### 🚫 ppocr-rec — incomparable environment');
+    expect(out.split('\n')[0]).toBe('### 🚫 ppocr-rec — incomparable environment');
     // with the rows kept for information: numbers shown, no band
     const info = report([{ base, head }]);
     Object.assign(info, { verdict: 'incomparable', regressions: 0, warnings: 0 });
@@ -117,12 +117,12 @@ describe('renderMarkdown', () => {
     expect(out).toContain('line1 &#124; injected &#124; row &#124;');
     // every table row still has its 6 cells
     for (const c of rows(out)) expect(c).toHaveLength(6);
-    expect(out.split('\n')[0]).toBe('<!-- paddle-perf-gate:g|_b_ -->');
+    expect(commentMarker('g|<b>')).toBe('<!-- paddle-perf-gate:g|_b_ -->');
   });
 
   it('zh: fixed words translated, numbers formatted the same', () => {
     const zh = renderMarkdown(report([{ base, head }]), { lang: 'zh' });
-    expect(zh.split('\n')[1]).toBe('### ❌ ppocr-rec — 1 项退化，2 项警告');
+    expect(zh.split('\n')[0]).toBe('### ❌ ppocr-rec — 1 项退化，2 项警告');
     expect(zh).toContain('| 模型 | 指标 | 基线 | 本 PR | 变化 | |');
     expect(zh).toContain('对比基线 `a1b2c3d`（main，2026-11-20），环境相同：');
     expect(zh).toContain('<details><summary>测量方式</summary>');
@@ -201,7 +201,8 @@ describe('truncation under maxChars', () => {
     head: ocrMetrics({ wrong: i % 10 === 0 ? 92 : 81, latencyScale: 1, gpuMb: 1204, name: `model-${i}` }),
   }));
   const r = report(many, { warningsLog: Array.from({ length: 50 }, (_, i) => `warning ${i}`) });
-  const full = renderMarkdown(r, { maxChars: 1e9 });
+  const marker = commentMarker('ppocr-rec');
+  const full = renderMarkdown(r, { maxChars: 1e9, marker });
 
   it.each([
     { max: full.length, cut: false },
@@ -210,7 +211,7 @@ describe('truncation under maxChars', () => {
     { max: 900, cut: true, rows: true },
     { max: 300, cut: true },
   ])('maxChars $max', ({ max, cut, keeps, passing, rows: rowsCut }) => {
-    const out = renderMarkdown(r, { maxChars: max });
+    const out = renderMarkdown(r, { maxChars: max, marker });
     expect(out.length).toBeLessThanOrEqual(max);
     expect(out.startsWith('<!-- paddle-perf-gate:ppocr-rec -->')).toBe(true);
     if (!cut) return expect(out).toBe(full);

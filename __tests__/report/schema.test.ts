@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { REPORT_SCHEMA_FILE } from '../../src/config/write-schema.js';
+import { REPORT_SCHEMA_FILE } from '../../scripts/write-schema.js';
 import { SchemaError } from '../../src/errors.js';
 import { renderJson } from '../../src/report/index.js';
 import { reportSchemaText, validateModelMetrics, validateReport } from '../../src/report/schema.js';

@@ -3,12 +3,13 @@
  * runner, real file store), then a PR run whose comment carries the Mermaid chart of the stored
  * baselines' p50 and its own.
  */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { runGate, type GateContext } from '../../src/gate.js';
+import { renderMarkdown } from '../../src/report/index.js';
 import { createEmbeddedRunner } from '../../src/runners/embedded.js';
 import { FileStore } from '../../src/stores/index.js';
 
@@ -74,13 +75,13 @@ it('after 3 promoted baselines a PR comment carries the p50 trend of the baselin
     expect(out.report.promotion?.message).toMatch(/^promoted/);
     p50s.push(out.report.models[0]!.metrics.metrics.find((m) => m.id === 'latency.p50')!.value!);
     // One promoted baseline is no trend yet; the chart needs two.
-    if (i < 2) expect(await readFile(out.files.markdown, 'utf8')).not.toContain('mermaid');
+    if (i < 2) expect(renderMarkdown(out.report)).not.toContain('mermaid');
   }
   const pr = await runGate(plan, ctx('4'.repeat(40), false, [commits[2]!]), ports);
   const trend = pr.report.models[0]!.trend!;
   expect(trend.map((p) => p.commit)).toEqual([...commits, '4'.repeat(40)]);
   expect(trend.slice(0, 3).map((p) => p.value)).toEqual(p50s);
-  const md = await readFile(pr.files.markdown, 'utf8');
+  const md = renderMarkdown(pr.report);
   expect(md).toContain('<details><summary>Latency p50 trend: cls (last 3 baselines and this run)</summary>');
   expect(md).toContain('  x-axis ["1111111", "2222222", "3333333", "this run"]');
   expect(md).toContain(`  line [${trend.map((p) => Number(p.value.toPrecision(4))).join(', ')}]`);

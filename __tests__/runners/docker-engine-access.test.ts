@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RunnerError } from '../../src/errors.js';
 import type { PreparedDataset } from '../../src/dataset/prepared.js';
-import { createDockerRunner, dockerFromEnv, type DockerPlan } from '../../src/runners/docker.js';
+import { createDockerRunner, type DockerPlan } from '../../src/runners/docker.js';
+import { dockerFromEnv, dockerodeEngine } from '../../src/runners/dockerode-engine.js';
 import { registryOf } from '../../src/runners/registry-auth.js';
 import { startRecordingProxy, startTlsFront, type RecordingProxy, type TlsFront } from '../helpers/engine-proxy.js';
 import { dockerHostOrSkip, makeOcrDataset, QUICK, recModel, recordingProgress, TEST_IMAGE, validDoc } from './fixtures.js';
@@ -26,7 +27,7 @@ const plan = (over: Partial<DockerPlan> = {}): DockerPlan => ({
   pull: 'missing',
   gpus: 'none',
   network: false,
-  limits: { timeoutSeconds: 120 },
+  limits: { timeoutSeconds: 120, pullTimeoutSeconds: 1800 },
   python: 'python3',
   ...over,
 });
@@ -87,7 +88,7 @@ describe.skipIf(!socket)('engine access (real engine)', () => {
       'json.dump(doc, open(os.environ["PPG_OUTPUT"], "w"))',
     ].join('\n');
     const run = await createDockerRunner(plan({ command: ['python3', '-c', script] }), {
-      docker,
+      engine: dockerodeEngine(docker),
       gateId: GATE,
       mounts: [{ host: inDir, container: '/ppg/in' }],
     }).run({ model: recModel(), measure: QUICK, dataset, workDir: join(root, 'tls-run') }, recordingProgress());
@@ -110,10 +111,10 @@ describe.skipIf(!socket)('engine access (real engine)', () => {
   const pullPrivate = async (over: Partial<DockerPlan> = {}) => {
     const before = proxy.pullAuths().length;
     const error = await failure(
-      createDockerRunner(plan({ image: PRIVATE, ...over }), { docker: dockerFromEnv({ DOCKER_HOST: proxy.host }), gateId: GATE }).run(
-        { model: recModel(), measure: QUICK, dataset, workDir: join(root, 'pull') },
-        recordingProgress(),
-      ),
+      createDockerRunner(plan({ image: PRIVATE, ...over }), {
+        engine: dockerodeEngine(dockerFromEnv({ DOCKER_HOST: proxy.host })),
+        gateId: GATE,
+      }).run({ model: recModel(), measure: QUICK, dataset, workDir: join(root, 'pull') }, recordingProgress()),
     );
     expect(error).toBeInstanceOf(RunnerError);
     expect(error.message).toMatch(new RegExp(`^image ${PRIVATE.replace(/[.]/g, '\\.')} is not present and cannot be pulled \\(.+\\)`));
@@ -189,7 +190,7 @@ describe.skipIf(!socket)('engine access (real engine)', () => {
       const started = Date.now();
       const error = await failure(
         createDockerRunner(plan({ image: PRIVATE, limits: { timeoutSeconds: 60, pullTimeoutSeconds: 1 } }), {
-          docker: dockerFromEnv({ DOCKER_HOST: proxy.host }),
+          engine: dockerodeEngine(dockerFromEnv({ DOCKER_HOST: proxy.host })),
           gateId: GATE,
         }).run({ model: recModel(), measure: QUICK, dataset, workDir: join(root, 'stall') }, recordingProgress()),
       );

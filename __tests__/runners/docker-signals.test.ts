@@ -8,7 +8,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dockerFromEnv } from '../../src/runners/docker.js';
+import { dockerFromEnv } from '../../src/runners/dockerode-engine.js';
 import { actionEnv, ACTION_ENTRY, ROOT, start } from '../helpers/action-env.js';
 import { dockerHostOrSkip, TEST_IMAGE } from './fixtures.js';
 

@@ -7,7 +7,8 @@ import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dockerFromEnv, createDockerRunner, type DockerPlan } from '../../src/runners/docker.js';
+import { createDockerRunner, type DockerPlan } from '../../src/runners/docker.js';
+import { dockerFromEnv, dockerodeEngine } from '../../src/runners/dockerode-engine.js';
 import { RunnerError } from '../../src/errors.js';
 import type { PreparedDataset } from '../../src/dataset/prepared.js';
 import type { RunResult } from '../../src/types.js';
@@ -33,7 +34,7 @@ const plan = (over: Partial<DockerPlan> = {}): DockerPlan => ({
   pull: 'missing',
   gpus: 'none',
   network: false,
-  limits: { timeoutSeconds: 120 },
+  limits: { timeoutSeconds: 120, pullTimeoutSeconds: 1800 },
   python: 'python3',
   ...over,
 });
@@ -73,7 +74,7 @@ describe.skipIf(!host)('docker runner (real engine)', () => {
   it('runs PP-OCRv4 rec end to end: real predictions, timings, fingerprint, logs', async () => {
     const progress = recordingProgress();
     const workDir = join(root, 'e2e');
-    ortRun = await createDockerRunner(plan(), { docker: docker!, gateId: GATE }).run(
+    ortRun = await createDockerRunner(plan(), { engine: dockerodeEngine(docker), gateId: GATE }).run(
       { model: recModel(), measure: QUICK, dataset, workDir },
       progress,
     );
@@ -124,7 +125,7 @@ describe.skipIf(!host)('docker runner (real engine)', () => {
   });
 
   it('timing-only jobs (A/B confirmation) skip the prediction pass; the stop rule is reported consistently', async () => {
-    const run = await createDockerRunner(plan(), { docker: docker!, gateId: GATE }).run(
+    const run = await createDockerRunner(plan(), { engine: dockerodeEngine(docker), gateId: GATE }).run(
       {
         model: recModel(),
         measure: { ...QUICK, rounds: 12, minRounds: 3, precision: 0.5, minIterationsPerRound: 20, minRoundSeconds: 0.3 },
@@ -200,7 +201,7 @@ describe.skipIf(!host)('docker runner (real engine)', () => {
     for (const [n, c] of cases.entries()) {
       const workDir = join(root, `paddle-${n}`);
       const run = await createDockerRunner(plan(), {
-        docker: docker!,
+        engine: dockerodeEngine(docker),
         gateId: GATE,
         mounts: [{ host: STUB_DIR, container: '/ppg/stub' }],
         env: { PYTHONPATH: '/ppg/stub', PPG_STUB_LOG: '/ppg/out/stub-calls.jsonl' },
@@ -254,7 +255,7 @@ describe.skipIf(!host)('docker runner (real engine)', () => {
     await mkdir(inDir, { recursive: true });
     await writeFile(join(inDir, 'template.json'), JSON.stringify({ ...ortRun, env: { cpuModel: 'x' } }));
     const run = await createDockerRunner(plan({ command: ['python3', '-c', script] }), {
-      docker: docker!,
+      engine: dockerodeEngine(docker),
       gateId: GATE,
       mounts: [{ host: inDir, container: '/ppg/in' }],
     }).run({ model: recModel(), measure: QUICK, dataset, workDir }, recordingProgress());
@@ -287,12 +288,15 @@ describe.skipIf(!host)('docker runner (real engine)', () => {
       },
       {
         name: 'OOM kill under a memory limit',
-        plan: { limits: { memory: 64 * 1024 * 1024, timeoutSeconds: 60 }, command: ['python3', '-c', 'x = b"\\x01" * (512 << 20)'] },
+        plan: {
+          limits: { memory: 64 * 1024 * 1024, timeoutSeconds: 60, pullTimeoutSeconds: 1800 },
+          command: ['python3', '-c', 'x = b"\\x01" * (512 << 20)'],
+        },
         message: /killed by the OOM killer under the 64 MB memory limit \(runner.limits.memory\)/,
       },
       {
         name: 'timeout',
-        plan: { limits: { timeoutSeconds: 3 } },
+        plan: { limits: { timeoutSeconds: 3, pullTimeoutSeconds: 1800 } },
         measure: { rounds: 1000, minRoundSeconds: 5, maxSeconds: 600 },
         message: /timed out after 3 s \(runner.limits.timeout\); the container was killed/,
       },
@@ -323,7 +327,7 @@ describe.skipIf(!host)('docker runner (real engine)', () => {
       await writeFile(join(dir, 'broken.onnx'), 'this is not an ONNX model');
       model = recModel({ path: join(dir, 'broken.onnx') });
     }
-    const run = createDockerRunner(plan(f.plan), { docker: docker!, gateId: GATE }).run(
+    const run = createDockerRunner(plan(f.plan), { engine: dockerodeEngine(docker), gateId: GATE }).run(
       { model, measure: { ...QUICK, ...f.measure }, dataset, workDir: join(root, 'fail') },
       recordingProgress(),
     );
@@ -351,7 +355,7 @@ describe.skipIf(!host)('docker runner (real engine)', () => {
       warn: progress.warn,
     };
     let abortedAt = 0;
-    const error = await createDockerRunner(plan(), { docker: docker!, gateId: GATE })
+    const error = await createDockerRunner(plan(), { engine: dockerodeEngine(docker), gateId: GATE })
       .run(
         {
           model: recModel(),
@@ -384,7 +388,7 @@ describe.skipIf(!host)('docker runner (real engine)', () => {
       },
       warn: progress.warn,
     };
-    const error = await createDockerRunner(plan({ pull: 'always' }), { docker: docker!, gateId: GATE })
+    const error = await createDockerRunner(plan({ pull: 'always' }), { engine: dockerodeEngine(docker), gateId: GATE })
       .run({ model: recModel(), measure: QUICK, dataset, workDir: join(root, 'abort-pull'), signal: controller.signal }, watch)
       .then(
         () => undefined,

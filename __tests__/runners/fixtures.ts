@@ -7,7 +7,7 @@ import { existsSync, readFileSync, writeSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createCanvas, GlobalFonts } from '@napi-rs/canvas';
-import { encodeNpy } from '../../src/dataset/npy.js';
+import { encodeNpy } from '../helpers/npy.js';
 import { DATASET_SCHEMA, INPUTS_FILE, MANIFEST_FILE, type PreparedDataset } from '../../src/dataset/prepared.js';
 import { DEFAULT_MEASURE } from '../../src/config/defaults.js';
 import type { Progress } from '../../src/ports.js';

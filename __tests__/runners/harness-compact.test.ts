@@ -25,7 +25,7 @@ const plan = (over: Partial<DockerPlan> = {}): DockerPlan => ({
   pull: 'never',
   gpus: 'none',
   network: false,
-  limits: { timeoutSeconds: 180 },
+  limits: { timeoutSeconds: 180, pullTimeoutSeconds: 1800 },
   python: 'python3',
   ...over,
 });
@@ -39,7 +39,7 @@ describe.skipIf(!host)('harness on the compact dataset (real engine)', () => {
     root = await mkdtemp(join(tmpdir(), 'ppg-harness-compact-'));
     const rec = (await loadConfig(path.resolve('examples/demo/gate.yml'))).models.find((m) => m.task === 'ocr-rec')!;
     model = { ...rec, engine: { ...rec.engine, name: 'onnxruntime' } };
-    dataset = await prepareDataset({ ...rec.dataset, limit: 40 } as typeof rec.dataset, join(root, 'cache'), {
+    dataset = await prepareDataset({ ...rec.dataset, limit: 40 }, join(root, 'cache'), {
       info: () => {},
       warn: () => {},
     });

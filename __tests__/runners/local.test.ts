@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DataError, RunnerError } from '../../src/errors.js';
 import type { PreparedDataset } from '../../src/dataset/prepared.js';
 import { createLocalRunner } from '../../src/runners/local.js';
-import { resolveModelFiles, defaultHarnessPath } from '../../src/runners/job.js';
+import { defaultHarnessPath } from '../../src/runners/job.js';
 import { makeOcrDataset, QUICK, recModel, recordingProgress, STUB_DIR, TEST_IMAGE, validDoc, ctcText, TEXTS } from './fixtures.js';
 
 const python = process.env['PPG_TEST_PYTHON'] ?? 'python3';
@@ -118,63 +118,68 @@ json.dump(doc, open(os.environ["PPG_OUTPUT"], "w"))`;
   });
 });
 
-describe('model files', () => {
+describe('model files: what the harness is told to load (one resolver, shared with gate.yml)', () => {
   const cases: Array<{
     name: string;
     files: string[];
     path: string;
     format: 'onnx' | 'paddle-pdmodel' | 'paddle-pir';
-    expect: RegExp | { entry: string; params?: string };
+    expect: RegExp | { entry: string; params: string | null };
   }> = [
-    { name: 'a .onnx file', files: ['m.onnx'], path: 'm.onnx', format: 'onnx', expect: { entry: 'm.onnx' } },
-    { name: 'a directory with one .onnx', files: ['x.onnx', 'readme.txt'], path: '.', format: 'onnx', expect: { entry: 'x.onnx' } },
+    { name: 'a .onnx file', files: ['m.onnx'], path: 'm.onnx', format: 'onnx', expect: { entry: 'm.onnx', params: null } },
     {
-      name: 'Paddle 2.6 directory',
+      name: 'a Paddle 2.6 model with its weights',
       files: ['inference.pdmodel', 'inference.pdiparams', 'inference.pdiparams.info'],
-      path: '.',
+      path: 'inference.pdmodel',
       format: 'paddle-pdmodel',
       expect: { entry: 'inference.pdmodel', params: 'inference.pdiparams' },
     },
     {
-      name: 'Paddle 3.x directory (json preferred name)',
-      files: ['inference.json', 'inference.pdiparams', 'inference.yml.json'],
-      path: '.',
+      name: 'a Paddle 3.x model with its weights',
+      files: ['inference.json', 'inference.pdiparams', 'inference.yml'],
+      path: 'inference.json',
       format: 'paddle-pir',
       expect: { entry: 'inference.json', params: 'inference.pdiparams' },
     },
     {
-      name: 'weights missing',
+      name: 'weights missing (removed after gate.yml was read)',
       files: ['model.pdmodel'],
       path: 'model.pdmodel',
       format: 'paddle-pdmodel',
-      expect: /model.pdmodel needs its weights model.pdiparams next to it/,
+      expect: /models\[m\]\.path: the weights .*model\.pdiparams are missing beside .*model\.pdmodel/,
     },
     {
-      name: 'wrong extension',
-      files: ['model.pdmodel'],
+      name: 'format contradicting the file',
+      files: ['model.pdmodel', 'model.pdiparams'],
       path: 'model.pdmodel',
       format: 'onnx',
-      expect: /expected a .onnx file for format onnx, got model.pdmodel/,
+      expect: /models\[m\]\.path: format onnx does not match .*model\.pdmodel, which is a paddle-pdmodel model/,
     },
-    { name: 'nothing to load', files: ['a.txt'], path: '.', format: 'paddle-pir', expect: /holds no .json file \(format paddle-pir\)/ },
     {
-      name: 'ambiguous',
-      files: ['a.onnx', 'b.onnx'],
-      path: '.',
+      name: 'missing path',
+      files: [],
+      path: 'nope.onnx',
       format: 'onnx',
-      expect: /holds several .onnx files \(a.onnx, b.onnx\); name one in the path/,
+      expect: /models\[m\]\.path: file or directory not found: .*nope\.onnx/,
     },
-    { name: 'missing path', files: [], path: 'nope', format: 'onnx', expect: /models\[m\].path: .*nope does not exist/ },
   ];
   it.each(cases)('$name', async (c) => {
     const dir = await mkdtemp(join(root, 'model-'));
     for (const f of c.files) await writeFile(join(dir, f), 'x');
-    const model = { ...recModel({ name: 'm', path: join(dir, c.path), format: c.format }) };
+    const model = recModel({ name: 'm', path: join(dir, c.path), format: c.format });
+    // The command keeps the job file the harness would read, then fails: only the job matters here.
+    const kept = join(dir, 'kept-job.json');
+    const error = await failure(run(['sh', '-c', `cp "$PPG_JOB" ${kept}; exit 3`], 30, undefined, model));
     if (c.expect instanceof RegExp) {
-      expect(() => resolveModelFiles(model)).toThrow(DataError);
-      expect(() => resolveModelFiles(model)).toThrow(c.expect);
+      expect(error).toBeInstanceOf(DataError);
+      expect(error.message).toMatch(c.expect);
     } else {
-      expect(resolveModelFiles(model)).toEqual({ dir: join(dir, c.path === '.' ? '.' : '').replace(/\/\.?$/, ''), ...c.expect });
+      expect(error).toBeInstanceOf(RunnerError);
+      const job = JSON.parse(await readFile(kept, 'utf8')) as { model: { entry: string; params: string | null } };
+      expect(job.model).toMatchObject({
+        entry: join(dir, c.expect.entry),
+        params: c.expect.params === null ? null : join(dir, c.expect.params),
+      });
     }
   });
 });

@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RunnerError } from '../../src/errors.js';
 import type { PreparedDataset } from '../../src/dataset/prepared.js';
-import { createDockerRunner, dockerFromEnv, type DockerPlan } from '../../src/runners/docker.js';
+import { createDockerRunner, type DockerPlan } from '../../src/runners/docker.js';
+import { dockerFromEnv, dockerodeEngine } from '../../src/runners/dockerode-engine.js';
 import type { EnginePlan, RunResult } from '../../src/types.js';
 import { dockerHostOrSkip, makeOcrDataset, QUICK, recModel, recordingProgress, REC_MODEL, STUB_DIR, TEST_IMAGE } from './fixtures.js';
 
@@ -25,7 +26,7 @@ const plan = (over: Partial<DockerPlan> = {}): DockerPlan => ({
   pull: 'missing',
   gpus: 'none',
   network: false,
-  limits: { timeoutSeconds: 120 },
+  limits: { timeoutSeconds: 120, pullTimeoutSeconds: 1800 },
   python: 'python3',
   ...over,
 });
@@ -70,7 +71,7 @@ describe.skipIf(!host)('the harness configures Paddle as Paddle takes it (stand-
   ) => {
     const workDir = join(root, name);
     const result = await createDockerRunner(plan(opts.command ? { command: opts.command } : {}), {
-      docker: dockerFromEnv(),
+      engine: dockerodeEngine(dockerFromEnv()),
       gateId: GATE,
       mounts: [
         { host: STUB_DIR, container: '/ppg/stub' },

@@ -7,7 +7,7 @@
  */
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { stopDecision } from '../../src/compare/stats.js';
+import { stopDecision } from '../../src/measure/stopping.js';
 import { median } from '../../src/measure/stats.js';
 import { buildJob, defaultHarnessPath } from '../../src/runners/job.js';
 import type { MeasurePlan } from '../../src/types.js';
@@ -88,7 +88,7 @@ function tsStop(rounds: number[][], m: MeasurePlan): { n: number; reason: string
   const medians: number[] = [];
   for (const r of rounds) {
     medians.push(median(r));
-    const d = stopDecision(medians, { minRounds: m.minRounds!, maxRounds: m.rounds, precision: m.precision! });
+    const d = stopDecision(medians, { minRounds: m.minRounds, maxRounds: m.rounds, precision: m.precision });
     if (d.stop) return { n: medians.length, reason: d.reason };
   }
   return { n: medians.length, reason: 'continue' };

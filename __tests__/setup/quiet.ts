@@ -34,8 +34,8 @@ if (process.env['PPG_TEST_VERBOSE'] !== '1') {
     if (typeof done === 'function') queueMicrotask(() => (done as () => void)());
     return true;
   };
-  process.stdout.write = capture as typeof process.stdout.write;
-  process.stderr.write = capture as typeof process.stderr.write;
+  process.stdout.write = capture;
+  process.stderr.write = capture;
 
   beforeEach((ctx) => {
     try {

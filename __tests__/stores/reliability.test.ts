@@ -158,7 +158,7 @@ describe.each(backends)('%s: contention', (_name, spec) => {
         open(spec()).promote({ commit: c, branch: 'main', entries: [{ key, baseline: makeBaseline(key, c, at(minute)) }], isAncestor }),
       ),
     );
-    const failed = results.filter((r) => r.status === 'rejected').map((r) => String((r as PromiseRejectedResult).reason));
+    const failed = results.filter((r) => r.status === 'rejected').map((r) => String(r.reason));
     expect(failed).toEqual([]);
     const store = open(spec());
     expect((await store.get(key, { commits: [], branch: 'main' })).baseline?.commit).toBe(commits[29]);

@@ -75,7 +75,7 @@ export class FaultProxy {
   mode: ProxyMode = 'forward';
   /** Requests seen, per mode (to show that retries really happened). */
   seen = 0;
-  private server?: Server;
+  private server: Server | undefined;
   private sockets = new Set<Socket>();
   constructor(
     readonly port: number,

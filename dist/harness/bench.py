@@ -483,7 +483,7 @@ def sha256_file(path):
 
 
 def precise_enough(medians, stopping):
-    """The adaptive stopping rule of src/compare/stats.ts stopDecision, given its t table by the
+    """The adaptive stopping rule of src/measure/stopping.ts stopDecision, given its t table by the
     job (t975[df - 1] = Student t quantile 0.975 with df degrees of freedom): at least minRounds
     rounds, the last 3 round medians within 10 % of each other, and the 95 % interval of the
     centre of the round medians within +- precision of their median."""
@@ -686,6 +686,8 @@ def main():
         "driverMajor": driver.split(".")[0] if driver else None,
         "gpuMemorySource": probe.source if probe else None,
         "os": os_name(),
+        # As the embedded runner records it: one sample's shape, e.g. 3x48x320.
+        "inputShape": "x".join(str(int(d)) for d in inputs.shape[1:]),
     }
     options = {
         "threads": int(eng["threads"]), "tensorrt": bool(eng.get("tensorrt")), "mkldnn": bool(eng.get("mkldnn")),

@@ -20,7 +20,8 @@
  *   level (10 %). In order:
  *   0. inconclusive when either side's rounds are unstable: the last 3 round medians differ by
  *      more than 10 % (max/min), as perf_analyzer's stability window — unless the whole interval
- *      is beyond the fail level (L > 10 %), which still fails;
+ *      is beyond the fail level (L > 10 %), which still fails, or wholly on the good side (H < 0),
+ *      which is an improvement whatever the stability;
  *   1. fail when the whole interval is beyond the noise level and it reaches beyond the fail
  *      level (L > 5 % and H > 10 %): surely more than noise, plausibly more than 10 %;
  *   2. inconclusive when the interval reaches from no change (L ≤ 0) to beyond the fail level
@@ -52,26 +53,27 @@
  * A model fails when any metric fails; otherwise it is inconclusive when any is; otherwise it
  * warns when any warns; otherwise it passes. Without a baseline its verdict is `no-baseline`.
  */
-import type { Band, ComparisonRow, Level, MetricValue, ModelComparison, ModelMetrics, Threshold, Unit, Verdict } from '../types.js';
-import { fmtAmount, fmtChangeAbs, fmtLevel, fmtPEq, fmtRel, fmtRelBare, fmtValue } from '../report/format.js';
-import { t, type StringKey } from '../report/strings.js';
+import { fingerprintDifferences } from '../fingerprint.js';
+import type {
+  Band,
+  ComparisonRow,
+  Level,
+  MetricValue,
+  ModelComparison,
+  ModelMetrics,
+  ReasonPart,
+  Threshold,
+  Unit,
+  Verdict,
+} from '../types.js';
 import { median, normalQuantile } from '../measure/stats.js';
-import { bootstrapRatioCI, mcnemarExact, pairedDiffInterval, roundInstability } from './stats.js';
+import { roundInstability } from '../measure/stopping.js';
+import { bootstrapRatioCI, mcnemarExact, pairedDiffInterval } from './stats.js';
 
-export {
-  bootstrapRatioCI,
-  mcnemarExact,
-  samplesNeeded,
-  pairedDiffInterval,
-  roundInstability,
-  roundPrecision,
-  stopDecision,
-  runToRunSpread,
-  historyNoise,
-  pairedRatioCI,
-} from './stats.js';
+export { bootstrapRatioCI, mcnemarExact, pairedDiffInterval, runToRunSpread, historyNoise, pairedRatioCI } from './stats.js';
 
-export type Part = { key: StringKey; args?: Record<string, string> };
+/** A reason: a message key of text/ with raw arguments; judging never renders (text/ does, in either language). */
+export type Part = ReasonPart;
 type Judged = { band: Band; parts: Part[]; interval?: ComparisonRow['interval']; pValue?: number };
 
 const LEVEL = 0.95;
@@ -79,10 +81,6 @@ const LEVEL = 0.95;
 /** Strictly beyond a level, with a tolerance so 1.10/1.00 − 1 (= 0.1000…0009) is "exactly 10 %". */
 function beyond(x: number, level: number): boolean {
   return x > level + 1e-9 * Math.max(1, Math.abs(level));
-}
-
-function partsText(parts: Part[]): string {
-  return parts.map((p) => t('en', p.key, p.args)).join('; ');
 }
 
 function row(
@@ -106,7 +104,7 @@ function row(
     ...(judged.interval ? { interval: judged.interval } : {}),
     ...(judged.pValue !== undefined ? { pValue: judged.pValue } : {}),
     band: judged.band,
-    reason: partsText(judged.parts),
+    reason: '',
     reasonParts: judged.parts,
   };
 }
@@ -127,7 +125,7 @@ export function compareModel(
           : { band: 'missing', parts: [{ key: 'reason.noBaseline' }] };
       return row(m.id, m, null, m.value, judged);
     });
-    return { model: head.model, verdict: 'no-baseline', reason: t('en', 'verdict.no-baseline'), rows };
+    return { model: head.model, verdict: 'no-baseline', reason: '', reasonParts: [{ key: 'verdict.no-baseline' }], rows };
   }
 
   const byId = (ms: MetricValue[]) => new Map(ms.map((m) => [m.id, m] as const));
@@ -137,52 +135,58 @@ export function compareModel(
   const unstable = unstableSide(base, head);
   const rows = ids.map((id) => {
     const o = { ...opts, ...(opts.runToRunByMetric?.[id] !== undefined ? { runToRun: opts.runToRunByMetric[id] } : {}) };
-    const r = compareMetric(id, b.get(id), h.get(id), thresholds[id], o);
+    const r = compareMetric(id, b.get(id), h.get(id), thresholds[id], { ...o, headIds: h });
     // Unstable rounds on either side: a timing row cannot be trusted either way (perf_analyzer's rule).
     // Only a whole interval beyond the fail level survives it: a swing of the machine does not explain that.
     const wholeBeyondFail = r.band === 'fail' && r.reasonParts?.[0]?.key === 'reason.intervalOver';
-    if (unstable && isTimingMetric(id) && r.band !== 'missing' && !wholeBeyondFail) {
+    // Nor does it explain an interval wholly on the good side: that is an improvement whatever the stability.
+    if (unstable && isTimingMetric(id) && r.band !== 'missing' && !wholeBeyondFail && !wholeGood(r)) {
       const reasonParts = [unstable];
-      return { ...r, band: 'inconclusive' as const, reason: partsText(reasonParts), reasonParts };
+      return { ...r, band: 'inconclusive' as const, reason: '', reasonParts };
     }
     return r;
   });
-  const { verdict, reason } = modelVerdict(rows);
-  return { model: head.model, verdict, reason, rows };
+  const { verdict, reasonParts } = modelVerdict(rows);
+  return { model: head.model, verdict, reason: '', reasonParts, rows };
+}
+
+/** Whether a row's relative interval lies wholly on the good side of no change (a speed-up, surely). */
+function wholeGood(r: ComparisonRow): boolean {
+  if (r.interval?.of !== 'relative') return false;
+  return r.better === 'lower' ? r.interval.hi < 0 : r.interval.lo > 0;
 }
 
 /** The first side whose round medians (latency.p50 per round) fail the stability window, as a reason part. */
 function unstableSide(base: ModelMetrics, head: ModelMetrics): Part | null {
-  const sides: Array<[ModelMetrics, StringKey]> = [
-    [head, 'reason.sideCurrent'],
-    [base, 'reason.sideBaseline'],
+  const sides: Array<[ModelMetrics, string]> = [
+    [head, 'reason.unstableCurrent'],
+    [base, 'reason.unstableBaseline'],
   ];
   for (const [m, side] of sides) {
     const medians = m.metrics.find((x) => x.id === 'latency.p50')?.rounds;
     const bad = medians && roundInstability(medians);
     if (bad) {
       return {
-        key: 'reason.unstable',
-        args: { side: t('en', side), n: String(bad.n), spread: `${(bad.spread * 100).toFixed(1)} %`, limit: '10 %' },
+        key: side,
+        args: { n: bad.n, spread: { percent: bad.spread, digits: 1 }, limit: { level: { kind: 'relative', value: 0.1 }, unit: 'ms' } },
       };
     }
   }
   return null;
 }
 
-function modelVerdict(rows: ComparisonRow[]): { verdict: Verdict; reason: string } {
+function modelVerdict(rows: ComparisonRow[]): { verdict: Verdict; reasonParts: Part[] } {
   const list = (band: Band) => rows.filter((r) => r.band === band);
-  const describe = (rs: ComparisonRow[]) => rs.map((r) => `${r.label} (${r.reason})`).join(', ');
-  const order: Array<[Band, Verdict, StringKey]> = [
+  const order: Array<[Band, Verdict, string]> = [
     ['fail', 'fail', 'reason.rowsFailed'],
     ['inconclusive', 'inconclusive', 'reason.rowsInconclusive'],
     ['warn', 'warn', 'reason.rowsWarned'],
   ];
   for (const [band, verdict, key] of order) {
     const rs = list(band);
-    if (rs.length > 0) return { verdict, reason: t('en', key, { n: rs.length, what: describe(rs) }) };
+    if (rs.length > 0) return { verdict, reasonParts: [{ key, args: { n: rs.length, what: { rows: rs.map((r) => r.metric) } } }] };
   }
-  return { verdict: 'pass', reason: t('en', 'reason.allWithin', { n: rows.filter((r) => r.band !== 'missing').length }) };
+  return { verdict: 'pass', reasonParts: [{ key: 'reason.allWithin', args: { n: rows.filter((r) => r.band !== 'missing').length } }] };
 }
 
 function isGrowth(unit: Unit, th: Threshold | undefined): boolean {
@@ -202,7 +206,7 @@ function compareMetric(
   const hv = head?.value ?? null;
   const missing = (parts: Part[]) => row(id, meta, bv, hv, { band: 'missing', parts });
   if (bv === null) return missing([{ key: 'reason.missingBaseline' }]);
-  if (hv === null) return missing([{ key: 'reason.missingCurrent' }]);
+  if (hv === null) return missing([notMeasured(id, opts.headIds)]);
   if (!Number.isFinite(bv)) return missing([{ key: 'reason.notFiniteBaseline', args: { value: String(bv) } }]);
   if (!Number.isFinite(hv)) return missing([{ key: 'reason.notFiniteCurrent', args: { value: String(hv) } }]);
   if (!th) return row(id, meta, bv, hv, { band: 'pass', parts: [{ key: 'reason.noThreshold' }] });
@@ -215,6 +219,18 @@ function compareMetric(
   return row(id, meta, bv, hv, judged);
 }
 
+/**
+ * Why a metric of the baseline is not in this run. Memory growth is the one measure/ leaves out
+ * on purpose: its peak is there but the samples were too few for a slope (fewer than 9).
+ */
+function notMeasured(id: string, headIds: ReadonlyMap<string, unknown> | undefined): Part {
+  const growth = /^memory\.(\w+)\.growth$/.exec(id);
+  if (growth) {
+    return headIds?.has(`memory.${growth[1]}.peak`) ? { key: 'reason.growthTooFew', args: { n: 9 } } : { key: 'reason.noMemorySamples' };
+  }
+  return { key: 'reason.missingCurrent' };
+}
+
 /** Leak check on this run alone: the low end of the slope's interval against the level. */
 function judgeGrowth(m: MetricValue, th: Threshold): Judged {
   const lo = m.interval?.[0] ?? m.value!;
@@ -223,13 +239,17 @@ function judgeGrowth(m: MetricValue, th: Threshold): Judged {
     ['warn', th.warn],
   ] as const) {
     if (level && beyond(lo, level.value)) {
-      return { band, parts: [{ key: 'reason.leak', args: { lo: fmtValue(lo, m.unit), level: fmtLevel(level, m.unit) } }] };
+      return { band, parts: [{ key: 'reason.leak', args: { lo: { value: lo, unit: m.unit }, level: { level, unit: m.unit } } }] };
     }
   }
-  const level = fmtLevel((th.warn ?? th.fail)!, m.unit);
+  const level = { level: (th.warn ?? th.fail)!, unit: m.unit };
   // A point above the level whose interval reaches below it is not shown to be a leak: say so, not "within".
   if (m.value !== null && beyond(m.value, (th.warn ?? th.fail)!.value)) {
-    return { band: 'pass', parts: [{ key: 'reason.leakNotShown', args: { lo: fmtValue(lo, m.unit), level } }] };
+    const hi = m.interval?.[1] ?? m.value;
+    return {
+      band: 'pass',
+      parts: [{ key: 'reason.leakNotShown', args: { lo: { value: lo, unit: m.unit }, hi: { value: hi, unit: m.unit }, level } }],
+    };
   }
   return { band: 'pass', parts: [{ key: 'reason.within', args: { level } }] };
 }
@@ -265,8 +285,8 @@ class Ctx {
     return rel === null ? beyond(abs, 0) : beyond(rel, level.value);
   }
 
-  lvl(level: Level): string {
-    return fmtLevel(level, this.meta.unit);
+  lvl(level: Level): { level: Level; unit: Unit } {
+    return { level, unit: this.meta.unit };
   }
 
   overPart(level: Level): Part {
@@ -276,7 +296,7 @@ class Ctx {
   warnPart(): Part {
     const { warn, fail } = this.th;
     if (warn && fail && warn.kind === fail.kind) {
-      const from = warn.kind === 'relative' ? String(Number((warn.value * 100).toFixed(4))) : String(warn.value);
+      const from = warn.kind === 'relative' ? Number((warn.value * 100).toFixed(4)) : warn.value;
       return { key: 'reason.between', args: { from, to: this.lvl(fail) } };
     }
     return this.overPart(warn!);
@@ -293,7 +313,7 @@ class Ctx {
     } else if (minAbsolute !== undefined && this.crosses(lowest, rel, undefined, false)) {
       parts.push({
         key: 'reason.belowFloor',
-        args: { change: fmtChangeAbs(this.hv - this.bv, this.meta.unit), floor: fmtAmount(minAbsolute, this.meta.unit) },
+        args: { change: { change: this.hv - this.bv, unit: this.meta.unit }, floor: { amount: minAbsolute, unit: this.meta.unit } },
       });
     } else if (noise) {
       parts.push({ key: 'reason.noise', args: { level: this.lvl(noise) } });
@@ -326,10 +346,10 @@ class Ctx {
       extra.push({
         key: 'reason.smallSet',
         args: {
-          n: String(n),
-          step: fmtAmount(Number((100 / n).toFixed(2)), '%'),
+          n,
+          step: { amount: Number((100 / n).toFixed(2)), unit: '%' },
           level: this.lvl(level),
-          need: String(Math.ceil(100 / level.value - 1e-9)),
+          need: Math.ceil(100 / level.value - 1e-9),
         },
       });
     }
@@ -341,7 +361,7 @@ class Ctx {
     const ci = pairedDiffInterval(mc.b, mc.c, n, LEVEL);
     const judged = this.point();
     if ((judged.band === 'fail' || judged.band === 'warn') && mc.pValue >= 0.05) {
-      judged.parts.push({ key: 'reason.chance', args: { p: fmtPEq(mc.pValue) } });
+      judged.parts.push({ key: 'reason.chance', args: { p: { p: mc.pValue } } });
     }
     judged.parts.push(...extra);
     return { ...judged, pValue: mc.pValue, interval: { lo: ci.lo, hi: ci.hi, of: 'absolute', level: LEVEL } };
@@ -372,7 +392,7 @@ class Ctx {
     const w = this.worseRel!;
     const { fail, warn, noise } = this.th;
     const noiseLevel = noise ?? warn ?? fail;
-    const span = { lo: fmtRel(lo), hi: fmtRel(hi) };
+    const span = { lo: { rel: lo }, hi: { rel: hi } };
     const beyondNoise = (x: number) => (noiseLevel ? this.crosses(noiseLevel, x) : x > 0);
     if (fail && beyondNoise(L) && this.crosses(fail, H)) {
       const part: Part = this.crosses(fail, L)
@@ -395,7 +415,7 @@ class Ctx {
     return {
       band: 'pass',
       interval,
-      parts: [{ key: 'reason.notConfirmed', args: { lo: `${fmtRelBare(this.sign > 0 ? lo : hi)} %` } }, ...extra],
+      parts: [{ key: 'reason.noSlowdownShown', args: { lo: { rel: this.sign > 0 ? lo : hi } } }, ...extra],
     };
   }
 }
@@ -413,14 +433,12 @@ export interface CompareOptions {
   runToRun?: number;
   /** Per-metric override of runToRun (from history). */
   runToRunByMetric?: Record<string, number>;
+  /** This run's metrics by id (compareModel sets it), to say why a baseline metric is missing. */
+  headIds?: ReadonlyMap<string, unknown>;
 }
 
 /** Widen a ratio interval (in log space) by z·√2·σ in quadrature: two independent runs, σ each. */
-export function widen(
-  ci: { ratio: number; lo: number; hi: number },
-  sigma: number,
-  level = LEVEL,
-): { ratio: number; lo: number; hi: number } {
+function widen(ci: { ratio: number; lo: number; hi: number }, sigma: number, level = LEVEL): { ratio: number; lo: number; hi: number } {
   if (!(sigma > 0) || !(ci.ratio > 0)) return ci;
   const z = normalQuantile(1 - (1 - level) / 2);
   const extra = z * Math.SQRT2 * sigma;
@@ -470,26 +488,58 @@ export function mayExceedNoise(row: ComparisonRow, th: Threshold): boolean {
 export { modelVerdict };
 
 /**
- * The gate's verdict over its models. Precedence: fail > unreadable > inconclusive > warn >
- * incomparable > no-baseline > pass (a model not compared keeps a clean pass from showing).
- * `failed` when any model's verdict is in `failOn` (default: fail only). Regressions count
- * failing rows; warnings count warning and inconclusive rows; rows of incomparable or unreadable
+ * The gate's verdict over its models: the worst *actionable* one. Precedence: fail > unreadable >
+ * warn > inconclusive > incomparable > no-baseline > pass (a model not compared keeps a clean pass
+ * from showing). A model whose verdict is inconclusive but which has a warning row counts as a
+ * warning here: a measured slowdown is something to act on, an unstable tail row is not.
+ * `failed` when any model's verdict, or the warning it hides under inconclusive, is in `failOn`
+ * (default: fail only). Each band is counted as itself: regressions count failing rows,
+ * warnings warning rows, inconclusive inconclusive rows; rows of incomparable or unreadable
  * models count neither way.
  */
 export function gateVerdict(
   models: ModelComparison[],
   failOn: Array<'fail' | 'warn' | 'inconclusive' | 'unreadable'> = ['fail'],
-): { verdict: Verdict; regressions: number; warnings: number; failed: boolean } {
-  const order: Verdict[] = ['fail', 'unreadable', 'inconclusive', 'warn', 'incomparable', 'no-baseline', 'pass'];
-  const verdicts = new Set(models.map((m) => m.verdict));
+): { verdict: Verdict; regressions: number; warnings: number; inconclusive: number; failed: boolean } {
+  const order: Verdict[] = ['fail', 'unreadable', 'warn', 'inconclusive', 'incomparable', 'no-baseline', 'pass'];
+  const judged = (m: ModelComparison) => m.verdict !== 'incomparable' && m.verdict !== 'unreadable';
+  const actionable = (m: ModelComparison): Verdict =>
+    m.verdict === 'inconclusive' && m.rows.some((r) => r.band === 'warn') ? 'warn' : m.verdict;
+  const verdicts = new Set(models.map(actionable));
   const verdict = order.find((v) => verdicts.has(v)) ?? 'pass';
   // Rows of a model that was not judged (environment differs, baseline unreadable) are shown for
   // information only and count neither way.
-  const rows = models.filter((m) => m.verdict !== 'incomparable' && m.verdict !== 'unreadable').flatMap((m) => m.rows);
+  const rows = models.filter(judged).flatMap((m) => m.rows);
+  const fails = failOn as string[];
   return {
     verdict,
     regressions: rows.filter((r) => r.band === 'fail').length,
-    warnings: rows.filter((r) => r.band === 'warn' || r.band === 'inconclusive').length,
-    failed: models.some((m) => (failOn as Verdict[]).includes(m.verdict)),
+    warnings: rows.filter((r) => r.band === 'warn').length,
+    inconclusive: rows.filter((r) => r.band === 'inconclusive').length,
+    failed: models.some((m) => fails.includes(m.verdict) || fails.includes(actionable(m))),
+  };
+}
+
+/**
+ * One model's comparison with its baseline: judged under the thresholds when the environments
+ * match on the fingerprint fields, otherwise "incomparable" with the fields that differ (the
+ * numbers are still shown, for information). Shared by the gate and `paddle-perf-gate compare`.
+ */
+export function judgeModel(
+  base: { metrics: ModelMetrics; fingerprint: Record<string, string | null>; sameFingerprint?: boolean } | undefined,
+  head: { metrics: ModelMetrics; fingerprint: Record<string, string | null> },
+  plan: { thresholds: Record<string, Threshold>; fingerprintFields: readonly string[] },
+  options: CompareOptions = {},
+): ModelComparison {
+  const compared = compareModel(base?.metrics, head.metrics, plan.thresholds, options);
+  if (!base) return compared;
+  const differences = fingerprintDifferences(base.fingerprint, head.fingerprint, plan.fingerprintFields);
+  if (base.sameFingerprint !== false && differences.length === 0) return compared;
+  return {
+    ...compared,
+    verdict: 'incomparable',
+    reason: '',
+    reasonParts: [{ key: 'reason.incomparable', args: { fields: differences.map((d) => d.field).join(', ') || 'fingerprint' } }],
+    differences,
   };
 }

@@ -1,7 +1,7 @@
 /**
  * The statistics of a comparison: a bootstrap interval for timings (rounds are the unit, because
- * run-to-run noise dominates within-run spread), an exact paired test for accuracy, and how many
- * samples a given accuracy change needs.
+ * run-to-run noise dominates within-run spread), an exact paired test for accuracy, the paired
+ * ratio of A/B pairs and the noise band learned from history.
  */
 import { binomialHalfCdf, mean, median, normalQuantile, percentile, prng, studentTQuantile } from '../measure/stats.js';
 
@@ -62,28 +62,6 @@ export function mcnemarExact(base: number[], head: number[]): { b: number; c: nu
 }
 
 /**
- * How many samples an accuracy change of `dropPp` percentage points needs to be resolvable.
- * - Always at least the granularity bound ⌈100 / dropPp⌉: one sample moves accuracy by 100/N pp,
- *   so a smaller set cannot even express a change of that size.
- * - With `discordant` (the expected share of samples whose outcome flips between the two models,
- *   0–1), also Connor's (1987) sample size for McNemar's test at two-sided `alpha` (default 0.05)
- *   and `power` (default 0.8): n = (z₁₋α/₂·√ψ + z_power·√(ψ − δ²))² / δ², δ = dropPp / 100.
- */
-export function samplesNeeded(dropPp: number, opts: { discordant?: number; alpha?: number; power?: number } = {}): number {
-  if (!(dropPp > 0)) throw new RangeError(`samplesNeeded: dropPp must be > 0, got ${dropPp}`);
-  const granularity = Math.ceil(100 / dropPp - 1e-9);
-  const psi = opts.discordant;
-  if (psi === undefined) return granularity;
-  const delta = dropPp / 100;
-  // A flip rate below the change itself is impossible (δ ≤ ψ); clamp so the formula stays real.
-  const p = Math.max(psi, delta);
-  const za = normalQuantile(1 - (opts.alpha ?? 0.05) / 2);
-  const zb = normalQuantile(opts.power ?? 0.8);
-  const n = (za * Math.sqrt(p) + zb * Math.sqrt(p - delta * delta)) ** 2 / (delta * delta);
-  return Math.max(granularity, Math.ceil(n));
-}
-
-/**
  * 95 % (or `level`) Wald interval of the paired difference in accuracy, in percentage points:
  * d = (c − b)/n, se = √((b + c) − (c − b)²/n) / n.
  */
@@ -96,62 +74,8 @@ export function pairedDiffInterval(b: number, c: number, n: number, level = 0.95
 
 // ───────────────────────────── rounds: stability, adaptive stopping, pairs, history ─────────────────────────────
 
-/**
- * perf_analyzer's stability window: the last `window` round medians (default 3) must lie within
- * `maxRatio` (default 1.10) of each other, max/min. Contention on a shared runner only ever slows
- * a round down, so a window that swings by more than 10 % says the machine, not the model, moved.
- * Returns null when stable (or fewer than 2 rounds), else the spread max/min − 1 of the window.
- */
-export function roundInstability(
-  roundMedians: number[],
-  opts: { window?: number; maxRatio?: number } = {},
-): { spread: number; n: number } | null {
-  const window = opts.window ?? 3;
-  const maxRatio = opts.maxRatio ?? 1.1;
-  const last = roundMedians.filter((v) => Number.isFinite(v) && v > 0).slice(-window);
-  if (last.length < 2) return null;
-  const ratio = Math.max(...last) / Math.min(...last);
-  return ratio > maxRatio + 1e-12 ? { spread: ratio - 1, n: last.length } : null;
-}
-
-/**
- * Relative half-width of the 95 % interval of the centre of the round medians: Student t with
- * n − 1 degrees of freedom on the round medians, divided by their median. Rounds are the unit
- * (iterations within a round are autocorrelated), and with 4–8 rounds an order-statistic interval
- * of the median cannot reach 95 % coverage at all (it needs n ≥ 6), so t is the honest choice.
- */
-export function roundPrecision(roundMedians: number[], level = 0.95): number {
-  const n = roundMedians.length;
-  if (n < 2) return Number.POSITIVE_INFINITY;
-  const m = mean(roundMedians);
-  const sd = Math.sqrt(roundMedians.reduce((s, v) => s + (v - m) ** 2, 0) / (n - 1));
-  return (studentTQuantile(1 - (1 - level) / 2, n - 1) * sd) / Math.sqrt(n) / median(roundMedians);
-}
-
-export type StopReason = 'precise' | 'max-rounds' | 'max-seconds' | 'continue';
-
-/**
- * The adaptive stopping rule, a pure function of the round medians so far: keep measuring until
- * at least `minRounds` rounds are done, the last window is stable (roundInstability) and the 95 %
- * interval is within ± `precision` (relative, e.g. 0.01); stop anyway at `maxRounds` or when
- * `timeLeft` is false. The caller records the reason.
- */
-export function stopDecision(
-  roundMedians: number[],
-  opts: { minRounds: number; maxRounds: number; precision: number; timeLeft?: boolean },
-): { stop: boolean; reason: StopReason; halfWidth: number } {
-  const n = roundMedians.length;
-  const halfWidth = roundPrecision(roundMedians);
-  if (n >= Math.min(opts.minRounds, opts.maxRounds) && !roundInstability(roundMedians) && halfWidth <= opts.precision) {
-    return { stop: true, reason: 'precise', halfWidth };
-  }
-  if (n >= opts.maxRounds) return { stop: true, reason: 'max-rounds', halfWidth };
-  if (opts.timeLeft === false) return { stop: true, reason: 'max-seconds', halfWidth };
-  return { stop: false, reason: 'continue', halfWidth };
-}
-
 /** Share of pairs trimmed from each end by pairedRatioCI. */
-export const PAIRED_TRIM = 0.2;
+const PAIRED_TRIM = 0.2;
 
 /**
  * Paired ratio of interleaved A/B values (base[i] and head[i] measured back to back on the same

@@ -1,4 +1,22 @@
-import type { MeasurePlan, Threshold, Unit } from '../types.js';
+import type {
+  DatasetPlan,
+  FailOnVerdict,
+  EngineName,
+  EnginePlan,
+  MeasurePlan,
+  ModelFormat,
+  PromoteOnVerdict,
+  RunnerPlan,
+  Task,
+  Threshold,
+  Unit,
+} from '../types.js';
+
+/**
+ * Every default of a gate, in one place: config/ fills a plan with these (so a plan has no optional
+ * field left for a later stage to default), spec.ts quotes them in the editor schema, and the action
+ * inputs that mirror gate.yml keys use the same values.
+ */
 
 /**
  * The seed's rules as defaults. Every metric id the gate produces has an entry here;
@@ -58,9 +76,6 @@ export const DEFAULT_MEASURE: Readonly<MeasurePlan> = {
   precision: 0.01,
 };
 
-/** Adaptive stopping defaults (measure.min-rounds, measure.precision): see the README, "How the gate decides". */
-export const DEFAULT_MIN_ROUNDS = DEFAULT_MEASURE.minRounds!;
-export const DEFAULT_PRECISION = DEFAULT_MEASURE.precision!;
 /** A/B confirmation: interleaved pairs when a model has `baseline-path` (or `confirm: {}` is given) without `pairs`. */
 export const DEFAULT_CONFIRM_PAIRS = 20;
 
@@ -97,3 +112,49 @@ export const METRIC_UNITS: Readonly<Record<string, Unit>> = Object.fromEntries(
             : 'MB',
   ]),
 );
+
+export const DEFAULT_ENGINE: Omit<EnginePlan, 'name'> = {
+  device: 'cpu',
+  precision: 'fp32',
+  threads: 1,
+  batchSize: 1,
+  tensorrt: false,
+  mkldnn: false,
+  irOptim: true,
+  memoryOptim: true,
+  deviceId: 0,
+};
+
+export const ENGINE_OF_FORMAT: Readonly<Record<ModelFormat, EngineName>> = {
+  onnx: 'onnxruntime',
+  'paddle-pdmodel': 'paddle',
+  'paddle-pir': 'paddle',
+};
+
+export const DEFAULT_FORMAT_OF_TASK: Readonly<Record<Task, DatasetPlan['format'] | undefined>> = {
+  'ocr-rec': 'ppocr-rec',
+  classification: 'image-list',
+  generic: undefined,
+};
+
+/** Fail the check on these verdicts (gate.yml `fail-on`, the action's and the CLI's fail-on). */
+export const DEFAULT_FAIL_ON: readonly FailOnVerdict[] = ['fail'];
+/** Promote only when every model's verdict is one of these (gate.yml `promote-on`). */
+export const DEFAULT_PROMOTE_ON: readonly PromoteOnVerdict[] = ['pass', 'warn', 'no-baseline', 'incomparable'];
+
+export const DEFAULT_RUNNER_KIND: RunnerPlan['kind'] = 'embedded';
+export const DEFAULT_PYTHON = 'python3';
+export const DEFAULT_PULL = 'missing';
+export const DEFAULT_TIMEOUT_SECONDS = 30 * 60;
+/** runner.limits.pull-timeout: a large Paddle GPU image takes minutes, a stuck registry forever. */
+export const DEFAULT_PULL_TIMEOUT_SECONDS = 30 * 60;
+export const MAX_TIMEOUT_SECONDS = 7 * 24 * 3600;
+export const DEFAULT_IMAGENET_RESIZE_SHORT = 256;
+export const DEFAULT_IMAGENET_CROP = 224;
+
+export const DEFAULT_STORE_DIR = '.perf-gate/baselines';
+export const DEFAULT_OUTPUT_DIR = 'perf-gate-out';
+/** Key prefix of the S3 and actions-cache stores (gate.yml, and the action's s3-prefix input). */
+export const DEFAULT_S3_PREFIX = 'paddle-perf-gate';
+/** When neither gate.yml, the action's s3-region input, AWS_REGION nor AWS_DEFAULT_REGION names one. */
+export const DEFAULT_S3_REGION = 'us-east-1';

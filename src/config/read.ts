@@ -59,8 +59,8 @@ export class Diagnostics {
 }
 
 /** At most this many lines with the same message, and this many lines in all. */
-export const MAX_SAME_MESSAGE = 3;
-export const MAX_LINES = 40;
+const MAX_SAME_MESSAGE = 3;
+const MAX_LINES = 40;
 
 /**
  * Caps a list of problem lines: 40,000 unknown keys are one mistake, not 40,000 lines. `keys`
@@ -124,7 +124,7 @@ export function reportSecretKeys(document: Document, diagnostics: Diagnostics): 
   walk(document.contents, '', 0);
 }
 
-export function isSecretKey(key: string): boolean {
+function isSecretKey(key: string): boolean {
   return SECRET_KEY.test(key);
 }
 
@@ -151,12 +151,12 @@ function described(node: YamlNode): string {
 }
 
 /** A value as written, cut to 60 characters: a 5,000-character string is shown, not repeated. */
-export function quoted(value: string): string {
+function quoted(value: string): string {
   const text = JSON.stringify(value);
   return text.length > 60 ? `${text.slice(0, 56)}..." (${value.length.toLocaleString('en-US')} characters)` : text;
 }
 
-export function expected(spec: Spec): string {
+function expected(spec: Spec): string {
   switch (spec.type) {
     case 'string':
       if (spec.enum) return `one of ${spec.enum.join(', ')}`;
@@ -211,7 +211,7 @@ export class Reader {
       return undefined;
     };
     const got = `expected ${expected(spec)}, got ${described(node)}`;
-    const scalar = isScalar(node) ? (node.value as unknown) : undefined;
+    const scalar = isScalar(node) ? node.value : undefined;
     const isNull = node === null || node === undefined || (isScalar(node) && (scalar === null || scalar === undefined));
 
     switch (spec.type) {

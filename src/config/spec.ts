@@ -7,13 +7,42 @@ import {
   DEFAULT_CONFIRM_PAIRS,
   DEFAULT_FINGERPRINT_FIELDS,
   DEFAULT_MEASURE,
-  DEFAULT_MIN_ROUNDS,
-  DEFAULT_PRECISION,
+  DEFAULT_OUTPUT_DIR,
+  DEFAULT_PULL,
+  DEFAULT_PYTHON,
+  DEFAULT_S3_PREFIX,
+  DEFAULT_S3_REGION,
+  DEFAULT_STORE_DIR,
   DEFAULT_THRESHOLDS,
   METRIC_UNITS,
 } from './defaults.js';
-import { GATE_ID_PATTERN } from '../report/schema.js';
-import { BYTES_PATTERN, DURATION_PATTERN, LEVEL_FORMS, LEVEL_PATTERN, thresholdLevelPattern } from './units.js';
+import { BYTES_PATTERN, DURATION_PATTERN, LEVEL_FORMS, LEVEL_PATTERN, thresholdLevelPattern, type ParsedLevel } from './units.js';
+
+/** Gate ids: the same rule as gate.yml's `gate` (and safe inside the comment's HTML marker). */
+export const GATE_ID_PATTERN = '^[A-Za-z0-9._-]{1,64}$';
+
+/**
+ * The document as read.ts hands it over, derived from a spec entry: every key optional (an
+ * invalid field is dropped with its error), list items possibly undefined (an invalid item
+ * likewise), enums as their literal unions, levels parsed, bytes and durations as numbers.
+ */
+export type RawOf<S> = S extends { type: 'string'; enum: readonly (infer E)[] }
+  ? E
+  : S extends { type: 'string' }
+    ? string
+    : S extends { type: 'integer' | 'number' | 'bytes' | 'duration' }
+      ? number
+      : S extends { type: 'boolean' }
+        ? boolean
+        : S extends { type: 'level' }
+          ? ParsedLevel
+          : S extends { type: 'list'; items: infer I }
+            ? Array<RawOf<I> | undefined>
+            : S extends { type: 'object'; properties: infer P }
+              ? { -readonly [K in keyof P]?: RawOf<P[K]> }
+              : S extends { type: 'oneOf'; variants: readonly (infer V)[] }
+                ? RawOf<V>
+                : never;
 
 export type Spec =
   | {
@@ -23,7 +52,7 @@ export type Spec =
       pattern?: string;
       patternHint?: string;
       numbersAsText?: boolean;
-      examples?: string[];
+      examples?: readonly string[];
     }
   | { type: 'integer'; description: string; minimum?: number; maximum?: number; default?: number }
   | { type: 'number'; description: string; minimum?: number; exclusiveMinimum?: number; maximum?: number; default?: number }
@@ -42,7 +71,7 @@ export type Spec =
 /** Model names key baselines and name directories: short enough for any file system. */
 const NAME_PATTERN = '^[A-Za-z0-9._-]{1,64}$';
 
-const engine: Spec = {
+const engine = {
   type: 'object',
   description: 'Inference engine settings (the same for the PR and the baseline side).',
   properties: {
@@ -91,17 +120,17 @@ const engine: Spec = {
       },
     },
   },
-};
+} as const satisfies Spec;
 
-const shape: Spec = {
+const shape = {
   type: 'list',
   description: 'Input shape [channels, height, width].',
   items: { type: 'integer', minimum: 1, description: 'A dimension.' },
   minItems: 3,
   maxItems: 3,
-};
+} as const satisfies Spec;
 
-const dataset: Spec = {
+const dataset = {
   type: 'object',
   description: 'The labelled data the model is measured on.',
   properties: {
@@ -144,9 +173,9 @@ const dataset: Spec = {
       required: ['kind'],
     },
   },
-};
+} as const satisfies Spec;
 
-const model: Spec = {
+const model = {
   type: 'object',
   description: 'A model to gate.',
   properties: {
@@ -176,9 +205,9 @@ const model: Spec = {
     dataset,
   },
   required: ['name', 'path', 'task', 'dataset'],
-};
+} as const satisfies Spec;
 
-const thresholdEntry: Spec = {
+const thresholdEntry = {
   type: 'object',
   description: "Overrides of this metric's default threshold; fields not named keep their defaults.",
   properties: {
@@ -191,23 +220,23 @@ const thresholdEntry: Spec = {
       description: "Absolute floor: a change must also exceed this amount, in the metric's unit (e.g. 64MB, 2ms, 0.1pp).",
     },
   },
-};
+} as const satisfies Spec;
 
 /** A metric's threshold entry; its levels' pattern leaves out the ones that could never fire (a drop of 100 pp or more). */
-function thresholdOf(id: string): Spec {
+function thresholdOf(id: string): Omit<typeof thresholdEntry, 'description'> & { description: string } {
   const unit = METRIC_UNITS[id];
   const better = DEFAULT_THRESHOLDS[id]?.better;
   const pattern = unit && better ? thresholdLevelPattern(unit, better) : LEVEL_PATTERN;
   const properties = Object.fromEntries(
-    Object.entries(thresholdEntry.type === 'object' ? thresholdEntry.properties : {}).map(([key, spec]) => [
+    Object.entries(thresholdEntry.properties).map(([key, spec]) => [
       key,
       spec.type === 'level' && key !== 'min' ? { ...spec, pattern } : spec,
     ]),
-  );
-  return { ...thresholdEntry, properties, description: `Threshold of ${id}; fields not named keep their defaults.` } as Spec;
+  ) as typeof thresholdEntry.properties; // the same keys and kinds, the level patterns narrowed
+  return { ...thresholdEntry, properties, description: `Threshold of ${id}; fields not named keep their defaults.` };
 }
 
-const limits: Spec = {
+const limits = {
   type: 'object',
   description: 'Resource limits of the run.',
   properties: {
@@ -217,9 +246,9 @@ const limits: Spec = {
     timeout: { type: 'duration', default: '30m', description: 'Kill the run after this long, e.g. 20m. Default 30m.' },
     'pull-timeout': { type: 'duration', default: '30m', description: 'docker: give up pulling the image after this long. Default 30m.' },
   },
-};
+} as const satisfies Spec;
 
-const runner: Spec = {
+const runner = {
   type: 'object',
   description: 'Where the model runs. Default: embedded (onnxruntime-node in the action, CPU, ONNX only).',
   properties: {
@@ -230,7 +259,7 @@ const runner: Spec = {
         'embedded: in-process ONNX Runtime on CPU; docker: the Python harness in an image; local: the harness with a Python on the runner.',
     },
     image: { type: 'string', description: 'docker: the image, e.g. paddlepaddle/paddle:3.0.0-gpu-cuda11.8-cudnn8.9-trt8.6.' },
-    pull: { type: 'string', enum: ['missing', 'always', 'never'], description: 'docker: when to pull the image. Default missing.' },
+    pull: { type: 'string', enum: ['missing', 'always', 'never'], description: `docker: when to pull the image. Default ${DEFAULT_PULL}.` },
     gpus: {
       type: 'oneOf',
       description: 'docker: GPUs to expose: all, none, or a list of ids/UUIDs. Default: none when every model runs on cpu, else all.',
@@ -246,7 +275,7 @@ const runner: Spec = {
       ],
     },
     network: { type: 'boolean', default: false, description: 'docker: give the container a network. Default false (no network).' },
-    python: { type: 'string', description: 'docker / local: the Python interpreter. Default python3.' },
+    python: { type: 'string', description: `docker / local: the Python interpreter. Default ${DEFAULT_PYTHON}.` },
     command: {
       type: 'oneOf',
       description: 'docker / local: bring-your-own command writing the run-result document to $PPG_OUTPUT; a string runs with sh -c.',
@@ -257,9 +286,9 @@ const runner: Spec = {
     },
     limits,
   },
-};
+} as const satisfies Spec;
 
-const measure: Spec = {
+const measure = {
   type: 'object',
   description: 'How long and how often to measure.',
   properties: {
@@ -309,28 +338,29 @@ const measure: Spec = {
       type: 'integer',
       minimum: 2,
       maximum: 1000,
-      default: DEFAULT_MIN_ROUNDS,
-      description: `Adaptive stopping: at least this many rounds; \`rounds\` is then the most. Default ${DEFAULT_MIN_ROUNDS}.`,
+      default: DEFAULT_MEASURE.minRounds,
+      description: `Adaptive stopping: at least this many rounds; \`rounds\` is then the most. Default ${DEFAULT_MEASURE.minRounds}.`,
     },
     precision: {
       type: 'level',
-      description: `Adaptive stopping: stop once the 95 % interval of the round medians is within ± this relative level and the last 3 rounds are stable. Default ${DEFAULT_PRECISION * 100}%.`,
+      description: `Adaptive stopping: stop once the 95 % interval of the round medians is within ± this relative level and the last 3 rounds are stable. Default ${DEFAULT_MEASURE.precision * 100}%.`,
     },
   },
-};
+} as const satisfies Spec;
 
-const dirOnly = (description: string): Spec => ({
-  type: 'object',
-  description,
-  properties: { dir: { type: 'string', description: 'Directory, relative to gate.yml.' } },
-});
+const dirOnly = <D extends string>(description: D) =>
+  ({
+    type: 'object',
+    description,
+    properties: { dir: { type: 'string', description: 'Directory, relative to gate.yml.' } },
+  }) as const satisfies Spec;
 
-const store: Spec = {
+const store = {
   type: 'object',
-  description: 'Where baselines live: exactly one of file, s3, actions-cache. Default file: {dir: .perf-gate/baselines}.',
+  description: `Where baselines live: exactly one of file, s3, actions-cache. Default file: {dir: ${DEFAULT_STORE_DIR}}.`,
   exactlyOne: true,
   properties: {
-    file: dirOnly('A local directory (default .perf-gate/baselines, relative to gate.yml).'),
+    file: dirOnly(`A local directory (default ${DEFAULT_STORE_DIR}, relative to gate.yml).`),
     s3: {
       type: 'object',
       description: 'An S3 bucket or S3-compatible server (credentials from the environment, never from gate.yml).',
@@ -341,8 +371,8 @@ const store: Spec = {
           patternHint: '3-63 lower-case letters, digits, `.` and `-`',
           description: 'Bucket name.',
         },
-        prefix: { type: 'string', description: 'Key prefix. Default paddle-perf-gate.' },
-        region: { type: 'string', description: 'Region. Default $AWS_REGION, else us-east-1.' },
+        prefix: { type: 'string', description: `Key prefix. Default ${DEFAULT_S3_PREFIX}.` },
+        region: { type: 'string', description: `Region. Default $AWS_REGION, else ${DEFAULT_S3_REGION}.` },
         endpoint: {
           type: 'string',
           pattern: '^https?://',
@@ -362,7 +392,7 @@ const store: Spec = {
       type: 'object',
       description: 'The GitHub Actions cache (baselines may be evicted after 7 days unused).',
       properties: {
-        prefix: { type: 'string', description: 'Cache key prefix. Default paddle-perf-gate.' },
+        prefix: { type: 'string', description: `Cache key prefix. Default ${DEFAULT_S3_PREFIX}.` },
         dir: {
           type: 'string',
           description:
@@ -371,11 +401,11 @@ const store: Spec = {
       },
     },
   },
-};
+} as const satisfies Spec;
 
-export const METRIC_IDS = Object.keys(DEFAULT_THRESHOLDS);
+const METRIC_IDS = Object.keys(DEFAULT_THRESHOLDS);
 
-export const GATE_SPEC: Spec & { type: 'object' } = {
+export const GATE_SPEC = {
   type: 'object',
   description: 'paddle-perf-gate configuration: models, data, runner, thresholds and baseline store.',
   properties: {
@@ -413,6 +443,7 @@ export const GATE_SPEC: Spec & { type: 'object' } = {
     thresholds: {
       type: 'object',
       description: 'Per metric id, the fields that differ from the defaults.',
+      // Every metric id, each with the fields of thresholdEntry (and its own level pattern).
       properties: Object.fromEntries(METRIC_IDS.map((id) => [id, thresholdOf(id)])),
     },
     fingerprint: {
@@ -445,10 +476,10 @@ export const GATE_SPEC: Spec & { type: 'object' } = {
       unique: true,
     },
     store,
-    output: dirOnly('Where reports are written (default perf-gate-out, relative to gate.yml).'),
+    output: dirOnly(`Where reports are written (default ${DEFAULT_OUTPUT_DIR}, relative to gate.yml).`),
   },
   required: ['gate', 'models'],
-};
+} as const satisfies Spec & { type: 'object' };
 
 // ───────────────────────────── JSON Schema (draft 2020-12) ─────────────────────────────
 

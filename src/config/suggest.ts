@@ -1,6 +1,6 @@
 /** "Did you mean …?" for keys, metric ids and fingerprint fields. */
 
-export function editDistance(a: string, b: string): number {
+function editDistance(a: string, b: string): number {
   let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i += 1) {
     const current = [i];

@@ -18,7 +18,7 @@ const BOMS: ReadonlyArray<readonly [number[], string]> = [
 ];
 
 /** The encoding of a file that is UTF-16/32, from its byte-order mark or its first bytes; undefined otherwise. */
-export function wideEncoding(bytes: Uint8Array): string | undefined {
+function wideEncoding(bytes: Uint8Array): string | undefined {
   for (const [bom, name] of BOMS) {
     if (bom.every((b, i) => bytes[i] === b)) return `${name} (byte-order mark ${bom.map(hex).join(' ')})`;
   }

@@ -3,7 +3,6 @@
  * byte sizes and durations. A value that could mean two things (a bare `0.1` as a level) is an
  * error naming where it came from and the forms that are accepted — never a guess.
  */
-import { ConfigError } from '../errors.js';
 import type { Level, Unit } from '../types.js';
 
 /** The unit a level was written in, after normalising (`1s` → ms, `1GB` → MB, `512KB/1k` → MB/1k). */
@@ -85,13 +84,6 @@ export function readLevel(text: string | number): ParsedLevel | string {
   return { level: { value, kind: unit === 'relative' ? 'relative' : 'absolute' }, unit, text: trimmed };
 }
 
-/** `'10%'` → relative 0.1; `'0.5pp'` → absolute 0.5; `'64MB'`, `'2ms'`, `'5/s'`, `'1MB/1k'` → absolute. */
-export function parseLevel(text: string | number, where: string): Level {
-  const parsed = readLevel(text);
-  if (typeof parsed === 'string') throw new ConfigError(`${where}: ${parsed}`);
-  return parsed.level;
-}
-
 const BYTE_FACTORS: Readonly<Record<string, number>> = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
 
 /** Bytes, or the reason the text is not a size. Plain digits (an action input) are bytes. */
@@ -105,13 +97,6 @@ export function readBytes(text: string | number): number | string {
   const factor = BYTE_FACTORS[(match[2] ?? '').toLowerCase()] ?? 1;
   const bytes = Math.round(Number(match[1]) * factor);
   return Number.isSafeInteger(bytes) ? bytes : `expected ${BYTES_FORMS} below 8 PiB, got ${describe(text)}`;
-}
-
-/** `'16g'`, `'512m'`, `'2GB'` (binary, as Docker's --memory), `1024` → bytes. */
-export function parseBytes(text: string | number, where: string): number {
-  const parsed = readBytes(text);
-  if (typeof parsed === 'string') throw new ConfigError(`${where}: ${parsed}`);
-  return parsed;
 }
 
 const DURATION_FACTORS: Readonly<Record<string, number>> = { h: 3600, m: 60, s: 1, ms: 0.001 };
@@ -133,11 +118,4 @@ export function readDuration(text: string | number): number | string {
     seconds += Number(match[1]) * (DURATION_FACTORS[match[2] ?? ''] ?? 1);
   }
   return Number.isFinite(seconds) ? seconds : `expected ${DURATION_FORMS}, got ${describe(text)}`;
-}
-
-/** `'20m'`, `'90s'`, `'1h30m'`, `45` → seconds. */
-export function parseDuration(text: string | number, where: string): number {
-  const parsed = readDuration(text);
-  if (typeof parsed === 'string') throw new ConfigError(`${where}: ${parsed}`);
-  return parsed;
 }

@@ -12,7 +12,7 @@
 import { isAlias, isMap, isScalar, visit, type Document, type Node } from 'yaml';
 
 /** The yaml library's default: at most 100 alias expansions, weighted by how many aliases each one holds. */
-export const MAX_ALIAS_COUNT = 100;
+const MAX_ALIAS_COUNT = 100;
 
 export interface Problem {
   offset: number;

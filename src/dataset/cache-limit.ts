@@ -11,8 +11,8 @@ import { ConfigError } from '../errors.js';
 import type { Progress } from '../ports.js';
 import { MANIFEST_FILE } from './prepared.js';
 
-export const DEFAULT_CACHE_MAX = 10 * 2 ** 30;
-export const CACHE_MAX_ENV = 'PPG_DATASET_CACHE_MAX';
+const DEFAULT_CACHE_MAX = 10 * 2 ** 30;
+const CACHE_MAX_ENV = 'PPG_DATASET_CACHE_MAX';
 
 export function cacheLimit(env: NodeJS.ProcessEnv = process.env): number {
   const text = env[CACHE_MAX_ENV];
@@ -36,7 +36,7 @@ interface Entry {
 }
 
 /** Total bytes of the prepared datasets in `cacheDir` (directories named by a sha256). */
-export async function cacheEntries(cacheDir: string): Promise<Entry[]> {
+async function cacheEntries(cacheDir: string): Promise<Entry[]> {
   const names = await readdir(cacheDir).catch(() => [] as string[]);
   const entries: Entry[] = [];
   for (const name of names) {

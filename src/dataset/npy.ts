@@ -112,19 +112,6 @@ export function npyHeader(shape: number[]): Uint8Array {
   return out;
 }
 
-export function encodeNpy(data: Float32Array, shape: number[]): Uint8Array {
-  const count = shape.reduce((a, b) => a * b, 1);
-  if (count !== data.length) {
-    throw new DataError(`encodeNpy: shape (${shape.join(', ')}) holds ${count} values, data has ${data.length}`);
-  }
-  const header = npyHeader(shape);
-  const out = new Uint8Array(header.length + data.byteLength);
-  out.set(header, 0);
-  // Float32Array is platform-endian; every platform Node supports is little-endian.
-  out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), header.length);
-  return out;
-}
-
 /** Any numeric NPY array as float32 (prepared datasets are float32 throughout). */
 export function toFloat32(arr: NpyArray): Float32Array {
   if (arr.data instanceof Float32Array) return arr.data;

@@ -21,7 +21,7 @@ export interface ImageJob {
 }
 
 /** Sets at least this large are prepared on worker threads (when the machine has more than one core). */
-export const PARALLEL_FROM = 1000;
+const PARALLEL_FROM = 1000;
 const CHUNK = 32;
 
 export async function pixelsOf(job: ImageJob, p: Preprocess): Promise<Pixels> {

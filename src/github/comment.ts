@@ -20,8 +20,6 @@ import type { GitHubPort } from '../ports.js';
 export const COMMENT_LIMIT = 65_536;
 const ACTIONS_BOT = 'github-actions[bot]';
 
-export type CommentMode = 'always' | 'on-change' | 'on-regression' | 'off';
-
 export interface GitHubPortOptions {
   token: string;
   owner: string;
@@ -71,7 +69,7 @@ function isForbidden(error: unknown): boolean {
   return code === 401 || code === 403 || code === 404;
 }
 
-export class GitHubComments implements GitHubPort {
+class GitHubComments implements GitHubPort {
   private readonly octokit: ReturnType<typeof getOctokit>;
   /** undefined: not asked yet; null: the token cannot tell (installation token). */
   private identity: string | null | undefined;
@@ -143,10 +141,6 @@ export class GitHubComments implements GitHubPort {
   }
 }
 
-export function createGitHubPort(options: GitHubPortOptions): GitHubComments {
+export function createGitHubPort(options: GitHubPortOptions): GitHubPort {
   return new GitHubComments(options);
 }
-
-/** The line shown in the job summary when the comment could not be written. */
-export const PERMISSIONS_HINT =
-  'The PR comment could not be written: the token is read-only here (a fork PR, or a workflow without `permissions: pull-requests: write`). The report is in this summary; for fork PRs see the two-workflow (`workflow_run`) pattern in the docs.';

@@ -86,7 +86,7 @@ export function eventContext(env: NodeJS.ProcessEnv, payload: Json): EventContex
       branch: refBranch,
       defaultBranch,
       defaultBranchPush: false,
-      runUrl,
+      ...(runUrl !== undefined && { runUrl }),
     };
   }
 
@@ -124,7 +124,7 @@ export function eventContext(env: NodeJS.ProcessEnv, payload: Json): EventContex
         title: str(pull?.['title']) ?? `#${number}`,
       },
       defaultBranchPush: false,
-      runUrl,
+      ...(runUrl !== undefined && { runUrl }),
     };
   }
 
@@ -141,7 +141,7 @@ export function eventContext(env: NodeJS.ProcessEnv, payload: Json): EventContex
     defaultBranch,
     // Only a real push lands code on the default branch; a manual or scheduled run never promotes by itself.
     defaultBranchPush: eventName === 'push' && refBranch !== '' && refBranch === defaultBranch,
-    runUrl,
+    ...(runUrl !== undefined && { runUrl }),
     ...(workflowRun ? { workflowRun } : {}),
   };
 }

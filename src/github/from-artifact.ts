@@ -23,10 +23,10 @@ import { COMMENT_LIMIT, commentMarker } from './comment.js';
 import type { PullRequestInfo, WorkflowRunInfo } from './context.js';
 
 /** The artifact does not belong to the PR it names: nothing is posted. */
-export class RefusedError extends GateError {}
+class RefusedError extends GateError {}
 
 /** Files the measuring workflow puts in the artifact (examples/workflows/fork-pr-measure.yml). */
-export const ARTIFACT_FILES = { report: 'report.json', prNumber: 'pr-number' } as const;
+const ARTIFACT_FILES = { report: 'report.json', prNumber: 'pr-number' } as const;
 /** A report of a few models is some hundred kB; anything far bigger is not one. */
 const MAX_REPORT_BYTES = 32 * 1024 * 1024;
 
@@ -105,7 +105,7 @@ export async function verifyPullRequest(target: PullRequestTarget, number: numbe
   const where = `${target.owner}/${target.repo}`;
   let pull: PullData;
   try {
-    pull = (await octokit.rest.pulls.get({ owner: target.owner, repo: target.repo, pull_number: number })).data as PullData;
+    pull = (await octokit.rest.pulls.get({ owner: target.owner, repo: target.repo, pull_number: number })).data;
   } catch (error) {
     const code = status(error);
     if (code === 404) throw new RefusedError(`the artifact names PR #${number}, which is not a pull request of ${where}: nothing posted`);
@@ -147,17 +147,21 @@ function safeUrl(url: string): string | undefined {
   return /^https:\/\/[A-Za-z0-9.-]+\/[A-Za-z0-9._~/%-]*$/.test(url) ? url : undefined;
 }
 
-/** The comment, rendered here from the validated report, with the "not verified" notice on top. */
-export function renderArtifactComment(report: GateReport, run: WorkflowRunInfo, lang: Lang, maxChars = COMMENT_LIMIT - 200): string {
+/** What the comment shows: the validated report less any claimed promotion, with the "not verified" notice on top. */
+export function artifactView(
+  report: GateReport,
+  run: WorkflowRunInfo,
+  lang: Lang,
+): { report: GateReport; notice: string; details: string[] } {
   const url = safeUrl(run.url);
   const notice = t(lang, 'artifact.notice', { run: url ? t(lang, 'artifact.run', { id: run.id, url }) : '' });
   // This mode never promotes: a claim of promotion in the artifact is not repeated.
   const { promotion: _claimed, ...shown } = report;
-  return renderMarkdown(shown, {
-    lang,
-    marker: artifactMarker(report.gate),
-    notice,
-    details: url ? [t(lang, 'artifact.details', { url })] : [],
-    maxChars,
-  });
+  return { report: shown, notice, details: url ? [t(lang, 'artifact.details', { url })] : [] };
+}
+
+/** The comment, rendered here from the validated report, with the "not verified" notice on top. */
+export function renderArtifactComment(report: GateReport, run: WorkflowRunInfo, lang: Lang, maxChars = COMMENT_LIMIT - 200): string {
+  const view = artifactView(report, run, lang);
+  return renderMarkdown(view.report, { lang, marker: artifactMarker(report.gate), notice: view.notice, details: view.details, maxChars });
 }

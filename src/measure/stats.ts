@@ -66,7 +66,7 @@ export function linearSlope(x: number[], y: number[], level = 0.95): { slope: nu
 // ───────────────────────────── distributions ─────────────────────────────
 
 /** ln Γ(x) for x > 0 (Lanczos, g = 7, 9 terms: ~1e-15 relative). */
-export function logGamma(x: number): number {
+function logGamma(x: number): number {
   const c = [
     0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059, 12.507343278686905,
     -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7,
@@ -115,7 +115,7 @@ function incompleteBeta(x: number, a: number, b: number): number {
 }
 
 /** CDF of Student's t with `df` degrees of freedom. */
-export function studentTCdf(t: number, df: number): number {
+function studentTCdf(t: number, df: number): number {
   const x = df / (df + t * t);
   const tail = 0.5 * incompleteBeta(x, df / 2, 0.5);
   return t >= 0 ? 1 - tail : tail;

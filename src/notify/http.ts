@@ -25,10 +25,10 @@ export class WebhookError extends Error {
   }
 }
 
-export const realSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+const realSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Where a message may name the target without leaking a token in the path or query. */
-export function describeUrl(url: string): string {
+function describeUrl(url: string): string {
   try {
     return new URL(url).host;
   } catch {

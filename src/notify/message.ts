@@ -2,11 +2,22 @@
  * The short alert every chat robot gets: the verdict line, the regressed metrics (a few), and
  * links to the PR and the run. The full table stays on GitHub.
  */
-import { fmtChangeAbs, fmtRel, fmtValue } from '../report/format.js';
 import { neutraliseMentions } from '../report/mentions.js';
+import {
+  BAND_EMOJI,
+  countsText,
+  fmtChangeAbs,
+  fmtRel,
+  fmtValue,
+  modelReason,
+  t,
+  VERDICT_EMOJI,
+  verdictWord,
+  type Lang,
+} from '../text/index.js';
 import type { ComparisonRow, GateReport, Verdict } from '../types.js';
 
-export type Lang = 'en' | 'zh';
+export type { Lang } from '../text/index.js';
 
 export interface MessageContext {
   lang: Lang;
@@ -28,41 +39,10 @@ export interface AlertMessage {
   links: Array<{ label: string; url: string }>;
 }
 
-const EMOJI: Record<Verdict, string> = {
-  pass: '✅',
-  warn: '⚠️',
-  fail: '❌',
-  inconclusive: '❔',
-  incomparable: '↔️',
-  'no-baseline': '🆕',
-  unreadable: '💥',
-};
-
-const WORDS: Record<Lang, Record<Verdict, string>> = {
-  en: {
-    pass: 'passed',
-    warn: 'passed with warnings',
-    fail: 'regression',
-    inconclusive: 'inconclusive (unstable measurement)',
-    incomparable: 'not comparable (environment differs)',
-    'no-baseline': 'no baseline yet',
-    unreadable: 'could not run',
-  },
-  zh: {
-    pass: '通过',
-    warn: '通过（有警告）',
-    fail: '性能回退',
-    inconclusive: '无法判定（测量不稳定）',
-    incomparable: '不可比较（环境不同）',
-    'no-baseline': '尚无基线',
-    unreadable: '运行失败',
-  },
-};
-
 const MAX_ITEMS = 5;
 
 /** Names come from gate.yml and logs: drop the characters the robots' markdown would act on; no live @mentions. */
-export function plain(text: string): string {
+function plain(text: string): string {
   return neutraliseMentions(
     text
       .replace(/[*_`~#|<>[\]()\\]/g, ' ')
@@ -85,28 +65,26 @@ export function changeText(row: ComparisonRow): string {
 }
 
 export function buildMessage(report: GateReport, ctx: MessageContext): AlertMessage {
-  const zh = ctx.lang === 'zh';
-  const counts = zh
-    ? `${report.regressions} 项回退，${report.warnings} 项警告`
-    : `${report.regressions} regression${report.regressions === 1 ? '' : 's'}, ${report.warnings} warning${report.warnings === 1 ? '' : 's'}`;
-  const title = `${EMOJI[report.verdict]} ${plain(report.gate)}: ${WORDS[ctx.lang][report.verdict]} (${counts})`;
+  // The comment's words and counts: one vocabulary for the comment, the summary and the alert.
+  const counts = countsText(ctx.lang, report);
+  const title = `${VERDICT_EMOJI[report.verdict]} ${plain(report.gate)}: ${verdictWord(ctx.lang, report.verdict)} (${counts})`;
   const rows: string[] = [];
   for (const model of report.models) {
     const c = model.comparison;
     for (const row of c.rows) {
       if (row.band !== 'fail' && row.band !== 'warn') continue;
-      const mark = row.band === 'fail' ? '❌' : '⚠️';
+      const mark = BAND_EMOJI[row.band];
       rows.push(
         `${mark} ${plain(c.model)} · ${plain(row.label)}: ${withUnit(row.baseline, row.unit)} → ${withUnit(row.current, row.unit)} (${changeText(row)})`,
       );
     }
     if (c.rows.every((r) => r.band !== 'fail' && r.band !== 'warn') && c.verdict !== 'pass') {
-      rows.push(`${EMOJI[c.verdict]} ${plain(c.model)}: ${plain(c.reason)}`);
+      rows.push(`${VERDICT_EMOJI[c.verdict]} ${plain(c.model)}: ${plain(modelReason(ctx.lang, c))}`);
     }
   }
   const links: AlertMessage['links'] = [];
-  if (ctx.prUrl) links.push({ label: ctx.prTitle ? plain(ctx.prTitle) : zh ? '拉取请求' : 'pull request', url: ctx.prUrl });
-  if (ctx.runUrl) links.push({ label: zh ? '运行日志' : 'run log', url: ctx.runUrl });
+  if (ctx.prUrl) links.push({ label: ctx.prTitle ? plain(ctx.prTitle) : t(ctx.lang, 'alert.pr'), url: ctx.prUrl });
+  if (ctx.runUrl) links.push({ label: t(ctx.lang, 'alert.runLog'), url: ctx.runUrl });
   return {
     verdict: report.verdict,
     title: ctx.where ? `${title} · ${plain(ctx.where)}` : title,
@@ -120,7 +98,7 @@ export function buildMessage(report: GateReport, ctx: MessageContext): AlertMess
 export function toMarkdown(message: AlertMessage, lang: Lang, withTitle = true): string {
   const lines = withTitle ? [`**${message.title}**`, ''] : [];
   for (const item of message.items) lines.push(`- ${item}`);
-  if (message.more > 0) lines.push(lang === 'zh' ? `- 另有 ${message.more} 项` : `- and ${message.more} more`);
+  if (message.more > 0) lines.push(`- ${t(lang, 'alert.more', { n: message.more })}`);
   if (message.links.length > 0) {
     lines.push('');
     lines.push(message.links.map((l) => `[${l.label}](${l.url})`).join(' · '));
@@ -133,7 +111,7 @@ export function toSlack(message: AlertMessage, lang: Lang): string {
   const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
   const lines = [`*${esc(message.title)}*`];
   for (const item of message.items) lines.push(`• ${esc(item)}`);
-  if (message.more > 0) lines.push(lang === 'zh' ? `• 另有 ${message.more} 项` : `• and ${message.more} more`);
+  if (message.more > 0) lines.push(`• ${t(lang, 'alert.more', { n: message.more })}`);
   if (message.links.length > 0) lines.push(message.links.map((l) => `<${l.url}|${esc(l.label)}>`).join(' · '));
   return lines.join('\n');
 }

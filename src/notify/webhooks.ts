@@ -23,7 +23,7 @@ export function dingtalkSign(timestampMs: number, secret: string): string {
   return encodeURIComponent(digest);
 }
 
-export function dingtalkSignedUrl(webhook: string, secret: string, timestampMs: number): string {
+function dingtalkSignedUrl(webhook: string, secret: string, timestampMs: number): string {
   const url = new URL(webhook);
   url.searchParams.set('timestamp', String(timestampMs));
   // searchParams would re-encode the already URL-encoded sign; DingTalk expects it encoded once.

@@ -4,25 +4,30 @@
  * then folded details. Every name or text that comes from users or logs goes through
  * escapeMarkdown.
  */
-import type { Band, ComparisonRow, GateReport, Verdict } from '../types.js';
-import { fmtChangeAbs, fmtNumber, fmtPEq, fmtRel, fmtRelBare, fmtValue } from './format.js';
+import type { ComparisonRow, GateReport } from '../types.js';
+import {
+  BAND_EMOJI,
+  countsText,
+  fmtChangeAbs,
+  fmtNumber,
+  fmtPEq,
+  fmtRel,
+  fmtRelBare,
+  fmtValue,
+  isStringKey,
+  modelReason,
+  partsText,
+  renderable,
+  t,
+  VERDICT_EMOJI,
+  verdictWord,
+  type Lang,
+  type StringKey,
+} from '../text/index.js';
 import { neutraliseMentions } from './mentions.js';
-import { isStringKey, t, type Lang, type StringKey } from './strings.js';
 
-export { t, type Lang } from './strings.js';
+export { t, type Lang, VERDICT_EMOJI, BAND_EMOJI } from '../text/index.js';
 export { neutraliseMentions } from './mentions.js';
-
-export const VERDICT_EMOJI: Record<Verdict, string> = {
-  pass: '✅',
-  warn: '⚠️',
-  fail: '❌',
-  inconclusive: '❔',
-  incomparable: '🚫',
-  'no-baseline': '🆕',
-  unreadable: '⛔',
-};
-
-export const BAND_EMOJI: Record<Band, string> = { pass: '✅', warn: '⚠️', fail: '❌', inconclusive: '❔', missing: '➖' };
 
 const ENTITIES: Record<string, string> = {
   '&': '&amp;',
@@ -62,6 +67,7 @@ export interface MarkdownOptions {
   lang?: Lang;
   /** The comment's size limit (GitHub allows 65,536 characters). */
   maxChars?: number;
+  /** The comment's hidden marker, first line; absent for the job summary, the report file and the CLI. */
   marker?: string;
   /** Extra lines for "How this was measured" (dataset, A/B confirmation, logs artifact); escaped. */
   details?: string[];
@@ -152,7 +158,7 @@ class Renderer {
 
   compose(o: { details: Detail; rows: 'all' | 'notable'; keep?: number; cut?: string[] }): string {
     const out: string[] = [];
-    out.push(this.opts.marker ?? commentMarker(this.report.gate));
+    if (this.opts.marker) out.push(this.opts.marker);
     out.push(this.verdictLine(), '');
     if (this.opts.notice) out.push(...this.opts.notice.split('\n').map((l) => `> ${l}`.trimEnd()), '');
     const context = this.contextLines();
@@ -175,17 +181,15 @@ class Renderer {
 
   private verdictLine(): string {
     const { verdict, regressions, warnings, gate } = this.report;
-    const counts = [
-      this.t(regressions === 1 ? 'count.regression.one' : 'count.regression.other', { n: fmtNumber(regressions, 0) }),
-      this.t(warnings === 1 ? 'count.warning.one' : 'count.warning.other', { n: fmtNumber(warnings, 0) }),
-    ].join(this.t('sep.list'));
+    const inconclusive = this.report.inconclusive ?? 0;
+    const counts = countsText(this.lang, this.report);
     // pass/warn/fail speak through the emoji and counts; the other verdicts need their word.
     const plain = verdict === 'pass' || verdict === 'warn' || verdict === 'fail';
     const said = plain
       ? counts
-      : regressions + warnings === 0
-        ? this.t(`verdict.${verdict}`)
-        : `${this.t(`verdict.${verdict}`)} · ${counts}`;
+      : regressions + warnings + inconclusive === 0
+        ? verdictWord(this.lang, verdict)
+        : `${verdictWord(this.lang, verdict)} · ${counts}`;
     return `### ${VERDICT_EMOJI[verdict]} ${escapeMarkdown(gate)} — ${said}`;
   }
 
@@ -220,8 +224,10 @@ class Renderer {
     const models = this.report.models;
     const withBase = models.filter((m) => m.baseline);
     const without = models.filter((m) => !m.baseline && m.comparison.verdict !== 'unreadable');
+    // A run promoted just now is the baseline already, not one "when it lands".
+    const promoted = this.report.promotion?.done === true;
     if (withBase.length === 0 && without.length > 0) {
-      lines.push(this.t('baseline.none'), '', this.t('baseline.env', { env: this.env(without[0]!) }));
+      lines.push(this.t(promoted ? 'baseline.nonePromoted' : 'baseline.none'), '', this.t('baseline.env', { env: this.env(without[0]!) }));
     } else {
       const groups = new Map<string, Model[]>();
       for (const m of withBase) {
@@ -242,7 +248,9 @@ class Renderer {
         const comparable = group.every((m) => m.comparison.verdict !== 'incomparable');
         lines.push(`${prefix}${against}${comparable ? this.t('baseline.sameEnv', { env: this.env(group[0]!) }) : ''}`);
       }
-      for (const m of without) lines.push(this.t('baseline.noneFor', { model: escapeMarkdown(m.comparison.model) }));
+      for (const m of without) {
+        lines.push(this.t(promoted ? 'baseline.noneForPromoted' : 'baseline.noneFor', { model: escapeMarkdown(m.comparison.model) }));
+      }
     }
     for (const m of models) {
       const c = m.comparison;
@@ -257,7 +265,7 @@ class Renderer {
       } else if (c.verdict === 'unreadable') {
         lines.push(
           '',
-          `${VERDICT_EMOJI.unreadable} ${this.t('unreadable.title', { model: escapeMarkdown(c.model), reason: escapeMarkdown(c.reason) })}`,
+          `${VERDICT_EMOJI.unreadable} ${this.t('unreadable.title', { model: escapeMarkdown(c.model), reason: escapeMarkdown(modelReason(this.lang, c)) })}`,
         );
       }
     }
@@ -270,11 +278,8 @@ class Renderer {
   }
 
   private reason(row: ComparisonRow): string {
-    const parts = row.reasonParts;
-    if (parts && parts.length > 0 && parts.every((p) => isStringKey(p.key))) {
-      // Our own words and formatted numbers: no user text, so no escaping (keeps '<' readable in raw text).
-      return parts.map((p) => this.t(p.key as StringKey, p.args)).join(this.lang === 'zh' ? '；' : '; ');
-    }
+    // Our own words and formatted numbers: no user text, so no escaping (keeps '<' readable in raw text).
+    if (renderable(row.reasonParts)) return partsText(this.lang, row.reasonParts);
     return escapeMarkdown(row.reason);
   }
 

@@ -13,11 +13,9 @@
  */
 import { SchemaError } from '../errors.js';
 import type { GateReport } from '../types.js';
+import { GATE_ID_PATTERN } from '../config/spec.js';
 
 type Json = Record<string, unknown>;
-
-/** Gate ids: the same rule as gate.yml's `gate` (and safe inside the comment's HTML marker). */
-export const GATE_ID_PATTERN = '^[A-Za-z0-9._-]{1,64}$';
 
 const str = (description: string, extra: Json = {}): Json => ({ type: 'string', description, ...extra });
 const nonEmpty = (description: string): Json => str(description, { minLength: 1 });
@@ -38,6 +36,24 @@ const UNITS = ['%', 'ms', '/s', 'MB', 'MB/1k'];
 const BETTER = ['higher', 'lower'];
 
 const $defs: Record<string, Json> = {
+  reasonParts: arr(
+    'The reason as message keys with raw arguments (the report renders them in its language).',
+    obj(
+      'A message key with its arguments.',
+      {
+        key: nonEmpty('Message key.'),
+        args: {
+          type: 'object',
+          description:
+            'Arguments: text, a number, or an object saying how to show a number (level, value, change, amount, rel, percent, p, rows).',
+          additionalProperties: {
+            anyOf: [str('Text.'), num('A number.'), { type: 'object', description: 'A number with how to show it.' }],
+          },
+        },
+      },
+      ['key'],
+    ),
+  ),
   better: { type: 'string', enum: BETTER, description: 'Which direction is an improvement.' },
   unit: { type: 'string', enum: UNITS, description: "The metric's unit." },
   verdict: { type: 'string', enum: VERDICTS, description: 'A verdict.' },
@@ -97,17 +113,7 @@ const $defs: Record<string, Json> = {
       pValue: num('p-value.', { minimum: 0, maximum: 1 }),
       band: { type: 'string', enum: ['pass', 'warn', 'fail', 'inconclusive', 'missing'], description: 'Band.' },
       reason: str('Why, in one line.'),
-      reasonParts: arr(
-        'The reason as message keys.',
-        obj(
-          'A message key with its arguments.',
-          {
-            key: nonEmpty('Message key.'),
-            args: { type: 'object', description: 'Formatted arguments.', additionalProperties: str('An argument.') },
-          },
-          ['key'],
-        ),
-      ),
+      reasonParts: ref('reasonParts'),
     },
     ['metric', 'label', 'unit', 'better', 'baseline', 'current', 'deltaAbs', 'deltaRel', 'band', 'reason'],
   ),
@@ -117,6 +123,7 @@ const $defs: Record<string, Json> = {
       model: nonEmpty('Model name.'),
       verdict: ref('verdict'),
       reason: str('Why, in one line.'),
+      reasonParts: ref('reasonParts'),
       rows: arr('Compared metrics.', ref('row')),
       differences: arr(
         "Fingerprint fields that differ from the baseline's.",
@@ -183,7 +190,7 @@ const $defs: Record<string, Json> = {
   ),
 };
 
-export const REPORT_JSON_SCHEMA: Json = {
+const REPORT_JSON_SCHEMA: Json = {
   $schema: 'https://json-schema.org/draft/2020-12/schema',
   $id: 'paddle-perf-gate/report.schema.json',
   title: 'paddle-perf-gate report.json',
@@ -195,6 +202,7 @@ export const REPORT_JSON_SCHEMA: Json = {
     verdict: ref('verdict'),
     regressions: int('Metrics that failed.'),
     warnings: int('Metrics that warned.'),
+    inconclusive: int('Metrics that were inconclusive.'),
     models: arr('One entry per model.', ref('model'), { minItems: 1 }),
     promotion: obj('What happened to the baseline.', { done: { type: 'boolean', description: 'Promoted.' }, message: str('Why.') }),
     warningsLog: arr('Warnings of the run.', str('A warning.')),

@@ -50,6 +50,8 @@ export interface AccuracyPlan {
    * resident memory would follow V8's heuristics rather than a chunk's size.
    */
   collectGarbage?: () => void;
+  /** Throws when the run is cancelled; called before each batch. */
+  checkCancelled?: () => void;
 }
 
 export interface AccuracyResult {
@@ -141,6 +143,7 @@ async function predictRange(
       for (let k = real; k < size; k++) padded.copyWithin(k * per, (real - 1) * per, real * per);
       values = padded;
     }
+    plan.checkCancelled?.();
     const sample = dataset.ids[first + start] ?? String(first + start);
     let result: Tensor;
     try {

@@ -4,22 +4,22 @@
  * writable output directory, no network, resource limits, and GPUs through DeviceRequests.
  * The container is removed in every case: success, failure, timeout and cancellation.
  */
-import { createWriteStream, existsSync } from 'node:fs';
-import { homedir, hostname } from 'node:os';
+import { createWriteStream } from 'node:fs';
+import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
-import { PassThrough } from 'node:stream';
-import Dockerode from 'dockerode';
 import { RunnerError } from '../errors.js';
 import type { Progress, RunRequest, Runner } from '../ports.js';
 import type { RunResult, RunnerPlan } from '../types.js';
 import { buildJob, HarnessLines, JOB_FILE, prepareRun, readRunResult, RESULT_FILE, writeJob } from './job.js';
-import { authFromDockerConfig, registryName, registryOf, type EngineAuth } from './registry-auth.js';
+import { EngineError, type ContainerEngine, type ImageInfo, type RegistryCredentials, type RunningContainer } from './container-engine.js';
+import { dockerodeEngine } from './dockerode-engine.js';
+import { authFromDockerConfig, registryName, registryOf } from './registry-auth.js';
 
 export type DockerPlan = Extract<RunnerPlan, { kind: 'docker' }>;
 
 export interface DockerRunnerOptions {
-  /** A client for the engine; default: from DOCKER_HOST (or PPG_DOCKER_HOST) / the default socket. */
-  docker?: Dockerode;
+  /** The container engine; default: dockerode from DOCKER_HOST (or PPG_DOCKER_HOST) / the default socket. */
+  engine?: ContainerEngine;
   harnessPath?: string;
   /** Extra read-only mounts (host path → container path), e.g. a repo directory for a user's command. */
   mounts?: Array<{ host: string; container: string }>;
@@ -33,58 +33,19 @@ export interface DockerRunnerOptions {
 
 /** Where things are inside the container. */
 const IN = { model: '/ppg/model', data: '/ppg/data', harness: '/ppg/harness/bench.py', out: '/ppg/out' } as const;
-export const CONTAINER_LABEL = 'paddle-perf-gate';
-
-/**
- * A client from the environment, through the client's own handling of DOCKER_HOST,
- * DOCKER_TLS_VERIFY and DOCKER_CERT_PATH (unix://, tcp:// with TLS, ssh://). PPG_DOCKER_HOST,
- * when set, stands in for DOCKER_HOST. As the docker CLI does, DOCKER_TLS_VERIFY without
- * DOCKER_CERT_PATH takes the certificates from ~/.docker.
- */
-export function dockerFromEnv(env: NodeJS.ProcessEnv = process.env): Dockerode {
-  const host = env['PPG_DOCKER_HOST'] ?? env['DOCKER_HOST'];
-  const tls = env['DOCKER_TLS_VERIFY'] !== undefined && env['DOCKER_TLS_VERIFY'] !== '' && env['DOCKER_TLS_VERIFY'] !== '0';
-  const certPath = env['DOCKER_CERT_PATH'] || (tls ? join(homedir(), '.docker') : undefined);
-  if (tls && certPath && !existsSync(join(certPath, 'ca.pem'))) {
-    throw new RunnerError(
-      `DOCKER_TLS_VERIFY is set but ${join(certPath, 'ca.pem')} does not exist: set DOCKER_CERT_PATH to the directory with ca.pem, cert.pem and key.pem`,
-    );
-  }
-  // docker-modem reads these variables when the client is made: set them for that moment only.
-  const wanted: Record<string, string | undefined> = {
-    DOCKER_HOST: host,
-    DOCKER_TLS_VERIFY: tls ? '1' : undefined,
-    DOCKER_CERT_PATH: certPath && (tls || env['DOCKER_CERT_PATH']) ? certPath : undefined,
-  };
-  const saved: Record<string, string | undefined> = {};
-  for (const [key, value] of Object.entries(wanted)) {
-    saved[key] = process.env[key];
-    if (value === undefined) delete process.env[key];
-    else process.env[key] = value;
-  }
-  try {
-    return new Dockerode();
-  } catch (error) {
-    throw new RunnerError(`cannot set up the Docker client from DOCKER_HOST=${host ?? '(default socket)'}: ${messageOf(error)}`);
-  } finally {
-    for (const [key, value] of Object.entries(saved)) {
-      if (value === undefined) delete process.env[key];
-      else process.env[key] = value;
-    }
-  }
-}
+const CONTAINER_LABEL = 'paddle-perf-gate';
 
 /** The owner label of this process's containers: a leftover whose owner is dead on this host is swept. */
-export const OWNER = `${hostname()}:${process.pid}`;
+const OWNER = `${hostname()}:${process.pid}`;
 
 /** Containers this process has running now: a second signal removes them without waiting for the run. */
-const live = new Map<string, Dockerode.Container>();
+const live = new Map<string, RunningContainer>();
 
 /** Force-removes every container this process started and has not removed yet; resolves with their count. */
 export async function removeLiveContainers(): Promise<number> {
   const containers = [...live.values()];
   live.clear();
-  await Promise.all(containers.map((c) => c.remove({ force: true }).catch(() => undefined)));
+  await Promise.all(containers.map((c) => c.remove().catch(() => undefined)));
   return containers.length;
 }
 
@@ -102,40 +63,29 @@ function alive(pid: number): boolean {
  * runner): same gate label, owner on this host, owner process gone. Never anyone else's: other
  * gates, other hosts sharing the engine, and live runs are left alone.
  */
-export async function sweepOrphans(docker: Dockerode, gateId: string, progress: Progress): Promise<number> {
-  const list = await docker
-    .listContainers({ all: true, filters: { label: [`${CONTAINER_LABEL}=1`, `${CONTAINER_LABEL}.gate=${gateId}`] } })
-    .catch(() => []);
+async function sweepOrphans(engine: ContainerEngine, gateId: string, progress: Progress): Promise<number> {
+  const list = await engine.list([`${CONTAINER_LABEL}=1`, `${CONTAINER_LABEL}.gate=${gateId}`]).catch(() => []);
   const host = hostname();
   let removed = 0;
   for (const info of list) {
-    const owner = info.Labels?.[`${CONTAINER_LABEL}.owner`] ?? '';
+    const owner = info.labels[`${CONTAINER_LABEL}.owner`] ?? '';
     const colon = owner.lastIndexOf(':');
     const pid = Number(owner.slice(colon + 1));
     if (colon <= 0 || owner.slice(0, colon) !== host || !Number.isInteger(pid) || pid === process.pid || alive(pid)) continue;
-    await docker
-      .getContainer(info.Id)
-      .remove({ force: true })
+    await engine
+      .remove(info.id)
       .then(() => {
         removed++;
-        progress.warn(`removed container ${info.Id.slice(0, 12)} left by an earlier run (process ${pid}) that ended without cleaning up`);
+        progress.warn(`removed container ${info.id.slice(0, 12)} left by an earlier run (process ${pid}) that ended without cleaning up`);
       })
       .catch(() => undefined); // 404/409: someone else removed it meanwhile
   }
   return removed;
 }
 
-function statusOf(error: unknown): number | undefined {
-  const code = (error as { statusCode?: unknown } | null)?.statusCode;
-  return typeof code === 'number' ? code : undefined;
-}
-
+/** The engine's reason for a failed call. */
 function messageOf(error: unknown): string {
-  const json = (error as { json?: { message?: unknown } } | null)?.json;
-  if (json && typeof json.message === 'string') return json.message;
-  const text = error instanceof Error ? error.message : String(error);
-  // dockerode wraps the engine's reason as "(HTTP code 500) server error - <reason>": keep the reason.
-  return text.replace(/^\(HTTP code \d+\)[^-]*- /, '').trim();
+  return error instanceof Error ? error.message : String(error);
 }
 
 function megabytes(bytes: number): string {
@@ -163,10 +113,8 @@ export function createDockerRunner(plan: DockerPlan, opts: DockerRunnerOptions =
   };
 }
 
-const DEFAULT_PULL_TIMEOUT_SECONDS = 30 * 60;
-
 /** Explicit credentials (the action's registry-auth) first, then the docker config file. */
-async function pullAuth(plan: DockerPlan, progress: Progress): Promise<EngineAuth | undefined> {
+async function pullAuth(plan: DockerPlan, progress: Progress): Promise<RegistryCredentials | undefined> {
   if (plan.registryAuth) {
     const serveraddress = plan.registryAuth.serveraddress ?? registryOf(plan.image);
     return { ...plan.registryAuth, ...(serveraddress ? { serveraddress } : {}) };
@@ -177,18 +125,18 @@ async function pullAuth(plan: DockerPlan, progress: Progress): Promise<EngineAut
 }
 
 async function ensureImage(
-  docker: Dockerode,
+  engine: ContainerEngine,
   plan: DockerPlan,
   progress: Progress,
   signal: AbortSignal | undefined,
   pullTimeoutSeconds: number,
-): Promise<Dockerode.ImageInspectInfo> {
-  const inspect = () => docker.getImage(plan.image).inspect();
-  let present: Dockerode.ImageInspectInfo | undefined;
+): Promise<ImageInfo> {
+  const inspect = () => engine.inspectImage(plan.image);
+  let present: ImageInfo | undefined;
   try {
     present = await inspect();
   } catch (error) {
-    if (statusOf(error) !== 404) throw new RunnerError(`cannot inspect image ${plan.image} on the Docker engine: ${messageOf(error)}`);
+    throw new RunnerError(`cannot inspect image ${plan.image} on the Docker engine: ${messageOf(error)}`);
   }
   if (present && plan.pull !== 'always') return present;
   if (!present && plan.pull === 'never') {
@@ -208,46 +156,30 @@ async function ensureImage(
     stopper.abort();
   }, pullTimeoutSeconds * 1000);
   try {
-    const stream = await docker.pull(plan.image, {
-      ...(auth ? { authconfig: auth } : {}),
-      abortSignal: stopper.signal,
-    } as Record<string, unknown>);
     const seen = new Set<string>();
     const bytes = new Map<string, { current: number; total: number }>();
     const started = Date.now();
-    await new Promise<void>((resolvePull, rejectPull) => {
-      // Stopped: stop following (closing the stream ends the engine's pull request).
-      const onStop = () => {
-        (stream as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
-        rejectPull(new Error(timedOut ? 'deadline' : 'cancelled'));
-      };
-      // A large Paddle GPU image takes minutes: say how far it is every 15 s.
-      const ticker = setInterval(() => {
-        let current = 0;
-        let total = 0;
-        for (const b of bytes.values()) {
-          current += b.current;
-          total += b.total;
-        }
-        if (total > 0) {
-          progress.info(
-            `pull ${plan.image}: ${Math.round(current / 1e6)} of ${Math.round(total / 1e6)} MB downloading (${Math.round((Date.now() - started) / 1000)} s)`,
-          );
-        }
-      }, 15_000);
-      stopper.signal.addEventListener('abort', onStop, { once: true });
-      if (stopper.signal.aborted) onStop();
-      docker.modem.followProgress(
-        stream,
-        (err: Error | null) => {
-          clearInterval(ticker);
-          stopper.signal.removeEventListener('abort', onStop);
-          if (err) rejectPull(err);
-          else resolvePull();
-        },
-        (event: { status?: string; id?: string; error?: string; progressDetail?: { current?: number; total?: number } }) => {
-          if (event.id && event.status?.startsWith('Downloading') && event.progressDetail?.total) {
-            bytes.set(event.id, { current: event.progressDetail.current ?? 0, total: event.progressDetail.total });
+    // A large Paddle GPU image takes minutes: say how far it is every 15 s.
+    const ticker = setInterval(() => {
+      let current = 0;
+      let total = 0;
+      for (const b of bytes.values()) {
+        current += b.current;
+        total += b.total;
+      }
+      if (total > 0) {
+        progress.info(
+          `pull ${plan.image}: ${Math.round(current / 1e6)} of ${Math.round(total / 1e6)} MB downloading (${Math.round((Date.now() - started) / 1000)} s)`,
+        );
+      }
+    }, 15_000);
+    try {
+      await engine.pull(plan.image, {
+        ...(auth ? { auth } : {}),
+        signal: stopper.signal,
+        onEvent: (event) => {
+          if (event.id && event.status?.startsWith('Downloading') && event.total) {
+            bytes.set(event.id, { current: event.current ?? 0, total: event.total });
           }
           // One line per layer state change, not per byte: the job log stays readable.
           const key = `${event.id ?? ''} ${event.status ?? ''}`;
@@ -256,9 +188,13 @@ async function ensureImage(
             progress.info(`pull ${plan.image}: ${event.id ? `${event.id} ` : ''}${event.status}`);
           }
         },
-      );
-    });
-    return await inspect();
+      });
+    } finally {
+      clearInterval(ticker);
+    }
+    const pulled = await inspect();
+    if (!pulled) throw new EngineError(`the engine reports ${plan.image} pulled, but it is not there`);
+    return pulled;
   } catch (error) {
     if (signal?.aborted) throw new RunnerError(`cancelled while pulling ${plan.image}; no container was started`);
     if (timedOut && !present) {
@@ -283,26 +219,20 @@ async function ensureImage(
 }
 
 async function runDocker(plan: DockerPlan, opts: DockerRunnerOptions, original: RunRequest, progress: Progress): Promise<RunResult> {
-  const docker = opts.docker ?? dockerFromEnv();
+  const engine = opts.engine ?? dockerodeEngine();
   const { files, harness, workDir, request } = await prepareRun(original, opts.harnessPath, plan.command !== undefined);
   const { model, dataset } = request;
 
   let engineVersion: string | null = null;
   try {
-    engineVersion = (await docker.version()).Version ?? null;
+    engineVersion = await engine.version();
   } catch (error) {
-    throw new RunnerError(`cannot reach the Docker engine (${process.env['DOCKER_HOST'] ?? 'default socket'}): ${messageOf(error)}`);
+    throw new RunnerError(`cannot reach the Docker engine (${engine.host}): ${messageOf(error)}`);
   }
   const gateId = opts.gateId ?? 'default';
-  await sweepOrphans(docker, gateId, progress);
-  const image = await ensureImage(
-    docker,
-    plan,
-    progress,
-    request.signal,
-    opts.pullTimeoutSeconds ?? plan.limits.pullTimeoutSeconds ?? DEFAULT_PULL_TIMEOUT_SECONDS,
-  );
-  const imageDigest = image.RepoDigests?.[0] ?? image.Id;
+  await sweepOrphans(engine, gateId, progress);
+  const image = await ensureImage(engine, plan, progress, request.signal, opts.pullTimeoutSeconds ?? plan.limits.pullTimeoutSeconds);
+  const imageDigest = image.digest ?? image.id;
 
   const job = buildJob(request, files, { modelDir: IN.model, datasetDir: IN.data, output: `${IN.out}/${RESULT_FILE}` });
   const env: Record<string, string> = {
@@ -326,12 +256,6 @@ async function runDocker(plan: DockerPlan, opts: DockerRunnerOptions, original: 
     `${workDir}:${IN.out}:rw`,
     ...(opts.mounts ?? []).map((m) => `${resolve(m.host)}:${m.container}:ro`),
   ];
-  const deviceRequests: Dockerode.DeviceRequest[] =
-    plan.gpus === 'none'
-      ? []
-      : plan.gpus === 'all'
-        ? [{ Driver: 'nvidia', Count: -1, Capabilities: [['gpu']] }]
-        : [{ Driver: 'nvidia', DeviceIDs: plan.gpus, Capabilities: [['gpu']] }];
   const labels: Record<string, string> = {
     [CONTAINER_LABEL]: '1',
     [`${CONTAINER_LABEL}.model`]: model.name,
@@ -339,27 +263,22 @@ async function runDocker(plan: DockerPlan, opts: DockerRunnerOptions, original: 
     [`${CONTAINER_LABEL}.owner`]: OWNER,
   };
 
-  const container = await docker
-    .createContainer({
-      Image: plan.image,
-      Cmd: plan.command ?? [plan.python, IN.harness, `${IN.out}/${JOB_FILE}`],
-      Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
-      WorkingDir: IN.out,
-      Labels: labels,
-      Tty: false,
-      AttachStdout: true,
-      AttachStderr: true,
+  const container = await engine
+    .create({
+      image: plan.image,
+      cmd: plan.command ?? [plan.python, IN.harness, `${IN.out}/${JOB_FILE}`],
+      env,
+      workingDir: IN.out,
+      labels,
       // Files in the output directory must stay removable by the gate's own user.
-      ...(uid !== undefined && uid !== 0 ? { User: `${uid}:${process.getgid?.() ?? uid}` } : {}),
-      HostConfig: {
-        Binds: binds,
-        NetworkMode: plan.network ? 'bridge' : 'none',
-        DeviceRequests: deviceRequests,
-        ...(plan.limits.memory ? { Memory: plan.limits.memory, MemorySwap: plan.limits.memory } : {}),
-        ...(plan.limits.cpus ? { NanoCpus: Math.round(plan.limits.cpus * 1e9) } : {}),
-        ...(plan.limits.pids ? { PidsLimit: plan.limits.pids } : {}),
-        ShmSize: 256 * 1024 * 1024, // Paddle's data loaders and NCCL want more than Docker's 64 MB
-      },
+      ...(uid !== undefined && uid !== 0 ? { user: `${uid}:${process.getgid?.() ?? uid}` } : {}),
+      binds,
+      network: plan.network ? 'bridge' : 'none',
+      gpus: plan.gpus,
+      ...(plan.limits.memory ? { memoryBytes: plan.limits.memory } : {}),
+      ...(plan.limits.cpus ? { cpus: plan.limits.cpus } : {}),
+      ...(plan.limits.pids ? { pids: plan.limits.pids } : {}),
+      shmBytes: 256 * 1024 * 1024, // Paddle's data loaders and NCCL want more than Docker's 64 MB
     })
     .catch((error: unknown) => {
       throw new RunnerError(`cannot create a container from ${plan.image}: ${messageOf(error)}`, { cause: error });
@@ -372,21 +291,14 @@ async function runDocker(plan: DockerPlan, opts: DockerRunnerOptions, original: 
   let timer: NodeJS.Timeout | undefined;
   const kill = async (why: 'timeout' | 'abort') => {
     ended ??= why;
-    await container.kill().catch(() => undefined); // 404/409: already gone or stopped
+    await container.kill();
   };
   const onAbort = () => void kill('abort');
   try {
-    const stream = await container.attach({ stream: true, stdout: true, stderr: true });
-    const out = new PassThrough();
-    const err = new PassThrough();
-    out.on('data', (c: Buffer) => lines.push(c));
-    err.on('data', (c: Buffer) => lines.pushErr(c)); // stderr is log (and the error tail) only: never judged
-    container.modem.demuxStream(stream, out, err);
-    const streamDone = new Promise<void>((res) => {
-      stream.on('end', res);
-      stream.on('close', res);
-      stream.on('error', () => res());
-    });
+    const { ended: streamDone } = await container.attach(
+      (c) => lines.push(c),
+      (c) => lines.pushErr(c), // stderr is log (and the error tail) only: never judged
+    );
 
     await writeJob(join(workDir, JOB_FILE), job);
     await container.start().catch((error: unknown) => {
@@ -395,7 +307,7 @@ async function runDocker(plan: DockerPlan, opts: DockerRunnerOptions, original: 
     request.signal?.addEventListener('abort', onAbort, { once: true });
     if (request.signal?.aborted) onAbort();
     timer = setTimeout(() => void kill('timeout'), plan.limits.timeoutSeconds * 1000);
-    const waited = (await container.wait()) as { StatusCode: number };
+    const exitCode = await container.wait();
     clearTimeout(timer);
     // The attach stream ends right after exit; do not hang on a stream the engine forgot to close.
     await Promise.race([streamDone, new Promise((r) => setTimeout(r, 2000))]);
@@ -407,17 +319,16 @@ async function runDocker(plan: DockerPlan, opts: DockerRunnerOptions, original: 
         `${model.name}: timed out after ${plan.limits.timeoutSeconds} s (runner.limits.timeout); the container was killed; its output so far: ${join(workDir, 'container.log')}`,
       );
     }
-    const state = (await container.inspect()).State;
-    if (state.OOMKilled) {
+    if (await container.oomKilled()) {
       const limit = plan.limits.memory
         ? `under the ${megabytes(plan.limits.memory)} memory limit (runner.limits.memory)`
         : 'with no memory limit set (the machine ran out of memory)';
       throw new RunnerError(`${model.name}: killed by the OOM killer ${limit}`);
     }
-    if (waited.StatusCode !== 0) {
+    if (exitCode !== 0) {
       const who = plan.command ? `the command ${JSON.stringify(plan.command.join(' '))}` : 'the harness';
       throw new RunnerError(
-        `${model.name}: ${lines.describeExit(waited.StatusCode).replace('the harness', who)} (log: ${join(workDir, 'container.log')})`,
+        `${model.name}: ${lines.describeExit(exitCode).replace('the harness', who)} (log: ${join(workDir, 'container.log')})`,
       );
     }
     const result = await readRunResult(join(workDir, RESULT_FILE), lines);
@@ -433,8 +344,8 @@ async function runDocker(plan: DockerPlan, opts: DockerRunnerOptions, original: 
     clearTimeout(timer);
     request.signal?.removeEventListener('abort', onAbort);
     live.delete(container.id);
-    await container.remove({ force: true }).catch((error: unknown) => {
-      const status = statusOf(error);
+    await container.remove().catch((error: unknown) => {
+      const status = error instanceof EngineError ? error.status : undefined;
       // 404: gone already; 409: removal already in progress.
       if (status !== 404 && status !== 409) progress.warn(`could not remove container ${container.id.slice(0, 12)}: ${messageOf(error)}`);
     });

@@ -9,10 +9,10 @@ import { ACCURACY_SESSION_EXTRA, accuracyPass } from './accuracy.js';
 import { ConfigError, RunnerError } from '../errors.js';
 import type { Progress, RunRequest, Runner } from '../ports.js';
 import { RUN_SCHEMA, type RawOutput, type RunResult } from '../types.js';
+import { modelFiles } from '../model-files.js';
 import { modelFitProblems } from './model-check.js';
-import { stopDecision } from '../compare/stats.js';
 import { median } from '../measure/stats.js';
-import { DEFAULT_MIN_ROUNDS, DEFAULT_PRECISION } from '../config/defaults.js';
+import { stopDecision } from '../measure/stopping.js';
 
 type Ort = typeof import('onnxruntime-node');
 
@@ -148,10 +148,16 @@ export function createEmbeddedRunner(opts: EmbeddedRunnerOptions = {}): Runner {
   return { kind: 'embedded', run: (request, progress) => runEmbedded(request, progress, clock), check: checkEmbedded };
 }
 
+/** Throws the runner's cancellation error once the request's signal has fired (checked between engine calls). */
+function cancelled(request: RunRequest, when: string): void {
+  if (request.signal?.aborted) throw new RunnerError(`run of ${request.model.name} cancelled ${when}`);
+}
+
 async function runEmbedded(request: RunRequest, progress: Progress, now: () => number): Promise<RunResult> {
   const started = now();
   const { model, measure, dataset } = request;
   const engine = model.engine;
+  cancelled(request, 'before it started');
   if (model.format !== 'onnx') {
     throw new RunnerError(
       `models[${model.name}]: the embedded runner runs ONNX models only, got format ${model.format}; ` +
@@ -167,6 +173,7 @@ async function runEmbedded(request: RunRequest, progress: Progress, now: () => n
     throw new RunnerError(`models[${model.name}].engine.precision: the embedded runner runs fp32 only, got ${engine.precision}`);
   }
 
+  modelFiles(model); // the one resolver: a DataError naming models[<name>].path, as the other runners give
   const ort = await loadOrt();
   progress.info(`${model.name}: loading ${basename(model.path)} (onnxruntime ${ort.env.versions.common}, ${engine.threads} thread(s))`);
   const modelBytes = await readFile(model.path).catch((error: unknown) => {
@@ -177,6 +184,7 @@ async function runEmbedded(request: RunRequest, progress: Progress, now: () => n
   const session = await openSessionFrom(ort, model, modelBytes, request.workDir);
 
   try {
+    cancelled(request, 'while its model was loading');
     // The model's inputs and outputs against the task, the shape, the batch and the vocabulary, before any inference.
     assertFits(model, session, dataset, request.timingOnly);
     const [count, ...sampleShape] = dataset.shape;
@@ -202,6 +210,7 @@ async function runEmbedded(request: RunRequest, progress: Progress, now: () => n
           reference: session,
           openSession: (threads) => openSessionFrom(ort, model, modelBytes, request.workDir, threads),
           describeError: failed,
+          checkCancelled: () => cancelled(request, 'during the predictions'),
           ...(collectGarbage ? { collectGarbage } : {}),
         },
         progress,
@@ -245,6 +254,8 @@ async function runEmbedded(request: RunRequest, progress: Progress, now: () => n
       return new ort.Tensor('float32', rows, [size, ...sampleShape]);
     };
     const infer = async (first: number, size: number) => {
+      // One inference is milliseconds to a second: checking before each keeps cancellation prompt.
+      cancelled(request, 'during the measurement');
       try {
         await session.run({ [inputName]: tensorAt(first, size) });
       } catch (error) {
@@ -270,9 +281,9 @@ async function runEmbedded(request: RunRequest, progress: Progress, now: () => n
     const startupSeconds = (measureStart - started) / 1000;
     const deadline = measureStart + measure.maxSeconds * 1000;
     const stopping = {
-      minRounds: measure.minRounds ?? DEFAULT_MIN_ROUNDS,
+      minRounds: measure.minRounds,
       maxRounds: measure.rounds,
-      precision: measure.precision ?? DEFAULT_PRECISION,
+      precision: measure.precision,
     };
     let iteration = 0;
     let lastRss = Number.NEGATIVE_INFINITY;
@@ -304,8 +315,13 @@ async function runEmbedded(request: RunRequest, progress: Progress, now: () => n
           `${model.name}: stopped after ${rounds.length} of at least ${stopping.minRounds} rounds: measure.max-seconds (${measure.maxSeconds} s) reached`,
         );
       } else if (decision.reason !== 'precise' && rounds.length > 1) {
+        // The usual end of a run on a noisy machine, not a fault: the comparison's interval carries the spread.
+        const limit =
+          decision.reason === 'max-rounds'
+            ? `all ${rounds.length} rounds (measure.rounds)`
+            : `measure.max-seconds (${measure.maxSeconds} s)`;
         progress.info(
-          `${model.name}: stopped at ${decision.reason} before the round medians were within ±${(100 * stopping.precision).toFixed(1)} % and stable`,
+          `${model.name}: measured ${limit}; round medians within ±${Number.isFinite(decision.halfWidth) ? (100 * decision.halfWidth).toFixed(1) : '∞'} % (aimed for ±${(100 * stopping.precision).toFixed(1)} %), the comparison's interval accounts for the spread`,
         );
       }
       break;

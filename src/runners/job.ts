@@ -2,75 +2,21 @@
  * What the docker and local runners share: finding a model's files, the job file the Python
  * harness reads, the harness's output lines, and reading back the run-result document.
  */
-import { readdirSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { basename, dirname, extname, join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DEFAULT_MIN_ROUNDS, DEFAULT_PRECISION } from '../config/defaults.js';
-import { DataError, RunnerError, SchemaError } from '../errors.js';
-import { studentTQuantile } from '../measure/stats.js';
+import { RunnerError, SchemaError } from '../errors.js';
+import { harnessStopping } from '../measure/stopping.js';
 import type { Progress, RunRequest } from '../ports.js';
 import type { RunResult } from '../types.js';
+import { modelFiles, type ModelFiles } from '../model-files.js';
 import { parseRunResult } from './result.js';
 import { float32Copy } from '../dataset/samples.js';
 
-export const JOB_SCHEMA = 'paddle-perf-gate/job@1';
+const JOB_SCHEMA = 'paddle-perf-gate/job@1';
 export const JOB_FILE = 'job.json';
 export const RESULT_FILE = 'run.json';
-
-/** The model as the harness loads it: the entry file (and Paddle's params file) in one directory. */
-export interface ModelFiles {
-  dir: string;
-  /** File name of the .onnx / .pdmodel / .json, inside `dir`. */
-  entry: string;
-  /** File name of the .pdiparams for Paddle formats. */
-  params?: string;
-}
-
-const ENTRY_EXT = { onnx: '.onnx', 'paddle-pdmodel': '.pdmodel', 'paddle-pir': '.json' } as const;
-/** Names tried in a model directory, in order (PaddleX/PaddleOCR exports use `inference.*`). */
-const PREFERRED = ['inference', 'model'];
-
-export function resolveModelFiles(model: RunRequest['model']): ModelFiles {
-  const ext = ENTRY_EXT[model.format];
-  const where = `models[${model.name}].path`;
-  let st;
-  try {
-    st = statSync(model.path);
-  } catch {
-    throw new DataError(`${where}: ${model.path} does not exist`);
-  }
-  let dir: string;
-  let entry: string;
-  if (st.isDirectory()) {
-    dir = model.path;
-    const names = readdirSync(dir).filter((f) => f.endsWith(ext));
-    const preferred = PREFERRED.map((p) => p + ext).find((p) => names.includes(p));
-    const only = names.length === 1 ? names[0] : undefined;
-    const found = preferred ?? only;
-    if (!found) {
-      throw new DataError(
-        names.length === 0
-          ? `${where}: ${dir} holds no ${ext} file (format ${model.format})`
-          : `${where}: ${dir} holds several ${ext} files (${names.join(', ')}); name one in the path`,
-      );
-    }
-    entry = found;
-  } else {
-    if (extname(model.path) !== ext)
-      throw new DataError(`${where}: expected a ${ext} file for format ${model.format}, got ${basename(model.path)}`);
-    dir = dirname(model.path);
-    entry = basename(model.path);
-  }
-  if (model.format === 'onnx') return { dir, entry };
-  const params = entry.slice(0, -ext.length) + '.pdiparams';
-  try {
-    statSync(join(dir, params));
-  } catch {
-    throw new DataError(`${where}: ${entry} needs its weights ${params} next to it in ${dir}`);
-  }
-  return { dir, entry, params };
-}
 
 /** Paths as the harness sees them (inside the container, or the host's for the local runner). */
 export interface JobPaths {
@@ -94,13 +40,8 @@ export function buildJob(request: RunRequest, files: ModelFiles, paths: JobPaths
     task: model.task,
     engine: model.engine,
     measure,
-    // Adaptive stopping is decided in the harness by the same rule as stopDecision (compare/stats.ts);
-    // the t quantiles come from here so the harness needs no statistics library.
-    stopping: {
-      minRounds: measure.minRounds ?? DEFAULT_MIN_ROUNDS,
-      precision: measure.precision ?? DEFAULT_PRECISION,
-      t975: Array.from({ length: Math.max(1, measure.rounds - 1) }, (_, i) => studentTQuantile(0.975, i + 1)),
-    },
+    // Adaptive stopping is decided in the harness by the same rule as stopDecision (measure/stopping.ts).
+    stopping: harnessStopping(measure),
     timingOnly: request.timingOnly === true,
     // The harness reads the samples in chunks; a compact dataset (8-bit pixels) comes with the
     // widths and lookup table that rebuild its float32 tensors (see dataset/prepared.ts).
@@ -238,7 +179,7 @@ export async function prepareRun(
   ownCommand = false,
 ): Promise<{ files: ModelFiles; harness: string; workDir: string; request: RunRequest }> {
   if (request.signal?.aborted) throw new RunnerError(`run of ${request.model.name} cancelled before it started`);
-  const files = resolveModelFiles(request.model);
+  const files = modelFiles(request.model);
   const harness = resolve(harnessPath ?? defaultHarnessPath());
   const workDir = resolve(request.workDir);
   await mkdir(workDir, { recursive: true });

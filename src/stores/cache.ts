@@ -69,7 +69,7 @@ export function cacheCommitPrefix(prefix: string, key: Pick<BaselineKey, 'repo' 
   return `${cacheBranchPrefix(prefix, key, branch)}${segment(commit, 'commit')}/`;
 }
 /** The key of one promotion: the commit, and a hash of the models/fingerprints it holds. */
-export function cacheKey(prefix: string, request: PromotionRequest): string {
+function cacheKey(prefix: string, request: PromotionRequest): string {
   const first = request.entries[0]?.key;
   if (!first) throw new StoreError('a promotion needs at least one model');
   const refs = request.entries.map((e) => `${e.key.model}\u0000${e.key.fingerprintHash}`).sort();

@@ -7,9 +7,9 @@
 import { BASELINE_SCHEMA, type Baseline, type BaselineRun } from '../types.js';
 import { StoreError } from '../errors.js';
 
-export const POINTER_SCHEMA = 'paddle-perf-gate/pointer@1' as const;
-export const HISTORY_SCHEMA = 'paddle-perf-gate/history@1' as const;
-export const LATEST_SCHEMA = 'paddle-perf-gate/latest@1' as const;
+const POINTER_SCHEMA = 'paddle-perf-gate/pointer@1' as const;
+const HISTORY_SCHEMA = 'paddle-perf-gate/history@1' as const;
+const LATEST_SCHEMA = 'paddle-perf-gate/latest@1' as const;
 export const SEAL_SCHEMA = 'paddle-perf-gate/seal@1' as const;
 export const MANIFEST_SCHEMA = 'paddle-perf-gate/manifest@1' as const;
 export const PROBE_SCHEMA = 'paddle-perf-gate/conditions@1' as const;
@@ -96,7 +96,7 @@ class Reader {
   str(o: Json, field: string, path = field): string {
     const v = o[field];
     if (typeof v !== 'string' || v.length === 0) this.fail(path, 'a non-empty string', v);
-    return v as string;
+    return v;
   }
   date(o: Json, field: string, path = field): string {
     const v = this.str(o, field, path);
@@ -106,7 +106,7 @@ class Reader {
   num(o: Json, field: string, path = field): number {
     const v = o[field];
     if (typeof v !== 'number' || !Number.isFinite(v)) this.fail(path, 'a finite number', v);
-    return v as number;
+    return v;
   }
   numOrNull(o: Json, field: string, path = field): number | null {
     const v = o[field];

@@ -25,11 +25,6 @@ export function segment(value: string, what = 'key segment'): string {
   return out;
 }
 
-/** The inverse of segment(), for messages and listings. */
-export function unsegment(value: string): string {
-  return decodeURIComponent(value);
-}
-
 /** `<repo>/<gate>`: the part shared by every model of one gate. */
 export function gatePath(key: Pick<BaselineKey, 'repo' | 'gate'>): string {
   return [segment(key.repo, 'repo'), segment(key.gate, 'gate id')].join('/');
@@ -45,12 +40,12 @@ const GATE_DIR = '@gate';
 export const STORE_DIR = '@store';
 
 /** `<repo>/<gate>/<model>`: the part shared by every fingerprint of one model. */
-export function modelPath(key: Pick<BaselineKey, 'repo' | 'gate' | 'model'>): string {
+function modelPath(key: Pick<BaselineKey, 'repo' | 'gate' | 'model'>): string {
   return [segment(key.repo, 'repo'), segment(key.gate, 'gate id'), segment(key.model, 'model name')].join('/');
 }
 
 /** `<repo>/<gate>/<model>/<fingerprintHash>`. */
-export function fingerprintPath(key: BaselineKey): string {
+function fingerprintPath(key: BaselineKey): string {
   return `${modelPath(key)}/${segment(key.fingerprintHash, 'fingerprint hash')}`;
 }
 

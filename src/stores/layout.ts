@@ -80,7 +80,7 @@ const sealHolds = (seal: Seal | undefined, ref: ModelRef) => seal?.runs.some((ru
 const why = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 export class LayoutStore implements BaselineStore {
-  private conditions?: Promise<ConditionsRecord>;
+  private conditions: Promise<ConditionsRecord> | undefined;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly random: () => number;
 

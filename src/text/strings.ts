@@ -1,6 +1,6 @@
 /**
- * Every fixed word of the report and of the comparison's reasons, in one table: English and
- * 简体中文. `{name}` placeholders take pre-formatted values (numbers are formatted the same in
+ * Every fixed word of the report, the alerts and the comparison's reasons, in one table: English
+ * and 简体中文. `{name}` placeholders take pre-formatted values (numbers are formatted the same in
  * both languages). compare/ builds its reasons from these keys so the report can re-render them.
  */
 export type Lang = 'en' | 'zh';
@@ -10,6 +10,11 @@ export const STRINGS = {
   'reason.noBaseline': { en: 'no baseline', zh: '无基线' },
   'reason.missingBaseline': { en: 'not in the baseline', zh: '基线中没有此指标' },
   'reason.missingCurrent': { en: 'not measured in this run', zh: '本次运行未测得' },
+  'reason.growthTooFew': {
+    en: 'not measured in this run: too few memory samples for a growth figure (≥ {n} needed)',
+    zh: '本次运行未测得：内存采样过少，无法计算增长（至少需要 {n} 个）',
+  },
+  'reason.noMemorySamples': { en: 'not measured in this run: no memory samples', zh: '本次运行未测得：没有内存采样' },
   'reason.notFiniteBaseline': { en: 'baseline is not a finite number ({value})', zh: '基线值不是有限数（{value}）' },
   'reason.notFiniteCurrent': { en: 'this run is not a finite number ({value})', zh: '本次值不是有限数（{value}）' },
   'reason.notJudged': { en: 'not judged', zh: '未判定' },
@@ -22,15 +27,17 @@ export const STRINGS = {
   'reason.between': { en: '{from}–{to}', zh: '{from}–{to}' },
   'reason.intervalOver': { en: 'whole interval > {level}: {lo} … {hi}', zh: '整个区间 > {level}：{lo} … {hi}' },
   'reason.intervalWide': { en: 'interval too wide: {lo} … {hi}', zh: '区间过宽：{lo} … {hi}' },
-  'reason.notConfirmed': { en: 'not confirmed: interval reaches {lo}', zh: '未确认：区间下限 {lo}' },
+  'reason.noSlowdownShown': { en: 'no slowdown shown: interval reaches {lo}', zh: '未显示变慢：区间下限 {lo}' },
   'reason.reachesFail': { en: 'beyond noise, reaching > {level}: {lo} … {hi}', zh: '超出噪声，可能 > {level}：{lo} … {hi}' },
   'reason.mayExceed': { en: 'slower, may exceed {level}: {lo} … {hi}', zh: '变慢，可能超过 {level}：{lo} … {hi}' },
-  'reason.unstable': {
-    en: 'rounds unstable ({side}): last {n} round medians differ by {spread} > {limit}',
-    zh: '轮次不稳定（{side}）：最后 {n} 轮中位数相差 {spread} > {limit}',
+  'reason.unstableCurrent': {
+    en: 'rounds unstable (this run): last {n} round medians differ by {spread} > {limit}',
+    zh: '轮次不稳定（本次）：最后 {n} 轮中位数相差 {spread} > {limit}',
   },
-  'reason.sideBaseline': { en: 'baseline', zh: '基线' },
-  'reason.sideCurrent': { en: 'this run', zh: '本次' },
+  'reason.unstableBaseline': {
+    en: 'rounds unstable (baseline): last {n} round medians differ by {spread} > {limit}',
+    zh: '轮次不稳定（基线）：最后 {n} 轮中位数相差 {spread} > {limit}',
+  },
   'reason.confirmed': { en: 'confirmed by {n} interleaved A/B pairs on this runner', zh: '经本机 {n} 对交替 A/B 确认' },
   'reason.notConfirmedAB': { en: 'not confirmed by {n} interleaved A/B pairs on this runner', zh: '本机 {n} 对交替 A/B 未能确认' },
   'reason.abRefused': {
@@ -41,7 +48,10 @@ export const STRINGS = {
   'reason.historyNoise': { en: 'noise band {level} from the last {n} baselines', zh: '噪声带 {level}（来自最近 {n} 个基线）' },
   'reason.belowFloor': { en: 'only {change} (≤ {floor})', zh: '仅 {change}（≤ {floor}）' },
   'reason.leak': { en: 'leak suspect: ≥ {lo} > {level}', zh: '疑似泄漏：≥ {lo} > {level}' },
-  'reason.leakNotShown': { en: 'not shown to grow: interval reaches {lo} ≤ {level}', zh: '未证实增长：区间下限 {lo} ≤ {level}' },
+  'reason.leakNotShown': {
+    en: 'no leak shown: the slope’s 95 % interval {lo} … {hi} reaches below {level}',
+    zh: '未证实泄漏：斜率的 95 % 区间 {lo} … {hi} 低于 {level}',
+  },
   'reason.baselineZero': {
     en: 'baseline 0: relative change undefined, judged on the absolute change',
     zh: '基线为 0：相对变化无定义，按绝对变化判断',
@@ -52,6 +62,11 @@ export const STRINGS = {
     zh: '{n} 个样本：1 个样本 = {step} > {level}，至少需要 {need} 个',
   },
   'reason.unpaired': { en: 'different samples: no paired test', zh: '样本不同：无配对检验' },
+  'reason.incomparable': {
+    en: "environment differs from the baseline's: {fields} — numbers shown for information, not judged",
+    zh: '环境与基线不同：{fields} —— 数字仅供参考，未判定',
+  },
+  'reason.baselineUnreadable': { en: 'baseline unreadable: {message}', zh: '基线无法读取：{message}' },
   'reason.allWithin': { en: 'all {n} metrics within thresholds', zh: '全部 {n} 项指标在阈值以内' },
   'reason.rowsFailed': { en: '{n} regressed: {what}', zh: '{n} 项退化：{what}' },
   'reason.rowsInconclusive': { en: '{n} inconclusive: {what}', zh: '{n} 项不确定：{what}' },
@@ -64,11 +79,12 @@ export const STRINGS = {
   'verdict.inconclusive': { en: 'inconclusive', zh: '不确定' },
   'verdict.incomparable': { en: 'incomparable environment', zh: '环境不可比' },
   'verdict.no-baseline': { en: 'no baseline yet', zh: '尚无基线' },
-  'verdict.unreadable': { en: 'unreadable', zh: '无法读取' },
+  'verdict.unreadable': { en: 'baseline unreadable', zh: '基线无法读取' },
   'count.regression.one': { en: '{n} regression', zh: '{n} 项退化' },
   'count.regression.other': { en: '{n} regressions', zh: '{n} 项退化' },
   'count.warning.one': { en: '{n} warning', zh: '{n} 项警告' },
   'count.warning.other': { en: '{n} warnings', zh: '{n} 项警告' },
+  'count.inconclusive': { en: '{n} inconclusive', zh: '{n} 项不确定' },
   'sep.list': { en: ', ', zh: '，' },
   'col.model': { en: 'model', zh: '模型' },
   'col.metric': { en: 'metric', zh: '指标' },
@@ -81,6 +97,11 @@ export const STRINGS = {
   'baseline.none': {
     en: 'no baseline yet — this run becomes the baseline when it lands on the default branch',
     zh: '尚无基线 —— 本次运行合入默认分支后即成为基线',
+  },
+  'baseline.nonePromoted': { en: 'no baseline yet — this run is now the baseline', zh: '尚无基线 —— 本次运行已成为基线' },
+  'baseline.noneForPromoted': {
+    en: '{model}: no baseline yet — this run is now the baseline',
+    zh: '{model}：尚无基线 —— 本次运行已成为基线',
   },
   'baseline.noneFor': {
     en: '{model}: no baseline yet — this run becomes the baseline when it lands on the default branch',
@@ -113,6 +134,10 @@ export const STRINGS = {
   'wrong.label': { en: 'label', zh: '标注' },
   'wrong.prediction': { en: 'prediction', zh: '预测' },
   promotion: { en: 'Baseline: {message}', zh: '基线：{message}' },
+  // alerts (notify/)
+  'alert.pr': { en: 'pull request', zh: '拉取请求' },
+  'alert.runLog': { en: 'run log', zh: '运行日志' },
+  'alert.more': { en: 'and {n} more', zh: '另有 {n} 项' },
   // mode: comment-from-artifact (the fork pattern's second half)
   'artifact.notice': {
     en: '[!WARNING]\nThese figures come from the pull request’s own workflow run{run} and are **not verified**: on a PR from a fork, the PR’s code and its copy of the workflow produced them. This comment passes or fails nothing; the required check comes from a trusted run.',

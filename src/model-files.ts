@@ -1,11 +1,15 @@
 /**
- * From a model path (file or directory) to the model file and its format, the way PaddleX
- * picks a model in a directory: inference.json (Paddle 3 PIR) before .pdmodel; a Paddle model
- * needs its .pdiparams beside it. A directory that holds an ONNX and a Paddle model is ambiguous.
+ * The one model-file resolver. From a model path (file or directory) to the model file and its
+ * format, the way PaddleX picks a model in a directory: inference.json (Paddle 3 PIR) before
+ * .pdmodel; a Paddle model needs its .pdiparams beside it. A directory that holds an ONNX and a
+ * Paddle model is ambiguous. config/ resolves gate.yml's paths with it (so a plan's model path is
+ * a file); the docker and local runners split that file into what the harness loads, checked again
+ * because the files may have changed since the config was read.
  */
 import { readdirSync, statSync } from 'node:fs';
-import { basename, extname, join } from 'node:path';
-import type { ModelFormat } from '../types.js';
+import { basename, dirname, extname, join } from 'node:path';
+import { DataError } from './errors.js';
+import type { ModelFormat, ModelPlan } from './types.js';
 
 const FORMAT_OF_EXTENSION: Readonly<Record<string, ModelFormat>> = {
   '.onnx': 'onnx',
@@ -25,11 +29,11 @@ function kindOf(path: string): 'file' | 'dir' | undefined {
 }
 
 /** The weights file a Paddle model file needs beside it. */
-export function paramsOf(file: string): string {
+function paramsOf(file: string): string {
   return file.slice(0, file.length - extname(file).length) + '.pdiparams';
 }
 
-export function formatOfFile(file: string): ModelFormat | undefined {
+function formatOfFile(file: string): ModelFormat | undefined {
   return FORMAT_OF_EXTENSION[extname(file).toLowerCase()];
 }
 
@@ -82,4 +86,22 @@ export function resolveModel(path: string, format?: ModelFormat): { file: string
     return `${path} holds no model${hint}: expected ${EXPECTED}`;
   }
   return pick(paddle);
+}
+
+/** The model as the harness loads it: the entry file (and Paddle's params file) in one directory. */
+export interface ModelFiles {
+  dir: string;
+  /** File name of the .onnx / .pdmodel / .json, inside `dir`. */
+  entry: string;
+  /** File name of the .pdiparams for Paddle formats. */
+  params?: string;
+}
+
+/** A plan's model as files for the harness; a DataError naming `models[<name>].path` when they are not (or no longer) there. */
+export function modelFiles(model: Pick<ModelPlan, 'name' | 'path' | 'format'>): ModelFiles {
+  const result = resolveModel(model.path, model.format);
+  if (typeof result === 'string') throw new DataError(`models[${model.name}].path: ${result}`);
+  const dir = dirname(result.file);
+  const entry = basename(result.file);
+  return result.format === 'onnx' ? { dir, entry } : { dir, entry, params: basename(paramsOf(result.file)) };
 }
