@@ -10,32 +10,17 @@
  * Anything that prevents building the base side refuses the confirmation with a one-line reason;
  * the stored verdict then stands (confirm.ts confirmationNotUsed).
  */
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import type { BaseSide } from './confirm.js';
 import { loadConfig } from './config/load.js';
 import { prepareDataset } from './dataset/prepare.js';
+import { git } from './stores/git.js';
 import { ConfigError } from './errors.js';
 import type { Progress } from './ports.js';
 import { describeDifferences, specDifferences } from './run-spec.js';
 import type { Baseline, GatePlan, ModelPlan, RunSpec } from './types.js';
-
-function git(cwd: string, args: string[]): Promise<string> {
-  return new Promise((done, fail) => {
-    execFile(
-      'git',
-      args,
-      { cwd, timeout: 120_000, env: { ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' } },
-      (error, stdout, stderr) => {
-        if (!error) return done(stdout.trim());
-        const e = error as NodeJS.ErrnoException;
-        fail(new Error(e.code === 'ENOENT' ? 'git is not installed' : (stderr.trim().split('\n').pop() ?? e.message)));
-      },
-    );
-  });
-}
 
 const short = (commit: string) => commit.slice(0, 12);
 const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
@@ -140,7 +125,7 @@ export class BaseCheckouts {
       }
       const dir = await mkdtemp(join(tmpdir(), `ppg-base-${short(commit)}-`));
       try {
-        await git(root, ['worktree', 'add', '--detach', '--force', dir, commit]);
+        await git(root, ['worktree', 'add', '--detach', '--force', dir, commit], 120_000);
       } catch (error) {
         await rm(dir, { recursive: true, force: true });
         return { refused: `git worktree add of ${short(commit)} failed: ${message(error)}` };

@@ -3,11 +3,10 @@
  * Exit codes: 0 pass or warn, 1 a regression, 2 broken input or a broken run (the message names the cause).
  * Progress goes to stderr, the report to stdout.
  */
-import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
-import { parseArgs, promisify } from 'node:util';
+import { parseArgs } from 'node:util';
 import { BaseCheckouts } from './base-side.js';
 import { loadConfig, type ConfigOverrides } from './config/load.js';
 import { DEFAULT_FINGERPRINT_FIELDS, DEFAULT_THRESHOLDS } from './config/defaults.js';
@@ -21,7 +20,7 @@ import { renderJson } from './report/index.js';
 import { createRunner } from './runners/index.js';
 import { guardSignals, signalExitCode } from './signals.js';
 import { createStore } from './stores/index.js';
-import { baselineWant, gitAncestry } from './stores/git.js';
+import { baselineWant, git, gitAncestry } from './stores/git.js';
 import type { GatePlan } from './types.js';
 import { VERSION } from './version.js';
 
@@ -159,16 +158,10 @@ async function compareCommand(args: string[]): Promise<number> {
 /** Repository, commit, branch and the baseline wanted, from the local git checkout. */
 async function localContext(promote: boolean, defaultBranchFlag: string | undefined): Promise<GateContext> {
   const cwd = process.cwd();
-  const git = async (...args: string[]) => {
-    try {
-      return (await promisify(execFile)('git', args, { cwd })).stdout.trim();
-    } catch {
-      return undefined;
-    }
-  };
-  const commit = (await git('rev-parse', 'HEAD')) ?? 'local';
-  const branch = process.env['GITHUB_HEAD_REF'] || (await git('rev-parse', '--abbrev-ref', 'HEAD')) || 'local';
-  const remote = await git('config', '--get', 'remote.origin.url');
+  const tryGit = (...args: string[]) => git(cwd, args).catch(() => undefined);
+  const commit = (await tryGit('rev-parse', 'HEAD')) ?? 'local';
+  const branch = process.env['GITHUB_HEAD_REF'] || (await tryGit('rev-parse', '--abbrev-ref', 'HEAD')) || 'local';
+  const remote = await tryGit('config', '--get', 'remote.origin.url');
   const repo =
     process.env['GITHUB_REPOSITORY'] ||
     (remote

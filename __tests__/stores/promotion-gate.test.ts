@@ -122,3 +122,42 @@ async function onlyFingerprint(store: FileStore): Promise<string> {
   const text = await readFile(join(store.backend.describe(layout.manifest(key('x'), 'main'))), 'utf8');
   return (JSON.parse(text) as { pointers: Array<{ fingerprintHash: string }> }).pointers[0]!.fingerprintHash;
 }
+
+/**
+ * A runner clock whose every reading advances by the step of the current round (the round index
+ * read off the runner's progress line): timed iterations are exact whatever the machine's load.
+ */
+function scriptedPorts(base: Awaited<ReturnType<typeof setup>>['ports'], steps: number[]) {
+  let t = 1_000_000;
+  let round = 0;
+  const clock = () => (t += steps[Math.min(round, steps.length - 1)]!);
+  const progress = {
+    info: (m: string) => {
+      const done = /: round (\d+)\//.exec(m);
+      if (done) round = Number(done[1]);
+    },
+    warn: base.progress.warn,
+  };
+  return { ...base, runner: createEmbeddedRunner({ clock }), progress };
+}
+
+it('case 2: an inconclusive run (its rounds never settle) is not promoted; the branch stays on its baseline', async () => {
+  const { plan: loaded, ports } = await setup('inconclusive');
+  const plan = { ...loaded, measure: { ...loaded.measure, rounds: 6, minRounds: 3, minIterationsPerRound: 4, minRoundSeconds: 0 } };
+  // Steady 0.5 ms rounds: the baseline.
+  const first = await runGate(plan, ctx(C1, []), scriptedPorts(ports, [0.5]));
+  expect(first.report.promotion?.message).toMatch(/^promoted 111111111111 \(main\)/);
+  // Round medians alternating 0.5 / 0.6 ms: never stable, so the timing rows are inconclusive.
+  const second = await runGate(plan, ctx(C2, [C1]), scriptedPorts(ports, [0.5, 0.6, 0.5, 0.6, 0.5, 0.6]));
+  const p50 = second.report.models[0]!.comparison.rows.find((r) => r.metric === 'latency.p50')!;
+  expect(p50.band).toBe('inconclusive');
+  expect(second.report.models[0]!.comparison.verdict).toBe('inconclusive');
+  expect(second.failed).toBe(false);
+  expect(second.report.promotion).toEqual({
+    done: false,
+    message: expect.stringMatching(/^not promoted: cls is inconclusive \(promote-on: pass, warn, no-baseline, incomparable\)/),
+  });
+  const manifest = JSON.parse(await readFile(join(dir, 'inconclusive', 'store', layout.manifest(key('x'), 'main')), 'utf8'));
+  expect(manifest.head.commit).toBe(C1);
+  expect(manifest.entries.map((e: { commit: string }) => e.commit)).toEqual([C1]);
+}, 120_000);

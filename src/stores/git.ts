@@ -19,12 +19,13 @@ export interface BaselineWantOptions {
 /** `reason` is set when the list is empty or cut short, and says how to fix it. */
 export type BaselineWantResult = BaselineWant & { mergeBase?: string; reason?: string };
 
-function git(cwd: string, args: string[]): Promise<string> {
+/** `git ARGS` in `cwd`: its trimmed stdout, or an Error carrying git's last stderr line. The one git runner of the product. */
+export function git(cwd: string, args: string[], timeoutMs = 30_000): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile(
       'git',
       args,
-      { cwd, timeout: 30_000, env: { ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' } },
+      { cwd, timeout: timeoutMs, env: { ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' } },
       (error, stdout, stderr) => {
         if (error) {
           const e = error as NodeJS.ErrnoException;
