@@ -25,6 +25,10 @@ const common = {
 await build({ ...common, entryPoints: ['src/index.ts'], outfile: 'dist/index.js' });
 await build({ ...common, entryPoints: ['src/cli.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node\n' + common.banner.js } });
 
+// Large datasets are prepared on worker threads (src/dataset/workers.ts), which load this file
+// from beside the bundle that starts them.
+await build({ ...common, entryPoints: ['src/dataset/prepare-worker.ts'], outfile: 'dist/prepare-worker.js' });
+
 // The Python harness is mounted into containers (docker runner) or run by a local Python: it ships
 // beside the bundles, where defaultHarnessPath() looks for it.
 mkdirSync('dist/harness', { recursive: true });

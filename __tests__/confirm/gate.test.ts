@@ -11,6 +11,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { prepareDataset } from '../../src/dataset/prepare.js';
 import { INPUTS_FILE } from '../../src/dataset/prepared.js';
+import { float32Copy } from '../../src/dataset/samples.js';
 import { runGate, type GateContext } from '../../src/gate.js';
 import { renderMarkdown } from '../../src/report/index.js';
 import { createEmbeddedRunner } from '../../src/runners/embedded.js';
@@ -28,7 +29,8 @@ beforeAll(async () => {
     info: () => {},
     warn: () => {},
   });
-  inputs = join(prepared.dir, INPUTS_FILE);
+  // Image sets are cached as 8-bit pixels: a float32 copy is the NPY input.
+  inputs = join((await float32Copy(prepared, join(dir, 'f32'))).dir, INPUTS_FILE);
 }, 60_000);
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });

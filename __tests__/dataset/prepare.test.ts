@@ -304,7 +304,8 @@ describe('loadPrepared', () => {
   it('prepares again over a damaged cache entry', async () => {
     const labels = await recSet(2);
     const ds = await prepareDataset(recPlan(labels), cache, new Log());
-    await writeFile(path.join(ds.dir, 'inputs.npy'), 'truncated');
+    // Image sets keep 8-bit pixels (pixels.bin), NPY sets float32 (inputs.npy).
+    await writeFile(path.join(ds.dir, ds.encoding ? 'pixels.bin' : 'inputs.npy'), 'truncated');
     const log = new Log();
     const again = await prepareDataset(recPlan(labels), cache, log);
     expect(log.lines.join('\n')).not.toMatch(/cache hit/);

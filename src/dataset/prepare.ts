@@ -11,13 +11,20 @@ import { decodeUtf8 } from '../config/text.js';
 import { ConfigError, DataError } from '../errors.js';
 import type { Progress } from '../ports.js';
 import type { DatasetPlan, Preprocess } from '../types.js';
-import { decodeImage } from './image.js';
 import { parseDictionary, parseImageList, parsePlainLabels, parsePpocrRec, type LabelEntry } from './labels.js';
 import { npyHeader, readNpy, toFloat32 } from './npy.js';
-import { DATASET_SCHEMA, INPUTS_FILE, MANIFEST_FILE, type PreparedDataset } from './prepared.js';
-import { preprocessImage, preprocessShape } from './preprocess.js';
+import { DATASET_SCHEMA, INPUTS_FILE, MANIFEST_FILE, PIXELS_FILE, type PixelEncoding, type PreparedDataset } from './prepared.js';
+import { pixelLut, preprocessShape } from './preprocess.js';
+import { evictDatasets, touchDataset } from './cache-limit.js';
+import { preparePixels } from './workers.js';
+import { readAllSamples } from './samples.js';
 
-/** Bump when preprocessing code changes its output, so old caches are not reused. */
+/**
+ * Bump when preprocessing code changes its output, so old caches are not reused. Not bumped for
+ * the compact storage (8-bit pixels): the tensors are bit-identical, so the content hash (recorded
+ * in baselines' run specs as dataset.sha256) stays; an image set cached as float32 by an older
+ * version is prepared again in the compact form (below).
+ */
 const PREPARE_VERSION = 2;
 
 interface Manifest extends Omit<PreparedDataset, 'dir'> {
@@ -82,16 +89,26 @@ async function prepareImages(plan: ImagePlan, cacheDir: string, progress: Progre
 
   const dir = path.join(path.resolve(cacheDir), key);
   const name = path.basename(labelsFile);
-  const cached = await tryLoad(dir, key);
+  let cached = await tryLoad(dir, key);
+  if (cached && !cached.encoding) {
+    // Cached as float32 by an older version: four times the size; prepare it again, compact.
+    await rm(dir, { recursive: true, force: true });
+    cached = undefined;
+  }
   if (cached) {
     progress.info(`dataset ${name}: cache hit, ${images.length} samples prepared in ${dir}`);
+    await touchDataset(dir);
+    await evictDatasets(path.resolve(cacheDir), dir, progress);
     return cached;
   }
 
   const [c, h, w] = preprocessShape(plan.preprocess);
   const shape = [images.length, c, h, w];
-  progress.info(`dataset ${name}: preparing ${images.length} images → ${shape.join('×')} float32 (${plan.preprocess.kind})`);
+  progress.info(
+    `dataset ${name}: preparing ${images.length} images → ${shape.join('×')}, stored as 8-bit pixels (${plan.preprocess.kind})`,
+  );
   const started = Date.now();
+  const table = pixelLut(plan.preprocess);
   const manifest: Manifest = {
     schema: DATASET_SCHEMA,
     hash: key,
@@ -101,18 +118,47 @@ async function prepareImages(plan: ImagePlan, cacheDir: string, progress: Progre
     ...(plan.format === 'image-list' && plan.classNames ? { classNames: plan.classNames } : {}),
     ...(dictionary ? { dictionary } : {}),
     source: { format: plan.format, file: labelsFile, samples: images.length, preprocess: plan.preprocess },
+    encoding: { kind: 'u8-lut', widths: [], lut: table.lut.map((t) => Array.from(t)), pad: table.pad },
   };
-  const every = Math.max(100, Math.ceil(images.length / 10));
-  const ds = await writePrepared(dir, manifest, async function* () {
-    for (const [i, img] of images.entries()) {
-      const bytes = await readImage(img.file, labelsFile, img.line);
-      const decoded = decodeImage(bytes, `${labelsFile}:${img.line}: ${img.file}`);
-      yield preprocessImage(decoded, plan.preprocess);
-      if ((i + 1) % every === 0 && i + 1 < images.length) progress.info(`dataset ${name}: ${i + 1}/${images.length} images`);
+  const meter = progressMeter(`dataset ${name}`, images.length, progress);
+  const jobs = images.map((img) => ({ file: img.file, where: `${labelsFile}:${img.line}`, line: img.line, labelsFile }));
+  const ds = await writePrepared(dir, manifest, PIXELS_FILE, async function* () {
+    for await (const px of preparePixels(jobs, plan.preprocess)) {
+      manifest.encoding!.widths.push(px.width);
+      meter.tick();
+      yield px.data;
     }
   });
   progress.info(`dataset ${name}: prepared ${images.length} samples in ${((Date.now() - started) / 1000).toFixed(1)} s → ${dir}`);
+  await evictDatasets(path.resolve(cacheDir), ds.dir, progress);
   return ds;
+}
+
+/**
+ * One progress line every 10 s at most: count, rate and time left (a large set takes minutes;
+ * a line per 100 samples buried the log).
+ */
+function progressMeter(what: string, total: number, progress: Progress): { tick(): void } {
+  const started = Date.now();
+  let done = 0;
+  let last = started;
+  return {
+    tick() {
+      done++;
+      const now = Date.now();
+      if (now - last < 10_000 || done === total) return;
+      last = now;
+      const rate = done / ((now - started) / 1000);
+      const left = (total - done) / rate;
+      progress.info(`${what}: ${done}/${total} images, ${rate.toFixed(0)}/s, about ${formatSeconds(left)} left`);
+    },
+  };
+}
+
+function formatSeconds(s: number): string {
+  if (!Number.isFinite(s)) return '?';
+  if (s < 90) return `${Math.ceil(s)} s`;
+  return `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
 }
 
 function validatePreprocess(p: Preprocess): void {
@@ -140,7 +186,7 @@ function warnUnknownCharacters(entries: LabelEntry[], dictionary: string[], file
   );
 }
 
-async function readImage(file: string, labelsFile: string, line: number): Promise<Uint8Array> {
+export async function readImage(file: string, labelsFile: string, line: number): Promise<Uint8Array> {
   try {
     // A device or a FIFO (`/dev/zero`, `/dev/stdin`) would be read for ever.
     if (!(await stat(file)).isFile())
@@ -201,6 +247,8 @@ async function prepareNpy(plan: NpyPlan, cacheDir: string, progress: Progress): 
   const cached = await tryLoad(dir, key);
   if (cached) {
     progress.info(`dataset ${name}: cache hit, ${n} samples prepared in ${dir}`);
+    await touchDataset(dir);
+    await evictDatasets(path.resolve(cacheDir), dir, progress);
     return cached;
   }
   if (arr.dtype !== 'float32') progress.warn(`${inputsFile}: ${arr.dtype} inputs are converted to float32`);
@@ -224,10 +272,11 @@ async function prepareNpy(plan: NpyPlan, cacheDir: string, progress: Progress): 
     ...(dictionary ? { dictionary } : {}),
     source: { format: 'npy', file: inputsFile, samples: n },
   };
-  const ds = await writePrepared(dir, manifest, function* () {
+  const ds = await writePrepared(dir, manifest, INPUTS_FILE, function* () {
     yield data;
   });
   progress.info(`dataset ${name}: prepared ${n} samples → ${dir}`);
+  await evictDatasets(path.resolve(cacheDir), ds.dir, progress);
   return ds;
 }
 
@@ -241,24 +290,21 @@ async function prepareNpy(plan: NpyPlan, cacheDir: string, progress: Progress): 
 async function writePrepared(
   dir: string,
   manifest: Manifest,
-  chunks: () => AsyncIterable<Float32Array> | Iterable<Float32Array>,
+  file: typeof INPUTS_FILE | typeof PIXELS_FILE,
+  chunks: () => AsyncIterable<Float32Array | Uint8Array> | Iterable<Float32Array | Uint8Array>,
 ): Promise<PreparedDataset> {
   const tmp = `${dir}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
   await mkdir(tmp, { recursive: true });
   try {
-    const expected = manifest.shape.reduce((a, b) => a * b, 1);
-    let written = 0;
-    const fh = await open(path.join(tmp, INPUTS_FILE), 'w');
+    const fh = await open(path.join(tmp, file), 'w');
     try {
-      await fh.write(npyHeader(manifest.shape));
+      if (file === INPUTS_FILE) await fh.write(npyHeader(manifest.shape));
       for await (const chunk of chunks()) {
         await fh.write(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-        written += chunk.length;
       }
     } finally {
       await fh.close();
     }
-    if (written !== expected) throw new DataError(`internal: wrote ${written} values for shape [${manifest.shape.join(', ')}]`);
     await writeFile(path.join(tmp, MANIFEST_FILE), JSON.stringify(manifest) + '\n');
     try {
       await rename(tmp, dir);
@@ -272,6 +318,7 @@ async function writePrepared(
     await rm(tmp, { recursive: true, force: true });
     throw error;
   }
+  // loadPrepared checks the file sizes against the manifest: a short write cannot pass as a dataset.
   return loadPrepared(dir);
 }
 
@@ -321,14 +368,32 @@ export async function loadPrepared(dir: string): Promise<PreparedDataset> {
     const v = m[field];
     if (v !== undefined && (!Array.isArray(v) || !v.every((s) => typeof s === 'string'))) bad(field, 'must be an array of strings');
   }
-  const inputs = path.join(abs, INPUTS_FILE);
-  const size = await stat(inputs).then(
+  let encoding: PixelEncoding | undefined;
+  let dataFile = path.join(abs, INPUTS_FILE);
+  let needed = npyHeader(shape as number[]).length + (shape as number[]).reduce((a, b) => a * b, 1) * 4;
+  if (m.encoding !== undefined) {
+    const e = m.encoding as Record<string, unknown>;
+    if (typeof e !== 'object' || e === null || e.kind !== 'u8-lut') bad('encoding', 'must be { kind: "u8-lut", widths, lut, pad }');
+    const [, c, h, w] = shape as number[];
+    if ((shape as number[]).length !== 4) bad('shape', 'must be [N, C, H, W] for 8-bit pixels');
+    const widths = e.widths;
+    if (!Array.isArray(widths) || widths.length !== n || !widths.every((x) => Number.isInteger(x) && x >= 1 && x <= w!)) {
+      bad('encoding.widths', `must be an array of ${n} integers 1…${w}`);
+    }
+    const lut = e.lut;
+    if (!Array.isArray(lut) || lut.length !== c || !lut.every((t) => Array.isArray(t) && t.length === 256 && t.every(Number.isFinite))) {
+      bad('encoding.lut', `must be ${c} arrays of 256 finite numbers`);
+    }
+    if (typeof e.pad !== 'number' || !Number.isFinite(e.pad)) bad('encoding.pad', 'must be a finite number');
+    encoding = { kind: 'u8-lut', widths: widths as number[], lut: lut as number[][], pad: e.pad as number };
+    dataFile = path.join(abs, PIXELS_FILE);
+    needed = (widths as number[]).reduce((a, b) => a + b, 0) * c! * h!;
+  }
+  const size = await stat(dataFile).then(
     (s) => s.size,
-    () => bad(INPUTS_FILE, `is missing: ${inputs}`),
+    () => bad(path.basename(dataFile), `is missing: ${dataFile}`),
   );
-  const values = (shape as number[]).reduce((a, b) => a * b, 1);
-  const headerLen = npyHeader(shape as number[]).length;
-  if (size < headerLen + values * 4) bad('shape', `says ${values} float32 values but ${inputs} has only ${size} bytes`);
+  if (size < needed) bad(encoding ? 'encoding.widths' : 'shape', `say ${needed} bytes of samples but ${dataFile} has only ${size}`);
 
   return {
     dir: abs,
@@ -338,19 +403,16 @@ export async function loadPrepared(dir: string): Promise<PreparedDataset> {
     labels: m.labels as Array<string | null>,
     ...(m.classNames ? { classNames: m.classNames as string[] } : {}),
     ...(m.dictionary ? { dictionary: m.dictionary as string[] } : {}),
+    ...(encoding ? { encoding } : {}),
   };
 }
 
-/** The prepared inputs, float32 [N, ...], checked against the manifest's shape. */
+/**
+ * The prepared inputs as one float32 array [N, ...], whatever the encoding (small sets and tests;
+ * the runners stream them in chunks with dataset/samples.ts).
+ */
 export async function readInputs(ds: PreparedDataset): Promise<{ data: Float32Array; shape: number[] }> {
-  const file = path.join(ds.dir, INPUTS_FILE);
-  const bytes = await readSource(file, 'prepared inputs');
-  const arr = readNpy(bytes, file);
-  if (arr.dtype !== 'float32') throw new DataError(`${file}: dtype ${arr.dtype}, expected float32`);
-  if (arr.shape.length !== ds.shape.length || arr.shape.some((d, i) => d !== ds.shape[i])) {
-    throw new DataError(`${file}: shape (${arr.shape.join(', ')}) differs from the manifest's [${ds.shape.join(', ')}]`);
-  }
-  return { data: arr.data as Float32Array, shape: arr.shape };
+  return readAllSamples(ds);
 }
 
 // ───────────────────────────── helpers ─────────────────────────────

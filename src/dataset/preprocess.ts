@@ -233,3 +233,103 @@ export function preprocessImage(img: Image, p: Preprocess): Float32Array {
       return imagenetPreprocess(img, p.resizeShort, p.crop);
   }
 }
+
+// ───────────────────────────── compact form: 8-bit pixels + a lookup table ─────────────────────────────
+
+/**
+ * A sample as the compact cache keeps it: the resized (and, for ImageNet, cropped) 8-bit pixels
+ * in the order the model is fed (CHW, channels already swapped or greyed), `width` valid columns
+ * of each row. The float32 tensor is rebuilt by `pixelLut` (one float per channel and level: the
+ * exact float32 steps of the normalisation above) with the columns at and after `width` set to
+ * `pad`, so a rebuilt tensor is bit-identical to `preprocessImage`'s.
+ */
+export interface Pixels {
+  /** C × H × width bytes. */
+  data: Uint8Array;
+  width: number;
+}
+
+export interface PixelLut {
+  /** [C][256] float32 values. */
+  lut: Float32Array[];
+  /** The value of a column at or after a sample's width (PaddleOCR's zero padding). */
+  pad: number;
+}
+
+export function preprocessPixels(img: Image, p: Preprocess): Pixels {
+  if (p.kind === 'imagenet') {
+    const [rw, rh] = shortSideSize(img.width, img.height, p.resizeShort);
+    const crop = p.crop;
+    if (rw < crop || rh < crop) {
+      throw new DataError(`imagenet preprocessing: resized image ${rw}×${rh} is smaller than the crop ${crop}×${crop}`);
+    }
+    const resized = resizeBilinear(img, rw, rh);
+    const x0 = Math.floor((rw - crop) / 2);
+    const y0 = Math.floor((rh - crop) / 2);
+    const plane = crop * crop;
+    const out = new Uint8Array(3 * plane);
+    for (let c = 0; c < 3; c++) {
+      for (let y = 0; y < crop; y++) {
+        for (let x = 0; x < crop; x++) out[c * plane + y * crop + x] = resized.data[((y0 + y) * rw + x0 + x) * 3 + c]!;
+      }
+    }
+    return { data: out, width: crop };
+  }
+  const [c, h, w] = p.shape;
+  if (c !== 3 && c !== 1) throw new DataError(`ppocr preprocessing: shape [${p.shape.join(', ')}] must have 1 or 3 channels`);
+  const rw = ppocrResizedWidth(img.width, img.height, h, w);
+  const resized = resizeBilinear(img, rw, h);
+  const out = new Uint8Array(c * h * rw);
+  const plane = h * rw;
+  for (let i = 0; i < plane; i++) {
+    const p3 = i * 3;
+    if (c === 3) {
+      // BGR order, as ppocrResizeNorm feeds it.
+      out[i] = resized.data[p3 + 2]!;
+      out[plane + i] = resized.data[p3 + 1]!;
+      out[2 * plane + i] = resized.data[p3]!;
+    } else {
+      out[i] = greyBt601(resized.data[p3]!, resized.data[p3 + 1]!, resized.data[p3 + 2]!);
+    }
+  }
+  return { data: out, width: rw };
+}
+
+export function pixelLut(p: Preprocess): PixelLut {
+  const [c] = preprocessShape(p);
+  const lut: Float32Array[] = [];
+  for (let ch = 0; ch < c; ch++) {
+    const table = new Float32Array(256);
+    if (p.kind === 'imagenet') {
+      const scale = Math.fround(1 / 255);
+      const mean = Math.fround(IMAGENET_MEAN[ch]!);
+      const std = Math.fround(IMAGENET_STD[ch]!);
+      for (let v = 0; v < 256; v++) table[v] = Math.fround(Math.fround(Math.fround(v * scale) - mean) / std);
+    } else {
+      for (let v = 0; v < 256; v++) table[v] = norm(v);
+    }
+    lut.push(table);
+  }
+  return { lut, pad: 0 };
+}
+
+/** Rebuilds the float32 CHW tensor of one compact sample into `out` (C × H × W values from `offset`). */
+export function expandPixels(
+  data: Uint8Array,
+  width: number,
+  shape: readonly number[],
+  table: PixelLut,
+  out: Float32Array,
+  offset = 0,
+): void {
+  const [c, h, w] = shape as [number, number, number];
+  for (let ch = 0; ch < c; ch++) {
+    const lut = table.lut[ch]!;
+    for (let y = 0; y < h; y++) {
+      const src = (ch * h + y) * width;
+      const dst = offset + (ch * h + y) * w;
+      for (let x = 0; x < width; x++) out[dst + x] = lut[data[src + x]!]!;
+      if (width < w) out.fill(table.pad, dst + width, dst + w);
+    }
+  }
+}

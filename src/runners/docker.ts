@@ -218,10 +218,10 @@ async function ensureImage(
   }
 }
 
-async function runDocker(plan: DockerPlan, opts: DockerRunnerOptions, request: RunRequest, progress: Progress): Promise<RunResult> {
+async function runDocker(plan: DockerPlan, opts: DockerRunnerOptions, original: RunRequest, progress: Progress): Promise<RunResult> {
   const engine = opts.engine ?? dockerodeEngine();
+  const { files, harness, workDir, request } = await prepareRun(original, opts.harnessPath, plan.command !== undefined);
   const { model, dataset } = request;
-  const { files, harness, workDir } = await prepareRun(request, opts.harnessPath);
 
   let engineVersion: string | null = null;
   try {

@@ -4,13 +4,13 @@ import { cpus, release } from 'node:os';
 import { basename, join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { readInputs } from '../dataset/prepare.js';
+import { openSamples, spreadIndices } from '../dataset/samples.js';
+import { ACCURACY_SESSION_EXTRA, accuracyPass } from './accuracy.js';
 import { ConfigError, RunnerError } from '../errors.js';
 import type { Progress, RunRequest, Runner } from '../ports.js';
 import { RUN_SCHEMA, type RawOutput, type RunResult } from '../types.js';
 import { modelFiles } from '../model-files.js';
 import { modelFitProblems } from './model-check.js';
-import { rawOutput } from './outputs.js';
 import { median } from '../measure/stats.js';
 import { stopDecision } from '../measure/stopping.js';
 
@@ -36,6 +36,8 @@ const collectGarbage: (() => void) | undefined = (() => {
 /** RSS is sampled every 25 iterations, but at most every 100 ms (each sample costs a GC, outside the timed call). */
 const RSS_EVERY_ITERATIONS = 25;
 const RSS_EVERY_MS = 100;
+/** Samples timing iterates over (spread over the set): enough to vary the inputs, few enough to keep memory flat. */
+export const TIMING_SAMPLES = 256;
 
 function sampleRss(): number {
   collectGarbage?.();
@@ -111,15 +113,18 @@ async function openSessionFrom(
   model: RunRequest['model'],
   modelBytes: Uint8Array,
   workDir: string,
+  threads = model.engine.threads,
 ): Promise<import('onnxruntime-node').InferenceSession> {
   try {
     return await ort.InferenceSession.create(modelBytes, {
-      intraOpNumThreads: model.engine.threads,
+      intraOpNumThreads: threads,
       interOpNumThreads: 1,
       executionMode: 'sequential',
       graphOptimizationLevel: model.engine.irOptim ? 'all' : 'disabled',
       enableCpuMemArena: true,
       logSeverityLevel: 4,
+      // The accuracy pass's all-core session: threads sleep instead of spinning (see accuracy.ts).
+      ...(threads !== model.engine.threads ? { extra: ACCURACY_SESSION_EXTRA } : {}),
     });
   } catch (error) {
     throw new RunnerError(`models[${model.name}].path: onnxruntime cannot load ${model.path}: ${await engineError(error, workDir)}`);
@@ -182,21 +187,58 @@ async function runEmbedded(request: RunRequest, progress: Progress, now: () => n
     cancelled(request, 'while its model was loading');
     // The model's inputs and outputs against the task, the shape, the batch and the vocabulary, before any inference.
     assertFits(model, session, dataset, request.timingOnly);
-    const { data, shape } = await readInputs(dataset);
-    const [count, ...sampleShape] = shape;
+    const [count, ...sampleShape] = dataset.shape;
     if (!count || sampleShape.length === 0) throw new RunnerError(`dataset ${dataset.dir}: no samples`);
-    const sampleSize = sampleShape.reduce((a: number, b: number) => a * b, 1);
     const inputName = session.inputNames[0]!;
-    const outputName = session.outputNames[0]!;
     const batch = engine.batchSize;
+    const failed = async (error: unknown, sample: string, size: number) =>
+      new RunnerError(
+        `models[${model.name}]: onnxruntime failed on sample ${sample} (batch ${size}): ${await engineError(error, request.workDir)}`,
+      );
+
+    // 1. Predictions: every sample once, streamed from disk in chunks, batched on all cores (a
+    //    separate session; see accuracy.ts), skipped for timing-only calls of the A/B confirmation.
+    let predictions: RawOutput[] = [];
+    const notes: string[] = [];
+    if (!request.timingOnly) {
+      const pass = await accuracyPass(
+        {
+          ort,
+          task: model.task,
+          modelName: model.name,
+          dataset,
+          reference: session,
+          openSession: (threads) => openSessionFrom(ort, model, modelBytes, request.workDir, threads),
+          describeError: failed,
+          checkCancelled: () => cancelled(request, 'during the predictions'),
+          ...(collectGarbage ? { collectGarbage } : {}),
+        },
+        progress,
+      );
+      predictions = pass.predictions;
+      notes.push(...pass.notes);
+    }
+
+    // Timing iterates over a representative subset (spread over the set), decoded once before
+    // the clock starts, so its memory does not grow with the dataset.
+    const subset = spreadIndices(count, TIMING_SAMPLES);
+    const subsetCount = subset.length;
+    const sampleSize = sampleShape.reduce((a: number, b: number) => a * b, 1);
+    const data = new Float32Array(subsetCount * sampleSize);
+    const reader = await openSamples(dataset);
+    try {
+      for (const [k, index] of subset.entries()) data.set(await reader.read(index, 1), k * sampleSize);
+    } finally {
+      await reader.close();
+    }
 
     /** One iteration: host → engine → host, timed the way Paddle's copy_from_cpu + run + copy_to_cpu is. */
-    // Batch 1 feeds views of the dataset made once, so no copy or allocation sits inside the timed
+    // Batch 1 feeds views of the subset made once, so no copy or allocation sits inside the timed
     // iteration (the harness-overhead benchmark compares this loop with a bare ORT loop).
     const single = new Map<number, import('onnxruntime-node').Tensor>();
     const tensorAt = (first: number, size: number) => {
       if (size === 1) {
-        const index = first % count;
+        const index = first % subsetCount;
         let tensor = single.get(index);
         if (!tensor) {
           tensor = new ort.Tensor('float32', data.subarray(index * sampleSize, (index + 1) * sampleSize), [1, ...sampleShape]);
@@ -206,7 +248,7 @@ async function runEmbedded(request: RunRequest, progress: Progress, now: () => n
       }
       const rows = new Float32Array(size * sampleSize);
       for (let i = 0; i < size; i++) {
-        const index = (first + i) % count;
+        const index = (first + i) % subsetCount;
         rows.set(data.subarray(index * sampleSize, (index + 1) * sampleSize), i * sampleSize);
       }
       return new ort.Tensor('float32', rows, [size, ...sampleShape]);
@@ -214,38 +256,18 @@ async function runEmbedded(request: RunRequest, progress: Progress, now: () => n
     const infer = async (first: number, size: number) => {
       // One inference is milliseconds to a second: checking before each keeps cancellation prompt.
       cancelled(request, 'during the measurement');
-      let out: import('onnxruntime-node').InferenceSession.OnnxValueMapType;
       try {
-        out = await session.run({ [inputName]: tensorAt(first, size) });
+        await session.run({ [inputName]: tensorAt(first, size) });
       } catch (error) {
-        throw new RunnerError(
-          `models[${model.name}]: onnxruntime failed on sample ${dataset.ids[first % count] ?? first} (batch ${size}): ${await engineError(error, request.workDir)}`,
-        );
+        throw await failed(error, dataset.ids[subset[first % subsetCount]!] ?? String(first), size);
       }
-      const tensor = out[outputName]!;
-      return { values: tensor.data as Float32Array, dims: tensor.dims };
     };
-
-    // 1. Predictions: every sample once, batch 1, so they do not depend on the batch size
-    //    (skipped for timing-only calls of the A/B confirmation).
-    const predictions: RawOutput[] = [];
-    for (let i = 0; i < (request.timingOnly ? 0 : count); i++) {
-      const { values, dims } = await infer(i, 1);
-      const bad = values.findIndex((v) => !Number.isFinite(v));
-      if (bad >= 0) {
-        throw new RunnerError(
-          `models[${model.name}]: output ${outputName} of sample ${dataset.ids[i] ?? i} holds ${values[bad]} at index ${bad}: expected finite numbers (check the inputs and the preprocessing)`,
-        );
-      }
-      predictions.push(rawOutput(model.task, values, dims.slice(1)));
-      if ((i + 1) % 100 === 0 || i + 1 === count) progress.info(`${model.name}: predictions ${i + 1}/${count}`);
-    }
 
     // 2. Warm-up: by count and by time, whichever ends later.
     const warmStart = now();
     let warm = 0;
     while (warm < measure.warmupIterations || now() - warmStart < measure.warmupSeconds * 1000) {
-      await infer((warm * batch) % count, batch);
+      await infer((warm * batch) % subsetCount, batch);
       warm++;
     }
     progress.info(`${model.name}: warm-up ${warm} iterations in ${((now() - warmStart) / 1000).toFixed(1)} s`);
@@ -270,7 +292,7 @@ async function runEmbedded(request: RunRequest, progress: Progress, now: () => n
       const roundStart = now();
       while (times.length < measure.minIterationsPerRound || now() - roundStart < measure.minRoundSeconds * 1000) {
         const t0 = now();
-        await infer((iteration * batch) % count, batch);
+        await infer((iteration * batch) % subsetCount, batch);
         times.push(now() - t0);
         if (iteration % RSS_EVERY_ITERATIONS === 0 && now() - lastRss >= RSS_EVERY_MS) {
           rss.iteration.push(iteration);
@@ -349,6 +371,7 @@ async function runEmbedded(request: RunRequest, progress: Progress, now: () => n
       },
       memory: { gpuIdleMb: null, gpu: null, rss },
       outputs: { ids: request.timingOnly ? [] : dataset.ids.slice(0, count), predictions },
+      ...(notes.length > 0 ? { notes } : {}),
     };
   } finally {
     await session.release();

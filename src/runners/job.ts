@@ -12,6 +12,7 @@ import type { Progress, RunRequest } from '../ports.js';
 import type { RunResult } from '../types.js';
 import { modelFiles, type ModelFiles } from '../model-files.js';
 import { parseRunResult } from './result.js';
+import { float32Copy } from '../dataset/samples.js';
 
 const JOB_SCHEMA = 'paddle-perf-gate/job@1';
 export const JOB_FILE = 'job.json';
@@ -42,7 +43,9 @@ export function buildJob(request: RunRequest, files: ModelFiles, paths: JobPaths
     // Adaptive stopping is decided in the harness by the same rule as stopDecision (measure/stopping.ts).
     stopping: harnessStopping(measure),
     timingOnly: request.timingOnly === true,
-    dataset: { dir: paths.datasetDir, ids: dataset.ids },
+    // The harness reads the samples in chunks; a compact dataset (8-bit pixels) comes with the
+    // widths and lookup table that rebuild its float32 tensors (see dataset/prepared.ts).
+    dataset: { dir: paths.datasetDir, ids: dataset.ids, shape: dataset.shape, ...(dataset.encoding ? { encoding: dataset.encoding } : {}) },
     output: paths.output,
     // Set again just before the process/container starts: startupSeconds counts from there.
     launchedAt: null,
@@ -173,12 +176,19 @@ export async function readRunResult(path: string, lines: HarnessLines): Promise<
 export async function prepareRun(
   request: RunRequest,
   harnessPath: string | undefined,
-): Promise<{ files: ModelFiles; harness: string; workDir: string }> {
+  ownCommand = false,
+): Promise<{ files: ModelFiles; harness: string; workDir: string; request: RunRequest }> {
   if (request.signal?.aborted) throw new RunnerError(`run of ${request.model.name} cancelled before it started`);
   const files = modelFiles(request.model);
   const harness = resolve(harnessPath ?? defaultHarnessPath());
   const workDir = resolve(request.workDir);
   await mkdir(workDir, { recursive: true });
   await rm(join(workDir, RESULT_FILE), { force: true });
-  return { files, harness, workDir };
+  // A user's own command reads PPG_DATASET's float32 inputs.npy (its documented input): a compact
+  // dataset is expanded for it into the work directory, in chunks. The harness reads either form.
+  if (ownCommand && request.dataset.encoding) {
+    const dataset = await float32Copy(request.dataset, join(workDir, 'dataset'));
+    return { files, harness, workDir, request: { ...request, dataset } };
+  }
+  return { files, harness, workDir, request };
 }

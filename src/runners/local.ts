@@ -22,9 +22,9 @@ export function createLocalRunner(plan: LocalPlan, opts: LocalRunnerOptions = {}
   return { kind: 'local', run: (request, progress) => runLocal(plan, opts, request, progress) };
 }
 
-async function runLocal(plan: LocalPlan, opts: LocalRunnerOptions, request: RunRequest, progress: Progress): Promise<RunResult> {
+async function runLocal(plan: LocalPlan, opts: LocalRunnerOptions, original: RunRequest, progress: Progress): Promise<RunResult> {
+  const { files, harness, workDir, request } = await prepareRun(original, opts.harnessPath, plan.command !== undefined);
   const { model, dataset } = request;
-  const { files, harness, workDir } = await prepareRun(request, opts.harnessPath);
   const output = join(workDir, RESULT_FILE);
   const jobPath = join(workDir, JOB_FILE);
   const job = buildJob(request, files, { modelDir: files.dir, datasetDir: resolve(dataset.dir), output });

@@ -1,0 +1,152 @@
+/**
+ * Reading a prepared dataset in chunks: a runner asks for samples [first, first + n) and gets
+ * their float32 tensors, read from disk at that moment, so its memory holds a chunk, never the
+ * whole set. The compact encoding (u8-lut, see prepared.ts) is expanded here, outside any timed
+ * call.
+ */
+import { mkdir, open, writeFile, type FileHandle } from 'node:fs/promises';
+import path from 'node:path';
+import { DataError } from '../errors.js';
+import { npyHeader } from './npy.js';
+import { DATASET_SCHEMA, INPUTS_FILE, MANIFEST_FILE, PIXELS_FILE, type PixelEncoding, type PreparedDataset } from './prepared.js';
+import { expandPixels, type PixelLut } from './preprocess.js';
+
+export interface SampleReader {
+  readonly count: number;
+  /** [C, H, W] (or whatever follows N in the prepared shape). */
+  readonly sampleShape: number[];
+  /** Values per sample. */
+  readonly sampleSize: number;
+  /** Samples first … first + n − 1 as one float32 array of n × sampleSize values. */
+  read(first: number, n: number): Promise<Float32Array>;
+  close(): Promise<void>;
+}
+
+export async function openSamples(ds: PreparedDataset): Promise<SampleReader> {
+  const [count, ...sampleShape] = ds.shape;
+  if (!count || sampleShape.length === 0) throw new DataError(`dataset ${ds.dir}: no samples`);
+  const sampleSize = sampleShape.reduce((a, b) => a * b, 1);
+  const enc = ds.encoding;
+  const file = path.join(ds.dir, enc ? PIXELS_FILE : INPUTS_FILE);
+  let fh: FileHandle;
+  try {
+    fh = await open(file, 'r');
+  } catch (error) {
+    throw new DataError(`prepared inputs ${file}: cannot open: ${(error as Error).message}`, { cause: error });
+  }
+  const check = (first: number, n: number) => {
+    if (!Number.isInteger(first) || !Number.isInteger(n) || first < 0 || n < 0 || first + n > count) {
+      throw new DataError(`${file}: samples ${first}…${first + n - 1} are outside 0…${count - 1}`);
+    }
+  };
+  const readExactly = async (position: number, bytes: number): Promise<Uint8Array> => {
+    const buf = new Uint8Array(bytes);
+    let got = 0;
+    while (got < bytes) {
+      const { bytesRead } = await fh.read(buf, got, bytes - got, position + got);
+      if (bytesRead === 0) throw new DataError(`${file}: truncated (expected ${bytes} bytes at offset ${position})`);
+      got += bytesRead;
+    }
+    return buf;
+  };
+
+  if (!enc) {
+    const header = npyHeader(ds.shape).length;
+    return {
+      count,
+      sampleShape,
+      sampleSize,
+      async read(first, n) {
+        check(first, n);
+        const bytes = await readExactly(header + first * sampleSize * 4, n * sampleSize * 4);
+        return new Float32Array(bytes.buffer, 0, n * sampleSize);
+      },
+      close: () => fh.close(),
+    };
+  }
+
+  const table = lutOf(enc, sampleShape, file);
+  const [c, h] = sampleShape as [number, number, number];
+  const offsets = pixelOffsets(enc, c * h, count, file);
+  return {
+    count,
+    sampleShape,
+    sampleSize,
+    async read(first, n) {
+      check(first, n);
+      const start = offsets[first]!;
+      const bytes = await readExactly(start, offsets[first + n]! - start);
+      const out = new Float32Array(n * sampleSize);
+      for (let k = 0; k < n; k++) {
+        const at = offsets[first + k]! - start;
+        const width = enc.widths[first + k]!;
+        expandPixels(bytes.subarray(at, at + c * h * width), width, sampleShape, table, out, k * sampleSize);
+      }
+      return out;
+    },
+    close: () => fh.close(),
+  };
+}
+
+/** Byte offset of each sample in pixels.bin (N + 1 entries: the last is the file's data size). */
+export function pixelOffsets(enc: PixelEncoding, rowBytes: number, count: number, file: string): Float64Array {
+  if (enc.widths.length !== count) throw new DataError(`${file}: the manifest lists ${enc.widths.length} widths for ${count} samples`);
+  const offsets = new Float64Array(count + 1);
+  for (let i = 0; i < count; i++) offsets[i + 1] = offsets[i]! + rowBytes * enc.widths[i]!;
+  return offsets;
+}
+
+function lutOf(enc: PixelEncoding, sampleShape: number[], file: string): PixelLut {
+  const [c, , w] = sampleShape;
+  if (sampleShape.length !== 3 || enc.lut.length !== c || !enc.lut.every((t) => t.length === 256)) {
+    throw new DataError(`${file}: the manifest's lookup table must be [${c}][256] for samples of shape [${sampleShape.join(', ')}]`);
+  }
+  if (!enc.widths.every((x) => Number.isInteger(x) && x >= 1 && x <= w!)) {
+    throw new DataError(`${file}: the manifest's widths must be integers 1…${w}`);
+  }
+  return { lut: enc.lut.map((t) => Float32Array.from(t)), pad: enc.pad };
+}
+
+/** The whole set as one float32 array (small sets and tests; runners stream with openSamples). */
+export async function readAllSamples(ds: PreparedDataset): Promise<{ data: Float32Array; shape: number[] }> {
+  const reader = await openSamples(ds);
+  try {
+    return { data: await reader.read(0, reader.count), shape: ds.shape };
+  } finally {
+    await reader.close();
+  }
+}
+
+/**
+ * `n` sample indices spread evenly over the set (all of them when the set is that small): the
+ * representative subset that timing iterates over, so its memory does not grow with the set.
+ */
+export function spreadIndices(count: number, n: number): number[] {
+  if (count <= n) return Array.from({ length: count }, (_, i) => i);
+  return Array.from({ length: n }, (_, i) => Math.floor((i * count) / n));
+}
+
+/**
+ * A float32 copy (inputs.npy + manifest, no encoding) of a compact dataset in `dir`, written in
+ * chunks: for a user's own command (runner.command), whose documented input is PPG_DATASET's
+ * inputs.npy. A float32 dataset is returned as it is.
+ */
+export async function float32Copy(ds: PreparedDataset, dir: string): Promise<PreparedDataset> {
+  if (!ds.encoding) return ds;
+  await mkdir(dir, { recursive: true });
+  const reader = await openSamples(ds);
+  const fh = await open(path.join(dir, INPUTS_FILE), 'w');
+  try {
+    await fh.write(npyHeader(ds.shape));
+    for (let first = 0; first < reader.count; first += 64) {
+      const chunk = await reader.read(first, Math.min(64, reader.count - first));
+      await fh.write(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+    }
+  } finally {
+    await fh.close();
+    await reader.close();
+  }
+  const { encoding: _encoding, dir: _dir, ...rest } = ds;
+  await writeFile(path.join(dir, MANIFEST_FILE), JSON.stringify({ schema: DATASET_SCHEMA, ...rest }) + '\n');
+  return { ...rest, dir: path.resolve(dir) };
+}
