@@ -144,7 +144,7 @@ class GpuSampler(threading.Thread):
 class OrtEngine:
     name = "onnxruntime"
 
-    def __init__(self, job, notes):
+    def __init__(self, job, notes, threads=None):
         try:
             import onnxruntime as ort
         except Exception as e:
@@ -152,7 +152,11 @@ class OrtEngine:
         eng = job["engine"]
         self.ort = ort
         so = ort.SessionOptions()
-        so.intra_op_num_threads = int(eng["threads"])
+        so.intra_op_num_threads = int(threads or eng["threads"])
+        if threads is not None:
+            # The accuracy pass's all-core session: threads sleep between operators instead of
+            # spinning (throughput, not latency; spinning threads starve each other on a busy machine).
+            so.add_session_config_entry("session.intra_op.allow_spinning", "0")
         so.inter_op_num_threads = 1
         so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         if not eng.get("irOptim", True):
@@ -184,7 +188,11 @@ class OrtEngine:
         if len(self.inputs) != 1:
             raise HarnessError("the model has %d inputs (%s); the prepared dataset feeds exactly one" % (len(self.inputs), ", ".join(self.inputs)))
         self.providers = self.sess.get_providers()
-        notes.append("onnxruntime providers: %s" % ", ".join(self.providers))
+        if threads is None:
+            notes.append("onnxruntime providers: %s" % ", ".join(self.providers))
+        shape = self.sess.get_inputs()[0].shape
+        # A batch dimension fixed by the export (an int), else None (dynamic).
+        self.fixed_batch = shape[0] if shape and isinstance(shape[0], int) and shape[0] > 0 else None
 
     def infer(self, batch):
         return self.sess.run(self.outputs, {self.inputs[0]: batch})
@@ -413,6 +421,78 @@ class PaddleEngine:
         return {}
 
 
+
+# ───────────────────────────── the prepared dataset, read in chunks ─────────────────────────────
+
+
+class Samples:
+    """The prepared dataset (see src/dataset/prepared.ts), memory-mapped and read in chunks: a
+    float32 inputs.npy, or 8-bit pixels.bin + widths + a lookup table (encoding u8-lut), rebuilt
+    here as value = lut[channel][byte] with columns from a sample's width on = pad, the same rule
+    as TypeScript's dataset/samples.ts, so both give bit-identical float32 tensors."""
+
+    def __init__(self, np, directory, encoding, shape):
+        self.np = np
+        self.encoding = encoding
+        if encoding is None:
+            path = os.path.join(directory, "inputs.npy")
+            try:
+                self.inputs = np.load(path, mmap_mode="r")
+            except Exception as e:
+                raise HarnessError("cannot read the prepared inputs %s: %s" % (path, e))
+            if self.inputs.dtype != np.float32 or self.inputs.ndim < 2:
+                raise HarnessError("%s: expected float32 [N, ...], got %s %s" % (path, self.inputs.dtype, list(self.inputs.shape)))
+            self.n = int(self.inputs.shape[0])
+            self.sample_shape = tuple(int(d) for d in self.inputs.shape[1:])
+            return
+        if encoding.get("kind") != "u8-lut" or shape is None or len(shape) != 4:
+            raise HarnessError("the job's dataset.encoding must be u8-lut with a shape [N, C, H, W], got %r" % (encoding.get("kind"),))
+        path = os.path.join(directory, "pixels.bin")
+        self.n = int(shape[0])
+        self.sample_shape = tuple(int(d) for d in shape[1:])
+        c, h, w = self.sample_shape
+        self.widths = np.asarray(encoding["widths"], dtype=np.int64)
+        self.offsets = np.concatenate([[0], np.cumsum(self.widths * (c * h))])
+        self.lut = np.asarray(encoding["lut"], dtype=np.float32)
+        self.channel = np.arange(c)[:, None, None]
+        self.pad = np.float32(encoding["pad"])
+        try:
+            self.pixels = np.memmap(path, dtype=np.uint8, mode="r")
+        except Exception as e:
+            raise HarnessError("cannot read the prepared pixels %s: %s" % (path, e))
+        if len(self.widths) != self.n or self.pixels.shape[0] < int(self.offsets[-1]):
+            raise HarnessError("%s: %d bytes for %d widths, expected %d bytes" % (path, self.pixels.shape[0], len(self.widths), int(self.offsets[-1])))
+
+    def read(self, first, count):
+        """float32 [count, ...] for samples first .. first + count - 1 (a fresh, contiguous array)."""
+        np = self.np
+        if self.encoding is None:
+            return np.ascontiguousarray(self.inputs[first:first + count])
+        c, h, w = self.sample_shape
+        out = np.full((count, c, h, w), self.pad, dtype=np.float32)
+        for k in range(count):
+            i = first + k
+            width = int(self.widths[i])
+            px = self.pixels[int(self.offsets[i]):int(self.offsets[i + 1])].reshape(c, h, width)
+            out[k, :, :, :width] = self.lut[self.channel, px]
+        return out
+
+    def take(self, indices):
+        np = self.np
+        return np.concatenate([self.read(i, 1) for i in indices]) if indices else np.zeros((0,) + self.sample_shape, np.float32)
+
+
+def spread_indices(count, n):
+    """n indices spread evenly over count samples (all of them when count <= n), as dataset/samples.ts."""
+    if count <= n:
+        return list(range(count))
+    return [(i * count) // n for i in range(n)]
+
+
+ACCURACY_BATCH = 6  # PaddleOCR's rec_batch_num / cls_batch_num
+CHECK_SAMPLES = 12
+TIMING_SAMPLES = 256
+
 # ───────────────────────────── predictions ─────────────────────────────
 
 
@@ -447,6 +527,88 @@ def predictions_of(task, outputs, count, np):
             result.append({"kind": "digest", "sha256": digest})
     return result
 
+
+
+def accuracy_pass(job, engine, samples, np, notes, predictions_file):
+    """Predicts every sample once and appends each raw prediction (one JSON line) to predictions_file."""
+    eng, task, n = job["engine"], job["task"], samples.n
+    threads = os.cpu_count() or 1
+    acc = engine
+    if engine.name == "onnxruntime":
+        if eng["device"] == "cpu" and threads > int(eng["threads"]):
+            acc = OrtEngine(job, [], threads=threads)
+        fixed = acc.fixed_batch
+        batch = fixed or min(ACCURACY_BATCH, n)
+    else:
+        # Paddle (TensorRT's shape ranges cover batches up to the configured one): the configured batch.
+        fixed = None
+        batch = min(int(eng["batchSize"]), n)
+    where = "%d thread(s)" % (threads if acc is not engine else int(eng["threads"])) if eng["device"] == "cpu" else "the GPU"
+
+    def predict(e, first, count, size):
+        data = samples.read(first, count)
+        out = []
+        for s in range(0, count, size):
+            part = data[s:s + size]
+            real = part.shape[0]
+            if fixed and real < fixed:
+                part = np.concatenate([part] + [part[-1:]] * (fixed - real))
+            out.extend(predictions_of(task, e.infer(part), real, np))
+        return out
+
+    if batch > 1 and not fixed:
+        k = min(CHECK_SAMPLES, n)
+        batched, single = predict(acc, 0, k, batch), predict(engine, 0, k, 1)
+        differs = next((i for i in range(k) if batched[i] != single[i]), None)
+        if differs is not None:
+            say("WARN", "batched predictions differ from batch-1 predictions (sample %s): predictions run at batch 1" % differs)
+            notes.append("accuracy pass: batch %d changed sample %d's prediction; ran at batch 1" % (batch, differs))
+            batch = 1
+        else:
+            notes.append("accuracy pass: batch %d, %s; the first %d predictions checked equal to batch 1" % (batch, where, k))
+    else:
+        notes.append("accuracy pass: batch %d%s, %s" % (batch, " (the model fixes it)" if fixed else "", where))
+
+    t0 = last = time.perf_counter()
+    chunk = batch * 8
+    done = 0
+    with open(predictions_file, "w") as f:
+        for first in range(0, n, chunk):
+            count = min(chunk, n - first)
+            for p in predict(acc, first, count, batch):
+                f.write(json.dumps(p, separators=(",", ":")))
+                f.write("\n")
+            done += count
+            now = time.perf_counter()
+            if now - last >= 10 and done < n:
+                last = now
+                rate = done / (now - t0)
+                progress("predictions %d/%d, %.0f/s, about %d s left" % (done, n, rate, math.ceil((n - done) / rate)))
+    progress("predictions for %d samples in %.1f s (batch %d, %s)" % (n, time.perf_counter() - t0, batch, where))
+    if acc is not engine:
+        del acc
+    return done
+
+
+def write_result(output, doc, ids, predictions_file):
+    """Writes the run-result document with the predictions copied line by line from
+    predictions_file, so they are never all in memory; then renames it into place."""
+    tmp = output + ".part"
+    with open(tmp, "w") as f:
+        f.write(json.dumps(doc)[:-1])
+        f.write(', "outputs": {"ids": ')
+        f.write(json.dumps(ids))
+        f.write(', "predictions": [')
+        if predictions_file:
+            with open(predictions_file) as src:
+                for k, line in enumerate(src):
+                    if k:
+                        f.write(",")
+                    f.write(line.rstrip("\n"))
+        f.write("]}}")
+    os.replace(tmp, output)
+    if predictions_file:
+        os.remove(predictions_file)
 
 # ───────────────────────────── environment ─────────────────────────────
 
@@ -568,18 +730,15 @@ def main():
         raise HarnessError("numpy is not importable by %s (%s)" % (sys.executable, e))
 
     eng, measure, model = job["engine"], job["measure"], job["model"]
-    data_path = os.path.join(job["dataset"]["dir"], "inputs.npy")
-    try:
-        inputs = np.load(data_path, mmap_mode="r")
-    except Exception as e:
-        raise HarnessError("cannot read the prepared inputs %s: %s" % (data_path, e))
-    if inputs.dtype != np.float32 or inputs.ndim < 2:
-        raise HarnessError("%s: expected float32 [N, ...], got %s %s" % (data_path, inputs.dtype, list(inputs.shape)))
-    n = int(inputs.shape[0])
+    samples = Samples(np, job["dataset"]["dir"], job["dataset"].get("encoding"), job["dataset"].get("shape"))
+    n = samples.n
     ids = list(job["dataset"].get("ids") or ["#%d" % i for i in range(n)])
     if len(ids) != n or n == 0:
-        raise HarnessError("%s holds %d samples but the manifest lists %d ids" % (data_path, n, len(ids)))
+        raise HarnessError("%s holds %d samples but the manifest lists %d ids" % (job["dataset"]["dir"], n, len(ids)))
     batch_size = int(eng["batchSize"])
+    # Timing iterates over a representative subset, read once: memory does not grow with the set.
+    subset = samples.take(spread_indices(n, TIMING_SAMPLES))
+    m = int(subset.shape[0])
 
     probe = GpuProbe(int(eng.get("deviceId", 0))) if eng["device"] == "gpu" else None
     gpu_idle = probe.used_mb() if probe and probe.source else None
@@ -587,10 +746,10 @@ def main():
         notes.append("GPU memory not measurable: neither pynvml nor nvidia-smi works here")
 
     def batch_at(start, count):
-        idx = [(start + k) % n for k in range(count)]
+        idx = [(start + k) % m for k in range(count)]
         if idx == list(range(idx[0], idx[0] + count)):
-            return np.ascontiguousarray(inputs[idx[0]:idx[0] + count])
-        return np.ascontiguousarray(inputs[idx])
+            return np.ascontiguousarray(subset[idx[0]:idx[0] + count])
+        return np.ascontiguousarray(subset[idx])
 
     progress("loading %s with %s on %s" % (os.path.basename(model["entry"]), eng["name"], eng["device"]))
     if eng["name"] == "paddle":
@@ -600,15 +759,16 @@ def main():
         engine = OrtEngine(job, notes)
     phases.append(("model loaded", time.time() - launched_at))
 
-    # 1. One pass over every sample at batch 1 for the raw predictions: they must not depend on
-    #    the batch size (padding, batched kernels), and the embedded runner does the same.
-    #    A timing-only job (same-runner A/B confirmation) skips it and returns no outputs.
-    predictions = []
+    # 1. The accuracy pass: every sample once, read in chunks, batched (PaddleOCR's default 6) on
+    #    all cores (onnxruntime on CPU: a second session) or the GPU, written to disk as it goes.
+    #    Batched predictions equal batch-1 ones where all inputs of a batch have one shape (the
+    #    prepared tensors do: fixed width); that is checked on the first samples, and a difference
+    #    makes the pass run at batch 1. A timing-only job (A/B confirmation) skips it.
     timing_only = bool(job.get("timingOnly"))
+    predictions_file = job["output"] + ".predictions.part"
+    predicted = 0
     if not timing_only:
-        for i in range(n):
-            predictions.extend(predictions_of(job["task"], engine.infer(batch_at(i, 1)), 1, np))
-        progress("predictions recorded for %d samples" % n)
+        predicted = accuracy_pass(job, engine, samples, np, notes, predictions_file)
         phases.append(("predictions", time.time() - launched_at))
 
     # 2. Warm-up by count and by seconds, whichever ends later.
@@ -687,7 +847,7 @@ def main():
         "gpuMemorySource": probe.source if probe else None,
         "os": os_name(),
         # As the embedded runner records it: one sample's shape, e.g. 3x48x320.
-        "inputShape": "x".join(str(int(d)) for d in inputs.shape[1:]),
+        "inputShape": "x".join(str(int(d)) for d in samples.sample_shape),
     }
     options = {
         "threads": int(eng["threads"]), "tensorrt": bool(eng.get("tensorrt")), "mkldnn": bool(eng.get("mkldnn")),
@@ -713,13 +873,9 @@ def main():
             "gpu": {"iteration": sampler.iteration, "mb": sampler.mb} if sampler else None,
             "rss": {"iteration": rss_it, "mb": rss_mb_list},
         },
-        "outputs": {"ids": [] if timing_only else ids, "predictions": predictions},
         "notes": notes,
     }
-    tmp = job["output"] + ".part"
-    with open(tmp, "w") as f:
-        json.dump(doc, f)
-    os.replace(tmp, job["output"])
+    write_result(job["output"], doc, [] if timing_only else ids, predictions_file if predicted else None)
     progress("done: %d rounds, %d timed iterations in %.1f s" % (len(rounds), total, measure_seconds))
 
 
