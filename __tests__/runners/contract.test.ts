@@ -22,7 +22,7 @@ import { defaultHarnessPath } from '../../src/runners/job.js';
 import { createLocalRunner } from '../../src/runners/local.js';
 import { parseRunResult } from '../../src/runners/result.js';
 import { RUN_SCHEMA } from '../../src/types.js';
-import { ctcText, makeOcrDataset, QUICK, REC_MODEL, recModel, recordingProgress, TEST_IMAGE, TEXTS } from './fixtures.js';
+import { ctcText, makeOcrDataset, QUICK, REC_MODEL, recModel, recordingProgress, TEST_IMAGE, TEXTS, dockerPlan } from './fixtures.js';
 
 const dockerHost = process.env['PPG_DOCKER_HOST'] ?? process.env['DOCKER_HOST'];
 /** Labels this file's containers (the local runner's wrapper and the docker runner) so it removes only its own. */
@@ -74,18 +74,10 @@ const kinds: Array<{ kind: Runner['kind']; needsDocker: boolean; make: () => Pro
     needsDocker: true,
     make: () =>
       Promise.resolve(
-        createDockerRunner(
-          {
-            kind: 'docker',
-            image: TEST_IMAGE,
-            pull: 'missing',
-            gpus: 'none',
-            network: false,
-            limits: { timeoutSeconds: 300, pullTimeoutSeconds: 1800 },
-            python: 'python3',
-          },
-          { engine: dockerodeEngine(dockerFromEnv()), gateId: GATE },
-        ),
+        createDockerRunner(dockerPlan({ limits: { timeoutSeconds: 300, pullTimeoutSeconds: 1800 } }), {
+          engine: dockerodeEngine(dockerFromEnv()),
+          gateId: GATE,
+        }),
       ),
   },
 ];

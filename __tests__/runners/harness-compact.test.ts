@@ -15,20 +15,12 @@ import type { PreparedDataset } from '../../src/dataset/prepared.js';
 import { createDockerRunner, type DockerPlan } from '../../src/runners/docker.js';
 import { createEmbeddedRunner } from '../../src/runners/embedded.js';
 import type { ModelPlan } from '../../src/types.js';
-import { dockerHostOrSkip, QUICK, recordingProgress, TEST_IMAGE } from './fixtures.js';
+import { dockerHostOrSkip, QUICK, recordingProgress, dockerPlan } from './fixtures.js';
 
 const host = dockerHostOrSkip();
 const GATE = `harness-compact-${process.pid}`;
-const plan = (over: Partial<DockerPlan> = {}): DockerPlan => ({
-  kind: 'docker',
-  image: TEST_IMAGE,
-  pull: 'never',
-  gpus: 'none',
-  network: false,
-  limits: { timeoutSeconds: 180, pullTimeoutSeconds: 1800 },
-  python: 'python3',
-  ...over,
-});
+const plan = (over: Partial<DockerPlan> = {}): DockerPlan =>
+  dockerPlan({ pull: 'never', limits: { timeoutSeconds: 180, pullTimeoutSeconds: 1800 }, ...over });
 
 describe.skipIf(!host)('harness on the compact dataset (real engine)', () => {
   let root: string;

@@ -12,24 +12,15 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RunnerError } from '../../src/errors.js';
 import type { PreparedDataset } from '../../src/dataset/prepared.js';
-import { createDockerRunner, type DockerPlan } from '../../src/runners/docker.js';
+import { createDockerRunner } from '../../src/runners/docker.js';
 import { dockerFromEnv, dockerodeEngine } from '../../src/runners/dockerode-engine.js';
 import type { EnginePlan, RunResult } from '../../src/types.js';
-import { dockerHostOrSkip, makeOcrDataset, QUICK, recModel, recordingProgress, REC_MODEL, STUB_DIR, TEST_IMAGE } from './fixtures.js';
+import { dockerHostOrSkip, makeOcrDataset, QUICK, recModel, recordingProgress, REC_MODEL, STUB_DIR, dockerPlan } from './fixtures.js';
 
 const host = dockerHostOrSkip();
 const GATE = `paddle-config-test-${process.pid}`;
 
-const plan = (over: Partial<DockerPlan> = {}): DockerPlan => ({
-  kind: 'docker',
-  image: TEST_IMAGE,
-  pull: 'missing',
-  gpus: 'none',
-  network: false,
-  limits: { timeoutSeconds: 120, pullTimeoutSeconds: 1800 },
-  python: 'python3',
-  ...over,
-});
+const plan = dockerPlan;
 
 interface Call {
   method: string;
