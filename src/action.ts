@@ -138,6 +138,7 @@ async function main(signal: AbortSignal): Promise<number> {
       ...(event.runUrl ? [`run: ${event.runUrl}`] : []),
     ],
     outputDir: plan.output.dir,
+    figures: outcome.figures,
     ...withoutUndefined({ comment: commentTarget(inputs, event, commentMarker(plan.gate)) }),
     job,
     progress,

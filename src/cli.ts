@@ -108,7 +108,7 @@ async function runCommand(args: string[]): Promise<number> {
   // SIGINT/SIGTERM stop the run and remove its container; a second signal does it at once (signals.ts).
   const guard = guardSignals(progress);
   try {
-    const { report, failed, promotionError } = await runGate(plan, ctx, {
+    const { report, failed, promotionError, figures } = await runGate(plan, ctx, {
       store: createStore(plan.store),
       runner: createRunner(plan.runner, { gateId: plan.gate }),
       progress: values.quiet ? quiet : progress,
@@ -116,8 +116,8 @@ async function runCommand(args: string[]): Promise<number> {
       signal: guard.signal,
     });
     // The same publish stage as the action's; here the summary is the report on stdout and there is no PR comment.
-    const { files } = await publish({ report, lang, outputDir: plan.output.dir, job: terminal, progress });
-    progress.info(`report: ${files!.markdown} and ${files!.json}`);
+    const { files } = await publish({ report, lang, outputDir: plan.output.dir, figures, job: terminal, progress });
+    progress.info(`report: ${files!.markdown}, ${files!.json} and ${files!.html}`);
     if (promotionError) throw promotionError;
     return failed ? EXIT.regression : EXIT.pass;
   } catch (error) {

@@ -52,6 +52,7 @@ import type {
   MetricValue,
   ModelComparison,
   ModelPlan,
+  PairsFigure,
   RunnerPlan,
   RunResult,
   Threshold,
@@ -97,6 +98,8 @@ export interface ConfirmRequest extends SidePlan {
   /** Run-to-run spread learned from history, by metric id (CompareOptions.runToRunByMetric): see borderline(). */
   spread?: Record<string, number>;
   signal?: AbortSignal;
+  /** Receives the pairs that were judged (each pair's ratio, the interval, the bands), for report.html. */
+  onPairs?: (pairs: PairsFigure) => void;
 }
 
 /**
@@ -370,6 +373,7 @@ export async function confirmComparison(
       )
     : null;
   if (!cost) return voided('a call had no usable timing');
+  req.onPairs?.(pairsFigure(base, head, cost, rowsToJudge[0]?.metric, req.thresholds));
   const rows = comparison.rows.map((r): ComparisonRow => {
     const th = req.thresholds[r.metric];
     if (!th || !borderline(r, req.thresholds, req.spread)) return r;
@@ -387,4 +391,24 @@ export async function confirmComparison(
   });
   const { verdict, reasonParts } = modelVerdict(rows);
   return { ...comparison, rows, verdict, reason: '', reasonParts };
+}
+
+/** The pairs as report.html draws them: head/base per pair, the interval, the first judged row's relative levels. */
+function pairsFigure(
+  base: Call[],
+  head: Call[],
+  cost: { ratio: number; lo: number; hi: number },
+  metric: string | undefined,
+  thresholds: Record<string, Threshold>,
+): PairsFigure {
+  const th = metric !== undefined ? thresholds[metric] : undefined;
+  const rel = (level: Threshold['noise']) => (level?.kind === 'relative' ? { value: level.value } : undefined);
+  const bands: PairsFigure['bands'] = { metric: metric ?? '' };
+  const noise = rel(th?.noise);
+  const warn = rel(th?.warn);
+  const fail = rel(th?.fail);
+  if (noise) bands.noise = noise.value;
+  if (warn) bands.warn = warn.value;
+  if (fail) bands.fail = fail.value;
+  return { ratios: head.map((h, i) => h.own / base[i]!.own), ratio: cost.ratio, lo: cost.lo, hi: cost.hi, bands };
 }

@@ -16,6 +16,7 @@ import type { PreparedDataset } from './dataset/prepared.js';
 import { StoreError } from './errors.js';
 import { checkRunPaths } from './preflight.js';
 import { fingerprintHash, fingerprintOf } from './fingerprint.js';
+import { figuresOf } from './measure/figures.js';
 import { measure } from './measure/index.js';
 import type { BaselineStore, Progress, Runner } from './ports.js';
 import { describe } from './text/index.js';
@@ -28,7 +29,9 @@ import {
   type GatePlan,
   type GateReport,
   type ModelComparison,
+  type ModelFigures,
   type ModelMetrics,
+  type PairsFigure,
   type Verdict,
   type ModelPlan,
 } from './types.js';
@@ -71,6 +74,8 @@ export interface GateOutcome {
    * as usual, then fail the step loudly (exit 2). The previous baseline is intact.
    */
   promotionError?: Error;
+  /** What report.html draws, one entry per model of the report (same order). */
+  figures: ModelFigures[];
 }
 
 /** Baselines shown in the comment's latency trend (with this run as the last point). */
@@ -121,6 +126,7 @@ async function gateRun(plan: GatePlan, ctx: GateContext, ports: GatePorts, check
   const confirm = plan.confirm ?? (ctx.baseCheckout !== undefined ? { pairs: DEFAULT_CONFIRM_PAIRS } : undefined);
   const models: GateReport['models'] = [];
   const promotions: Array<{ key: BaselineKey; baseline: Baseline }> = [];
+  const figures: ModelFigures[] = [];
 
   // Every dataset prepared, and every model checked against it where the runner can, before the first measurement.
   const prepared = new Map<ModelPlan, { dataset: PreparedDataset; workDir: string }>();
@@ -156,9 +162,12 @@ async function gateRun(plan: GatePlan, ctx: GateContext, ports: GatePorts, check
     let comparison: ModelComparison;
     let baselineRef: GateReport['models'][number]['baseline'];
     let trend: GateReport['models'][number]['trend'];
+    let baselineDoc: Baseline | undefined;
+    let pairs: PairsFigure | undefined;
     try {
       const lookup = await ports.store.get(key, ctx.want);
       const baseline = lookup.baseline;
+      baselineDoc = baseline;
       if (baseline) baselineRef = { commit: baseline.commit, branch: baseline.branch, createdAt: baseline.createdAt };
       // Recent baselines of this key: the comment's trend, and the history thresholds below.
       let history: Baseline[] = [];
@@ -217,6 +226,7 @@ async function gateRun(plan: GatePlan, ctx: GateContext, ports: GatePorts, check
               pairs: confirm.pairs,
               thresholds: plan.thresholds,
               ...(spread && { spread }),
+              onPairs: (p) => (pairs = p),
               ...(ports.signal ? { signal: ports.signal } : {}),
             },
             comparison,
@@ -250,6 +260,8 @@ async function gateRun(plan: GatePlan, ctx: GateContext, ports: GatePorts, check
       ...(baselineRef ? { baseline: baselineRef } : {}),
       ...(trend ? { trend } : {}),
     });
+    const figure = await figuresOf({ run, metrics, dataset: model.dataset, ...(baselineDoc ? { baseline: baselineDoc } : {}) });
+    figures.push(pairs ? { ...figure, pairs } : figure);
     promotions.push({
       key,
       baseline: {
@@ -319,12 +331,12 @@ async function gateRun(plan: GatePlan, ctx: GateContext, ports: GatePorts, check
   }
 
   // The report files, like everything a user reads, are the publish stage's (publish/).
-  return { report, failed: summary.failed, ...(promotionError ? { promotionError } : {}) };
+  return { report, failed: summary.failed, figures, ...(promotionError ? { promotionError } : {}) };
 }
 
 /** The files an earlier run wrote: the report and, per model, its run and metrics documents and logs. */
 async function removeStale(plan: GatePlan): Promise<void> {
-  const files = [join(plan.output.dir, 'report.md'), join(plan.output.dir, 'report.json')];
+  const files = ['report.md', 'report.json', 'report.html'].map((f) => join(plan.output.dir, f));
   for (const model of plan.models) {
     const dir = join(plan.output.dir, safeName(model.name));
     files.push(...['run.json', 'metrics.json', 'container.log', 'harness.log'].map((f) => join(dir, f)));

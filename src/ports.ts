@@ -111,3 +111,14 @@ export interface Notifier {
   readonly kind: string;
   send(report: GateReport, markdown: string): Promise<void>;
 }
+
+/**
+ * Where a run's output directory (report.html/md/json, run and metrics documents, container and
+ * harness logs) is kept after the runner is gone: a workflow artifact, an S3 prefix.
+ */
+export interface ArchivePort {
+  /** What the reader is told this is, e.g. "artifact perf-gate-ppocr". */
+  readonly name: string;
+  /** Stores `files` (absolute, under `dir`) keeping their paths relative to `dir`; returns a URL or location to show. */
+  store(dir: string, files: string[]): Promise<{ url?: string }>;
+}

@@ -295,6 +295,54 @@ export interface ModelComparison {
   differences?: Array<{ field: string; baseline: string | null; current: string | null }>;
 }
 
+// ───────────────────────────── figures (report.html) ─────────────────────────────
+
+/** A series of memory samples (MB) at timed-iteration indices. */
+export interface MemorySeries {
+  iteration: number[];
+  mb: number[];
+  /** The window peaks the growth line is fitted to (measure/, the same points as the growth figure). */
+  peaks: Array<[number, number]>;
+}
+
+/** The same-runner A/B pairs of a confirmation: each pair's own-cost ratio head/base and the judged interval. */
+export interface PairsFigure {
+  ratios: number[];
+  ratio: number;
+  lo: number;
+  hi: number;
+  /** The judged row's threshold levels, relative (e.g. 0.05 = +5 %); absent when not relative. */
+  bands: { metric: string; noise?: number; warn?: number; fail?: number };
+}
+
+/** A sample whose correctness differs between the baseline and this run. */
+export interface AccuracyFlip {
+  id: string;
+  label: string;
+  /** This run's prediction, and the baseline's. */
+  now: string;
+  before: string;
+  /** 'broke': right in the baseline, wrong now; 'fixed': the reverse. */
+  kind: 'broke' | 'fixed';
+  /** A small PNG of the sample (data: URL), absent when the source image is not readable here. */
+  image?: string;
+}
+
+/**
+ * What the HTML report draws for one model, beyond the GateReport (bounded in size: series are
+ * thinned, flips capped). Written next to report.json only as report.html's input, never judged.
+ */
+export interface ModelFigures {
+  model: string;
+  /** Round medians of latency (ms): this run and the baseline's (null without a baseline). */
+  latency: { head: number[]; base: number[] | null };
+  memory: { rss: MemorySeries | null; gpu: MemorySeries | null };
+  pairs?: PairsFigure;
+  flips: AccuracyFlip[];
+  /** Flips beyond the cap, not listed. */
+  flipsOmitted: number;
+}
+
 // ───────────────────────────── baselines ─────────────────────────────
 
 export const BASELINE_SCHEMA = 'paddle-perf-gate/baseline@1' as const;

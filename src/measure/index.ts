@@ -222,7 +222,7 @@ function memoryMetrics(run: RunResult): MetricValue[] {
  * narrow). A leak raises the window peaks steadily; a saw-tooth does not. Fewer than 3 windows
  * (fewer than 9 samples) give no growth figure.
  */
-function windowPeaks(pairs: ReadonlyArray<readonly [number, number]>): Array<[number, number]> {
+export function windowPeaks(pairs: ReadonlyArray<readonly [number, number]>): Array<[number, number]> {
   const windows = Math.min(8, Math.floor(pairs.length / 3));
   const out: Array<[number, number]> = [];
   for (let w = 0; w < windows; w++) {

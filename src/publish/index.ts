@@ -10,10 +10,12 @@ import { join } from 'node:path';
 import { COMMENT_LIMIT } from '../github/comment.js';
 import { notifyAll, shouldNotify, type NotifyOn } from '../notify/index.js';
 import { changeText } from '../notify/message.js';
-import type { GitHubPort, JobPort, Notifier, Progress } from '../ports.js';
+import type { ArchivePort, GitHubPort, JobPort, Notifier, Progress } from '../ports.js';
+import { archiveDir } from './archive.js';
+import { renderHtml } from '../report/html.js';
 import { renderJson, renderMarkdown, type MarkdownOptions } from '../report/index.js';
 import type { Lang } from '../text/index.js';
-import type { GateReport } from '../types.js';
+import type { GateReport, ModelFigures } from '../types.js';
 
 export type CommentMode = 'always' | 'on-change' | 'on-regression' | 'off';
 
@@ -50,8 +52,12 @@ export interface PublishRequest {
   details?: string[];
   /** Our own markdown shown as a warning under the verdict line (comment-from-artifact's notice). */
   notice?: string;
-  /** Where report.md and report.json go; absent: no files (comment-from-artifact). */
+  /** Where report.md, report.json and report.html go; absent: no files (comment-from-artifact). */
   outputDir?: string;
+  /** What report.html draws per model (runGate's figures); absent: no report.html. */
+  figures?: ModelFigures[];
+  /** Where the output directory is archived once the report files are in it (linked from the comment and summary). */
+  archives?: ArchivePort[];
   /** The PR comment, or why there is none; absent where there is no pull request to speak of (the CLI). */
   comment?: { port: GitHubPort; mode: CommentMode; marker: string } | { skipped: string };
   job: JobPort;
@@ -64,9 +70,11 @@ export interface PublishRequest {
 }
 
 export interface Published {
-  files?: { markdown: string; json: string };
+  files?: { markdown: string; json: string; html?: string };
   /** What happened to the comment: created, updated, unchanged, absent, forbidden, error, or "skipped (why)". */
   comment: string;
+  /** The archives written (name, and URL where there is one). */
+  archived: Array<{ name: string; url?: string }>;
 }
 
 /** Publishes one report: files, comment, summary, annotations, outputs, alerts (in this order). */
@@ -77,15 +85,24 @@ export async function publish(req: PublishRequest): Promise<Published> {
     ...(req.details ? { details: req.details } : {}),
     ...(req.notice ? { notice: req.notice } : {}),
   };
-  // The report file and the summary are the whole report; only the comment is cut to GitHub's limit.
-  const full = renderMarkdown(report, { ...options, maxChars: 1_000_000 });
   let files: Published['files'];
+  let archived: Published['archived'] = [];
   if (req.outputDir) {
     await mkdir(req.outputDir, { recursive: true });
     files = { markdown: join(req.outputDir, 'report.md'), json: join(req.outputDir, 'report.json') };
-    await writeFile(files.markdown, full);
+    // report.md is written before the archive (it goes in it) and again after, with the archive's links.
+    await writeFile(files.markdown, renderMarkdown(report, { ...options, maxChars: 1_000_000 }));
     await writeFile(files.json, renderJson(report));
+    if (req.figures) {
+      files.html = join(req.outputDir, 'report.html');
+      await writeFile(files.html, await renderHtml(report, req.figures, { lang: req.lang }));
+    }
+    archived = await archiveDir(req.outputDir, req.archives ?? [], progress);
+    if (archived.length > 0) options.archives = archived;
   }
+  // The report file and the summary are the whole report; only the comment is cut to GitHub's limit.
+  const full = renderMarkdown(report, { ...options, maxChars: 1_000_000 });
+  if (files && archived.length > 0) await writeFile(files.markdown, full);
 
   const comment = req.comment ? await writeComment(req.comment, req, options) : 'skipped (no pull request)';
   if (req.comment) progress.info(`PR comment: ${comment}`);
@@ -100,6 +117,7 @@ export async function publish(req: PublishRequest): Promise<Published> {
   if (files) {
     job.output('report-path', files.markdown);
     job.output('comparison-json', files.json);
+    if (files.html) job.output('report-html', files.html);
     job.output('baseline-commit', report.models.find((m) => m.baseline)?.baseline?.commit ?? '');
   }
   job.output('comment', comment);
@@ -109,7 +127,7 @@ export async function publish(req: PublishRequest): Promise<Published> {
     const sent = await notifyAll(req.alerts.notifiers, report, full, progress);
     if (sent.length > 0) progress.info(`alerts sent: ${sent.join(', ')}`);
   }
-  return { ...(files ? { files } : {}), comment };
+  return { ...(files ? { files } : {}), comment, archived };
 }
 
 async function writeComment(

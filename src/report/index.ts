@@ -75,6 +75,8 @@ export interface MarkdownOptions {
   examples?: number;
   /** Our own markdown (not escaped) shown as a warning right under the verdict line. */
   notice?: string;
+  /** Where this run's report.html, logs and raw results were archived (artifact, S3): one line each, never cut. */
+  archives?: Array<{ name: string; url?: string }>;
 }
 
 type Model = GateReport['models'][number];
@@ -170,6 +172,10 @@ class Renderer {
     if (rows.length > 0) out.push(...this.table(rows), '');
 
     if (this.report.promotion) out.push(escapeMarkdown(this.t('promotion', { message: this.report.promotion.message })), '');
+    for (const a of this.opts.archives ?? []) {
+      const where = a.url && /^https?:\/\//.test(a.url) ? `[${escapeMarkdown(a.name)}](${a.url.replace(/[()\s]/g, encodeURIComponent)})` : `\`${a.name.replace(/`/g, "'")}\``;
+      out.push(this.t('archive.line', { where }), '');
+    }
     if (o.cut && o.cut.length > 0) {
       out.push(this.t('cut.note', { max: fmtNumber(this.opts.maxChars ?? 65_000, 0), what: o.cut.join(this.t('sep.list')) }), '');
     }
