@@ -8,7 +8,7 @@ import { ConfigError } from './errors.js';
 import type { CommentMode } from './publish/index.js';
 import type { NotifyOn, NotifyTargets } from './notify/index.js';
 import { withoutUndefined } from './defined.js';
-import { DEFAULT_S3_PREFIX, DEFAULT_S3_REGION } from './config/defaults.js';
+import { DEFAULT_ARCHIVE_RETENTION_DAYS, DEFAULT_S3_PREFIX, DEFAULT_S3_REGION } from './config/defaults.js';
 
 export type FailOn = 'fail' | 'warn' | 'inconclusive' | 'unreadable';
 export type { NotifyOn };
@@ -45,6 +45,11 @@ export interface ActionInputs extends NotifyTargets {
   registryAuth?: RegistryAuth;
   /** A checkout of the baseline's commit for the A/B confirmation's base side (relative to the workspace). */
   baseCheckout?: string;
+  /** Archive the output directory (workflow artifact; with S3 also under runs/<commit>/<run-id>/). */
+  archive: boolean;
+  /** The artifact's name; undefined: perf-gate-<gate id>. */
+  archiveName?: string;
+  archiveRetentionDays: number;
 }
 
 export interface RegistryAuth {
@@ -77,6 +82,15 @@ function bool(read: Reader, name: string, fallback: boolean): boolean {
   if (raw === 'true') return true;
   if (raw === 'false') return false;
   throw new ConfigError(`input \`${name}\`: expected true or false; got "${read(name).trim()}"`);
+}
+
+/** A whole number of days in 1…90 (the artifact service's range). */
+function retentionDays(read: Reader, name: string, fallback: number): number {
+  const raw = read(name).trim();
+  if (raw === '') return fallback;
+  const n = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!(n >= 1 && n <= 90)) throw new ConfigError(`input \`${name}\`: expected a whole number of days from 1 to 90; got "${raw}"`);
+  return n;
 }
 
 function url(read: Reader, name: string): string | undefined {
@@ -206,6 +220,9 @@ export function readInputs(read: Reader = defaultReader): ActionInputs {
     artifactDir: optional(read, 'artifact-dir'),
     registryAuth: registryAuth(read),
     baseCheckout: optional(read, 'base-checkout'),
+    archive: bool(read, 'archive', true),
+    archiveName: optional(read, 'archive-name'),
+    archiveRetentionDays: retentionDays(read, 'archive-retention-days', DEFAULT_ARCHIVE_RETENTION_DAYS),
   });
   if (inputs.mode === 'comment-from-artifact' && inputs.artifactDir === undefined) {
     throw new ConfigError(

@@ -17,7 +17,9 @@ import { commentMarker, createGitHubPort } from './github/comment.js';
 import { loadEventContext, type EventContext } from './github/context.js';
 import { artifactMarker, artifactView, readArtifact, verifyPullRequest } from './github/from-artifact.js';
 import { createNotifiers } from './notify/index.js';
-import type { JobPort, Progress } from './ports.js';
+import type { ArchivePort, JobPort, Progress } from './ports.js';
+import { archiveDir, artifactArchive, s3Archive } from './publish/archive.js';
+import { DEFAULT_ARCHIVE_PREFIX } from './config/defaults.js';
 import { failureLine, publish, type PublishRequest } from './publish/index.js';
 import { createRunner } from './runners/index.js';
 import { guardSignals, signalExitCode } from './signals.js';
@@ -100,6 +102,31 @@ function annotateFile(plan: GatePlan): { annotateFile?: string } {
   return !rel.startsWith('..') && !isAbsolute(rel) && plan.configPath !== '<embedded>' ? { annotateFile: rel } : {};
 }
 
+/**
+ * Where the output directory is archived: the workflow artifact (where the runner provides the
+ * artifact service) and, with an S3 store, `<prefix>/runs/<commit>/<run-id>/` beside the baselines.
+ */
+function archivesFor(inputs: ActionInputs, event: EventContext, plan: GatePlan, commit: string): ArchivePort[] {
+  if (!inputs.archive) return [];
+  const out: ArchivePort[] = [];
+  const attempt = Number(process.env['GITHUB_RUN_ATTEMPT'] || '1');
+  if (process.env['ACTIONS_RUNTIME_TOKEN'] && process.env['ACTIONS_RESULTS_URL']) {
+    // Artifact names are unique within a workflow run: a re-run attempt gets its own.
+    const name = `${inputs.archiveName ?? `${DEFAULT_ARCHIVE_PREFIX}${plan.gate}`}${attempt > 1 ? `-attempt${attempt}` : ''}`;
+    out.push(artifactArchive({ name, retentionDays: inputs.archiveRetentionDays, ...(event.runUrl ? { runUrl: event.runUrl } : {}) }));
+  } else {
+    progress.info('archive: no workflow artifact (this runner provides no artifact service: ACTIONS_RUNTIME_TOKEN is unset)');
+  }
+  if (plan.store.kind === 's3') {
+    const { bucket, prefix, region, endpoint, forcePathStyle } = plan.store;
+    const runId = `${process.env['GITHUB_RUN_ID'] || 'local'}${attempt > 1 ? `-${attempt}` : ''}`;
+    out.push(
+      s3Archive({ bucket, prefix, region, forcePathStyle, ...(endpoint ? { endpoint } : {}), commit, runId, retentionDays: inputs.archiveRetentionDays }),
+    );
+  }
+  return out;
+}
+
 /** The action's body; returns the exit code. */
 async function main(signal: AbortSignal): Promise<number> {
   const inputs = readInputs();
@@ -118,27 +145,36 @@ async function main(signal: AbortSignal): Promise<number> {
     ctx.baseCheckout = await BaseCheckouts.checkDir(resolve(workspace(), inputs.baseCheckout), 'input `base-checkout`');
   const cacheDir = process.env['PPG_CACHE_DIR'] || join(process.env['RUNNER_TEMP'] || tmpdir(), 'paddle-perf-gate-cache');
 
-  const outcome = await core.group(
-    `paddle-perf-gate: ${plan.gate} (${plan.models.length} model${plan.models.length === 1 ? '' : 's'}, ${plan.runner.kind} runner)`,
-    () =>
-      runGate(plan, ctx, {
-        store: createStore(plan.store),
-        runner: createRunner(plan.runner, { gateId: plan.gate }),
-        progress,
-        cacheDir,
-        signal,
-      }),
-  );
+  const archives = archivesFor(inputs, event, plan, ctx.commit);
+  let outcome: Awaited<ReturnType<typeof runGate>>;
+  try {
+    outcome = await core.group(
+      `paddle-perf-gate: ${plan.gate} (${plan.models.length} model${plan.models.length === 1 ? '' : 's'}, ${plan.runner.kind} runner)`,
+      () =>
+        runGate(plan, ctx, {
+          store: createStore(plan.store),
+          runner: createRunner(plan.runner, { gateId: plan.gate }),
+          progress,
+          cacheDir,
+          signal,
+        }),
+    );
+  } catch (error) {
+    // A broken run archives what it left (container and harness logs, run documents) before failing.
+    await archiveDir(plan.output.dir, archives, progress);
+    throw error;
+  }
   const { report } = outcome;
   await publish({
     report,
     lang: inputs.language,
     details: [
-      `report files: ${relative(workspace(), plan.output.dir) || '.'} (upload it with actions/upload-artifact)`,
+      `report files: ${relative(workspace(), plan.output.dir) || '.'}`,
       ...(event.runUrl ? [`run: ${event.runUrl}`] : []),
     ],
     outputDir: plan.output.dir,
     figures: outcome.figures,
+    archives,
     ...withoutUndefined({ comment: commentTarget(inputs, event, commentMarker(plan.gate)) }),
     job,
     progress,

@@ -154,6 +154,10 @@ export const DEFAULT_IMAGENET_CROP = 224;
 
 export const DEFAULT_STORE_DIR = '.perf-gate/baselines';
 export const DEFAULT_OUTPUT_DIR = 'perf-gate-out';
+/** How long the archived output directory (workflow artifact, S3 runs/ copy) is kept, days. */
+export const DEFAULT_ARCHIVE_RETENTION_DAYS = 14;
+/** The workflow artifact's name: this prefix and the gate id. */
+export const DEFAULT_ARCHIVE_PREFIX = 'perf-gate-';
 /** Key prefix of the S3 and actions-cache stores (gate.yml, and the action's s3-prefix input). */
 export const DEFAULT_S3_PREFIX = 'paddle-perf-gate';
 /** When neither gate.yml, the action's s3-region input, AWS_REGION nor AWS_DEFAULT_REGION names one. */

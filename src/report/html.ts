@@ -131,36 +131,62 @@ function latencySpec(lang: Lang, f: ModelFigures): TopLevelSpec | undefined {
 function pairsSpec(lang: Lang, p: NonNullable<ModelFigures['pairs']>): TopLevelSpec {
   const pct = (ratio: number) => 100 * (ratio - 1);
   const n = p.ratios.length;
+  const changes = p.ratios.map(pct);
+  const noise = 100 * (p.bands.noise ?? 0);
+  const warn = p.bands.warn !== undefined ? 100 * p.bands.warn : undefined;
+  const fail = p.bands.fail !== undefined ? 100 * p.bands.fail : undefined;
+  // The axis shows the pairs, their interval and the noise band; a level far beyond them would
+  // flatten the points, so a band is drawn only up to the axis' end (clamped).
+  let lo = Math.min(0, -noise, pct(p.lo), ...changes);
+  let hi = Math.max(0, noise, pct(p.hi), ...changes);
+  for (const level of [warn, fail]) if (level !== undefined && level <= 2 * Math.max(hi, 1)) hi = Math.max(hi, level * 1.25);
+  const pad = 0.08 * (hi - lo || 1);
+  lo -= pad;
+  hi += pad;
+  const clamp = (v: number) => Math.min(hi, Math.max(lo, v));
   const bands: Array<{ band: string; lo: number; hi: number; color: string }> = [];
-  const noise = p.bands.noise ?? 0;
-  if (p.bands.noise !== undefined) bands.push({ band: t(lang, 'html.band.noise'), lo: -100 * noise, hi: 100 * noise, color: COLORS.noise });
-  if (p.bands.warn !== undefined) bands.push({ band: t(lang, 'html.band.warn'), lo: 100 * noise, hi: 100 * (p.bands.fail ?? p.bands.warn * 2), color: COLORS.warn });
-  if (p.bands.fail !== undefined) bands.push({ band: t(lang, 'html.band.fail'), lo: 100 * p.bands.fail, hi: 100 * Math.max(p.bands.fail * 2, p.hi - 1 + 0.02), color: COLORS.fail });
+  if (p.bands.noise !== undefined) bands.push({ band: t(lang, 'html.band.noise'), lo: clamp(-noise), hi: clamp(noise), color: COLORS.noise });
+  if (warn !== undefined) bands.push({ band: t(lang, 'html.band.warn'), lo: clamp(noise), hi: clamp(fail ?? hi), color: COLORS.warn });
+  if (fail !== undefined) bands.push({ band: t(lang, 'html.band.fail'), lo: clamp(fail), hi, color: COLORS.fail });
+  const visible = bands.filter((b) => b.hi > b.lo);
+  const y = { type: 'quantitative' as const, title: t(lang, 'html.pairs.y'), scale: { domain: [lo, hi], nice: false } };
   return {
     ...base,
     layer: [
-      {
-        data: { values: bands },
-        mark: { type: 'rect', opacity: 0.8 },
-        encoding: {
-          y: { field: 'lo', type: 'quantitative', title: t(lang, 'html.pairs.y') },
-          y2: { field: 'hi' },
-          color: { field: 'band', type: 'nominal', title: t(lang, 'html.band'), scale: { domain: bands.map((b) => b.band), range: bands.map((b) => b.color) } },
-        },
-      },
+      ...(visible.length > 0
+        ? [
+            {
+              data: { values: visible },
+              mark: { type: 'rect' as const, opacity: 0.8 },
+              encoding: {
+                y: { ...y, field: 'lo' },
+                y2: { field: 'hi' },
+                color: {
+                  field: 'band',
+                  type: 'nominal' as const,
+                  title: t(lang, 'html.band'),
+                  scale: { domain: visible.map((b) => b.band), range: visible.map((b) => b.color) },
+                },
+              },
+            },
+          ]
+        : []),
       {
         data: { values: [{ lo: pct(p.lo), hi: pct(p.hi), mid: pct(p.ratio), x0: 0.5, x1: n + 0.5 }] },
         layer: [
-          { mark: { type: 'rect', color: COLORS.interval, opacity: 0.15 }, encoding: { x: { field: 'x0', type: 'quantitative' }, x2: { field: 'x1' }, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' } } },
-          { mark: { type: 'rule', color: COLORS.interval, strokeWidth: 2 }, encoding: { y: { field: 'mid', type: 'quantitative' } } },
+          {
+            mark: { type: 'rect', color: COLORS.interval, opacity: 0.15 },
+            encoding: { x: { field: 'x0', type: 'quantitative' }, x2: { field: 'x1' }, y: { ...y, field: 'lo' }, y2: { field: 'hi' } },
+          },
+          { mark: { type: 'rule', color: COLORS.interval, strokeWidth: 2 }, encoding: { y: { ...y, field: 'mid' } } },
         ],
       },
       {
-        data: { values: p.ratios.map((r, i) => ({ pair: i + 1, change: pct(r) })) },
+        data: { values: changes.map((change, i) => ({ pair: i + 1, change })) },
         mark: { type: 'point', filled: true, size: 60, color: COLORS.head },
         encoding: {
           x: { field: 'pair', type: 'quantitative', title: t(lang, 'html.pairs.x'), scale: { domain: [0.5, n + 0.5] }, axis: { tickMinStep: 1 } },
-          y: { field: 'change', type: 'quantitative' },
+          y: { ...y, field: 'change' },
         },
       },
     ],
