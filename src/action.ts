@@ -121,7 +121,16 @@ function archivesFor(inputs: ActionInputs, event: EventContext, plan: GatePlan, 
     const { bucket, prefix, region, endpoint, forcePathStyle } = plan.store;
     const runId = `${process.env['GITHUB_RUN_ID'] || 'local'}${attempt > 1 ? `-${attempt}` : ''}`;
     out.push(
-      s3Archive({ bucket, prefix, region, forcePathStyle, ...(endpoint ? { endpoint } : {}), commit, runId, retentionDays: inputs.archiveRetentionDays }),
+      s3Archive({
+        bucket,
+        prefix,
+        region,
+        forcePathStyle,
+        ...(endpoint ? { endpoint } : {}),
+        commit,
+        runId,
+        retentionDays: inputs.archiveRetentionDays,
+      }),
     );
   }
   return out;
@@ -168,10 +177,7 @@ async function main(signal: AbortSignal): Promise<number> {
   await publish({
     report,
     lang: inputs.language,
-    details: [
-      `report files: ${relative(workspace(), plan.output.dir) || '.'}`,
-      ...(event.runUrl ? [`run: ${event.runUrl}`] : []),
-    ],
+    details: [`report files: ${relative(workspace(), plan.output.dir) || '.'}`, ...(event.runUrl ? [`run: ${event.runUrl}`] : [])],
     outputDir: plan.output.dir,
     figures: outcome.figures,
     archives,

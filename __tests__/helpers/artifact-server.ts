@@ -59,7 +59,12 @@ export async function startArtifactServer(): Promise<ArtifactServer> {
       }
       if (req.method === 'PUT' && u.pathname.startsWith('/blob/')) {
         const name = decodeURIComponent(u.pathname.slice('/blob/'.length));
-        const headers = { 'x-ms-request-id': String(Date.now()), 'x-ms-version': '2024-11-04', ETag: '"0x1"', 'Last-Modified': new Date().toUTCString() };
+        const headers = {
+          'x-ms-request-id': String(Date.now()),
+          'x-ms-version': '2024-11-04',
+          ETag: '"0x1"',
+          'Last-Modified': new Date().toUTCString(),
+        };
         const comp = u.searchParams.get('comp');
         if (comp === 'block') {
           blocks.set(`${name}/${u.searchParams.get('blockid')}`, data);

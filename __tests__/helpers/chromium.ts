@@ -23,7 +23,11 @@ export function ensureChromium(): { path: string } | { missing: string } {
     const sudo = process.getuid?.() === 0 ? [] : ['sudo', '-n'];
     try {
       const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-      execFileSync(sudo[0] ?? 'apt-get', [...sudo.slice(1), ...(sudo.length ? ['apt-get'] : []), 'update', '-qq'], { env, stdio: 'ignore', timeout: 300_000 });
+      execFileSync(sudo[0] ?? 'apt-get', [...sudo.slice(1), ...(sudo.length ? ['apt-get'] : []), 'update', '-qq'], {
+        env,
+        stdio: 'ignore',
+        timeout: 300_000,
+      });
       execFileSync(sudo[0] ?? 'apt-get', [...sudo.slice(1), ...(sudo.length ? ['apt-get'] : []), 'install', '-y', '-qq', ...want], {
         env,
         stdio: 'ignore',

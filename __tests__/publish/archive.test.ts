@@ -76,8 +76,21 @@ output:
   const plan = await loadConfig(join(dir, 'gate.yml'));
   outcome = await runGate(
     plan,
-    { repo: 'o/r', commit: 'c'.repeat(40), branch: 'main', defaultBranch: 'main', event: 'local', want: { commits: [], branch: 'main' }, promote: false },
-    { store: new FileStore(join(dir, 'store')), runner: createEmbeddedRunner(), progress: { info: () => {}, warn: () => {} }, cacheDir: join(dir, 'cache') },
+    {
+      repo: 'o/r',
+      commit: 'c'.repeat(40),
+      branch: 'main',
+      defaultBranch: 'main',
+      event: 'local',
+      want: { commits: [], branch: 'main' },
+      promote: false,
+    },
+    {
+      store: new FileStore(join(dir, 'store')),
+      runner: createEmbeddedRunner(),
+      progress: { info: () => {}, warn: () => {} },
+      cacheDir: join(dir, 'cache'),
+    },
   );
   const s3 = new S3Client({ endpoint: moto.endpoint, forcePathStyle: true, region: 'us-east-1' });
   await s3.send(new CreateBucketCommand({ Bucket: 'runs' }));
@@ -97,13 +110,24 @@ afterAll(async () => {
 function unzip(blob: Buffer): Record<string, string> {
   const out = execFileSync(
     'python3',
-    ['-c', 'import sys,zipfile,io,json; z=zipfile.ZipFile(io.BytesIO(sys.stdin.buffer.read())); print(json.dumps({n: z.read(n).decode("utf-8","replace") for n in z.namelist()}))'],
+    [
+      '-c',
+      'import sys,zipfile,io,json; z=zipfile.ZipFile(io.BytesIO(sys.stdin.buffer.read())); print(json.dumps({n: z.read(n).decode("utf-8","replace") for n in z.namelist()}))',
+    ],
     { input: blob, maxBuffer: 64 * 1024 * 1024 },
   );
   return JSON.parse(out.toString('utf8')) as Record<string, string>;
 }
 
-const S3_OPTS = { bucket: 'runs', prefix: 'perf', region: 'us-east-1', forcePathStyle: true, commit: 'c'.repeat(40), runId: '77', retentionDays: 7 };
+const S3_OPTS = {
+  bucket: 'runs',
+  prefix: 'perf',
+  region: 'us-east-1',
+  forcePathStyle: true,
+  commit: 'c'.repeat(40),
+  runId: '77',
+  retentionDays: 7,
+};
 
 it('publish uploads the output directory as an artifact and to S3, and links both from the summary and report.md', async () => {
   const summaries: string[] = [];
@@ -123,12 +147,19 @@ it('publish uploads the output directory as an artifact and to S3, and links bot
   expect(lines.filter((l) => l.startsWith('warn:'))).toEqual([]);
   expect(published.archived).toEqual([
     { name: 'artifact perf-gate-archive', url: `${RUN_URL}/artifacts/1` },
-    { name: 's3://runs/perf/runs/cccccccccccccccccccccccccccccccccccccccc/77/', url: 's3://runs/perf/runs/cccccccccccccccccccccccccccccccccccccccc/77/' },
+    {
+      name: 's3://runs/perf/runs/cccccccccccccccccccccccccccccccccccccccc/77/',
+      url: 's3://runs/perf/runs/cccccccccccccccccccccccccccccccccccccccc/77/',
+    },
   ]);
 
   // The artifact: created for this run's backend ids with the retention, uploaded, finalized with its size and digest.
   const artifact = server.artifacts.find((a) => a.name === 'perf-gate-archive')!;
-  expect(artifact.create).toMatchObject({ workflow_run_backend_id: 'run-backend-1', workflow_job_run_backend_id: 'job-backend-2', version: 7 });
+  expect(artifact.create).toMatchObject({
+    workflow_run_backend_id: 'run-backend-1',
+    workflow_job_run_backend_id: 'job-backend-2',
+    version: 7,
+  });
   const expires = Date.parse(String(artifact.create['expires_at']));
   expect(Math.abs(expires - (Date.now() + 7 * 86_400_000))).toBeLessThan(5 * 60_000);
   expect(artifact.finalize).toMatchObject({ size: String(artifact.blob!.length) });

@@ -95,7 +95,14 @@ beforeAll(async () => {
   await writeFile(join(dir, 'head.yml'), gateYml({ wide: true, abModel: recModel, abBaseline: cls }, inputs));
   pr = await runGate(await loadConfig(join(dir, 'head.yml')), ctx('3'.repeat(40), false, ['2'.repeat(40)]), ports);
 
-  const published = await publish({ report: pr.report, lang: 'en', outputDir: join(dir, 'out'), figures: pr.figures, job: terminalJob(), progress: quiet });
+  const published = await publish({
+    report: pr.report,
+    lang: 'en',
+    outputDir: join(dir, 'out'),
+    figures: pr.figures,
+    job: terminalJob(),
+    progress: quiet,
+  });
   html = { en: await readFile(published.files!.html!, 'utf8'), zh: await renderHtml(pr.report, pr.figures, { lang: 'zh' }) };
   await writeFile(join(dir, 'out', 'report.zh.html'), html.zh);
 }, 150_000);
@@ -182,7 +189,11 @@ it('in headless Chromium with networking off: no console error, no request, ever
         figures.map((f) => {
           const svg = f.querySelector('svg');
           const marks = svg ? [...svg.querySelectorAll('g.role-mark path, g.role-mark line')] : [];
-          const drawn = marks.filter((m) => (m.tagName === 'line' || (m.getAttribute('d') ?? '') !== '') && m.getBoundingClientRect().width + m.getBoundingClientRect().height > 0);
+          const drawn = marks.filter(
+            (m) =>
+              (m.tagName === 'line' || (m.getAttribute('d') ?? '') !== '') &&
+              m.getBoundingClientRect().width + m.getBoundingClientRect().height > 0,
+          );
           return {
             chart: f.getAttribute('data-chart'),
             empty: f.classList.contains('empty'),
@@ -191,8 +202,10 @@ it('in headless Chromium with networking off: no console error, no request, ever
           };
         }),
       );
-      const images = await page.$$eval('table.flips img', (imgs) => imgs.map((i) => (i as unknown as { naturalWidth: number }).naturalWidth));
-      await page.screenshot({ path: join(LOGS, `report-html-${lang}.png`) as `${string}.png`, fullPage: true });
+      const images = await page.$$eval('table.flips img', (imgs) =>
+        imgs.map((i) => (i as unknown as { naturalWidth: number }).naturalWidth),
+      );
+      await page.screenshot({ path: join(LOGS, `report-html-${lang}.png`), fullPage: true });
       await page.close();
 
       expect(errors, lang).toEqual([]);

@@ -12,7 +12,7 @@ import { PutObjectCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client
 import type { ArchivePort, Progress } from '../ports.js';
 
 /** Every file under `dir`, absolute, sorted; an absent directory has none. */
-export async function filesUnder(dir: string): Promise<string[]> {
+async function filesUnder(dir: string): Promise<string[]> {
   try {
     const entries = await readdir(dir, { withFileTypes: true, recursive: true });
     return entries

@@ -8,7 +8,19 @@
 import { parse, View } from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 import type { AccuracyFlip, ComparisonRow, GateReport, ModelFigures } from '../types.js';
-import { BAND_EMOJI, fmtNumber, fmtRel, fmtValue, metricLabel, modelReason, rowReason, t, VERDICT_EMOJI, verdictWord, type Lang } from '../text/index.js';
+import {
+  BAND_EMOJI,
+  fmtNumber,
+  fmtRel,
+  fmtValue,
+  metricLabel,
+  modelReason,
+  rowReason,
+  t,
+  VERDICT_EMOJI,
+  verdictWord,
+  type Lang,
+} from '../text/index.js';
 
 const WIDTH = 420;
 const HEIGHT = 200;
@@ -80,7 +92,13 @@ ${flipsSection(lang, figure, model.baseline !== undefined)}
 </section>`;
 }
 
-async function chart(lang: Lang, id: string, title: Parameters<typeof t>[1], spec: TopLevelSpec | undefined | false | 0, why: Parameters<typeof t>[1]): Promise<string> {
+async function chart(
+  lang: Lang,
+  id: string,
+  title: Parameters<typeof t>[1],
+  spec: TopLevelSpec | undefined | false | 0,
+  why: Parameters<typeof t>[1],
+): Promise<string> {
   const body = spec ? await svgOf(spec) : `<p class="none">${esc(t(lang, 'html.noData', { why: t(lang, why) }))}</p>`;
   return `<figure class="chart${spec ? '' : ' empty'}" data-chart="${id}"><figcaption>${esc(t(lang, title))}</figcaption>${body}</figure>`;
 }
@@ -106,10 +124,7 @@ function latencySpec(lang: Lang, f: ModelFigures): TopLevelSpec | undefined {
   if (f.latency.head.length === 0) return undefined;
   const head = t(lang, 'html.side.head');
   const baseName = t(lang, 'html.side.base');
-  const values = [
-    ...(f.latency.base ?? []).map((ms) => ({ side: baseName, ms })),
-    ...f.latency.head.map((ms) => ({ side: head, ms })),
-  ];
+  const values = [...(f.latency.base ?? []).map((ms) => ({ side: baseName, ms })), ...f.latency.head.map((ms) => ({ side: head, ms }))];
   return {
     ...base,
     data: { values },
@@ -145,7 +160,8 @@ function pairsSpec(lang: Lang, p: NonNullable<ModelFigures['pairs']>): TopLevelS
   hi += pad;
   const clamp = (v: number) => Math.min(hi, Math.max(lo, v));
   const bands: Array<{ band: string; lo: number; hi: number; color: string }> = [];
-  if (p.bands.noise !== undefined) bands.push({ band: t(lang, 'html.band.noise'), lo: clamp(-noise), hi: clamp(noise), color: COLORS.noise });
+  if (p.bands.noise !== undefined)
+    bands.push({ band: t(lang, 'html.band.noise'), lo: clamp(-noise), hi: clamp(noise), color: COLORS.noise });
   if (warn !== undefined) bands.push({ band: t(lang, 'html.band.warn'), lo: clamp(noise), hi: clamp(fail ?? hi), color: COLORS.warn });
   if (fail !== undefined) bands.push({ band: t(lang, 'html.band.fail'), lo: clamp(fail), hi, color: COLORS.fail });
   const visible = bands.filter((b) => b.hi > b.lo);
@@ -185,7 +201,13 @@ function pairsSpec(lang: Lang, p: NonNullable<ModelFigures['pairs']>): TopLevelS
         data: { values: changes.map((change, i) => ({ pair: i + 1, change })) },
         mark: { type: 'point', filled: true, size: 60, color: COLORS.head },
         encoding: {
-          x: { field: 'pair', type: 'quantitative', title: t(lang, 'html.pairs.x'), scale: { domain: [0.5, n + 0.5] }, axis: { tickMinStep: 1 } },
+          x: {
+            field: 'pair',
+            type: 'quantitative',
+            title: t(lang, 'html.pairs.x'),
+            scale: { domain: [0.5, n + 0.5] },
+            axis: { tickMinStep: 1 },
+          },
           y: { ...y, field: 'change' },
         },
       },
@@ -201,7 +223,10 @@ function trendSpec(lang: Lang, trend: NonNullable<GateReport['models'][number]['
     data: { values },
     layer: [
       { mark: { type: 'line', color: COLORS.base } },
-      { mark: { type: 'point', filled: true, size: 60 }, encoding: { color: { condition: { test: `datum.order === ${last}`, value: COLORS.head }, value: COLORS.base } } },
+      {
+        mark: { type: 'point', filled: true, size: 60 },
+        encoding: { color: { condition: { test: `datum.order === ${last}`, value: COLORS.head }, value: COLORS.base } },
+      },
     ],
     encoding: {
       x: { field: 'commit', type: 'ordinal', sort: { field: 'order' }, title: t(lang, 'html.trend.x'), axis: { labelAngle: -30 } },
@@ -274,7 +299,8 @@ export function highlightDiff(label: string, prediction: string): [string, strin
   const a = [...label];
   const b = [...prediction];
   // Long lines would make the table quadratic: past this, mark everything that is not equal.
-  if (a.length * b.length > 250_000) return label === prediction ? [esc(label), esc(prediction)] : [`<del>${esc(label)}</del>`, `<ins>${esc(prediction)}</ins>`];
+  if (a.length * b.length > 250_000)
+    return label === prediction ? [esc(label), esc(prediction)] : [`<del>${esc(label)}</del>`, `<ins>${esc(prediction)}</ins>`];
   const lcs: number[][] = Array.from({ length: a.length + 1 }, () => new Array<number>(b.length + 1).fill(0));
   for (let i = a.length - 1; i >= 0; i--) {
     for (let j = b.length - 1; j >= 0; j--) {

@@ -173,7 +173,10 @@ class Renderer {
 
     if (this.report.promotion) out.push(escapeMarkdown(this.t('promotion', { message: this.report.promotion.message })), '');
     for (const a of this.opts.archives ?? []) {
-      const where = a.url && /^https?:\/\//.test(a.url) ? `[${escapeMarkdown(a.name)}](${a.url.replace(/[()\s]/g, encodeURIComponent)})` : `\`${a.name.replace(/`/g, "'")}\``;
+      const where =
+        a.url && /^https?:\/\//.test(a.url)
+          ? `[${escapeMarkdown(a.name)}](${a.url.replace(/[()\s]/g, encodeURIComponent)})`
+          : `\`${a.name.replace(/`/g, "'")}\``;
       out.push(this.t('archive.line', { where }), '');
     }
     if (o.cut && o.cut.length > 0) {
