@@ -5,8 +5,7 @@
  * A Content-Security-Policy of `default-src 'none'` makes "no request leaves the page" a property
  * of the file, not a promise.
  */
-import { parse, View } from 'vega';
-import { compile, type TopLevelSpec } from 'vega-lite';
+import type { TopLevelSpec } from 'vega-lite';
 import type { AccuracyFlip, ComparisonRow, GateReport, ModelFigures } from '../types.js';
 import {
   BAND_EMOJI,
@@ -32,7 +31,12 @@ function esc(text: string): string {
   return text.replace(/[&<>"']/g, (c) => HTML_ENTITIES[c]!);
 }
 
+/** Vega and Vega-Lite, loaded on the first chart: half a second of start-up that only report.html needs. */
+let charting: Promise<[typeof import('vega'), typeof import('vega-lite')]> | undefined;
+
 async function svgOf(spec: TopLevelSpec): Promise<string> {
+  charting ??= Promise.all([import('vega'), import('vega-lite')]);
+  const [{ parse, View }, { compile }] = await charting;
   const view = new View(parse(compile(spec).spec), { renderer: 'none' });
   try {
     return await view.toSVG();
