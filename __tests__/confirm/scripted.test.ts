@@ -19,7 +19,7 @@ import type { Progress, RunRequest, Runner } from '../../src/ports.js';
 import { RunnerError } from '../../src/errors.js';
 import { parseRunResult } from '../../src/runners/result.js';
 import { predictionsDigest, runSpecOf } from '../../src/run-spec.js';
-import type { BaselineRun, MeasurePlan, ModelComparison, ModelPlan, RunResult, RunnerPlan } from '../../src/types.js';
+import type { BaselineRun, MeasurePlan, ModelComparison, ModelPlan, PairsFigure, RunResult, RunnerPlan } from '../../src/types.js';
 
 /** compare/ says why in keys; what a user reads is text/'s English (the gate writes it the same way). */
 const compareModel = (...args: Parameters<typeof judgeKeys>) => inWords(judgeKeys(...args));
@@ -146,6 +146,7 @@ async function confirm(
   stored: ModelComparison,
   pairs = 6,
   expected: BaselineRun = RECORD,
+  onPairs?: (p: PairsFigure) => void,
 ): Promise<{ out: ModelComparison; lines: string[] }> {
   const lines: string[] = [];
   const progress: Progress = { info: (m) => lines.push(m), warn: (m) => lines.push(`warn: ${m}`) };
@@ -161,6 +162,7 @@ async function confirm(
       workDir,
       pairs,
       thresholds: DEFAULT_THRESHOLDS,
+      ...(onPairs ? { onPairs } : {}),
     },
     stored,
     progress,
@@ -216,6 +218,24 @@ describe('A/B confirmation with a scripted runner (exact)', () => {
     expect(tp.band).toBe('fail');
     expect(tp.interval!.hi).toBeCloseTo(1 / 1.2 - 1, 12);
     expect(out.verdict).toBe('fail');
+  });
+
+  it("hands report.html each pair's own-cost ratio, the judged interval and the judged row's bands; nothing when void", async () => {
+    const seen: PairsFigure[] = [];
+    const runner = scriptedRunner((side, n) => call(side === 'head' && n % 2 === 0 ? 12 : 10));
+    const { out } = await confirm(runner, storedComparison(10, 12), 6, RECORD, (p) => seen.push(p));
+    expect(seen).toHaveLength(1);
+    const [p] = seen;
+    expect(p!.ratios.map((r) => Number(r.toFixed(12)))).toEqual([1.2, 1, 1.2, 1, 1.2, 1]);
+    const p50 = row(out, 'latency.p50');
+    expect(p!.lo - 1).toBeCloseTo(p50.interval!.lo, 12);
+    expect(p!.hi - 1).toBeCloseTo(p50.interval!.hi, 12);
+    const th = DEFAULT_THRESHOLDS[p!.bands.metric]!;
+    expect(p!.bands).toEqual({ metric: p!.bands.metric, noise: th.noise!.value, warn: th.warn!.value, fail: th.fail!.value });
+
+    const other = scriptedRunner(() => call(10), { ids: ['#0'], predictions: [{ kind: 'digest', sha256: 'c'.repeat(64) }] });
+    await confirm(other, storedComparison(10, 12), 6, RECORD, (x) => seen.push(x));
+    expect(seen).toHaveLength(1);
   });
 
   it('+20 % in only half the pairs (the machine, not the model) is inconclusive, never a confirmed fail', async () => {
