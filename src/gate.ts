@@ -300,7 +300,7 @@ async function gateRun(plan: GatePlan, ctx: GateContext, ports: GatePorts, check
   // Promotion: only judged runs, only when asked (the entries decide: push to the default branch, --promote).
   let promotionError: Error | undefined;
   if (ctx.promote) {
-    const refusal = promotionRefusal(plan, ctx, summary, models);
+    const refusal = promotionRefusal(plan, ctx, summary, report.models);
     if (refusal) {
       report.promotion = { done: false, message: `not promoted: ${refusal}` };
     } else {

@@ -72,8 +72,8 @@ export function applyAcceptance(
         reasonParts: [
           ...(row.reasonParts ?? []),
           earlier
-            ? { key: 'reason.acceptedCarried', args: { by: by.by, sha: by.sha.slice(0, 7), reason: by.reason } }
-            : { key: 'reason.accepted', args: { by: by.by, reason: by.reason } },
+            ? { key: 'reason.acceptedCarried', args: { by: `@${by.by}`, sha: by.sha.slice(0, 7), reason: by.reason } }
+            : { key: 'reason.accepted', args: { by: `@${by.by}`, reason: by.reason } },
         ],
       };
     });

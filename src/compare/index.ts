@@ -180,8 +180,8 @@ function modelVerdict(rows: ComparisonRow[]): { verdict: Verdict; reasonParts: P
   const list = (band: Band) => rows.filter((r) => r.band === band);
   const order: Array<[Band, Verdict, string]> = [
     ['fail', 'fail', 'reason.rowsFailed'],
-    ['inconclusive', 'inconclusive', 'reason.rowsInconclusive'],
     ['accepted', 'accepted', 'reason.rowsAccepted'],
+    ['inconclusive', 'inconclusive', 'reason.rowsInconclusive'],
     ['warn', 'warn', 'reason.rowsWarned'],
   ];
   for (const [band, verdict, key] of order) {
@@ -519,7 +519,13 @@ export function gateVerdict(
     warnings: rows.filter((r) => r.band === 'warn').length,
     inconclusive: rows.filter((r) => r.band === 'inconclusive').length,
     accepted: rows.filter((r) => r.band === 'accepted').length,
-    failed: models.some((m) => fails.includes(m.verdict) || fails.includes(actionable(m))),
+    // An accepted model still fails on its other rows when fail-on names their band (warn, inconclusive).
+    failed: models.some(
+      (m) =>
+        fails.includes(m.verdict) ||
+        fails.includes(actionable(m)) ||
+        (m.verdict === 'accepted' && m.rows.some((r) => fails.includes(r.band))),
+    ),
   };
 }
 

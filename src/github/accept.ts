@@ -61,7 +61,7 @@ function status(error: unknown): number | undefined {
 /** undefined when `login` may accept on this PR, else why not. */
 async function refusal(octokit: Octokit, target: PullRequestTarget, pr: PullRequestInfo, login: string, settings: AcceptSettings) {
   if (!settings.byAuthor && pr.author !== '' && login.toLowerCase() === pr.author.toLowerCase()) {
-    return { key: 'accept.why.author', args: { by: login } };
+    return { key: 'accept.why.author', args: { by: `@${login}` } };
   }
   let permission: string;
   let role = '';
@@ -72,10 +72,10 @@ async function refusal(octokit: Octokit, target: PullRequestTarget, pr: PullRequ
   } catch (error) {
     // Not a collaborator at all.
     if (status(error) === 404) permission = 'none';
-    else return { key: 'accept.why.unknown', args: { by: login, message: error instanceof Error ? error.message : String(error) } };
+    else return { key: 'accept.why.unknown', args: { by: `@${login}`, message: error instanceof Error ? error.message : String(error) } };
   }
   const writer = ['admin', 'write'].includes(permission) || ['admin', 'maintain', 'write'].includes(role);
-  return writer ? undefined : { key: 'accept.why.permission', args: { by: login, permission: role || permission } };
+  return writer ? undefined : { key: 'accept.why.permission', args: { by: `@${login}`, permission: role || permission } };
 }
 
 function isRecord(value: unknown): value is AcceptanceRecord {

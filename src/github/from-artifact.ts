@@ -126,7 +126,7 @@ export async function fetchPullRequest(
   const where = `${target.owner}/${target.repo}`;
   let pull: PullData;
   try {
-    pull = (await octokit.rest.pulls.get({ owner: target.owner, repo: target.repo, pull_number: number })).data as PullData;
+    pull = (await octokit.rest.pulls.get({ owner: target.owner, repo: target.repo, pull_number: number })).data;
   } catch (error) {
     const code = status(error);
     if (code === 404) throw new RefusedError(`${who} PR #${number}, which is not a pull request of ${where}: nothing posted`);

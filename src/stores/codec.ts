@@ -225,7 +225,7 @@ function decodeAcceptance(r: Reader, v: unknown, path: string): AcceptanceRecord
       via: r.oneOf(a, 'via', ['label', 'comment'] as const, `${p}.via`),
       sha: r.str(a, 'sha', `${p}.sha`),
       pr: r.num(a, 'pr', `${p}.pr`),
-      metrics: metrics as AcceptanceRecord['metrics'],
+      metrics: metrics,
       rows: (rows as unknown[]).map((row, j) => {
         const q = `${p}.rows[${j}]`;
         const x = r.obj(row, q);
