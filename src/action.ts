@@ -9,6 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, isAbsolute, join, relative, resolve } from 'node:path';
 import { withoutUndefined } from './defined.js';
+import { DEFAULT_THRESHOLDS } from './config/defaults.js';
 import { readInputs, type ActionInputs } from './action-inputs.js';
 import { BaseCheckouts } from './base-side.js';
 import { loadConfig, type ConfigOverrides } from './config/load.js';
@@ -31,6 +32,7 @@ import { failureLine, publish, type PublishRequest } from './publish/index.js';
 import { createRunner } from './runners/index.js';
 import { guardSignals, signalExitCode } from './signals.js';
 import { baselineWant, createStore, gitAncestry } from './stores/index.js';
+import { t } from './report/index.js';
 import { validateReport } from './report/schema.js';
 import type { AcceptanceState, GatePlan, GateReport, StorePlan } from './types.js';
 
@@ -94,7 +96,12 @@ function apiTarget(inputs: ActionInputs, event: EventContext): PullRequestTarget
  * event gives; on a push to the default branch, the records of the PR that was merged. Reading
  * GitHub may fail (no token, a fork's read-only token): then there is no acceptance, said once.
  */
-async function acceptanceOf(inputs: ActionInputs, event: EventContext, gate: string): Promise<AcceptanceState | undefined> {
+async function acceptanceOf(
+  inputs: ActionInputs,
+  event: EventContext,
+  gate: string,
+  marker = markerFor(event, gate),
+): Promise<AcceptanceState | undefined> {
   if (!inputs.githubToken || (!event.pr && !event.defaultBranchPush)) return undefined;
   const target = apiTarget(inputs, event);
   const commentOn = (issueNumber: number) => createGitHubPort({ ...target, issueNumber });
@@ -105,19 +112,30 @@ async function acceptanceOf(inputs: ActionInputs, event: EventContext, gate: str
         pr: event.pr,
         event: event.acceptanceEvent,
         settings: { label: inputs.acceptLabel, byAuthor: inputs.acceptByAuthor },
-        previous: await commentOn(event.pr.number).read(commentMarker(gate)),
+        previous: await commentOn(event.pr.number).read(marker),
         now: new Date(),
       });
     }
     const merged = await mergedPullRequest(target, event.commit);
     if (merged === undefined) return undefined;
-    const records = recordsFromComment(await commentOn(merged).read(commentMarker(gate))).filter((r) => r.pr === merged);
+    // A PR from a fork was judged (and accepted) under the unverified comment's marker.
+    const port = commentOn(merged);
+    const body = (await port.read(commentMarker(gate))) ?? (await port.read(artifactMarker(gate)));
+    const records = recordsFromComment(body).filter((r) => r.pr === merged);
     if (records.length > 0) progress.info(`acceptance: ${records.length} recorded on PR #${merged}, which this commit merged`);
     return records.length > 0 ? { pr: merged, head: event.commit, records, refused: [] } : undefined;
   } catch (error) {
     progress.warn(`acceptance: cannot read it from GitHub (${error instanceof Error ? error.message : String(error)}); judged without it`);
     return undefined;
   }
+}
+
+/**
+ * The comment's marker: a fork PR's report comes from the fork's own run (an artifact), so it is
+ * shown, and its acceptance kept, under the unverified comment's marker (github/from-artifact.ts).
+ */
+function markerFor(event: EventContext, gate: string): string {
+  return event.pr?.fork ? artifactMarker(gate) : commentMarker(gate);
 }
 
 /** The report.json of an earlier run of this gate on `head`, or undefined when there is none (or another head's). */
@@ -154,9 +172,11 @@ async function rejudgeAndPublish(
   await publish({
     report,
     lang: inputs.language,
+    // A fork's report was written by the fork's own run: said so on top, as comment-from-artifact does.
+    ...(event.pr?.fork ? { notice: t(inputs.language, 'artifact.notice', { run: '' }) } : {}),
     details: [...(event.runUrl ? [`run: ${event.runUrl}`] : [])],
     outputDir: plan.output.dir,
-    ...withoutUndefined({ comment: commentTarget(inputs, event, commentMarker(plan.gate)) }),
+    ...withoutUndefined({ comment: commentTarget(inputs, event, markerFor(event, plan.gate)) }),
     job,
     progress,
   });
@@ -240,8 +260,8 @@ async function main(signal: AbortSignal): Promise<number> {
     event.pr && inputs.artifactDir ? await reportOfHead(resolve(workspace(), inputs.artifactDir), plan.gate, event.pr.headSha) : undefined;
   if (said && event.pr && acceptance) {
     if (earlier) return rejudgeAndPublish(inputs, event, plan, earlier, acceptance);
-    // A comment's workflow runs the default branch's code: measuring it would judge the wrong commit.
-    if (said.kind === 'comment') {
+    // A comment's (or pull_request_target's) workflow runs the base branch's code: measuring it would judge the wrong commit.
+    if (said.kind === 'comment' || event.eventName === 'pull_request_target') {
       throw new ConfigError(
         `input \`artifact-dir\`: no report.json of PR #${event.pr.number}'s head ${event.pr.headSha.slice(0, 12)} for gate ${plan.gate} there; a /perf-gate comment judges the measuring run's report again (download its artifact first; see examples/workflows/perf-gate-accept.yml)`,
       );
@@ -341,7 +361,13 @@ async function commentFromArtifact(inputs: ActionInputs, event: EventContext): P
     prNumber,
     run,
   );
-  const view = artifactView(report, run, inputs.language);
+  // Acceptance (issue 15) is never taken from the artifact: the records come from our own comment,
+  // and each one was permission-checked when it was given.
+  const { acceptance: _claimed, ...claimed } = report;
+  const { acceptanceEvent: _event, ...rest } = event;
+  const acceptance = await acceptanceOf(inputs, { ...rest, pr }, report.gate, artifactMarker(report.gate));
+  const judged = acceptance ? rejudge(claimed, { thresholds: { ...DEFAULT_THRESHOLDS }, failOn: ['fail'] }, acceptance).report : claimed;
+  const view = artifactView(judged, run, inputs.language);
   const { comment } = await publish({
     report: view.report,
     lang: inputs.language,
