@@ -412,8 +412,8 @@ function promotionRefusal(
   }
   if (summary.failed) return `the gate's verdict is ${summary.verdict}`;
   // An accepted regression was let through on purpose by a writer: it is meant to become the baseline.
-  const allowed: readonly Verdict[] = [...plan.promoteOn, 'accepted'];
-  const unjudged = models.filter((m) => !allowed.includes(m.comparison.verdict));
+  const allowed: readonly Verdict[] = plan.promoteOn;
+  const unjudged = models.filter((m) => m.comparison.verdict !== 'accepted' && !allowed.includes(m.comparison.verdict));
   if (unjudged.length > 0) {
     const list = unjudged.map((m) => `${m.comparison.model} is ${m.comparison.verdict}`).join(', ');
     return `${list} (promote-on: ${allowed.join(', ')})`;
