@@ -4,7 +4,7 @@
  * then folded details. Every name or text that comes from users or logs goes through
  * escapeMarkdown.
  */
-import type { AcceptanceRecord, ComparisonRow, GateReport } from '../types.js';
+import type { AcceptanceRecord, ComparisonRow, GateReport, ReasonPart } from '../types.js';
 import {
   BAND_EMOJI,
   countsText,
@@ -284,8 +284,9 @@ class Renderer {
   }
 
   private reason(row: ComparisonRow): string {
-    // Our own words and formatted numbers: no user text, so no escaping (keeps '<' readable in raw text).
-    if (renderable(row.reasonParts)) return partsText(this.lang, row.reasonParts);
+    // Our own words and formatted numbers: no user text, so no escaping (keeps '<' readable in raw text),
+    // except an acceptance's reason, which is a person's words.
+    if (renderable(row.reasonParts)) return partsText(this.lang, row.reasonParts.map(inertUserText));
     return escapeMarkdown(row.reason);
   }
 
@@ -438,10 +439,8 @@ class Renderer {
     }
     for (const f of state.refused) {
       const via = f.via === 'label' ? this.t('accept.viaLabel') : this.t('accept.viaComment');
-      const why = renderable([f.why]) ? partsText(this.lang, [f.why]) : f.why.key;
-      lines.push(
-        `- ${VERDICT_EMOJI.unreadable} ${this.t('accept.refused', { by: `@${escapeMarkdown(f.by)}`, via, why: escapeMarkdown(why) })}`,
-      );
+      const why = renderable([f.why]) ? partsText(this.lang, [inertUserText(f.why)]) : escapeMarkdown(f.why.key);
+      lines.push(`- ${VERDICT_EMOJI.unreadable} ${this.t('accept.refused', { by: `@${escapeMarkdown(f.by)}`, via, why })}`);
     }
     return lines.length > 0 ? [...lines, ''] : [];
   }
@@ -457,6 +456,17 @@ class Renderer {
       '',
     ];
   }
+}
+
+/** The free-text arguments of a reason (an acceptance's reason, an error message) made inert; the rest is ours. */
+function inertUserText(part: ReasonPart): ReasonPart {
+  if (!part.args || !('reason' in part.args || 'message' in part.args)) return part;
+  const args = { ...part.args };
+  for (const name of ['reason', 'message'] as const) {
+    const value = args[name];
+    if (typeof value === 'string') args[name] = escapeMarkdown(value);
+  }
+  return { ...part, args };
 }
 
 const ACCEPTANCE_PREFIX = '<!-- paddle-perf-gate:acceptance ';
