@@ -386,7 +386,7 @@ describe('accepting a regression on a PR', () => {
 
 /** The one file called `name` under `dir`. */
 async function find(dir: string, name: string): Promise<string> {
-  const all = (await readdir(dir, { recursive: true })) as string[];
+  const all = await readdir(dir, { recursive: true });
   const hits = all.filter((p) => p.endsWith(`/${name}`) || p === name);
   expect(hits).toHaveLength(1);
   return join(dir, hits[0]!);

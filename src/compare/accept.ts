@@ -22,7 +22,7 @@ function badChange(row: Pick<ComparisonRow, 'better' | 'deltaAbs' | 'deltaRel'>,
 }
 
 /** Whether `row` (this head) is no worse than the accepted change `was`, within the noise level of its metric. */
-export function noWorse(row: ComparisonRow, was: AcceptanceRecord['rows'][number], threshold: Threshold | undefined): boolean {
+function noWorse(row: ComparisonRow, was: AcceptanceRecord['rows'][number], threshold: Threshold | undefined): boolean {
   const kind = threshold?.noise?.kind ?? (row.unit === '%' ? 'absolute' : 'relative');
   const slack = threshold?.noise?.value ?? 0;
   const now = badChange(row, kind);
