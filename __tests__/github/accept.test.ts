@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { ROOT, NODE } from '../helpers/action-env.js';
 import { startGitHubServer, type GitHubServer } from '../helpers/github-server.js';
 import { pullRequestPayload, pushPayload } from './payloads.js';
@@ -391,3 +392,24 @@ async function find(dir: string, name: string): Promise<string> {
   expect(hits).toHaveLength(1);
   return join(dir, hits[0]!);
 }
+
+describe('examples/workflows/perf-gate-accept.yml', () => {
+  it("runs on labels and comments, never checks out the PR's code, and calls the action with inputs action.yml declares", async () => {
+    const workflow = parse(await readFile(join(ROOT, 'examples/workflows/perf-gate-accept.yml'), 'utf8')) as {
+      on: Record<string, { types: string[] }>;
+      permissions: Record<string, string>;
+      jobs: Record<string, { steps: Array<{ uses?: string; run?: string; with?: Record<string, string> }> }>;
+    };
+    const declared = Object.keys((parse(await readFile(join(ROOT, 'action.yml'), 'utf8')) as { inputs: Record<string, unknown> }).inputs);
+    expect(workflow.on).toEqual({ issue_comment: { types: ['created'] }, pull_request_target: { types: ['labeled', 'unlabeled'] } });
+    expect(workflow.permissions).toMatchObject({ 'pull-requests': 'write', statuses: 'write' });
+    const steps = Object.values(workflow.jobs).flatMap((j) => j.steps);
+    // the base branch's checkout only: no ref, no repository, no PR head
+    const checkout = steps.filter((s) => s.uses?.startsWith('actions/checkout'));
+    expect(checkout).toHaveLength(1);
+    expect(checkout[0]!.with).toBeUndefined();
+    const gate = steps.find((s) => s.uses?.startsWith('paddle-perf-gate/'))!.with!;
+    for (const key of Object.keys(gate)) expect(declared).toContain(key);
+    expect(steps.find((s) => s.uses?.startsWith('actions/download-artifact'))!.with!['path']).toBe(gate['artifact-dir']);
+  });
+});

@@ -96,7 +96,6 @@ export const STRINGS = {
   'accept.metrics': { en: ' — metrics: {metrics}', zh: ' —— 指标：{metrics}' },
   'accept.viaLabel': { en: 'label', zh: '标签' },
   'accept.viaComment': { en: 'comment', zh: '评论' },
-  'accept.labelReason': { en: 'label {label}', zh: '标签 {label}' },
   'accept.stale': {
     en: 'The acceptance by {by} was given for {sha}; this head ({head}) regresses further, so it needs a new acceptance.',
     zh: '{by} 的接受针对 {sha}；当前提交（{head}）退化更多，需要重新接受。',
