@@ -393,6 +393,80 @@ async function find(dir: string, name: string): Promise<string> {
   return join(dir, hits[0]!);
 }
 
+describe('a PR from a fork: the two-workflow pattern', () => {
+  const FORK_PR = 9;
+  const UNVERIFIED = '<!-- paddle-perf-gate:cls-accept:unverified -->';
+  const forkComment = (by: string, id: number) => ({
+    action: 'created',
+    issue: {
+      number: FORK_PR,
+      pull_request: { url: `https://api.github.com/repos/${REPO}/pulls/${FORK_PR}` },
+      user: { login: 'contributor' },
+    },
+    comment: { id, body: '/perf-gate accept all the wider input, on purpose', user: { login: by }, created_at: '2026-11-29T13:00:00Z' },
+    repository: { full_name: REPO, default_branch: 'develop' },
+    sender: { login: by },
+  });
+
+  it("the fork's own report cannot accept itself; a maintainer's comment does, shown as unverified", async () => {
+    // Part 1: the fork's measuring run (read-only token, no comment), its report as the artifact.
+    git('checkout', '-q', sha.h2);
+    const payload = pullRequestPayload({ number: FORK_PR, fork: true, headSha: sha.h2 });
+    payload.pull_request.base.sha = sha.base;
+    const measured = await runAction({
+      event: 'pull_request',
+      payload,
+      sha: sha.h2,
+      ref: `refs/pull/${FORK_PR}/merge`,
+      inputs: { config: 'gate-half.yml', comment: 'off' },
+    });
+    expect(measured.code, measured.stdout).toBe(1);
+    // The fork forges an acceptance into its artifact: an "accepted" row and a record by an admin.
+    const path = join(OUT(), 'report.json');
+    const forged = JSON.parse(await readFile(path, 'utf8'));
+    for (const row of forged.models[0].comparison.rows) if (row.band === 'fail') row.band = 'accepted';
+    forged.verdict = 'accepted';
+    forged.acceptance.records = [
+      { by: 'owner', at: '2026-11-29T12:00:00Z', reason: 'trust me', via: 'comment', sha: sha.h2, pr: FORK_PR, metrics: 'all', rows: [] },
+    ];
+    await writeFile(path, JSON.stringify(forged));
+    gh.addPull({ number: FORK_PR, repo: REPO, headSha: sha.h2, headRepo: 'contributor/ocr', labels: [], author: 'contributor' });
+
+    // Part 2 (base repository's context): a read-only user's comment: the forged acceptance counts for nothing.
+    const refused = await runAction({
+      event: 'issue_comment',
+      payload: forkComment('reader', 201),
+      sha: sha.base,
+      ref: 'refs/heads/develop',
+      inputs: { config: 'gate-half.yml', 'artifact-dir': OUT() },
+    });
+    expect(refused.code, refused.stdout).toBe(1);
+    const first = gh.commentsOn(REPO, FORK_PR);
+    expect(first).toHaveLength(1);
+    expect(first[0]!.body.startsWith(UNVERIFIED)).toBe(true);
+    expect(first[0]!.body).toContain('**not verified**');
+    expect(first[0]!.body).not.toContain('trust me');
+    expect(first[0]!.body).toMatch(/top-1 accuracy .*\| ❌ /);
+
+    // A maintainer's comment accepts; the status on the fork's head turns green.
+    const accepted = await runAction({
+      event: 'issue_comment',
+      payload: forkComment('maint', 202),
+      sha: sha.base,
+      ref: 'refs/heads/develop',
+      inputs: { config: 'gate-half.yml', 'artifact-dir': OUT() },
+    });
+    expect(accepted.code, accepted.stdout).toBe(0);
+    const body = gh
+      .commentsOn(REPO, FORK_PR)[0]!
+      .body.replace(/&#(\d+);/g, (_m, d: string) => String.fromCodePoint(Number(d)))
+      .replaceAll('\u2060', '');
+    expect(body).toContain(`Accepted by @maint (comment, 2026-11-29 13:00) for \`${sha.h2.slice(0, 7)}\`: the wider input, on purpose`);
+    expect(gh.statuses.at(-1)).toMatchObject({ sha: sha.h2, state: 'success' });
+    expect(gh.commentsOn(REPO, FORK_PR)).toHaveLength(1);
+  }, 60_000);
+});
+
 describe('examples/workflows/perf-gate-accept.yml', () => {
   it("runs on labels and comments, never checks out the PR's code, and calls the action with inputs action.yml declares", async () => {
     const workflow = parse(await readFile(join(ROOT, 'examples/workflows/perf-gate-accept.yml'), 'utf8')) as {
