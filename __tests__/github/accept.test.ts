@@ -366,6 +366,20 @@ describe('accepting a regression on a PR', () => {
       `accepted by @maint (comment, PR #${PR}, head ${sha.h2.slice(0, 12)}, 2026-11-29): the wider input trades accuracy for recall`,
     );
     expect(history).toContain('PP-OCR-direction-cls accuracy.top1: −50.00 pp');
+    // A model gate.yml does not have: exit 2, naming the models it has.
+    let failure: { status: number | null; stderr: string } = { status: 0, stderr: '' };
+    try {
+      execFileSync(NODE, [...TSX, join(ROOT, 'src/cli.ts'), 'history', 'PP-OCRv4-rec', '--config', 'gate-half.yml'], {
+        cwd: ws,
+        encoding: 'utf8',
+        stdio: 'pipe',
+        env: { ...process.env, TMPDIR: tmp },
+      });
+    } catch (error) {
+      failure = error as { status: number | null; stderr: string };
+    }
+    expect(failure.status).toBe(2);
+    expect(failure.stderr).toContain('history: model "PP-OCRv4-rec" is not in gate-half.yml; its models are PP-OCR-direction-cls');
   }, 90_000);
 
   it("the next PR's trend chart marks the accepted step", async () => {
