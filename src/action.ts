@@ -196,6 +196,11 @@ async function rejudgeAndPublish(
  */
 async function statusOn(inputs: ActionInputs, event: EventContext, report: GateReport, failed: boolean): Promise<void> {
   if (!event.pr || !inputs.githubToken) return;
+  // A fork's report is the fork's own claim: only a writer's acceptance of it may turn the status green.
+  if (event.pr.fork && report.verdict !== 'accepted') {
+    progress.info(`commit status: not set from a fork's own report (verdict ${report.verdict}, not accepted by a writer)`);
+    return;
+  }
   try {
     await postCommitStatus(apiTarget(inputs, event), event.pr.headSha, report, failed, inputs.language);
   } catch (error) {

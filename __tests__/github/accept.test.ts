@@ -447,6 +447,7 @@ describe('a PR from a fork: the two-workflow pattern', () => {
     gh.addPull({ number: FORK_PR, repo: REPO, headSha: sha.h2, headRepo: 'contributor/ocr', labels: [], author: 'contributor' });
 
     // Part 2 (base repository's context): a read-only user's comment: the forged acceptance counts for nothing.
+    const statuses = gh.statuses.length;
     const refused = await runAction({
       event: 'issue_comment',
       payload: forkComment('reader', 201),
@@ -461,6 +462,8 @@ describe('a PR from a fork: the two-workflow pattern', () => {
     expect(first[0]!.body).toContain('**not verified**');
     expect(first[0]!.body).not.toContain('trust me');
     expect(first[0]!.body).toMatch(/top-1 accuracy .*\| ❌ /);
+    // a fork's own figures never set the status unless a writer accepted them
+    expect(gh.statuses).toHaveLength(statuses);
 
     // A maintainer's comment accepts; the status on the fork's head turns green.
     const accepted = await runAction({
