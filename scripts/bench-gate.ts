@@ -500,7 +500,7 @@ async function parent(quick: boolean): Promise<void> {
 }
 
 function norm(b: Band): 'fail' | 'warn' | 'inconclusive' | 'pass' {
-  return b === 'missing' ? 'pass' : b;
+  return b === 'missing' ? 'pass' : b === 'accepted' ? 'fail' : b;
 }
 
 function fmtPct(x: number): string {

@@ -8,7 +8,7 @@ import { ConfigError } from './errors.js';
 import type { CommentMode } from './publish/index.js';
 import type { NotifyOn, NotifyTargets } from './notify/index.js';
 import { withoutUndefined } from './defined.js';
-import { DEFAULT_ARCHIVE_RETENTION_DAYS, DEFAULT_S3_PREFIX, DEFAULT_S3_REGION } from './config/defaults.js';
+import { DEFAULT_ACCEPT_LABEL, DEFAULT_ARCHIVE_RETENTION_DAYS, DEFAULT_S3_PREFIX, DEFAULT_S3_REGION } from './config/defaults.js';
 
 export type FailOn = 'fail' | 'warn' | 'inconclusive' | 'unreadable';
 export type { NotifyOn };
@@ -39,8 +39,12 @@ export interface ActionInputs extends NotifyTargets {
   outputDir?: string;
   /** gate: measure and judge; comment-from-artifact: post a measuring run's artifact (fork PRs). */
   mode: 'gate' | 'comment-from-artifact';
-  /** The downloaded artifact (mode comment-from-artifact only). */
+  /** The downloaded artifact (mode comment-from-artifact), or an earlier run's report files to judge again (mode gate). */
   artifactDir?: string;
+  /** The PR label that accepts a regression (issue 15). */
+  acceptLabel: string;
+  /** Whether the PR's author may accept alone. */
+  acceptByAuthor: boolean;
   /** Credentials for pulling a private runner image (masked). */
   registryAuth?: RegistryAuth;
   /** A checkout of the baseline's commit for the A/B confirmation's base side (relative to the workspace). */
@@ -223,14 +227,13 @@ export function readInputs(read: Reader = defaultReader): ActionInputs {
     archive: bool(read, 'archive', true),
     archiveName: optional(read, 'archive-name'),
     archiveRetentionDays: retentionDays(read, 'archive-retention-days', DEFAULT_ARCHIVE_RETENTION_DAYS),
+    acceptLabel: optional(read, 'accept-label') ?? DEFAULT_ACCEPT_LABEL,
+    acceptByAuthor: bool(read, 'accept-by-author', false),
   });
   if (inputs.mode === 'comment-from-artifact' && inputs.artifactDir === undefined) {
     throw new ConfigError(
       'input `artifact-dir`: required with mode: comment-from-artifact (the directory actions/download-artifact wrote)',
     );
-  }
-  if (inputs.mode === 'gate' && inputs.artifactDir !== undefined) {
-    throw new ConfigError('input `artifact-dir`: only used with mode: comment-from-artifact');
   }
   if (inputs.dingtalkSecret && !inputs.dingtalkWebhook) {
     throw new ConfigError('input `dingtalk-secret`: set without `dingtalk-webhook`');

@@ -5,17 +5,27 @@
  * A comment or an alert that cannot be written is a warning; only the verdict fails the step.
  */
 import * as core from '@actions/core';
+import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, isAbsolute, join, relative, resolve } from 'node:path';
 import { withoutUndefined } from './defined.js';
+import { DEFAULT_THRESHOLDS } from './config/defaults.js';
 import { readInputs, type ActionInputs } from './action-inputs.js';
 import { BaseCheckouts } from './base-side.js';
 import { loadConfig, type ConfigOverrides } from './config/load.js';
 import { ConfigError, EXIT } from './errors.js';
-import { runGate, type GateContext } from './gate.js';
+import { rejudge, runGate, type GateContext } from './gate.js';
 import { commentMarker, createGitHubPort } from './github/comment.js';
 import { loadEventContext, type EventContext } from './github/context.js';
-import { artifactMarker, artifactView, readArtifact, verifyPullRequest } from './github/from-artifact.js';
+import { gatherAcceptance, mergedPullRequest, parseAcceptCommand, postCommitStatus, recordsFromComment } from './github/accept.js';
+import {
+  artifactMarker,
+  artifactView,
+  fetchPullRequest,
+  readArtifact,
+  verifyPullRequest,
+  type PullRequestTarget,
+} from './github/from-artifact.js';
 import { createNotifiers } from './notify/index.js';
 import type { ArchivePort, JobPort, Progress } from './ports.js';
 import { archiveDir, artifactArchive, s3Archive } from './publish/archive.js';
@@ -24,7 +34,9 @@ import { failureLine, publish, type PublishRequest } from './publish/index.js';
 import { createRunner } from './runners/index.js';
 import { guardSignals, signalExitCode } from './signals.js';
 import { baselineWant, createStore, gitAncestry } from './stores/index.js';
-import type { GatePlan, StorePlan } from './types.js';
+import { t } from './report/index.js';
+import { validateReport } from './report/schema.js';
+import type { AcceptanceState, GatePlan, GateReport, StorePlan } from './types.js';
 
 const progress: Progress = {
   info: (message) => core.info(message),
@@ -70,6 +82,134 @@ async function gateContext(event: EventContext, inputs: ActionInputs): Promise<G
     promote: promote && !event.pr?.fork,
     isAncestor: gitAncestry(cwd),
   };
+}
+
+function apiTarget(inputs: ActionInputs, event: EventContext): PullRequestTarget {
+  return {
+    token: inputs.githubToken,
+    owner: event.owner,
+    repo: event.repo,
+    ...(process.env['GITHUB_API_URL'] ? { baseUrl: process.env['GITHUB_API_URL'] } : {}),
+  };
+}
+
+/**
+ * Acceptance (issue 15): on a PR, the records of earlier runs (our comment) and what this run's
+ * event gives; on a push to the default branch, the records of the PR that was merged. Reading
+ * GitHub may fail (no token, a fork's read-only token): then there is no acceptance, said once.
+ */
+async function acceptanceOf(
+  inputs: ActionInputs,
+  event: EventContext,
+  gate: string,
+  marker = markerFor(event, gate),
+): Promise<AcceptanceState | undefined> {
+  if (!inputs.githubToken || (!event.pr && !event.defaultBranchPush)) return undefined;
+  const target = apiTarget(inputs, event);
+  const commentOn = (issueNumber: number) => createGitHubPort({ ...target, issueNumber });
+  try {
+    if (event.pr) {
+      return await gatherAcceptance({
+        target,
+        pr: event.pr,
+        event: event.acceptanceEvent,
+        settings: { label: inputs.acceptLabel, byAuthor: inputs.acceptByAuthor },
+        previous: await commentOn(event.pr.number).read(marker),
+        now: new Date(),
+      });
+    }
+    const merged = await mergedPullRequest(target, event.commit);
+    if (merged === undefined) return undefined;
+    // A PR from a fork was judged (and accepted) under the unverified comment's marker.
+    const port = commentOn(merged);
+    const body = (await port.read(commentMarker(gate))) ?? (await port.read(artifactMarker(gate)));
+    const records = recordsFromComment(body).filter((r) => r.pr === merged);
+    if (records.length > 0) progress.info(`acceptance: ${records.length} recorded on PR #${merged}, which this commit merged`);
+    return records.length > 0 ? { pr: merged, head: event.commit, records, refused: [] } : undefined;
+  } catch (error) {
+    progress.warn(`acceptance: cannot read it from GitHub (${error instanceof Error ? error.message : String(error)}); judged without it`);
+    return undefined;
+  }
+}
+
+/**
+ * The comment's marker: a fork PR's report comes from the fork's own run (an artifact), so it is
+ * shown, and its acceptance kept, under the unverified comment's marker (github/from-artifact.ts).
+ */
+function markerFor(event: EventContext, gate: string): string {
+  return event.pr?.fork ? artifactMarker(gate) : commentMarker(gate);
+}
+
+/** The report.json of an earlier run of this gate on `head`, or undefined when there is none (or another head's). */
+async function reportOfHead(dir: string, gate: string, head: string): Promise<GateReport | undefined> {
+  const path = join(dir, 'report.json');
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError(`${path}: not JSON (${(error as Error).message})`);
+  }
+  const report = validateReport(doc, path);
+  return report.gate === gate && report.acceptance?.head === head ? report : undefined;
+}
+
+/** A label or a comment on a head already measured: the stored report judged again, published, nothing measured or promoted. */
+async function rejudgeAndPublish(
+  inputs: ActionInputs,
+  event: EventContext,
+  plan: GatePlan,
+  earlier: GateReport,
+  acceptance: AcceptanceState,
+): Promise<number> {
+  progress.info(
+    `${plan.gate}: judging the report of head ${acceptance.head.slice(0, 12)} again under the PR's acceptance (not measured again)`,
+  );
+  const { report, failed } = rejudge(earlier, plan, acceptance);
+  await publish({
+    report,
+    lang: inputs.language,
+    // A fork's report was written by the fork's own run: said so on top, as comment-from-artifact does.
+    ...(event.pr?.fork ? { notice: t(inputs.language, 'artifact.notice', { run: '' }) } : {}),
+    details: [...(event.runUrl ? [`run: ${event.runUrl}`] : [])],
+    outputDir: plan.output.dir,
+    ...withoutUndefined({ comment: commentTarget(inputs, event, markerFor(event, plan.gate)) }),
+    job,
+    progress,
+  });
+  await statusOn(inputs, event, report, failed);
+  if (failed) {
+    core.setFailed(failureLine(report));
+    return EXIT.regression;
+  }
+  core.info(`${report.gate}: ${report.verdict}`);
+  return EXIT.pass;
+}
+
+/**
+ * The gate's commit status on the PR head: a comment's workflow runs on the default branch, so
+ * its job is no check of the PR; the status is (make it the required check). A read-only token
+ * (a fork's) cannot set it: a warning.
+ */
+async function statusOn(inputs: ActionInputs, event: EventContext, report: GateReport, failed: boolean): Promise<void> {
+  if (!event.pr || !inputs.githubToken) return;
+  // A fork's report is the fork's own claim: only a writer's acceptance of it may turn the status green.
+  if (event.pr.fork && report.verdict !== 'accepted') {
+    progress.info(`commit status: not set from a fork's own report (verdict ${report.verdict}, not accepted by a writer)`);
+    return;
+  }
+  try {
+    await postCommitStatus(apiTarget(inputs, event), event.pr.headSha, report, failed, inputs.language);
+  } catch (error) {
+    progress.warn(
+      `commit status: not set (${error instanceof Error ? error.message : String(error)}); the workflow needs permissions: statuses: write`,
+    );
+  }
 }
 
 /** The job's side of publishing: summary, outputs and annotations through @actions/core. */
@@ -139,10 +279,36 @@ function archivesFor(inputs: ActionInputs, event: EventContext, plan: GatePlan, 
 /** The action's body; returns the exit code. */
 async function main(signal: AbortSignal): Promise<number> {
   const inputs = readInputs();
-  const event = await loadEventContext();
+  let event = await loadEventContext();
   if (inputs.mode === 'comment-from-artifact') return commentFromArtifact(inputs, event);
   const configPath = resolve(workspace(), inputs.config || 'gate.yml');
   const plan = await loadConfig(configPath, overrides(inputs));
+  // ── issue 15: a comment on a PR names no commit; the PR's head comes from the API ──
+  const said = event.acceptanceEvent;
+  if (said?.kind === 'comment') {
+    if (!said.onPullRequest || parseAcceptCommand(said.body) === undefined) {
+      core.info('the comment is not a /perf-gate command on a pull request: nothing to do');
+      core.setOutput('comment', 'skipped (not a /perf-gate command)');
+      return EXIT.pass;
+    }
+    if (!inputs.githubToken) throw new ConfigError('input `github-token`: required to act on a /perf-gate comment');
+    const pr = await fetchPullRequest(apiTarget(inputs, event), said.issue);
+    const { headRepo: _repo, ...info } = pr;
+    event = { ...event, kind: 'pull_request', pr: info, commit: pr.headSha, branch: pr.headRef, defaultBranchPush: false };
+  }
+  const acceptance = await acceptanceOf(inputs, event, plan.gate);
+  const earlier =
+    event.pr && inputs.artifactDir ? await reportOfHead(resolve(workspace(), inputs.artifactDir), plan.gate, event.pr.headSha) : undefined;
+  if (said && event.pr && acceptance) {
+    if (earlier) return rejudgeAndPublish(inputs, event, plan, earlier, acceptance);
+    // A comment's (or pull_request_target's) workflow runs the base branch's code: measuring it would judge the wrong commit.
+    if (said.kind === 'comment' || event.eventName === 'pull_request_target') {
+      throw new ConfigError(
+        `input \`artifact-dir\`: no report.json of PR #${event.pr.number}'s head ${event.pr.headSha.slice(0, 12)} for gate ${plan.gate} there; a /perf-gate comment judges the measuring run's report again (download its artifact first; see examples/workflows/perf-gate-accept.yml)`,
+      );
+    }
+    progress.info(`no earlier report of head ${event.pr.headSha.slice(0, 12)}: measuring`);
+  }
   if (inputs.registryAuth) {
     if (plan.runner.kind !== 'docker') {
       throw new ConfigError(`input \`registry-auth\`: only used by the docker runner, but the runner is ${plan.runner.kind}`);
@@ -150,6 +316,7 @@ async function main(signal: AbortSignal): Promise<number> {
     plan.runner.registryAuth = inputs.registryAuth;
   }
   const ctx = await gateContext(event, inputs);
+  if (acceptance) ctx.acceptance = acceptance;
   if (inputs.baseCheckout)
     ctx.baseCheckout = await BaseCheckouts.checkDir(resolve(workspace(), inputs.baseCheckout), 'input `base-checkout`');
   const cacheDir = process.env['PPG_CACHE_DIR'] || join(process.env['RUNNER_TEMP'] || tmpdir(), 'paddle-perf-gate-cache');
@@ -197,6 +364,8 @@ async function main(signal: AbortSignal): Promise<number> {
     },
   });
 
+  await statusOn(inputs, event, report, outcome.failed);
+
   if (outcome.promotionError) {
     // The report is published; the baseline could not be written (the previous one is intact).
     core.setFailed(outcome.promotionError.message);
@@ -240,7 +409,13 @@ async function commentFromArtifact(inputs: ActionInputs, event: EventContext): P
     prNumber,
     run,
   );
-  const view = artifactView(report, run, inputs.language);
+  // Acceptance (issue 15) is never taken from the artifact: the records come from our own comment,
+  // and each one was permission-checked when it was given.
+  const { acceptance: _claimed, ...claimed } = report;
+  const { acceptanceEvent: _event, ...rest } = event;
+  const acceptance = await acceptanceOf(inputs, { ...rest, pr }, report.gate, artifactMarker(report.gate));
+  const judged = acceptance ? rejudge(claimed, { thresholds: { ...DEFAULT_THRESHOLDS }, failOn: ['fail'] }, acceptance).report : claimed;
+  const view = artifactView(judged, run, inputs.language);
   const { comment } = await publish({
     report: view.report,
     lang: inputs.language,

@@ -17,6 +17,7 @@ import { publish } from './publish/index.js';
 import { compareFiles } from './compare-files.js';
 import { checkWritableFile } from './preflight.js';
 import { renderJson } from './report/index.js';
+import { fmtChangeAbs, fmtRel, t, VERDICT_EMOJI } from './text/index.js';
 import { createRunner } from './runners/index.js';
 import { guardSignals, signalExitCode } from './signals.js';
 import { createStore } from './stores/index.js';
@@ -31,6 +32,7 @@ Usage:
                        [--image IMAGE] [--out DIR] [--store-dir DIR] [--lang en|zh] [--quiet]
                        [--base-checkout DIR]
   paddle-perf-gate compare BASE.json HEAD.json [--config gate.yml] [--lang en|zh]
+  paddle-perf-gate history MODEL [--config gate.yml] [--branch BRANCH] [--store-dir DIR] [--lang en|zh]
 
 run        measure every model of gate.yml, compare with its baseline, print the report;
            --promote writes this run as the baseline when every model's verdict is in
@@ -38,6 +40,8 @@ run        measure every model of gate.yml, compare with its baseline, print the
            --base-checkout DIR: a checkout of the baseline's commit for the A/B confirmation's
            base side (default: the gate makes a git worktree of that commit itself).
 compare    compare two report.json files written by \`run\` (or a stored baseline JSON as BASE).
+history    the baselines of MODEL promoted on BRANCH (default: the current branch), newest first,
+           with every regression that was accepted on purpose: who, on which PR, why, by how much.
 
 Exit codes: 0 pass or warn · 1 regression · 2 broken input or run.`;
 
@@ -67,7 +71,8 @@ export async function main(argv: string[]): Promise<number> {
   }
   if (command === 'run') return runCommand(rest);
   if (command === 'compare') return compareCommand(rest);
-  throw new ConfigError(`unknown command "${command}": expected run or compare (see --help)`);
+  if (command === 'history') return historyCommand(rest);
+  throw new ConfigError(`unknown command "${command}": expected run, compare or history (see --help)`);
 }
 
 async function runCommand(args: string[]): Promise<number> {
@@ -153,6 +158,63 @@ async function compareCommand(args: string[]): Promise<number> {
     await writeFile(resolve(values.out), renderJson(report));
   }
   return failed ? EXIT.regression : EXIT.pass;
+}
+
+/** `history MODEL`: the branch manifest's promotions of one model, with the acceptances they recorded (issue 15). */
+async function historyCommand(args: string[]): Promise<number> {
+  const { values, positionals } = explain(() =>
+    parseArgs({
+      args,
+      strict: true,
+      allowPositionals: true,
+      options: {
+        config: { type: 'string', short: 'c', default: 'gate.yml' },
+        branch: { type: 'string' },
+        'store-dir': { type: 'string' },
+        lang: { type: 'string', default: 'en' },
+      },
+    }),
+  );
+  if (positionals.length !== 1) throw new ConfigError(`history: expected one model name, got ${positionals.length} (see --help)`);
+  const model = positionals[0]!;
+  const lang = parseLang(values.lang);
+  const plan = await loadConfig(
+    resolve(values.config),
+    values['store-dir'] ? { store: { kind: 'file', dir: resolve(values['store-dir']) } } : {},
+  );
+  if (!plan.models.some((m) => m.name === model)) {
+    throw new ConfigError(
+      `history: model "${model}" is not in ${values.config}; its models are ${plan.models.map((m) => m.name).join(', ')}`,
+    );
+  }
+  const ctx = await localContext(false, undefined);
+  const branch = values.branch ?? ctx.branch;
+  const store = createStore(plan.store);
+  const entries = await store.log({ repo: ctx.repo, gate: plan.gate, model }, branch);
+  const where = { model, branch, store: store.location };
+  const lines = [entries.length === 0 ? t(lang, 'history.none', where) : t(lang, 'history.title', { ...where, n: entries.length })];
+  for (const e of entries) {
+    lines.push(
+      `${e.createdAt.slice(0, 16).replace('T', ' ')}  ${e.commit.slice(0, 12)}${e.acceptance?.length ? `  ${VERDICT_EMOJI.accepted}` : ''}`,
+    );
+    for (const a of e.acceptance ?? []) {
+      const via = t(lang, a.via === 'label' ? 'accept.viaLabel' : 'accept.viaComment');
+      lines.push(
+        t(lang, 'history.accepted', { by: `@${a.by}`, via, pr: a.pr, sha: a.sha.slice(0, 12), date: a.at.slice(0, 10), reason: a.reason }),
+      );
+      for (const row of a.rows) {
+        const change =
+          row.unit === undefined || row.unit === '%' || row.deltaRel === null
+            ? row.deltaAbs === null
+              ? '—'
+              : fmtChangeAbs(row.deltaAbs, row.unit ?? '%')
+            : fmtRel(row.deltaRel);
+        lines.push(t(lang, 'history.delta', { metric: `${row.model} ${row.metric}`, change }));
+      }
+    }
+  }
+  process.stdout.write(`${lines.join('\n')}\n`);
+  return EXIT.pass;
 }
 
 /** Repository, commit, branch and the baseline wanted, from the local git checkout. */

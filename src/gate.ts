@@ -6,6 +6,7 @@
  */
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { applyAcceptance, withoutAcceptance } from './compare/accept.js';
 import { gateVerdict, judgeModel, type CompareOptions } from './compare/index.js';
 import { thresholdsFromHistory } from './compare/history.js';
 import { BaseCheckouts, baseSideFor } from './base-side.js';
@@ -23,6 +24,8 @@ import { describe } from './text/index.js';
 import { runRecordOf, runSpecOf } from './run-spec.js';
 import {
   BASELINE_SCHEMA,
+  type AcceptanceRecord,
+  type AcceptanceState,
   type Baseline,
   type BaselineKey,
   type BaselineWant,
@@ -53,6 +56,11 @@ export interface GateContext {
    * `base-checkout`) for the A/B confirmation's base side; absent: the gate makes a git worktree.
    */
   baseCheckout?: string;
+  /**
+   * Acceptance on the PR (issue 15): the records read back from the PR comment plus what this
+   * run's event gave (github/accept.ts); for a default-branch push, the merged PR's records.
+   */
+  acceptance?: AcceptanceState;
 }
 
 export interface GatePorts {
@@ -74,7 +82,7 @@ export interface GateOutcome {
    * as usual, then fail the step loudly (exit 2). The previous baseline is intact.
    */
   promotionError?: Error;
-  /** What report.html draws, one entry per model of the report (same order). */
+  /** What report.html draws, one entry per model of the report (same order); none when nothing was measured (a stored report judged again). */
   figures: ModelFigures[];
 }
 
@@ -86,8 +94,8 @@ const TREND_METRIC = 'latency.p50';
 function trendOf(history: Baseline[], metrics: ModelMetrics, commit: string): GateReport['models'][number]['trend'] {
   const value = (m: ModelMetrics) => m.metrics.find((x) => x.id === TREND_METRIC)?.value;
   const points = history
-    .map((b) => ({ commit: b.commit, value: value(b.metrics) }))
-    .filter((p): p is { commit: string; value: number } => typeof p.value === 'number' && Number.isFinite(p.value))
+    .map((b) => ({ commit: b.commit, value: value(b.metrics), ...(b.acceptance?.length ? { accepted: true } : {}) }))
+    .filter((p): p is { commit: string; value: number; accepted?: boolean } => typeof p.value === 'number' && Number.isFinite(p.value))
     .reverse();
   const now = value(metrics);
   if (points.length < 2 || typeof now !== 'number' || !Number.isFinite(now)) return undefined;
@@ -282,26 +290,29 @@ async function gateRun(plan: GatePlan, ctx: GateContext, ports: GatePorts, check
 
   for (const line of await checkouts.gone(plan.models.map((m) => m.name))) warn(line);
 
-  const summary = gateVerdict(
-    models.map((m) => m.comparison),
-    plan.failOn,
+  const judged = judgeAcceptance(
+    {
+      gate: plan.gate,
+      verdict: 'pass',
+      regressions: 0,
+      warnings: 0,
+      models,
+      warningsLog,
+      startedAt: startedAt.toISOString(),
+      durationSeconds: (now().getTime() - startedAt.getTime()) / 1000,
+    },
+    plan,
+    ctx.acceptance,
   );
-  const report: GateReport = {
-    gate: plan.gate,
-    verdict: summary.verdict,
-    regressions: summary.regressions,
-    warnings: summary.warnings,
-    inconclusive: summary.inconclusive,
-    models,
-    warningsLog,
-    startedAt: startedAt.toISOString(),
-    durationSeconds: (now().getTime() - startedAt.getTime()) / 1000,
-  };
+  const { report, summary } = judged;
+  // The audit trail: the acceptances that let this commit's regressions through go with its baselines.
+  const accepted = acceptedRecords(report);
+  if (accepted.length > 0) for (const p of promotions) p.baseline.acceptance = accepted;
 
   // Promotion: only judged runs, only when asked (the entries decide: push to the default branch, --promote).
   let promotionError: Error | undefined;
   if (ctx.promote) {
-    const refusal = promotionRefusal(plan, ctx, summary, models);
+    const refusal = promotionRefusal(plan, ctx, summary, report.models);
     if (refusal) {
       report.promotion = { done: false, message: `not promoted: ${refusal}` };
     } else {
@@ -311,6 +322,7 @@ async function gateRun(plan: GatePlan, ctx: GateContext, ports: GatePorts, check
           commit: ctx.commit,
           branch: ctx.branch,
           entries: promotions,
+          ...(accepted.length > 0 ? { acceptance: accepted } : {}),
           ...(ctx.isAncestor ? { isAncestor: ctx.isAncestor } : {}),
         });
         for (const note of result.notes) (/^UNSAFE|cannot tell/.test(note) ? warn : progress.info)(note);
@@ -332,6 +344,61 @@ async function gateRun(plan: GatePlan, ctx: GateContext, ports: GatePorts, check
 
   // The report files, like everything a user reads, are the publish stage's (publish/).
   return { report, failed: summary.failed, figures, ...(promotionError ? { promotionError } : {}) };
+}
+
+/**
+ * The gate's verdict over the judged models, after the acceptances on the PR (if any): one rule
+ * for a fresh run and for a stored report judged again (a label or a comment on the same head).
+ */
+function judgeAcceptance(
+  report: GateReport,
+  plan: Pick<GatePlan, 'thresholds' | 'failOn'>,
+  acceptance: AcceptanceState | undefined,
+): { report: GateReport; summary: ReturnType<typeof gateVerdict> } {
+  let models = report.models;
+  let state: AcceptanceState | undefined;
+  if (acceptance) {
+    const applied = applyAcceptance(withoutAcceptance(models.map((m) => m.comparison)), acceptance, plan.thresholds);
+    models = models.map((m, i) => ({ ...m, comparison: describe(applied.models[i]!) }));
+    state = applied.state;
+  }
+  const summary = gateVerdict(
+    models.map((m) => m.comparison),
+    plan.failOn,
+  );
+  const { acceptance: _old, accepted: _count, promotion: _promotion, ...rest } = report;
+  return {
+    report: {
+      ...rest,
+      verdict: summary.verdict,
+      regressions: summary.regressions,
+      warnings: summary.warnings,
+      inconclusive: summary.inconclusive,
+      ...(summary.accepted > 0 ? { accepted: summary.accepted } : {}),
+      models,
+      ...(state ? { acceptance: state } : {}),
+      ...(report.promotion ? { promotion: report.promotion } : {}),
+    },
+    summary,
+  };
+}
+
+/**
+ * A stored report of the same PR head judged again under the acceptance as it is now (the run of
+ * a `labeled`/`unlabeled` or comment event): nothing is measured, nothing promoted.
+ */
+export function rejudge(report: GateReport, plan: Pick<GatePlan, 'thresholds' | 'failOn'>, acceptance: AcceptanceState): GateOutcome {
+  const { promotion: _promotion, ...rest } = report;
+  const { report: judged, summary } = judgeAcceptance(rest, plan, acceptance);
+  return { report: judged, failed: summary.failed, figures: [] };
+}
+
+/** The records that covered at least one row of this run. */
+function acceptedRecords(report: GateReport): AcceptanceRecord[] {
+  const used = new Set(
+    report.models.flatMap((m) => m.comparison.rows.flatMap((r) => (r.accepted ? [`${r.accepted.by}\u0000${r.accepted.at}`] : []))),
+  );
+  return (report.acceptance?.records ?? []).filter((r) => used.has(`${r.by}\u0000${r.at}`));
 }
 
 /** The files an earlier run wrote: the report and, per model, its run and metrics documents and logs. */
@@ -356,8 +423,9 @@ function promotionRefusal(
     return `a pull-request run never writes the baseline of the default branch '${ctx.defaultBranch}'`;
   }
   if (summary.failed) return `the gate's verdict is ${summary.verdict}`;
+  // An accepted regression was let through on purpose by a writer: it is meant to become the baseline.
   const allowed: readonly Verdict[] = plan.promoteOn;
-  const unjudged = models.filter((m) => !allowed.includes(m.comparison.verdict));
+  const unjudged = models.filter((m) => m.comparison.verdict !== 'accepted' && !allowed.includes(m.comparison.verdict));
   if (unjudged.length > 0) {
     const list = unjudged.map((m) => `${m.comparison.model} is ${m.comparison.verdict}`).join(', ');
     return `${list} (promote-on: ${allowed.join(', ')})`;

@@ -3,7 +3,7 @@
  * One real implementation each (stores/, runners/, github/, notify/); tests use real local
  * servers or engines behind the same interfaces.
  */
-import type { Baseline, BaselineKey, BaselineWant, GateReport, ModelPlan, MeasurePlan, RunResult } from './types.js';
+import type { AcceptanceRecord, Baseline, BaselineKey, BaselineWant, GateReport, ModelPlan, MeasurePlan, RunResult } from './types.js';
 import type { PreparedDataset } from './dataset/prepared.js';
 
 /** Progress lines during long work (loading, warm-up, iterations). */
@@ -48,6 +48,8 @@ export interface PromotionRequest {
   commit: string;
   branch: string;
   entries: Array<{ key: BaselineKey; baseline: Baseline }>;
+  /** The acceptances that let this commit's regressions through: recorded in the branch manifest's history entry. */
+  acceptance?: AcceptanceRecord[];
   /**
    * Git ancestry: true when `ancestor` is an ancestor of `descendant`, false when it is not,
    * undefined when the history at hand cannot tell (then the store orders by time and says so).
@@ -86,6 +88,18 @@ export interface BaselineStore {
   put(key: BaselineKey, baseline: Baseline): Promise<PromotionResult>;
   /** The newest `limit` baselines promoted on `branch` under key, newest first. */
   history(key: BaselineKey, limit: number, branch: string): Promise<Baseline[]>;
+  /**
+   * The promotions of `model` on `branch` from the branch manifest, newest first, under every
+   * fingerprint, each with the acceptances it recorded (`paddle-perf-gate history MODEL`).
+   */
+  log(key: Pick<BaselineKey, 'repo' | 'gate' | 'model'>, branch: string): Promise<PromotionLogEntry[]>;
+}
+
+export interface PromotionLogEntry {
+  commit: string;
+  createdAt: string;
+  fingerprintHashes: string[];
+  acceptance?: AcceptanceRecord[];
 }
 
 /** The PR's one sticky comment per gate (github/comment.ts; tests: a real local GitHub-routes server). */
@@ -94,6 +108,8 @@ export interface GitHubPort {
   upsertComment(marker: string, body: string): Promise<'created' | 'updated' | 'unchanged' | 'forbidden'>;
   /** Updates the comment when there is one; never creates (comment modes on-change/on-regression). */
   updateExisting(marker: string, body: string): Promise<'updated' | 'unchanged' | 'absent' | 'forbidden'>;
+  /** The body of our comment for `marker` (what the last run wrote: its hidden acceptance records), or undefined. */
+  read(marker: string): Promise<string | undefined>;
 }
 
 /**

@@ -235,7 +235,8 @@ export interface ModelMetrics {
   decoded?: Array<{ id: string; label: string | null; prediction: string }>;
 }
 
-export type Band = 'pass' | 'warn' | 'fail' | 'inconclusive' | 'missing';
+/** accepted: a failing row that an acceptance on the PR covers (compare/accept.ts). */
+export type Band = 'pass' | 'warn' | 'fail' | 'inconclusive' | 'missing' | 'accepted';
 
 export interface ComparisonRow {
   metric: string;
@@ -256,6 +257,8 @@ export interface ComparisonRow {
   reason: string;
   /** Why, as message keys of text/strings.ts with raw arguments: text/ renders them in either language. */
   reasonParts?: ReasonPart[];
+  /** Set when band is 'accepted': the acceptance that covers this failing row. */
+  accepted?: AcceptedBy;
 }
 
 /**
@@ -281,7 +284,56 @@ export interface ReasonPart {
   args?: Record<string, ReasonArg>;
 }
 
-export type Verdict = 'pass' | 'warn' | 'fail' | 'inconclusive' | 'incomparable' | 'no-baseline' | 'unreadable';
+export type Verdict = 'pass' | 'warn' | 'fail' | 'inconclusive' | 'incomparable' | 'no-baseline' | 'unreadable' | 'accepted';
+
+// ───────────────────────────── acceptance (issue 15) ─────────────────────────────
+
+/** Who accepted a regression on purpose, and how (a PR label or a `/perf-gate accept` comment). */
+export interface AcceptedBy {
+  by: string;
+  /** ISO 8601. */
+  at: string;
+  reason: string;
+  via: 'label' | 'comment';
+  /** The PR head commit the acceptance was given for. */
+  sha: string;
+  pr: number;
+  /** True when given for an earlier head: this run's change is no worse than the accepted one (within the noise band). */
+  carried?: boolean;
+}
+
+/**
+ * One acceptance as recorded in the PR comment (hidden) and the report: bound to the head SHA it
+ * was given for, with the changes it accepted, so a later push is judged against them.
+ */
+export interface AcceptanceRecord {
+  by: string;
+  at: string;
+  reason: string;
+  via: 'label' | 'comment';
+  sha: string;
+  pr: number;
+  /** Metric ids or prefixes ('latency' covers latency.p50…), or 'all'. */
+  metrics: string[] | 'all';
+  /** The failing rows it accepted at `sha`: their changes, the yardstick for a later head. */
+  rows: Array<{ model: string; metric: string; unit?: Unit; deltaAbs: number | null; deltaRel: number | null }>;
+}
+
+/** An acceptance that was asked for and not counted, with why (a message key and its arguments). */
+export interface AcceptanceRefusal {
+  by: string;
+  via: 'label' | 'comment';
+  why: ReasonPart;
+}
+
+/** What the run knew of acceptance: the records (kept in the PR comment) and the refusals to show. */
+export interface AcceptanceState {
+  pr: number;
+  /** The PR head this run judged. */
+  head: string;
+  records: AcceptanceRecord[];
+  refused: AcceptanceRefusal[];
+}
 
 export interface ModelComparison {
   model: string;
@@ -363,6 +415,8 @@ export interface Baseline {
    * A/B confirmation builds and checks its base side against it (run-spec.ts, confirm.ts).
    */
   run?: BaselineRun;
+  /** The acceptances this commit's regressions were let through with (the audit trail; issue 15). */
+  acceptance?: AcceptanceRecord[];
 }
 
 /**
@@ -425,8 +479,12 @@ export interface GateReport {
      * Latency p50 of the last promoted baselines of the same key, oldest first, then this run
      * (commit: this run's). Present with at least 2 baselines that have the metric.
      */
-    trend?: Array<{ commit: string; value: number }>;
+    trend?: Array<{ commit: string; value: number; accepted?: boolean }>;
   }>;
+  /** Failing rows let through by an acceptance (absent when none). */
+  accepted?: number;
+  /** Acceptance on the PR (issue 15): absent outside a PR run and a promotion of an accepted PR. */
+  acceptance?: AcceptanceState;
   /** What happened to the baseline (promoted, not promoted and why). */
   promotion?: { done: boolean; message: string };
   warningsLog: string[];

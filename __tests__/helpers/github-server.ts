@@ -5,7 +5,10 @@
  *   GET  /repos/:o/:r/issues/:n/comments          (per_page, page, Link: rel="next"/"last")
  *   POST /repos/:o/:r/issues/:n/comments
  *   PATCH /repos/:o/:r/issues/comments/:id        (only the comment's author may edit: 403 otherwise)
- *   GET  /repos/:o/:r/pulls/:n                     (the PRs added with addPull; 404 otherwise)
+ *   GET  /repos/:o/:r/pulls/:n                     (the PRs added with addPull, with author and labels; 404 otherwise)
+ *   GET  /repos/:o/:r/collaborators/:user/permission (from `permissions`; 404 for an unknown login)
+ *   GET  /repos/:o/:r/commits/:sha/pulls           (the merged PRs added with addMerge; [] otherwise)
+ *   POST /repos/:o/:r/statuses/:sha                (kept in `statuses`)
  * `deny` switches every comment route (or only writes) to 403/404, as for a fork PR's token.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -34,7 +37,22 @@ export interface StoredPull {
   headSha: string;
   /** owner/name of the head's repository (a fork's for a fork PR); null: the fork was deleted. */
   headRepo: string | null;
+  /** The PR author's login (default 'contributor'). */
+  author?: string;
+  labels?: string[];
 }
+
+/** A commit status as the REST API took it. */
+export interface StoredStatus {
+  repo: string;
+  sha: string;
+  state: string;
+  context: string;
+  description: string;
+}
+
+/** A repository role, as `role_name`; `permission` is GitHub's legacy field (maintain → write, triage → read). */
+export type Role = 'admin' | 'maintain' | 'write' | 'triage' | 'read' | 'none';
 
 export interface RequestLog {
   method: string;
@@ -46,6 +64,11 @@ export class GitHubServer {
   readonly comments: StoredComment[] = [];
   readonly pulls: StoredPull[] = [];
   readonly requests: RequestLog[] = [];
+  readonly statuses: StoredStatus[] = [];
+  /** login → role on every repository of this server. */
+  readonly permissions = new Map<string, Role>();
+  /** commit → the PR it merged (GET /repos/:o/:r/commits/:sha/pulls). */
+  private readonly merges = new Map<string, { repo: string; number: number }>();
   /** token → account. */
   readonly accounts = new Map<string, Account>();
   deny: { status: 403 | 404; scope: 'writes' | 'all' } | undefined;
@@ -84,6 +107,10 @@ export class GitHubServer {
 
   addPull(pull: StoredPull): void {
     this.pulls.push(pull);
+  }
+
+  addMerge(repo: string, commit: string, number: number): void {
+    this.merges.set(commit, { repo, number });
   }
 
   commentsOn(repo: string, issue: number): StoredComment[] {
@@ -128,7 +155,52 @@ export class GitHubServer {
         html_url: `https://github.com/${repo}/pull/${found.number}`,
         head: { sha: found.headSha, ref: 'feature', repo: found.headRepo === null ? null : repoJson(found.headRepo) },
         base: { sha: 'base0000', ref: 'develop', repo: repoJson(repo) },
+        user: { login: found.author ?? 'contributor', type: 'User' },
+        labels: (found.labels ?? []).map((name, i) => ({ id: i + 1, name, color: 'ededed' })),
       });
+    }
+
+    const permission = url.pathname.match(/^\/repos\/([^/]+)\/([^/]+)\/collaborators\/([^/]+)\/permission$/);
+    if (permission && req.method === 'GET') {
+      const login = decodeURIComponent(permission[3]!);
+      const role = this.permissions.get(login);
+      if (role === undefined) return this.send(res, req, 404, { message: `${login} is not a user` });
+      const legacy = role === 'maintain' ? 'write' : role === 'triage' ? 'read' : role;
+      return this.send(res, req, 200, { permission: legacy, role_name: role, user: { login, type: 'User' } });
+    }
+
+    const merged = url.pathname.match(/^\/repos\/([^/]+)\/([^/]+)\/commits\/([^/]+)\/pulls$/);
+    if (merged && req.method === 'GET') {
+      const found = this.merges.get(merged[3]!);
+      const repo = `${merged[1]}/${merged[2]}`;
+      if (!found || found.repo !== repo) return this.send(res, req, 200, []);
+      return this.send(res, req, 200, [
+        {
+          number: found.number,
+          state: 'closed',
+          merged_at: new Date().toISOString(),
+          html_url: `https://github.com/${repo}/pull/${found.number}`,
+        },
+      ]);
+    }
+
+    const status = url.pathname.match(/^\/repos\/([^/]+)\/([^/]+)\/statuses\/([^/]+)$/);
+    if (status && req.method === 'POST') {
+      if (this.deny && this.deny.scope !== undefined)
+        return this.send(res, req, 403, { message: 'Resource not accessible by integration' });
+      const body = JSON.parse(raw) as { state?: unknown; context?: unknown; description?: unknown };
+      if (!['error', 'failure', 'pending', 'success'].includes(String(body.state))) {
+        return this.send(res, req, 422, { message: 'Validation Failed: state' });
+      }
+      const stored: StoredStatus = {
+        repo: `${status[1]}/${status[2]}`,
+        sha: status[3]!,
+        state: String(body.state),
+        context: String(body.context ?? 'default'),
+        description: String(body.description ?? ''),
+      };
+      this.statuses.push(stored);
+      return this.send(res, req, 201, { id: this.statuses.length, ...stored });
     }
 
     const list = url.pathname.match(/^\/repos\/([^/]+)\/([^/]+)\/issues\/(\d+)\/comments$/);

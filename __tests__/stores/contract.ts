@@ -140,6 +140,33 @@ export function storeContract(name: string, harness: ContractHarness): void {
       expect(await store.history(uniqueKey(), 5, 'main')).toEqual([]);
     });
 
+    it('keeps the acceptances of a promotion in the baseline and the branch manifest (issue 15); log lists them', async () => {
+      const store = harness.create();
+      const key = uniqueKey();
+      const acceptance = [
+        {
+          by: 'maint',
+          at: at(2),
+          reason: 'a wider input, on purpose',
+          via: 'comment' as const,
+          sha: sha(7),
+          pr: 7,
+          metrics: ['latency'],
+          rows: [{ model: key.model, metric: 'latency.p50', unit: 'ms' as const, deltaAbs: 0.5, deltaRel: 0.12 }],
+        },
+      ];
+      await store.put(key, makeBaseline(key, sha(1), at(1)));
+      const accepted = { ...makeBaseline(key, sha(2), at(2)), acceptance };
+      await store.promote({ commit: sha(2), branch: 'main', entries: [{ key, baseline: accepted }], acceptance });
+      const reader = harness.create();
+      expect((await reader.history(key, 5, 'main'))[0]).toEqual(accepted);
+      expect(await reader.log(key, 'main')).toEqual([
+        { commit: sha(2), createdAt: at(2), fingerprintHashes: [key.fingerprintHash], acceptance },
+        { commit: sha(1), createdAt: at(1), fingerprintHashes: [key.fingerprintHash] },
+      ]);
+      expect(await reader.log({ ...key, model: 'another-model' }, 'main')).toEqual([]);
+    });
+
     it.runIf(harness.retention !== false)(
       'keeps the last 50 history entries; old commits stay readable',
       async () => {

@@ -175,10 +175,12 @@ function unstableSide(base: ModelMetrics, head: ModelMetrics): Part | null {
   return null;
 }
 
+/** A model's verdict from its rows' bands (compare/accept.ts re-derives it after acceptance). */
 function modelVerdict(rows: ComparisonRow[]): { verdict: Verdict; reasonParts: Part[] } {
   const list = (band: Band) => rows.filter((r) => r.band === band);
   const order: Array<[Band, Verdict, string]> = [
     ['fail', 'fail', 'reason.rowsFailed'],
+    ['accepted', 'accepted', 'reason.rowsAccepted'],
     ['inconclusive', 'inconclusive', 'reason.rowsInconclusive'],
     ['warn', 'warn', 'reason.rowsWarned'],
   ];
@@ -500,8 +502,8 @@ export { modelVerdict };
 export function gateVerdict(
   models: ModelComparison[],
   failOn: Array<'fail' | 'warn' | 'inconclusive' | 'unreadable'> = ['fail'],
-): { verdict: Verdict; regressions: number; warnings: number; inconclusive: number; failed: boolean } {
-  const order: Verdict[] = ['fail', 'unreadable', 'warn', 'inconclusive', 'incomparable', 'no-baseline', 'pass'];
+): { verdict: Verdict; regressions: number; warnings: number; inconclusive: number; accepted: number; failed: boolean } {
+  const order: Verdict[] = ['fail', 'unreadable', 'accepted', 'warn', 'inconclusive', 'incomparable', 'no-baseline', 'pass'];
   const judged = (m: ModelComparison) => m.verdict !== 'incomparable' && m.verdict !== 'unreadable';
   const actionable = (m: ModelComparison): Verdict =>
     m.verdict === 'inconclusive' && m.rows.some((r) => r.band === 'warn') ? 'warn' : m.verdict;
@@ -516,7 +518,14 @@ export function gateVerdict(
     regressions: rows.filter((r) => r.band === 'fail').length,
     warnings: rows.filter((r) => r.band === 'warn').length,
     inconclusive: rows.filter((r) => r.band === 'inconclusive').length,
-    failed: models.some((m) => fails.includes(m.verdict) || fails.includes(actionable(m))),
+    accepted: rows.filter((r) => r.band === 'accepted').length,
+    // An accepted model still fails on its other rows when fail-on names their band (warn, inconclusive).
+    failed: models.some(
+      (m) =>
+        fails.includes(m.verdict) ||
+        fails.includes(actionable(m)) ||
+        (m.verdict === 'accepted' && m.rows.some((r) => fails.includes(r.band))),
+    ),
   };
 }
 

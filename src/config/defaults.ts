@@ -162,3 +162,6 @@ export const DEFAULT_ARCHIVE_PREFIX = 'perf-gate-';
 export const DEFAULT_S3_PREFIX = 'paddle-perf-gate';
 /** When neither gate.yml, the action's s3-region input, AWS_REGION nor AWS_DEFAULT_REGION names one. */
 export const DEFAULT_S3_REGION = 'us-east-1';
+
+/** The PR label that accepts a regression on purpose (input `accept-label`, issue 15). */
+export const DEFAULT_ACCEPT_LABEL = 'perf-gate:accept';

@@ -117,6 +117,15 @@ class GitHubComments implements GitHubPort {
     return this.write(marker, body, false) as Promise<'updated' | 'unchanged' | 'absent' | 'forbidden'>;
   }
 
+  async read(marker: string): Promise<string | undefined> {
+    try {
+      return (await this.find(marker))?.body ?? undefined;
+    } catch (error) {
+      if (isForbidden(error)) return undefined;
+      throw error;
+    }
+  }
+
   private async write(
     marker: string,
     body: string,

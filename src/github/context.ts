@@ -18,7 +18,16 @@ export interface PullRequestInfo {
   fork: boolean;
   url: string;
   title: string;
+  /** The PR author's login ('' when the payload lacks it). */
+  author: string;
+  /** Names of the labels on the PR when the event was sent. */
+  labels: string[];
 }
+
+/** What a `labeled`/`unlabeled` PR event or an `issue_comment` event says (acceptance on the PR, issue 15). */
+export type AcceptanceEvent =
+  | { kind: 'label'; action: 'labeled' | 'unlabeled'; label: string; by: string }
+  | { kind: 'comment'; id: number; body: string; by: string; at: string; issue: number; onPullRequest: boolean };
 
 /** The run a `workflow_run` event is about (the fork pattern's first half); every field from GitHub, not from the run. */
 export interface WorkflowRunInfo {
@@ -50,6 +59,8 @@ export interface EventContext {
   runUrl?: string;
   /** Only for a workflow_run event. */
   workflowRun?: WorkflowRunInfo;
+  /** A label added/removed on the PR, or a new comment on an issue or PR. */
+  acceptanceEvent?: AcceptanceEvent;
 }
 
 type Json = Record<string, unknown>;
@@ -122,15 +133,19 @@ export function eventContext(env: NodeJS.ProcessEnv, payload: Json): EventContex
         fork: headRepo !== undefined && headRepo !== baseRepo,
         url: str(pull?.['html_url']) ?? `${server}/${fullName}/pull/${number}`,
         title: str(pull?.['title']) ?? `#${number}`,
+        author: str(obj(pull?.['user'])?.['login']) ?? '',
+        labels: labelNames(pull?.['labels']),
       },
       defaultBranchPush: false,
       ...(runUrl !== undefined && { runUrl }),
+      ...labelEvent(payload),
     };
   }
 
   // push, workflow_dispatch, schedule, merge_group…: a run on a branch without a PR to comment on.
   const commit = (eventName === 'push' ? str(payload['after']) : undefined) ?? env['GITHUB_SHA'] ?? '';
   const workflowRun = eventName === 'workflow_run' ? workflowRunInfo(payload) : undefined;
+  const comment = eventName === 'issue_comment' ? commentEvent(payload) : undefined;
   return {
     eventName,
     kind: 'push',
@@ -143,6 +158,38 @@ export function eventContext(env: NodeJS.ProcessEnv, payload: Json): EventContex
     defaultBranchPush: eventName === 'push' && refBranch !== '' && refBranch === defaultBranch,
     ...(runUrl !== undefined && { runUrl }),
     ...(workflowRun ? { workflowRun } : {}),
+    ...(comment ? { acceptanceEvent: comment } : {}),
+  };
+}
+
+function labelNames(value: unknown): string[] {
+  return Array.isArray(value) ? value.map((l) => str(obj(l)?.['name'])).filter((n): n is string => n !== undefined) : [];
+}
+
+function labelEvent(payload: Json): { acceptanceEvent?: AcceptanceEvent } {
+  const action = payload['action'];
+  const label = str(obj(payload['label'])?.['name']);
+  const by = str(obj(payload['sender'])?.['login']);
+  if ((action !== 'labeled' && action !== 'unlabeled') || !label || !by) return {};
+  return { acceptanceEvent: { kind: 'label', action, label, by } };
+}
+
+/** A new comment (edits and deletions are not commands: an edited comment could rewrite history). */
+function commentEvent(payload: Json): AcceptanceEvent | undefined {
+  const comment = obj(payload['comment']);
+  const issue = obj(payload['issue']);
+  const id = comment?.['id'];
+  const number = issue?.['number'];
+  const by = str(obj(comment?.['user'])?.['login']);
+  if (payload['action'] !== 'created' || typeof id !== 'number' || typeof number !== 'number' || !by) return undefined;
+  return {
+    kind: 'comment',
+    id,
+    body: typeof comment?.['body'] === 'string' ? comment['body'] : '',
+    by,
+    at: str(comment?.['created_at']) ?? '',
+    issue: number,
+    onPullRequest: obj(issue?.['pull_request']) !== undefined,
   };
 }
 

@@ -89,6 +89,8 @@ interface PullData {
   title: string;
   head: { sha: string; ref: string; repo: { full_name: string } | null };
   base: { sha: string; ref: string; repo: { full_name: string } | null };
+  user?: { login: string } | null;
+  labels?: Array<{ name?: string }>;
 }
 
 function status(error: unknown): number | undefined {
@@ -101,6 +103,25 @@ function status(error: unknown): number | undefined {
  * the workflow run measured; returns it, or throws RefusedError saying what differs.
  */
 export async function verifyPullRequest(target: PullRequestTarget, number: number, run: WorkflowRunInfo): Promise<PullRequestInfo> {
+  const pr = await fetchPullRequest(target, number, 'the artifact names');
+  const sameSha = pr.headSha.toLowerCase() === run.headSha.toLowerCase();
+  const sameRepo = pr.headRepo.toLowerCase() === run.headRepo.toLowerCase();
+  if (!sameSha || !sameRepo) {
+    throw new RefusedError(
+      `the artifact names PR #${number}, whose head is ${pr.headSha.slice(0, 12)} in ${pr.headRepo}, but workflow run ${run.id} measured ` +
+        `${run.headSha.slice(0, 12)} in ${run.headRepo}: the artifact does not belong to that PR, nothing posted`,
+    );
+  }
+  const { headRepo: _repo, ...info } = pr;
+  return info;
+}
+
+/** PR `number` of this repository as GitHub has it now (an issue_comment event carries no head commit). */
+export async function fetchPullRequest(
+  target: PullRequestTarget,
+  number: number,
+  who = 'the event names',
+): Promise<PullRequestInfo & { headRepo: string }> {
   const octokit = getOctokit(target.token, target.baseUrl ? { baseUrl: target.baseUrl } : {});
   const where = `${target.owner}/${target.repo}`;
   let pull: PullData;
@@ -108,7 +129,7 @@ export async function verifyPullRequest(target: PullRequestTarget, number: numbe
     pull = (await octokit.rest.pulls.get({ owner: target.owner, repo: target.repo, pull_number: number })).data;
   } catch (error) {
     const code = status(error);
-    if (code === 404) throw new RefusedError(`the artifact names PR #${number}, which is not a pull request of ${where}: nothing posted`);
+    if (code === 404) throw new RefusedError(`${who} PR #${number}, which is not a pull request of ${where}: nothing posted`);
     if (code === 401 || code === 403) {
       throw new ConfigError(
         `input \`github-token\`: cannot read PR #${number} of ${where} (HTTP ${code}); the workflow needs permissions: pull-requests: write`,
@@ -117,23 +138,18 @@ export async function verifyPullRequest(target: PullRequestTarget, number: numbe
     throw error;
   }
   const headRepo = pull.head.repo?.full_name ?? '(deleted repository)';
-  const sameSha = pull.head.sha.toLowerCase() === run.headSha.toLowerCase();
-  const sameRepo = headRepo.toLowerCase() === run.headRepo.toLowerCase();
-  if (!sameSha || !sameRepo) {
-    throw new RefusedError(
-      `the artifact names PR #${number}, whose head is ${pull.head.sha.slice(0, 12)} in ${headRepo}, but workflow run ${run.id} measured ` +
-        `${run.headSha.slice(0, 12)} in ${run.headRepo}: the artifact does not belong to that PR, nothing posted`,
-    );
-  }
   return {
     number: pull.number,
     headSha: pull.head.sha,
     headRef: pull.head.ref,
+    headRepo,
     baseSha: pull.base.sha,
     baseRef: pull.base.ref,
     fork: headRepo.toLowerCase() !== (pull.base.repo?.full_name ?? where).toLowerCase(),
     url: pull.html_url,
     title: pull.title,
+    author: pull.user?.login ?? '',
+    labels: (pull.labels ?? []).map((l) => l.name ?? '').filter((n) => n !== ''),
   };
 }
 

@@ -4,7 +4,7 @@
  * then folded details. Every name or text that comes from users or logs goes through
  * escapeMarkdown.
  */
-import type { ComparisonRow, GateReport } from '../types.js';
+import type { AcceptanceRecord, ComparisonRow, GateReport, ReasonPart } from '../types.js';
 import {
   BAND_EMOJI,
   countsText,
@@ -143,7 +143,7 @@ class Renderer {
   private isNotable(model: Model, row: ComparisonRow | null): boolean {
     const v = model.comparison.verdict;
     if (row === null || v === 'incomparable' || v === 'unreadable') return row === null;
-    return row.band === 'fail' || row.band === 'warn' || row.band === 'inconclusive';
+    return row.band === 'fail' || row.band === 'warn' || row.band === 'inconclusive' || row.band === 'accepted';
   }
 
   totalRows(): number {
@@ -160,7 +160,12 @@ class Renderer {
 
   compose(o: { details: Detail; rows: 'all' | 'notable'; keep?: number; cut?: string[] }): string {
     const out: string[] = [];
-    if (this.opts.marker) out.push(this.opts.marker);
+    if (this.opts.marker) {
+      out.push(this.opts.marker);
+      // The acceptance records ride along hidden in the comment: the next run on this PR reads them back (github/accept.ts).
+      const records = this.report.acceptance?.records ?? [];
+      if (records.length > 0) out.push(acceptanceMarker(records));
+    }
     out.push(this.verdictLine(), '');
     if (this.opts.notice) out.push(...this.opts.notice.split('\n').map((l) => `> ${l}`.trimEnd()), '');
     const context = this.contextLines();
@@ -170,6 +175,7 @@ class Renderer {
     if (o.rows === 'notable') rows = rows.filter((x) => this.isNotable(x.model, x.row));
     if (o.keep !== undefined) rows = rows.slice(0, o.keep);
     if (rows.length > 0) out.push(...this.table(rows), '');
+    out.push(...this.acceptance());
 
     if (this.report.promotion) out.push(escapeMarkdown(this.t('promotion', { message: this.report.promotion.message })), '');
     for (const a of this.opts.archives ?? []) {
@@ -190,7 +196,7 @@ class Renderer {
 
   private verdictLine(): string {
     const { verdict, regressions, warnings, gate } = this.report;
-    const inconclusive = this.report.inconclusive ?? 0;
+    const inconclusive = (this.report.inconclusive ?? 0) + (this.report.accepted ?? 0);
     const counts = countsText(this.lang, this.report);
     // pass/warn/fail speak through the emoji and counts; the other verdicts need their word.
     const plain = verdict === 'pass' || verdict === 'warn' || verdict === 'fail';
@@ -287,8 +293,9 @@ class Renderer {
   }
 
   private reason(row: ComparisonRow): string {
-    // Our own words and formatted numbers: no user text, so no escaping (keeps '<' readable in raw text).
-    if (renderable(row.reasonParts)) return partsText(this.lang, row.reasonParts);
+    // Our own words and formatted numbers: no user text, so no escaping (keeps '<' readable in raw text),
+    // except an acceptance's reason, which is a person's words.
+    if (renderable(row.reasonParts)) return partsText(this.lang, row.reasonParts.map(inertUserText));
     return escapeMarkdown(row.reason);
   }
 
@@ -381,7 +388,10 @@ class Renderer {
       const trend = m.trend;
       if (!trend || trend.length < 3) continue;
       const name = m.comparison.model.replace(/[^\p{L}\p{N} ._()+/-]/gu, ' ').trim();
-      const labels = trend.map((p, i) => (i === trend.length - 1 ? this.t('trend.thisRun') : shortCommit(p.commit)));
+      // A baseline promoted with an accepted regression is marked: the step up was on purpose.
+      const labels = trend.map((p, i) =>
+        i === trend.length - 1 ? this.t('trend.thisRun') : `${shortCommit(p.commit)}${p.accepted ? ` ${this.t('trend.accepted')}` : ''}`,
+      );
       const values = trend.map((p) => Number(p.value.toPrecision(4)));
       const top = Math.max(...values);
       out.push(
@@ -401,6 +411,49 @@ class Renderer {
     return out;
   }
 
+  /** Who accepted what on the PR, and acceptances that were not counted with why (issue 15). */
+  private acceptance(): string[] {
+    const state = this.report.acceptance;
+    if (!state) return [];
+    const lines: string[] = [];
+    const used = new Set<string>();
+    for (const m of this.report.models) {
+      for (const row of m.comparison.rows) if (row.accepted) used.add(`${row.accepted.by}\u0000${row.accepted.at}`);
+    }
+    for (const r of state.records) {
+      if (!used.has(`${r.by}\u0000${r.at}`)) continue;
+      const via = r.via === 'label' ? this.t('accept.viaLabel') : this.t('accept.viaComment');
+      const metrics = r.metrics === 'all' ? '' : this.t('accept.metrics', { metrics: escapeMarkdown(r.metrics.join(', ')) });
+      lines.push(
+        `- ${VERDICT_EMOJI.accepted} ${this.t('accept.given', {
+          by: `@${escapeMarkdown(r.by)}`,
+          via,
+          date: escapeMarkdown(r.at.slice(0, 16).replace('T', ' ')),
+          sha: `\`${shortCommit(r.sha)}\``,
+          reason: escapeMarkdown(r.reason),
+        })}${metrics}`,
+      );
+    }
+    // A regression an earlier acceptance no longer covers: say so, so the reviewer knows to accept again.
+    for (const r of state.records) {
+      if (r.sha === state.head || used.has(`${r.by}\u0000${r.at}`)) continue;
+      const stillFails = this.report.models.some((m) =>
+        m.comparison.rows.some((row) => row.band === 'fail' && r.rows.some((x) => x.metric === row.metric)),
+      );
+      if (stillFails) {
+        lines.push(
+          `- ${VERDICT_EMOJI.fail} ${this.t('accept.stale', { by: `@${escapeMarkdown(r.by)}`, sha: `\`${shortCommit(r.sha)}\``, head: `\`${shortCommit(state.head)}\`` })}`,
+        );
+      }
+    }
+    for (const f of state.refused) {
+      const via = f.via === 'label' ? this.t('accept.viaLabel') : this.t('accept.viaComment');
+      const why = renderable([f.why]) ? partsText(this.lang, [inertUserText(f.why)]) : escapeMarkdown(f.why.key);
+      lines.push(`- ${VERDICT_EMOJI.unreadable} ${this.t('accept.refused', { by: `@${escapeMarkdown(f.by)}`, via, why })}`);
+    }
+    return lines.length > 0 ? [...lines, ''] : [];
+  }
+
   private warningsLog(): string[] {
     const log = this.report.warningsLog;
     if (log.length === 0) return [];
@@ -411,6 +464,38 @@ class Renderer {
       '</details>',
       '',
     ];
+  }
+}
+
+/** The free-text arguments of a reason (an acceptance's reason, an error message) made inert; the rest is ours. */
+function inertUserText(part: ReasonPart): ReasonPart {
+  if (!part.args || !('reason' in part.args || 'message' in part.args)) return part;
+  const args = { ...part.args };
+  for (const name of ['reason', 'message'] as const) {
+    const value = args[name];
+    if (typeof value === 'string') args[name] = escapeMarkdown(value);
+  }
+  return { ...part, args };
+}
+
+const ACCEPTANCE_PREFIX = '<!-- paddle-perf-gate:acceptance ';
+
+/** The acceptance records as one hidden line: base64 of the JSON, so nothing in a reason can end the HTML comment. */
+function acceptanceMarker(records: AcceptanceRecord[]): string {
+  return `${ACCEPTANCE_PREFIX}${Buffer.from(JSON.stringify(records), 'utf8').toString('base64')} -->`;
+}
+
+/** The records hidden in a comment body by acceptanceMarker(); [] when there are none. Untyped: the reader validates. */
+export function acceptanceFromComment(body: string): unknown[] {
+  const start = body.indexOf(ACCEPTANCE_PREFIX);
+  if (start < 0) return [];
+  const end = body.indexOf(' -->', start + ACCEPTANCE_PREFIX.length);
+  if (end < 0) return [];
+  try {
+    const value: unknown = JSON.parse(Buffer.from(body.slice(start + ACCEPTANCE_PREFIX.length, end), 'base64').toString('utf8'));
+    return Array.isArray(value) ? (value as unknown[]) : [];
+  } catch {
+    return [];
   }
 }
 

@@ -31,7 +31,8 @@ const obj = (description: string, properties: Record<string, Json>, required: st
 const arr = (description: string, items: Json, extra: Json = {}): Json => ({ type: 'array', description, items, ...extra });
 const ref = (name: string): Json => ({ $ref: `#/$defs/${name}` });
 
-const VERDICTS = ['pass', 'warn', 'fail', 'inconclusive', 'incomparable', 'no-baseline', 'unreadable'];
+const VERDICTS = ['pass', 'warn', 'fail', 'inconclusive', 'incomparable', 'no-baseline', 'unreadable', 'accepted'];
+const VIA = { type: 'string', enum: ['label', 'comment'], description: 'How it was given: a PR label or a /perf-gate accept comment.' };
 const UNITS = ['%', 'ms', '/s', 'MB', 'MB/1k'];
 const BETTER = ['higher', 'lower'];
 
@@ -111,9 +112,22 @@ const $defs: Record<string, Json> = {
         level: num('Confidence level.', { minimum: 0, maximum: 1 }),
       }),
       pValue: num('p-value.', { minimum: 0, maximum: 1 }),
-      band: { type: 'string', enum: ['pass', 'warn', 'fail', 'inconclusive', 'missing'], description: 'Band.' },
+      band: { type: 'string', enum: ['pass', 'warn', 'fail', 'inconclusive', 'missing', 'accepted'], description: 'Band.' },
       reason: str('Why, in one line.'),
       reasonParts: ref('reasonParts'),
+      accepted: obj(
+        'The acceptance that let this failing row through (band accepted).',
+        {
+          by: nonEmpty('Login of who accepted.'),
+          at: str('ISO 8601 time.'),
+          reason: str('Why, in their words.'),
+          via: VIA,
+          sha: nonEmpty('The PR head it was given for.'),
+          pr: int('PR number.', 1),
+          carried: { type: 'boolean', description: 'Given for an earlier head; this change is no worse.' },
+        },
+        ['by', 'at', 'reason', 'via', 'sha', 'pr'],
+      ),
     },
     ['metric', 'label', 'unit', 'better', 'baseline', 'current', 'deltaAbs', 'deltaRel', 'band', 'reason'],
   ),
@@ -183,7 +197,15 @@ const $defs: Record<string, Json> = {
       }),
       trend: arr(
         'Latency p50 of the last baselines and this run, oldest first.',
-        obj('A point.', { commit: str('Commit.'), value: num('p50, ms.') }),
+        obj(
+          'A point.',
+          {
+            commit: str('Commit.'),
+            value: num('p50, ms.'),
+            accepted: { type: 'boolean', description: 'Promoted with an accepted regression.' },
+          },
+          ['commit', 'value'],
+        ),
       ),
     },
     ['comparison', 'metrics', 'run'],
@@ -203,6 +225,52 @@ const REPORT_JSON_SCHEMA: Json = {
     regressions: int('Metrics that failed.'),
     warnings: int('Metrics that warned.'),
     inconclusive: int('Metrics that were inconclusive.'),
+    accepted: int('Failing metrics let through by an acceptance.'),
+    acceptance: obj('Acceptance on the PR (the records are kept hidden in the PR comment).', {
+      pr: int('PR number.', 1),
+      head: nonEmpty('The PR head this run judged.'),
+      records: arr(
+        'Acceptances, each bound to the head it was given for.',
+        obj(
+          'An acceptance.',
+          {
+            by: nonEmpty('Login.'),
+            at: str('ISO 8601 time.'),
+            reason: str('Why.'),
+            via: VIA,
+            sha: nonEmpty('The PR head it was given for.'),
+            pr: int('PR number.', 1),
+            metrics: {
+              anyOf: [{ type: 'string', enum: ['all'], description: 'Every metric.' }, arr('Metric ids or prefixes.', str('A metric id.'))],
+              description: 'What it covers.',
+            },
+            rows: arr(
+              'The failing rows it accepted at that head.',
+              obj(
+                'An accepted change.',
+                {
+                  model: str('Model.'),
+                  metric: str('Metric id.'),
+                  unit: ref('unit'),
+                  deltaAbs: nullableNum('current − baseline.'),
+                  deltaRel: nullableNum('relative change.'),
+                },
+                ['model', 'metric', 'deltaAbs', 'deltaRel'],
+              ),
+            ),
+          },
+          ['by', 'at', 'reason', 'via', 'sha', 'pr', 'metrics', 'rows'],
+        ),
+      ),
+      refused: arr(
+        'Acceptances not counted, with why.',
+        obj('A refusal.', {
+          by: nonEmpty('Login.'),
+          via: VIA,
+          why: { type: 'object', description: 'Why, as a message key with arguments.' },
+        }),
+      ),
+    }),
     models: arr('One entry per model.', ref('model'), { minItems: 1 }),
     promotion: obj('What happened to the baseline.', { done: { type: 'boolean', description: 'Promoted.' }, message: str('Why.') }),
     warningsLog: arr('Warnings of the run.', str('A warning.')),

@@ -21,7 +21,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { BaselineLookup, BaselineStore, PromotionRequest, PromotionResult } from '../ports.js';
+import type { BaselineLookup, BaselineStore, PromotionLogEntry, PromotionRequest, PromotionResult } from '../ports.js';
 import type { Baseline, BaselineKey, BaselineWant } from '../types.js';
 import { StoreError } from '../errors.js';
 import { FileBackend } from './file.js';
@@ -167,6 +167,15 @@ export class ActionsCacheStore implements BaselineStore {
       const branchKey = cacheBranchPrefix(this.opts.prefix, key, branch);
       if (!(await this.restore([branchKey, branchKey]))) return [];
       return this.local().history(key, limit, branch);
+    });
+  }
+
+  log(key: Pick<BaselineKey, 'repo' | 'gate' | 'model'>, branch: string): Promise<PromotionLogEntry[]> {
+    return serialize(this.root, async () => {
+      this.needService();
+      const branchKey = cacheBranchPrefix(this.opts.prefix, key, branch);
+      if (!(await this.restore([branchKey, branchKey]))) return [];
+      return this.local().log(key, branch);
     });
   }
 

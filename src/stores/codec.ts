@@ -4,7 +4,7 @@
  * gate reads and names the object and the field when one is wrong, so a corrupt or foreign
  * object becomes a clear "baseline unreadable" verdict instead of a wrong comparison.
  */
-import { BASELINE_SCHEMA, type Baseline, type BaselineRun } from '../types.js';
+import { BASELINE_SCHEMA, type AcceptanceRecord, type Baseline, type BaselineRun } from '../types.js';
 import { StoreError } from '../errors.js';
 
 const POINTER_SCHEMA = 'paddle-perf-gate/pointer@1' as const;
@@ -61,6 +61,8 @@ export interface ManifestEntry {
   commit: string;
   createdAt: string;
   models: ModelRef[];
+  /** The acceptances that let this commit's regressions through (issue 15): PR, head, who, when, why, the accepted changes. */
+  acceptance?: AcceptanceRecord[];
 }
 /**
  * One branch of one gate: the pointer of every model/fingerprint and the promotion history,
@@ -187,6 +189,7 @@ export function decodeBaseline(text: string, where: string): Baseline {
     }
   });
   const run = o['run'] === undefined ? undefined : decodeRun(r, o['run']);
+  const acceptance = o['acceptance'] === undefined ? undefined : decodeAcceptance(r, o['acceptance'], 'acceptance');
   return {
     schema: BASELINE_SCHEMA,
     gate: r.str(o, 'gate'),
@@ -199,7 +202,43 @@ export function decodeBaseline(text: string, where: string): Baseline {
     fingerprintHash: r.str(o, 'fingerprintHash'),
     metrics: m as unknown as Baseline['metrics'],
     ...(run ? { run } : {}),
+    ...(acceptance ? { acceptance } : {}),
   };
+}
+
+/** An audit trail of acceptances (a baseline's or a manifest entry's): every field named when wrong. */
+function decodeAcceptance(r: Reader, v: unknown, path: string): AcceptanceRecord[] {
+  if (!Array.isArray(v)) r.fail(path, 'an array', v);
+  return (v as unknown[]).map((item, i) => {
+    const p = `${path}[${i}]`;
+    const a = r.obj(item, p);
+    const metrics = a['metrics'];
+    if (metrics !== 'all' && !(Array.isArray(metrics) && metrics.every((m) => typeof m === 'string'))) {
+      r.fail(`${p}.metrics`, '"all" or an array of metric ids', metrics);
+    }
+    const rows = a['rows'];
+    if (!Array.isArray(rows)) r.fail(`${p}.rows`, 'an array', rows);
+    return {
+      by: r.str(a, 'by', `${p}.by`),
+      at: r.date(a, 'at', `${p}.at`),
+      reason: r.str(a, 'reason', `${p}.reason`),
+      via: r.oneOf(a, 'via', ['label', 'comment'] as const, `${p}.via`),
+      sha: r.str(a, 'sha', `${p}.sha`),
+      pr: r.num(a, 'pr', `${p}.pr`),
+      metrics: metrics,
+      rows: (rows as unknown[]).map((row, j) => {
+        const q = `${p}.rows[${j}]`;
+        const x = r.obj(row, q);
+        return {
+          model: r.str(x, 'model', `${q}.model`),
+          metric: r.str(x, 'metric', `${q}.metric`),
+          ...(x['unit'] !== undefined ? { unit: r.oneOf(x, 'unit', UNITS, `${q}.unit`) } : {}),
+          deltaAbs: r.numOrNull(x, 'deltaAbs', `${q}.deltaAbs`),
+          deltaRel: r.numOrNull(x, 'deltaRel', `${q}.deltaRel`),
+        };
+      }),
+    };
+  });
 }
 
 const FORMATS = ['onnx', 'paddle-pdmodel', 'paddle-pir'] as const;
@@ -341,10 +380,12 @@ export function decodeManifest(text: string, where: string): Manifest {
     entries: (entries as unknown[]).map((item, i) => {
       const p = `entries[${i}]`;
       const x = r.obj(item, p);
+      const acceptance = x['acceptance'] === undefined ? undefined : decodeAcceptance(r, x['acceptance'], `${p}.acceptance`);
       return {
         commit: r.str(x, 'commit', `${p}.commit`),
         createdAt: r.date(x, 'createdAt', `${p}.createdAt`),
         models: modelRefs(r, x['models'], `${p}.models`),
+        ...(acceptance ? { acceptance } : {}),
       };
     }),
   };

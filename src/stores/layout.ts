@@ -17,7 +17,7 @@
  * lists it. New promotions never write the old documents.
  */
 import { randomBytes } from 'node:crypto';
-import type { BaselineLookup, BaselineStore, PromotionRequest, PromotionResult } from '../ports.js';
+import type { BaselineLookup, BaselineStore, PromotionLogEntry, PromotionRequest, PromotionResult } from '../ports.js';
 import type { Baseline, BaselineKey, BaselineWant } from '../types.js';
 import { StoreError } from '../errors.js';
 import { layout, STORE_DIR } from './keys.js';
@@ -144,6 +144,17 @@ export class LayoutStore implements BaselineStore {
         return b;
       }),
     );
+  }
+
+  async log(key: Pick<BaselineKey, 'repo' | 'gate' | 'model'>, branch: string): Promise<PromotionLogEntry[]> {
+    const manifest = await this.readDoc(layout.manifest(key, branch), decodeManifest);
+    return (manifest?.entries ?? []).flatMap((e) => {
+      const hashes = e.models.filter((m) => m.model === key.model).map((m) => m.fingerprintHash);
+      if (hashes.length === 0) return [];
+      return [
+        { commit: e.commit, createdAt: e.createdAt, fingerprintHashes: hashes, ...(e.acceptance ? { acceptance: e.acceptance } : {}) },
+      ];
+    });
   }
 
   /** A commit's baseline for key, when a seal (or, for the previous layout, its own index) says it was promoted. */
@@ -359,7 +370,7 @@ export class LayoutStore implements BaselineStore {
       const history = [...(cur?.entries ?? [])];
       const existing = history.find((e) => e.commit === commit);
       if (!existing) {
-        history.push({ ...candidate, models: refs });
+        history.push({ ...candidate, models: refs, ...(request.acceptance?.length ? { acceptance: request.acceptance } : {}) });
         dirty = true;
       } else {
         const add = refs.filter((r) => !existing.models.some((m) => sameRef(m, r)));

@@ -18,9 +18,10 @@ export const VERDICT_EMOJI: Record<Verdict, string> = {
   incomparable: '🚫',
   'no-baseline': '🆕',
   unreadable: '⛔',
+  accepted: '✅',
 };
 
-export const BAND_EMOJI: Record<Band, string> = { pass: '✅', warn: '⚠️', fail: '❌', inconclusive: '❔', missing: '➖' };
+export const BAND_EMOJI: Record<Band, string> = { pass: '✅', warn: '⚠️', fail: '❌', inconclusive: '❔', missing: '➖', accepted: '✅' };
 
 /** The verdict's word, the same in the comment, the summary, the alert and the CLI. */
 export function verdictWord(lang: Lang, verdict: Verdict): string {
@@ -28,10 +29,15 @@ export function verdictWord(lang: Lang, verdict: Verdict): string {
 }
 
 /** "1 regression, 0 warnings[, 3 inconclusive]": each band counted as itself, inconclusive only when some are. */
-export function countsText(lang: Lang, counts: { regressions: number; warnings: number; inconclusive?: number }): string {
+export function countsText(
+  lang: Lang,
+  counts: { regressions: number; warnings: number; inconclusive?: number; accepted?: number },
+): string {
   const { regressions, warnings } = counts;
   const inconclusive = counts.inconclusive ?? 0;
+  const accepted = counts.accepted ?? 0;
   return [
+    ...(accepted > 0 ? [t(lang, 'count.accepted', { n: fmtNumber(accepted, 0) })] : []),
     t(lang, regressions === 1 ? 'count.regression.one' : 'count.regression.other', { n: fmtNumber(regressions, 0) }),
     t(lang, warnings === 1 ? 'count.warning.one' : 'count.warning.other', { n: fmtNumber(warnings, 0) }),
     ...(inconclusive > 0 ? [t(lang, 'count.inconclusive', { n: fmtNumber(inconclusive, 0) })] : []),

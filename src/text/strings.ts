@@ -71,6 +71,12 @@ export const STRINGS = {
   'reason.rowsFailed': { en: '{n} regressed: {what}', zh: '{n} 项退化：{what}' },
   'reason.rowsInconclusive': { en: '{n} inconclusive: {what}', zh: '{n} 项不确定：{what}' },
   'reason.rowsWarned': { en: '{n} warned: {what}', zh: '{n} 项警告：{what}' },
+  'reason.rowsAccepted': { en: '{n} accepted: {what}', zh: '{n} 项已接受：{what}' },
+  'reason.accepted': { en: 'accepted by {by}: {reason}', zh: '已由 {by} 接受：{reason}' },
+  'reason.acceptedCarried': {
+    en: 'accepted by {by} for {sha} and no worse now: {reason}',
+    zh: '已由 {by} 针对 {sha} 接受，且本次未更差：{reason}',
+  },
 
   // the comment
   'verdict.pass': { en: 'pass', zh: '通过' },
@@ -80,6 +86,37 @@ export const STRINGS = {
   'verdict.incomparable': { en: 'incomparable environment', zh: '环境不可比' },
   'verdict.no-baseline': { en: 'no baseline yet', zh: '尚无基线' },
   'verdict.unreadable': { en: 'baseline unreadable', zh: '基线无法读取' },
+  'verdict.accepted': { en: 'regression accepted', zh: '退化已接受' },
+  'count.accepted': { en: '{n} accepted', zh: '{n} 项已接受' },
+  // acceptance on the PR (issue 15)
+  'accept.given': {
+    en: 'Accepted by {by} ({via}, {date}) for {sha}: {reason}',
+    zh: '由 {by} 接受（{via}，{date}），针对 {sha}：{reason}',
+  },
+  'accept.metrics': { en: ' — metrics: {metrics}', zh: ' —— 指标：{metrics}' },
+  'accept.viaLabel': { en: 'label', zh: '标签' },
+  'accept.viaComment': { en: 'comment', zh: '评论' },
+  'accept.stale': {
+    en: 'The acceptance by {by} was given for {sha}; this head ({head}) regresses further, so it needs a new acceptance.',
+    zh: '{by} 的接受针对 {sha}；当前提交（{head}）退化更多，需要重新接受。',
+  },
+  'accept.refused': { en: 'Acceptance by {by} ({via}) not counted: {why}', zh: '{by} 的接受（{via}）未被计入：{why}' },
+  'accept.why.permission': {
+    en: '{by} has {permission} permission on this repository; write, maintain or admin is needed',
+    zh: '{by} 对本仓库的权限是 {permission}；需要 write、maintain 或 admin',
+  },
+  'accept.why.author': {
+    en: "{by} is the PR's author, who may not accept alone (setting accept-by-author: true allows it)",
+    zh: '{by} 是该 PR 的作者，不能独自接受（设置 accept-by-author: true 可允许）',
+  },
+  'accept.why.unknown': {
+    en: 'the permission of {by} could not be read ({message})',
+    zh: '无法读取 {by} 的权限（{message}）',
+  },
+  'accept.why.command': {
+    en: 'not understood: {message}; write /perf-gate accept <metrics|all> <reason>',
+    zh: '无法理解：{message}；请写 /perf-gate accept <指标|all> <原因>',
+  },
   'count.regression.one': { en: '{n} regression', zh: '{n} 项退化' },
   'count.regression.other': { en: '{n} regressions', zh: '{n} 项退化' },
   'count.warning.one': { en: '{n} warning', zh: '{n} 项警告' },
@@ -130,6 +167,7 @@ export const STRINGS = {
   },
   'trend.metric': { en: 'latency p50 (ms)', zh: '延迟 p50 (ms)' },
   'trend.thisRun': { en: 'this run', zh: '本次' },
+  'trend.accepted': { en: 'accepted', zh: '已接受' },
   'wrong.sample': { en: 'sample', zh: '样本' },
   'wrong.label': { en: 'label', zh: '标注' },
   'wrong.prediction': { en: 'prediction', zh: '预测' },
@@ -176,6 +214,17 @@ export const STRINGS = {
   'html.why.noMemory': { en: 'no memory samples', zh: '没有内存采样' },
   'html.why.noPairs': { en: 'no A/B confirmation ran for this model', zh: '此模型未进行 A/B 确认' },
   'html.archive': { en: 'logs and raw results: {where}', zh: '日志与原始结果：{where}' },
+  // paddle-perf-gate history MODEL
+  'history.title': {
+    en: '{model} on {branch} ({store}): {n} promotions, newest first',
+    zh: '{model} 在 {branch}（{store}）：{n} 次晋升，最新在前',
+  },
+  'history.none': { en: '{model} on {branch} ({store}): no promotions yet', zh: '{model} 在 {branch}（{store}）：尚无晋升' },
+  'history.accepted': {
+    en: '  accepted by {by} ({via}, PR #{pr}, head {sha}, {date}): {reason}',
+    zh: '  由 {by} 接受（{via}，PR #{pr}，提交 {sha}，{date}）：{reason}',
+  },
+  'history.delta': { en: '    {metric}: {change}', zh: '    {metric}：{change}' },
   // alerts (notify/)
   'alert.pr': { en: 'pull request', zh: '拉取请求' },
   'alert.runLog': { en: 'run log', zh: '运行日志' },
