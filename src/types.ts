@@ -29,7 +29,22 @@ export type DatasetPlan =
   /** PaddleClas / ImageNet list: `image_path label` (label = class index). */
   | { format: 'image-list'; labels: string; root: string; classNames?: string[]; limit?: number; preprocess: Preprocess }
   /** Already prepared: `inputs` is an NPY float32 array [N, ...]; `labels` one label per line (optional for generic). */
-  | { format: 'npy'; inputs: string; labels?: string; dictionary?: string; classNames?: string[]; limit?: number };
+  | { format: 'npy'; inputs: string; labels?: string; dictionary?: string; classNames?: string[]; limit?: number }
+  /**
+   * No files: `count` seeded random samples of `shape` (batch axis first, 1), values uniform in
+   * `range`, generated on the fly by dataset/random.ts and harness/bench.py with the same PRNG.
+   */
+  | {
+      format: 'random';
+      shape: number[];
+      dtype: 'float32';
+      range: [number, number];
+      count: number;
+      seed: number;
+      dictionary?: string;
+      classNames?: string[];
+      limit?: number;
+    };
 
 export interface EnginePlan {
   name: EngineName;

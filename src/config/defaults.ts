@@ -131,7 +131,7 @@ export const ENGINE_OF_FORMAT: Readonly<Record<ModelFormat, EngineName>> = {
   'paddle-pir': 'paddle',
 };
 
-export const DEFAULT_FORMAT_OF_TASK: Readonly<Record<Task, DatasetPlan['format'] | undefined>> = {
+export const DEFAULT_FORMAT_OF_TASK: Readonly<Record<Task, Exclude<DatasetPlan['format'], 'random'> | undefined>> = {
   'ocr-rec': 'ppocr-rec',
   classification: 'image-list',
   generic: undefined,
@@ -151,6 +151,8 @@ export const DEFAULT_PULL_TIMEOUT_SECONDS = 30 * 60;
 export const MAX_TIMEOUT_SECONDS = 7 * 24 * 3600;
 export const DEFAULT_IMAGENET_RESIZE_SHORT = 256;
 export const DEFAULT_IMAGENET_CROP = 224;
+/** gate.yml dataset.random: the fields left out. */
+export const DEFAULT_RANDOM = { dtype: 'float32', range: [0, 1], count: 8, seed: 0 } as const;
 
 export const DEFAULT_STORE_DIR = '.perf-gate/baselines';
 export const DEFAULT_OUTPUT_DIR = 'perf-gate-out';

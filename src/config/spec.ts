@@ -10,6 +10,7 @@ import {
   DEFAULT_OUTPUT_DIR,
   DEFAULT_PULL,
   DEFAULT_PYTHON,
+  DEFAULT_RANDOM,
   DEFAULT_S3_PREFIX,
   DEFAULT_S3_REGION,
   DEFAULT_STORE_DIR,
@@ -155,6 +156,30 @@ const dataset = {
       unique: true,
     },
     limit: { type: 'integer', minimum: 1, description: 'Use only the first N samples.' },
+    random: {
+      type: 'object',
+      description:
+        'No files: seeded random inputs, generated identically by every runner (TypeScript and the Python harness share one documented generator). Instead of format, labels and inputs; any model is measurable this way, with output drift against the baseline as its check.',
+      properties: {
+        shape: {
+          type: 'list',
+          description: "The model input's shape, batch axis first (1), every dimension fixed, e.g. [1, 3, 640, 640].",
+          items: { type: 'integer', minimum: 1, description: 'A dimension.' },
+          minItems: 2,
+        },
+        dtype: { type: 'string', enum: ['float32'], description: `Element type. Default ${DEFAULT_RANDOM.dtype}.` },
+        range: {
+          type: 'list',
+          description: `Values are uniform in [low, high]. Default [${DEFAULT_RANDOM.range.join(', ')}].`,
+          items: { type: 'number', description: 'A bound.' },
+          minItems: 2,
+          maxItems: 2,
+        },
+        count: { type: 'integer', minimum: 1, maximum: 100000, description: `Samples. Default ${DEFAULT_RANDOM.count}.` },
+        seed: { type: 'integer', minimum: 0, maximum: 4294967295, description: `Seed of the generator. Default ${DEFAULT_RANDOM.seed}.` },
+      },
+      required: ['shape'],
+    },
     preprocess: {
       type: 'object',
       description:

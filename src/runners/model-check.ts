@@ -35,6 +35,7 @@ const show = (shape: ReadonlyArray<number | string>): string => `[${shape.map((d
 function shapeField(model: ModelPlan): string {
   const d = model.dataset;
   if (d.format === 'npy') return 'dataset.inputs';
+  if (d.format === 'random') return 'dataset.random.shape';
   return d.preprocess.kind === 'imagenet' ? 'dataset.preprocess.crop' : 'dataset.preprocess.shape';
 }
 

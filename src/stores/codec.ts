@@ -203,7 +203,7 @@ export function decodeBaseline(text: string, where: string): Baseline {
 }
 
 const FORMATS = ['onnx', 'paddle-pdmodel', 'paddle-pir'] as const;
-const DATASET_FORMATS = ['ppocr-rec', 'image-list', 'npy'] as const;
+const DATASET_FORMATS = ['ppocr-rec', 'image-list', 'npy', 'random'] as const;
 const RUNNERS = ['embedded', 'docker', 'local'] as const;
 const SHA256 = /^[0-9a-f]{64}$/;
 

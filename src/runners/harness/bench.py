@@ -425,6 +425,31 @@ class PaddleEngine:
 # ───────────────────────────── the prepared dataset, read in chunks ─────────────────────────────
 
 
+RANDOM_GENERATOR = "fmix32-counter@1"
+
+
+def random_values(np, encoding, first, count):
+    """Seeded random inputs: the counter-based generator of TypeScript's dataset/random.ts, element
+    by element the same float32 values (uint32 arithmetic wraps as Math.imul does):
+    h = fmix32(fmix32(i + seed * 0x9E3779B9) ^ seed); value = float32(lo + ((h >> 8) * 2**-24) * (hi - lo))."""
+    lo, hi = float(encoding["range"][0]), float(encoding["range"][1])
+    seed = np.uint32(int(encoding["seed"]) & 0xFFFFFFFF)
+    offset = np.uint32((int(encoding["seed"]) * 0x9E3779B9) & 0xFFFFFFFF)
+
+    def fmix32(x):
+        x = x ^ (x >> np.uint32(16))
+        x = x * np.uint32(0x85EBCA6B)
+        x = x ^ (x >> np.uint32(13))
+        x = x * np.uint32(0xC2B2AE35)
+        return x ^ (x >> np.uint32(16))
+
+    index = (np.arange(first, first + count, dtype=np.uint64) + np.uint64(offset)) & np.uint64(0xFFFFFFFF)
+    with np.errstate(over="ignore"):
+        h = fmix32(fmix32(index.astype(np.uint32)) ^ seed)
+    u = (h >> np.uint32(8)).astype(np.float64) * 2.0 ** -24
+    return (lo + u * (hi - lo)).astype(np.float32)
+
+
 class Samples:
     """The prepared dataset (see src/dataset/prepared.ts), memory-mapped and read in chunks: a
     float32 inputs.npy, or 8-bit pixels.bin + widths + a lookup table (encoding u8-lut), rebuilt
@@ -444,6 +469,14 @@ class Samples:
                 raise HarnessError("%s: expected float32 [N, ...], got %s %s" % (path, self.inputs.dtype, list(self.inputs.shape)))
             self.n = int(self.inputs.shape[0])
             self.sample_shape = tuple(int(d) for d in self.inputs.shape[1:])
+            return
+        if encoding.get("kind") == "random":
+            if shape is None or len(shape) < 2:
+                raise HarnessError("the job's random dataset needs a shape [N, ...], got %r" % (shape,))
+            if encoding.get("generator") != RANDOM_GENERATOR:
+                raise HarnessError("the job's random dataset uses generator %r, this harness has %s" % (encoding.get("generator"), RANDOM_GENERATOR))
+            self.n = int(shape[0])
+            self.sample_shape = tuple(int(d) for d in shape[1:])
             return
         if encoding.get("kind") != "u8-lut" or shape is None or len(shape) != 4:
             raise HarnessError("the job's dataset.encoding must be u8-lut with a shape [N, C, H, W], got %r" % (encoding.get("kind"),))
@@ -468,6 +501,10 @@ class Samples:
         np = self.np
         if self.encoding is None:
             return np.ascontiguousarray(self.inputs[first:first + count])
+        if self.encoding["kind"] == "random":
+            size = int(np.prod(self.sample_shape))
+            values = random_values(np, self.encoding, first * size, count * size)
+            return values.reshape((count,) + self.sample_shape)
         c, h, w = self.sample_shape
         out = np.full((count, c, h, w), self.pad, dtype=np.float32)
         for k in range(count):
