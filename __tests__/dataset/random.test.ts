@@ -207,5 +207,11 @@ output:
     expect(model.metrics.samples).toBe(2);
     const p50 = model.comparison.rows.find((r) => r.metric === 'latency.p50')!;
     expect(p50).toMatchObject({ baseline: 2, current: 2, band: 'pass' });
+    // The same model on the same inputs: its outputs drift by exactly nothing.
+    const drift = model.comparison.rows.filter((r) => r.drift);
+    expect(drift).toHaveLength(1);
+    expect(drift[0]).toMatchObject({ baseline: 0, current: 0, band: 'pass' });
+    expect(drift[0]!.drift).toMatchObject({ samples: 2, maxAbs: 0, meanAbs: 0, maxRel: 0, cosine: 1, outside: 0 });
+    expect(drift[0]!.drift!.values).toBeGreaterThan(1000);
   }, 60_000);
 });

@@ -5,6 +5,8 @@
  */
 import {
   DEFAULT_CONFIRM_PAIRS,
+  DEFAULT_DRIFT_TOLERANCE,
+  DEFAULT_GOLDEN_BYTES,
   DEFAULT_FINGERPRINT_FIELDS,
   DEFAULT_MEASURE,
   DEFAULT_OUTPUT_DIR,
@@ -261,6 +263,23 @@ function thresholdOf(id: string): Omit<typeof thresholdEntry, 'description'> & {
   return { ...thresholdEntry, properties, description: `Threshold of ${id}; fields not named keep their defaults.` };
 }
 
+/** thresholds.drift: the levels apply to the share of output values outside atol + rtol·|golden|, in pp. */
+function driftThreshold(): Omit<typeof thresholdEntry, 'description' | 'properties'> & {
+  description: string;
+  properties: (typeof thresholdEntry)['properties'] & { atol: Spec; rtol: Spec };
+} {
+  const entry = thresholdOf('drift');
+  return {
+    ...entry,
+    description: `Output drift against the baseline's golden outputs, per output tensor: warn and fail are levels of the share of values outside atol + rtol·|golden|, in percentage points (default: warn above ${DEFAULT_THRESHOLDS['drift']!.warn!.value}pp, fail above ${DEFAULT_THRESHOLDS['drift']!.fail!.value}pp).`,
+    properties: {
+      ...entry.properties,
+      atol: { type: 'number', minimum: 0, description: `Absolute tolerance. Default ${DEFAULT_DRIFT_TOLERANCE.atol}.` },
+      rtol: { type: 'number', minimum: 0, description: `Relative tolerance. Default ${DEFAULT_DRIFT_TOLERANCE.rtol}.` },
+    },
+  };
+}
+
 const limits = {
   type: 'object',
   description: 'Resource limits of the run.',
@@ -366,6 +385,10 @@ const measure = {
       default: DEFAULT_MEASURE.minRounds,
       description: `Adaptive stopping: at least this many rounds; \`rounds\` is then the most. Default ${DEFAULT_MEASURE.minRounds}.`,
     },
+    'golden-bytes': {
+      type: 'bytes',
+      description: `Golden outputs kept per model for output drift checks (in the baseline, compressed): at most this many bytes of float32 output values, spread evenly over the samples and each output's elements. Default ${DEFAULT_GOLDEN_BYTES / 1024}k; 0 keeps none.`,
+    },
     precision: {
       type: 'level',
       description: `Adaptive stopping: stop once the 95 % interval of the round medians is within ± this relative level and the last 3 rounds are stable. Default ${DEFAULT_MEASURE.precision * 100}%.`,
@@ -469,7 +492,7 @@ export const GATE_SPEC = {
       type: 'object',
       description: 'Per metric id, the fields that differ from the defaults.',
       // Every metric id, each with the fields of thresholdEntry (and its own level pattern).
-      properties: Object.fromEntries(METRIC_IDS.map((id) => [id, thresholdOf(id)])),
+      properties: Object.fromEntries(METRIC_IDS.map((id) => [id, id === 'drift' ? driftThreshold() : thresholdOf(id)])),
     },
     fingerprint: {
       type: 'list',

@@ -32,6 +32,7 @@ export function measure(run: RunResult, dataset: PreparedDataset, task: Task): M
     iterations: run.timing.rounds.reduce((s, r) => s + r.length, 0),
     metrics: [...accuracy, ...latency, ...memoryMetrics(run)],
     ...(decoded ? { decoded } : {}),
+    ...(run.outputs.golden ? { golden: run.outputs.golden } : {}),
   };
 }
 

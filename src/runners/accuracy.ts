@@ -16,7 +16,8 @@ import type { PreparedDataset } from '../dataset/prepared.js';
 import { openSamples, type SampleReader } from '../dataset/samples.js';
 import { RunnerError } from '../errors.js';
 import type { Progress } from '../ports.js';
-import type { RawOutput, Task } from '../types.js';
+import type { GoldenOutputs, RawOutput, Task } from '../types.js';
+import { GoldenCollector } from './golden.js';
 import { rawOutput } from './outputs.js';
 
 export const ACCURACY_BATCH = 6;
@@ -52,11 +53,14 @@ export interface AccuracyPlan {
   collectGarbage?: () => void;
   /** Throws when the run is cancelled; called before each batch. */
   checkCancelled?: () => void;
+  /** Keep golden outputs of at most this many bytes of values (drift checks); absent: none. */
+  goldenBytes?: number;
 }
 
 export interface AccuracyResult {
   predictions: RawOutput[];
   notes: string[];
+  golden?: GoldenOutputs;
 }
 
 export async function accuracyPass(plan: AccuracyPlan, progress: Progress): Promise<AccuracyResult> {
@@ -91,11 +95,12 @@ export async function accuracyPass(plan: AccuracyPlan, progress: Progress): Prom
     }
 
     const predictions: RawOutput[] = [];
+    const golden = plan.goldenBytes ? new GoldenCollector(plan.goldenBytes, reader.count) : undefined;
     const chunk = batch * CHUNK_BATCHES;
     let lastLine = started;
     for (let first = 0; first < reader.count; first += chunk) {
       const n = Math.min(chunk, reader.count - first);
-      for (const p of await predictRange(plan, session, reader, first, n, batch, fixed !== undefined)) predictions.push(p);
+      for (const p of await predictRange(plan, session, reader, first, n, batch, fixed !== undefined, golden)) predictions.push(p);
       plan.collectGarbage?.();
       const now = performance.now();
       if (now - lastLine >= 10_000 && predictions.length < reader.count) {
@@ -110,7 +115,7 @@ export async function accuracyPass(plan: AccuracyPlan, progress: Progress): Prom
     progress.info(
       `${modelName}: predictions for ${reader.count} samples in ${seconds.toFixed(1)} s (batch ${batch}, ${threads} thread(s))`,
     );
-    return { predictions, notes };
+    return { predictions, notes, ...(golden ? { golden: golden.result() } : {}) };
   } finally {
     await session.release();
     await reader.close();
@@ -126,6 +131,7 @@ async function predictRange(
   n: number,
   batch: number,
   padLast = false,
+  golden?: GoldenCollector,
 ): Promise<RawOutput[]> {
   const { ort, dataset, modelName, task } = plan;
   const data = await reader.read(first, n);
@@ -145,12 +151,13 @@ async function predictRange(
     }
     plan.checkCancelled?.();
     const sample = dataset.ids[first + start] ?? String(first + start);
-    let result: Tensor;
+    let results: Record<string, Tensor>;
     try {
-      result = (await session.run({ [inputName]: new ort.Tensor('float32', values, [size, ...reader.sampleShape]) }))[outputName]!;
+      results = await session.run({ [inputName]: new ort.Tensor('float32', values, [size, ...reader.sampleShape]) });
     } catch (error) {
       throw await plan.describeError(error, sample, size);
     }
+    const result = results[outputName]!;
     const all = result.data as Float32Array;
     const each = all.length / size;
     for (let k = 0; k < real; k++) {
@@ -162,6 +169,17 @@ async function predictRange(
         );
       }
       out.push(rawOutput(task, v, result.dims.slice(1)));
+      golden?.add(
+        dataset.ids[first + start + k] ?? String(first + start + k),
+        // Float outputs only: an index or count output (int64) has no drift to measure.
+        session.outputNames
+          .filter((name) => results[name]!.type === 'float32')
+          .map((name) => {
+            const t = results[name]!;
+            const per = t.data.length / size;
+            return { name, values: (t.data as Float32Array).subarray(k * per, (k + 1) * per) };
+          }),
+      );
     }
   }
   return out;

@@ -8,7 +8,7 @@ import { openSamples, spreadIndices } from '../dataset/samples.js';
 import { ACCURACY_SESSION_EXTRA, accuracyPass } from './accuracy.js';
 import { ConfigError, RunnerError } from '../errors.js';
 import type { Progress, RunRequest, Runner } from '../ports.js';
-import { RUN_SCHEMA, type RawOutput, type RunResult } from '../types.js';
+import { RUN_SCHEMA, type GoldenOutputs, type RawOutput, type RunResult } from '../types.js';
 import { modelFiles } from '../model-files.js';
 import { modelFitProblems } from './model-check.js';
 import { median } from '../measure/stats.js';
@@ -199,6 +199,7 @@ async function runEmbedded(request: RunRequest, progress: Progress, now: () => n
     // 1. Predictions: every sample once, streamed from disk in chunks, batched on all cores (a
     //    separate session; see accuracy.ts), skipped for timing-only calls of the A/B confirmation.
     let predictions: RawOutput[] = [];
+    let golden: GoldenOutputs | undefined;
     const notes: string[] = [];
     if (!request.timingOnly) {
       const pass = await accuracyPass(
@@ -211,11 +212,13 @@ async function runEmbedded(request: RunRequest, progress: Progress, now: () => n
           openSession: (threads) => openSessionFrom(ort, model, modelBytes, request.workDir, threads),
           describeError: failed,
           checkCancelled: () => cancelled(request, 'during the predictions'),
+          ...(request.goldenBytes ? { goldenBytes: request.goldenBytes } : {}),
           ...(collectGarbage ? { collectGarbage } : {}),
         },
         progress,
       );
       predictions = pass.predictions;
+      golden = pass.golden;
       notes.push(...pass.notes);
     }
 
@@ -370,7 +373,7 @@ async function runEmbedded(request: RunRequest, progress: Progress, now: () => n
         startupSeconds,
       },
       memory: { gpuIdleMb: null, gpu: null, rss },
-      outputs: { ids: request.timingOnly ? [] : dataset.ids.slice(0, count), predictions },
+      outputs: { ids: request.timingOnly ? [] : dataset.ids.slice(0, count), predictions, ...(golden ? { golden } : {}) },
       ...(notes.length > 0 ? { notes } : {}),
     };
   } finally {

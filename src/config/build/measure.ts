@@ -93,6 +93,10 @@ export function buildThresholds(ctx: BuildContext, raw: Partial<Record<string, R
       }
       merged[field] = level.level;
     }
+    if ('atol' in entry || 'rtol' in entry) {
+      const tol = entry as { atol?: number; rtol?: number };
+      merged.tolerance = { atol: tol.atol ?? base.tolerance!.atol, rtol: tol.rtol ?? base.tolerance!.rtol };
+    }
     if (entry.min !== undefined) {
       if (entry.min.unit === 'relative' || UNIT_OF_LEVEL[entry.min.unit] !== unit) {
         ctx.error(
