@@ -158,7 +158,7 @@ export function driftRows(base: GoldenOutputs | undefined, head: GoldenOutputs |
           maxAbs: sig(d.maxAbs),
           meanAbs: sig(d.meanAbs),
           maxRel: sig(d.maxRel),
-          cosine: sig(d.cosine, 7),
+          cosine: sig(d.cosine, 10),
           outside: d.outside,
           values: d.values,
           atol: d.atol,

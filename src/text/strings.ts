@@ -68,8 +68,8 @@ export const STRINGS = {
   },
   'reason.baselineUnreadable': { en: 'baseline unreadable: {message}', zh: '基线无法读取：{message}' },
   'reason.drift': {
-    en: 'max |Δ| {maxAbs} · mean |Δ| {meanAbs} · max rel. {maxRel} · cosine {cosine} · {outside} of {values} values outside {atol} + {rtol}·|golden|',
-    zh: '最大 |Δ| {maxAbs} · 平均 |Δ| {meanAbs} · 最大相对差 {maxRel} · 余弦 {cosine} · {values} 个值中 {outside} 个超出 {atol} + {rtol}·|基准|',
+    en: 'max abs. diff {maxAbs} · mean abs. diff {meanAbs} · max rel. diff {maxRel} · cosine {cosine} · {outside} of {values} values outside atol {atol} + rtol {rtol} × golden',
+    zh: '最大绝对差 {maxAbs} · 平均绝对差 {meanAbs} · 最大相对差 {maxRel} · 余弦相似度 {cosine} · {values} 个值中 {outside} 个超出 atol {atol} + rtol {rtol} × 基准值',
   },
   'reason.driftNone': { en: 'identical to the golden outputs ({values} values)', zh: '与基准输出完全相同（{values} 个值）' },
   'reason.driftUnreadable': {
@@ -185,7 +185,7 @@ export const STRINGS = {
     zh: '{model} 相对基准输出的漂移：变化最大的样本',
   },
   'drift.output': { en: 'output', zh: '输出' },
-  'drift.maxAbs': { en: 'max |Δ|', zh: '最大 |Δ|' },
+  'drift.maxAbs': { en: 'max abs. diff', zh: '最大绝对差' },
   'drift.outside': { en: 'values outside tolerance', zh: '超出容差的值' },
   'drift.sizeChanged': { en: 'output size changed', zh: '输出大小已改变' },
 } as const satisfies Record<string, Record<Lang, string>>;
