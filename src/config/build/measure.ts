@@ -85,6 +85,14 @@ export function buildThresholds(ctx: BuildContext, raw: Partial<Record<string, R
         fits = false;
         continue;
       }
+      if (id === 'drift' && level.unit === 'relative') {
+        ctx.error(
+          `${path}.${field}`,
+          `${level.text} does not fit drift: its levels are the share of output values outside the tolerance, in percentage points (the golden outputs' own share is 0), such as 1pp`,
+        );
+        fits = false;
+        continue;
+      }
       const never = impossibleLevel(id, unit, merged.better, level);
       if (never) {
         ctx.error(`${path}.${field}`, never);
