@@ -272,6 +272,11 @@ export interface ModelMetrics {
   metrics: MetricValue[];
   /** Decoded predictions (text or class name) per sample, for the report's examples. */
   decoded?: Array<{ id: string; label: string | null; prediction: string }>;
+  /**
+   * OCR: label characters outside the dictionary, dropped before scoring as PaddleOCR's label
+   * encoding does (characters, labels they were in, labels left empty and so not scored).
+   */
+  labelEncoding?: { characters: number; lines: number; emptied: number };
   /** The run's golden outputs (kept in the baseline; left out of the report). */
   golden?: GoldenOutputs;
 }

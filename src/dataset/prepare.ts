@@ -193,7 +193,7 @@ function warnUnknownCharacters(entries: LabelEntry[], dictionary: string[], file
   const first = bad[0]!;
   const chars = [...new Set([...first.label].filter((ch) => !known.has(ch)))].join('');
   progress.warn(
-    `${file}: ${bad.length} of ${entries.length} labels have characters outside the dictionary (e.g. line ${first.line}: ${JSON.stringify(chars)}); the model cannot read those lines exactly`,
+    `${file}: ${bad.length} of ${entries.length} labels have characters outside the dictionary (e.g. line ${first.line}: ${JSON.stringify(chars)}); as PaddleOCR's label encoding does, they are dropped from the labels before scoring`,
   );
 }
 

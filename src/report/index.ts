@@ -333,6 +333,16 @@ class Renderer {
         escapeMarkdown(`${run.engine.precision} · ${run.engine.name} ${run.engine.device}`),
         this.t('details.samples', { n: fmtNumber(metrics.samples, 0) }),
       ];
+      const enc = metrics.labelEncoding;
+      if (enc) {
+        parts.push(
+          this.t('details.labelEncoding', {
+            characters: fmtNumber(enc.characters, 0),
+            lines: fmtNumber(enc.lines, 0),
+            emptied: fmtNumber(enc.emptied, 0),
+          }),
+        );
+      }
       return `- ${escapeMarkdown(m.comparison.model)}: ${parts.join(' · ')}`;
     });
     const extra = (this.opts.details ?? []).map((d) => `- ${escapeMarkdown(d)}`);

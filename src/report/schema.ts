@@ -90,6 +90,11 @@ const $defs: Record<string, Json> = {
           prediction: str('The decoded prediction.'),
         }),
       ),
+      labelEncoding: obj('OCR: label characters outside the dictionary, dropped before scoring (PaddleOCR label encoding).', {
+        characters: int('Characters dropped.'),
+        lines: int('Labels they were in.'),
+        emptied: int('Labels left empty (not scored).'),
+      }),
     },
     ['model', 'task', 'samples', 'iterations', 'metrics'],
   ),

@@ -133,6 +133,10 @@ export const STRINGS = {
   'details.rounds': { en: '{rounds} rounds × {iterations} iterations', zh: '{rounds} 轮 × {iterations} 次迭代' },
   'details.batch': { en: 'batch {n}', zh: '批大小 {n}' },
   'details.samples': { en: '{n} samples', zh: '{n} 个样本' },
+  'details.labelEncoding': {
+    en: '{characters} label characters outside the dictionary dropped before scoring, in {lines} labels ({emptied} left empty, not scored), as PaddleOCR’s label encoding does',
+    zh: '按 PaddleOCR 的标注编码，评分前删除了 {lines} 条标注中字典外的 {characters} 个字符（{emptied} 条因此为空，不计分）',
+  },
   'details.wrong': { en: 'Wrong predictions: {model} ({shown} of {total})', zh: '错误预测：{model}（{total} 条中的 {shown} 条）' },
   'details.warnings': { en: 'Warnings ({n})', zh: '警告（{n}）' },
   'trend.summary': {
