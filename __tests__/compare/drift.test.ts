@@ -59,9 +59,9 @@ describe('drift figures on known perturbations', () => {
   });
 
   it.each([
-    ['warn 0pp, fail 20pp', { ...TH, fail: { value: 20, kind: 'absolute' } } as Threshold, 'warn'],
-    ['a wider tolerance (atol 1)', { ...TH, tolerance: { atol: 1, rtol: 0 } } as Threshold, 'pass'],
-    ['warn 15pp, fail 20pp', { ...TH, warn: { value: 15, kind: 'absolute' }, fail: { value: 20, kind: 'absolute' } } as Threshold, 'pass'],
+    ['warn 0pp, fail 20pp', { ...TH, fail: { value: 20, kind: 'absolute' } }, 'warn'],
+    ['a wider tolerance (atol 1)', { ...TH, tolerance: { atol: 1, rtol: 0 } }, 'pass'],
+    ['warn 15pp, fail 20pp', { ...TH, warn: { value: 15, kind: 'absolute' }, fail: { value: 20, kind: 'absolute' } }, 'pass'],
   ])('the same perturbation under %s → %s', (_name, th, band) => {
     const [row] = driftRows(base, golden({ a: [1, 2, 3.5, 4], b: [0, -1, 0.5, 10] }), th);
     expect(row!.band).toBe(band);

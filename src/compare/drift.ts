@@ -40,7 +40,7 @@ function sig(x: number, digits = 3): number {
 }
 
 /** One output's drift; a string names why it cannot be computed. */
-export function outputDrift(
+function outputDrift(
   base: GoldenOutputs,
   bo: Output,
   head: GoldenOutputs,
