@@ -16,8 +16,12 @@ export type EngineName = 'onnxruntime' | 'paddle';
 
 /** How images become tensors. Every runner feeds the prepared tensors; no harness preprocesses. */
 export type Preprocess =
-  /** PaddleOCR recognition: height H keeping ratio, pad width to W, (x/255 − 0.5)/0.5. */
-  | { kind: 'ppocr-rec'; shape: [number, number, number] }
+  /**
+   * PaddleOCR recognition: height H keeping ratio, pad width to W, (x/255 − 0.5)/0.5. Without
+   * `dynamic`: PaddleOCR's eval path (every line at width W). With it: predict_rec.py's inference
+   * path — lines sorted by w/h, batches of `batch`, each padded to int(H · max(W/H, its widest ratio)).
+   */
+  | { kind: 'ppocr-rec'; shape: [number, number, number]; dynamic?: { batch: number } }
   /** PaddleOCR direction classifier: same resize-and-pad rule as recognition, default 3×48×192. */
   | { kind: 'ppocr-cls'; shape: [number, number, number] }
   /** PaddleClas: resize short side, centre-crop, /255, ImageNet mean/std, CHW. */

@@ -58,7 +58,7 @@ describe('drift figures on known perturbations', () => {
     expect(row!.reasonParts![0]).toEqual({ key: 'reason.riseOver', args: { level: { level: TH.fail, unit: '%' } } });
   });
 
-  it.each([
+  it.each<[string, Threshold, string]>([
     ['warn 0pp, fail 20pp', { ...TH, fail: { value: 20, kind: 'absolute' } }, 'warn'],
     ['a wider tolerance (atol 1)', { ...TH, tolerance: { atol: 1, rtol: 0 } }, 'pass'],
     ['warn 15pp, fail 20pp', { ...TH, warn: { value: 15, kind: 'absolute' }, fail: { value: 20, kind: 'absolute' } }, 'pass'],

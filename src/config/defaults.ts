@@ -169,6 +169,8 @@ export const DEFAULT_PULL_TIMEOUT_SECONDS = 30 * 60;
 export const MAX_TIMEOUT_SECONDS = 7 * 24 * 3600;
 export const DEFAULT_IMAGENET_RESIZE_SHORT = 256;
 export const DEFAULT_IMAGENET_CROP = 224;
+/** preprocess width: dynamic — PaddleOCR's rec_batch_num (predict_rec.py's batch). */
+export const DEFAULT_REC_BATCH = 6;
 /** gate.yml dataset.random: the fields left out. */
 export const DEFAULT_RANDOM = { dtype: 'float32', range: [0, 1], count: 8, seed: 0 } as const;
 

@@ -13,6 +13,7 @@ import {
   DEFAULT_PULL,
   DEFAULT_PYTHON,
   DEFAULT_RANDOM,
+  DEFAULT_REC_BATCH,
   DEFAULT_S3_PREFIX,
   DEFAULT_S3_REGION,
   DEFAULT_STORE_DIR,
@@ -194,6 +195,18 @@ const dataset = {
             'ppocr-rec / ppocr-cls: resize to height keeping ratio and pad width; imagenet: resize short side, centre-crop, ImageNet mean/std.',
         },
         shape: { ...shape, description: 'ppocr-rec / ppocr-cls: [3, H, W]. Default [3, 48, 320] (ppocr-rec) or [3, 48, 192] (ppocr-cls).' },
+        width: {
+          type: 'string',
+          enum: ['fixed', 'dynamic'],
+          description:
+            "ppocr-rec: fixed (default) is PaddleOCR's eval path, every line at the shape's width; dynamic is predict_rec.py's inference path: lines sorted by width/height, batches of `batch`, each padded to int(H × its widest ratio) (at least the shape's width) — latency at the widths real lines have; the accuracy pass uses the same batches. Embedded runner only.",
+        },
+        batch: {
+          type: 'integer',
+          minimum: 1,
+          maximum: 1024,
+          description: `ppocr-rec with width dynamic: lines per batch (PaddleOCR's rec_batch_num). Default ${DEFAULT_REC_BATCH}.`,
+        },
         'resize-short': { type: 'integer', minimum: 1, default: 256, description: 'imagenet: short side after resize. Default 256.' },
         crop: { type: 'integer', minimum: 1, default: 224, description: 'imagenet: centre-crop size. Default 224.' },
       },

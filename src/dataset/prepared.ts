@@ -49,6 +49,12 @@ export interface PixelEncoding {
   /** [C][256] float32 values: the normalised value of each channel's 8-bit level. */
   lut: number[][];
   pad: number;
+  /**
+   * predict_rec.py's dynamic width (preprocess width: dynamic): samples are stored in its order
+   * (sorted by w/h), fed in batches of `batch` consecutive samples, each sample at its batch's
+   * width `widths[i]` (≥ the sample's own width, ≤ W); absent: every sample is fed at W.
+   */
+  feed?: { batch: number; widths: number[] };
 }
 
 export const INPUTS_FILE = 'inputs.npy';

@@ -3,7 +3,7 @@
  */
 import { dirname } from 'node:path';
 import type { DatasetPlan, Preprocess, Task } from '../../types.js';
-import { DEFAULT_FORMAT_OF_TASK, DEFAULT_IMAGENET_CROP, DEFAULT_IMAGENET_RESIZE_SHORT, DEFAULT_RANDOM } from '../defaults.js';
+import { DEFAULT_FORMAT_OF_TASK, DEFAULT_IMAGENET_CROP, DEFAULT_IMAGENET_RESIZE_SHORT, DEFAULT_RANDOM, DEFAULT_REC_BATCH } from '../defaults.js';
 import { type BuildContext, type RawDataset, type RawPreprocess } from './context.js';
 
 export function buildDataset(ctx: BuildContext, raw: RawDataset, path: string, task: Task): DatasetPlan | undefined {
@@ -147,7 +147,15 @@ function buildPreprocess(
   for (const key of ['resize-short', 'crop'] as const) {
     if (raw[key] !== undefined) ctx.error(`${path}.${key}`, `not used by kind ${kind}: set shape [3, H, W]`);
   }
+  if (kind !== 'ppocr-rec') {
+    for (const key of ['width', 'batch'] as const) {
+      if (raw[key] !== undefined) ctx.error(`${path}.${key}`, `only for kind ppocr-rec (predict_rec.py's dynamic width), got kind ${kind}`);
+    }
+  } else if (raw.batch !== undefined && raw.width !== 'dynamic') {
+    ctx.error(`${path}.batch`, 'only with width: dynamic (the fixed width feeds every line at the same shape)');
+  }
   const [c, h, w] = raw.shape ?? (kind === 'ppocr-rec' ? [3, 48, 320] : [3, 48, 192]);
   if (c === undefined || h === undefined || w === undefined) return undefined;
+  if (kind === 'ppocr-rec' && raw.width === 'dynamic') return { kind, shape: [c, h, w], dynamic: { batch: raw.batch ?? DEFAULT_REC_BATCH } };
   return { kind, shape: [c, h, w] };
 }
