@@ -23,7 +23,8 @@ import {
   type RandomEncoding,
 } from './prepared.js';
 import { RANDOM_GENERATOR } from './random.js';
-import { pixelLut, preprocessShape } from './preprocess.js';
+import { decodeImage } from './image.js';
+import { pixelLut, preprocessPixels, preprocessShape } from './preprocess.js';
 import { evictDatasets, touchDataset } from './cache-limit.js';
 import { preparePixels } from './workers.js';
 import { readAllSamples } from './samples.js';
@@ -112,6 +113,17 @@ async function prepareImages(plan: ImagePlan, cacheDir: string, progress: Progre
     return cached;
   }
 
+  if (plan.preprocess.kind === 'ppocr-rec' && plan.preprocess.dynamic) {
+    const { shape, dynamic } = plan.preprocess;
+    return prepareDynamicRec(
+      plan,
+      { kind: 'ppocr-rec', shape, dynamic },
+      images,
+      { dir, key, name, labelsFile, dictionary },
+      cacheDir,
+      progress,
+    );
+  }
   const [c, h, w] = preprocessShape(plan.preprocess);
   const shape = [images.length, c, h, w];
   progress.info(
@@ -141,6 +153,79 @@ async function prepareImages(plan: ImagePlan, cacheDir: string, progress: Progre
     }
   });
   progress.info(`dataset ${name}: prepared ${images.length} samples in ${((Date.now() - started) / 1000).toFixed(1)} s → ${dir}`);
+  await evictDatasets(path.resolve(cacheDir), ds.dir, progress);
+  return ds;
+}
+
+/**
+ * PaddleOCR tools/infer/predict_rec.py, TextRecognizer.__call__ — the inference path (preprocess
+ * width: dynamic), as it builds its batches:
+ *   width_list = [w / h per image]; indices = np.argsort(width_list)   (stable here: ties keep file order)
+ *   per batch of rec_batch_num: max_wh_ratio = max(imgW / imgH, w / h of each of its images)
+ *   resize_norm_img(img, max_wh_ratio): imgW = int(imgH · max_wh_ratio); resized_w =
+ *     min(imgW, ceil(imgH · w / h)); cv2.resize to (resized_w, imgH); zero-padded to imgW.
+ * The samples are stored in that order (ids and labels with them), each with its batch's width
+ * (encoding.feed); the runners feed those batches (the accuracy pass) at those widths.
+ */
+async function prepareDynamicRec(
+  plan: ImagePlan,
+  preprocess: Extract<Preprocess, { kind: 'ppocr-rec' }> & { dynamic: { batch: number } },
+  images: Array<LabelEntry & { file: string }>,
+  at: { dir: string; key: string; name: string; labelsFile: string; dictionary: string[] | undefined },
+  cacheDir: string,
+  progress: Progress,
+): Promise<PreparedDataset> {
+  const [c, imgH, imgW] = preprocess.shape;
+  const { batch } = preprocess.dynamic;
+  const started = Date.now();
+  const sizes: Array<{ width: number; height: number }> = [];
+  for (const img of images) {
+    const decoded = decodeImage(await readImage(img.file, at.labelsFile, img.line), `${at.labelsFile}:${img.line}: ${img.file}`);
+    sizes.push({ width: decoded.width, height: decoded.height });
+  }
+  const ratios = sizes.map((z) => z.width / z.height);
+  const order = ratios.map((_, i) => i).sort((a, b) => ratios[a]! - ratios[b]! || a - b);
+  const feedOf = new Array<number>(images.length);
+  for (let beg = 0; beg < order.length; beg += batch) {
+    const members = order.slice(beg, beg + batch);
+    const maxRatio = Math.max(imgW / imgH, ...members.map((i) => ratios[i]!));
+    const width = Math.trunc(imgH * maxRatio);
+    for (const i of members) feedOf[i] = width;
+  }
+  const maxW = Math.max(...order.map((i) => feedOf[i]!));
+  const table = pixelLut(preprocess);
+  const encoding: PixelEncoding = {
+    kind: 'u8-lut',
+    widths: [],
+    lut: table.lut.map((t) => Array.from(t)),
+    pad: table.pad,
+    feed: { batch, widths: order.map((i) => feedOf[i]!) },
+  };
+  const shape = [images.length, c, imgH, maxW];
+  progress.info(
+    `dataset ${at.name}: preparing ${images.length} images in predict_rec.py's batches of ${batch} (widths ${Math.min(...encoding.feed!.widths)}–${maxW}), stored as 8-bit pixels`,
+  );
+  const manifest: Manifest = {
+    schema: DATASET_SCHEMA,
+    hash: at.key,
+    shape,
+    ids: order.map((i) => images[i]!.image),
+    labels: order.map((i) => images[i]!.label),
+    ...(at.dictionary ? { dictionary: at.dictionary } : {}),
+    source: { format: plan.format, file: at.labelsFile, samples: images.length, preprocess },
+    encoding,
+  };
+  const ds = await writePrepared(at.dir, manifest, PIXELS_FILE, async function* () {
+    for (const i of order) {
+      const img = images[i]!;
+      const decoded = decodeImage(await readImage(img.file, at.labelsFile, img.line), `${at.labelsFile}:${img.line}: ${img.file}`);
+      // resize_norm_img at this batch's width: resized_w = min(imgW, ceil(imgH · w / h)).
+      const px = preprocessPixels(decoded, { kind: 'ppocr-rec', shape: [c, imgH, feedOf[i]!] });
+      encoding.widths.push(px.width);
+      yield px.data;
+    }
+  });
+  progress.info(`dataset ${at.name}: prepared ${images.length} samples in ${((Date.now() - started) / 1000).toFixed(1)} s → ${at.dir}`);
   await evictDatasets(path.resolve(cacheDir), ds.dir, progress);
   return ds;
 }
@@ -477,7 +562,22 @@ export async function loadPrepared(dir: string): Promise<PreparedDataset> {
       bad('encoding.lut', `must be ${c} arrays of 256 finite numbers`);
     }
     if (typeof e.pad !== 'number' || !Number.isFinite(e.pad)) bad('encoding.pad', 'must be a finite number');
-    encoding = { kind: 'u8-lut', widths: widths as number[], lut: lut as number[][], pad: e.pad as number };
+    let feed: PixelEncoding['feed'];
+    if (e.feed !== undefined) {
+      const f = e.feed as { batch?: unknown; widths?: unknown };
+      const fw = f.widths;
+      if (
+        !Number.isInteger(f.batch) ||
+        (f.batch as number) < 1 ||
+        !Array.isArray(fw) ||
+        fw.length !== n ||
+        !fw.every((x, i) => Number.isInteger(x) && x >= (widths as number[])[i]! && x <= w!)
+      ) {
+        bad('encoding.feed', `must be { batch ≥ 1, widths: ${n} integers, each from the sample's width to ${w} }`);
+      }
+      feed = { batch: f.batch as number, widths: fw as number[] };
+    }
+    encoding = { kind: 'u8-lut', widths: widths as number[], lut: lut as number[][], pad: e.pad as number, ...(feed ? { feed } : {}) };
     dataFile = path.join(abs, PIXELS_FILE);
     needed = (widths as number[]).reduce((a, b) => a + b, 0) * c! * h!;
   }

@@ -167,3 +167,16 @@ export async function float32Copy(ds: PreparedDataset, dir: string): Promise<Pre
   await writeFile(path.join(dir, MANIFEST_FILE), JSON.stringify({ schema: DATASET_SCHEMA, ...rest }) + '\n');
   return { ...rest, dir: path.resolve(dir) };
 }
+
+/**
+ * Samples [n, C, H, W] cut to their first `width` columns, [n, C, H, width]: a dynamic-width
+ * sample (encoding.feed) as predict_rec.py feeds it — the columns past its own width are the
+ * padding, so the cut keeps exactly its batch's padded tensor.
+ */
+export function narrowSamples(values: Float32Array, n: number, shape: readonly number[], width: number): Float32Array {
+  const [c, h, w] = shape as [number, number, number];
+  if (width === w) return values;
+  const out = new Float32Array(n * c * h * width);
+  for (let row = 0; row < n * c * h; row++) out.set(values.subarray(row * w, row * w + width), row * width);
+  return out;
+}

@@ -13,7 +13,7 @@
 import { availableParallelism } from 'node:os';
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
 import type { PreparedDataset } from '../dataset/prepared.js';
-import { openSamples, type SampleReader } from '../dataset/samples.js';
+import { narrowSamples, openSamples, type SampleReader } from '../dataset/samples.js';
 import { RunnerError } from '../errors.js';
 import type { Progress } from '../ports.js';
 import type { GoldenOutputs, RawOutput, Task } from '../types.js';
@@ -72,11 +72,15 @@ export async function accuracyPass(plan: AccuracyPlan, progress: Progress): Prom
     const dim0 = session.inputMetadata[0]?.isTensor ? session.inputMetadata[0].shape[0] : undefined;
     // A model exported with a fixed batch dimension is fed that batch (the last one padded by repeats).
     const fixed = typeof dim0 === 'number' && dim0 > 0 ? dim0 : undefined;
-    let batch = fixed ?? Math.min(ACCURACY_BATCH, reader.count);
+    // predict_rec.py's dynamic width: its own batches, each at its width (batched ≠ batch 1 by design).
+    const feed = dataset.encoding?.kind === 'u8-lut' ? dataset.encoding.feed : undefined;
+    let batch = feed?.batch ?? fixed ?? Math.min(ACCURACY_BATCH, reader.count);
     const notes: string[] = [];
     const started = performance.now();
 
-    if (batch > 1 && fixed === undefined) {
+    if (feed) {
+      notes.push(`accuracy pass: predict_rec.py's batches of ${feed.batch}, each at its own width, ${threads} thread(s)`);
+    } else if (batch > 1 && fixed === undefined) {
       const n = Math.min(CHECK_SAMPLES, reader.count);
       const batched = await predictRange(plan, session, reader, 0, n, batch);
       const single = await predictRange(plan, plan.reference, reader, 0, n, 1);
@@ -143,17 +147,22 @@ async function predictRange(
     const real = Math.min(batch, n - start);
     const size = padLast ? batch : real;
     let values = data.subarray(start * per, (start + real) * per);
+    const feed = dataset.encoding?.kind === 'u8-lut' ? dataset.encoding.feed : undefined;
+    const width = feed?.widths[first + start] ?? reader.sampleShape[2]!;
+    if (feed) values = narrowSamples(values, real, reader.sampleShape, width);
     if (size > real) {
-      const padded = new Float32Array(size * per);
+      const one = values.length / real;
+      const padded = new Float32Array(size * one);
       padded.set(values);
-      for (let k = real; k < size; k++) padded.copyWithin(k * per, (real - 1) * per, real * per);
+      for (let k = real; k < size; k++) padded.copyWithin(k * one, (real - 1) * one, real * one);
       values = padded;
     }
     plan.checkCancelled?.();
     const sample = dataset.ids[first + start] ?? String(first + start);
     let results: Record<string, Tensor>;
     try {
-      results = await session.run({ [inputName]: new ort.Tensor('float32', values, [size, ...reader.sampleShape]) });
+      const dims = feed ? [size, reader.sampleShape[0]!, reader.sampleShape[1]!, width] : [size, ...reader.sampleShape];
+      results = await session.run({ [inputName]: new ort.Tensor('float32', values, dims) });
     } catch (error) {
       throw await plan.describeError(error, sample, size);
     }

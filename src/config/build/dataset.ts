@@ -3,7 +3,13 @@
  */
 import { dirname } from 'node:path';
 import type { DatasetPlan, Preprocess, Task } from '../../types.js';
-import { DEFAULT_FORMAT_OF_TASK, DEFAULT_IMAGENET_CROP, DEFAULT_IMAGENET_RESIZE_SHORT, DEFAULT_RANDOM, DEFAULT_REC_BATCH } from '../defaults.js';
+import {
+  DEFAULT_FORMAT_OF_TASK,
+  DEFAULT_IMAGENET_CROP,
+  DEFAULT_IMAGENET_RESIZE_SHORT,
+  DEFAULT_RANDOM,
+  DEFAULT_REC_BATCH,
+} from '../defaults.js';
 import { type BuildContext, type RawDataset, type RawPreprocess } from './context.js';
 
 export function buildDataset(ctx: BuildContext, raw: RawDataset, path: string, task: Task): DatasetPlan | undefined {
@@ -156,6 +162,7 @@ function buildPreprocess(
   }
   const [c, h, w] = raw.shape ?? (kind === 'ppocr-rec' ? [3, 48, 320] : [3, 48, 192]);
   if (c === undefined || h === undefined || w === undefined) return undefined;
-  if (kind === 'ppocr-rec' && raw.width === 'dynamic') return { kind, shape: [c, h, w], dynamic: { batch: raw.batch ?? DEFAULT_REC_BATCH } };
+  if (kind === 'ppocr-rec' && raw.width === 'dynamic')
+    return { kind, shape: [c, h, w], dynamic: { batch: raw.batch ?? DEFAULT_REC_BATCH } };
   return { kind, shape: [c, h, w] };
 }
