@@ -131,7 +131,8 @@ export function ppocrResizedWidth(width: number, height: number, imgH: number, i
  * image shape: every line squeezed to at most imgW columns). predict_rec.py, the *inference*
  * path, instead widens imgW to int(imgH · max w/h ratio) of each width-sorted batch of
  * rec_batch_num (6) lines; the two agree only for batches whose lines all fit imgW (or an ONNX
- * model of fixed width). The gate does not build predict_rec.py's dynamic-width batches.
+ * model of fixed width). gate.yml `width: dynamic` follows predict_rec.py: dataset/prepare.ts
+ * (prepareDynamicRec) builds its batches and calls this rule with each batch's imgW.
  * A 1-channel shape feeds the grey level, as cv2.imread(path, IMREAD_GRAYSCALE) would give it.
  */
 export function ppocrResizeNorm(img: Image, shape: [number, number, number]): Float32Array {

@@ -4,11 +4,12 @@
  * direction-classifier batch is 6) on a session with one thread per core.
  *
  * Batched predictions equal batch-1 predictions only where every sample of a batch has the same
- * input shape, which the prepared tensors have: PP-OCR lines are padded to the fixed width
- * (PaddleOCR's own batched predict_rec pads a batch to its widest ratio instead, the dynamic width
- * that changes a line's input with its neighbours; this gate never does that). The check is done,
- * not assumed: the first batches are predicted again at batch 1 on the timing session and must
- * give identical raw predictions, else the whole pass runs at batch 1 and a note says why.
+ * input shape, which the prepared tensors have: PP-OCR lines are padded to the fixed width. The
+ * check is done, not assumed: the first batches are predicted again at batch 1 on the timing
+ * session and must give identical raw predictions, else the whole pass runs at batch 1 and a note
+ * says why. With `width: dynamic` (predict_rec.py: each batch padded to its widest ratio, so a
+ * line's input depends on its neighbours) the pass runs predict_rec.py's own batches instead, each
+ * at its width (dataset encoding.feed), and there is nothing to check against batch 1.
  */
 import { availableParallelism } from 'node:os';
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
