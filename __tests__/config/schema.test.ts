@@ -79,7 +79,7 @@ const FULL: Json[] = [
           root: 'data/images',
           dictionary: 'ppocr_keys_v1.txt',
           limit: 100,
-          preprocess: { kind: 'ppocr-rec', shape: [3, 48, 320] },
+          preprocess: { kind: 'ppocr-rec', shape: [3, 48, 320], width: 'dynamic', batch: 6 },
         },
       },
     ],
