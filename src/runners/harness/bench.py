@@ -326,8 +326,11 @@ class PaddleEngine:
     def _shape_range(self, explicit, shape_batches, batch):
         if explicit:
             return [int(d) for d in explicit["min"]], [int(d) for d in explicit["opt"]], [int(d) for d in explicit["max"]]
-        sample = list(shape_batches()[0].shape[1:])
-        return [1] + sample, [batch] + sample, [batch] + sample
+        # Every batch fed (dynamic width: the narrowest and the widest too), per axis min and max.
+        shapes = [list(b.shape[1:]) for b in shape_batches()]
+        lo = [min(sh[i] for sh in shapes) for i in range(len(shapes[0]))]
+        hi = [max(sh[i] for sh in shapes) for i in range(len(shapes[0]))]
+        return [1] + lo, [batch] + shapes[0], [batch] + hi
 
     def _dynamic_shapes(self, config, entry, params, explicit, shape_batches, device_id, notes):
         """TensorRT needs the shape range of every subgraph input (PP-OCR rec has a dynamic width):
@@ -459,6 +462,8 @@ class Samples:
     def __init__(self, np, directory, encoding, shape):
         self.np = np
         self.encoding = encoding
+        self.feed_batch = None
+        self.feed_widths = None
         if encoding is None:
             path = os.path.join(directory, "inputs.npy")
             try:
@@ -485,6 +490,10 @@ class Samples:
         self.sample_shape = tuple(int(d) for d in shape[1:])
         c, h, w = self.sample_shape
         self.widths = np.asarray(encoding["widths"], dtype=np.int64)
+        # predict_rec.py's dynamic width (dataset/prepared.ts encoding.feed): each sample's batch width.
+        feed = encoding.get("feed")
+        self.feed_batch = int(feed["batch"]) if feed else None
+        self.feed_widths = [int(x) for x in feed["widths"]] if feed else None
         self.offsets = np.concatenate([[0], np.cumsum(self.widths * (c * h))])
         self.lut = np.asarray(encoding["lut"], dtype=np.float32)
         self.channel = np.arange(c)[:, None, None]
@@ -626,6 +635,8 @@ def accuracy_pass(job, engine, samples, np, notes, predictions_file, golden=None
         # Paddle (TensorRT's shape ranges cover batches up to the configured one): the configured batch.
         fixed = None
         batch = min(int(eng["batchSize"]), n)
+    if samples.feed_batch:
+        fixed, batch = None, samples.feed_batch
     where = "%d thread(s)" % (threads if acc is not engine else int(eng["threads"])) if eng["device"] == "cpu" else "the GPU"
 
     def predict(e, first, count, size, keep=None):
@@ -633,6 +644,9 @@ def accuracy_pass(job, engine, samples, np, notes, predictions_file, golden=None
         out = []
         for s in range(0, count, size):
             part = data[s:s + size]
+            if samples.feed_widths:
+                # predict_rec.py's batch, at its own width (the columns past a line's width are padding).
+                part = np.ascontiguousarray(part[..., :samples.feed_widths[first + s]])
             real = part.shape[0]
             if fixed and real < fixed:
                 part = np.concatenate([part] + [part[-1:]] * (fixed - real))
@@ -643,7 +657,9 @@ def accuracy_pass(job, engine, samples, np, notes, predictions_file, golden=None
                     keep.add(job["dataset"]["ids"][first + s + j], outputs, j)
         return out
 
-    if batch > 1 and not fixed:
+    if samples.feed_batch:
+        notes.append("accuracy pass: predict_rec.py's batches of %d, each at its own width, %s" % (batch, where))
+    elif batch > 1 and not fixed:
         k = min(CHECK_SAMPLES, n)
         batched, single = predict(acc, 0, k, batch), predict(engine, 0, k, 1)
         differs = next((i for i in range(k) if batched[i] != single[i]), None)
@@ -828,7 +844,8 @@ def main():
         raise HarnessError("%s holds %d samples but the manifest lists %d ids" % (job["dataset"]["dir"], n, len(ids)))
     batch_size = int(eng["batchSize"])
     # Timing iterates over a representative subset, read once: memory does not grow with the set.
-    subset = samples.take(spread_indices(n, TIMING_SAMPLES))
+    subset_indices = spread_indices(n, TIMING_SAMPLES)
+    subset = samples.take(subset_indices)
     m = int(subset.shape[0])
 
     probe = GpuProbe(int(eng.get("deviceId", 0))) if eng["device"] == "gpu" else None
@@ -838,6 +855,10 @@ def main():
 
     def batch_at(start, count):
         idx = [(start + k) % m for k in range(count)]
+        if samples.feed_widths:
+            # Dynamic width: each line at its batch's width; a timed batch at the widest of theirs.
+            width = max(samples.feed_widths[subset_indices[i]] for i in idx)
+            return np.ascontiguousarray(subset[idx][..., :width])
         if idx == list(range(idx[0], idx[0] + count)):
             return np.ascontiguousarray(subset[idx[0]:idx[0] + count])
         return np.ascontiguousarray(subset[idx])
@@ -845,7 +866,15 @@ def main():
     progress("loading %s with %s on %s" % (os.path.basename(model["entry"]), eng["name"], eng["device"]))
     if eng["name"] == "paddle":
         # The batches the run feeds, for TensorRT's shape ranges: one sample and one full batch.
-        engine = PaddleEngine(job, notes, lambda: [batch_at(0, 1), batch_at(0, batch_size)])
+        # Dynamic width: the narrowest and the widest batch too, so the ranges cover every width fed.
+        def shape_batches():
+            batches = [batch_at(0, 1), batch_at(0, batch_size)]
+            if samples.feed_widths:
+                fw = [samples.feed_widths[i] for i in subset_indices]
+                batches += [batch_at(fw.index(min(fw)), 1), batch_at(fw.index(max(fw)), batch_size)]
+            return batches
+
+        engine = PaddleEngine(job, notes, shape_batches)
     else:
         engine = OrtEngine(job, notes)
     phases.append(("model loaded", time.time() - launched_at))
