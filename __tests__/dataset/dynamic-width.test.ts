@@ -18,6 +18,7 @@ import { prepareDataset } from '../../src/dataset/prepare.js';
 import { narrowSamples, openSamples } from '../../src/dataset/samples.js';
 import { runGate, type GateContext } from '../../src/gate.js';
 import { createEmbeddedRunner } from '../../src/runners/embedded.js';
+import { modelFitProblems, type ModelIo } from '../../src/runners/model-check.js';
 import { createDockerRunner } from '../../src/runners/docker.js';
 import { dockerFromEnv, dockerodeEngine } from '../../src/runners/dockerode-engine.js';
 import { dockerHostOrSkip, dockerPlan, ENGINE, QUICK } from '../runners/fixtures.js';
@@ -198,6 +199,35 @@ output:
     expect([...line.perSample!.ids].sort()).toEqual([...fixedLine.perSample!.ids].sort());
     expect(line.perSample!.ids).not.toEqual(fixedLine.perSample!.ids);
   }, 120_000);
+
+  it('a model exported with a fixed input width is refused by the model-input check, naming dataset.preprocess.width', () => {
+    // The recognition model's own metadata ([?, 3, 48, ?]), as an export fixed at width 320 would declare it.
+    const io: ModelIo = {
+      inputs: [{ name: 'x', isTensor: true, type: 'float32', shape: ['batch', 3, 48, 320] }],
+      outputs: [{ name: 'softmax', isTensor: true, type: 'float32', shape: ['batch', 40, 6625] }],
+    };
+    const model = {
+      name: 'rec',
+      path: '/m.onnx',
+      format: 'onnx' as const,
+      task: 'ocr-rec' as const,
+      engine: ENGINE,
+      dataset: {
+        format: 'ppocr-rec' as const,
+        labels: 'l',
+        root: 'r',
+        dictionary: 'd',
+        preprocess: { kind: 'ppocr-rec' as const, shape: [3, 48, 320] as [number, number, number], dynamic: { batch: 6 } },
+      },
+    };
+    expect(modelFitProblems(model, io, { shape: [30, 3, 48, 561] })).toEqual([
+      'models[rec].dataset.preprocess.width: dynamic needs a model whose input width is dynamic, but input x is [?, 3, 48, 320]: use width: fixed with shape [3, 48, 320]',
+    ]);
+    const { dynamic: _, ...fixedWidth } = model.dataset.preprocess;
+    expect(modelFitProblems({ ...model, dataset: { ...model.dataset, preprocess: fixedWidth } }, io, { shape: [30, 3, 48, 320] })).toEqual(
+      [],
+    );
+  });
 
   it('gate.yml: batch only with width dynamic, width only for ppocr-rec', async () => {
     const file = path.join(root, 'bad.yml');
