@@ -151,7 +151,14 @@ async function gateRun(plan: GatePlan, ctx: GateContext, ports: GatePorts, check
     const { dataset, workDir } = prepared.get(model)!;
 
     const run = await ports.runner.run(
-      { model, measure: plan.measure, dataset, workDir, ...(ports.signal ? { signal: ports.signal } : {}) },
+      {
+        model,
+        measure: plan.measure,
+        dataset,
+        workDir,
+        ...(plan.goldenBytes > 0 ? { goldenBytes: plan.goldenBytes } : {}),
+        ...(ports.signal ? { signal: ports.signal } : {}),
+      },
       progress,
     );
     await writeFile(join(workDir, 'run.json'), JSON.stringify(run));
@@ -252,10 +259,12 @@ async function gateRun(plan: GatePlan, ctx: GateContext, ports: GatePorts, check
       };
     }
 
+    // The golden outputs live in the baseline (and metrics.json), not in the report.
+    const { golden: _golden, ...shown } = metrics;
     models.push({
       // judging says why in keys; the report's JSON keeps the English words too
       comparison: describe(comparison),
-      metrics,
+      metrics: shown,
       run: {
         model: run.model,
         engine: run.engine,

@@ -24,6 +24,8 @@ export interface RunRequest {
    * empty) and honour `measure` exactly (typically one round), so short interleaved calls stay short.
    */
   timingOnly?: boolean;
+  /** Keep golden outputs (RunResult.outputs.golden) of at most this many bytes of values; absent: none. */
+  goldenBytes?: number;
 }
 
 export interface Runner {

@@ -30,7 +30,7 @@ export function runSpecOf(
       format: ds.format,
       sha256: dataset.hash,
       samples: dataset.shape[0] ?? dataset.ids.length,
-      preprocess: ds.format === 'npy' ? null : ds.preprocess,
+      preprocess: ds.format === 'npy' || ds.format === 'random' ? null : ds.preprocess,
       limit: ds.limit ?? null,
     },
     inputShape: dataset.shape.slice(1),

@@ -16,8 +16,12 @@ export type EngineName = 'onnxruntime' | 'paddle';
 
 /** How images become tensors. Every runner feeds the prepared tensors; no harness preprocesses. */
 export type Preprocess =
-  /** PaddleOCR recognition: height H keeping ratio, pad width to W, (x/255 − 0.5)/0.5. */
-  | { kind: 'ppocr-rec'; shape: [number, number, number] }
+  /**
+   * PaddleOCR recognition: height H keeping ratio, pad width to W, (x/255 − 0.5)/0.5. Without
+   * `dynamic`: PaddleOCR's eval path (every line at width W). With it: predict_rec.py's inference
+   * path — lines sorted by w/h, batches of `batch`, each padded to int(H · max(W/H, its widest ratio)).
+   */
+  | { kind: 'ppocr-rec'; shape: [number, number, number]; dynamic?: { batch: number } }
   /** PaddleOCR direction classifier: same resize-and-pad rule as recognition, default 3×48×192. */
   | { kind: 'ppocr-cls'; shape: [number, number, number] }
   /** PaddleClas: resize short side, centre-crop, /255, ImageNet mean/std, CHW. */
@@ -29,7 +33,22 @@ export type DatasetPlan =
   /** PaddleClas / ImageNet list: `image_path label` (label = class index). */
   | { format: 'image-list'; labels: string; root: string; classNames?: string[]; limit?: number; preprocess: Preprocess }
   /** Already prepared: `inputs` is an NPY float32 array [N, ...]; `labels` one label per line (optional for generic). */
-  | { format: 'npy'; inputs: string; labels?: string; dictionary?: string; classNames?: string[]; limit?: number };
+  | { format: 'npy'; inputs: string; labels?: string; dictionary?: string; classNames?: string[]; limit?: number }
+  /**
+   * No files: `count` seeded random samples of `shape` (batch axis first, 1), values uniform in
+   * `range`, generated on the fly by dataset/random.ts and harness/bench.py with the same PRNG.
+   */
+  | {
+      format: 'random';
+      shape: number[];
+      dtype: 'float32';
+      range: [number, number];
+      count: number;
+      seed: number;
+      dictionary?: string;
+      classNames?: string[];
+      limit?: number;
+    };
 
 export interface EnginePlan {
   name: EngineName;
@@ -125,6 +144,8 @@ export interface Threshold {
   fail?: Level;
   /** A change must also exceed this absolute amount to warn/fail (memory: 64 MB). */
   minAbsolute?: number;
+  /** Output drift only: an element is outside when |current − golden| > atol + rtol·|golden|. */
+  tolerance?: { atol: number; rtol: number };
 }
 
 export type FailOnVerdict = 'fail' | 'warn' | 'inconclusive' | 'unreadable';
@@ -153,6 +174,8 @@ export interface GatePlan {
   confirm?: { pairs: number };
   /** Noise band from the run-to-run spread of the last N baselines (opt-in; absent: off). */
   thresholdsFromHistory?: number;
+  /** Cap of the golden outputs a run keeps for drift checks: bytes of float32 values before compression (gate.yml measure.golden-bytes). */
+  goldenBytes: number;
 }
 
 // ───────────────────────────── run result (harness ↔ action contract) ─────────────────────────────
@@ -202,10 +225,30 @@ export interface RunResult {
     /** Process resident set size samples (MB). */
     rss: { iteration: number[]; mb: number[] };
   };
-  /** One entry per dataset sample, in dataset order. */
-  outputs: { ids: string[]; predictions: RawOutput[] };
+  /** One entry per dataset sample, in dataset order; `golden`: the raw output values drift is judged on. */
+  outputs: { ids: string[]; predictions: RawOutput[]; golden?: GoldenOutputs };
   /** Free-form notes from the harness (e.g. the engine's warnings), never parsed. */
   notes?: string[];
+}
+
+/**
+ * Golden outputs of a run (runners/golden.ts, harness/bench.py `Golden`): per output tensor, per
+ * sample a compact summary of all its values and a fixed subsample of them, so the next run can
+ * be compared value by value within a size cap. Kept values of a sample of `size` elements: the
+ * elements at floor(j · size / kept), j = 0 … kept − 1, kept = min(size, perSample).
+ */
+export interface GoldenOutputs {
+  /** Sample ids, in the order of every array below. */
+  ids: string[];
+  outputs: Array<{
+    name: string;
+    /** Per sample: [elements, mean, root mean square, min, max] over all of its values (float64). */
+    summary: Array<[number, number, number, number, number]>;
+    /** Per sample: values kept. */
+    kept: number[];
+    /** The kept values of every sample in order, float32 little-endian, raw-deflated, base64. */
+    values: string;
+  }>;
 }
 
 // ───────────────────────────── metrics and comparison ─────────────────────────────
@@ -233,6 +276,13 @@ export interface ModelMetrics {
   metrics: MetricValue[];
   /** Decoded predictions (text or class name) per sample, for the report's examples. */
   decoded?: Array<{ id: string; label: string | null; prediction: string }>;
+  /**
+   * OCR: label characters outside the dictionary, dropped before scoring as PaddleOCR's label
+   * encoding does (characters, labels they were in, labels left empty and so not scored).
+   */
+  labelEncoding?: { characters: number; lines: number; emptied: number };
+  /** The run's golden outputs (kept in the baseline; left out of the report). */
+  golden?: GoldenOutputs;
 }
 
 /** accepted: a failing row that an acceptance on the PR covers (compare/accept.ts). */
@@ -259,6 +309,28 @@ export interface ComparisonRow {
   reasonParts?: ReasonPart[];
   /** Set when band is 'accepted': the acceptance that covers this failing row. */
   accepted?: AcceptedBy;
+  /** Output drift rows: the figures of the value-by-value comparison with the baseline's golden outputs. */
+  drift?: DriftDetail;
+}
+
+/** One output tensor's drift against the golden outputs (compare/drift.ts). */
+export interface DriftDetail {
+  output: string;
+  /** Values compared (kept by both runs) and samples they came from. */
+  values: number;
+  samples: number;
+  maxAbs: number;
+  meanAbs: number;
+  /** Largest |Δ| / |golden| over values whose golden is not 0 (0 when there are none). */
+  maxRel: number;
+  /** Cosine similarity of the two value vectors (1 when both are all zeros). */
+  cosine: number;
+  /** Values outside atol + rtol·|golden|. */
+  outside: number;
+  atol: number;
+  rtol: number;
+  /** The samples with the largest |Δ|, worst first (at most 5, only those with a difference); maxAbs null: the output changed size. */
+  worst: Array<{ id: string; maxAbs: number | null; outside: number }>;
 }
 
 /**

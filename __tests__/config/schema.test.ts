@@ -79,7 +79,7 @@ const FULL: Json[] = [
           root: 'data/images',
           dictionary: 'ppocr_keys_v1.txt',
           limit: 100,
-          preprocess: { kind: 'ppocr-rec', shape: [3, 48, 320] },
+          preprocess: { kind: 'ppocr-rec', shape: [3, 48, 320], width: 'dynamic', batch: 6 },
         },
       },
     ],
@@ -115,13 +115,16 @@ const FULL: Json[] = [
       'max-seconds': 60,
       'min-rounds': 3,
       precision: '2%',
+      'golden-bytes': '1m',
     },
     confirm: { pairs: 6 },
     'thresholds-from-history': 10,
     thresholds: Object.fromEntries(
       Object.entries(DEFAULT_THRESHOLDS).map(([id, threshold]) => [
         id,
-        { better: threshold.better, noise: '1%', warn: '2%', fail: '3%', min: FLOOR[METRIC_UNITS[id] ?? 'MB'] },
+        id === 'drift'
+          ? { better: threshold.better, noise: '0pp', warn: '0.5pp', fail: '2pp', min: FLOOR['%'], atol: 1e-4, rtol: 1e-3 }
+          : { better: threshold.better, noise: '1%', warn: '2%', fail: '3%', min: FLOOR[METRIC_UNITS[id] ?? 'MB'] },
       ]),
     ),
     fingerprint: ['gpuName', 'cuda'],
@@ -168,6 +171,17 @@ const FULL: Json[] = [
     ],
     runner: { kind: 'local', command: 'python3 bench.py' },
     store: { 'actions-cache': { prefix: 'perf-gate', dir: '.cache/baselines' } },
+  },
+  {
+    gate: 'full-random',
+    models: [
+      {
+        name: 'det',
+        path: 'models/cls.onnx',
+        task: 'generic',
+        dataset: { random: { shape: [1, 3, 64, 64], dtype: 'float32', range: [-1, 1], count: 4, seed: 7 } },
+      },
+    ],
   },
 ];
 

@@ -69,6 +69,7 @@ import type {
 import { median, normalQuantile } from '../measure/stats.js';
 import { roundInstability } from '../measure/stopping.js';
 import { bootstrapRatioCI, mcnemarExact, pairedDiffInterval } from './stats.js';
+import { driftRows } from './drift.js';
 
 export { bootstrapRatioCI, mcnemarExact, pairedDiffInterval, runToRunSpread, historyNoise, pairedRatioCI } from './stats.js';
 
@@ -146,6 +147,9 @@ export function compareModel(
     }
     return r;
   });
+  // Output drift against the baseline's golden outputs: rows beside accuracy (compare/drift.ts).
+  const lastAccuracy = rows.findLastIndex((r) => r.metric.startsWith('accuracy.'));
+  rows.splice(lastAccuracy + 1, 0, ...driftRows(base.golden, head.golden, thresholds['drift']));
   const { verdict, reasonParts } = modelVerdict(rows);
   return { model: head.model, verdict, reason: '', reasonParts, rows };
 }

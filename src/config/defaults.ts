@@ -49,6 +49,23 @@ const memoryGrowth: Threshold = {
   warn: { value: 1, kind: 'absolute' },
 };
 
+/**
+ * Output drift against the baseline's golden outputs, per output tensor: the share of values
+ * outside atol + rtol·|golden| (PaddleOCR's TIPC result comparison defaults: atol = rtol = 1e-3).
+ * Any value outside warns (a drift with unchanged accuracy is worth seeing before it becomes a
+ * drop); more than 1 % of them outside fails.
+ */
+export const DEFAULT_DRIFT_TOLERANCE = { atol: 1e-3, rtol: 1e-3 } as const;
+const drift: Threshold = {
+  better: 'lower',
+  warn: { value: 0, kind: 'absolute' },
+  fail: { value: 1, kind: 'absolute' },
+  tolerance: { ...DEFAULT_DRIFT_TOLERANCE },
+};
+
+/** Golden outputs kept per run for drift checks: 256 KiB of float32 values (before compression). */
+export const DEFAULT_GOLDEN_BYTES = 256 * 1024;
+
 export const DEFAULT_THRESHOLDS: Readonly<Record<string, Threshold>> = {
   'accuracy.top1': accuracy,
   'accuracy.top5': accuracy,
@@ -63,6 +80,7 @@ export const DEFAULT_THRESHOLDS: Readonly<Record<string, Threshold>> = {
   'memory.gpu.peak': memoryPeak,
   'memory.rss.growth': memoryGrowth,
   'memory.gpu.growth': memoryGrowth,
+  drift,
 };
 
 export const DEFAULT_MEASURE: Readonly<MeasurePlan> = {
@@ -101,7 +119,7 @@ export const DEFAULT_FINGERPRINT_FIELDS = [
 export const METRIC_UNITS: Readonly<Record<string, Unit>> = Object.fromEntries(
   Object.keys(DEFAULT_THRESHOLDS).map((id): [string, Unit] => [
     id,
-    id.startsWith('accuracy.')
+    id.startsWith('accuracy.') || id === 'drift'
       ? '%'
       : id.startsWith('latency.')
         ? 'ms'
@@ -131,7 +149,7 @@ export const ENGINE_OF_FORMAT: Readonly<Record<ModelFormat, EngineName>> = {
   'paddle-pir': 'paddle',
 };
 
-export const DEFAULT_FORMAT_OF_TASK: Readonly<Record<Task, DatasetPlan['format'] | undefined>> = {
+export const DEFAULT_FORMAT_OF_TASK: Readonly<Record<Task, Exclude<DatasetPlan['format'], 'random'> | undefined>> = {
   'ocr-rec': 'ppocr-rec',
   classification: 'image-list',
   generic: undefined,
@@ -151,6 +169,10 @@ export const DEFAULT_PULL_TIMEOUT_SECONDS = 30 * 60;
 export const MAX_TIMEOUT_SECONDS = 7 * 24 * 3600;
 export const DEFAULT_IMAGENET_RESIZE_SHORT = 256;
 export const DEFAULT_IMAGENET_CROP = 224;
+/** preprocess width: dynamic — PaddleOCR's rec_batch_num (predict_rec.py's batch). */
+export const DEFAULT_REC_BATCH = 6;
+/** gate.yml dataset.random: the fields left out. */
+export const DEFAULT_RANDOM = { dtype: 'float32', range: [0, 1], count: 8, seed: 0 } as const;
 
 export const DEFAULT_STORE_DIR = '.perf-gate/baselines';
 export const DEFAULT_OUTPUT_DIR = 'perf-gate-out';

@@ -5,11 +5,15 @@
  */
 import {
   DEFAULT_CONFIRM_PAIRS,
+  DEFAULT_DRIFT_TOLERANCE,
+  DEFAULT_GOLDEN_BYTES,
   DEFAULT_FINGERPRINT_FIELDS,
   DEFAULT_MEASURE,
   DEFAULT_OUTPUT_DIR,
   DEFAULT_PULL,
   DEFAULT_PYTHON,
+  DEFAULT_RANDOM,
+  DEFAULT_REC_BATCH,
   DEFAULT_S3_PREFIX,
   DEFAULT_S3_REGION,
   DEFAULT_STORE_DIR,
@@ -155,6 +159,30 @@ const dataset = {
       unique: true,
     },
     limit: { type: 'integer', minimum: 1, description: 'Use only the first N samples.' },
+    random: {
+      type: 'object',
+      description:
+        'No files: seeded random inputs, generated identically by every runner (TypeScript and the Python harness share one documented generator). Instead of format, labels and inputs; any model is measurable this way, with output drift against the baseline as its check.',
+      properties: {
+        shape: {
+          type: 'list',
+          description: "The model input's shape, batch axis first (1), every dimension fixed, e.g. [1, 3, 640, 640].",
+          items: { type: 'integer', minimum: 1, description: 'A dimension.' },
+          minItems: 2,
+        },
+        dtype: { type: 'string', enum: ['float32'], description: `Element type. Default ${DEFAULT_RANDOM.dtype}.` },
+        range: {
+          type: 'list',
+          description: `Values are uniform in [low, high]. Default [${DEFAULT_RANDOM.range.join(', ')}].`,
+          items: { type: 'number', description: 'A bound.' },
+          minItems: 2,
+          maxItems: 2,
+        },
+        count: { type: 'integer', minimum: 1, maximum: 100000, description: `Samples. Default ${DEFAULT_RANDOM.count}.` },
+        seed: { type: 'integer', minimum: 0, maximum: 4294967295, description: `Seed of the generator. Default ${DEFAULT_RANDOM.seed}.` },
+      },
+      required: ['shape'],
+    },
     preprocess: {
       type: 'object',
       description:
@@ -167,6 +195,18 @@ const dataset = {
             'ppocr-rec / ppocr-cls: resize to height keeping ratio and pad width; imagenet: resize short side, centre-crop, ImageNet mean/std.',
         },
         shape: { ...shape, description: 'ppocr-rec / ppocr-cls: [3, H, W]. Default [3, 48, 320] (ppocr-rec) or [3, 48, 192] (ppocr-cls).' },
+        width: {
+          type: 'string',
+          enum: ['fixed', 'dynamic'],
+          description:
+            "ppocr-rec: fixed (default) is PaddleOCR's eval path, every line at the shape's width; dynamic is predict_rec.py's inference path: lines sorted by width/height, batches of `batch`, each padded to int(H × its widest ratio) (at least the shape's width) — latency at the widths real lines have; the accuracy pass uses the same batches.",
+        },
+        batch: {
+          type: 'integer',
+          minimum: 1,
+          maximum: 1024,
+          description: `ppocr-rec with width dynamic: lines per batch (PaddleOCR's rec_batch_num). Default ${DEFAULT_REC_BATCH}.`,
+        },
         'resize-short': { type: 'integer', minimum: 1, default: 256, description: 'imagenet: short side after resize. Default 256.' },
         crop: { type: 'integer', minimum: 1, default: 224, description: 'imagenet: centre-crop size. Default 224.' },
       },
@@ -234,6 +274,23 @@ function thresholdOf(id: string): Omit<typeof thresholdEntry, 'description'> & {
     ]),
   ) as typeof thresholdEntry.properties; // the same keys and kinds, the level patterns narrowed
   return { ...thresholdEntry, properties, description: `Threshold of ${id}; fields not named keep their defaults.` };
+}
+
+/** thresholds.drift: the levels apply to the share of output values outside atol + rtol·|golden|, in pp. */
+function driftThreshold(): Omit<typeof thresholdEntry, 'description' | 'properties'> & {
+  description: string;
+  properties: (typeof thresholdEntry)['properties'] & { atol: Spec; rtol: Spec };
+} {
+  const entry = thresholdOf('drift');
+  return {
+    ...entry,
+    description: `Output drift against the baseline's golden outputs, per output tensor: warn and fail are levels of the share of values outside atol + rtol·|golden|, in percentage points (default: warn above ${DEFAULT_THRESHOLDS['drift']!.warn!.value}pp, fail above ${DEFAULT_THRESHOLDS['drift']!.fail!.value}pp).`,
+    properties: {
+      ...entry.properties,
+      atol: { type: 'number', minimum: 0, description: `Absolute tolerance. Default ${DEFAULT_DRIFT_TOLERANCE.atol}.` },
+      rtol: { type: 'number', minimum: 0, description: `Relative tolerance. Default ${DEFAULT_DRIFT_TOLERANCE.rtol}.` },
+    },
+  };
 }
 
 const limits = {
@@ -341,6 +398,10 @@ const measure = {
       default: DEFAULT_MEASURE.minRounds,
       description: `Adaptive stopping: at least this many rounds; \`rounds\` is then the most. Default ${DEFAULT_MEASURE.minRounds}.`,
     },
+    'golden-bytes': {
+      type: 'bytes',
+      description: `Golden outputs kept per model for output drift checks (in the baseline, compressed): at most this many bytes of float32 output values, spread evenly over the samples and each output's elements. Default ${DEFAULT_GOLDEN_BYTES / 1024}k; 0 keeps none.`,
+    },
     precision: {
       type: 'level',
       description: `Adaptive stopping: stop once the 95 % interval of the round medians is within ± this relative level and the last 3 rounds are stable. Default ${DEFAULT_MEASURE.precision * 100}%.`,
@@ -444,7 +505,7 @@ export const GATE_SPEC = {
       type: 'object',
       description: 'Per metric id, the fields that differ from the defaults.',
       // Every metric id, each with the fields of thresholdEntry (and its own level pattern).
-      properties: Object.fromEntries(METRIC_IDS.map((id) => [id, thresholdOf(id)])),
+      properties: Object.fromEntries(METRIC_IDS.map((id) => [id, id === 'drift' ? driftThreshold() : thresholdOf(id)])),
     },
     fingerprint: {
       type: 'list',

@@ -13,8 +13,18 @@ import type { Progress } from '../ports.js';
 import type { DatasetPlan, Preprocess } from '../types.js';
 import { parseDictionary, parseImageList, parsePlainLabels, parsePpocrRec, type LabelEntry } from './labels.js';
 import { npyHeader, readNpy, toFloat32 } from './npy.js';
-import { DATASET_SCHEMA, INPUTS_FILE, MANIFEST_FILE, PIXELS_FILE, type PixelEncoding, type PreparedDataset } from './prepared.js';
-import { pixelLut, preprocessShape } from './preprocess.js';
+import {
+  DATASET_SCHEMA,
+  INPUTS_FILE,
+  MANIFEST_FILE,
+  PIXELS_FILE,
+  type PixelEncoding,
+  type PreparedDataset,
+  type RandomEncoding,
+} from './prepared.js';
+import { RANDOM_GENERATOR } from './random.js';
+import { decodeImage } from './image.js';
+import { pixelLut, preprocessPixels, preprocessShape } from './preprocess.js';
 import { evictDatasets, touchDataset } from './cache-limit.js';
 import { preparePixels } from './workers.js';
 import { readAllSamples } from './samples.js';
@@ -37,6 +47,7 @@ export async function prepareDataset(plan: DatasetPlan, cacheDir: string, progre
   if (plan.limit !== undefined && (!Number.isInteger(plan.limit) || plan.limit < 1)) {
     throw new ConfigError(`dataset.limit must be a positive integer, got ${plan.limit}`);
   }
+  if (plan.format === 'random') return prepareRandom(plan, cacheDir, progress);
   return plan.format === 'npy' ? prepareNpy(plan, cacheDir, progress) : prepareImages(plan, cacheDir, progress);
 }
 
@@ -90,7 +101,7 @@ async function prepareImages(plan: ImagePlan, cacheDir: string, progress: Progre
   const dir = path.join(path.resolve(cacheDir), key);
   const name = path.basename(labelsFile);
   let cached = await tryLoad(dir, key);
-  if (cached && !cached.encoding) {
+  if (cached && cached.encoding?.kind !== 'u8-lut') {
     // Cached as float32 by an older version: four times the size; prepare it again, compact.
     await rm(dir, { recursive: true, force: true });
     cached = undefined;
@@ -102,6 +113,17 @@ async function prepareImages(plan: ImagePlan, cacheDir: string, progress: Progre
     return cached;
   }
 
+  if (plan.preprocess.kind === 'ppocr-rec' && plan.preprocess.dynamic) {
+    const { shape, dynamic } = plan.preprocess;
+    return prepareDynamicRec(
+      plan,
+      { kind: 'ppocr-rec', shape, dynamic },
+      images,
+      { dir, key, name, labelsFile, dictionary },
+      cacheDir,
+      progress,
+    );
+  }
   const [c, h, w] = preprocessShape(plan.preprocess);
   const shape = [images.length, c, h, w];
   progress.info(
@@ -109,6 +131,7 @@ async function prepareImages(plan: ImagePlan, cacheDir: string, progress: Progre
   );
   const started = Date.now();
   const table = pixelLut(plan.preprocess);
+  const encoding: PixelEncoding = { kind: 'u8-lut', widths: [], lut: table.lut.map((t) => Array.from(t)), pad: table.pad };
   const manifest: Manifest = {
     schema: DATASET_SCHEMA,
     hash: key,
@@ -118,18 +141,91 @@ async function prepareImages(plan: ImagePlan, cacheDir: string, progress: Progre
     ...(plan.format === 'image-list' && plan.classNames ? { classNames: plan.classNames } : {}),
     ...(dictionary ? { dictionary } : {}),
     source: { format: plan.format, file: labelsFile, samples: images.length, preprocess: plan.preprocess },
-    encoding: { kind: 'u8-lut', widths: [], lut: table.lut.map((t) => Array.from(t)), pad: table.pad },
+    encoding,
   };
   const meter = progressMeter(`dataset ${name}`, images.length, progress);
   const jobs = images.map((img) => ({ file: img.file, where: `${labelsFile}:${img.line}`, line: img.line, labelsFile }));
   const ds = await writePrepared(dir, manifest, PIXELS_FILE, async function* () {
     for await (const px of preparePixels(jobs, plan.preprocess)) {
-      manifest.encoding!.widths.push(px.width);
+      encoding.widths.push(px.width);
       meter.tick();
       yield px.data;
     }
   });
   progress.info(`dataset ${name}: prepared ${images.length} samples in ${((Date.now() - started) / 1000).toFixed(1)} s → ${dir}`);
+  await evictDatasets(path.resolve(cacheDir), ds.dir, progress);
+  return ds;
+}
+
+/**
+ * PaddleOCR tools/infer/predict_rec.py, TextRecognizer.__call__ — the inference path (preprocess
+ * width: dynamic), as it builds its batches:
+ *   width_list = [w / h per image]; indices = np.argsort(width_list)   (stable here: ties keep file order)
+ *   per batch of rec_batch_num: max_wh_ratio = max(imgW / imgH, w / h of each of its images)
+ *   resize_norm_img(img, max_wh_ratio): imgW = int(imgH · max_wh_ratio); resized_w =
+ *     min(imgW, ceil(imgH · w / h)); cv2.resize to (resized_w, imgH); zero-padded to imgW.
+ * The samples are stored in that order (ids and labels with them), each with its batch's width
+ * (encoding.feed); the runners feed those batches (the accuracy pass) at those widths.
+ */
+async function prepareDynamicRec(
+  plan: ImagePlan,
+  preprocess: Extract<Preprocess, { kind: 'ppocr-rec' }> & { dynamic: { batch: number } },
+  images: Array<LabelEntry & { file: string }>,
+  at: { dir: string; key: string; name: string; labelsFile: string; dictionary: string[] | undefined },
+  cacheDir: string,
+  progress: Progress,
+): Promise<PreparedDataset> {
+  const [c, imgH, imgW] = preprocess.shape;
+  const { batch } = preprocess.dynamic;
+  const started = Date.now();
+  const sizes: Array<{ width: number; height: number }> = [];
+  for (const img of images) {
+    const decoded = decodeImage(await readImage(img.file, at.labelsFile, img.line), `${at.labelsFile}:${img.line}: ${img.file}`);
+    sizes.push({ width: decoded.width, height: decoded.height });
+  }
+  const ratios = sizes.map((z) => z.width / z.height);
+  const order = ratios.map((_, i) => i).sort((a, b) => ratios[a]! - ratios[b]! || a - b);
+  const feedOf = new Array<number>(images.length);
+  for (let beg = 0; beg < order.length; beg += batch) {
+    const members = order.slice(beg, beg + batch);
+    const maxRatio = Math.max(imgW / imgH, ...members.map((i) => ratios[i]!));
+    const width = Math.trunc(imgH * maxRatio);
+    for (const i of members) feedOf[i] = width;
+  }
+  const maxW = Math.max(...order.map((i) => feedOf[i]!));
+  const table = pixelLut(preprocess);
+  const encoding: PixelEncoding = {
+    kind: 'u8-lut',
+    widths: [],
+    lut: table.lut.map((t) => Array.from(t)),
+    pad: table.pad,
+    feed: { batch, widths: order.map((i) => feedOf[i]!) },
+  };
+  const shape = [images.length, c, imgH, maxW];
+  progress.info(
+    `dataset ${at.name}: preparing ${images.length} images in predict_rec.py's batches of ${batch} (widths ${Math.min(...encoding.feed!.widths)}–${maxW}), stored as 8-bit pixels`,
+  );
+  const manifest: Manifest = {
+    schema: DATASET_SCHEMA,
+    hash: at.key,
+    shape,
+    ids: order.map((i) => images[i]!.image),
+    labels: order.map((i) => images[i]!.label),
+    ...(at.dictionary ? { dictionary: at.dictionary } : {}),
+    source: { format: plan.format, file: at.labelsFile, samples: images.length, preprocess },
+    encoding,
+  };
+  const ds = await writePrepared(at.dir, manifest, PIXELS_FILE, async function* () {
+    for (const i of order) {
+      const img = images[i]!;
+      const decoded = decodeImage(await readImage(img.file, at.labelsFile, img.line), `${at.labelsFile}:${img.line}: ${img.file}`);
+      // resize_norm_img at this batch's width: resized_w = min(imgW, ceil(imgH · w / h)).
+      const px = preprocessPixels(decoded, { kind: 'ppocr-rec', shape: [c, imgH, feedOf[i]!] });
+      encoding.widths.push(px.width);
+      yield px.data;
+    }
+  });
+  progress.info(`dataset ${at.name}: prepared ${images.length} samples in ${((Date.now() - started) / 1000).toFixed(1)} s → ${at.dir}`);
   await evictDatasets(path.resolve(cacheDir), ds.dir, progress);
   return ds;
 }
@@ -182,7 +278,7 @@ function warnUnknownCharacters(entries: LabelEntry[], dictionary: string[], file
   const first = bad[0]!;
   const chars = [...new Set([...first.label].filter((ch) => !known.has(ch)))].join('');
   progress.warn(
-    `${file}: ${bad.length} of ${entries.length} labels have characters outside the dictionary (e.g. line ${first.line}: ${JSON.stringify(chars)}); the model cannot read those lines exactly`,
+    `${file}: ${bad.length} of ${entries.length} labels have characters outside the dictionary (e.g. line ${first.line}: ${JSON.stringify(chars)}); as PaddleOCR's label encoding does, they are dropped from the labels before scoring`,
   );
 }
 
@@ -280,6 +376,67 @@ async function prepareNpy(plan: NpyPlan, cacheDir: string, progress: Progress): 
   return ds;
 }
 
+// ───────────────────────────── seeded random inputs ─────────────────────────────
+
+type RandomPlan = Extract<DatasetPlan, { format: 'random' }>;
+
+/**
+ * A manifest and no data file: readers generate the values (dataset/random.ts). The shape's first
+ * axis is the model's batch axis (1); the samples are the rest.
+ */
+async function prepareRandom(plan: RandomPlan, cacheDir: string, progress: Progress): Promise<PreparedDataset> {
+  const [lo, hi] = plan.range;
+  if (!(Number.isFinite(lo) && Number.isFinite(hi) && lo < hi)) {
+    throw new ConfigError(`dataset.random.range: expected [low, high] with low < high, got [${lo}, ${hi}]`);
+  }
+  if (plan.shape.length < 2 || plan.shape[0] !== 1 || !plan.shape.every((d) => Number.isInteger(d) && d > 0)) {
+    throw new ConfigError(
+      `dataset.random.shape: expected the model input's shape with the batch axis first and every dimension fixed, [1, ...], got [${plan.shape.join(', ')}]`,
+    );
+  }
+  if (!Number.isInteger(plan.seed) || plan.seed < 0 || plan.seed >= 2 ** 32) {
+    throw new ConfigError(`dataset.random.seed: expected an integer 0 … 4294967295, got ${plan.seed}`);
+  }
+  const n = Math.min(plan.count, plan.limit ?? plan.count);
+  const shape = [n, ...plan.shape.slice(1)];
+  if (shape.reduce((a, b) => a * b, 1) > 2 ** 32) {
+    throw new ConfigError(`dataset.random: ${n} samples of [${plan.shape.join(', ')}] are more than 2^32 values: lower count`);
+  }
+  let dictionary: string[] | undefined;
+  let dictBytes: Uint8Array | undefined;
+  if (plan.dictionary !== undefined) {
+    const dictFile = path.resolve(plan.dictionary);
+    dictBytes = await readSource(dictFile, 'dictionary');
+    dictionary = parseDictionary(utf8(dictBytes, dictFile), dictFile);
+  }
+  const encoding: RandomEncoding = { kind: 'random', generator: RANDOM_GENERATOR, range: [lo, hi], seed: plan.seed };
+  const hash = createHash('sha256');
+  hash.update(JSON.stringify({ v: PREPARE_VERSION, format: 'random', shape, encoding, classNames: plan.classNames ?? null }));
+  hashPart(hash, dictBytes ?? new Uint8Array());
+  const key = hash.digest('hex');
+  const dir = path.join(path.resolve(cacheDir), key);
+  const cached = await tryLoad(dir, key);
+  if (cached) {
+    await touchDataset(dir);
+    return cached;
+  }
+  const manifest: Manifest = {
+    schema: DATASET_SCHEMA,
+    hash: key,
+    shape,
+    ids: Array.from({ length: n }, (_, i) => `#${i}`),
+    labels: new Array<string | null>(n).fill(null),
+    ...(plan.classNames ? { classNames: plan.classNames } : {}),
+    ...(dictionary ? { dictionary } : {}),
+    encoding,
+  };
+  const ds = await writePrepared(dir, manifest, null, () => []);
+  progress.info(
+    `dataset: ${n} seeded random samples [${shape.slice(1).join(', ')}] in [${lo}, ${hi}], seed ${plan.seed} (${RANDOM_GENERATOR})`,
+  );
+  return ds;
+}
+
 // ───────────────────────────── the prepared directory ─────────────────────────────
 
 /**
@@ -290,20 +447,22 @@ async function prepareNpy(plan: NpyPlan, cacheDir: string, progress: Progress): 
 async function writePrepared(
   dir: string,
   manifest: Manifest,
-  file: typeof INPUTS_FILE | typeof PIXELS_FILE,
+  file: typeof INPUTS_FILE | typeof PIXELS_FILE | null,
   chunks: () => AsyncIterable<Float32Array | Uint8Array> | Iterable<Float32Array | Uint8Array>,
 ): Promise<PreparedDataset> {
   const tmp = `${dir}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
   await mkdir(tmp, { recursive: true });
   try {
-    const fh = await open(path.join(tmp, file), 'w');
-    try {
-      if (file === INPUTS_FILE) await fh.write(npyHeader(manifest.shape));
-      for await (const chunk of chunks()) {
-        await fh.write(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+    const fh = file === null ? null : await open(path.join(tmp, file), 'w');
+    if (fh) {
+      try {
+        if (file === INPUTS_FILE) await fh.write(npyHeader(manifest.shape));
+        for await (const chunk of chunks()) {
+          await fh.write(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+        }
+      } finally {
+        await fh.close();
       }
-    } finally {
-      await fh.close();
     }
     await writeFile(path.join(tmp, MANIFEST_FILE), JSON.stringify(manifest) + '\n');
     try {
@@ -371,9 +530,27 @@ export async function loadPrepared(dir: string): Promise<PreparedDataset> {
   let encoding: PixelEncoding | undefined;
   let dataFile = path.join(abs, INPUTS_FILE);
   let needed = npyHeader(shape as number[]).length + (shape as number[]).reduce((a, b) => a * b, 1) * 4;
-  if (m.encoding !== undefined) {
-    const e = m.encoding as Record<string, unknown>;
-    if (typeof e !== 'object' || e === null || e.kind !== 'u8-lut') bad('encoding', 'must be { kind: "u8-lut", widths, lut, pad }');
+  const e = m.encoding as Record<string, unknown> | undefined;
+  if (e !== undefined && typeof e === 'object' && e !== null && e.kind === 'random') {
+    const range = e.range;
+    if (e.generator !== RANDOM_GENERATOR) bad('encoding.generator', `must be "${RANDOM_GENERATOR}", got ${JSON.stringify(e.generator)}`);
+    if (!Array.isArray(range) || range.length !== 2 || !range.every(Number.isFinite)) bad('encoding.range', 'must be [low, high]');
+    if (!Number.isInteger(e.seed) || (e.seed as number) < 0 || (e.seed as number) >= 2 ** 32)
+      bad('encoding.seed', 'must be an integer 0 … 2^32 − 1');
+    return {
+      dir: abs,
+      hash: m.hash as string,
+      shape: shape as number[],
+      ids: m.ids as string[],
+      labels: m.labels as Array<string | null>,
+      ...(m.classNames ? { classNames: m.classNames as string[] } : {}),
+      ...(m.dictionary ? { dictionary: m.dictionary as string[] } : {}),
+      encoding: { kind: 'random', generator: RANDOM_GENERATOR, range: range as [number, number], seed: e.seed as number },
+    };
+  }
+  if (e !== undefined) {
+    if (typeof e !== 'object' || e === null || e.kind !== 'u8-lut')
+      bad('encoding', 'must be { kind: "u8-lut", widths, lut, pad } or { kind: "random", generator, range, seed }');
     const [, c, h, w] = shape as number[];
     if ((shape as number[]).length !== 4) bad('shape', 'must be [N, C, H, W] for 8-bit pixels');
     const widths = e.widths;
@@ -385,7 +562,22 @@ export async function loadPrepared(dir: string): Promise<PreparedDataset> {
       bad('encoding.lut', `must be ${c} arrays of 256 finite numbers`);
     }
     if (typeof e.pad !== 'number' || !Number.isFinite(e.pad)) bad('encoding.pad', 'must be a finite number');
-    encoding = { kind: 'u8-lut', widths: widths as number[], lut: lut as number[][], pad: e.pad as number };
+    let feed: PixelEncoding['feed'];
+    if (e.feed !== undefined) {
+      const f = e.feed as { batch?: unknown; widths?: unknown };
+      const fw = f.widths;
+      if (
+        !Number.isInteger(f.batch) ||
+        (f.batch as number) < 1 ||
+        !Array.isArray(fw) ||
+        fw.length !== n ||
+        !fw.every((x, i) => Number.isInteger(x) && x >= (widths as number[])[i]! && x <= w!)
+      ) {
+        bad('encoding.feed', `must be { batch ≥ 1, widths: ${n} integers, each from the sample's width to ${w} }`);
+      }
+      feed = { batch: f.batch as number, widths: fw as number[] };
+    }
+    encoding = { kind: 'u8-lut', widths: widths as number[], lut: lut as number[][], pad: e.pad as number, ...(feed ? { feed } : {}) };
     dataFile = path.join(abs, PIXELS_FILE);
     needed = (widths as number[]).reduce((a, b) => a + b, 0) * c! * h!;
   }

@@ -126,8 +126,13 @@ export function ppocrResizedWidth(width: number, height: number, imgH: number, i
  *  - cv2.resize(img, (resized_w, imgH)) with the default INTER_LINEAR;
  *  - HWC → CHW, / 255, − 0.5, / 0.5;
  *  - zero-padded on the right to imgW (padding_im = np.zeros, so padding is 0.0, mid-grey).
- * imgW is fixed here (the prepared tensor has one shape), as with an ONNX model of fixed width
- * or batch size 1 at the default 3×48×320.
+ * Which PaddleOCR path this is: imgW is FIXED here (gate.yml preprocess.shape, default 320), which
+ * is PaddleOCR's *eval* path (ppocr/data/imaug/rec_img_aug.py resize_norm_img with the configured
+ * image shape: every line squeezed to at most imgW columns). predict_rec.py, the *inference*
+ * path, instead widens imgW to int(imgH · max w/h ratio) of each width-sorted batch of
+ * rec_batch_num (6) lines; the two agree only for batches whose lines all fit imgW (or an ONNX
+ * model of fixed width). gate.yml `width: dynamic` follows predict_rec.py: dataset/prepare.ts
+ * (prepareDynamicRec) builds its batches and calls this rule with each batch's imgW.
  * A 1-channel shape feeds the grey level, as cv2.imread(path, IMREAD_GRAYSCALE) would give it.
  */
 export function ppocrResizeNorm(img: Image, shape: [number, number, number]): Float32Array {

@@ -10,6 +10,7 @@ import { DataError } from '../errors.js';
 import { npyHeader } from './npy.js';
 import { DATASET_SCHEMA, INPUTS_FILE, MANIFEST_FILE, PIXELS_FILE, type PixelEncoding, type PreparedDataset } from './prepared.js';
 import { expandPixels, type PixelLut } from './preprocess.js';
+import { randomValues } from './random.js';
 
 export interface SampleReader {
   readonly count: number;
@@ -27,6 +28,26 @@ export async function openSamples(ds: PreparedDataset): Promise<SampleReader> {
   if (!count || sampleShape.length === 0) throw new DataError(`dataset ${ds.dir}: no samples`);
   const sampleSize = sampleShape.reduce((a, b) => a * b, 1);
   const enc = ds.encoding;
+  const check = (first: number, n: number, file: string) => {
+    if (!Number.isInteger(first) || !Number.isInteger(n) || first < 0 || n < 0 || first + n > count) {
+      throw new DataError(`${file}: samples ${first}…${first + n - 1} are outside 0…${count - 1}`);
+    }
+  };
+  if (enc?.kind === 'random') {
+    // Nothing on disk: the values are generated (dataset/random.ts), any chunk on its own.
+    return {
+      count,
+      sampleShape,
+      sampleSize,
+      read(first, n) {
+        check(first, n, `dataset ${ds.dir} (random)`);
+        const out = new Float32Array(n * sampleSize);
+        randomValues(enc, first * sampleSize, out);
+        return Promise.resolve(out);
+      },
+      close: () => Promise.resolve(),
+    };
+  }
   const file = path.join(ds.dir, enc ? PIXELS_FILE : INPUTS_FILE);
   let fh: FileHandle;
   try {
@@ -34,11 +55,6 @@ export async function openSamples(ds: PreparedDataset): Promise<SampleReader> {
   } catch (error) {
     throw new DataError(`prepared inputs ${file}: cannot open: ${(error as Error).message}`, { cause: error });
   }
-  const check = (first: number, n: number) => {
-    if (!Number.isInteger(first) || !Number.isInteger(n) || first < 0 || n < 0 || first + n > count) {
-      throw new DataError(`${file}: samples ${first}…${first + n - 1} are outside 0…${count - 1}`);
-    }
-  };
   const readExactly = async (position: number, bytes: number): Promise<Uint8Array> => {
     const buf = new Uint8Array(bytes);
     let got = 0;
@@ -57,7 +73,7 @@ export async function openSamples(ds: PreparedDataset): Promise<SampleReader> {
       sampleShape,
       sampleSize,
       async read(first, n) {
-        check(first, n);
+        check(first, n, file);
         const bytes = await readExactly(header + first * sampleSize * 4, n * sampleSize * 4);
         return new Float32Array(bytes.buffer, 0, n * sampleSize);
       },
@@ -73,7 +89,7 @@ export async function openSamples(ds: PreparedDataset): Promise<SampleReader> {
     sampleShape,
     sampleSize,
     async read(first, n) {
-      check(first, n);
+      check(first, n, file);
       const start = offsets[first]!;
       const bytes = await readExactly(start, offsets[first + n]! - start);
       const out = new Float32Array(n * sampleSize);
@@ -132,6 +148,7 @@ export function spreadIndices(count: number, n: number): number[] {
  * inputs.npy. A float32 dataset is returned as it is.
  */
 export async function float32Copy(ds: PreparedDataset, dir: string): Promise<PreparedDataset> {
+  // A user's own command reads inputs.npy: random samples are written out for it too.
   if (!ds.encoding) return ds;
   await mkdir(dir, { recursive: true });
   const reader = await openSamples(ds);
@@ -149,4 +166,17 @@ export async function float32Copy(ds: PreparedDataset, dir: string): Promise<Pre
   const { encoding: _encoding, dir: _dir, ...rest } = ds;
   await writeFile(path.join(dir, MANIFEST_FILE), JSON.stringify({ schema: DATASET_SCHEMA, ...rest }) + '\n');
   return { ...rest, dir: path.resolve(dir) };
+}
+
+/**
+ * Samples [n, C, H, W] cut to their first `width` columns, [n, C, H, width]: a dynamic-width
+ * sample (encoding.feed) as predict_rec.py feeds it — the columns past its own width are the
+ * padding, so the cut keeps exactly its batch's padded tensor.
+ */
+export function narrowSamples(values: Float32Array, n: number, shape: readonly number[], width: number): Float32Array {
+  const [c, h, w] = shape as [number, number, number];
+  if (width === w) return values;
+  const out = new Float32Array(n * c * h * width);
+  for (let row = 0; row < n * c * h; row++) out.set(values.subarray(row * w, row * w + width), row * width);
+  return out;
 }

@@ -81,9 +81,9 @@ function accuracyFlips(head: ModelMetrics, base: ModelMetrics | undefined): { fl
   return { flips: ordered.slice(0, MAX_FLIPS), omitted: Math.max(0, ordered.length - MAX_FLIPS) };
 }
 
-/** The sample's source image, downscaled, as a PNG data URL; undefined for NPY rows or an unreadable file. */
+/** The sample's source image, downscaled, as a PNG data URL; undefined for NPY or random rows or an unreadable file. */
 async function thumbnail(dataset: DatasetPlan, id: string): Promise<string | undefined> {
-  if (dataset.format === 'npy') return undefined;
+  if (dataset.format === 'npy' || dataset.format === 'random') return undefined;
   try {
     const img = decodeImage(await readFile(join(dataset.root, id)), id);
     const scale = Math.min(1, THUMB_HEIGHT / img.height, THUMB_WIDTH / img.width);

@@ -5,7 +5,7 @@
 import type { MetricValue, ModelMetrics, RunResult, Task } from '../types.js';
 import type { PreparedDataset } from '../dataset/prepared.js';
 import { DataError, SchemaError } from '../errors.js';
-import { ctcGreedyDecode, recMetrics } from './ocr.js';
+import { ctcGreedyDecode, encodeLabel, recMetrics } from './ocr.js';
 import { ascending, linearSlope, mean, percentile } from './stats.js';
 
 export { ctcGreedyDecode, levenshtein, recMetrics } from './ocr.js';
@@ -23,7 +23,7 @@ type Decoded = NonNullable<ModelMetrics['decoded']>;
  * GPU metrics are left out when the run could not measure GPU memory (never reported as 0).
  */
 export function measure(run: RunResult, dataset: PreparedDataset, task: Task): ModelMetrics {
-  const { metrics: accuracy, decoded } = accuracyMetrics(run, dataset, task);
+  const { metrics: accuracy, decoded, labelEncoding } = accuracyMetrics(run, dataset, task);
   const latency = latencyMetrics(run);
   return {
     model: run.model.name,
@@ -32,6 +32,8 @@ export function measure(run: RunResult, dataset: PreparedDataset, task: Task): M
     iterations: run.timing.rounds.reduce((s, r) => s + r.length, 0),
     metrics: [...accuracy, ...latency, ...memoryMetrics(run)],
     ...(decoded ? { decoded } : {}),
+    ...(labelEncoding ? { labelEncoding } : {}),
+    ...(run.outputs.golden ? { golden: run.outputs.golden } : {}),
   };
 }
 
@@ -52,21 +54,40 @@ function labelsById(run: RunResult, dataset: PreparedDataset): Array<string | nu
   });
 }
 
-function accuracyMetrics(run: RunResult, dataset: PreparedDataset, task: Task): { metrics: MetricValue[]; decoded?: Decoded } {
+function accuracyMetrics(
+  run: RunResult,
+  dataset: PreparedDataset,
+  task: Task,
+): { metrics: MetricValue[]; decoded?: Decoded; labelEncoding?: ModelMetrics['labelEncoding'] } {
   if (task === 'generic') return { metrics: [] };
   const labels = labelsById(run, dataset);
   const { ids, predictions } = run.outputs;
   if (task === 'ocr-rec') {
     const dictionary = dataset.dictionary;
     if (!dictionary) throw new DataError(`ocr-rec dataset ${dataset.dir} has no dictionary`);
+    // PaddleOCR's label encoding: characters the model cannot output are dropped from the label.
+    const known = new Set([...dictionary, ' ']);
+    const encoding = { characters: 0, lines: 0, emptied: 0 };
     const decoded: Decoded = predictions.map((p, i) => {
       if (p.kind !== 'ctc') {
         throw new SchemaError(`run result outputs.predictions[${i}].kind is '${p.kind}', expected 'ctc' for an ocr-rec model`);
       }
-      return { id: ids[i]!, label: labels[i] ?? null, prediction: ctcGreedyDecode(p.ids, p.probs, dictionary).text };
+      const raw = labels[i] ?? null;
+      let label = raw;
+      if (raw !== null) {
+        const encoded = encodeLabel(raw, known);
+        if (encoded.dropped > 0) {
+          encoding.characters += encoded.dropped;
+          encoding.lines++;
+          if (encoded.text === null) encoding.emptied++;
+        }
+        label = encoded.text;
+      }
+      return { id: ids[i]!, label, prediction: ctcGreedyDecode(p.ids, p.probs, dictionary).text };
     });
+    const labelEncoding = encoding.lines > 0 ? { labelEncoding: encoding } : {};
     const labelled = decoded.filter((d): d is Decoded[number] & { label: string } => d.label !== null);
-    if (labelled.length === 0) return { metrics: [], decoded };
+    if (labelled.length === 0) return { metrics: [], decoded, ...labelEncoding };
     const m = recMetrics(
       labelled.map((d) => d.prediction),
       labelled.map((d) => d.label),
@@ -74,6 +95,7 @@ function accuracyMetrics(run: RunResult, dataset: PreparedDataset, task: Task): 
     const perSample = { ids: labelled.map((d) => d.id), ok: m.perSample };
     return {
       decoded,
+      ...labelEncoding,
       metrics: [
         { id: 'accuracy.line', label: 'line accuracy', unit: '%', better: 'higher', value: 100 * m.acc, perSample },
         { id: 'accuracy.edit', label: 'edit-distance accuracy', unit: '%', better: 'higher', value: 100 * m.normEditDis },

@@ -33,6 +33,21 @@ export function ctcGreedyDecode(ids: number[], probs: number[], dictionary: stri
   return { text, confidence: kept === 0 ? 0 : sum / kept };
 }
 
+/**
+ * A label as PaddleOCR's label encoding sees it (ppocr/data/imaug/label_ops.py
+ * BaseRecLabelEncode.encode): characters outside the dictionary (and the space class) are
+ * dropped before scoring; a label left empty is no label at all (PaddleOCR skips the sample).
+ */
+export function encodeLabel(label: string, known: ReadonlySet<string>): { text: string | null; dropped: number } {
+  let text = '';
+  let dropped = 0;
+  for (const ch of label) {
+    if (known.has(ch)) text += ch;
+    else dropped++;
+  }
+  return { text: text.length === 0 ? null : text, dropped };
+}
+
 /** Edit distance (insert, delete, substitute, each 1) over Unicode code points, not UTF-16 units. */
 export function levenshtein(a: string, b: string): number {
   const s = Array.from(a);

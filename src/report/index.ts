@@ -189,7 +189,7 @@ class Renderer {
       out.push(this.t('cut.note', { max: fmtNumber(this.opts.maxChars ?? 65_000, 0), what: o.cut.join(this.t('sep.list')) }), '');
     }
     if (o.details !== 'none') out.push(...this.trends(), ...this.measured());
-    if (o.details === 'all') out.push(...this.wrongPredictions(), ...this.warningsLog());
+    if (o.details === 'all') out.push(...this.driftSamples(), ...this.wrongPredictions(), ...this.warningsLog());
     // The rendering boundary: no data text may notify anyone, and the size limits see the final text.
     return neutraliseMentions(`${out.join('\n').trimEnd()}\n`);
   }
@@ -288,6 +288,7 @@ class Renderer {
   }
 
   private metricLabel(row: ComparisonRow): string {
+    if (row.drift) return this.t('metric.drift', { output: escapeMarkdown(row.drift.output) });
     const key = `metric.${row.metric}`;
     return isStringKey(key) ? this.t(key) : escapeMarkdown(row.label);
   }
@@ -348,10 +349,44 @@ class Renderer {
         escapeMarkdown(`${run.engine.precision} · ${run.engine.name} ${run.engine.device}`),
         this.t('details.samples', { n: fmtNumber(metrics.samples, 0) }),
       ];
+      const enc = metrics.labelEncoding;
+      if (enc) {
+        parts.push(
+          this.t('details.labelEncoding', {
+            characters: fmtNumber(enc.characters, 0),
+            lines: fmtNumber(enc.lines, 0),
+            emptied: fmtNumber(enc.emptied, 0),
+          }),
+        );
+      }
       return `- ${escapeMarkdown(m.comparison.model)}: ${parts.join(' · ')}`;
     });
     const extra = (this.opts.details ?? []).map((d) => `- ${escapeMarkdown(d)}`);
     return [`<details><summary>${this.t('details.measured')}</summary>`, '', ...lines, ...extra, '</details>', ''];
+  }
+
+  /** Per model with drift, the samples whose outputs moved most (worst first, per output). */
+  private driftSamples(): string[] {
+    const out: string[] = [];
+    for (const m of this.report.models) {
+      const rows = m.comparison.rows.filter((r) => r.drift && r.drift.worst.length > 0);
+      if (rows.length === 0) continue;
+      out.push(
+        `<details><summary>${this.t('details.drift', { model: escapeMarkdown(m.comparison.model) })}</summary>`,
+        '',
+        `| ${this.t('drift.output')} | ${this.t('wrong.sample')} | ${this.t('drift.maxAbs')} | ${this.t('drift.outside')} |`,
+        '|---|---|---:|---:|',
+        ...rows.flatMap((r) =>
+          r.drift!.worst.map(
+            (w) =>
+              `| ${escapeMarkdown(r.drift!.output)} | ${escapeMarkdown(w.id)} | ${w.maxAbs === null ? this.t('drift.sizeChanged') : w.maxAbs.toPrecision(3)} | ${fmtNumber(w.outside, 0)} |`,
+          ),
+        ),
+        '</details>',
+        '',
+      );
+    }
+    return out;
   }
 
   private wrongPredictions(): string[] {

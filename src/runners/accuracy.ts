@@ -4,19 +4,21 @@
  * direction-classifier batch is 6) on a session with one thread per core.
  *
  * Batched predictions equal batch-1 predictions only where every sample of a batch has the same
- * input shape, which the prepared tensors have: PP-OCR lines are padded to the fixed width
- * (PaddleOCR's own batched predict_rec pads a batch to its widest ratio instead, the dynamic width
- * that changes a line's input with its neighbours; this gate never does that). The check is done,
- * not assumed: the first batches are predicted again at batch 1 on the timing session and must
- * give identical raw predictions, else the whole pass runs at batch 1 and a note says why.
+ * input shape, which the prepared tensors have: PP-OCR lines are padded to the fixed width. The
+ * check is done, not assumed: the first batches are predicted again at batch 1 on the timing
+ * session and must give identical raw predictions, else the whole pass runs at batch 1 and a note
+ * says why. With `width: dynamic` (predict_rec.py: each batch padded to its widest ratio, so a
+ * line's input depends on its neighbours) the pass runs predict_rec.py's own batches instead, each
+ * at its width (dataset encoding.feed), and there is nothing to check against batch 1.
  */
 import { availableParallelism } from 'node:os';
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
 import type { PreparedDataset } from '../dataset/prepared.js';
-import { openSamples, type SampleReader } from '../dataset/samples.js';
+import { narrowSamples, openSamples, type SampleReader } from '../dataset/samples.js';
 import { RunnerError } from '../errors.js';
 import type { Progress } from '../ports.js';
-import type { RawOutput, Task } from '../types.js';
+import type { GoldenOutputs, RawOutput, Task } from '../types.js';
+import { GoldenCollector } from './golden.js';
 import { rawOutput } from './outputs.js';
 
 export const ACCURACY_BATCH = 6;
@@ -52,11 +54,14 @@ export interface AccuracyPlan {
   collectGarbage?: () => void;
   /** Throws when the run is cancelled; called before each batch. */
   checkCancelled?: () => void;
+  /** Keep golden outputs of at most this many bytes of values (drift checks); absent: none. */
+  goldenBytes?: number;
 }
 
 export interface AccuracyResult {
   predictions: RawOutput[];
   notes: string[];
+  golden?: GoldenOutputs;
 }
 
 export async function accuracyPass(plan: AccuracyPlan, progress: Progress): Promise<AccuracyResult> {
@@ -68,11 +73,15 @@ export async function accuracyPass(plan: AccuracyPlan, progress: Progress): Prom
     const dim0 = session.inputMetadata[0]?.isTensor ? session.inputMetadata[0].shape[0] : undefined;
     // A model exported with a fixed batch dimension is fed that batch (the last one padded by repeats).
     const fixed = typeof dim0 === 'number' && dim0 > 0 ? dim0 : undefined;
-    let batch = fixed ?? Math.min(ACCURACY_BATCH, reader.count);
+    // predict_rec.py's dynamic width: its own batches, each at its width (batched ≠ batch 1 by design).
+    const feed = dataset.encoding?.kind === 'u8-lut' ? dataset.encoding.feed : undefined;
+    let batch = feed?.batch ?? fixed ?? Math.min(ACCURACY_BATCH, reader.count);
     const notes: string[] = [];
     const started = performance.now();
 
-    if (batch > 1 && fixed === undefined) {
+    if (feed) {
+      notes.push(`accuracy pass: predict_rec.py's batches of ${feed.batch}, each at its own width, ${threads} thread(s)`);
+    } else if (batch > 1 && fixed === undefined) {
       const n = Math.min(CHECK_SAMPLES, reader.count);
       const batched = await predictRange(plan, session, reader, 0, n, batch);
       const single = await predictRange(plan, plan.reference, reader, 0, n, 1);
@@ -91,11 +100,12 @@ export async function accuracyPass(plan: AccuracyPlan, progress: Progress): Prom
     }
 
     const predictions: RawOutput[] = [];
+    const golden = plan.goldenBytes ? new GoldenCollector(plan.goldenBytes, reader.count) : undefined;
     const chunk = batch * CHUNK_BATCHES;
     let lastLine = started;
     for (let first = 0; first < reader.count; first += chunk) {
       const n = Math.min(chunk, reader.count - first);
-      for (const p of await predictRange(plan, session, reader, first, n, batch, fixed !== undefined)) predictions.push(p);
+      for (const p of await predictRange(plan, session, reader, first, n, batch, fixed !== undefined, golden)) predictions.push(p);
       plan.collectGarbage?.();
       const now = performance.now();
       if (now - lastLine >= 10_000 && predictions.length < reader.count) {
@@ -110,7 +120,7 @@ export async function accuracyPass(plan: AccuracyPlan, progress: Progress): Prom
     progress.info(
       `${modelName}: predictions for ${reader.count} samples in ${seconds.toFixed(1)} s (batch ${batch}, ${threads} thread(s))`,
     );
-    return { predictions, notes };
+    return { predictions, notes, ...(golden ? { golden: golden.result() } : {}) };
   } finally {
     await session.release();
     await reader.close();
@@ -126,6 +136,7 @@ async function predictRange(
   n: number,
   batch: number,
   padLast = false,
+  golden?: GoldenCollector,
 ): Promise<RawOutput[]> {
   const { ort, dataset, modelName, task } = plan;
   const data = await reader.read(first, n);
@@ -137,20 +148,26 @@ async function predictRange(
     const real = Math.min(batch, n - start);
     const size = padLast ? batch : real;
     let values = data.subarray(start * per, (start + real) * per);
+    const feed = dataset.encoding?.kind === 'u8-lut' ? dataset.encoding.feed : undefined;
+    const width = feed?.widths[first + start] ?? reader.sampleShape[2]!;
+    if (feed) values = narrowSamples(values, real, reader.sampleShape, width);
     if (size > real) {
-      const padded = new Float32Array(size * per);
+      const one = values.length / real;
+      const padded = new Float32Array(size * one);
       padded.set(values);
-      for (let k = real; k < size; k++) padded.copyWithin(k * per, (real - 1) * per, real * per);
+      for (let k = real; k < size; k++) padded.copyWithin(k * one, (real - 1) * one, real * one);
       values = padded;
     }
     plan.checkCancelled?.();
     const sample = dataset.ids[first + start] ?? String(first + start);
-    let result: Tensor;
+    let results: Record<string, Tensor>;
     try {
-      result = (await session.run({ [inputName]: new ort.Tensor('float32', values, [size, ...reader.sampleShape]) }))[outputName]!;
+      const dims = feed ? [size, reader.sampleShape[0]!, reader.sampleShape[1]!, width] : [size, ...reader.sampleShape];
+      results = await session.run({ [inputName]: new ort.Tensor('float32', values, dims) });
     } catch (error) {
       throw await plan.describeError(error, sample, size);
     }
+    const result = results[outputName]!;
     const all = result.data as Float32Array;
     const each = all.length / size;
     for (let k = 0; k < real; k++) {
@@ -162,6 +179,17 @@ async function predictRange(
         );
       }
       out.push(rawOutput(task, v, result.dims.slice(1)));
+      golden?.add(
+        dataset.ids[first + start + k] ?? String(first + start + k),
+        // Float outputs only: an index or count output (int64) has no drift to measure.
+        session.outputNames
+          .filter((name) => results[name]!.type === 'float32')
+          .map((name) => {
+            const t = results[name]!;
+            const per = t.data.length / size;
+            return { name, values: (t.data as Float32Array).subarray(k * per, (k + 1) * per) };
+          }),
+      );
     }
   }
   return out;

@@ -4,11 +4,11 @@ import { cpus, release } from 'node:os';
 import { basename, join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { openSamples, spreadIndices } from '../dataset/samples.js';
+import { narrowSamples, openSamples, spreadIndices } from '../dataset/samples.js';
 import { ACCURACY_SESSION_EXTRA, accuracyPass } from './accuracy.js';
 import { ConfigError, RunnerError } from '../errors.js';
 import type { Progress, RunRequest, Runner } from '../ports.js';
-import { RUN_SCHEMA, type RawOutput, type RunResult } from '../types.js';
+import { RUN_SCHEMA, type GoldenOutputs, type RawOutput, type RunResult } from '../types.js';
 import { modelFiles } from '../model-files.js';
 import { modelFitProblems } from './model-check.js';
 import { median } from '../measure/stats.js';
@@ -199,6 +199,7 @@ async function runEmbedded(request: RunRequest, progress: Progress, now: () => n
     // 1. Predictions: every sample once, streamed from disk in chunks, batched on all cores (a
     //    separate session; see accuracy.ts), skipped for timing-only calls of the A/B confirmation.
     let predictions: RawOutput[] = [];
+    let golden: GoldenOutputs | undefined;
     const notes: string[] = [];
     if (!request.timingOnly) {
       const pass = await accuracyPass(
@@ -211,11 +212,13 @@ async function runEmbedded(request: RunRequest, progress: Progress, now: () => n
           openSession: (threads) => openSessionFrom(ort, model, modelBytes, request.workDir, threads),
           describeError: failed,
           checkCancelled: () => cancelled(request, 'during the predictions'),
+          ...(request.goldenBytes ? { goldenBytes: request.goldenBytes } : {}),
           ...(collectGarbage ? { collectGarbage } : {}),
         },
         progress,
       );
       predictions = pass.predictions;
+      golden = pass.golden;
       notes.push(...pass.notes);
     }
 
@@ -236,7 +239,25 @@ async function runEmbedded(request: RunRequest, progress: Progress, now: () => n
     // Batch 1 feeds views of the subset made once, so no copy or allocation sits inside the timed
     // iteration (the harness-overhead benchmark compares this loop with a bare ORT loop).
     const single = new Map<number, import('onnxruntime-node').Tensor>();
+    // predict_rec.py's dynamic width: a sample is timed at its batch's width (a timed batch of
+    // several at the widest of theirs, the same rule), so latency is measured at real line widths.
+    const feed = dataset.encoding?.kind === 'u8-lut' ? dataset.encoding.feed : undefined;
     const tensorAt = (first: number, size: number) => {
+      if (feed) {
+        const members = Array.from({ length: size }, (_, i) => (first + i) % subsetCount);
+        const width = Math.max(...members.map((k) => feed.widths[subset[k]!]!));
+        const key = size === 1 ? members[0]! : -1;
+        const cached = single.get(key);
+        if (cached) return cached;
+        const rows = new Float32Array(members.length * (sampleSize / sampleShape[2]!) * width);
+        members.forEach((k, i) => {
+          const one = narrowSamples(data.subarray(k * sampleSize, (k + 1) * sampleSize), 1, sampleShape, width);
+          rows.set(one, i * one.length);
+        });
+        const tensor = new ort.Tensor('float32', rows, [size, sampleShape[0]!, sampleShape[1]!, width]);
+        if (size === 1) single.set(key, tensor);
+        return tensor;
+      }
       if (size === 1) {
         const index = first % subsetCount;
         let tensor = single.get(index);
@@ -370,7 +391,7 @@ async function runEmbedded(request: RunRequest, progress: Progress, now: () => n
         startupSeconds,
       },
       memory: { gpuIdleMb: null, gpu: null, rss },
-      outputs: { ids: request.timingOnly ? [] : dataset.ids.slice(0, count), predictions },
+      outputs: { ids: request.timingOnly ? [] : dataset.ids.slice(0, count), predictions, ...(golden ? { golden } : {}) },
       ...(notes.length > 0 ? { notes } : {}),
     };
   } finally {

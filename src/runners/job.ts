@@ -43,6 +43,8 @@ export function buildJob(request: RunRequest, files: ModelFiles, paths: JobPaths
     // Adaptive stopping is decided in the harness by the same rule as stopDecision (measure/stopping.ts).
     stopping: harnessStopping(measure),
     timingOnly: request.timingOnly === true,
+    // Golden outputs for drift checks: the byte cap, by the rule of runners/golden.ts (harness: Golden).
+    goldenBytes: request.goldenBytes ?? 0,
     // The harness reads the samples in chunks; a compact dataset (8-bit pixels) comes with the
     // widths and lookup table that rebuild its float32 tensors (see dataset/prepared.ts).
     dataset: { dir: paths.datasetDir, ids: dataset.ids, shape: dataset.shape, ...(dataset.encoding ? { encoding: dataset.encoding } : {}) },

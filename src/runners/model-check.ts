@@ -35,6 +35,7 @@ const show = (shape: ReadonlyArray<number | string>): string => `[${shape.map((d
 function shapeField(model: ModelPlan): string {
   const d = model.dataset;
   if (d.format === 'npy') return 'dataset.inputs';
+  if (d.format === 'random') return 'dataset.random.shape';
   return d.preprocess.kind === 'imagenet' ? 'dataset.preprocess.crop' : 'dataset.preprocess.shape';
 }
 
@@ -63,6 +64,14 @@ export function modelFitProblems(model: ModelPlan, io: ModelIo, data: FedData, o
       );
     }
     const shape = input.shape ?? [];
+    const d = model.dataset;
+    if (d.format !== 'npy' && d.format !== 'random' && d.preprocess.kind === 'ppocr-rec' && d.preprocess.dynamic && fixed(shape[3])) {
+      at(
+        'dataset.preprocess.width',
+        `dynamic needs a model whose input width is dynamic, but input ${input.name} is ${show(shape)}: use width: fixed with shape [${shape.slice(1).map(String).join(', ')}]`,
+      );
+      return problems;
+    }
     if (shape.length > 0) {
       const field = shapeField(model);
       if (shape.length !== 1 + sample.length) {

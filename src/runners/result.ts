@@ -5,7 +5,7 @@
  */
 import { SchemaError } from '../errors.js';
 import { RUN_SCHEMA } from '../types.js';
-import type { Device, EngineName, ModelFormat, Precision, RawOutput, RunResult } from '../types.js';
+import type { Device, EngineName, GoldenOutputs, ModelFormat, Precision, RawOutput, RunResult } from '../types.js';
 
 type Obj = Record<string, unknown>;
 
@@ -183,8 +183,30 @@ export function parseRunResult(json: unknown, source: string): RunResult {
     c.fail('outputs.predictions', `${ids.length} predictions (one per id)`, `${predictions.length} predictions`);
 
   const result: RunResult = { schema: RUN_SCHEMA, model, engine, env, timing, memory, outputs: { ids, predictions } };
+  if (out.golden !== undefined) result.outputs.golden = golden(c, out.golden);
   if (root.notes !== undefined) {
     result.notes = c.arr(root.notes, 'notes').map((n, i) => c.str(n, `notes[${i}]`, false));
   }
   return result;
+}
+
+/** outputs.golden (types.ts GoldenOutputs): checked field by field, the values left compressed (compare/drift.ts reads them). */
+function golden(c: Checker, v: unknown): GoldenOutputs {
+  const g = c.obj(v, 'outputs.golden');
+  const ids = c.arr(g.ids, 'outputs.golden.ids').map((id, i) => c.str(id, `outputs.golden.ids[${i}]`));
+  const outputs = c.arr(g.outputs, 'outputs.golden.outputs').map((o, k) => {
+    const at = `outputs.golden.outputs[${k}]`;
+    const out = c.obj(o, at);
+    const kept = c.arr(out.kept, `${at}.kept`).map((n, i) => c.int(n, `${at}.kept[${i}]`));
+    const summary = c.arr(out.summary, `${at}.summary`).map((row, i) => {
+      const r = c.arr(row, `${at}.summary[${i}]`);
+      if (r.length !== 5 || !r.every((x) => typeof x === 'number')) c.fail(`${at}.summary[${i}]`, '[elements, mean, rms, min, max]', row);
+      return r as [number, number, number, number, number];
+    });
+    if (kept.length !== ids.length || summary.length !== ids.length) {
+      c.fail(`${at}.kept`, `${ids.length} entries (one per outputs.golden.ids)`, `${kept.length} kept, ${summary.length} summaries`);
+    }
+    return { name: c.str(out.name, `${at}.name`), summary, kept, values: c.str(out.values, `${at}.values`, false) };
+  });
+  return { ids, outputs };
 }

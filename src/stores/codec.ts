@@ -242,7 +242,7 @@ function decodeAcceptance(r: Reader, v: unknown, path: string): AcceptanceRecord
 }
 
 const FORMATS = ['onnx', 'paddle-pdmodel', 'paddle-pir'] as const;
-const DATASET_FORMATS = ['ppocr-rec', 'image-list', 'npy'] as const;
+const DATASET_FORMATS = ['ppocr-rec', 'image-list', 'npy', 'random'] as const;
 const RUNNERS = ['embedded', 'docker', 'local'] as const;
 const SHA256 = /^[0-9a-f]{64}$/;
 

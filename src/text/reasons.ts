@@ -10,7 +10,8 @@ import { isStringKey, t, type Lang, type StringKey } from './strings.js';
 const SEP: Record<Lang, string> = { en: '; ', zh: '；' };
 
 /** A metric's label in `lang` (text/strings.ts by metric id; unknown ids keep measure/'s label). */
-export function metricLabel(lang: Lang, row: Pick<ComparisonRow, 'metric' | 'label'>): string {
+export function metricLabel(lang: Lang, row: Pick<ComparisonRow, 'metric' | 'label' | 'drift'>): string {
+  if (row.drift) return t(lang, 'metric.drift', { output: row.drift.output });
   const key = `metric.${row.metric}`;
   return lang === 'zh' && isStringKey(key) ? t(lang, key) : row.label;
 }

@@ -67,6 +67,17 @@ export const STRINGS = {
     zh: '环境与基线不同：{fields} —— 数字仅供参考，未判定',
   },
   'reason.baselineUnreadable': { en: 'baseline unreadable: {message}', zh: '基线无法读取：{message}' },
+  'reason.drift': {
+    en: 'max abs. diff {maxAbs} · mean abs. diff {meanAbs} · max rel. diff {maxRel} · cosine {cosine} · {outside} of {values} values outside atol {atol} + rtol {rtol} × golden',
+    zh: '最大绝对差 {maxAbs} · 平均绝对差 {meanAbs} · 最大相对差 {maxRel} · 余弦相似度 {cosine} · {values} 个值中 {outside} 个超出 atol {atol} + rtol {rtol} × 基准值',
+  },
+  'reason.driftNone': { en: 'identical to the golden outputs ({values} values)', zh: '与基准输出完全相同（{values} 个值）' },
+  'reason.driftUnreadable': {
+    en: "the baseline's golden outputs of {output} are unreadable: not judged",
+    zh: '基线中 {output} 的基准输出无法读取：未判定',
+  },
+  'reason.driftUnpaired': { en: 'no sample in common with the golden outputs: not judged', zh: '与基准输出没有共同样本：未判定' },
+  'reason.driftNoOutput': { en: 'the baseline kept no golden outputs of {output}', zh: '基线中没有 {output} 的基准输出' },
   'reason.allWithin': { en: 'all {n} metrics within thresholds', zh: '全部 {n} 项指标在阈值以内' },
   'reason.rowsFailed': { en: '{n} regressed: {what}', zh: '{n} 项退化：{what}' },
   'reason.rowsInconclusive': { en: '{n} inconclusive: {what}', zh: '{n} 项不确定：{what}' },
@@ -159,6 +170,10 @@ export const STRINGS = {
   'details.rounds': { en: '{rounds} rounds × {iterations} iterations', zh: '{rounds} 轮 × {iterations} 次迭代' },
   'details.batch': { en: 'batch {n}', zh: '批大小 {n}' },
   'details.samples': { en: '{n} samples', zh: '{n} 个样本' },
+  'details.labelEncoding': {
+    en: '{characters} label characters outside the dictionary dropped before scoring, in {lines} labels ({emptied} left empty, not scored), as PaddleOCR’s label encoding does',
+    zh: '按 PaddleOCR 的标注编码，评分前删除了 {lines} 条标注中字典外的 {characters} 个字符（{emptied} 条因此为空，不计分）',
+  },
   'details.wrong': { en: 'Wrong predictions: {model} ({shown} of {total})', zh: '错误预测：{model}（{total} 条中的 {shown} 条）' },
   'details.warnings': { en: 'Warnings ({n})', zh: '警告（{n}）' },
   'trend.summary': {
@@ -259,6 +274,15 @@ export const STRINGS = {
   'metric.memory.gpu.peak': { en: 'GPU memory, peak', zh: '显存峰值' },
   'metric.memory.rss.growth': { en: 'RSS, growth', zh: '内存 RSS 增长' },
   'metric.memory.gpu.growth': { en: 'GPU memory, growth', zh: '显存增长' },
+  'metric.drift': { en: 'output drift, {output}', zh: '输出漂移，{output}' },
+  'details.drift': {
+    en: 'Output drift of {model} against the golden outputs: the samples that moved most',
+    zh: '{model} 相对基准输出的漂移：变化最大的样本',
+  },
+  'drift.output': { en: 'output', zh: '输出' },
+  'drift.maxAbs': { en: 'max abs. diff', zh: '最大绝对差' },
+  'drift.outside': { en: 'values outside tolerance', zh: '超出容差的值' },
+  'drift.sizeChanged': { en: 'output size changed', zh: '输出大小已改变' },
 } as const satisfies Record<string, Record<Lang, string>>;
 
 export type StringKey = keyof typeof STRINGS;

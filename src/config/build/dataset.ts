@@ -3,16 +3,23 @@
  */
 import { dirname } from 'node:path';
 import type { DatasetPlan, Preprocess, Task } from '../../types.js';
-import { DEFAULT_FORMAT_OF_TASK, DEFAULT_IMAGENET_CROP, DEFAULT_IMAGENET_RESIZE_SHORT } from '../defaults.js';
+import {
+  DEFAULT_FORMAT_OF_TASK,
+  DEFAULT_IMAGENET_CROP,
+  DEFAULT_IMAGENET_RESIZE_SHORT,
+  DEFAULT_RANDOM,
+  DEFAULT_REC_BATCH,
+} from '../defaults.js';
 import { type BuildContext, type RawDataset, type RawPreprocess } from './context.js';
 
 export function buildDataset(ctx: BuildContext, raw: RawDataset, path: string, task: Task): DatasetPlan | undefined {
+  if (raw.random !== undefined) return buildRandom(ctx, raw, path, task);
   const format = raw.format ?? DEFAULT_FORMAT_OF_TASK[task];
   if (!format) {
-    ctx.error(`${path}.format`, 'required for task generic: one of ppocr-rec, image-list, npy');
+    ctx.error(`${path}.format`, 'required for task generic: one of ppocr-rec, image-list, npy (or random: {shape: [...]} for no files)');
     return undefined;
   }
-  const fits: Record<DatasetPlan['format'], readonly Task[]> = {
+  const fits: Record<Exclude<DatasetPlan['format'], 'random'>, readonly Task[]> = {
     'ppocr-rec': ['ocr-rec'],
     'image-list': ['classification', 'generic'],
     npy: ['ocr-rec', 'classification', 'generic'],
@@ -80,6 +87,45 @@ export function buildDataset(ctx: BuildContext, raw: RawDataset, path: string, t
   return { format, ...common, ...(classNames !== undefined && { classNames }) };
 }
 
+/** dataset.random: seeded inputs, no files; labels, inputs and preprocessing do not apply. */
+function buildRandom(ctx: BuildContext, raw: RawDataset, path: string, task: Task): DatasetPlan | undefined {
+  const random = raw.random!;
+  for (const key of ['format', 'labels', 'root', 'inputs', 'preprocess'] as const) {
+    if (raw[key] !== undefined) ctx.error(`${path}.${key}`, 'not used with dataset.random (the inputs are generated)');
+  }
+  if (task === 'ocr-rec' && raw.dictionary === undefined) {
+    ctx.error(`${path}.dictionary`, 'required for task ocr-rec: the character dictionary, e.g. ppocr_keys_v1.txt');
+  }
+  if (task !== 'ocr-rec' && raw.dictionary !== undefined)
+    ctx.error(`${path}.dictionary`, `only for task ocr-rec, but the model's task is ${task}`);
+  const dictionary =
+    raw.dictionary !== undefined ? ctx.existing(`${path}.dictionary`, raw.dictionary, 'file', 'dictionary file') : undefined;
+  const shape = random.shape?.filter((d): d is number => d !== undefined);
+  if (shape === undefined || shape.length !== random.shape?.length) return undefined;
+  if (shape[0] !== 1) {
+    ctx.error(
+      `${path}.random.shape`,
+      `the first axis is the batch axis: expected 1 (engine.batch-size batches the samples), got ${shape[0]} in [${shape.join(', ')}]`,
+    );
+  }
+  const range = random.range ?? DEFAULT_RANDOM.range;
+  const [lo, hi] = range;
+  if (lo === undefined || hi === undefined) return undefined;
+  if (!(lo < hi)) ctx.error(`${path}.random.range`, `expected [low, high] with low < high, got [${lo}, ${hi}]`);
+  const classNames = raw['class-names']?.filter((name): name is string => name !== undefined);
+  return {
+    format: 'random',
+    shape,
+    dtype: random.dtype ?? DEFAULT_RANDOM.dtype,
+    range: [lo, hi],
+    count: random.count ?? DEFAULT_RANDOM.count,
+    seed: random.seed ?? DEFAULT_RANDOM.seed,
+    ...(dictionary !== undefined && { dictionary }),
+    ...(classNames !== undefined && { classNames }),
+    ...(raw.limit !== undefined && { limit: raw.limit }),
+  };
+}
+
 function buildPreprocess(
   ctx: BuildContext,
   raw: RawPreprocess | undefined,
@@ -107,7 +153,16 @@ function buildPreprocess(
   for (const key of ['resize-short', 'crop'] as const) {
     if (raw[key] !== undefined) ctx.error(`${path}.${key}`, `not used by kind ${kind}: set shape [3, H, W]`);
   }
+  if (kind !== 'ppocr-rec') {
+    for (const key of ['width', 'batch'] as const) {
+      if (raw[key] !== undefined) ctx.error(`${path}.${key}`, `only for kind ppocr-rec (predict_rec.py's dynamic width), got kind ${kind}`);
+    }
+  } else if (raw.batch !== undefined && raw.width !== 'dynamic') {
+    ctx.error(`${path}.batch`, 'only with width: dynamic (the fixed width feeds every line at the same shape)');
+  }
   const [c, h, w] = raw.shape ?? (kind === 'ppocr-rec' ? [3, 48, 320] : [3, 48, 192]);
   if (c === undefined || h === undefined || w === undefined) return undefined;
+  if (kind === 'ppocr-rec' && raw.width === 'dynamic')
+    return { kind, shape: [c, h, w], dynamic: { batch: raw.batch ?? DEFAULT_REC_BATCH } };
   return { kind, shape: [c, h, w] };
 }

@@ -85,6 +85,14 @@ export function buildThresholds(ctx: BuildContext, raw: Partial<Record<string, R
         fits = false;
         continue;
       }
+      if (id === 'drift' && level.unit === 'relative') {
+        ctx.error(
+          `${path}.${field}`,
+          `${level.text} does not fit drift: its levels are the share of output values outside the tolerance, in percentage points (the golden outputs' own share is 0), such as 1pp`,
+        );
+        fits = false;
+        continue;
+      }
       const never = impossibleLevel(id, unit, merged.better, level);
       if (never) {
         ctx.error(`${path}.${field}`, never);
@@ -92,6 +100,10 @@ export function buildThresholds(ctx: BuildContext, raw: Partial<Record<string, R
         continue;
       }
       merged[field] = level.level;
+    }
+    if ('atol' in entry || 'rtol' in entry) {
+      const tol = entry as { atol?: number; rtol?: number };
+      merged.tolerance = { atol: tol.atol ?? base.tolerance!.atol, rtol: tol.rtol ?? base.tolerance!.rtol };
     }
     if (entry.min !== undefined) {
       if (entry.min.unit === 'relative' || UNIT_OF_LEVEL[entry.min.unit] !== unit) {
