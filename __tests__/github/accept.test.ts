@@ -396,6 +396,9 @@ describe('accepting a regression on a PR', () => {
     const body = gh.commentsOn(REPO, 8)[0]!.body;
     expect(body).toContain('```mermaid');
     expect(body).toMatch(new RegExp(`x-axis \\["${sha.base.slice(0, 7)}", "${sha.merge.slice(0, 7)} accepted", "this run"\\]`));
+    // report.html's trend chart labels the same step.
+    const html = await readFile(join(OUT(), 'report.html'), 'utf8');
+    expect(html).toContain(`${sha.merge.slice(0, 7)} (accepted)`);
   }, 60_000);
 });
 

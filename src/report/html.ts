@@ -221,7 +221,13 @@ function pairsSpec(lang: Lang, p: NonNullable<ModelFigures['pairs']>): TopLevelS
 
 function trendSpec(lang: Lang, trend: NonNullable<GateReport['models'][number]['trend']>): TopLevelSpec {
   const last = trend.length - 1;
-  const values = trend.map((p, i) => ({ commit: i === last ? t(lang, 'trend.thisRun') : p.commit.slice(0, 7), ms: p.value, order: i }));
+  // A baseline promoted with an accepted regression is labelled and drawn apart: the step up was on purpose.
+  const values = trend.map((p, i) => ({
+    commit: i === last ? t(lang, 'trend.thisRun') : `${p.commit.slice(0, 7)}${p.accepted ? ` (${t(lang, 'trend.accepted')})` : ''}`,
+    ms: p.value,
+    order: i,
+    accepted: p.accepted === true,
+  }));
   return {
     ...base,
     data: { values },
@@ -229,7 +235,10 @@ function trendSpec(lang: Lang, trend: NonNullable<GateReport['models'][number]['
       { mark: { type: 'line', color: COLORS.base } },
       {
         mark: { type: 'point', filled: true, size: 60 },
-        encoding: { color: { condition: { test: `datum.order === ${last}`, value: COLORS.head }, value: COLORS.base } },
+        encoding: {
+          color: { condition: { test: `datum.order === ${last}`, value: COLORS.head }, value: COLORS.base },
+          shape: { condition: { test: 'datum.accepted', value: 'diamond' }, value: 'circle' },
+        },
       },
     ],
     encoding: {
