@@ -66,6 +66,8 @@ export interface GateOutcome {
   report: GateReport;
   /** True when the verdict is one of plan.failOn. */
   failed: boolean;
+  /** Every model of the run as the baseline it would become (what a shard hands to the aggregate). */
+  entries: PromotionEntry[];
   /**
    * Set when the gate passed but writing the new baseline failed: the entries publish the report
    * as usual, then fail the step loudly (exit 2). The previous baseline is intact.
@@ -120,7 +122,7 @@ async function gateRun(plan: GatePlan, ctx: GateContext, ports: GatePorts, check
   // A prepared base checkout asks for the confirmation even when gate.yml does not.
   const confirm = plan.confirm ?? (ctx.baseCheckout !== undefined ? { pairs: DEFAULT_CONFIRM_PAIRS } : undefined);
   const models: GateReport['models'] = [];
-  const promotions: Array<{ key: BaselineKey; baseline: Baseline }> = [];
+  const promotions: PromotionEntry[] = [];
 
   // Every dataset prepared, and every model checked against it where the runner can, before the first measurement.
   const prepared = new Map<ModelPlan, { dataset: PreparedDataset; workDir: string }>();
@@ -135,6 +137,7 @@ async function gateRun(plan: GatePlan, ctx: GateContext, ports: GatePorts, check
 
   for (const model of plan.models) {
     const { dataset, workDir } = prepared.get(model)!;
+    const modelStart = now();
 
     const run = await ports.runner.run(
       { model, measure: plan.measure, dataset, workDir, ...(ports.signal ? { signal: ports.signal } : {}) },
@@ -235,6 +238,7 @@ async function gateRun(plan: GatePlan, ctx: GateContext, ports: GatePorts, check
     }
 
     models.push({
+      ...(model.variant ? { variant: model.variant } : {}),
       // judging says why in keys; the report's JSON keeps the English words too
       comparison: describe(comparison),
       metrics,
@@ -264,6 +268,7 @@ async function gateRun(plan: GatePlan, ctx: GateContext, ports: GatePorts, check
         fingerprintHash: key.fingerprintHash,
         metrics,
         run: runRecordOf(headSpec, run),
+        seconds: (now().getTime() - modelStart.getTime()) / 1000,
       },
     });
   }
@@ -287,39 +292,55 @@ async function gateRun(plan: GatePlan, ctx: GateContext, ports: GatePorts, check
   };
 
   // Promotion: only judged runs, only when asked (the entries decide: push to the default branch, --promote).
-  let promotionError: Error | undefined;
-  if (ctx.promote) {
-    const refusal = promotionRefusal(plan, ctx, summary, models);
-    if (refusal) {
-      report.promotion = { done: false, message: `not promoted: ${refusal}` };
-    } else {
-      try {
-        // One transaction for every model: the store reads all old or all new afterwards.
-        const result = await ports.store.promote({
-          commit: ctx.commit,
-          branch: ctx.branch,
-          entries: promotions,
-          ...(ctx.isAncestor ? { isAncestor: ctx.isAncestor } : {}),
-        });
-        for (const note of result.notes) (/^UNSAFE|cannot tell/.test(note) ? warn : progress.info)(note);
-        const what = {
-          promoted: `promoted ${ctx.commit.slice(0, 12)} (${ctx.branch}) as the baseline in ${ports.store.location}`,
-          already: `${ctx.commit.slice(0, 12)} (${ctx.branch}) was already promoted in ${ports.store.location}; its first measurement is kept`,
-          completed: `completed the promotion of ${ctx.commit.slice(0, 12)} (${ctx.branch}) in ${ports.store.location}`,
-        }[result.state];
-        const pointer = result.pointerMoved ? '' : ` (branch '${ctx.branch}' stays on a newer baseline)`;
-        // Said once, by the entries (the report's "Baseline:" line, the CLI's log line, the action's log).
-        report.promotion = { done: true, message: `${what}${pointer}` };
-      } catch (error) {
-        promotionError = error instanceof Error ? error : new StoreError(String(error));
-        // The store's message says what it reads as afterwards (nothing promoted, or sealed but the pointer not moved).
-        report.promotion = { done: false, message: `promotion FAILED: ${promotionError.message}` };
-      }
-    }
-  }
+  const promotionError = ctx.promote ? await promoteRun(plan, ctx, { report, summary, entries: promotions }, ports, warn) : undefined;
 
   // The report files, like everything a user reads, are the publish stage's (publish/).
-  return { report, failed: summary.failed, ...(promotionError ? { promotionError } : {}) };
+  return { report, failed: summary.failed, entries: promotions, ...(promotionError ? { promotionError } : {}) };
+}
+
+export type PromotionEntry = { key: BaselineKey; baseline: Baseline };
+
+/**
+ * Promotes a judged run — one gate run, or the shards of one merged by `aggregate` — in one store
+ * transaction, or says in report.promotion why not. Returns the store's error when the write failed.
+ */
+export async function promoteRun(
+  plan: Pick<GatePlan, 'promoteOn'>,
+  ctx: GateContext,
+  run: { report: GateReport; summary: { verdict: Verdict; failed: boolean }; entries: PromotionEntry[] },
+  ports: Pick<GatePorts, 'store' | 'progress'>,
+  warn: (message: string) => void,
+): Promise<Error | undefined> {
+  const { report } = run;
+  const refusal = promotionRefusal(plan, ctx, run.summary, report.models);
+  if (refusal) {
+    report.promotion = { done: false, message: `not promoted: ${refusal}` };
+    return undefined;
+  }
+  try {
+    // One transaction for every model: the store reads all old or all new afterwards.
+    const result = await ports.store.promote({
+      commit: ctx.commit,
+      branch: ctx.branch,
+      entries: run.entries,
+      ...(ctx.isAncestor ? { isAncestor: ctx.isAncestor } : {}),
+    });
+    for (const note of result.notes) (/^UNSAFE|cannot tell/.test(note) ? warn : ports.progress.info)(note);
+    const what = {
+      promoted: `promoted ${ctx.commit.slice(0, 12)} (${ctx.branch}) as the baseline in ${ports.store.location}`,
+      already: `${ctx.commit.slice(0, 12)} (${ctx.branch}) was already promoted in ${ports.store.location}; its first measurement is kept`,
+      completed: `completed the promotion of ${ctx.commit.slice(0, 12)} (${ctx.branch}) in ${ports.store.location}`,
+    }[result.state];
+    const pointer = result.pointerMoved ? '' : ` (branch '${ctx.branch}' stays on a newer baseline)`;
+    // Said once, by the entries (the report's "Baseline:" line, the CLI's log line, the action's log).
+    report.promotion = { done: true, message: `${what}${pointer}` };
+    return undefined;
+  } catch (error) {
+    const promotionError = error instanceof Error ? error : new StoreError(String(error));
+    // The store's message says what it reads as afterwards (nothing promoted, or sealed but the pointer not moved).
+    report.promotion = { done: false, message: `promotion FAILED: ${promotionError.message}` };
+    return promotionError;
+  }
 }
 
 /** The files an earlier run wrote: the report and, per model, its run and metrics documents and logs. */
@@ -334,7 +355,7 @@ async function removeStale(plan: GatePlan): Promise<void> {
 
 /** Why this run must not become a baseline, or undefined when it may. */
 function promotionRefusal(
-  plan: GatePlan,
+  plan: Pick<GatePlan, 'promoteOn'>,
   ctx: GateContext,
   summary: { verdict: Verdict; failed: boolean },
   models: GateReport['models'],

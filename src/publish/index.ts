@@ -13,7 +13,7 @@ import { changeText } from '../notify/message.js';
 import type { GitHubPort, JobPort, Notifier, Progress } from '../ports.js';
 import { renderJson, renderMarkdown, type MarkdownOptions } from '../report/index.js';
 import type { Lang } from '../text/index.js';
-import type { GateReport } from '../types.js';
+import type { GateReport, ShardDocument } from '../types.js';
 
 export type CommentMode = 'always' | 'on-change' | 'on-regression' | 'off';
 
@@ -52,6 +52,8 @@ export interface PublishRequest {
   notice?: string;
   /** Where report.md and report.json go; absent: no files (comment-from-artifact). */
   outputDir?: string;
+  /** A shard's document for `aggregate`, written beside the report as shard.json (needs outputDir). */
+  shard?: ShardDocument;
   /** The PR comment, or why there is none; absent where there is no pull request to speak of (the CLI). */
   comment?: { port: GitHubPort; mode: CommentMode; marker: string } | { skipped: string };
   job: JobPort;
@@ -85,6 +87,7 @@ export async function publish(req: PublishRequest): Promise<Published> {
     files = { markdown: join(req.outputDir, 'report.md'), json: join(req.outputDir, 'report.json') };
     await writeFile(files.markdown, full);
     await writeFile(files.json, renderJson(report));
+    if (req.shard) await writeFile(join(req.outputDir, 'shard.json'), `${JSON.stringify(req.shard)}\n`);
   }
 
   const comment = req.comment ? await writeComment(req.comment, req, options) : 'skipped (no pull request)';
