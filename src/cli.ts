@@ -129,7 +129,9 @@ async function runCommand(args: string[]): Promise<number> {
       cacheDir: cacheDir(),
       signal: guard.signal,
     };
-    const outcome: GateOutcome & { shard?: ShardDocument } = shard ? await runShard(plan, ctx, shard, ports) : await runGate(plan, ctx, ports);
+    const outcome: GateOutcome & { shard?: ShardDocument } = shard
+      ? await runShard(plan, ctx, shard, ports)
+      : await runGate(plan, ctx, ports);
     const { report, failed, promotionError } = outcome;
     // The same publish stage as the action's; here the summary is the report on stdout and there is no PR comment.
     const { files } = await publish({

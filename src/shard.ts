@@ -142,7 +142,9 @@ export async function readShards(dirs: readonly string[]): Promise<Array<{ dir: 
       try {
         text = await readFile(file, 'utf8');
       } catch (error) {
-        throw new ConfigError(`${file}: no shard document (${error instanceof Error ? error.message : String(error)}); was ${dir} written by run --shard?`);
+        throw new ConfigError(
+          `${file}: no shard document (${error instanceof Error ? error.message : String(error)}); was ${dir} written by run --shard?`,
+        );
       }
       let doc: unknown;
       try {

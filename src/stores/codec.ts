@@ -199,6 +199,7 @@ export function decodeBaseline(text: string, where: string): Baseline {
     fingerprintHash: r.str(o, 'fingerprintHash'),
     metrics: m as unknown as Baseline['metrics'],
     ...(run ? { run } : {}),
+    ...(o['seconds'] !== undefined ? { seconds: r.num(o, 'seconds') } : {}),
   };
 }
 

@@ -91,6 +91,11 @@ export const STRINGS = {
   'col.baseline': { en: 'baseline', zh: '基线' },
   'col.current': { en: 'this PR', zh: '本 PR' },
   'col.change': { en: 'change', zh: '变化' },
+  'variants.title': {
+    en: '{model} — {n} variants, side by side (this PR, change vs. its own baseline)',
+    zh: '{model} — {n} 个变体并列（本 PR，相对各自基线的变化）',
+  },
+  'variants.why': { en: '{variant} · {metric}: {reason}', zh: '{variant} · {metric}：{reason}' },
   'baseline.against': { en: 'Against baseline {commit} ({branch}, {date})', zh: '对比基线 {commit}（{branch}，{date}）' },
   'baseline.sameEnv': { en: ', same environment: {env}', zh: '，环境相同：{env}' },
   'baseline.env': { en: 'Environment: {env}', zh: '环境：{env}' },
