@@ -93,6 +93,10 @@ function variantEngine(v: RawVariant): RawEngine {
   return engine;
 }
 
+function withoutShapes(engine: RawEngine): RawEngine {
+  return Object.fromEntries(Object.entries(engine).filter(([key]) => key !== 'trt-shapes')) as RawEngine;
+}
+
 /** The key of a variant that sets this engine field (for messages). */
 const VARIANT_FIELD: Partial<Record<keyof RawEngine, keyof RawVariant>> = {
   name: 'engine',
@@ -127,7 +131,10 @@ function buildModel(
     if (raw.engine?.[field] !== undefined) return `${path}.engine.${field}`;
     return topEngine[field] !== undefined ? `engine.${field}` : `${path}.path`;
   };
-  const pick = <K extends keyof RawEngine>(field: K): RawEngine[K] => modelEngine[field] ?? topEngine[field];
+  // TensorRT shapes set for the model apply to its TensorRT variants; a variant without TensorRT has none.
+  const top = ownEngine.tensorrt === false ? withoutShapes(topEngine) : topEngine;
+  const own = ownEngine.tensorrt === false ? withoutShapes(modelEngine) : modelEngine;
+  const pick = <K extends keyof RawEngine>(field: K): RawEngine[K] => own[field] ?? top[field];
 
   let baselinePath: string | undefined;
   if (raw['baseline-path'] !== undefined && located) {
