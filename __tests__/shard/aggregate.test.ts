@@ -239,7 +239,7 @@ describe('run --shard i/n, then aggregate', () => {
       runCli(['run', '--config', a, '--promote', '--out', join(dir, 'whole-wrong')], { env: env('whole') }),
       ...[1, 2, 3].map((i) => runCli(['run', '--config', b, '--shard', `${i}/3`, '--out', join(dir, `w${i}`)], { env: env(`s${i}`) })),
     ]);
-    expect(w!.code).toBe(1);
+    expect(w.code).toBe(1);
     // A shard's regression is the aggregate's to judge.
     expect(s.map((r) => r.code)).toEqual([0, 0, 0]);
     for (const r of s) expect(r.stderr).toMatch(/balanced by recorded durations/);

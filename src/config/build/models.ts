@@ -94,7 +94,7 @@ function variantEngine(v: RawVariant): RawEngine {
 }
 
 function withoutShapes(engine: RawEngine): RawEngine {
-  return Object.fromEntries(Object.entries(engine).filter(([key]) => key !== 'trt-shapes')) as RawEngine;
+  return Object.fromEntries(Object.entries(engine).filter(([key]) => key !== 'trt-shapes'));
 }
 
 /** The key of a variant that sets this engine field (for messages). */
