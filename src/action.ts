@@ -5,6 +5,7 @@
  * A comment or an alert that cannot be written is a warning; only the verdict fails the step.
  */
 import * as core from '@actions/core';
+import { access, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, isAbsolute, join, relative, resolve } from 'node:path';
 import { withoutUndefined } from './defined.js';
@@ -12,7 +13,9 @@ import { readInputs, type ActionInputs } from './action-inputs.js';
 import { BaseCheckouts } from './base-side.js';
 import { loadConfig, type ConfigOverrides } from './config/load.js';
 import { ConfigError, EXIT } from './errors.js';
-import { runGate, type GateContext } from './gate.js';
+import { runGate, type GateContext, type GateOutcome } from './gate.js';
+import { uploadArtifactDir, shardArtifactName } from './publish/artifact.js';
+import { aggregateShards, readShards, runShard, SHARD_FILE } from './shard.js';
 import { commentMarker, createGitHubPort } from './github/comment.js';
 import { loadEventContext, type EventContext } from './github/context.js';
 import { artifactMarker, artifactView, readArtifact, verifyPullRequest } from './github/from-artifact.js';
@@ -22,7 +25,7 @@ import { failureLine, publish, type PublishRequest } from './publish/index.js';
 import { createRunner } from './runners/index.js';
 import { guardSignals, signalExitCode } from './signals.js';
 import { baselineWant, createStore, gitAncestry } from './stores/index.js';
-import type { GatePlan, StorePlan } from './types.js';
+import type { GatePlan, ShardDocument, StorePlan } from './types.js';
 
 const progress: Progress = {
   info: (message) => core.info(message),
@@ -107,6 +110,7 @@ async function main(signal: AbortSignal): Promise<number> {
   if (inputs.mode === 'comment-from-artifact') return commentFromArtifact(inputs, event);
   const configPath = resolve(workspace(), inputs.config || 'gate.yml');
   const plan = await loadConfig(configPath, overrides(inputs));
+  if (inputs.mode === 'aggregate') return aggregateMode(inputs, event, plan);
   if (inputs.registryAuth) {
     if (plan.runner.kind !== 'docker') {
       throw new ConfigError(`input \`registry-auth\`: only used by the docker runner, but the runner is ${plan.runner.kind}`);
@@ -118,17 +122,80 @@ async function main(signal: AbortSignal): Promise<number> {
     ctx.baseCheckout = await BaseCheckouts.checkDir(resolve(workspace(), inputs.baseCheckout), 'input `base-checkout`');
   const cacheDir = process.env['PPG_CACHE_DIR'] || join(process.env['RUNNER_TEMP'] || tmpdir(), 'paddle-perf-gate-cache');
 
-  const outcome = await core.group(
-    `paddle-perf-gate: ${plan.gate} (${plan.models.length} model${plan.models.length === 1 ? '' : 's'}, ${plan.runner.kind} runner)`,
-    () =>
-      runGate(plan, ctx, {
+  const { shard } = inputs;
+  const outcome: GateOutcome & { shard?: ShardDocument } = await core.group(
+    `paddle-perf-gate: ${plan.gate} (${plan.models.length} model${plan.models.length === 1 ? '' : 's'}, ${plan.runner.kind} runner${shard ? `, shard ${shard.index}/${shard.count}` : ''})`,
+    () => {
+      const ports = {
         store: createStore(plan.store),
         runner: createRunner(plan.runner, { gateId: plan.gate }),
         progress,
         cacheDir,
         signal,
-      }),
+      };
+      return shard ? runShard(plan, ctx, shard, ports) : runGate(plan, ctx, ports);
+    },
   );
+  if (outcome.shard) {
+    // A shard publishes its documents for the aggregate job; the comment, alerts and verdict are the aggregate's.
+    await publish({
+      report: outcome.report,
+      lang: inputs.language,
+      outputDir: plan.output.dir,
+      shard: outcome.shard,
+      comment: { skipped: 'a shard: the aggregate job comments' },
+      job,
+      progress,
+    });
+    await uploadArtifactDir(shardArtifactName(plan.gate, outcome.shard.shard), plan.output.dir, progress);
+    core.info(
+      `${plan.gate}: shard ${outcome.shard.shard.index}/${outcome.shard.shard.count} done (${outcome.report.verdict}); the aggregate job gives the verdict`,
+    );
+    return EXIT.pass;
+  }
+  return finish(inputs, event, plan, ctx, outcome);
+}
+
+/**
+ * mode: aggregate — in a job that `needs:` the shards and downloaded their artifacts into
+ * artifact-dir: one report, comment, summary, outputs and exit code, and one promotion.
+ */
+async function aggregateMode(inputs: ActionInputs, event: EventContext, plan: GatePlan): Promise<number> {
+  const ctx = await gateContext(event, inputs);
+  const dirs = await shardDirs(resolve(workspace(), inputs.artifactDir!));
+  const shards = await readShards(dirs);
+  const outcome = await core.group(`paddle-perf-gate: ${plan.gate}, aggregating ${shards.length} shards`, () =>
+    aggregateShards(plan, ctx, shards, { store: createStore(plan.store), progress }),
+  );
+  return finish(inputs, event, plan, ctx, outcome);
+}
+
+/** The directories holding shard.json: artifact-dir itself, or its subdirectories (one per downloaded artifact). */
+async function shardDirs(root: string): Promise<string[]> {
+  const has = (dir: string) =>
+    access(join(dir, SHARD_FILE)).then(
+      () => true,
+      () => false,
+    );
+  if (await has(root)) return [root];
+  const entries = await readdir(root, { withFileTypes: true }).catch((error: unknown) => {
+    throw new ConfigError(`input \`artifact-dir\`: cannot read ${root}: ${error instanceof Error ? error.message : String(error)}`);
+  });
+  const dirs = entries
+    .filter((e) => e.isDirectory())
+    .map((e) => join(root, e.name))
+    .sort();
+  const found: string[] = [];
+  for (const dir of dirs) if (await has(dir)) found.push(dir);
+  if (found.length === 0)
+    throw new ConfigError(
+      `input \`artifact-dir\`: no ${SHARD_FILE} in ${root} or its subdirectories; did the shard jobs upload their artifacts?`,
+    );
+  return found;
+}
+
+/** Publishes a gate's or an aggregate's outcome and turns it into the exit code. */
+async function finish(inputs: ActionInputs, event: EventContext, plan: GatePlan, ctx: GateContext, outcome: GateOutcome): Promise<number> {
   const { report } = outcome;
   await publish({
     report,

@@ -78,7 +78,7 @@ async function recordedSeconds(
 }
 
 /** The models of this shard, in gate.yml order, and how the split was made. */
-export async function shardModels(
+async function shardModels(
   plan: GatePlan,
   ctx: GateContext,
   shard: ShardSpec,
@@ -99,7 +99,7 @@ export async function shardModels(
 }
 
 /** sha256 of gate.yml's bytes (of the path itself for the built-in demo, which has no file). */
-export async function configDigest(plan: Pick<GatePlan, 'configPath'>): Promise<string> {
+async function configDigest(plan: Pick<GatePlan, 'configPath'>): Promise<string> {
   const bytes = await readFile(plan.configPath).catch(() => Buffer.from(plan.configPath));
   return createHash('sha256').update(bytes).digest('hex');
 }
@@ -121,6 +121,7 @@ export async function runShard(
     schema: SHARD_SCHEMA,
     gate: plan.gate,
     shard,
+    repo: ctx.repo,
     commit: ctx.commit,
     branch: ctx.branch,
     configSha256: await configDigest(plan),
@@ -162,7 +163,7 @@ function checkShardDocument(doc: unknown, file: string): ShardDocument {
   const bad = (field: string, expected: string) => new ConfigError(`${file}: field ${field}: expected ${expected}`);
   if (typeof d !== 'object' || d === null || Array.isArray(d)) throw bad('(document)', 'an object');
   if (d.schema !== SHARD_SCHEMA) throw bad('schema', `"${SHARD_SCHEMA}", got ${JSON.stringify(d.schema)}`);
-  for (const f of ['gate', 'commit', 'branch', 'configSha256'] as const) if (typeof d[f] !== 'string') throw bad(f, 'a string');
+  for (const f of ['gate', 'repo', 'commit', 'branch', 'configSha256'] as const) if (typeof d[f] !== 'string') throw bad(f, 'a string');
   const s = d.shard;
   if (!s || !Number.isInteger(s.index) || !Number.isInteger(s.count) || s.index < 1 || s.index > s.count)
     throw bad('shard', '{index, count} with 1 ≤ index ≤ count');
@@ -190,6 +191,7 @@ export async function aggregateShards(
   const agree: Array<{ field: string; of: (d: ShardDocument) => string; own?: string; ownWhat?: string }> = [
     { field: 'gate id', of: (d) => d.gate, own: plan.gate, ownWhat: 'gate.yml' },
     { field: 'shard count', of: (d) => String(d.shard.count) },
+    { field: 'repository', of: (d) => d.repo, own: ctx.repo, ownWhat: 'this job' },
     { field: 'head commit', of: (d) => d.commit, own: ctx.commit, ownWhat: 'this checkout' },
     { field: 'branch', of: (d) => d.branch, own: ctx.branch, ownWhat: 'this checkout' },
     { field: 'gate.yml sha256', of: (d) => d.configSha256, own: digest, ownWhat: plan.configPath },

@@ -416,7 +416,8 @@ export interface ShardDocument {
   schema: typeof SHARD_SCHEMA;
   gate: string;
   shard: ShardSpec;
-  /** The commit measured: every shard of one aggregate measured the same one. */
+  /** The repository (baseline keys), and the commit measured: every shard of one aggregate measured the same one. */
+  repo: string;
   commit: string;
   branch: string;
   /** sha256 of gate.yml's bytes: every shard ran the same configuration. */

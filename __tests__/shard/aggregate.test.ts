@@ -6,14 +6,19 @@
  * Minimal rounds and no timing verdict is asserted: the outcomes here do not depend on speed
  * (no baseline yet, then labels the models cannot match).
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateBucketCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/load.js';
+import { ConfigError } from '../../src/errors.js';
+import { aggregateShards, readShards } from '../../src/shard.js';
 import { S3Store } from '../../src/stores/s3.js';
 import type { GateReport, ShardDocument } from '../../src/types.js';
-import { DATA, MODELS, runCli } from '../helpers/cli.js';
+import { ACTION_ENTRY, actionEnv, readOutputs, start } from '../helpers/action-env.js';
+import { DATA, MODELS, ROOT, runCli } from '../helpers/cli.js';
 import { startMoto, type Moto } from '../stores/servers.js';
 
 const creds = { AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' };
@@ -64,7 +69,13 @@ function write(name: string, text: string): string {
   return join(dir, name);
 }
 
-const env = (name: string) => ({ ...creds, PPG_CACHE_DIR: join(dir, `cache-${name}`) });
+// The repository the action sees (GITHUB_REPOSITORY), so the action's aggregate below matches the CLI's shards.
+const env = (name: string) => ({
+  ...creds,
+  PPG_CACHE_DIR: join(dir, `cache-${name}`),
+  GITHUB_REPOSITORY: 'paddle/ocr',
+  GITHUB_HEAD_REF: '',
+});
 const report = (out: string): GateReport => JSON.parse(readFileSync(join(dir, out, 'report.json'), 'utf8')) as GateReport;
 const shardDoc = (out: string): ShardDocument => JSON.parse(readFileSync(join(dir, out, 'shard.json'), 'utf8')) as ShardDocument;
 
@@ -148,33 +159,68 @@ describe('run --shard i/n, then aggregate', () => {
     expect(await objects('sharded')).toEqual([]);
   });
 
-  it('a duplicate or mismatched shard: exit 2 naming which', async () => {
-    const dup = await runCli(['aggregate', join(dir, 's1'), join(dir, 's2'), join(dir, 's3'), join(dir, 's2'), '--config', config.b], {
-      env: env('agg'),
+  it('a duplicate or mismatched shard: a ConfigError (exit 2, as above) naming which, before any promotion', async () => {
+    // In-process (the exit code of a ConfigError is the case above): the checks of aggregateShards.
+    const git = (...args: string[]) => execFileSync('git', args, { cwd: ROOT, encoding: 'utf8' }).trim();
+    const ctx = {
+      repo: 'paddle/ocr',
+      commit: git('rev-parse', 'HEAD'),
+      branch: git('rev-parse', '--abbrev-ref', 'HEAD'),
+      defaultBranch: 'main',
+      event: 'local' as const,
+      want: { commits: [], branch: 'main' },
+      promote: true,
+    };
+    const store = new S3Store({
+      bucket: 'sharded',
+      prefix: 'gate',
+      region: 'us-east-1',
+      endpoint: moto.endpoint,
+      forcePathStyle: true,
+      env: creds,
     });
-    expect(dup.code).toBe(2);
-    expect(dup.stderr).toMatch(/shard 2\/3 given twice: .*s2 and .*s2/);
+    const ports = { store, progress: { info: () => {}, warn: () => {} } };
+    const plan = await loadConfig(config.b);
+    const shardsOf = (...names: string[]) => readShards(names.map((n) => join(dir, n)));
+    const refused = (shards: Awaited<ReturnType<typeof shardsOf>>, p = plan, c = ctx) =>
+      aggregateShards(p, c, shards, ports).then(
+        () => 'aggregated',
+        (error: unknown) => (error instanceof ConfigError ? error.message : `not a ConfigError: ${String(error)}`),
+      );
 
-    // A shard of another gate.yml (another hash) and one of a 4-way split.
+    expect(await refused(await shardsOf('s1', 's2', 's3', 's2'))).toMatch(/^shard 2\/3 given twice: .*s2 and .*s2$/);
+    // A shard of another gate.yml (another hash), of a 4-way split, of another commit.
     const doc = shardDoc('s3');
     mkdirSync(join(dir, 'foreign'));
-    writeFileSync(join(dir, 'foreign', 'shard.json'), JSON.stringify({ ...doc, configSha256: 'f'.repeat(64) }));
-    const foreign = await runCli(['aggregate', join(dir, 's1'), join(dir, 's2'), join(dir, 'foreign'), '--config', config.b], {
-      env: env('agg'),
-    });
-    expect(foreign.code).toBe(2);
-    expect(foreign.stderr).toMatch(/shards disagree on the gate\.yml sha256: 1\/3 \(.*s1\) has [0-9a-f]{64}, 3\/3 \(.*foreign\) has f{64}/);
-
-    writeFileSync(join(dir, 'foreign', 'shard.json'), JSON.stringify({ ...doc, shard: { index: 3, count: 4 } }));
-    const count = await runCli(['aggregate', join(dir, 's1'), join(dir, 's2'), join(dir, 'foreign'), '--config', config.b], {
-      env: env('agg'),
-    });
-    expect(count.code).toBe(2);
-    expect(count.stderr).toMatch(/shards disagree on the shard count: 1\/3 \(.*s1\) has 3, 3\/4 \(.*foreign\) has 4/);
-
-    const other = await runCli(['aggregate', join(dir, 's1'), join(dir, 's2'), join(dir, 's3'), '--config', config.a], { env: env('agg') });
-    expect(other.code).toBe(2);
-    expect(other.stderr).toMatch(/the shards' gate\.yml sha256 is [0-9a-f]{64} .* but .*whole\.yml has [0-9a-f]{64}/);
+    const foreign = async (changed: Partial<ShardDocument>) => {
+      writeFileSync(join(dir, 'foreign', 'shard.json'), JSON.stringify({ ...doc, ...changed }));
+      return refused(await shardsOf('s1', 's2', 'foreign'));
+    };
+    expect(await foreign({ configSha256: 'f'.repeat(64) })).toMatch(
+      /^shards disagree on the gate\.yml sha256: 1\/3 \(.*s1\) has [0-9a-f]{64}, 3\/3 \(.*foreign\) has f{64}/,
+    );
+    expect(await foreign({ shard: { index: 3, count: 4 } })).toMatch(
+      /^shards disagree on the shard count: 1\/3 \(.*s1\) has 3, 3\/4 \(.*foreign\) has 4/,
+    );
+    expect(await foreign({ commit: 'c'.repeat(40) })).toMatch(
+      /^shards disagree on the head commit: 1\/3 \(.*s1\) has [0-9a-f]{40}, 3\/3 \(.*foreign\) has c{40}/,
+    );
+    // All three agree, but with another gate.yml or another checkout than the aggregate's own.
+    const all = await shardsOf('s1', 's2', 's3');
+    expect(await refused(all, await loadConfig(config.a))).toMatch(
+      /^the shards' gate\.yml sha256 is [0-9a-f]{64} .* but .*whole\.yml has [0-9a-f]{64}/,
+    );
+    expect(await refused(all, plan, { ...ctx, commit: 'd'.repeat(40) })).toMatch(
+      /^the shards' head commit is [0-9a-f]{40} .* but this checkout has d{40}/,
+    );
+    expect(await refused(all, plan, { ...ctx, repo: 'other/repo' })).toMatch(
+      /^the shards' repository is paddle\/ocr .* but this job has other\/repo/,
+    );
+    // Not a shard document at all
+    writeFileSync(join(dir, 'foreign', 'shard.json'), '{"schema": "paddle-perf-gate/run@1"}');
+    await expect(shardsOf('foreign')).rejects.toThrow(
+      /foreign\/shard\.json: field schema: expected "paddle-perf-gate\/shard@1", got "paddle-perf-gate\/run@1"/,
+    );
     expect(await objects('sharded')).toEqual([]);
   });
 
@@ -221,6 +267,40 @@ describe('run --shard i/n, then aggregate', () => {
       expect(history.map((b) => b.commit)).toEqual([baseline.commit]);
       expect(history[0]!.seconds).toBeGreaterThan(0);
     }
+  });
+
+  it('the action, mode: aggregate, over the downloaded shard artifacts: one summary and the outputs; a directory without shards exits 2', async () => {
+    const artifacts = join(dir, 'artifacts');
+    for (const i of [1, 2, 3]) cpSync(join(dir, `s${i}`), join(artifacts, `paddle-perf-gate-shards-shard-${i}-of-3`), { recursive: true });
+    const git = (...args: string[]) => execFileSync('git', args, { cwd: ROOT, encoding: 'utf8' }).trim();
+    const sha = git('rev-parse', 'HEAD');
+    const branch = git('rev-parse', '--abbrev-ref', 'HEAD');
+    const run = async (name: string, artifactDir: string) => {
+      const { env: actionVars, files } = await actionEnv({
+        dir: join(dir, name),
+        workspace: ROOT,
+        sha,
+        inputs: { mode: 'aggregate', config: config.b, 'artifact-dir': artifactDir, 'output-dir': join(dir, name, 'out') },
+        extra: { ...creds, GITHUB_REF: `refs/heads/${branch}` },
+      });
+      const child = start(ACTION_ENTRY, actionVars, ROOT);
+      return { code: await child.exit, output: child.output(), files };
+    };
+    const ok = await run('action-agg', artifacts);
+    expect(ok.output).not.toMatch(/::error/);
+    expect(ok.code).toBe(0);
+    const outputs = await readOutputs(ok.files.output);
+    expect(outputs['verdict']).toBe('no-baseline');
+    expect(outputs['promoted']).toBe('false');
+    const summary = readFileSync(ok.files.summary, 'utf8');
+    expect(summary).toMatch(/\| metric \| b1 🆕 \| b2 🆕 \|/);
+    expect(rowsOf(JSON.parse(readFileSync(join(dir, 'action-agg', 'out', 'report.json'), 'utf8')) as GateReport)).toEqual(
+      rowsOf(report('whole')),
+    );
+
+    const none = await run('action-none', join(dir, 'whole'));
+    expect(none.code).toBe(2);
+    expect(none.output).toMatch(/input `artifact-dir`: no shard\.json in .*whole or its subdirectories/);
   });
 
   it('against the promoted baselines: shards balance by recorded durations, and a regression fails the aggregate like the unsharded run', async () => {
