@@ -135,7 +135,8 @@ async function gateRun(plan: GatePlan, ctx: GateContext, ports: GatePorts, check
     prepared.set(model, { dataset, workDir });
   }
 
-  for (const model of plan.models) {
+  // parallel: per-device runs the devices' queues side by side; a device never runs two timing runs at once.
+  const judged = await inDeviceQueues(plan.models, plan.parallel, async (model) => {
     const { dataset, workDir } = prepared.get(model)!;
     const modelStart = now();
 
@@ -237,7 +238,7 @@ async function gateRun(plan: GatePlan, ctx: GateContext, ports: GatePorts, check
       };
     }
 
-    models.push({
+    const entry: GateReport['models'][number] = {
       ...(model.variant ? { variant: model.variant } : {}),
       // judging says why in keys; the report's JSON keeps the English words too
       comparison: describe(comparison),
@@ -253,8 +254,8 @@ async function gateRun(plan: GatePlan, ctx: GateContext, ports: GatePorts, check
       },
       ...(baselineRef ? { baseline: baselineRef } : {}),
       ...(trend ? { trend } : {}),
-    });
-    promotions.push({
+    };
+    const promotion: PromotionEntry = {
       key,
       baseline: {
         schema: BASELINE_SCHEMA,
@@ -270,7 +271,12 @@ async function gateRun(plan: GatePlan, ctx: GateContext, ports: GatePorts, check
         run: runRecordOf(headSpec, run),
         seconds: (now().getTime() - modelStart.getTime()) / 1000,
       },
-    });
+    };
+    return { entry, promotion };
+  });
+  for (const { entry, promotion } of judged) {
+    models.push(entry);
+    promotions.push(promotion);
   }
 
   for (const line of await checkouts.gone(plan.models.map((m) => m.name))) warn(line);
@@ -299,6 +305,39 @@ async function gateRun(plan: GatePlan, ctx: GateContext, ports: GatePorts, check
 }
 
 export type PromotionEntry = { key: BaselineKey; baseline: Baseline };
+
+/** The queue a model's runs wait in under parallel: per-device: its GPU, or the one CPU queue. */
+export function deviceQueue(model: Pick<ModelPlan, 'engine'>): string {
+  return model.engine.device === 'gpu' ? `gpu ${model.engine.deviceId}` : 'cpu';
+}
+
+/**
+ * Runs `task` for every model and returns the results in the models' order. parallel off: one
+ * after another. per-device: one queue per device (deviceQueue), the queues side by side, each
+ * queue one model at a time, so no device ever runs two timing runs at once; every CPU model
+ * shares the one CPU queue (timing runs on a CPU would disturb each other). When a task fails, its
+ * queue stops, the others finish what they started, and the first error is thrown.
+ */
+export async function inDeviceQueues<M extends Pick<ModelPlan, 'engine'>, R>(
+  models: readonly M[],
+  parallel: GatePlan['parallel'],
+  task: (model: M) => Promise<R>,
+): Promise<R[]> {
+  const queues = new Map<string, number[]>();
+  models.forEach((model, i) => {
+    const key = parallel === 'per-device' ? deviceQueue(model) : 'all';
+    queues.set(key, [...(queues.get(key) ?? []), i]);
+  });
+  const results = new Array<R>(models.length);
+  const settled = await Promise.allSettled(
+    [...queues.values()].map(async (indexes) => {
+      for (const i of indexes) results[i] = await task(models[i]!);
+    }),
+  );
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed) throw failed.reason;
+  return results;
+}
 
 /**
  * Promotes a judged run — one gate run, or the shards of one merged by `aggregate` — in one store

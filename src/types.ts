@@ -161,6 +161,8 @@ export interface GatePlan {
   confirm?: { pairs: number };
   /** Noise band from the run-to-run spread of the last N baselines (opt-in; absent: off). */
   thresholdsFromHistory?: number;
+  /** off: models one after another; per-device: one queue per GPU side by side (CPU models share one queue). */
+  parallel: 'off' | 'per-device';
 }
 
 // ───────────────────────────── run result (harness ↔ action contract) ─────────────────────────────

@@ -122,6 +122,7 @@ const FULL: Json[] = [
     },
     confirm: { pairs: 6 },
     'thresholds-from-history': 10,
+    parallel: 'per-device',
     thresholds: Object.fromEntries(
       Object.entries(DEFAULT_THRESHOLDS).map(([id, threshold]) => [
         id,

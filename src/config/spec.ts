@@ -5,6 +5,7 @@
  */
 import {
   DEFAULT_CONFIRM_PAIRS,
+  DEFAULT_PARALLEL,
   DEFAULT_FINGERPRINT_FIELDS,
   DEFAULT_MEASURE,
   DEFAULT_OUTPUT_DIR,
@@ -506,6 +507,11 @@ export const GATE_SPEC = {
         description: 'A verdict.',
       },
       unique: true,
+    },
+    parallel: {
+      type: 'string',
+      enum: ['off', 'per-device'],
+      description: `off: models (and variants) run one after another. per-device: on a multi-GPU runner, one queue per GPU (engine device-id) side by side, each GPU one timing run at a time; CPU models share one queue, since timing runs on one CPU would disturb each other. Default ${DEFAULT_PARALLEL}.`,
     },
     store,
     output: dirOnly(`Where reports are written (default ${DEFAULT_OUTPUT_DIR}, relative to gate.yml).`),
