@@ -1,5 +1,10 @@
 /** The shard split (pure): deterministic, every model once, longest first onto the least loaded shard. */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { shardArtifactName } from '../../src/publish/artifact.js';
+import { ROOT } from '../helpers/cli.js';
 import { ConfigError } from '../../src/errors.js';
 import { assignShards, parseShard } from '../../src/shard.js';
 
@@ -35,5 +40,31 @@ describe('parseShard', () => {
   it.each(['0/3', '4/3', '1/0', 'a/b', '2', '1/300', ''])('refuses %j, naming the flag', (value) => {
     expect(() => parseShard(value, 'input `shard`')).toThrow(ConfigError);
     expect(() => parseShard(value, 'input `shard`')).toThrow(/^input `shard`: expected i\/n with 1 ≤ i ≤ n ≤ 256 \(e\.g\. 2\/4\)/);
+  });
+});
+
+describe('examples/workflows/sharded-gpu-pool.yml', () => {
+  it('a 4-shard matrix whose artifacts the aggregate job downloads, with inputs action.yml declares', async () => {
+    type Step = { uses?: string; with?: Record<string, string> };
+    const read = async (path: string) => parse(await readFile(join(ROOT, path), 'utf8')) as unknown;
+    const workflow = (await read('examples/workflows/sharded-gpu-pool.yml')) as {
+      jobs: Record<string, { needs?: string; strategy?: { matrix: { shard: number[] } }; steps: Step[] }>;
+    };
+    const declared = Object.keys(((await read('action.yml')) as { inputs: Record<string, unknown> }).inputs);
+    const { shard, aggregate } = workflow.jobs;
+    expect(shard!.strategy!.matrix.shard).toEqual([1, 2, 3, 4]);
+    expect(aggregate!.needs).toBe('shard');
+    const gateStep = (steps: Step[]) => steps.find((s) => s.uses?.startsWith('paddle-perf-gate/'))!.with!;
+    const shardInputs = gateStep(shard!.steps);
+    const aggregateInputs = gateStep(aggregate!.steps);
+    for (const inputs of [shardInputs, aggregateInputs]) for (const name of Object.keys(inputs)) expect(declared).toContain(name);
+    expect(shardInputs['shard']).toBe('${{ matrix.shard }}/4');
+    expect(aggregateInputs['mode']).toBe('aggregate');
+    expect(aggregateInputs['config']).toBe(shardInputs['config']);
+    // The download pattern matches the name a shard uploads under, into the aggregate's artifact-dir.
+    const download = aggregate!.steps.find((s) => s.uses?.startsWith('actions/download-artifact'))!.with!;
+    const pattern = new RegExp(`^${download['pattern']!.replace(/\*/g, '.*')}$`);
+    expect(shardArtifactName('ppocr', { index: 3, count: 4 })).toMatch(pattern);
+    expect(download['path']).toBe(aggregateInputs['artifact-dir']);
   });
 });
