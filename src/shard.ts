@@ -10,6 +10,7 @@ import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { gateVerdict } from './compare/index.js';
 import { ConfigError, StoreError } from './errors.js';
+import { validateReport } from './report/schema.js';
 import { promoteRun, runGate, type GateContext, type GateOutcome, type GatePorts, type PromotionEntry } from './gate.js';
 import type { BaselineStore, Progress } from './ports.js';
 import { SHARD_SCHEMA, type GatePlan, type GateReport, type ModelPlan, type ShardDocument, type ShardSpec } from './types.js';
@@ -170,6 +171,8 @@ function checkShardDocument(doc: unknown, file: string): ShardDocument {
   for (const f of ['models', 'selected'] as const)
     if (!Array.isArray(d[f]) || !d[f].every((x) => typeof x === 'string')) throw bad(f, 'a list of model names');
   if (typeof d.report !== 'object' || d.report === null || !Array.isArray(d.report.models)) throw bad('report', 'a gate report');
+  // Every field of the report checked as `compare` checks report.json (a shard that ran no model has none to check).
+  if (d.report.models.length > 0) validateReport(d.report, `${file} (report)`);
   if (!Array.isArray(d.entries)) throw bad('entries', 'a list of baselines');
   return d as ShardDocument;
 }
@@ -268,6 +271,7 @@ export async function aggregateShards(
     inconclusive: summary.inconclusive,
     models,
     warningsLog,
+    shards: count,
     startedAt: new Date(Math.min(...starts)).toISOString(),
     durationSeconds: (Math.max(...ends) - Math.min(...starts)) / 1000,
   };

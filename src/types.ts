@@ -395,6 +395,8 @@ export interface GateReport {
   }>;
   /** What happened to the baseline (promoted, not promoted and why). */
   promotion?: { done: boolean; message: string };
+  /** Set by `aggregate`: the report merges this many shards (run --shard i/n). */
+  shards?: number;
   warningsLog: string[];
   startedAt: string;
   durationSeconds: number;

@@ -242,6 +242,8 @@ describe('run --shard i/n, then aggregate', () => {
       { of: 'cls', label: 'one' },
       { of: 'cls', label: 'two' },
     ]);
+    expect(merged.shards).toBe(3);
+    expect(x!.stdout).toContain('- measured in 3 shards side by side, merged into this one report');
     // The comment shows each model's variants side by side.
     expect(x!.stdout).toMatch(/\*\*rec\*\* — 2 variants, side by side/);
     expect(x!.stdout).toMatch(/\| metric \| b1 🆕 \| b2 🆕 \|/);

@@ -405,6 +405,7 @@ class Renderer {
       return `- ${escapeMarkdown(m.comparison.model)}: ${parts.join(' · ')}`;
     });
     const extra = (this.opts.details ?? []).map((d) => `- ${escapeMarkdown(d)}`);
+    if (this.report.shards !== undefined) extra.unshift(`- ${this.t('details.shards', { n: fmtNumber(this.report.shards, 0) })}`);
     return [`<details><summary>${this.t('details.measured')}</summary>`, '', ...lines, ...extra, '</details>', ''];
   }
 

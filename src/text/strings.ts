@@ -123,6 +123,7 @@ export const STRINGS = {
   'env.paddle': { en: 'Paddle {v}', zh: 'Paddle {v}' },
   'env.image': { en: 'image {v}', zh: '镜像 {v}' },
   'details.measured': { en: 'How this was measured', zh: '测量方式' },
+  'details.shards': { en: 'measured in {n} shards side by side, merged into this one report', zh: '分 {n} 个分片并行测量，合并为本报告' },
   'details.warmup': { en: 'warm-up {n}', zh: '预热 {n} 次' },
   'details.rounds': { en: '{rounds} rounds × {iterations} iterations', zh: '{rounds} 轮 × {iterations} 次迭代' },
   'details.batch': { en: 'batch {n}', zh: '批大小 {n}' },
