@@ -221,6 +221,9 @@ export function readInputs(read: Reader = defaultReader): ActionInputs {
   if (inputs.mode === 'gate' && inputs.artifactDir !== undefined) {
     throw new ConfigError('input `artifact-dir`: only used with mode: comment-from-artifact or aggregate');
   }
+  if (inputs.shard && inputs.promote === 'true') {
+    throw new ConfigError('input `promote`: a shard never promotes; the aggregate job (mode: aggregate) promotes every shard at once');
+  }
   if (inputs.shard && inputs.mode !== 'gate') {
     throw new ConfigError(`input \`shard\`: runs a part of the gate (mode: gate), but mode is ${inputs.mode}`);
   }

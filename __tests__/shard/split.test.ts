@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { readInputs } from '../../src/action-inputs.js';
 import { shardArtifactName } from '../../src/publish/artifact.js';
 import { ROOT } from '../helpers/cli.js';
 import { ConfigError } from '../../src/errors.js';
@@ -66,5 +67,22 @@ describe('examples/workflows/sharded-gpu-pool.yml', () => {
     const pattern = new RegExp(`^${download['pattern']!.replace(/\*/g, '.*')}$`);
     expect(shardArtifactName('ppocr', { index: 3, count: 4 })).toMatch(pattern);
     expect(download['path']).toBe(aggregateInputs['artifact-dir']);
+  });
+});
+
+describe('the action inputs shard and mode: aggregate', () => {
+  const inputs = (given: Record<string, string>) => readInputs((name) => given[name] ?? '');
+  it('shard: i/n is read strictly, and only where it means something', () => {
+    expect(inputs({ shard: '2/4' }).shard).toEqual({ index: 2, count: 4 });
+    expect(inputs({}).shard).toBeUndefined();
+    expect(() => inputs({ shard: '5/4' })).toThrow(/^input `shard`: expected i\/n with 1 ≤ i ≤ n ≤ 256/);
+    expect(() => inputs({ shard: '1/2', promote: 'true' })).toThrow(/^input `promote`: a shard never promotes/);
+    expect(() => inputs({ shard: '1/2', mode: 'aggregate', 'artifact-dir': 'x' })).toThrow(
+      /^input `shard`: runs a part of the gate \(mode: gate\), but mode is aggregate/,
+    );
+  });
+  it('mode: aggregate needs artifact-dir', () => {
+    expect(inputs({ mode: 'aggregate', 'artifact-dir': 'shards' })).toMatchObject({ mode: 'aggregate', artifactDir: 'shards' });
+    expect(() => inputs({ mode: 'aggregate' })).toThrow(/^input `artifact-dir`: required with mode: aggregate/);
   });
 });
