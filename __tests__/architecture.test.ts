@@ -29,7 +29,7 @@ const STAGES: ReadonlyArray<{ stage: string; paths: readonly string[] }> = [
   { stage: 'judge', paths: ['compare/', 'confirm.ts', 'base-side.ts'] },
   { stage: 'render', paths: ['text/', 'report/'] },
   { stage: 'publish', paths: ['publish/', 'github/', 'notify/'] },
-  { stage: 'pipeline', paths: ['gate.ts', 'preflight.ts', 'compare-files.ts'] },
+  { stage: 'pipeline', paths: ['gate.ts', 'preflight.ts', 'compare-files.ts', 'shard.ts'] },
   { stage: 'entries', paths: ['index.ts', 'action.ts', 'action-inputs.ts', 'cli.ts', 'signals.ts'] },
 ];
 

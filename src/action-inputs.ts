@@ -9,6 +9,8 @@ import type { CommentMode } from './publish/index.js';
 import type { NotifyOn, NotifyTargets } from './notify/index.js';
 import { withoutUndefined } from './defined.js';
 import { DEFAULT_ACCEPT_LABEL, DEFAULT_ARCHIVE_RETENTION_DAYS, DEFAULT_S3_PREFIX, DEFAULT_S3_REGION } from './config/defaults.js';
+import { parseShard } from './shard.js';
+import type { ShardSpec } from './types.js';
 
 export type FailOn = 'fail' | 'warn' | 'inconclusive' | 'unreadable';
 export type { NotifyOn };
@@ -37,10 +39,18 @@ export interface ActionInputs extends NotifyTargets {
   language: 'en' | 'zh';
   notifyOn: NotifyOn;
   outputDir?: string;
-  /** gate: measure and judge; comment-from-artifact: post a measuring run's artifact (fork PRs). */
-  mode: 'gate' | 'comment-from-artifact';
-  /** The downloaded artifact (mode comment-from-artifact), or an earlier run's report files to judge again (mode gate). */
+  /**
+   * gate: measure and judge; comment-from-artifact: post a measuring run's artifact (fork PRs);
+   * aggregate: merge the shards' artifacts into one report, verdict and promotion.
+   */
+  mode: 'gate' | 'comment-from-artifact' | 'aggregate';
+  /**
+   * The downloaded artifact(s) (modes comment-from-artifact and aggregate), or an earlier run's
+   * report files to judge again (mode gate).
+   */
   artifactDir?: string;
+  /** Run only this part of the gate (`i/n`), mode gate only. */
+  shard?: ShardSpec;
   /** The PR label that accepts a regression (issue 15). */
   acceptLabel: string;
   /** Whether the PR's author may accept alone. */
@@ -220,8 +230,9 @@ export function readInputs(read: Reader = defaultReader): ActionInputs {
     slackWebhook: url(read, 'slack-webhook'),
     notifyOn: oneOf(read, 'notify-on', ['regression', 'always', 'never'] as const, 'regression'),
     outputDir: optional(read, 'output-dir'),
-    mode: oneOf(read, 'mode', ['gate', 'comment-from-artifact'] as const, 'gate'),
+    mode: oneOf(read, 'mode', ['gate', 'comment-from-artifact', 'aggregate'] as const, 'gate'),
     artifactDir: optional(read, 'artifact-dir'),
+    shard: optional(read, 'shard') === undefined ? undefined : parseShard(read('shard'), 'input `shard`'),
     registryAuth: registryAuth(read),
     baseCheckout: optional(read, 'base-checkout'),
     archive: bool(read, 'archive', true),
@@ -230,10 +241,14 @@ export function readInputs(read: Reader = defaultReader): ActionInputs {
     acceptLabel: optional(read, 'accept-label') ?? DEFAULT_ACCEPT_LABEL,
     acceptByAuthor: bool(read, 'accept-by-author', false),
   });
-  if (inputs.mode === 'comment-from-artifact' && inputs.artifactDir === undefined) {
-    throw new ConfigError(
-      'input `artifact-dir`: required with mode: comment-from-artifact (the directory actions/download-artifact wrote)',
-    );
+  if (inputs.mode !== 'gate' && inputs.artifactDir === undefined) {
+    throw new ConfigError(`input \`artifact-dir\`: required with mode: ${inputs.mode} (the directory actions/download-artifact wrote)`);
+  }
+  if (inputs.shard && inputs.promote === 'true') {
+    throw new ConfigError('input `promote`: a shard never promotes; the aggregate job (mode: aggregate) promotes every shard at once');
+  }
+  if (inputs.shard && inputs.mode !== 'gate') {
+    throw new ConfigError(`input \`shard\`: runs a part of the gate (mode: gate), but mode is ${inputs.mode}`);
   }
   if (inputs.dingtalkSecret && !inputs.dingtalkWebhook) {
     throw new ConfigError('input `dingtalk-secret`: set without `dingtalk-webhook`');

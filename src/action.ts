@@ -5,7 +5,7 @@
  * A comment or an alert that cannot be written is a warning; only the verdict fails the step.
  */
 import * as core from '@actions/core';
-import { readFile } from 'node:fs/promises';
+import { access, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, isAbsolute, join, relative, resolve } from 'node:path';
 import { withoutUndefined } from './defined.js';
@@ -14,7 +14,8 @@ import { readInputs, type ActionInputs } from './action-inputs.js';
 import { BaseCheckouts } from './base-side.js';
 import { loadConfig, type ConfigOverrides } from './config/load.js';
 import { ConfigError, EXIT } from './errors.js';
-import { rejudge, runGate, type GateContext } from './gate.js';
+import { rejudge, runGate, type GateContext, type GateOutcome } from './gate.js';
+import { aggregateShards, readShards, runShard, SHARD_FILE } from './shard.js';
 import { commentMarker, createGitHubPort } from './github/comment.js';
 import { loadEventContext, type EventContext } from './github/context.js';
 import { gatherAcceptance, mergedPullRequest, parseAcceptCommand, postCommitStatus, recordsFromComment } from './github/accept.js';
@@ -28,7 +29,7 @@ import {
 } from './github/from-artifact.js';
 import { createNotifiers } from './notify/index.js';
 import type { ArchivePort, JobPort, Progress } from './ports.js';
-import { archiveDir, artifactArchive, s3Archive } from './publish/archive.js';
+import { archiveDir, artifactArchive, s3Archive, shardArtifactName } from './publish/archive.js';
 import { DEFAULT_ARCHIVE_PREFIX } from './config/defaults.js';
 import { failureLine, publish, type PublishRequest } from './publish/index.js';
 import { createRunner } from './runners/index.js';
@@ -36,7 +37,7 @@ import { guardSignals, signalExitCode } from './signals.js';
 import { baselineWant, createStore, gitAncestry } from './stores/index.js';
 import { t } from './report/index.js';
 import { validateReport } from './report/schema.js';
-import type { AcceptanceState, GatePlan, GateReport, StorePlan } from './types.js';
+import type { AcceptanceState, GatePlan, GateReport, ShardDocument, StorePlan } from './types.js';
 
 const progress: Progress = {
   info: (message) => core.info(message),
@@ -283,6 +284,7 @@ async function main(signal: AbortSignal): Promise<number> {
   if (inputs.mode === 'comment-from-artifact') return commentFromArtifact(inputs, event);
   const configPath = resolve(workspace(), inputs.config || 'gate.yml');
   const plan = await loadConfig(configPath, overrides(inputs));
+  if (inputs.mode === 'aggregate') return aggregateMode(inputs, event, plan);
   // ── issue 15: a comment on a PR names no commit; the PR's head comes from the API ──
   const said = event.acceptanceEvent;
   if (said?.kind === 'comment') {
@@ -321,25 +323,99 @@ async function main(signal: AbortSignal): Promise<number> {
     ctx.baseCheckout = await BaseCheckouts.checkDir(resolve(workspace(), inputs.baseCheckout), 'input `base-checkout`');
   const cacheDir = process.env['PPG_CACHE_DIR'] || join(process.env['RUNNER_TEMP'] || tmpdir(), 'paddle-perf-gate-cache');
 
-  const archives = archivesFor(inputs, event, plan, ctx.commit);
-  let outcome: Awaited<ReturnType<typeof runGate>>;
+  const { shard } = inputs;
+  // A shard's documents go to its own artifact, for the aggregate job (names are unique within a workflow run).
+  const archives = shard
+    ? [artifactArchive({ name: shardArtifactName(plan.gate, shard), retentionDays: inputs.archiveRetentionDays })]
+    : archivesFor(inputs, event, plan, ctx.commit);
+  let outcome: GateOutcome & { shard?: ShardDocument };
   try {
     outcome = await core.group(
-      `paddle-perf-gate: ${plan.gate} (${plan.models.length} model${plan.models.length === 1 ? '' : 's'}, ${plan.runner.kind} runner)`,
-      () =>
-        runGate(plan, ctx, {
+      `paddle-perf-gate: ${plan.gate} (${plan.models.length} model${plan.models.length === 1 ? '' : 's'}, ${plan.runner.kind} runner${shard ? `, shard ${shard.index}/${shard.count}` : ''})`,
+      () => {
+        const ports = {
           store: createStore(plan.store),
           runner: createRunner(plan.runner, { gateId: plan.gate }),
           progress,
           cacheDir,
           signal,
-        }),
+        };
+        return shard ? runShard(plan, ctx, shard, ports) : runGate(plan, ctx, ports);
+      },
     );
   } catch (error) {
     // A broken run archives what it left (container and harness logs, run documents) before failing.
     await archiveDir(plan.output.dir, archives, progress);
     throw error;
   }
+  if (outcome.shard) {
+    // A shard publishes its documents for the aggregate job; the comment, alerts and verdict are the aggregate's.
+    await publish({
+      report: outcome.report,
+      lang: inputs.language,
+      outputDir: plan.output.dir,
+      figures: outcome.figures,
+      shard: outcome.shard,
+      comment: { skipped: 'a shard: the aggregate job comments' },
+      job,
+      progress,
+    });
+    await archiveDir(plan.output.dir, archives, progress, { required: 'the aggregate job would miss this shard' });
+    core.info(
+      `${plan.gate}: shard ${outcome.shard.shard.index}/${outcome.shard.shard.count} done (${outcome.report.verdict}); the aggregate job gives the verdict`,
+    );
+    return EXIT.pass;
+  }
+  return finish(inputs, event, plan, ctx, outcome, archives);
+}
+
+/**
+ * mode: aggregate — in a job that `needs:` the shards and downloaded their artifacts into
+ * artifact-dir: one report, comment, summary, outputs and exit code, and one promotion.
+ */
+async function aggregateMode(inputs: ActionInputs, event: EventContext, plan: GatePlan): Promise<number> {
+  const ctx = await gateContext(event, inputs);
+  const dirs = await shardDirs(resolve(workspace(), inputs.artifactDir!));
+  const shards = await readShards(dirs);
+  const outcome = await core.group(`paddle-perf-gate: ${plan.gate}, aggregating ${shards.length} shards`, () =>
+    aggregateShards(plan, ctx, shards, { store: createStore(plan.store), progress }),
+  );
+  return finish(inputs, event, plan, ctx, outcome, archivesFor(inputs, event, plan, ctx.commit));
+}
+
+/** The directories holding shard.json: artifact-dir itself, or its subdirectories (one per downloaded artifact). */
+async function shardDirs(root: string): Promise<string[]> {
+  const has = (dir: string) =>
+    access(join(dir, SHARD_FILE)).then(
+      () => true,
+      () => false,
+    );
+  if (await has(root)) return [root];
+  const entries = await readdir(root, { withFileTypes: true }).catch((error: unknown) => {
+    throw new ConfigError(`input \`artifact-dir\`: cannot read ${root}: ${error instanceof Error ? error.message : String(error)}`);
+  });
+  const dirs = entries
+    .filter((e) => e.isDirectory())
+    .map((e) => join(root, e.name))
+    .sort();
+  const found: string[] = [];
+  for (const dir of dirs) if (await has(dir)) found.push(dir);
+  if (found.length === 0)
+    throw new ConfigError(
+      `input \`artifact-dir\`: no ${SHARD_FILE} in ${root} or its subdirectories; did the shard jobs upload their artifacts?`,
+    );
+  return found;
+}
+
+/** Publishes a gate's or an aggregate's outcome and turns it into the exit code. */
+async function finish(
+  inputs: ActionInputs,
+  event: EventContext,
+  plan: GatePlan,
+  ctx: GateContext,
+  outcome: GateOutcome,
+  archives: ArchivePort[],
+): Promise<number> {
   const { report } = outcome;
   await publish({
     report,

@@ -11,18 +11,19 @@ import { BaseCheckouts } from './base-side.js';
 import { loadConfig, type ConfigOverrides } from './config/load.js';
 import { DEFAULT_FINGERPRINT_FIELDS, DEFAULT_THRESHOLDS } from './config/defaults.js';
 import { ConfigError, EXIT, GateError } from './errors.js';
-import { runGate, type GateContext } from './gate.js';
+import { runGate, type GateContext, type GateOutcome } from './gate.js';
 import type { JobPort, Progress } from './ports.js';
 import { publish } from './publish/index.js';
 import { compareFiles } from './compare-files.js';
-import { checkWritableFile } from './preflight.js';
+import { checkRunPaths, checkWritableFile } from './preflight.js';
 import { renderJson } from './report/index.js';
 import { fmtChangeAbs, fmtRel, t, VERDICT_EMOJI } from './text/index.js';
+import { aggregateShards, parseShard, readShards, runShard } from './shard.js';
 import { createRunner } from './runners/index.js';
 import { guardSignals, signalExitCode } from './signals.js';
 import { createStore } from './stores/index.js';
 import { baselineWant, git, gitAncestry } from './stores/git.js';
-import type { GatePlan } from './types.js';
+import type { GatePlan, ShardDocument } from './types.js';
 import { VERSION } from './version.js';
 
 const USAGE = `paddle-perf-gate ${VERSION} — a quality gate for PaddlePaddle models
@@ -30,7 +31,9 @@ const USAGE = `paddle-perf-gate ${VERSION} — a quality gate for PaddlePaddle m
 Usage:
   paddle-perf-gate run [--config gate.yml] [--promote] [--runner embedded|docker|local]
                        [--image IMAGE] [--out DIR] [--store-dir DIR] [--lang en|zh] [--quiet]
-                       [--base-checkout DIR]
+                       [--base-checkout DIR] [--shard i/n]
+  paddle-perf-gate aggregate DIR... [--config gate.yml] [--promote] [--out DIR] [--store-dir DIR]
+                       [--lang en|zh]
   paddle-perf-gate compare BASE.json HEAD.json [--config gate.yml] [--lang en|zh]
   paddle-perf-gate history MODEL [--config gate.yml] [--branch BRANCH] [--store-dir DIR] [--lang en|zh]
 
@@ -39,6 +42,13 @@ run        measure every model of gate.yml, compare with its baseline, print the
            promote-on (default pass, warn, no-baseline, incomparable); never from a PR job.
            --base-checkout DIR: a checkout of the baseline's commit for the A/B confirmation's
            base side (default: the gate makes a git worktree of that commit itself).
+           --shard i/n: run only shard i of n (a deterministic split of the models and
+           their variants, balanced by the durations the store recorded) and write
+           shard.json beside the report; never promotes; exits 0 on a regression (the
+           aggregate decides), 2 on a broken run.
+aggregate  merge the output directories of every shard of one run (same commit, gate.yml
+           and shard count) into one report and exit code; --promote writes every
+           model as the baseline in one transaction, or none.
 compare    compare two report.json files written by \`run\` (or a stored baseline JSON as BASE).
 history    the baselines of MODEL promoted on BRANCH (default: the current branch), newest first,
            with every regression that was accepted on purpose: who, on which PR, why, by how much.
@@ -72,7 +82,8 @@ export async function main(argv: string[]): Promise<number> {
   if (command === 'run') return runCommand(rest);
   if (command === 'compare') return compareCommand(rest);
   if (command === 'history') return historyCommand(rest);
-  throw new ConfigError(`unknown command "${command}": expected run, compare or history (see --help)`);
+  if (command === 'aggregate') return aggregateCommand(rest);
+  throw new ConfigError(`unknown command "${command}": expected run, aggregate, compare or history (see --help)`);
 }
 
 async function runCommand(args: string[]): Promise<number> {
@@ -91,10 +102,13 @@ async function runCommand(args: string[]): Promise<number> {
         'default-branch': { type: 'string' },
         quiet: { type: 'boolean', default: false },
         'base-checkout': { type: 'string' },
+        shard: { type: 'string' },
       },
     }),
   );
   const lang = parseLang(values.lang);
+  const shard = values.shard !== undefined ? parseShard(values.shard, '--shard') : undefined;
+  if (shard && values.promote) throw new ConfigError('--promote: a shard never promotes; run aggregate --promote over all shards');
   const runner = values.runner;
   if (runner !== undefined && runner !== 'embedded' && runner !== 'docker' && runner !== 'local') {
     throw new ConfigError(`--runner: expected embedded, docker or local, got "${runner}"`);
@@ -113,18 +127,31 @@ async function runCommand(args: string[]): Promise<number> {
   // SIGINT/SIGTERM stop the run and remove its container; a second signal does it at once (signals.ts).
   const guard = guardSignals(progress);
   try {
-    const { report, failed, promotionError, figures } = await runGate(plan, ctx, {
+    const ports = {
       store: createStore(plan.store),
       runner: createRunner(plan.runner, { gateId: plan.gate }),
       progress: values.quiet ? quiet : progress,
       cacheDir: cacheDir(),
       signal: guard.signal,
-    });
+    };
+    const outcome: GateOutcome & { shard?: ShardDocument } = shard
+      ? await runShard(plan, ctx, shard, ports)
+      : await runGate(plan, ctx, ports);
+    const { report, failed, promotionError } = outcome;
     // The same publish stage as the action's; here the summary is the report on stdout and there is no PR comment.
-    const { files } = await publish({ report, lang, outputDir: plan.output.dir, figures, job: terminal, progress });
+    const { files } = await publish({
+      report,
+      lang,
+      outputDir: plan.output.dir,
+      figures: outcome.figures,
+      job: terminal,
+      progress,
+      ...(outcome.shard ? { shard: outcome.shard } : {}),
+    });
     progress.info(`report: ${files!.markdown}, ${files!.json} and ${files!.html}`);
     if (promotionError) throw promotionError;
-    return failed ? EXIT.regression : EXIT.pass;
+    // A shard's regression is the aggregate's to judge: the shard job itself succeeds.
+    return failed && !shard ? EXIT.regression : EXIT.pass;
   } catch (error) {
     const signal = guard.received();
     if (!signal) throw error;
@@ -133,6 +160,40 @@ async function runCommand(args: string[]): Promise<number> {
   } finally {
     guard.dispose();
   }
+}
+
+async function aggregateCommand(args: string[]): Promise<number> {
+  const { values, positionals } = explain(() =>
+    parseArgs({
+      args,
+      strict: true,
+      allowPositionals: true,
+      options: {
+        config: { type: 'string', short: 'c', default: 'gate.yml' },
+        promote: { type: 'boolean', default: false },
+        out: { type: 'string' },
+        'store-dir': { type: 'string' },
+        lang: { type: 'string', default: 'en' },
+        'default-branch': { type: 'string' },
+      },
+    }),
+  );
+  const lang = parseLang(values.lang);
+  const shards = await readShards(positionals);
+  const plan = await loadConfig(resolve(values.config), {
+    ...(values.out ? { outputDir: resolve(values.out) } : {}),
+    ...(values['store-dir'] ? { store: { kind: 'file', dir: resolve(values['store-dir']) } } : {}),
+  });
+  const ctx = await localContext(values.promote, values['default-branch']);
+  await checkRunPaths(plan);
+  const { report, failed, promotionError, figures } = await aggregateShards(plan, ctx, shards, {
+    store: createStore(plan.store),
+    progress,
+  });
+  const { files } = await publish({ report, lang, outputDir: plan.output.dir, figures, job: terminal, progress });
+  progress.info(`report: ${files!.markdown}, ${files!.json} and ${files!.html}`);
+  if (promotionError) throw promotionError;
+  return failed ? EXIT.regression : EXIT.pass;
 }
 
 async function compareCommand(args: string[]): Promise<number> {

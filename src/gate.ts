@@ -77,6 +77,8 @@ export interface GateOutcome {
   report: GateReport;
   /** True when the verdict is one of plan.failOn. */
   failed: boolean;
+  /** Every model of the run as the baseline it would become (what a shard hands to the aggregate). */
+  entries: PromotionEntry[];
   /**
    * Set when the gate passed but writing the new baseline failed: the entries publish the report
    * as usual, then fail the step loudly (exit 2). The previous baseline is intact.
@@ -133,7 +135,7 @@ async function gateRun(plan: GatePlan, ctx: GateContext, ports: GatePorts, check
   // A prepared base checkout asks for the confirmation even when gate.yml does not.
   const confirm = plan.confirm ?? (ctx.baseCheckout !== undefined ? { pairs: DEFAULT_CONFIRM_PAIRS } : undefined);
   const models: GateReport['models'] = [];
-  const promotions: Array<{ key: BaselineKey; baseline: Baseline }> = [];
+  const promotions: PromotionEntry[] = [];
   const figures: ModelFigures[] = [];
 
   // Every dataset prepared, and every model checked against it where the runner can, before the first measurement.
@@ -147,8 +149,10 @@ async function gateRun(plan: GatePlan, ctx: GateContext, ports: GatePorts, check
     prepared.set(model, { dataset, workDir });
   }
 
-  for (const model of plan.models) {
+  // parallel: per-device runs the devices' queues side by side; a device never runs two timing runs at once.
+  const results = await inDeviceQueues(plan.models, plan.parallel, async (model) => {
     const { dataset, workDir } = prepared.get(model)!;
+    const modelStart = now();
 
     const run = await ports.runner.run(
       {
@@ -261,7 +265,8 @@ async function gateRun(plan: GatePlan, ctx: GateContext, ports: GatePorts, check
 
     // The golden outputs live in the baseline (and metrics.json), not in the report.
     const { golden: _golden, ...shown } = metrics;
-    models.push({
+    const entry: GateReport['models'][number] = {
+      ...(model.variant ? { variant: model.variant } : {}),
       // judging says why in keys; the report's JSON keeps the English words too
       comparison: describe(comparison),
       metrics: shown,
@@ -276,10 +281,9 @@ async function gateRun(plan: GatePlan, ctx: GateContext, ports: GatePorts, check
       },
       ...(baselineRef ? { baseline: baselineRef } : {}),
       ...(trend ? { trend } : {}),
-    });
+    };
     const figure = await figuresOf({ run, metrics, dataset: model.dataset, ...(baselineDoc ? { baseline: baselineDoc } : {}) });
-    figures.push(pairs ? { ...figure, pairs } : figure);
-    promotions.push({
+    const promotion: PromotionEntry = {
       key,
       baseline: {
         schema: BASELINE_SCHEMA,
@@ -293,8 +297,15 @@ async function gateRun(plan: GatePlan, ctx: GateContext, ports: GatePorts, check
         fingerprintHash: key.fingerprintHash,
         metrics,
         run: runRecordOf(headSpec, run),
+        seconds: (now().getTime() - modelStart.getTime()) / 1000,
       },
-    });
+    };
+    return { entry, promotion, figure: pairs ? { ...figure, pairs } : figure };
+  });
+  for (const { entry, promotion, figure } of results) {
+    models.push(entry);
+    promotions.push(promotion);
+    figures.push(figure);
   }
 
   for (const line of await checkouts.gone(plan.models.map((m) => m.name))) warn(line);
@@ -319,40 +330,12 @@ async function gateRun(plan: GatePlan, ctx: GateContext, ports: GatePorts, check
   if (accepted.length > 0) for (const p of promotions) p.baseline.acceptance = accepted;
 
   // Promotion: only judged runs, only when asked (the entries decide: push to the default branch, --promote).
-  let promotionError: Error | undefined;
-  if (ctx.promote) {
-    const refusal = promotionRefusal(plan, ctx, summary, report.models);
-    if (refusal) {
-      report.promotion = { done: false, message: `not promoted: ${refusal}` };
-    } else {
-      try {
-        // One transaction for every model: the store reads all old or all new afterwards.
-        const result = await ports.store.promote({
-          commit: ctx.commit,
-          branch: ctx.branch,
-          entries: promotions,
-          ...(accepted.length > 0 ? { acceptance: accepted } : {}),
-          ...(ctx.isAncestor ? { isAncestor: ctx.isAncestor } : {}),
-        });
-        for (const note of result.notes) (/^UNSAFE|cannot tell/.test(note) ? warn : progress.info)(note);
-        const what = {
-          promoted: `promoted ${ctx.commit.slice(0, 12)} (${ctx.branch}) as the baseline in ${ports.store.location}`,
-          already: `${ctx.commit.slice(0, 12)} (${ctx.branch}) was already promoted in ${ports.store.location}; its first measurement is kept`,
-          completed: `completed the promotion of ${ctx.commit.slice(0, 12)} (${ctx.branch}) in ${ports.store.location}`,
-        }[result.state];
-        const pointer = result.pointerMoved ? '' : ` (branch '${ctx.branch}' stays on a newer baseline)`;
-        // Said once, by the entries (the report's "Baseline:" line, the CLI's log line, the action's log).
-        report.promotion = { done: true, message: `${what}${pointer}` };
-      } catch (error) {
-        promotionError = error instanceof Error ? error : new StoreError(String(error));
-        // The store's message says what it reads as afterwards (nothing promoted, or sealed but the pointer not moved).
-        report.promotion = { done: false, message: `promotion FAILED: ${promotionError.message}` };
-      }
-    }
-  }
+  const promotionError = ctx.promote
+    ? await promoteRun(plan, ctx, { report, summary, entries: promotions, acceptance: accepted }, ports, warn)
+    : undefined;
 
   // The report files, like everything a user reads, are the publish stage's (publish/).
-  return { report, failed: summary.failed, figures, ...(promotionError ? { promotionError } : {}) };
+  return { report, failed: summary.failed, entries: promotions, figures, ...(promotionError ? { promotionError } : {}) };
 }
 
 /**
@@ -399,7 +382,7 @@ function judgeAcceptance(
 export function rejudge(report: GateReport, plan: Pick<GatePlan, 'thresholds' | 'failOn'>, acceptance: AcceptanceState): GateOutcome {
   const { promotion: _promotion, ...rest } = report;
   const { report: judged, summary } = judgeAcceptance(rest, plan, acceptance);
-  return { report: judged, failed: summary.failed, figures: [] };
+  return { report: judged, failed: summary.failed, entries: [], figures: [] };
 }
 
 /** The records that covered at least one row of this run. */
@@ -408,6 +391,91 @@ function acceptedRecords(report: GateReport): AcceptanceRecord[] {
     report.models.flatMap((m) => m.comparison.rows.flatMap((r) => (r.accepted ? [`${r.accepted.by}\u0000${r.accepted.at}`] : []))),
   );
   return (report.acceptance?.records ?? []).filter((r) => used.has(`${r.by}\u0000${r.at}`));
+}
+
+export type PromotionEntry = { key: BaselineKey; baseline: Baseline };
+
+/** The queue a model's runs wait in under parallel: per-device: its GPU, or the one CPU queue. */
+export function deviceQueue(model: Pick<ModelPlan, 'engine'>): string {
+  return model.engine.device === 'gpu' ? `gpu ${model.engine.deviceId}` : 'cpu';
+}
+
+/**
+ * Runs `task` for every model and returns the results in the models' order. parallel off: one
+ * after another. per-device: one queue per device (deviceQueue), the queues side by side, each
+ * queue one model at a time, so no device ever runs two timing runs at once; every CPU model
+ * shares the one CPU queue (timing runs on a CPU would disturb each other). When a task fails, its
+ * queue stops, the others finish what they started, and the first error is thrown.
+ */
+export async function inDeviceQueues<M extends Pick<ModelPlan, 'engine'>, R>(
+  models: readonly M[],
+  parallel: GatePlan['parallel'],
+  task: (model: M) => Promise<R>,
+): Promise<R[]> {
+  const queues = new Map<string, number[]>();
+  models.forEach((model, i) => {
+    const key = parallel === 'per-device' ? deviceQueue(model) : 'all';
+    queues.set(key, [...(queues.get(key) ?? []), i]);
+  });
+  const results = new Array<R>(models.length);
+  const settled = await Promise.allSettled(
+    [...queues.values()].map(async (indexes) => {
+      for (const i of indexes) results[i] = await task(models[i]!);
+    }),
+  );
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed) throw failed.reason;
+  return results;
+}
+
+/**
+ * Promotes a judged run — one gate run, or the shards of one merged by `aggregate` — in one store
+ * transaction, or says in report.promotion why not. Returns the store's error when the write failed.
+ */
+export async function promoteRun(
+  plan: Pick<GatePlan, 'promoteOn'>,
+  ctx: GateContext,
+  run: {
+    report: GateReport;
+    summary: { verdict: Verdict; failed: boolean };
+    entries: PromotionEntry[];
+    /** The acceptances that let the run's regressions through (the audit trail in the manifest). */
+    acceptance?: AcceptanceRecord[];
+  },
+  ports: Pick<GatePorts, 'store' | 'progress'>,
+  warn: (message: string) => void,
+): Promise<Error | undefined> {
+  const { report } = run;
+  const refusal = promotionRefusal(plan, ctx, run.summary, report.models);
+  if (refusal) {
+    report.promotion = { done: false, message: `not promoted: ${refusal}` };
+    return undefined;
+  }
+  try {
+    // One transaction for every model: the store reads all old or all new afterwards.
+    const result = await ports.store.promote({
+      commit: ctx.commit,
+      branch: ctx.branch,
+      entries: run.entries,
+      ...(run.acceptance?.length ? { acceptance: run.acceptance } : {}),
+      ...(ctx.isAncestor ? { isAncestor: ctx.isAncestor } : {}),
+    });
+    for (const note of result.notes) (/^UNSAFE|cannot tell/.test(note) ? warn : ports.progress.info)(note);
+    const what = {
+      promoted: `promoted ${ctx.commit.slice(0, 12)} (${ctx.branch}) as the baseline in ${ports.store.location}`,
+      already: `${ctx.commit.slice(0, 12)} (${ctx.branch}) was already promoted in ${ports.store.location}; its first measurement is kept`,
+      completed: `completed the promotion of ${ctx.commit.slice(0, 12)} (${ctx.branch}) in ${ports.store.location}`,
+    }[result.state];
+    const pointer = result.pointerMoved ? '' : ` (branch '${ctx.branch}' stays on a newer baseline)`;
+    // Said once, by the entries (the report's "Baseline:" line, the CLI's log line, the action's log).
+    report.promotion = { done: true, message: `${what}${pointer}` };
+    return undefined;
+  } catch (error) {
+    const promotionError = error instanceof Error ? error : new StoreError(String(error));
+    // The store's message says what it reads as afterwards (nothing promoted, or sealed but the pointer not moved).
+    report.promotion = { done: false, message: `promotion FAILED: ${promotionError.message}` };
+    return promotionError;
+  }
 }
 
 /** The files an earlier run wrote: the report and, per model, its run and metrics documents and logs. */
@@ -422,7 +490,7 @@ async function removeStale(plan: GatePlan): Promise<void> {
 
 /** Why this run must not become a baseline, or undefined when it may. */
 function promotionRefusal(
-  plan: GatePlan,
+  plan: Pick<GatePlan, 'promoteOn'>,
   ctx: GateContext,
   summary: { verdict: Verdict; failed: boolean },
   models: GateReport['models'],

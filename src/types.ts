@@ -81,6 +81,14 @@ export interface ModelPlan {
    * baseline's recorded spec except for the model hash.
    */
   baselinePath?: string;
+  /** Set for one variant of a gate.yml model entry (models[].variants[]): `name` is then `<of>[<label>]`. */
+  variant?: ModelVariant;
+}
+
+/** Which model entry a variant belongs to, and its label: the comment groups variants by `of`. */
+export interface ModelVariant {
+  of: string;
+  label: string;
 }
 
 export interface MeasurePlan {
@@ -176,6 +184,8 @@ export interface GatePlan {
   thresholdsFromHistory?: number;
   /** Cap of the golden outputs a run keeps for drift checks: bytes of float32 values before compression (gate.yml measure.golden-bytes). */
   goldenBytes: number;
+  /** off: models one after another; per-device: one queue per GPU side by side (CPU models share one queue). */
+  parallel: 'off' | 'per-device';
 }
 
 // ───────────────────────────── run result (harness ↔ action contract) ─────────────────────────────
@@ -489,6 +499,8 @@ export interface Baseline {
   run?: BaselineRun;
   /** The acceptances this commit's regressions were let through with (the audit trail; issue 15). */
   acceptance?: AcceptanceRecord[];
+  /** Wall seconds this model took in the run (dataset check, measurement, judging): what --shard balances by. */
+  seconds?: number;
 }
 
 /**
@@ -543,6 +555,8 @@ export interface GateReport {
   /** Rows that were inconclusive (absent in reports written before it was counted apart from warnings). */
   inconclusive?: number;
   models: Array<{
+    /** The model entry and label when this row group is one variant of a model (gate.yml variants:). */
+    variant?: ModelVariant;
     comparison: ModelComparison;
     metrics: ModelMetrics;
     run: Pick<RunResult, 'model' | 'engine' | 'env'> & { rounds: number; iterations: number; warmupIterations: number; batchSize: number };
@@ -559,7 +573,43 @@ export interface GateReport {
   acceptance?: AcceptanceState;
   /** What happened to the baseline (promoted, not promoted and why). */
   promotion?: { done: boolean; message: string };
+  /** Set by `aggregate`: the report merges this many shards (run --shard i/n). */
+  shards?: number;
   warningsLog: string[];
   startedAt: string;
   durationSeconds: number;
+}
+
+// ───────────────────────────── shards (--shard i/n, aggregate) ─────────────────────────────
+
+export const SHARD_SCHEMA = 'paddle-perf-gate/shard@1' as const;
+
+/** Which part of a sharded gate a run is: shard `index` of `count` (1-based). */
+export interface ShardSpec {
+  index: number;
+  count: number;
+}
+
+/**
+ * What one shard leaves for `paddle-perf-gate aggregate` (shard.json beside its report): its
+ * report, the baselines it would promote, and what every shard of the same gate run must agree on.
+ */
+export interface ShardDocument {
+  schema: typeof SHARD_SCHEMA;
+  gate: string;
+  shard: ShardSpec;
+  /** The repository (baseline keys), and the commit measured: every shard of one aggregate measured the same one. */
+  repo: string;
+  commit: string;
+  branch: string;
+  /** sha256 of gate.yml's bytes: every shard ran the same configuration. */
+  configSha256: string;
+  /** Every model (variants expanded) of the gate in gate.yml order, and the ones this shard ran. */
+  models: string[];
+  selected: string[];
+  report: GateReport;
+  /** This shard's models as baselines, promoted together by the aggregate when the whole gate passes. */
+  entries: Array<{ key: BaselineKey; baseline: Baseline }>;
+  /** What report.html draws for this shard's models (the aggregate's report.html draws them all). */
+  figures?: ModelFigures[];
 }

@@ -81,6 +81,10 @@ const FULL: Json[] = [
           limit: 100,
           preprocess: { kind: 'ppocr-rec', shape: [3, 48, 320], width: 'dynamic', batch: 6 },
         },
+        variants: [
+          { name: 'trt-fp16', engine: 'tensorrt', precision: 'fp16', device: 'gpu', 'device-id': 1, batch: 4, threads: 2 },
+          { engine: 'paddle', precision: 'fp32', device: 'gpu', batch: 1 },
+        ],
       },
     ],
     runner: {
@@ -119,6 +123,7 @@ const FULL: Json[] = [
     },
     confirm: { pairs: 6 },
     'thresholds-from-history': 10,
+    parallel: 'per-device',
     thresholds: Object.fromEntries(
       Object.entries(DEFAULT_THRESHOLDS).map(([id, threshold]) => [
         id,

@@ -97,6 +97,9 @@ export const DEFAULT_MEASURE: Readonly<MeasurePlan> = {
 /** A/B confirmation: interleaved pairs when a model has `baseline-path` (or `confirm: {}` is given) without `pairs`. */
 export const DEFAULT_CONFIRM_PAIRS = 20;
 
+/** Models run one after another unless gate.yml asks for `parallel: per-device`. */
+export const DEFAULT_PARALLEL = 'off';
+
 /** Fingerprint fields that must match by default for a comparison to be fair. */
 export const DEFAULT_FINGERPRINT_FIELDS = [
   'engine',

@@ -15,7 +15,7 @@ import { buildModels } from './build/models.js';
 import { buildRunner } from './build/runner.js';
 import { buildMeasure, buildThresholds } from './build/measure.js';
 import { buildFailOn, buildFingerprint, buildStore } from './build/store.js';
-import { DEFAULT_CONFIRM_PAIRS, DEFAULT_GOLDEN_BYTES, DEFAULT_OUTPUT_DIR, DEFAULT_PROMOTE_ON } from './defaults.js';
+import { DEFAULT_CONFIRM_PAIRS, DEFAULT_GOLDEN_BYTES, DEFAULT_OUTPUT_DIR, DEFAULT_PARALLEL, DEFAULT_PROMOTE_ON } from './defaults.js';
 import { Diagnostics, Reader, capLines, reportSecretKeys } from './read.js';
 import { GATE_SPEC } from './spec.js';
 import { decodeUtf8 } from './text.js';
@@ -123,6 +123,7 @@ function build(ctx: BuildContext, raw: RawGate, configPath: string): GatePlan | 
     }),
     ...(raw['thresholds-from-history'] !== undefined && { thresholdsFromHistory: raw['thresholds-from-history'] }),
     goldenBytes: raw.measure?.['golden-bytes'] ?? DEFAULT_GOLDEN_BYTES,
+    parallel: raw.parallel ?? DEFAULT_PARALLEL,
   };
   return ctx.diagnostics.list.length > 0 ? undefined : plan;
 }

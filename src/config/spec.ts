@@ -7,6 +7,7 @@ import {
   DEFAULT_CONFIRM_PAIRS,
   DEFAULT_DRIFT_TOLERANCE,
   DEFAULT_GOLDEN_BYTES,
+  DEFAULT_PARALLEL,
   DEFAULT_FINGERPRINT_FIELDS,
   DEFAULT_MEASURE,
   DEFAULT_OUTPUT_DIR,
@@ -215,6 +216,30 @@ const dataset = {
   },
 } as const satisfies Spec;
 
+/** One variant of a model (models[].variants[]): the engine settings a matrix varies. */
+const variant = {
+  type: 'object',
+  description: "A variant: the engine settings that differ from the model's.",
+  properties: {
+    name: {
+      type: 'string',
+      pattern: '^[A-Za-z0-9._-]{1,32}$',
+      patternHint: '1-32 letters, digits, `.`, `_` and `-`',
+      description: 'Variant label in the comment and the baseline key. Default: the settings it sets, e.g. `fp16-tensorrt-b8`.',
+    },
+    precision: engine.properties.precision,
+    engine: {
+      type: 'string',
+      enum: ['onnxruntime', 'paddle', 'tensorrt'],
+      description: 'onnxruntime, paddle (Paddle Inference) or tensorrt (Paddle Inference with TensorRT subgraphs, device gpu).',
+    },
+    batch: engine.properties['batch-size'],
+    threads: engine.properties.threads,
+    device: engine.properties.device,
+    'device-id': engine.properties['device-id'],
+  },
+} as const satisfies Spec;
+
 const model = {
   type: 'object',
   description: 'A model to gate.',
@@ -243,6 +268,14 @@ const model = {
     },
     engine: { ...engine, description: 'Per-model overrides of the top-level engine block.' },
     dataset,
+    variants: {
+      type: 'list',
+      description:
+        "Measure this model several ways: one row group per variant, each with its own baseline key (`<name>[<variant>]`) and fingerprint; the comment shows a model's variants side by side. Each variant overrides the model's engine settings.",
+      items: variant,
+      minItems: 1,
+      maxItems: 64,
+    },
   },
   required: ['name', 'path', 'task', 'dataset'],
 } as const satisfies Spec;
@@ -535,6 +568,11 @@ export const GATE_SPEC = {
         description: 'A verdict.',
       },
       unique: true,
+    },
+    parallel: {
+      type: 'string',
+      enum: ['off', 'per-device'],
+      description: `off: models (and variants) run one after another. per-device: on a multi-GPU runner, one queue per GPU (engine device-id) side by side, each GPU one timing run at a time; CPU models share one queue, since timing runs on one CPU would disturb each other. Default ${DEFAULT_PARALLEL}.`,
     },
     store,
     output: dirOnly(`Where reports are written (default ${DEFAULT_OUTPUT_DIR}, relative to gate.yml).`),

@@ -10,6 +10,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { PutObjectCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import type { ArchivePort, Progress } from '../ports.js';
+import type { ShardSpec } from '../types.js';
 
 /** Every file under `dir`, absolute, sorted; an absent directory has none. */
 async function filesUnder(dir: string): Promise<string[]> {
@@ -25,15 +26,20 @@ async function filesUnder(dir: string): Promise<string[]> {
   }
 }
 
-/** Stores the directory in every archive; returns what was stored where (failures are warnings). */
+/**
+ * Stores the directory in every archive; returns what was stored where. A failure is a warning,
+ * unless `required` (a shard's documents: the aggregate job cannot do without them), then it throws.
+ */
 export async function archiveDir(
   dir: string,
   archives: readonly ArchivePort[],
   progress: Progress,
+  opts: { required?: string } = {},
 ): Promise<Array<{ name: string; url?: string }>> {
   if (archives.length === 0) return [];
   const files = await filesUnder(dir);
   if (files.length === 0) {
+    if (opts.required) throw new Error(`nothing to archive: ${dir} holds no file, so ${opts.required}`);
     progress.warn(`nothing archived: ${dir} holds no file`);
     return [];
   }
@@ -44,10 +50,17 @@ export async function archiveDir(
       progress.info(`archived ${files.length} file(s) of ${dir} as ${archive.name}${url ? `: ${url}` : ''}`);
       done.push({ name: archive.name, ...(url ? { url } : {}) });
     } catch (error) {
-      progress.warn(`${archive.name} not written: ${error instanceof Error ? error.message : String(error)}`);
+      const why = error instanceof Error ? error.message : String(error);
+      if (opts.required) throw new Error(`${archive.name} (${dir}) could not be written, so ${opts.required}: ${why}`, { cause: error });
+      progress.warn(`${archive.name} not written: ${why}`);
     }
   }
   return done;
+}
+
+/** `paddle-perf-gate-<gate>-shard-<i>-of-<n>`: the aggregate job downloads `paddle-perf-gate-<gate>-shard-*`. */
+export function shardArtifactName(gate: string, shard: ShardSpec): string {
+  return `paddle-perf-gate-${gate}-shard-${shard.index}-of-${shard.count}`;
 }
 
 /** The workflow artifact, through the toolkit's artifact client (needs the runner's ACTIONS_RUNTIME_TOKEN). */

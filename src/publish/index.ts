@@ -15,7 +15,7 @@ import { archiveDir } from './archive.js';
 import { renderHtml } from '../report/html.js';
 import { renderJson, renderMarkdown, type MarkdownOptions } from '../report/index.js';
 import type { Lang } from '../text/index.js';
-import type { GateReport, ModelFigures } from '../types.js';
+import type { GateReport, ModelFigures, ShardDocument } from '../types.js';
 
 export type CommentMode = 'always' | 'on-change' | 'on-regression' | 'off';
 
@@ -58,6 +58,8 @@ export interface PublishRequest {
   figures?: ModelFigures[];
   /** Where the output directory is archived once the report files are in it (linked from the comment and summary). */
   archives?: ArchivePort[];
+  /** A shard's document for `aggregate`, written beside the report as shard.json (needs outputDir). */
+  shard?: ShardDocument;
   /** The PR comment, or why there is none; absent where there is no pull request to speak of (the CLI). */
   comment?: { port: GitHubPort; mode: CommentMode; marker: string } | { skipped: string };
   job: JobPort;
@@ -97,6 +99,7 @@ export async function publish(req: PublishRequest): Promise<Published> {
       files.html = join(req.outputDir, 'report.html');
       await writeFile(files.html, await renderHtml(report, req.figures, { lang: req.lang }));
     }
+    if (req.shard) await writeFile(join(req.outputDir, 'shard.json'), `${JSON.stringify(req.shard)}\n`);
     archived = await archiveDir(req.outputDir, req.archives ?? [], progress);
     if (archived.length > 0) options.archives = archived;
   }

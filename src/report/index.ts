@@ -174,7 +174,13 @@ class Renderer {
     let rows = this.allRows();
     if (o.rows === 'notable') rows = rows.filter((x) => this.isNotable(x.model, x.row));
     if (o.keep !== undefined) rows = rows.slice(0, o.keep);
-    if (rows.length > 0) out.push(...this.table(rows), '');
+    // The whole table groups each model's variants side by side; a table cut to its notable rows stays flat.
+    if (o.rows === 'all' && o.keep === undefined) {
+      for (const block of this.blocks()) {
+        const table = 'of' in block ? this.variantTable(block.of, block.models) : this.table(block.rows);
+        if (table.length > 0) out.push(...table, '');
+      }
+    } else if (rows.length > 0) out.push(...this.table(rows), '');
     out.push(...this.acceptance());
 
     if (this.report.promotion) out.push(escapeMarkdown(this.t('promotion', { message: this.report.promotion.message })), '');
@@ -338,6 +344,70 @@ class Renderer {
     return lines;
   }
 
+  /** The report's models in order: runs of plain models, and each model's variants (two or more) as one group. */
+  private blocks(): Array<{ rows: Array<{ model: Model; row: ComparisonRow | null }> } | { of: string; models: Model[] }> {
+    const blocks: Array<{ rows: Array<{ model: Model; row: ComparisonRow | null }> } | { of: string; models: Model[] }> = [];
+    const count = new Map<string, number>();
+    for (const m of this.report.models) if (m.variant) count.set(m.variant.of, (count.get(m.variant.of) ?? 0) + 1);
+    const groups = new Map<string, { of: string; models: Model[] }>();
+    for (const model of this.report.models) {
+      const of = model.variant?.of;
+      if (of !== undefined && (count.get(of) ?? 0) > 1) {
+        const group = groups.get(of);
+        if (group) group.models.push(model);
+        else {
+          const created = { of, models: [model] };
+          groups.set(of, created);
+          blocks.push(created);
+        }
+        continue;
+      }
+      const rows: Array<{ model: Model; row: ComparisonRow | null }> =
+        model.comparison.rows.length === 0 ? [{ model, row: null }] : model.comparison.rows.map((row) => ({ model, row }));
+      const last = blocks[blocks.length - 1];
+      if (last && 'rows' in last) last.rows.push(...rows);
+      else blocks.push({ rows });
+    }
+    return blocks;
+  }
+
+  /**
+   * One model's variants side by side: a column per variant, a row per metric; each cell this run's
+   * value, its change against the variant's own baseline and the band. Rows that warn or fail say why below.
+   */
+  private variantTable(of: string, models: Model[]): string[] {
+    const metrics: Array<{ id: string; row: ComparisonRow }> = [];
+    for (const m of models)
+      for (const row of m.comparison.rows) if (!metrics.some((x) => x.id === row.metric)) metrics.push({ id: row.metric, row });
+    const label = (m: Model) => escapeMarkdown(m.variant?.label ?? m.comparison.model);
+    const lines = [
+      this.t('variants.title', { model: `**${escapeMarkdown(of)}**`, n: models.length }),
+      '',
+      `| ${this.t('col.metric')} | ${models.map((m) => `${label(m)} ${VERDICT_EMOJI[m.comparison.verdict]}`).join(' | ')} |`,
+      `|---|${models.map(() => '---:|').join('')}`,
+    ];
+    const why: string[] = [];
+    for (const { id, row: first } of metrics) {
+      const cells = models.map((m) => {
+        const row = m.comparison.rows.find((r) => r.metric === id);
+        if (!row) return '—';
+        const v = m.comparison.verdict;
+        const judged = v !== 'incomparable' && v !== 'unreadable';
+        const cur = row.current === null ? '—' : fmtValue(row.current, row.unit);
+        const change = this.change(row);
+        const band = judged && row.baseline !== null ? ` ${BAND_EMOJI[row.band]}` : '';
+        if (judged && (row.band === 'fail' || row.band === 'warn' || row.band === 'inconclusive')) {
+          why.push(
+            `- ${BAND_EMOJI[row.band]} ${this.t('variants.why', { variant: label(m), metric: this.metricLabel(row), reason: this.reason(row) })}`,
+          );
+        }
+        return `${cur}${change ? ` · ${change}` : ''}${band}`;
+      });
+      lines.push(`| ${this.metricLabel(first)} | ${cells.join(' | ')} |`);
+    }
+    return why.length > 0 ? [...lines, '', ...why] : lines;
+  }
+
   private measured(): string[] {
     const lines = this.report.models.map((m) => {
       const { run, metrics } = m;
@@ -362,6 +432,7 @@ class Renderer {
       return `- ${escapeMarkdown(m.comparison.model)}: ${parts.join(' · ')}`;
     });
     const extra = (this.opts.details ?? []).map((d) => `- ${escapeMarkdown(d)}`);
+    if (this.report.shards !== undefined) extra.unshift(`- ${this.t('details.shards', { n: fmtNumber(this.report.shards, 0) })}`);
     return [`<details><summary>${this.t('details.measured')}</summary>`, '', ...lines, ...extra, '</details>', ''];
   }
 

@@ -216,6 +216,10 @@ const $defs: Record<string, Json> = {
   model: obj(
     'One model of the gate.',
     {
+      variant: obj('Set when this row group is one variant of a gate.yml model (variants:).', {
+        of: nonEmpty('The model entry the variant belongs to.'),
+        label: nonEmpty('The variant label.'),
+      }),
       comparison: ref('comparison'),
       metrics: ref('modelMetrics'),
       run: ref('run'),
@@ -303,6 +307,7 @@ const REPORT_JSON_SCHEMA: Json = {
     models: arr('One entry per model.', ref('model'), { minItems: 1 }),
     promotion: obj('What happened to the baseline.', { done: { type: 'boolean', description: 'Promoted.' }, message: str('Why.') }),
     warningsLog: arr('Warnings of the run.', str('A warning.')),
+    shards: int('Set by aggregate: how many shards (run --shard i/n) this report merges.', 1),
     startedAt: str('ISO 8601 start time.'),
     durationSeconds: num('Seconds the run took.', { minimum: 0 }),
   },

@@ -203,6 +203,7 @@ export function decodeBaseline(text: string, where: string): Baseline {
     metrics: m as unknown as Baseline['metrics'],
     ...(run ? { run } : {}),
     ...(acceptance ? { acceptance } : {}),
+    ...(o['seconds'] !== undefined ? { seconds: r.num(o, 'seconds') } : {}),
   };
 }
 

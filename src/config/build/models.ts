@@ -30,11 +30,83 @@ export function buildModels(ctx: BuildContext, raw: RawGate): BuiltModel[] {
         ctx.error(`${path}.name`, `duplicate model name "${model.name}" (also models[${first}].name): names key the baselines`);
       else seen.set(model.name, index);
     }
-    const built = buildModel(ctx, model, path, raw.engine ?? {}, list.length === 1 ? override : undefined);
-    if (built) out.push(built);
+    const pathOverride = list.length === 1 ? override : undefined;
+    const variants = model.variants;
+    if (variants === undefined) {
+      const built = buildModel(ctx, model, path, raw.engine ?? {}, pathOverride);
+      if (built) out.push(built);
+      return;
+    }
+    // One plan per variant, each with its own name (the baseline key) and engine; the entry's name groups them.
+    const labels = new Map<string, number>();
+    variants.forEach((variant, v) => {
+      if (!variant) return;
+      const vpath = `${path}.variants[${v}]`;
+      const label = variant.name ?? variantLabel(variant);
+      const first = labels.get(label);
+      if (first !== undefined) {
+        ctx.error(
+          variant.name !== undefined ? `${vpath}.name` : vpath,
+          `duplicate variant "${label}" (also variants[${first}]) of model "${model.name ?? '?'}": give each a different name`,
+        );
+        return;
+      }
+      labels.set(label, v);
+      const built = buildModel(ctx, model, path, raw.engine ?? {}, pathOverride, { raw: variant, path: vpath, label });
+      if (built) out.push(built);
+    });
   });
   return out;
 }
+
+type RawVariant = NonNullable<NonNullable<RawModel['variants']>[number]>;
+
+/** A variant's default label: what it sets, e.g. `tensorrt-fp16-gpu-b8-t4`. */
+function variantLabel(v: RawVariant): string {
+  const parts = [
+    v.engine,
+    v.precision,
+    v.device,
+    v['device-id'] !== undefined ? `gpu${v['device-id']}` : undefined,
+    v.batch !== undefined ? `b${v.batch}` : undefined,
+    v.threads !== undefined ? `t${v.threads}` : undefined,
+  ];
+  const label = parts.filter((p) => p !== undefined).join('-');
+  return label === '' ? 'default' : label;
+}
+
+/** A variant's settings as engine fields (engine: tensorrt is Paddle with TensorRT on). */
+function variantEngine(v: RawVariant): RawEngine {
+  const engine: RawEngine = {};
+  if (v.engine === 'tensorrt') {
+    engine.name = 'paddle';
+    engine.tensorrt = true;
+  } else if (v.engine !== undefined) {
+    engine.name = v.engine;
+    engine.tensorrt = false;
+  }
+  if (v.precision !== undefined) engine.precision = v.precision;
+  if (v.device !== undefined) engine.device = v.device;
+  if (v['device-id'] !== undefined) engine['device-id'] = v['device-id'];
+  if (v.batch !== undefined) engine['batch-size'] = v.batch;
+  if (v.threads !== undefined) engine.threads = v.threads;
+  return engine;
+}
+
+function withoutShapes(engine: RawEngine): RawEngine {
+  return Object.fromEntries(Object.entries(engine).filter(([key]) => key !== 'trt-shapes'));
+}
+
+/** The key of a variant that sets this engine field (for messages). */
+const VARIANT_FIELD: Partial<Record<keyof RawEngine, keyof RawVariant>> = {
+  name: 'engine',
+  tensorrt: 'engine',
+  precision: 'precision',
+  device: 'device',
+  'device-id': 'device-id',
+  'batch-size': 'batch',
+  threads: 'threads',
+};
 
 function buildModel(
   ctx: BuildContext,
@@ -42,6 +114,7 @@ function buildModel(
   path: string,
   topEngine: RawEngine,
   pathOverride: string | undefined,
+  variant?: { raw: RawVariant; path: string; label: string },
 ): BuiltModel | undefined {
   // With a path override the yaml's `format` described the other file: infer from the new one.
   const located =
@@ -50,10 +123,18 @@ function buildModel(
       : raw.path !== undefined
         ? locate(ctx, `${path}.path`, resolve(ctx.baseDir, raw.path), raw.format, false, `${path}.format`)
         : undefined;
-  const modelEngine = raw.engine ?? {};
-  const engineOrigin = (field: keyof RawEngine): string =>
-    modelEngine[field] !== undefined ? `${path}.engine.${field}` : topEngine[field] !== undefined ? `engine.${field}` : `${path}.path`;
-  const pick = <K extends keyof RawEngine>(field: K): RawEngine[K] => modelEngine[field] ?? topEngine[field];
+  const ownEngine = variant ? variantEngine(variant.raw) : {};
+  const modelEngine: RawEngine = { ...raw.engine, ...ownEngine };
+  const engineOrigin = (field: keyof RawEngine): string => {
+    const key = VARIANT_FIELD[field];
+    if (variant && key !== undefined && ownEngine[field] !== undefined) return `${variant.path}.${key}`;
+    if (raw.engine?.[field] !== undefined) return `${path}.engine.${field}`;
+    return topEngine[field] !== undefined ? `engine.${field}` : `${path}.path`;
+  };
+  // TensorRT shapes set for the model apply to its TensorRT variants; a variant without TensorRT has none.
+  const top = ownEngine.tensorrt === false ? withoutShapes(topEngine) : topEngine;
+  const own = ownEngine.tensorrt === false ? withoutShapes(modelEngine) : modelEngine;
+  const pick = <K extends keyof RawEngine>(field: K): RawEngine[K] => own[field] ?? top[field];
 
   let baselinePath: string | undefined;
   if (raw['baseline-path'] !== undefined && located) {
@@ -92,7 +173,8 @@ function buildModel(
   if (!located || !dataset || raw.name === undefined || raw.task === undefined) return undefined;
   return {
     plan: {
-      name: raw.name,
+      name: variant ? `${raw.name}[${variant.label}]` : raw.name,
+      ...(variant && { variant: { of: raw.name, label: variant.label } }),
       path: located.file,
       format: located.format,
       task: raw.task,
