@@ -1,7 +1,8 @@
 /**
  * The embedded runner's accuracy pass, separate from timing: every sample once, read from disk in
- * chunks (memory does not grow with the set), batched (PaddleOCR's default recognition and
- * direction-classifier batch is 6) on a session with one thread per core.
+ * chunks (memory does not grow with the set), on its own execution settings (gate.yml
+ * measure.accuracy: batch, default PaddleOCR's 6; threads, default every core the runner may use)
+ * while timing keeps the engine's.
  *
  * Batched predictions equal batch-1 predictions only where every sample of a batch has the same
  * input shape, which the prepared tensors have: PP-OCR lines are padded to the fixed width
@@ -19,9 +20,8 @@ import type { Progress } from '../ports.js';
 import type { RawOutput, Task } from '../types.js';
 import { rawOutput } from './outputs.js';
 
-export const ACCURACY_BATCH = 6;
 /**
- * Session options of the all-core accuracy session: worker threads sleep between operators
+ * Session options of a multi-thread accuracy session: worker threads sleep between operators
  * instead of spinning. Measured on PP-OCRv4 rec, 2 threads: 13.6 ms of CPU a line sleeping,
  * 22.9 ms spinning (1 thread: 12.1 ms); spinning threads starve each other on a busy machine.
  */
@@ -38,8 +38,12 @@ export interface AccuracyPlan {
   task: Task;
   modelName: string;
   dataset: PreparedDataset;
+  /** measure.accuracy: samples per call, and threads ('auto': the cores this process may use). */
+  execution: AccuracyExecution;
   /** The timing session (the configured threads): the batch-1 reference of the check. */
   reference: InferenceSession;
+  /** The timing session's threads: a pass on as many threads runs on that session. */
+  referenceThreads: number;
   /** Opens a session with the given number of threads. */
   openSession(threads: number): Promise<InferenceSession>;
   /** Runs one call, naming the sample and batch in its error. */
@@ -54,21 +58,35 @@ export interface AccuracyPlan {
   checkCancelled?: () => void;
 }
 
+export interface AccuracyExecution {
+  batch: number;
+  threads: number | 'auto';
+}
+
 export interface AccuracyResult {
   predictions: RawOutput[];
   notes: string[];
+  /** What the pass ran at (the batch after the check and the model's own fixed batch), for the run document. */
+  batch: number;
+  threads: number;
+}
+
+/** measure.accuracy.threads resolved: 'auto' is every core this process may use (affinity and container limit, as libuv counts them). */
+export function accuracyThreads(threads: number | 'auto'): number {
+  return threads === 'auto' ? availableParallelism() : threads;
 }
 
 export async function accuracyPass(plan: AccuracyPlan, progress: Progress): Promise<AccuracyResult> {
   const { dataset, modelName } = plan;
   const reader = await openSamples(dataset);
-  const threads = availableParallelism();
-  const session = await plan.openSession(threads);
+  const threads = accuracyThreads(plan.execution.threads);
+  const own = threads !== plan.referenceThreads;
+  const session = own ? await plan.openSession(threads) : plan.reference;
   try {
     const dim0 = session.inputMetadata[0]?.isTensor ? session.inputMetadata[0].shape[0] : undefined;
     // A model exported with a fixed batch dimension is fed that batch (the last one padded by repeats).
     const fixed = typeof dim0 === 'number' && dim0 > 0 ? dim0 : undefined;
-    let batch = fixed ?? Math.min(ACCURACY_BATCH, reader.count);
+    let batch = fixed ?? Math.min(plan.execution.batch, reader.count);
     const notes: string[] = [];
     const started = performance.now();
 
@@ -110,9 +128,9 @@ export async function accuracyPass(plan: AccuracyPlan, progress: Progress): Prom
     progress.info(
       `${modelName}: predictions for ${reader.count} samples in ${seconds.toFixed(1)} s (batch ${batch}, ${threads} thread(s))`,
     );
-    return { predictions, notes };
+    return { predictions, notes, batch, threads };
   } finally {
-    await session.release();
+    if (own) await session.release();
     await reader.close();
   }
 }

@@ -123,8 +123,8 @@ async function openSessionFrom(
       graphOptimizationLevel: model.engine.irOptim ? 'all' : 'disabled',
       enableCpuMemArena: true,
       logSeverityLevel: 4,
-      // The accuracy pass's all-core session: threads sleep instead of spinning (see accuracy.ts).
-      ...(threads !== model.engine.threads ? { extra: ACCURACY_SESSION_EXTRA } : {}),
+      // The accuracy pass's own multi-thread session: threads sleep instead of spinning (see accuracy.ts).
+      ...(threads !== model.engine.threads && threads > 1 ? { extra: ACCURACY_SESSION_EXTRA } : {}),
     });
   } catch (error) {
     throw new RunnerError(`models[${model.name}].path: onnxruntime cannot load ${model.path}: ${await engineError(error, workDir)}`);
@@ -196,10 +196,11 @@ async function runEmbedded(request: RunRequest, progress: Progress, now: () => n
         `models[${model.name}]: onnxruntime failed on sample ${sample} (batch ${size}): ${await engineError(error, request.workDir)}`,
       );
 
-    // 1. Predictions: every sample once, streamed from disk in chunks, batched on all cores (a
-    //    separate session; see accuracy.ts), skipped for timing-only calls of the A/B confirmation.
+    // 1. Predictions: every sample once, streamed from disk in chunks, on measure.accuracy's batch
+    //    and threads (a separate session; see accuracy.ts), skipped for timing-only calls of the A/B confirmation.
     let predictions: RawOutput[] = [];
     const notes: string[] = [];
+    const accuracyOptions: Record<string, number> = {};
     if (!request.timingOnly) {
       const pass = await accuracyPass(
         {
@@ -207,7 +208,9 @@ async function runEmbedded(request: RunRequest, progress: Progress, now: () => n
           task: model.task,
           modelName: model.name,
           dataset,
+          execution: measure.accuracy,
           reference: session,
+          referenceThreads: engine.threads,
           openSession: (threads) => openSessionFrom(ort, model, modelBytes, request.workDir, threads),
           describeError: failed,
           checkCancelled: () => cancelled(request, 'during the predictions'),
@@ -217,6 +220,8 @@ async function runEmbedded(request: RunRequest, progress: Progress, now: () => n
       );
       predictions = pass.predictions;
       notes.push(...pass.notes);
+      accuracyOptions['accuracyBatch'] = pass.batch;
+      accuracyOptions['accuracyThreads'] = pass.threads;
     }
 
     // Timing iterates over a representative subset (spread over the set), decoded once before
@@ -342,7 +347,13 @@ async function runEmbedded(request: RunRequest, progress: Progress, now: () => n
         version: ort.env.versions.common,
         device: 'cpu',
         precision: 'fp32',
-        options: { threads: engine.threads, irOptim: engine.irOptim, executionProvider: 'cpu', runtime: 'onnxruntime-node' },
+        options: {
+          threads: engine.threads,
+          irOptim: engine.irOptim,
+          executionProvider: 'cpu',
+          runtime: 'onnxruntime-node',
+          ...accuracyOptions,
+        },
       },
       env: {
         runner: 'embedded',
