@@ -4,6 +4,13 @@
  * measure.accuracy: batch, default PaddleOCR's 6; threads, default every core the runner may use)
  * while timing keeps the engine's.
  *
+ * Threads are worker threads, each with its own one-thread session reading its own chunks, up to
+ * MAX_WORKERS (more threads go to the workers' sessions). Not one session with that many
+ * intra-op threads: those meet at a barrier after every operator, so on a shared machine one
+ * descheduled thread stalls the rest — measured on PP-OCRv4 rec under a load of 10 on 2 cores,
+ * 2 intra-op threads took 17.5 ms of CPU a line and were slower than 1 thread (12.9 ms).
+ * Independent workers cost no more CPU a line than one thread.
+ *
  * Batched predictions equal batch-1 predictions only where every sample of a batch has the same
  * input shape, which the prepared tensors have: PP-OCR lines are padded to the fixed width
  * (PaddleOCR's own batched predict_rec pads a batch to its widest ratio instead, the dynamic width
@@ -12,13 +19,16 @@
  * give identical raw predictions, else the whole pass runs at batch 1 and a note says why.
  */
 import { availableParallelism } from 'node:os';
-import type { InferenceSession, Tensor } from 'onnxruntime-node';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { InferenceSession } from 'onnxruntime-node';
 import type { PreparedDataset } from '../dataset/prepared.js';
-import { openSamples, type SampleReader } from '../dataset/samples.js';
+import { openSamples } from '../dataset/samples.js';
 import { RunnerError } from '../errors.js';
 import type { Progress } from '../ports.js';
 import type { RawOutput, Task } from '../types.js';
-import { rawOutput } from './outputs.js';
+import type { WorkerSetup } from './accuracy-worker.js';
+import { EngineCallError, predictRange, type BatchLoop } from './predict.js';
 
 /**
  * Session options of a multi-thread accuracy session: worker threads sleep between operators
@@ -30,6 +40,8 @@ export const ACCURACY_SESSION_EXTRA = { session: { intra_op: { allow_spinning: '
 const CHECK_SAMPLES = 12;
 /** Samples read from disk at a time: a few batches. */
 const CHUNK_BATCHES = 8;
+/** Worker threads at most: each holds a session and its buffers (measured: about 60 MB for PP-OCRv4 rec). */
+const MAX_WORKERS = 8;
 
 type Ort = typeof import('onnxruntime-node');
 
@@ -42,16 +54,17 @@ export interface AccuracyPlan {
   execution: AccuracyExecution;
   /** The timing session (the configured threads): the batch-1 reference of the check. */
   reference: InferenceSession;
-  /** The timing session's threads: a pass on as many threads runs on that session. */
+  /** The timing session's threads: a pass on one thread and as many runs on that session, in this thread. */
   referenceThreads: number;
-  /** Opens a session with the given number of threads. */
-  openSession(threads: number): Promise<InferenceSession>;
-  /** Runs one call, naming the sample and batch in its error. */
+  /** The model as loaded, and the options of a session with the given threads: what each worker opens. */
+  modelBytes: Uint8Array;
+  sessionOptions(threads: number): InferenceSession.SessionOptions;
+  /** The runner's error for an engine call that failed, naming the sample and batch. */
   describeError(error: unknown, sample: string, batch: number): Promise<RunnerError>;
   /**
-   * A full garbage collection, run after each chunk: every batch's output is a JavaScript-owned
-   * buffer (PP-OCRv4 rec: 6.4 MB for 6 lines) that V8 frees only when it gets round to it, so the
-   * resident memory would follow V8's heuristics rather than a chunk's size.
+   * A full garbage collection, run after each chunk predicted in this thread: every batch's output
+   * is a JavaScript-owned buffer (PP-OCRv4 rec: 6.4 MB for 6 lines) that V8 frees only when it
+   * gets round to it, so the resident memory would follow V8's heuristics rather than a chunk's size.
    */
   collectGarbage?: () => void;
   /** Throws when the run is cancelled; called before each batch. */
@@ -71,29 +84,71 @@ export interface AccuracyResult {
   threads: number;
 }
 
+/** Messages to a worker of the pass: predict samples first … first + n − 1 at `batch`. */
+export interface WorkerJob {
+  id: number;
+  first: number;
+  n: number;
+  batch: number;
+  pad: boolean;
+}
+
+/** A worker's answer (id −1: its session is open, or why not). */
+export type WorkerReply =
+  { id: number; predictions: RawOutput[] } | { id: number; error: { name: string; message: string; sample?: string; size?: number } };
+
 /** measure.accuracy.threads resolved: 'auto' is every core this process may use (affinity and container limit, as libuv counts them). */
 export function accuracyThreads(threads: number | 'auto'): number {
   return threads === 'auto' ? availableParallelism() : threads;
 }
 
+/** How a pass's threads are spread: workers (0: in this thread, on the timing session) × intra-op threads each. */
+function layout(threads: number, referenceThreads: number): { workers: number; perWorker: number } {
+  if (threads === referenceThreads) return { workers: 0, perWorker: threads };
+  const workers = Math.min(threads, MAX_WORKERS);
+  return { workers, perWorker: Math.floor(threads / workers) };
+}
+
+/** One way to predict a range, in this thread or on the workers. */
+type Predict = (first: number, n: number, batch: number) => Promise<RawOutput[]>;
+
 export async function accuracyPass(plan: AccuracyPlan, progress: Progress): Promise<AccuracyResult> {
   const { dataset, modelName } = plan;
   const reader = await openSamples(dataset);
   const threads = accuracyThreads(plan.execution.threads);
-  const own = threads !== plan.referenceThreads;
-  const session = own ? await plan.openSession(threads) : plan.reference;
+  const { workers, perWorker } = layout(threads, plan.referenceThreads);
+  const reference: BatchLoop = {
+    ort: plan.ort,
+    session: plan.reference,
+    reader,
+    task: plan.task,
+    modelName,
+    ids: dataset.ids,
+  };
+  const dim0 = plan.reference.inputMetadata[0]?.isTensor ? plan.reference.inputMetadata[0].shape[0] : undefined;
+  // A model exported with a fixed batch dimension is fed that batch (the last one padded by repeats).
+  const fixed = typeof dim0 === 'number' && dim0 > 0 ? dim0 : undefined;
+  const inThread = async (first: number, n: number, batch: number, loop = reference) => {
+    try {
+      return await predictRange(loop, first, n, batch, fixed !== undefined, plan.checkCancelled);
+    } catch (error) {
+      if (error instanceof EngineCallError) throw await plan.describeError(error.error, error.sample, error.size);
+      throw error;
+    }
+  };
+  const pool = workers > 0 ? await WorkerPool.open(plan, workers, perWorker) : undefined;
+  const predict: Predict = pool ? (first, n, batch) => pool.predict(first, n, batch, fixed !== undefined) : inThread;
+  const where = `${threads} thread(s)`;
+  const how = workers > 0 ? `${where}: ${workers} worker thread(s) × ${perWorker}` : where;
   try {
-    const dim0 = session.inputMetadata[0]?.isTensor ? session.inputMetadata[0].shape[0] : undefined;
-    // A model exported with a fixed batch dimension is fed that batch (the last one padded by repeats).
-    const fixed = typeof dim0 === 'number' && dim0 > 0 ? dim0 : undefined;
     let batch = fixed ?? Math.min(plan.execution.batch, reader.count);
     const notes: string[] = [];
     const started = performance.now();
 
     if (batch > 1 && fixed === undefined) {
       const n = Math.min(CHECK_SAMPLES, reader.count);
-      const batched = await predictRange(plan, session, reader, 0, n, batch);
-      const single = await predictRange(plan, plan.reference, reader, 0, n, 1);
+      const batched = await predict(0, n, batch);
+      const single = await inThread(0, n, 1);
       const differs = single.findIndex((p, i) => JSON.stringify(p) !== JSON.stringify(batched[i]));
       if (differs >= 0) {
         progress.warn(
@@ -102,19 +157,33 @@ export async function accuracyPass(plan: AccuracyPlan, progress: Progress): Prom
         notes.push(`accuracy pass: batch ${batch} changed sample ${dataset.ids[differs] ?? differs}'s prediction; ran at batch 1`);
         batch = 1;
       } else {
-        notes.push(`accuracy pass: batch ${batch}, ${threads} thread(s); the first ${n} predictions checked equal to batch 1`);
+        notes.push(`accuracy pass: batch ${batch}, ${where}; the first ${n} predictions checked equal to batch 1`);
       }
     } else {
-      notes.push(`accuracy pass: batch ${batch}${fixed ? ' (the model fixes it)' : ''}, ${threads} thread(s)`);
+      notes.push(`accuracy pass: batch ${batch}${fixed ? ' (the model fixes it)' : ''}, ${where}`);
     }
 
     const predictions: RawOutput[] = [];
     const chunk = batch * CHUNK_BATCHES;
     let lastLine = started;
-    for (let first = 0; first < reader.count; first += chunk) {
-      const n = Math.min(chunk, reader.count - first);
-      for (const p of await predictRange(plan, session, reader, first, n, batch, fixed !== undefined)) predictions.push(p);
-      plan.collectGarbage?.();
+    // Up to two chunks per worker in flight (one in this thread), taken back in order.
+    const inFlight = Math.max(1, workers * 2);
+    const pending: Array<Promise<RawOutput[]>> = [];
+    let next = 0;
+    const send = () => {
+      if (next >= reader.count) return;
+      plan.checkCancelled?.();
+      const n = Math.min(chunk, reader.count - next);
+      const p = predict(next, n, batch);
+      p.catch(() => {}); // awaited in order below; settled here so an early failure is not "unhandled"
+      pending.push(p);
+      next += n;
+    };
+    while (pending.length < inFlight && next < reader.count) send();
+    while (pending.length > 0) {
+      for (const p of await pending.shift()!) predictions.push(p);
+      if (!pool) plan.collectGarbage?.();
+      send();
       const now = performance.now();
       if (now - lastLine >= 10_000 && predictions.length < reader.count) {
         lastLine = now;
@@ -125,62 +194,116 @@ export async function accuracyPass(plan: AccuracyPlan, progress: Progress): Prom
       }
     }
     const seconds = (performance.now() - started) / 1000;
-    progress.info(
-      `${modelName}: predictions for ${reader.count} samples in ${seconds.toFixed(1)} s (batch ${batch}, ${threads} thread(s))`,
-    );
+    progress.info(`${modelName}: predictions for ${reader.count} samples in ${seconds.toFixed(1)} s (batch ${batch}, ${how})`);
     return { predictions, notes, batch, threads };
   } finally {
-    if (own) await session.release();
+    await pool?.close();
     await reader.close();
   }
 }
 
-/** Raw predictions of samples first … first + n − 1, fed `batch` at a time. */
-async function predictRange(
-  plan: AccuracyPlan,
-  session: InferenceSession,
-  reader: SampleReader,
-  first: number,
-  n: number,
-  batch: number,
-  padLast = false,
-): Promise<RawOutput[]> {
-  const { ort, dataset, modelName, task } = plan;
-  const data = await reader.read(first, n);
-  const per = reader.sampleSize;
-  const inputName = session.inputNames[0]!;
-  const outputName = session.outputNames[0]!;
-  const out: RawOutput[] = [];
-  for (let start = 0; start < n; start += batch) {
-    const real = Math.min(batch, n - start);
-    const size = padLast ? batch : real;
-    let values = data.subarray(start * per, (start + real) * per);
-    if (size > real) {
-      const padded = new Float32Array(size * per);
-      padded.set(values);
-      for (let k = real; k < size; k++) padded.copyWithin(k * per, (real - 1) * per, real * per);
-      values = padded;
-    }
-    plan.checkCancelled?.();
-    const sample = dataset.ids[first + start] ?? String(first + start);
-    let result: Tensor;
-    try {
-      result = (await session.run({ [inputName]: new ort.Tensor('float32', values, [size, ...reader.sampleShape]) }))[outputName]!;
-    } catch (error) {
-      throw await plan.describeError(error, sample, size);
-    }
-    const all = result.data as Float32Array;
-    const each = all.length / size;
-    for (let k = 0; k < real; k++) {
-      const v = all.subarray(k * each, (k + 1) * each);
-      const bad = v.findIndex((x) => !Number.isFinite(x));
-      if (bad >= 0) {
-        throw new RunnerError(
-          `models[${modelName}]: output ${outputName} of sample ${dataset.ids[first + start + k] ?? first + start + k} holds ${v[bad]} at index ${bad}: expected finite numbers (check the inputs and the preprocessing)`,
-        );
-      }
-      out.push(rawOutput(task, v, result.dims.slice(1)));
-    }
+/** The pass's worker threads: each job goes to the worker with the fewest in flight. */
+class WorkerPool {
+  private readonly waiting = new Map<number, { resolve: (r: RawOutput[]) => void; reject: (e: Error) => void; worker: number }>();
+  private readonly load: number[];
+  private nextId = 0;
+  private failed: Error | undefined;
+
+  private constructor(
+    private readonly plan: AccuracyPlan,
+    private readonly workers: Worker[],
+  ) {
+    this.load = workers.map(() => 0);
   }
-  return out;
+
+  static async open(plan: AccuracyPlan, count: number, perWorker: number): Promise<WorkerPool> {
+    const setup: WorkerSetup = {
+      modelBytes: plan.modelBytes,
+      options: plan.sessionOptions(perWorker),
+      dataset: plan.dataset,
+      task: plan.task,
+      modelName: plan.modelName,
+    };
+    const workers = Array.from({ length: count }, () => spawn(setup));
+    const pool = new WorkerPool(plan, workers);
+    try {
+      await Promise.all(workers.map((w, i) => pool.listen(w, i)));
+    } catch (error) {
+      await pool.close();
+      throw error;
+    }
+    return pool;
+  }
+
+  /** Resolves once the worker's session is open; then routes its answers. */
+  private listen(worker: Worker, index: number): Promise<void> {
+    return new Promise((ready, fail) => {
+      const lost = (error: Error) => {
+        this.failed ??= error;
+        fail(error);
+        for (const [id, w] of this.waiting) {
+          if (w.worker !== index) continue;
+          this.waiting.delete(id);
+          w.reject(error);
+        }
+      };
+      worker.on('message', (reply: WorkerReply) => {
+        if (reply.id === -1) {
+          if ('error' in reply) {
+            lost(
+              new RunnerError(
+                `models[${this.plan.modelName}]: the accuracy pass could not open the model on a worker thread: ${reply.error.message}`,
+              ),
+            );
+          } else ready();
+          return;
+        }
+        const w = this.waiting.get(reply.id);
+        if (!w) return;
+        this.waiting.delete(reply.id);
+        this.load[index]!--;
+        if ('predictions' in reply) w.resolve(reply.predictions);
+        else void this.errorOf(reply.error).then(w.reject);
+      });
+      worker.on('error', lost);
+      worker.on('exit', (code) =>
+        lost(new RunnerError(`models[${this.plan.modelName}]: an accuracy-pass worker thread exited (code ${code})`)),
+      );
+    });
+  }
+
+  private async errorOf(e: { name: string; message: string; sample?: string; size?: number }): Promise<Error> {
+    if (e.name === 'EngineCallError') return this.plan.describeError(new Error(e.message), e.sample ?? '?', e.size ?? 0);
+    return e.name === 'RunnerError' ? new RunnerError(e.message) : new Error(e.message);
+  }
+
+  predict(first: number, n: number, batch: number, pad: boolean): Promise<RawOutput[]> {
+    if (this.failed) return Promise.reject(this.failed);
+    const index = this.load.indexOf(Math.min(...this.load));
+    const id = this.nextId++;
+    this.load[index]!++;
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject, worker: index });
+      this.workers[index]!.postMessage({ id, first, n, batch, pad } satisfies WorkerJob);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.failed ??= new RunnerError(`models[${this.plan.modelName}]: the accuracy pass ended`);
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}
+
+function spawn(setup: WorkerSetup): Worker {
+  const here = import.meta.url;
+  if (here.endsWith('.ts')) {
+    // Running from source (tests, tsx scripts): the worker is TypeScript too.
+    return new Worker(new URL('./accuracy-worker.ts', here), {
+      workerData: setup,
+      execArgv: ['--import', 'tsx'],
+      env: { ...process.env, TSX_DISABLE_CACHE: '1' },
+    });
+  }
+  // The bundles (dist/index.js, dist/cli.js) ship dist/accuracy-worker.js beside them.
+  return new Worker(fileURLToPath(new URL('./accuracy-worker.js', here)), { workerData: setup });
 }

@@ -108,24 +108,28 @@ async function openSession(ort: Ort, model: RunRequest['model'], workDir: string
   return openSessionFrom(ort, model, modelBytes, workDir);
 }
 
+/** The options of a session with `threads` intra-op threads: the timing session's, or one of the accuracy pass's (plain data: its workers open the same). */
+function sessionOptions(model: RunRequest['model'], threads: number): import('onnxruntime-node').InferenceSession.SessionOptions {
+  return {
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: model.engine.irOptim ? 'all' : 'disabled',
+    enableCpuMemArena: true,
+    logSeverityLevel: 4,
+    // The accuracy pass's own multi-thread sessions: threads sleep instead of spinning (see accuracy.ts).
+    ...(threads !== model.engine.threads && threads > 1 ? { extra: ACCURACY_SESSION_EXTRA } : {}),
+  };
+}
+
 async function openSessionFrom(
   ort: Ort,
   model: RunRequest['model'],
   modelBytes: Uint8Array,
   workDir: string,
-  threads = model.engine.threads,
 ): Promise<import('onnxruntime-node').InferenceSession> {
   try {
-    return await ort.InferenceSession.create(modelBytes, {
-      intraOpNumThreads: threads,
-      interOpNumThreads: 1,
-      executionMode: 'sequential',
-      graphOptimizationLevel: model.engine.irOptim ? 'all' : 'disabled',
-      enableCpuMemArena: true,
-      logSeverityLevel: 4,
-      // The accuracy pass's own multi-thread session: threads sleep instead of spinning (see accuracy.ts).
-      ...(threads !== model.engine.threads && threads > 1 ? { extra: ACCURACY_SESSION_EXTRA } : {}),
-    });
+    return await ort.InferenceSession.create(modelBytes, sessionOptions(model, model.engine.threads));
   } catch (error) {
     throw new RunnerError(`models[${model.name}].path: onnxruntime cannot load ${model.path}: ${await engineError(error, workDir)}`);
   }
@@ -211,7 +215,8 @@ async function runEmbedded(request: RunRequest, progress: Progress, now: () => n
           execution: measure.accuracy,
           reference: session,
           referenceThreads: engine.threads,
-          openSession: (threads) => openSessionFrom(ort, model, modelBytes, request.workDir, threads),
+          modelBytes,
+          sessionOptions: (threads) => sessionOptions(model, threads),
           describeError: failed,
           checkCancelled: () => cancelled(request, 'during the predictions'),
           ...(collectGarbage ? { collectGarbage } : {}),

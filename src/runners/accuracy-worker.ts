@@ -1,0 +1,71 @@
+/**
+ * A worker thread of the accuracy pass (runners/accuracy.ts): its own session of the model, reads
+ * the samples it is asked for from the prepared set itself, and answers with their raw
+ * predictions (a few hundred bytes a sample), so no tensor crosses between threads.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import type { InferenceSession, Tensor } from 'onnxruntime-node';
+import type { PreparedDataset } from '../dataset/prepared.js';
+import { openSamples } from '../dataset/samples.js';
+import type { Task } from '../types.js';
+import type { WorkerJob, WorkerReply } from './accuracy.js';
+import { EngineCallError, predictRange, type BatchLoop } from './predict.js';
+
+export interface WorkerSetup {
+  modelBytes: Uint8Array;
+  options: InferenceSession.SessionOptions;
+  dataset: PreparedDataset;
+  task: Task;
+  modelName: string;
+}
+
+function failure(id: number, error: unknown): WorkerReply {
+  if (error instanceof EngineCallError)
+    return { id, error: { name: error.name, message: error.message, sample: error.sample, size: error.size } };
+  const e = error instanceof Error ? error : new Error(String(error));
+  return { id, error: { name: e.name, message: e.message } };
+}
+
+async function start(setup: WorkerSetup): Promise<BatchLoop> {
+  process.env['ORT_DISABLE_TELEMETRY'] ??= '1';
+  const ort = await import('onnxruntime-node');
+  ort.env.logLevel = 'fatal';
+  const session = await ort.InferenceSession.create(setup.modelBytes, setup.options);
+  const reader = await openSamples(setup.dataset);
+  return {
+    ort,
+    session,
+    reader,
+    task: setup.task,
+    modelName: setup.modelName,
+    ids: setup.dataset.ids,
+    outputs: new Map<number, Tensor>(),
+  };
+}
+
+const port = parentPort;
+if (port) {
+  const ready = start(workerData as WorkerSetup);
+  ready.then(
+    () => port.postMessage({ id: -1, predictions: [] } satisfies WorkerReply),
+    (error: unknown) => port.postMessage(failure(-1, error)),
+  );
+  port.on('message', (job: WorkerJob | 'close') => {
+    void (async () => {
+      const loop = await ready;
+      if (job === 'close') {
+        await loop.reader.close();
+        await loop.session.release();
+        port.close();
+        return;
+      }
+      try {
+        port.postMessage({ id: job.id, predictions: await predictRange(loop, job.first, job.n, job.batch, job.pad) } satisfies WorkerReply);
+      } catch (error) {
+        port.postMessage(failure(job.id, error));
+      }
+    })().catch(() => {
+      // start() failed: already answered with its error.
+    });
+  });
+}
