@@ -3,6 +3,8 @@
  * the samples it is asked for from the prepared set itself, and answers with their raw
  * predictions (a few hundred bytes a sample), so no tensor crosses between threads.
  */
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
 import type { PreparedDataset } from '../dataset/prepared.js';
@@ -18,6 +20,21 @@ export interface WorkerSetup {
   task: Task;
   modelName: string;
 }
+
+/**
+ * A full garbage collection of this thread's heap after each job: the chunk it read (8.8 MB of
+ * float32 for 48 PP-OCRv4 lines) is an outside buffer V8 frees only when it gets round to it, and
+ * with several workers those leftovers add up (measured: the gate on 1,000 lines peaked 150 MB
+ * higher without it). undefined where V8 refuses.
+ */
+const collectGarbage: (() => void) | undefined = (() => {
+  try {
+    setFlagsFromString('--expose-gc');
+    return runInNewContext('gc') as () => void;
+  } catch {
+    return undefined;
+  }
+})();
 
 function failure(id: number, error: unknown): WorkerReply {
   if (error instanceof EngineCallError)
@@ -60,7 +77,9 @@ if (port) {
         return;
       }
       try {
-        port.postMessage({ id: job.id, predictions: await predictRange(loop, job.first, job.n, job.batch, job.pad) } satisfies WorkerReply);
+        const predictions = await predictRange(loop, job.first, job.n, job.batch, job.pad);
+        collectGarbage?.();
+        port.postMessage({ id: job.id, predictions } satisfies WorkerReply);
       } catch (error) {
         port.postMessage(failure(job.id, error));
       }
