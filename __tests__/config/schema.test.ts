@@ -115,6 +115,7 @@ const FULL: Json[] = [
       'max-seconds': 60,
       'min-rounds': 3,
       precision: '2%',
+      accuracy: { batch: 8, threads: 'auto' },
     },
     confirm: { pairs: 6 },
     'thresholds-from-history': 10,
