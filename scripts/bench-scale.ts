@@ -184,7 +184,6 @@ async function todaysPass(n: number): Promise<{ seconds: number; batched: number
       dataset: ds,
       execution: { batch: 6, threads: 'auto' },
       reference: one,
-      referenceThreads: 1,
       modelBytes: readFileSync(model),
       sessionOptions: options,
       describeError: async (e) => new Error(String(e)),

@@ -5,11 +5,12 @@
  * while timing keeps the engine's.
  *
  * Threads are worker threads, each with its own one-thread session reading its own chunks, up to
- * MAX_WORKERS (more threads go to the workers' sessions). Not one session with that many
- * intra-op threads: those meet at a barrier after every operator, so on a shared machine one
- * descheduled thread stalls the rest — measured on PP-OCRv4 rec under a load of 10 on 2 cores,
- * 2 intra-op threads took 17.5 ms of CPU a line and were slower than 1 thread (12.9 ms).
- * Independent workers cost no more CPU a line than one thread.
+ * MAX_WORKERS (more threads go to the workers' sessions), never the timing session. Not one
+ * session with that many intra-op threads: those meet at a barrier after every operator, so one
+ * descheduled thread stalls the rest — measured on PP-OCRv4 rec, 1,000 lines under a load of 10
+ * on 2 cores: 2 intra-op threads 17.5 s of CPU against 12.9 s for 1 thread, and slower in wall
+ * time too. On that machine, loaded by others, the workers were no faster either (the CPU was
+ * not there to take; docs/BENCHMARK.md): the gain needs idle cores.
  *
  * Batched predictions equal batch-1 predictions only where every sample of a batch has the same
  * input shape, which the prepared tensors have: PP-OCR lines are padded to the fixed width
@@ -54,19 +55,11 @@ export interface AccuracyPlan {
   execution: AccuracyExecution;
   /** The timing session (the configured threads): the batch-1 reference of the check. */
   reference: InferenceSession;
-  /** The timing session's threads: a pass on one thread and as many runs on that session, in this thread. */
-  referenceThreads: number;
   /** The model as loaded, and the options of a session with the given threads: what each worker opens. */
   modelBytes: Uint8Array;
   sessionOptions(threads: number): InferenceSession.SessionOptions;
   /** The runner's error for an engine call that failed, naming the sample and batch. */
   describeError(error: unknown, sample: string, batch: number): Promise<RunnerError>;
-  /**
-   * A full garbage collection, run after each chunk predicted in this thread: every batch's output
-   * is a JavaScript-owned buffer (PP-OCRv4 rec: 6.4 MB for 6 lines) that V8 frees only when it
-   * gets round to it, so the resident memory would follow V8's heuristics rather than a chunk's size.
-   */
-  collectGarbage?: () => void;
   /** Throws when the run is cancelled; called before each batch. */
   checkCancelled?: () => void;
 }
@@ -102,21 +95,21 @@ export function accuracyThreads(threads: number | 'auto'): number {
   return threads === 'auto' ? availableParallelism() : threads;
 }
 
-/** How a pass's threads are spread: workers (0: in this thread, on the timing session) × intra-op threads each. */
-function layout(threads: number, referenceThreads: number): { workers: number; perWorker: number } {
-  if (threads === referenceThreads) return { workers: 0, perWorker: threads };
+/**
+ * How a pass's threads are spread: workers × intra-op threads each. Always at least one worker,
+ * never the timing session: its memory arena would keep the batched pass's buffers, and the
+ * timed iterations' memory figures would carry them.
+ */
+function layout(threads: number): { workers: number; perWorker: number } {
   const workers = Math.min(threads, MAX_WORKERS);
   return { workers, perWorker: Math.floor(threads / workers) };
 }
-
-/** One way to predict a range, in this thread or on the workers. */
-type Predict = (first: number, n: number, batch: number) => Promise<RawOutput[]>;
 
 export async function accuracyPass(plan: AccuracyPlan, progress: Progress): Promise<AccuracyResult> {
   const { dataset, modelName } = plan;
   const reader = await openSamples(dataset);
   const threads = accuracyThreads(plan.execution.threads);
-  const { workers, perWorker } = layout(threads, plan.referenceThreads);
+  const { workers, perWorker } = layout(threads);
   const reference: BatchLoop = {
     ort: plan.ort,
     session: plan.reference,
@@ -128,18 +121,19 @@ export async function accuracyPass(plan: AccuracyPlan, progress: Progress): Prom
   const dim0 = plan.reference.inputMetadata[0]?.isTensor ? plan.reference.inputMetadata[0].shape[0] : undefined;
   // A model exported with a fixed batch dimension is fed that batch (the last one padded by repeats).
   const fixed = typeof dim0 === 'number' && dim0 > 0 ? dim0 : undefined;
-  const inThread = async (first: number, n: number, batch: number, loop = reference) => {
+  /** The batch-1 reference of the check, on the timing session in this thread. */
+  const inThread = async (first: number, n: number, batch: number) => {
     try {
-      return await predictRange(loop, first, n, batch, fixed !== undefined, plan.checkCancelled);
+      return await predictRange(reference, first, n, batch, fixed !== undefined, plan.checkCancelled);
     } catch (error) {
       if (error instanceof EngineCallError) throw await plan.describeError(error.error, error.sample, error.size);
       throw error;
     }
   };
-  const pool = workers > 0 ? await WorkerPool.open(plan, workers, perWorker) : undefined;
-  const predict: Predict = pool ? (first, n, batch) => pool.predict(first, n, batch, fixed !== undefined) : inThread;
+  const pool = await WorkerPool.open(plan, workers, perWorker);
+  const predict = (first: number, n: number, batch: number) => pool.predict(first, n, batch, fixed !== undefined);
   const where = `${threads} thread(s)`;
-  const how = workers > 0 ? `${where}: ${workers} worker thread(s) × ${perWorker}` : where;
+  const how = `${where}: ${workers} worker thread(s) × ${perWorker}`;
   try {
     let batch = fixed ?? Math.min(plan.execution.batch, reader.count);
     const notes: string[] = [];
@@ -166,8 +160,8 @@ export async function accuracyPass(plan: AccuracyPlan, progress: Progress): Prom
     const predictions: RawOutput[] = [];
     const chunk = batch * CHUNK_BATCHES;
     let lastLine = started;
-    // Up to two chunks per worker in flight (one in this thread), taken back in order.
-    const inFlight = Math.max(1, workers * 2);
+    // Up to two chunks per worker in flight, taken back in order.
+    const inFlight = workers * 2;
     const pending: Array<Promise<RawOutput[]>> = [];
     let next = 0;
     const send = () => {
@@ -182,7 +176,6 @@ export async function accuracyPass(plan: AccuracyPlan, progress: Progress): Prom
     while (pending.length < inFlight && next < reader.count) send();
     while (pending.length > 0) {
       for (const p of await pending.shift()!) predictions.push(p);
-      if (!pool) plan.collectGarbage?.();
       send();
       const now = performance.now();
       if (now - lastLine >= 10_000 && predictions.length < reader.count) {
@@ -197,7 +190,7 @@ export async function accuracyPass(plan: AccuracyPlan, progress: Progress): Prom
     progress.info(`${modelName}: predictions for ${reader.count} samples in ${seconds.toFixed(1)} s (batch ${batch}, ${how})`);
     return { predictions, notes, batch, threads };
   } finally {
-    await pool?.close();
+    await pool.close();
     await reader.close();
   }
 }

@@ -214,12 +214,10 @@ async function runEmbedded(request: RunRequest, progress: Progress, now: () => n
           dataset,
           execution: measure.accuracy,
           reference: session,
-          referenceThreads: engine.threads,
           modelBytes,
           sessionOptions: (threads) => sessionOptions(model, threads),
           describeError: failed,
           checkCancelled: () => cancelled(request, 'during the predictions'),
-          ...(collectGarbage ? { collectGarbage } : {}),
         },
         progress,
       );
