@@ -11,7 +11,7 @@ import type { PreparedDataset } from '../dataset/prepared.js';
 import { openSamples } from '../dataset/samples.js';
 import type { Task } from '../types.js';
 import type { WorkerJob, WorkerReply } from './accuracy.js';
-import { EngineCallError, predictRange, type BatchLoop } from './predict.js';
+import { EngineCallError, packOutput, predictRange, type BatchLoop } from './predict.js';
 
 export interface WorkerSetup {
   modelBytes: Uint8Array;
@@ -79,7 +79,7 @@ if (port) {
       try {
         const predictions = await predictRange(loop, job.first, job.n, job.batch, job.pad);
         collectGarbage?.();
-        port.postMessage({ id: job.id, predictions } satisfies WorkerReply);
+        port.postMessage({ id: job.id, predictions: predictions.map(packOutput) } satisfies WorkerReply);
       } catch (error) {
         port.postMessage(failure(job.id, error));
       }

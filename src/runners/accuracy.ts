@@ -29,7 +29,7 @@ import { RunnerError } from '../errors.js';
 import type { Progress } from '../ports.js';
 import type { RawOutput, Task } from '../types.js';
 import type { WorkerSetup } from './accuracy-worker.js';
-import { EngineCallError, predictRange, type BatchLoop } from './predict.js';
+import { EngineCallError, predictRange, unpackOutput, type BatchLoop, type PackedOutput } from './predict.js';
 
 /**
  * Session options of a multi-thread accuracy session: worker threads sleep between operators
@@ -41,6 +41,8 @@ export const ACCURACY_SESSION_EXTRA = { session: { intra_op: { allow_spinning: '
 const CHECK_SAMPLES = 12;
 /** Samples read from disk at a time: a few batches. */
 const CHUNK_BATCHES = 8;
+/** A full GC of this thread's heap at most this often during the pass (milliseconds). */
+const GC_EVERY_MS = 5_000;
 /** Worker threads at most: each holds a session and its buffers (measured: about 60 MB for PP-OCRv4 rec). */
 const MAX_WORKERS = 8;
 
@@ -60,6 +62,12 @@ export interface AccuracyPlan {
   sessionOptions(threads: number): InferenceSession.SessionOptions;
   /** The runner's error for an engine call that failed, naming the sample and batch. */
   describeError(error: unknown, sample: string, batch: number): Promise<RunnerError>;
+  /**
+   * A full garbage collection of this thread's heap, run every few seconds of the pass: each
+   * worker's answer is a message V8 unpacks into garbage it collects when it gets round to it, so
+   * without this the resident memory follows V8's heuristics rather than the predictions kept.
+   */
+  collectGarbage?: () => void;
   /** Throws when the run is cancelled; called before each batch. */
   checkCancelled?: () => void;
 }
@@ -88,7 +96,7 @@ export interface WorkerJob {
 
 /** A worker's answer (id −1: its session is open, or why not). */
 export type WorkerReply =
-  { id: number; predictions: RawOutput[] } | { id: number; error: { name: string; message: string; sample?: string; size?: number } };
+  { id: number; predictions: PackedOutput[] } | { id: number; error: { name: string; message: string; sample?: string; size?: number } };
 
 /** measure.accuracy.threads resolved: 'auto' is every core this process may use (affinity and container limit, as libuv counts them). */
 export function accuracyThreads(threads: number | 'auto'): number {
@@ -160,6 +168,7 @@ export async function accuracyPass(plan: AccuracyPlan, progress: Progress): Prom
     const predictions: RawOutput[] = [];
     const chunk = batch * CHUNK_BATCHES;
     let lastLine = started;
+    let lastGc = started;
     // Up to two chunks per worker in flight, taken back in order.
     const inFlight = workers * 2;
     const pending: Array<Promise<RawOutput[]>> = [];
@@ -178,6 +187,10 @@ export async function accuracyPass(plan: AccuracyPlan, progress: Progress): Prom
       for (const p of await pending.shift()!) predictions.push(p);
       send();
       const now = performance.now();
+      if (now - lastGc >= GC_EVERY_MS) {
+        plan.collectGarbage?.();
+        lastGc = performance.now();
+      }
       if (now - lastLine >= 10_000 && predictions.length < reader.count) {
         lastLine = now;
         const rate = predictions.length / ((now - started) / 1000);
@@ -255,7 +268,7 @@ class WorkerPool {
         if (!w) return;
         this.waiting.delete(reply.id);
         this.load[index]!--;
-        if ('predictions' in reply) w.resolve(reply.predictions);
+        if ('predictions' in reply) w.resolve(reply.predictions.map(unpackOutput));
         else void this.errorOf(reply.error).then(w.reject);
       });
       worker.on('error', lost);

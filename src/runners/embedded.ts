@@ -218,6 +218,7 @@ async function runEmbedded(request: RunRequest, progress: Progress, now: () => n
           sessionOptions: (threads) => sessionOptions(model, threads),
           describeError: failed,
           checkCancelled: () => cancelled(request, 'during the predictions'),
+          ...(collectGarbage ? { collectGarbage } : {}),
         },
         progress,
       );
