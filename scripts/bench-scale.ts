@@ -149,15 +149,16 @@ async function todaysPass(n: number): Promise<{ seconds: number; batched: number
     quiet,
   );
   const model = join(ASSETS, 'ch_PP-OCRv4_rec_infer.onnx');
-  // The same session options as the embedded runner's (1 thread: timing; all cores: the accuracy pass).
-  const open = (threads: number) =>
-    ort.InferenceSession.create(model, {
+  // The same session options as the embedded runner's (1 thread: timing and each accuracy worker).
+  const options = (threads: number) =>
+    ({
       intraOpNumThreads: threads,
       interOpNumThreads: 1,
       executionMode: 'sequential',
       graphOptimizationLevel: 'all',
       ...(threads > 1 ? { extra: ACCURACY_SESSION_EXTRA } : {}),
-    });
+    }) as const;
+  const open = (threads: number) => ort.InferenceSession.create(model, options(threads));
   const one = await open(1);
   const reader = await openSamples(ds);
   const cpuSeconds = () => {
@@ -181,8 +182,10 @@ async function todaysPass(n: number): Promise<{ seconds: number; batched: number
       task: 'ocr-rec',
       modelName: 'rec',
       dataset: ds,
+      execution: { batch: 6, threads: 'auto' },
       reference: one,
-      openSession: open,
+      modelBytes: readFileSync(model),
+      sessionOptions: options,
       describeError: async (e) => new Error(String(e)),
     },
     quiet,
@@ -205,19 +208,19 @@ console.log(
     .join(', ')}\n`,
 );
 console.log(
-  '| lines | wall | peak RSS | cache on disk | float32 tensors (before) | cache / before | preparation | accuracy pass | line accuracy | exit |',
+  '| lines | wall | peak RSS | cache on disk | float32 tensors (before) | cache / before | preparation | accuracy pass | per line | line accuracy | exit |',
 );
-console.log('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+console.log('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
 for (const r of rows) {
   console.log(
-    `| ${r.n} | ${f(r.wall)} s | ${f(r.rssMb, 0)} MB | ${f(r.cacheMb)} MB | ${f(r.float32Mb)} MB | ${f((100 * r.cacheMb) / r.float32Mb)} % | ${f(r.prepare)} s | ${f(r.predictions)} s | ${r.accuracy} | ${r.exit} |`,
+    `| ${r.n} | ${f(r.wall)} s | ${f(r.rssMb, 0)} MB | ${f(r.cacheMb)} MB | ${f(r.float32Mb)} MB | ${f((100 * r.cacheMb) / r.float32Mb)} % | ${f(r.prepare)} s | ${f(r.predictions)} s | ${f((1000 * r.predictions) / r.n, 2)} ms | ${r.accuracy} | ${r.exit} |`,
   );
 }
 const n = Math.min(1000, ...NS);
 const today = gateOnly ? undefined : await todaysPass(n);
 if (today)
   console.log(
-    `\naccuracy pass on ${n} lines: batch 1, 1 thread (before) ${f(today.seconds)} s wall, ${f(today.cpu)} s CPU; ` +
+    `\naccuracy pass on ${n} lines: batch 1, 1 thread (before) ${f(today.seconds)} s wall (${f((1000 * today.seconds) / n, 2)} ms a line), ${f(today.cpu)} s CPU; ` +
       `batched (6), ${availableParallelism()} threads ${f(today.batched)} s wall, ${f(today.batchedCpu)} s CPU: ${f(today.seconds / today.batched, 2)}× faster` +
       `\n(load average at the end: ${loadavg()
         .map((l) => l.toFixed(1))

@@ -28,6 +28,8 @@ await build({ ...common, entryPoints: ['src/cli.ts'], outfile: 'dist/cli.js', ba
 // Large datasets are prepared on worker threads (src/dataset/workers.ts), which load this file
 // from beside the bundle that starts them.
 await build({ ...common, entryPoints: ['src/dataset/prepare-worker.ts'], outfile: 'dist/prepare-worker.js' });
+// The accuracy pass runs its threads as worker threads (src/runners/accuracy.ts), loaded the same way.
+await build({ ...common, entryPoints: ['src/runners/accuracy-worker.ts'], outfile: 'dist/accuracy-worker.js' });
 
 // The Python harness is mounted into containers (docker runner) or run by a local Python: it ships
 // beside the bundles, where defaultHarnessPath() looks for it.

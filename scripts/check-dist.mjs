@@ -9,7 +9,7 @@ const saved = mkdtempSync(join(tmpdir(), 'ppg-dist-'));
 cpSync('dist', saved, { recursive: true });
 try {
   execFileSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inherit' });
-  const stale = ['index.js', 'cli.js', 'prepare-worker.js', 'harness/bench.py'].filter(
+  const stale = ['index.js', 'cli.js', 'prepare-worker.js', 'accuracy-worker.js', 'harness/bench.py'].filter(
     (f) => readFileSync(join('dist', f), 'utf8') !== readFileSync(join(saved, f), 'utf8'),
   );
   if (stale.length > 0) {

@@ -23,6 +23,7 @@ export function runSpecOf(
 ): RunSpec {
   const { batchSize, ...engine } = model.engine;
   const ds = model.dataset;
+  const { accuracy: _execution, ...timing } = measure;
   return {
     model: { format: model.format, sha256: modelHash(files) },
     task: model.task,
@@ -43,7 +44,7 @@ export function runSpecOf(
       cpus: runner.kind === 'docker' ? (runner.limits.cpus ?? null) : null,
       memory: runner.kind === 'docker' ? (runner.limits.memory ?? null) : null,
     },
-    measure: { ...measure },
+    measure: timing,
   };
 }
 

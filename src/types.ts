@@ -105,6 +105,18 @@ export interface MeasurePlan {
   minRounds: number;
   /** Adaptive stopping: stop once the 95 % interval of the round medians is within ± this (relative, default 0.01). */
   precision: number;
+  /**
+   * The accuracy pass's own execution (every sample predicted once, before timing; timing keeps
+   * the engine's threads and batch-size): samples per call, and CPU threads ('auto': the cores
+   * the runner may use). It decides how fast predictions come, never what they are (the batch-1
+   * check), so it is no part of the run spec a baseline records.
+   */
+  accuracy: AccuracyPlan;
+}
+
+export interface AccuracyPlan {
+  batch: number;
+  threads: number | 'auto';
 }
 
 export type RunnerPlan =
@@ -516,7 +528,8 @@ export interface RunSpec {
   batchSize: number;
   engine: Omit<EnginePlan, 'batchSize'>;
   runner: { kind: RunnerPlan['kind']; image: string | null; command: string[] | null; cpus: number | null; memory: number | null };
-  measure: MeasurePlan;
+  /** The timing settings (the accuracy pass's execution changes no figure: left out). */
+  measure: Omit<MeasurePlan, 'accuracy'>;
 }
 
 /** The run record of a promoted baseline. */

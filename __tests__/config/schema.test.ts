@@ -120,6 +120,7 @@ const FULL: Json[] = [
       'min-rounds': 3,
       precision: '2%',
       'golden-bytes': '1m',
+      accuracy: { batch: 8, threads: 'auto' },
     },
     confirm: { pairs: 6 },
     'thresholds-from-history': 10,

@@ -41,6 +41,7 @@ const MEASURE: MeasurePlan = {
   minRoundSeconds: 0.15,
   maxSeconds: 10,
   precision: 0.01,
+  accuracy: { batch: 6, threads: 'auto' },
 };
 
 let dir: string;

@@ -36,6 +36,7 @@ const MEASURE: MeasurePlan = {
   minRoundSeconds: 0,
   maxSeconds: 10,
   precision: 0.01,
+  accuracy: { batch: 6, threads: 'auto' },
 };
 const MODEL: ModelPlan = {
   name: 'm',

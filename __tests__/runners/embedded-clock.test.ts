@@ -41,6 +41,7 @@ const MEASURE: MeasurePlan = {
   minRoundSeconds: 0,
   maxSeconds: 600,
   precision: 0.01,
+  accuracy: { batch: 6, threads: 'auto' },
 };
 
 /** Runs with a clock whose step (ms per reading) for round r is steps[r] (the last one repeats). */

@@ -14,7 +14,7 @@ import { prepareDataset, readInputs } from '../../src/dataset/prepare.js';
 import type { PreparedDataset } from '../../src/dataset/prepared.js';
 import { createDockerRunner, type DockerPlan } from '../../src/runners/docker.js';
 import { createEmbeddedRunner } from '../../src/runners/embedded.js';
-import type { ModelPlan } from '../../src/types.js';
+import type { ModelPlan, RunResult } from '../../src/types.js';
 import { dockerHostOrSkip, QUICK, recordingProgress, dockerPlan } from './fixtures.js';
 
 const host = dockerHostOrSkip();
@@ -26,6 +26,7 @@ describe.skipIf(!host)('harness on the compact dataset (real engine)', () => {
   let root: string;
   let dataset: PreparedDataset;
   let model: ModelPlan;
+  let predicted: RunResult['outputs']['predictions'];
 
   beforeAll(async () => {
     root = await mkdtemp(join(tmpdir(), 'ppg-harness-compact-'));
@@ -58,6 +59,19 @@ describe.skipIf(!host)('harness on the compact dataset (real engine)', () => {
     expect(run.notes?.join('\n')).toMatch(/accuracy pass: batch 6, \d+ thread\(s\); the first 12 predictions checked equal to batch 1/);
     expect(progress.infos.join('\n')).toMatch(/predictions for 40 samples in [0-9.]+ s \(batch 6/);
     expect((await readdir(workDir)).filter((f) => f.endsWith('.part'))).toEqual([]);
+    expect(run.engine.options).toMatchObject({ threads: 1, accuracyBatch: 6 });
+    predicted = run.outputs.predictions;
+  }, 240_000);
+
+  it("runs the pass on measure.accuracy: batch 5, threads auto = the container's CPU limit, the same predictions", async () => {
+    const progress = recordingProgress();
+    const run = await createDockerRunner(plan({ limits: { cpus: 1, timeoutSeconds: 180, pullTimeoutSeconds: 1800 } }), {
+      gateId: GATE,
+    }).run({ model, measure: { ...QUICK, accuracy: { batch: 5, threads: 'auto' } }, dataset, workDir: join(root, 'one-cpu') }, progress);
+    expect(run.engine.options).toMatchObject({ threads: 1, accuracyBatch: 5, accuracyThreads: 1 });
+    expect(run.notes?.join('\n')).toMatch(/accuracy pass: batch 5, 1 thread\(s\); the first 12 predictions checked equal to batch 1/);
+    expect(run.timing.batchSize).toBe(1);
+    expect(run.outputs.predictions).toEqual(predicted);
   }, 240_000);
 
   it("a user's own command reads a float32 inputs.npy from PPG_DATASET", async () => {

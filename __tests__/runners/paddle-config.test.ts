@@ -14,7 +14,7 @@ import { RunnerError } from '../../src/errors.js';
 import type { PreparedDataset } from '../../src/dataset/prepared.js';
 import { createDockerRunner } from '../../src/runners/docker.js';
 import { dockerFromEnv, dockerodeEngine } from '../../src/runners/dockerode-engine.js';
-import type { EnginePlan, RunResult } from '../../src/types.js';
+import type { EnginePlan, MeasurePlan, RunResult } from '../../src/types.js';
 import { dockerHostOrSkip, makeOcrDataset, QUICK, recModel, recordingProgress, REC_MODEL, STUB_DIR, dockerPlan } from './fixtures.js';
 
 const host = dockerHostOrSkip();
@@ -58,7 +58,7 @@ describe.skipIf(!host)('the harness configures Paddle as Paddle takes it (stand-
   const run = async (
     name: string,
     engine: Partial<EnginePlan>,
-    opts: { pir?: boolean; env?: Record<string, string>; command?: string[] } = {},
+    opts: { pir?: boolean; env?: Record<string, string>; command?: string[]; accuracy?: MeasurePlan['accuracy'] } = {},
   ) => {
     const workDir = join(root, name);
     const result = await createDockerRunner(plan(opts.command ? { command: opts.command } : {}), {
@@ -75,7 +75,8 @@ describe.skipIf(!host)('the harness configures Paddle as Paddle takes it (stand-
           { path: opts.pir ? pirDir : pdDir, format: opts.pir ? 'paddle-pir' : 'paddle-pdmodel' },
           { name: 'paddle', ...engine },
         ),
-        measure: QUICK,
+        // The accuracy pass on the engine's threads unless a case says otherwise: one predictor, whatever the machine's cores.
+        measure: { ...QUICK, accuracy: opts.accuracy ?? { batch: 6, threads: engine.threads ?? 1 } },
         dataset,
         workDir,
       },
@@ -109,6 +110,19 @@ describe.skipIf(!host)('the harness configures Paddle as Paddle takes it (stand-
       'create_predictor',
     ]);
     expect(result.engine.precision).toBe('fp32');
+  });
+
+  it('CPU, measure.accuracy on its own threads: a second predictor with those threads, the same predictions', async () => {
+    const { result, calls, methods } = await run('cpu-accuracy', { threads: 2 }, { accuracy: { batch: 4, threads: 3 } });
+    const creations = methods.filter((m) => m === 'create_predictor').length;
+    expect(creations).toBe(2);
+    expect(calls.filter((c) => c.method === 'set_cpu_math_library_num_threads').map((c) => c.args)).toEqual([
+      { cpu_math_library_num_threads: 2 },
+      { cpu_math_library_num_threads: 3 },
+    ]);
+    expect(result.outputs.predictions).toEqual(cpuRun.outputs.predictions);
+    expect(result.engine.options).toMatchObject({ threads: 2, accuracyBatch: 3, accuracyThreads: 3 });
+    expect(result.notes?.join('\n')).toMatch(/accuracy pass: batch 3, 3 thread\(s\); the first 3 predictions checked equal to batch 1/);
   });
 
   it('GPU fp16 + TensorRT (2.x program): fp32 EnableUseGpu, fp16 TensorRT, shape ranges collected from the dataset first', async () => {

@@ -92,6 +92,8 @@ export const DEFAULT_MEASURE: Readonly<MeasurePlan> = {
   maxSeconds: 60,
   minRounds: 4,
   precision: 0.01,
+  // PaddleOCR's rec_batch_num / cls_batch_num; every core the runner may use.
+  accuracy: { batch: 6, threads: 'auto' },
 };
 
 /** A/B confirmation: interleaved pairs when a model has `baseline-path` (or `confirm: {}` is given) without `pairs`. */

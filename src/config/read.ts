@@ -298,7 +298,12 @@ export class Reader {
           const trial = new Reader(this.document, new Diagnostics()).read(input, variant, path, fallbackOffset);
           if (trial !== undefined) return this.read(input, variant, path, fallbackOffset);
         }
-        return this.read(input, candidates[candidates.length - 1] as Spec, path, fallbackOffset);
+        const last = candidates[candidates.length - 1] as Spec;
+        // Two scalar forms (a count or `auto`): a value neither takes names both.
+        if (candidates.length > 1 && new Reader(this.document, new Diagnostics()).read(input, last, path, fallbackOffset) === undefined) {
+          return fail(`expected ${candidates.map(expected).join(' or ')}, got ${described(node)}`);
+        }
+        return this.read(input, last, path, fallbackOffset);
       }
       default:
         break;

@@ -439,6 +439,28 @@ const measure = {
       type: 'level',
       description: `Adaptive stopping: stop once the 95 % interval of the round medians is within ± this relative level and the last 3 rounds are stable. Default ${DEFAULT_MEASURE.precision * 100}%.`,
     },
+    accuracy: {
+      type: 'object',
+      description:
+        "The accuracy pass: every sample predicted once before timing, with its own execution settings (timing keeps the engine's threads and batch-size). They change how fast predictions come, never what they are: the first batches are checked equal to batch 1.",
+      properties: {
+        batch: {
+          type: 'integer',
+          minimum: 1,
+          maximum: 4096,
+          default: DEFAULT_MEASURE.accuracy.batch,
+          description: `Samples per call (fixed-width inputs; a model whose export fixes the batch is fed that batch). Default ${DEFAULT_MEASURE.accuracy.batch}, as PaddleOCR's rec_batch_num.`,
+        },
+        threads: {
+          type: 'oneOf',
+          description: `CPU threads: a count, or auto for every core the runner may use (its CPU affinity and container limit). On a GPU the pass runs on the GPU. Default ${DEFAULT_MEASURE.accuracy.threads}.`,
+          variants: [
+            { type: 'integer', minimum: 1, maximum: 1024, description: 'A thread count.' },
+            { type: 'string', enum: ['auto'], description: 'Every core the runner may use.' },
+          ],
+        },
+      },
+    },
   },
 } as const satisfies Spec;
 

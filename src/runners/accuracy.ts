@@ -1,7 +1,16 @@
 /**
  * The embedded runner's accuracy pass, separate from timing: every sample once, read from disk in
- * chunks (memory does not grow with the set), batched (PaddleOCR's default recognition and
- * direction-classifier batch is 6) on a session with one thread per core.
+ * chunks (memory does not grow with the set), on its own execution settings (gate.yml
+ * measure.accuracy: batch, default PaddleOCR's 6; threads, default every core the runner may use)
+ * while timing keeps the engine's.
+ *
+ * Threads are worker threads, each with its own one-thread session reading its own chunks, up to
+ * MAX_WORKERS (more threads go to the workers' sessions), never the timing session. Not one
+ * session with that many intra-op threads: those meet at a barrier after every operator, so one
+ * descheduled thread stalls the rest — measured on PP-OCRv4 rec, 1,000 lines under a load of 10
+ * on 2 cores: 2 intra-op threads 17.5 s of CPU against 12.9 s for 1 thread, and slower in wall
+ * time too. On that machine, loaded by others, the workers were no faster either (the CPU was
+ * not there to take; docs/BENCHMARK.md): the gain needs idle cores.
  *
  * Batched predictions equal batch-1 predictions only where every sample of a batch has the same
  * input shape, which the prepared tensors have: PP-OCR lines are padded to the fixed width. The
@@ -10,20 +19,25 @@
  * says why. With `width: dynamic` (predict_rec.py: each batch padded to its widest ratio, so a
  * line's input depends on its neighbours) the pass runs predict_rec.py's own batches instead, each
  * at its width (dataset encoding.feed), and there is nothing to check against batch 1.
+ *
+ * With golden outputs wanted (drift checks), each worker summarises and subsamples its samples'
+ * outputs where they are (runners/golden.ts goldenPart); only those parts cross to this thread.
  */
 import { availableParallelism } from 'node:os';
-import type { InferenceSession, Tensor } from 'onnxruntime-node';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { InferenceSession } from 'onnxruntime-node';
 import type { PreparedDataset } from '../dataset/prepared.js';
-import { narrowSamples, openSamples, type SampleReader } from '../dataset/samples.js';
+import { openSamples } from '../dataset/samples.js';
 import { RunnerError } from '../errors.js';
 import type { Progress } from '../ports.js';
 import type { GoldenOutputs, RawOutput, Task } from '../types.js';
-import { GoldenCollector } from './golden.js';
-import { rawOutput } from './outputs.js';
+import { GoldenCollector, type GoldenPart } from './golden.js';
+import type { WorkerSetup } from './accuracy-worker.js';
+import { EngineCallError, predictRange, unpackOutput, type BatchLoop, type PackedOutput } from './predict.js';
 
-export const ACCURACY_BATCH = 6;
 /**
- * Session options of the all-core accuracy session: worker threads sleep between operators
+ * Session options of a multi-thread accuracy session: worker threads sleep between operators
  * instead of spinning. Measured on PP-OCRv4 rec, 2 threads: 13.6 ms of CPU a line sleeping,
  * 22.9 ms spinning (1 thread: 12.1 ms); spinning threads starve each other on a busy machine.
  */
@@ -32,6 +46,10 @@ export const ACCURACY_SESSION_EXTRA = { session: { intra_op: { allow_spinning: '
 const CHECK_SAMPLES = 12;
 /** Samples read from disk at a time: a few batches. */
 const CHUNK_BATCHES = 8;
+/** A full GC of this thread's heap at most this often during the pass (milliseconds). */
+const GC_EVERY_MS = 5_000;
+/** Worker threads at most: each holds a session and its buffers (measured: about 60 MB for PP-OCRv4 rec). */
+const MAX_WORKERS = 8;
 
 type Ort = typeof import('onnxruntime-node');
 
@@ -40,16 +58,19 @@ export interface AccuracyPlan {
   task: Task;
   modelName: string;
   dataset: PreparedDataset;
+  /** measure.accuracy: samples per call, and threads ('auto': the cores this process may use). */
+  execution: AccuracyExecution;
   /** The timing session (the configured threads): the batch-1 reference of the check. */
   reference: InferenceSession;
-  /** Opens a session with the given number of threads. */
-  openSession(threads: number): Promise<InferenceSession>;
-  /** Runs one call, naming the sample and batch in its error. */
+  /** The model as loaded, and the options of a session with the given threads: what each worker opens. */
+  modelBytes: Uint8Array;
+  sessionOptions(threads: number): InferenceSession.SessionOptions;
+  /** The runner's error for an engine call that failed, naming the sample and batch. */
   describeError(error: unknown, sample: string, batch: number): Promise<RunnerError>;
   /**
-   * A full garbage collection, run after each chunk: every batch's output is a JavaScript-owned
-   * buffer (PP-OCRv4 rec: 6.4 MB for 6 lines) that V8 frees only when it gets round to it, so the
-   * resident memory would follow V8's heuristics rather than a chunk's size.
+   * A full garbage collection of this thread's heap, run every few seconds of the pass: each
+   * worker's answer is a message V8 unpacks into garbage it collects when it gets round to it, so
+   * without this the resident memory follows V8's heuristics rather than the predictions kept.
    */
   collectGarbage?: () => void;
   /** Throws when the run is cancelled; called before each batch. */
@@ -58,33 +79,92 @@ export interface AccuracyPlan {
   goldenBytes?: number;
 }
 
+export interface AccuracyExecution {
+  batch: number;
+  threads: number | 'auto';
+}
+
 export interface AccuracyResult {
   predictions: RawOutput[];
   notes: string[];
+  /** What the pass ran at (the batch after the check and the model's own fixed batch), for the run document. */
+  batch: number;
+  threads: number;
   golden?: GoldenOutputs;
+}
+
+/** Messages to a worker of the pass: predict samples first … first + n − 1 at `batch`. */
+export interface WorkerJob {
+  id: number;
+  first: number;
+  n: number;
+  batch: number;
+  pad: boolean;
+}
+
+/** A worker's answer (id −1: its session is open, or why not). */
+export type WorkerReply =
+  | { id: number; predictions: PackedOutput[]; golden?: GoldenPart[][] }
+  | { id: number; error: { name: string; message: string; sample?: string; size?: number } };
+
+/** measure.accuracy.threads resolved: 'auto' is every core this process may use (affinity and container limit, as libuv counts them). */
+export function accuracyThreads(threads: number | 'auto'): number {
+  return threads === 'auto' ? availableParallelism() : threads;
+}
+
+/**
+ * How a pass's threads are spread: workers × intra-op threads each. Always at least one worker,
+ * never the timing session: its memory arena would keep the batched pass's buffers, and the
+ * timed iterations' memory figures would carry them.
+ */
+function layout(threads: number): { workers: number; perWorker: number } {
+  const workers = Math.min(threads, MAX_WORKERS);
+  return { workers, perWorker: Math.floor(threads / workers) };
 }
 
 export async function accuracyPass(plan: AccuracyPlan, progress: Progress): Promise<AccuracyResult> {
   const { dataset, modelName } = plan;
   const reader = await openSamples(dataset);
-  const threads = availableParallelism();
-  const session = await plan.openSession(threads);
+  const threads = accuracyThreads(plan.execution.threads);
+  const { workers, perWorker } = layout(threads);
+  const reference: BatchLoop = {
+    ort: plan.ort,
+    session: plan.reference,
+    reader,
+    task: plan.task,
+    modelName,
+    ids: dataset.ids,
+  };
+  // predict_rec.py's dynamic width: its own batches, each at its width (batched ≠ batch 1 by design).
+  const feed = dataset.encoding?.kind === 'u8-lut' ? dataset.encoding.feed : undefined;
+  const dim0 = plan.reference.inputMetadata[0]?.isTensor ? plan.reference.inputMetadata[0].shape[0] : undefined;
+  // A model exported with a fixed batch dimension is fed that batch (the last one padded by repeats).
+  const fixed = typeof dim0 === 'number' && dim0 > 0 ? dim0 : undefined;
+  /** The batch-1 reference of the check, on the timing session in this thread. */
+  const inThread = async (first: number, n: number, batch: number) => {
+    try {
+      return (await predictRange(reference, first, n, batch, fixed !== undefined, plan.checkCancelled)).predictions;
+    } catch (error) {
+      if (error instanceof EngineCallError) throw await plan.describeError(error.error, error.sample, error.size);
+      throw error;
+    }
+  };
+  const pool = await WorkerPool.open(plan, workers, perWorker, reader.count);
+  const predict = (first: number, n: number, batch: number) => pool.predict(first, n, batch, fixed !== undefined);
+  const golden = plan.goldenBytes ? new GoldenCollector(plan.goldenBytes, reader.count) : undefined;
+  const where = `${threads} thread(s)`;
+  const how = `${where}: ${workers} worker thread(s) × ${perWorker}`;
   try {
-    const dim0 = session.inputMetadata[0]?.isTensor ? session.inputMetadata[0].shape[0] : undefined;
-    // A model exported with a fixed batch dimension is fed that batch (the last one padded by repeats).
-    const fixed = typeof dim0 === 'number' && dim0 > 0 ? dim0 : undefined;
-    // predict_rec.py's dynamic width: its own batches, each at its width (batched ≠ batch 1 by design).
-    const feed = dataset.encoding?.kind === 'u8-lut' ? dataset.encoding.feed : undefined;
-    let batch = feed?.batch ?? fixed ?? Math.min(ACCURACY_BATCH, reader.count);
+    let batch = feed?.batch ?? fixed ?? Math.min(plan.execution.batch, reader.count);
     const notes: string[] = [];
     const started = performance.now();
 
     if (feed) {
-      notes.push(`accuracy pass: predict_rec.py's batches of ${feed.batch}, each at its own width, ${threads} thread(s)`);
+      notes.push(`accuracy pass: predict_rec.py's batches of ${feed.batch}, each at its own width, ${where}`);
     } else if (batch > 1 && fixed === undefined) {
       const n = Math.min(CHECK_SAMPLES, reader.count);
-      const batched = await predictRange(plan, session, reader, 0, n, batch);
-      const single = await predictRange(plan, plan.reference, reader, 0, n, 1);
+      const batched = (await predict(0, n, batch)).predictions;
+      const single = await inThread(0, n, 1);
       const differs = single.findIndex((p, i) => JSON.stringify(p) !== JSON.stringify(batched[i]));
       if (differs >= 0) {
         progress.warn(
@@ -93,21 +173,40 @@ export async function accuracyPass(plan: AccuracyPlan, progress: Progress): Prom
         notes.push(`accuracy pass: batch ${batch} changed sample ${dataset.ids[differs] ?? differs}'s prediction; ran at batch 1`);
         batch = 1;
       } else {
-        notes.push(`accuracy pass: batch ${batch}, ${threads} thread(s); the first ${n} predictions checked equal to batch 1`);
+        notes.push(`accuracy pass: batch ${batch}, ${where}; the first ${n} predictions checked equal to batch 1`);
       }
     } else {
-      notes.push(`accuracy pass: batch ${batch}${fixed ? ' (the model fixes it)' : ''}, ${threads} thread(s)`);
+      notes.push(`accuracy pass: batch ${batch}${fixed ? ' (the model fixes it)' : ''}, ${where}`);
     }
 
     const predictions: RawOutput[] = [];
-    const golden = plan.goldenBytes ? new GoldenCollector(plan.goldenBytes, reader.count) : undefined;
     const chunk = batch * CHUNK_BATCHES;
     let lastLine = started;
-    for (let first = 0; first < reader.count; first += chunk) {
-      const n = Math.min(chunk, reader.count - first);
-      for (const p of await predictRange(plan, session, reader, first, n, batch, fixed !== undefined, golden)) predictions.push(p);
-      plan.collectGarbage?.();
+    let lastGc = started;
+    // Up to two chunks per worker in flight, taken back in order.
+    const inFlight = workers * 2;
+    const pending: Array<Promise<Predicted>> = [];
+    let next = 0;
+    const send = () => {
+      if (next >= reader.count) return;
+      plan.checkCancelled?.();
+      const n = Math.min(chunk, reader.count - next);
+      const p = predict(next, n, batch);
+      p.catch(() => {}); // awaited in order below; settled here so an early failure is not "unhandled"
+      pending.push(p);
+      next += n;
+    };
+    while (pending.length < inFlight && next < reader.count) send();
+    while (pending.length > 0) {
+      const done = await pending.shift()!;
+      done.golden?.forEach((parts, k) => golden!.addParts(dataset.ids[predictions.length + k] ?? String(predictions.length + k), parts));
+      for (const p of done.predictions) predictions.push(p);
+      send();
       const now = performance.now();
+      if (now - lastGc >= GC_EVERY_MS) {
+        plan.collectGarbage?.();
+        lastGc = performance.now();
+      }
       if (now - lastLine >= 10_000 && predictions.length < reader.count) {
         lastLine = now;
         const rate = predictions.length / ((now - started) / 1000);
@@ -117,80 +216,124 @@ export async function accuracyPass(plan: AccuracyPlan, progress: Progress): Prom
       }
     }
     const seconds = (performance.now() - started) / 1000;
-    progress.info(
-      `${modelName}: predictions for ${reader.count} samples in ${seconds.toFixed(1)} s (batch ${batch}, ${threads} thread(s))`,
-    );
-    return { predictions, notes, ...(golden ? { golden: golden.result() } : {}) };
+    progress.info(`${modelName}: predictions for ${reader.count} samples in ${seconds.toFixed(1)} s (batch ${batch}, ${how})`);
+    return { predictions, notes, batch, threads, ...(golden ? { golden: golden.result() } : {}) };
   } finally {
-    await session.release();
+    await pool.close();
     await reader.close();
   }
 }
 
-/** Raw predictions of samples first … first + n − 1, fed `batch` at a time. */
-async function predictRange(
-  plan: AccuracyPlan,
-  session: InferenceSession,
-  reader: SampleReader,
-  first: number,
-  n: number,
-  batch: number,
-  padLast = false,
-  golden?: GoldenCollector,
-): Promise<RawOutput[]> {
-  const { ort, dataset, modelName, task } = plan;
-  const data = await reader.read(first, n);
-  const per = reader.sampleSize;
-  const inputName = session.inputNames[0]!;
-  const outputName = session.outputNames[0]!;
-  const out: RawOutput[] = [];
-  for (let start = 0; start < n; start += batch) {
-    const real = Math.min(batch, n - start);
-    const size = padLast ? batch : real;
-    let values = data.subarray(start * per, (start + real) * per);
-    const feed = dataset.encoding?.kind === 'u8-lut' ? dataset.encoding.feed : undefined;
-    const width = feed?.widths[first + start] ?? reader.sampleShape[2]!;
-    if (feed) values = narrowSamples(values, real, reader.sampleShape, width);
-    if (size > real) {
-      const one = values.length / real;
-      const padded = new Float32Array(size * one);
-      padded.set(values);
-      for (let k = real; k < size; k++) padded.copyWithin(k * one, (real - 1) * one, real * one);
-      values = padded;
-    }
-    plan.checkCancelled?.();
-    const sample = dataset.ids[first + start] ?? String(first + start);
-    let results: Record<string, Tensor>;
-    try {
-      const dims = feed ? [size, reader.sampleShape[0]!, reader.sampleShape[1]!, width] : [size, ...reader.sampleShape];
-      results = await session.run({ [inputName]: new ort.Tensor('float32', values, dims) });
-    } catch (error) {
-      throw await plan.describeError(error, sample, size);
-    }
-    const result = results[outputName]!;
-    const all = result.data as Float32Array;
-    const each = all.length / size;
-    for (let k = 0; k < real; k++) {
-      const v = all.subarray(k * each, (k + 1) * each);
-      const bad = v.findIndex((x) => !Number.isFinite(x));
-      if (bad >= 0) {
-        throw new RunnerError(
-          `models[${modelName}]: output ${outputName} of sample ${dataset.ids[first + start + k] ?? first + start + k} holds ${v[bad]} at index ${bad}: expected finite numbers (check the inputs and the preprocessing)`,
-        );
-      }
-      out.push(rawOutput(task, v, result.dims.slice(1)));
-      golden?.add(
-        dataset.ids[first + start + k] ?? String(first + start + k),
-        // Float outputs only: an index or count output (int64) has no drift to measure.
-        session.outputNames
-          .filter((name) => results[name]!.type === 'float32')
-          .map((name) => {
-            const t = results[name]!;
-            const per = t.data.length / size;
-            return { name, values: (t.data as Float32Array).subarray(k * per, (k + 1) * per) };
-          }),
-      );
-    }
+/** A worker's answer to one job: the raw predictions and, when kept, each sample's golden parts. */
+interface Predicted {
+  predictions: RawOutput[];
+  golden?: GoldenPart[][];
+}
+
+/** The pass's worker threads: each job goes to the worker with the fewest in flight. */
+class WorkerPool {
+  private readonly waiting = new Map<number, { resolve: (r: Predicted) => void; reject: (e: Error) => void; worker: number }>();
+  private readonly load: number[];
+  private nextId = 0;
+  private failed: Error | undefined;
+
+  private constructor(
+    private readonly plan: AccuracyPlan,
+    private readonly workers: Worker[],
+  ) {
+    this.load = workers.map(() => 0);
   }
-  return out;
+
+  static async open(plan: AccuracyPlan, count: number, perWorker: number, samples: number): Promise<WorkerPool> {
+    const setup: WorkerSetup = {
+      modelBytes: plan.modelBytes,
+      options: plan.sessionOptions(perWorker),
+      dataset: plan.dataset,
+      task: plan.task,
+      modelName: plan.modelName,
+      ...(plan.goldenBytes ? { golden: { bytes: plan.goldenBytes, samples } } : {}),
+    };
+    const workers = Array.from({ length: count }, () => spawn(setup));
+    const pool = new WorkerPool(plan, workers);
+    try {
+      await Promise.all(workers.map((w, i) => pool.listen(w, i)));
+    } catch (error) {
+      await pool.close();
+      throw error;
+    }
+    return pool;
+  }
+
+  /** Resolves once the worker's session is open; then routes its answers. */
+  private listen(worker: Worker, index: number): Promise<void> {
+    return new Promise((ready, fail) => {
+      const lost = (error: Error) => {
+        this.failed ??= error;
+        fail(error);
+        for (const [id, w] of this.waiting) {
+          if (w.worker !== index) continue;
+          this.waiting.delete(id);
+          w.reject(error);
+        }
+      };
+      worker.on('message', (reply: WorkerReply) => {
+        if (reply.id === -1) {
+          if ('error' in reply) {
+            lost(
+              new RunnerError(
+                `models[${this.plan.modelName}]: the accuracy pass could not open the model on a worker thread: ${reply.error.message}`,
+              ),
+            );
+          } else ready();
+          return;
+        }
+        const w = this.waiting.get(reply.id);
+        if (!w) return;
+        this.waiting.delete(reply.id);
+        this.load[index]!--;
+        if ('predictions' in reply)
+          w.resolve({ predictions: reply.predictions.map(unpackOutput), ...(reply.golden ? { golden: reply.golden } : {}) });
+        else void this.errorOf(reply.error).then(w.reject);
+      });
+      worker.on('error', lost);
+      worker.on('exit', (code) =>
+        lost(new RunnerError(`models[${this.plan.modelName}]: an accuracy-pass worker thread exited (code ${code})`)),
+      );
+    });
+  }
+
+  private async errorOf(e: { name: string; message: string; sample?: string; size?: number }): Promise<Error> {
+    if (e.name === 'EngineCallError') return this.plan.describeError(new Error(e.message), e.sample ?? '?', e.size ?? 0);
+    return e.name === 'RunnerError' ? new RunnerError(e.message) : new Error(e.message);
+  }
+
+  predict(first: number, n: number, batch: number, pad: boolean): Promise<Predicted> {
+    if (this.failed) return Promise.reject(this.failed);
+    const index = this.load.indexOf(Math.min(...this.load));
+    const id = this.nextId++;
+    this.load[index]!++;
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject, worker: index });
+      this.workers[index]!.postMessage({ id, first, n, batch, pad } satisfies WorkerJob);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.failed ??= new RunnerError(`models[${this.plan.modelName}]: the accuracy pass ended`);
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}
+
+function spawn(setup: WorkerSetup): Worker {
+  const here = import.meta.url;
+  if (here.endsWith('.ts')) {
+    // Running from source (tests, tsx scripts): the worker is TypeScript too.
+    return new Worker(new URL('./accuracy-worker.ts', here), {
+      workerData: setup,
+      execArgv: ['--import', 'tsx'],
+      env: { ...process.env, TSX_DISABLE_CACHE: '1' },
+    });
+  }
+  // The bundles (dist/index.js, dist/cli.js) ship dist/accuracy-worker.js beside them.
+  return new Worker(fileURLToPath(new URL('./accuracy-worker.js', here)), { workerData: setup });
 }

@@ -108,24 +108,28 @@ async function openSession(ort: Ort, model: RunRequest['model'], workDir: string
   return openSessionFrom(ort, model, modelBytes, workDir);
 }
 
+/** The options of a session with `threads` intra-op threads: the timing session's, or one of the accuracy pass's (plain data: its workers open the same). */
+function sessionOptions(model: RunRequest['model'], threads: number): import('onnxruntime-node').InferenceSession.SessionOptions {
+  return {
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: model.engine.irOptim ? 'all' : 'disabled',
+    enableCpuMemArena: true,
+    logSeverityLevel: 4,
+    // The accuracy pass's own multi-thread sessions: threads sleep instead of spinning (see accuracy.ts).
+    ...(threads !== model.engine.threads && threads > 1 ? { extra: ACCURACY_SESSION_EXTRA } : {}),
+  };
+}
+
 async function openSessionFrom(
   ort: Ort,
   model: RunRequest['model'],
   modelBytes: Uint8Array,
   workDir: string,
-  threads = model.engine.threads,
 ): Promise<import('onnxruntime-node').InferenceSession> {
   try {
-    return await ort.InferenceSession.create(modelBytes, {
-      intraOpNumThreads: threads,
-      interOpNumThreads: 1,
-      executionMode: 'sequential',
-      graphOptimizationLevel: model.engine.irOptim ? 'all' : 'disabled',
-      enableCpuMemArena: true,
-      logSeverityLevel: 4,
-      // The accuracy pass's all-core session: threads sleep instead of spinning (see accuracy.ts).
-      ...(threads !== model.engine.threads ? { extra: ACCURACY_SESSION_EXTRA } : {}),
-    });
+    return await ort.InferenceSession.create(modelBytes, sessionOptions(model, model.engine.threads));
   } catch (error) {
     throw new RunnerError(`models[${model.name}].path: onnxruntime cannot load ${model.path}: ${await engineError(error, workDir)}`);
   }
@@ -196,11 +200,12 @@ async function runEmbedded(request: RunRequest, progress: Progress, now: () => n
         `models[${model.name}]: onnxruntime failed on sample ${sample} (batch ${size}): ${await engineError(error, request.workDir)}`,
       );
 
-    // 1. Predictions: every sample once, streamed from disk in chunks, batched on all cores (a
-    //    separate session; see accuracy.ts), skipped for timing-only calls of the A/B confirmation.
+    // 1. Predictions: every sample once, streamed from disk in chunks, on measure.accuracy's batch
+    //    and threads (a separate session; see accuracy.ts), skipped for timing-only calls of the A/B confirmation.
     let predictions: RawOutput[] = [];
     let golden: GoldenOutputs | undefined;
     const notes: string[] = [];
+    const accuracyOptions: Record<string, number> = {};
     if (!request.timingOnly) {
       const pass = await accuracyPass(
         {
@@ -208,8 +213,10 @@ async function runEmbedded(request: RunRequest, progress: Progress, now: () => n
           task: model.task,
           modelName: model.name,
           dataset,
+          execution: measure.accuracy,
           reference: session,
-          openSession: (threads) => openSessionFrom(ort, model, modelBytes, request.workDir, threads),
+          modelBytes,
+          sessionOptions: (threads) => sessionOptions(model, threads),
           describeError: failed,
           checkCancelled: () => cancelled(request, 'during the predictions'),
           ...(request.goldenBytes ? { goldenBytes: request.goldenBytes } : {}),
@@ -220,6 +227,8 @@ async function runEmbedded(request: RunRequest, progress: Progress, now: () => n
       predictions = pass.predictions;
       golden = pass.golden;
       notes.push(...pass.notes);
+      accuracyOptions['accuracyBatch'] = pass.batch;
+      accuracyOptions['accuracyThreads'] = pass.threads;
     }
 
     // Timing iterates over a representative subset (spread over the set), decoded once before
@@ -363,7 +372,13 @@ async function runEmbedded(request: RunRequest, progress: Progress, now: () => n
         version: ort.env.versions.common,
         device: 'cpu',
         precision: 'fp32',
-        options: { threads: engine.threads, irOptim: engine.irOptim, executionProvider: 'cpu', runtime: 'onnxruntime-node' },
+        options: {
+          threads: engine.threads,
+          irOptim: engine.irOptim,
+          executionProvider: 'cpu',
+          runtime: 'onnxruntime-node',
+          ...accuracyOptions,
+        },
       },
       env: {
         runner: 'embedded',

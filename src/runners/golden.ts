@@ -17,10 +17,42 @@ function sig9(x: number): number {
   return Number.isFinite(x) ? Number(x.toPrecision(9)) : x;
 }
 
+/** One sample's share of one output tensor: the summary of all its values and the values kept. */
+export interface GoldenPart {
+  name: string;
+  summary: Summary;
+  kept: Float32Array;
+}
+
+/** Values kept per sample and output: the byte budget split evenly (perSample above). */
+export function goldenPerSample(bytes: number, samples: number, outputs: number): number {
+  return Math.max(1, Math.floor(bytes / 4 / (Math.max(1, samples) * Math.max(1, outputs))));
+}
+
+/** A sample's part of one output: computed where the output is (a worker thread of the accuracy pass). */
+export function goldenPart(name: string, values: ArrayLike<number>, perSample: number): GoldenPart {
+  const size = values.length;
+  let sum = 0;
+  let squares = 0;
+  let min = Infinity;
+  let max = -Infinity;
+  for (let i = 0; i < size; i++) {
+    const v = values[i]!;
+    sum += v;
+    squares += v * v;
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  const summary: Summary = size === 0 ? [0, 0, 0, 0, 0] : [size, sig9(sum / size), sig9(Math.sqrt(squares / size)), sig9(min), sig9(max)];
+  const n = Math.min(size, perSample);
+  const kept = new Float32Array(n);
+  for (let j = 0; j < n; j++) kept[j] = values[Math.floor((j * size) / n)]!;
+  return { name, summary, kept };
+}
+
 export class GoldenCollector {
   private readonly ids: string[] = [];
   private readonly outputs = new Map<string, { summary: Summary[]; kept: number[]; chunks: Float32Array[] }>();
-  private perSample = 0;
 
   /** `bytes`: the budget; `samples`: how many samples will be added. */
   constructor(
@@ -30,33 +62,25 @@ export class GoldenCollector {
 
   /** One sample's outputs, by output name, in the model's output order. */
   add(id: string, outputs: ReadonlyArray<{ name: string; values: ArrayLike<number> }>): void {
-    if (this.perSample === 0)
-      this.perSample = Math.max(1, Math.floor(this.bytes / 4 / (Math.max(1, this.samples) * Math.max(1, outputs.length))));
+    const perSample = goldenPerSample(this.bytes, this.samples, outputs.length);
+    this.addParts(
+      id,
+      outputs.map((o) => goldenPart(o.name, o.values, perSample)),
+    );
+  }
+
+  /** One sample's parts, in the model's output order (goldenPart of each float output, made where the outputs are). */
+  addParts(id: string, parts: readonly GoldenPart[]): void {
     this.ids.push(id);
-    for (const { name, values } of outputs) {
+    for (const { name, summary, kept } of parts) {
       let entry = this.outputs.get(name);
       if (!entry) {
         entry = { summary: [], kept: [], chunks: [] };
         this.outputs.set(name, entry);
       }
-      const size = values.length;
-      let sum = 0;
-      let squares = 0;
-      let min = Infinity;
-      let max = -Infinity;
-      for (let i = 0; i < size; i++) {
-        const v = values[i]!;
-        sum += v;
-        squares += v * v;
-        if (v < min) min = v;
-        if (v > max) max = v;
-      }
-      entry.summary.push(size === 0 ? [0, 0, 0, 0, 0] : [size, sig9(sum / size), sig9(Math.sqrt(squares / size)), sig9(min), sig9(max)]);
-      const kept = Math.min(size, this.perSample);
-      const chunk = new Float32Array(kept);
-      for (let j = 0; j < kept; j++) chunk[j] = values[Math.floor((j * size) / kept)]!;
-      entry.kept.push(kept);
-      entry.chunks.push(chunk);
+      entry.summary.push(summary);
+      entry.kept.push(kept.length);
+      entry.chunks.push(kept);
     }
   }
 

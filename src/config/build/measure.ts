@@ -35,6 +35,10 @@ export function buildMeasure(ctx: BuildContext, raw: RawMeasure): MeasurePlan {
     maxSeconds: raw['max-seconds'] ?? DEFAULT_MEASURE.maxSeconds,
     minRounds: Math.min(raw['min-rounds'] ?? DEFAULT_MEASURE.minRounds, raw.rounds ?? DEFAULT_MEASURE.rounds),
     precision: raw.precision?.level.value ?? DEFAULT_MEASURE.precision,
+    accuracy: {
+      batch: raw.accuracy?.batch ?? DEFAULT_MEASURE.accuracy.batch,
+      threads: raw.accuracy?.threads ?? DEFAULT_MEASURE.accuracy.threads,
+    },
   };
   if (raw['min-rounds'] !== undefined && raw['min-rounds'] > measure.rounds) {
     ctx.error(

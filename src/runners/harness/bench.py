@@ -535,7 +535,6 @@ def spread_indices(count, n):
     return [(i * count) // n for i in range(n)]
 
 
-ACCURACY_BATCH = 6  # PaddleOCR's rec_batch_num / cls_batch_num
 CHECK_SAMPLES = 12
 TIMING_SAMPLES = 256
 
@@ -621,23 +620,70 @@ class Golden:
         return {"ids": self.ids, "outputs": outs}
 
 
-def accuracy_pass(job, engine, samples, np, notes, predictions_file, golden=None):
-    """Predicts every sample once and appends each raw prediction (one JSON line) to predictions_file."""
+def cgroup_cpus():
+    """The container's CPU limit in cores (cgroup v2 cpu.max, else v1 cfs quota), or None."""
+    for path, split in (("/sys/fs/cgroup/cpu.max", True), ("/sys/fs/cgroup/cpu/cpu.cfs_quota_us", False)):
+        try:
+            with open(path) as f:
+                text = f.read().split()
+            if split:
+                quota, period = text[0], text[1]
+            else:
+                quota = text[0]
+                with open("/sys/fs/cgroup/cpu/cpu.cfs_period_us") as f:
+                    period = f.read().split()[0]
+            if quota in ("max", "-1"):
+                return None
+            return int(quota) / int(period)
+        except (OSError, ValueError, IndexError, ZeroDivisionError):
+            continue
+    return None
+
+
+def accuracy_threads(setting):
+    """measure.accuracy.threads resolved: auto = the cores this process may use (its CPU affinity,
+    capped by the container's CPU limit), as the embedded runner counts them."""
+    if setting != "auto":
+        return int(setting)
+    try:
+        n = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        n = os.cpu_count() or 1
+    limit = cgroup_cpus()
+    if limit:
+        n = min(n, max(1, int(math.ceil(limit))))
+    return max(1, n)
+
+
+def accuracy_pass(job, engine, samples, np, notes, predictions_file, shape_batches=None, golden=None):
+    """Predicts every sample once on measure.accuracy's batch and threads (timing keeps the engine's)
+    and appends each raw prediction (one JSON line) to predictions_file. Returns (count, batch, threads)."""
     eng, task, n = job["engine"], job["task"], samples.n
-    threads = os.cpu_count() or 1
+    execution = job["measure"].get("accuracy") or {}
+    threads = accuracy_threads(execution.get("threads", "auto"))
+    wanted = int(execution.get("batch", 6))
+    cpu = eng["device"] == "cpu"
+    own = cpu and threads != int(eng["threads"])
     acc = engine
     if engine.name == "onnxruntime":
-        if eng["device"] == "cpu" and threads > int(eng["threads"]):
+        if own:
             acc = OrtEngine(job, [], threads=threads)
         fixed = acc.fixed_batch
-        batch = fixed or min(ACCURACY_BATCH, n)
+        batch = fixed or min(wanted, n)
     else:
-        # Paddle (TensorRT's shape ranges cover batches up to the configured one): the configured batch.
         fixed = None
-        batch = min(int(eng["batchSize"]), n)
+        if own:
+            acc = PaddleEngine(dict(job, engine=dict(eng, threads=threads)), [], shape_batches)
+        if eng["device"] == "gpu" and eng.get("tensorrt") and wanted > int(eng["batchSize"]):
+            # TensorRT's engine was built for batches up to the configured one (timing's engine: not rebuilt).
+            notes.append("accuracy pass: batch %d capped at engine.batch-size %d (TensorRT's shape range)" % (wanted, int(eng["batchSize"])))
+            wanted = int(eng["batchSize"])
+        batch = min(wanted, n)
     if samples.feed_batch:
         fixed, batch = None, samples.feed_batch
-    where = "%d thread(s)" % (threads if acc is not engine else int(eng["threads"])) if eng["device"] == "cpu" else "the GPU"
+    if not cpu:
+        threads = int(eng["threads"])
+    where = "%d thread(s)" % threads if cpu else "the GPU"
 
     def predict(e, first, count, size, keep=None):
         data = samples.read(first, count)
@@ -690,7 +736,7 @@ def accuracy_pass(job, engine, samples, np, notes, predictions_file, golden=None
     progress("predictions for %d samples in %.1f s (batch %d, %s)" % (n, time.perf_counter() - t0, batch, where))
     if acc is not engine:
         del acc
-    return done
+    return done, batch, threads
 
 
 def write_result(output, doc, ids, predictions_file, golden=None):
@@ -864,16 +910,16 @@ def main():
         return np.ascontiguousarray(subset[idx])
 
     progress("loading %s with %s on %s" % (os.path.basename(model["entry"]), eng["name"], eng["device"]))
-    if eng["name"] == "paddle":
-        # The batches the run feeds, for TensorRT's shape ranges: one sample and one full batch.
-        # Dynamic width: the narrowest and the widest batch too, so the ranges cover every width fed.
-        def shape_batches():
-            batches = [batch_at(0, 1), batch_at(0, batch_size)]
-            if samples.feed_widths:
-                fw = [samples.feed_widths[i] for i in subset_indices]
-                batches += [batch_at(fw.index(min(fw)), 1), batch_at(fw.index(max(fw)), batch_size)]
-            return batches
+    # The batches the run feeds, for TensorRT's shape ranges: one sample and one full batch.
+    # Dynamic width: the narrowest and the widest batch too, so the ranges cover every width fed.
+    def shape_batches():
+        batches = [batch_at(0, 1), batch_at(0, batch_size)]
+        if samples.feed_widths:
+            fw = [samples.feed_widths[i] for i in subset_indices]
+            batches += [batch_at(fw.index(min(fw)), 1), batch_at(fw.index(max(fw)), batch_size)]
+        return batches
 
+    if eng["name"] == "paddle":
         engine = PaddleEngine(job, notes, shape_batches)
     else:
         engine = OrtEngine(job, notes)
@@ -887,11 +933,13 @@ def main():
     timing_only = bool(job.get("timingOnly"))
     predictions_file = job["output"] + ".predictions.part"
     predicted = 0
+    accuracy_options = {}
     golden = None
     if not timing_only:
         if int(job.get("goldenBytes") or 0) > 0:
             golden = Golden(np, int(job["goldenBytes"]), n, list(engine.outputs))
-        predicted = accuracy_pass(job, engine, samples, np, notes, predictions_file, golden)
+        predicted, acc_batch, acc_threads = accuracy_pass(job, engine, samples, np, notes, predictions_file, shape_batches, golden)
+        accuracy_options = {"accuracyBatch": acc_batch, "accuracyThreads": acc_threads}
         phases.append(("predictions", time.time() - launched_at))
 
     # 2. Warm-up by count and by seconds, whichever ends later.
@@ -977,6 +1025,7 @@ def main():
         "irOptim": bool(eng.get("irOptim", True)), "memoryOptim": bool(eng.get("memoryOptim")), "deviceId": int(eng.get("deviceId", 0)),
     }
     options.update(engine.options())
+    options.update(accuracy_options)
     files = [{"path": f["name"], "sha256": sha256_file(f["path"]), "bytes": os.path.getsize(f["path"])} for f in model["files"]]
     doc = {
         "schema": RUN_SCHEMA,

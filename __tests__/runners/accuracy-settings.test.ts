@@ -1,0 +1,158 @@
+/**
+ * gate.yml `measure.accuracy`: the accuracy pass's own execution settings (samples per call and
+ * CPU threads, `auto` = every core the runner may use), separate from timing, which keeps the
+ * engine's threads and batch-size. They change how fast predictions come, never what they are:
+ * the predictions (and so the accuracy figures) equal a batch-1 one-thread pass, the run document
+ * records what the pass ran at, and a baseline's run spec does not depend on them.
+ */
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { availableParallelism, tmpdir } from 'node:os';
+import path, { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_MEASURE } from '../../src/config/defaults.js';
+import { loadConfig, parseConfig } from '../../src/config/load.js';
+import { prepareDataset } from '../../src/dataset/prepare.js';
+import type { PreparedDataset } from '../../src/dataset/prepared.js';
+import { ConfigError } from '../../src/errors.js';
+import { measure } from '../../src/measure/index.js';
+import { runSpecOf, specDifferences } from '../../src/run-spec.js';
+import { createEmbeddedRunner } from '../../src/runners/embedded.js';
+import type { MeasurePlan, ModelPlan, RunResult } from '../../src/types.js';
+import { makeProject, MINIMAL, type Project } from '../config/fixtures.js';
+import { runCli, tinyGate } from '../helpers/cli.js';
+import { QUICK, recordingProgress } from './fixtures.js';
+
+let root: string;
+let project: Project;
+let model: ModelPlan;
+let dataset: PreparedDataset;
+
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'ppg-accuracy-settings-'));
+  project = makeProject();
+  model = (await loadConfig(path.resolve('examples/demo/gate.yml'))).models.find((m) => m.task === 'ocr-rec')!;
+  dataset = await prepareDataset({ ...model.dataset, limit: 24 }, join(root, 'cache'), { info: () => {}, warn: () => {} });
+}, 60_000);
+afterAll(async () => {
+  project.cleanup();
+  await rm(root, { recursive: true, force: true });
+});
+
+const withMeasure = (block: string) => `${MINIMAL}measure:\n${block}`;
+
+function configError(text: string): string {
+  try {
+    parseConfig(text, project.file);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as ConfigError).message;
+  }
+  throw new Error(`expected a ConfigError for:\n${text}`);
+}
+
+describe('gate.yml measure.accuracy', () => {
+  it("defaults to PaddleOCR's batch 6 on every core, and reads a count or auto", () => {
+    expect(parseConfig(MINIMAL, project.file).measure.accuracy).toEqual({ batch: 6, threads: 'auto' });
+    expect(parseConfig(withMeasure('  accuracy: { batch: 16, threads: 3 }\n'), project.file).measure.accuracy).toEqual({
+      batch: 16,
+      threads: 3,
+    });
+    expect(parseConfig(withMeasure('  accuracy: { threads: auto }\n'), project.file).measure.accuracy).toEqual({
+      batch: 6,
+      threads: 'auto',
+    });
+    // Timing's settings are untouched by it.
+    const plan = parseConfig(withMeasure('  accuracy: { batch: 2 }\n'), project.file);
+    expect({ ...plan.measure, accuracy: DEFAULT_MEASURE.accuracy }).toEqual(DEFAULT_MEASURE);
+  });
+
+  it.each([
+    ['threads: 0', /10:\d+: measure\.accuracy\.threads.*expected/s],
+    ['threads: many', /10:\d+: measure\.accuracy\.threads.*auto/s],
+    ['batch: 0', /10:\d+: measure\.accuracy\.batch.*expected/s],
+    ['batch: six', /10:\d+: measure\.accuracy\.batch.*expected/s],
+    ['thread: 2', /10:\d+: measure\.accuracy\.thread\b.*threads/s],
+  ])('%s is refused, naming the line and the field', (entry, says) => {
+    expect(configError(withMeasure(`  accuracy: { ${entry} }\n`))).toMatch(says);
+  });
+});
+
+describe('embedded runner: the accuracy pass on its own settings', () => {
+  const run = (accuracy: MeasurePlan['accuracy'], timingOnly = false): Promise<RunResult> =>
+    createEmbeddedRunner().run(
+      {
+        model,
+        measure: { ...QUICK, accuracy },
+        dataset,
+        workDir: join(root, `work-${accuracy.batch}-${accuracy.threads}`),
+        ...(timingOnly ? { timingOnly } : {}),
+      },
+      recordingProgress(),
+    );
+
+  it('runs batch 4 on 2 threads with predictions identical to batch 1 on 1 thread; timing keeps its own', async () => {
+    const one = await run({ batch: 1, threads: 1 });
+    const four = await run({ batch: 4, threads: 2 });
+
+    expect(four.outputs.ids).toEqual(dataset.ids);
+    expect(four.outputs.predictions).toEqual(one.outputs.predictions);
+    const line = (r: RunResult) => measure(r, dataset, 'ocr-rec').metrics.find((m) => m.id === 'accuracy.line')!.value;
+    expect(line(four)).toBe(line(one));
+
+    expect(four.notes?.join('\n')).toMatch(/accuracy pass: batch 4, 2 thread\(s\); the first 12 predictions checked equal to batch 1/);
+    expect(four.engine.options).toMatchObject({ threads: 1, accuracyBatch: 4, accuracyThreads: 2 });
+    expect(one.engine.options).toMatchObject({ threads: 1, accuracyBatch: 1, accuracyThreads: 1 });
+    // Timing: the engine's batch-size and threads, whatever the accuracy pass used.
+    expect(four.timing.batchSize).toBe(1);
+    expect(four.env['inputShape']).toBe('3x48x320');
+  }, 120_000);
+
+  it('auto is every core this process may use; a timing-only run records no accuracy pass', async () => {
+    const auto = await run({ batch: 6, threads: 'auto' });
+    expect(auto.engine.options).toMatchObject({ accuracyBatch: 6, accuracyThreads: availableParallelism() });
+    const timing = await run({ batch: 6, threads: 'auto' }, true);
+    expect(timing.outputs.predictions).toEqual([]);
+    expect(timing.engine.options).not.toHaveProperty('accuracyThreads');
+  }, 120_000);
+});
+
+describe("a baseline's run spec", () => {
+  it('does not depend on the accuracy settings (they change no figure), and still on timing settings', () => {
+    const files = [{ path: 'rec.onnx', sha256: 'a'.repeat(64), bytes: 1 }];
+    const spec = (m: MeasurePlan) => runSpecOf(model, dataset, m, { kind: 'embedded' }, files);
+    const base = spec(DEFAULT_MEASURE);
+    expect(base.measure).not.toHaveProperty('accuracy');
+    expect(specDifferences(base, spec({ ...DEFAULT_MEASURE, accuracy: { batch: 32, threads: 7 } }))).toEqual([]);
+    expect(specDifferences(base, spec({ ...DEFAULT_MEASURE, rounds: 3 })).map((d) => d.field)).toEqual(['measure.rounds']);
+  });
+});
+
+describe('the CLI with measure.accuracy', () => {
+  const gate = (dir: string, accuracy: string) =>
+    tinyGate({ storeDir: join(dir, 'store'), outDir: join(dir, 'out'), limit: 12 }).replace(
+      '  round-seconds: 0.2\n',
+      `  round-seconds: 0.2\n  accuracy: ${accuracy}\n`,
+    );
+
+  it('records the settings the pass ran at in report.json (exit 0), and refuses a bad one with exit 2', async () => {
+    const dir = join(root, 'cli');
+    const { writeFile, mkdir } = await import('node:fs/promises');
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, 'gate.yml'), gate(dir, '{ batch: 3, threads: 2 }'));
+    const env = { PPG_CACHE_DIR: join(root, 'cli-cache') };
+    const ok = await runCli(['run', '--config', join(dir, 'gate.yml')], { env });
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stderr).toMatch(/predictions for 12 samples in [0-9.]+ s \(batch 3, 2 thread\(s\): 2 worker thread\(s\) × 1\)/);
+    const report = JSON.parse(await readFile(join(dir, 'out', 'report.json'), 'utf8')) as {
+      models: Array<{ run: RunResult & { batchSize: number } }>;
+    };
+    expect(report.models[0]!.run.engine.options).toMatchObject({ threads: 1, accuracyBatch: 3, accuracyThreads: 2 });
+    expect(report.models[0]!.run.batchSize).toBe(1);
+
+    await writeFile(join(dir, 'bad.yml'), gate(dir, '{ batch: 3, threads: none }'));
+    const bad = await runCli(['run', '--config', join(dir, 'bad.yml')], { env });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/bad\.yml:\d+:\d+: measure\.accuracy\.threads/);
+    expect(bad.stderr).toMatch(/auto/);
+  }, 120_000);
+});
