@@ -326,8 +326,11 @@ class PaddleEngine:
     def _shape_range(self, explicit, shape_batches, batch):
         if explicit:
             return [int(d) for d in explicit["min"]], [int(d) for d in explicit["opt"]], [int(d) for d in explicit["max"]]
-        sample = list(shape_batches()[0].shape[1:])
-        return [1] + sample, [batch] + sample, [batch] + sample
+        # Every batch fed (dynamic width: the narrowest and the widest too), per axis min and max.
+        shapes = [list(b.shape[1:]) for b in shape_batches()]
+        lo = [min(sh[i] for sh in shapes) for i in range(len(shapes[0]))]
+        hi = [max(sh[i] for sh in shapes) for i in range(len(shapes[0]))]
+        return [1] + lo, [batch] + shapes[0], [batch] + hi
 
     def _dynamic_shapes(self, config, entry, params, explicit, shape_batches, device_id, notes):
         """TensorRT needs the shape range of every subgraph input (PP-OCR rec has a dynamic width):
@@ -425,6 +428,31 @@ class PaddleEngine:
 # ───────────────────────────── the prepared dataset, read in chunks ─────────────────────────────
 
 
+RANDOM_GENERATOR = "fmix32-counter@1"
+
+
+def random_values(np, encoding, first, count):
+    """Seeded random inputs: the counter-based generator of TypeScript's dataset/random.ts, element
+    by element the same float32 values (uint32 arithmetic wraps as Math.imul does):
+    h = fmix32(fmix32(i + seed * 0x9E3779B9) ^ seed); value = float32(lo + ((h >> 8) * 2**-24) * (hi - lo))."""
+    lo, hi = float(encoding["range"][0]), float(encoding["range"][1])
+    seed = np.uint32(int(encoding["seed"]) & 0xFFFFFFFF)
+    offset = np.uint32((int(encoding["seed"]) * 0x9E3779B9) & 0xFFFFFFFF)
+
+    def fmix32(x):
+        x = x ^ (x >> np.uint32(16))
+        x = x * np.uint32(0x85EBCA6B)
+        x = x ^ (x >> np.uint32(13))
+        x = x * np.uint32(0xC2B2AE35)
+        return x ^ (x >> np.uint32(16))
+
+    index = (np.arange(first, first + count, dtype=np.uint64) + np.uint64(offset)) & np.uint64(0xFFFFFFFF)
+    with np.errstate(over="ignore"):
+        h = fmix32(fmix32(index.astype(np.uint32)) ^ seed)
+    u = (h >> np.uint32(8)).astype(np.float64) * 2.0 ** -24
+    return (lo + u * (hi - lo)).astype(np.float32)
+
+
 class Samples:
     """The prepared dataset (see src/dataset/prepared.ts), memory-mapped and read in chunks: a
     float32 inputs.npy, or 8-bit pixels.bin + widths + a lookup table (encoding u8-lut), rebuilt
@@ -434,6 +462,8 @@ class Samples:
     def __init__(self, np, directory, encoding, shape):
         self.np = np
         self.encoding = encoding
+        self.feed_batch = None
+        self.feed_widths = None
         if encoding is None:
             path = os.path.join(directory, "inputs.npy")
             try:
@@ -445,6 +475,14 @@ class Samples:
             self.n = int(self.inputs.shape[0])
             self.sample_shape = tuple(int(d) for d in self.inputs.shape[1:])
             return
+        if encoding.get("kind") == "random":
+            if shape is None or len(shape) < 2:
+                raise HarnessError("the job's random dataset needs a shape [N, ...], got %r" % (shape,))
+            if encoding.get("generator") != RANDOM_GENERATOR:
+                raise HarnessError("the job's random dataset uses generator %r, this harness has %s" % (encoding.get("generator"), RANDOM_GENERATOR))
+            self.n = int(shape[0])
+            self.sample_shape = tuple(int(d) for d in shape[1:])
+            return
         if encoding.get("kind") != "u8-lut" or shape is None or len(shape) != 4:
             raise HarnessError("the job's dataset.encoding must be u8-lut with a shape [N, C, H, W], got %r" % (encoding.get("kind"),))
         path = os.path.join(directory, "pixels.bin")
@@ -452,6 +490,10 @@ class Samples:
         self.sample_shape = tuple(int(d) for d in shape[1:])
         c, h, w = self.sample_shape
         self.widths = np.asarray(encoding["widths"], dtype=np.int64)
+        # predict_rec.py's dynamic width (dataset/prepared.ts encoding.feed): each sample's batch width.
+        feed = encoding.get("feed")
+        self.feed_batch = int(feed["batch"]) if feed else None
+        self.feed_widths = [int(x) for x in feed["widths"]] if feed else None
         self.offsets = np.concatenate([[0], np.cumsum(self.widths * (c * h))])
         self.lut = np.asarray(encoding["lut"], dtype=np.float32)
         self.channel = np.arange(c)[:, None, None]
@@ -468,6 +510,10 @@ class Samples:
         np = self.np
         if self.encoding is None:
             return np.ascontiguousarray(self.inputs[first:first + count])
+        if self.encoding["kind"] == "random":
+            size = int(np.prod(self.sample_shape))
+            values = random_values(np, self.encoding, first * size, count * size)
+            return values.reshape((count,) + self.sample_shape)
         c, h, w = self.sample_shape
         out = np.full((count, c, h, w), self.pad, dtype=np.float32)
         for k in range(count):
@@ -489,7 +535,6 @@ def spread_indices(count, n):
     return [(i * count) // n for i in range(n)]
 
 
-ACCURACY_BATCH = 6  # PaddleOCR's rec_batch_num / cls_batch_num
 CHECK_SAMPLES = 12
 TIMING_SAMPLES = 256
 
@@ -529,34 +574,138 @@ def predictions_of(task, outputs, count, np):
 
 
 
-def accuracy_pass(job, engine, samples, np, notes, predictions_file):
-    """Predicts every sample once and appends each raw prediction (one JSON line) to predictions_file."""
+class Golden:
+    """Golden outputs for drift checks, by the rule of TypeScript's runners/golden.ts: a byte budget
+    split evenly over samples and float32 outputs (per_sample = max(1, bytes // 4 // (samples * outputs))),
+    of a sample's `size` values the `kept = min(size, per_sample)` at floor(j * size / kept), a summary
+    [elements, mean, rms, min, max] (9 significant digits), the kept values float32 little-endian,
+    raw-deflated, base64."""
+
+    def __init__(self, np, budget, samples, names):
+        self.np, self.budget, self.samples, self.names = np, budget, samples, names
+        self.ids = []
+        self.per_sample = 0
+        self.outputs = {}
+
+    def add(self, sample_id, outputs, j):
+        np = self.np
+        floats = [(n, np.asarray(o)) for n, o in zip(self.names, outputs) if np.asarray(o).dtype == np.float32]
+        if not self.per_sample:
+            self.per_sample = max(1, self.budget // 4 // (max(1, self.samples) * max(1, len(floats))))
+        self.ids.append(sample_id)
+        for name, arr in floats:
+            e = self.outputs.setdefault(name, {"summary": [], "kept": [], "chunks": []})
+            v = arr[j].reshape(-1)
+            size = int(v.shape[0])
+            if size == 0:
+                e["summary"].append([0, 0, 0, 0, 0])
+            else:
+                d = v.astype(np.float64)
+                sig = lambda x: float("%.9g" % x)
+                e["summary"].append([size, sig(d.mean()), sig(math.sqrt(float((d * d).mean()))), sig(d.min()), sig(d.max())])
+            kept = min(size, self.per_sample)
+            e["kept"].append(kept)
+            e["chunks"].append(v[(np.arange(kept, dtype=np.int64) * size) // kept].astype("<f4") if kept else np.zeros(0, "<f4"))
+
+    def result(self):
+        import base64
+        import zlib
+
+        outs = []
+        for name, e in self.outputs.items():
+            raw = b"".join(c.tobytes() for c in e["chunks"])
+            z = zlib.compressobj(9, zlib.DEFLATED, -15)
+            values = base64.b64encode(z.compress(raw) + z.flush()).decode("ascii")
+            outs.append({"name": name, "summary": e["summary"], "kept": e["kept"], "values": values})
+        return {"ids": self.ids, "outputs": outs}
+
+
+def cgroup_cpus():
+    """The container's CPU limit in cores (cgroup v2 cpu.max, else v1 cfs quota), or None."""
+    for path, split in (("/sys/fs/cgroup/cpu.max", True), ("/sys/fs/cgroup/cpu/cpu.cfs_quota_us", False)):
+        try:
+            with open(path) as f:
+                text = f.read().split()
+            if split:
+                quota, period = text[0], text[1]
+            else:
+                quota = text[0]
+                with open("/sys/fs/cgroup/cpu/cpu.cfs_period_us") as f:
+                    period = f.read().split()[0]
+            if quota in ("max", "-1"):
+                return None
+            return int(quota) / int(period)
+        except (OSError, ValueError, IndexError, ZeroDivisionError):
+            continue
+    return None
+
+
+def accuracy_threads(setting):
+    """measure.accuracy.threads resolved: auto = the cores this process may use (its CPU affinity,
+    capped by the container's CPU limit), as the embedded runner counts them."""
+    if setting != "auto":
+        return int(setting)
+    try:
+        n = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        n = os.cpu_count() or 1
+    limit = cgroup_cpus()
+    if limit:
+        n = min(n, max(1, int(math.ceil(limit))))
+    return max(1, n)
+
+
+def accuracy_pass(job, engine, samples, np, notes, predictions_file, shape_batches=None, golden=None):
+    """Predicts every sample once on measure.accuracy's batch and threads (timing keeps the engine's)
+    and appends each raw prediction (one JSON line) to predictions_file. Returns (count, batch, threads)."""
     eng, task, n = job["engine"], job["task"], samples.n
-    threads = os.cpu_count() or 1
+    execution = job["measure"].get("accuracy") or {}
+    threads = accuracy_threads(execution.get("threads", "auto"))
+    wanted = int(execution.get("batch", 6))
+    cpu = eng["device"] == "cpu"
+    own = cpu and threads != int(eng["threads"])
     acc = engine
     if engine.name == "onnxruntime":
-        if eng["device"] == "cpu" and threads > int(eng["threads"]):
+        if own:
             acc = OrtEngine(job, [], threads=threads)
         fixed = acc.fixed_batch
-        batch = fixed or min(ACCURACY_BATCH, n)
+        batch = fixed or min(wanted, n)
     else:
-        # Paddle (TensorRT's shape ranges cover batches up to the configured one): the configured batch.
         fixed = None
-        batch = min(int(eng["batchSize"]), n)
-    where = "%d thread(s)" % (threads if acc is not engine else int(eng["threads"])) if eng["device"] == "cpu" else "the GPU"
+        if own:
+            acc = PaddleEngine(dict(job, engine=dict(eng, threads=threads)), [], shape_batches)
+        if eng["device"] == "gpu" and eng.get("tensorrt") and wanted > int(eng["batchSize"]):
+            # TensorRT's engine was built for batches up to the configured one (timing's engine: not rebuilt).
+            notes.append("accuracy pass: batch %d capped at engine.batch-size %d (TensorRT's shape range)" % (wanted, int(eng["batchSize"])))
+            wanted = int(eng["batchSize"])
+        batch = min(wanted, n)
+    if samples.feed_batch:
+        fixed, batch = None, samples.feed_batch
+    if not cpu:
+        threads = int(eng["threads"])
+    where = "%d thread(s)" % threads if cpu else "the GPU"
 
-    def predict(e, first, count, size):
+    def predict(e, first, count, size, keep=None):
         data = samples.read(first, count)
         out = []
         for s in range(0, count, size):
             part = data[s:s + size]
+            if samples.feed_widths:
+                # predict_rec.py's batch, at its own width (the columns past a line's width are padding).
+                part = np.ascontiguousarray(part[..., :samples.feed_widths[first + s]])
             real = part.shape[0]
             if fixed and real < fixed:
                 part = np.concatenate([part] + [part[-1:]] * (fixed - real))
-            out.extend(predictions_of(task, e.infer(part), real, np))
+            outputs = e.infer(part)
+            out.extend(predictions_of(task, outputs, real, np))
+            if keep is not None:
+                for j in range(real):
+                    keep.add(job["dataset"]["ids"][first + s + j], outputs, j)
         return out
 
-    if batch > 1 and not fixed:
+    if samples.feed_batch:
+        notes.append("accuracy pass: predict_rec.py's batches of %d, each at its own width, %s" % (batch, where))
+    elif batch > 1 and not fixed:
         k = min(CHECK_SAMPLES, n)
         batched, single = predict(acc, 0, k, batch), predict(engine, 0, k, 1)
         differs = next((i for i in range(k) if batched[i] != single[i]), None)
@@ -575,7 +724,7 @@ def accuracy_pass(job, engine, samples, np, notes, predictions_file):
     with open(predictions_file, "w") as f:
         for first in range(0, n, chunk):
             count = min(chunk, n - first)
-            for p in predict(acc, first, count, batch):
+            for p in predict(acc, first, count, batch, golden):
                 f.write(json.dumps(p, separators=(",", ":")))
                 f.write("\n")
             done += count
@@ -587,10 +736,10 @@ def accuracy_pass(job, engine, samples, np, notes, predictions_file):
     progress("predictions for %d samples in %.1f s (batch %d, %s)" % (n, time.perf_counter() - t0, batch, where))
     if acc is not engine:
         del acc
-    return done
+    return done, batch, threads
 
 
-def write_result(output, doc, ids, predictions_file):
+def write_result(output, doc, ids, predictions_file, golden=None):
     """Writes the run-result document with the predictions copied line by line from
     predictions_file, so they are never all in memory; then renames it into place."""
     tmp = output + ".part"
@@ -605,7 +754,11 @@ def write_result(output, doc, ids, predictions_file):
                     if k:
                         f.write(",")
                     f.write(line.rstrip("\n"))
-        f.write("]}}")
+        f.write("]")
+        if golden is not None:
+            f.write(', "golden": ')
+            f.write(json.dumps(golden, separators=(",", ":")))
+        f.write("}}")
     os.replace(tmp, output)
     if predictions_file:
         os.remove(predictions_file)
@@ -737,7 +890,8 @@ def main():
         raise HarnessError("%s holds %d samples but the manifest lists %d ids" % (job["dataset"]["dir"], n, len(ids)))
     batch_size = int(eng["batchSize"])
     # Timing iterates over a representative subset, read once: memory does not grow with the set.
-    subset = samples.take(spread_indices(n, TIMING_SAMPLES))
+    subset_indices = spread_indices(n, TIMING_SAMPLES)
+    subset = samples.take(subset_indices)
     m = int(subset.shape[0])
 
     probe = GpuProbe(int(eng.get("deviceId", 0))) if eng["device"] == "gpu" else None
@@ -747,14 +901,26 @@ def main():
 
     def batch_at(start, count):
         idx = [(start + k) % m for k in range(count)]
+        if samples.feed_widths:
+            # Dynamic width: each line at its batch's width; a timed batch at the widest of theirs.
+            width = max(samples.feed_widths[subset_indices[i]] for i in idx)
+            return np.ascontiguousarray(subset[idx][..., :width])
         if idx == list(range(idx[0], idx[0] + count)):
             return np.ascontiguousarray(subset[idx[0]:idx[0] + count])
         return np.ascontiguousarray(subset[idx])
 
     progress("loading %s with %s on %s" % (os.path.basename(model["entry"]), eng["name"], eng["device"]))
+    # The batches the run feeds, for TensorRT's shape ranges: one sample and one full batch.
+    # Dynamic width: the narrowest and the widest batch too, so the ranges cover every width fed.
+    def shape_batches():
+        batches = [batch_at(0, 1), batch_at(0, batch_size)]
+        if samples.feed_widths:
+            fw = [samples.feed_widths[i] for i in subset_indices]
+            batches += [batch_at(fw.index(min(fw)), 1), batch_at(fw.index(max(fw)), batch_size)]
+        return batches
+
     if eng["name"] == "paddle":
-        # The batches the run feeds, for TensorRT's shape ranges: one sample and one full batch.
-        engine = PaddleEngine(job, notes, lambda: [batch_at(0, 1), batch_at(0, batch_size)])
+        engine = PaddleEngine(job, notes, shape_batches)
     else:
         engine = OrtEngine(job, notes)
     phases.append(("model loaded", time.time() - launched_at))
@@ -767,8 +933,13 @@ def main():
     timing_only = bool(job.get("timingOnly"))
     predictions_file = job["output"] + ".predictions.part"
     predicted = 0
+    accuracy_options = {}
+    golden = None
     if not timing_only:
-        predicted = accuracy_pass(job, engine, samples, np, notes, predictions_file)
+        if int(job.get("goldenBytes") or 0) > 0:
+            golden = Golden(np, int(job["goldenBytes"]), n, list(engine.outputs))
+        predicted, acc_batch, acc_threads = accuracy_pass(job, engine, samples, np, notes, predictions_file, shape_batches, golden)
+        accuracy_options = {"accuracyBatch": acc_batch, "accuracyThreads": acc_threads}
         phases.append(("predictions", time.time() - launched_at))
 
     # 2. Warm-up by count and by seconds, whichever ends later.
@@ -854,6 +1025,7 @@ def main():
         "irOptim": bool(eng.get("irOptim", True)), "memoryOptim": bool(eng.get("memoryOptim")), "deviceId": int(eng.get("deviceId", 0)),
     }
     options.update(engine.options())
+    options.update(accuracy_options)
     files = [{"path": f["name"], "sha256": sha256_file(f["path"]), "bytes": os.path.getsize(f["path"])} for f in model["files"]]
     doc = {
         "schema": RUN_SCHEMA,
@@ -875,7 +1047,8 @@ def main():
         },
         "notes": notes,
     }
-    write_result(job["output"], doc, [] if timing_only else ids, predictions_file if predicted else None)
+    write_result(job["output"], doc, [] if timing_only else ids, predictions_file if predicted else None,
+                 golden.result() if golden is not None and predicted else None)
     progress("done: %d rounds, %d timed iterations in %.1f s" % (len(rounds), total, measure_seconds))
 
 
