@@ -100,7 +100,8 @@ function spawn(): Worker {
   if (here.endsWith('.ts')) {
     // Running from source (tests, tsx scripts): the worker is TypeScript too.
     return new Worker(new URL('./prepare-worker.ts', here), {
-      execArgv: ['--import', 'tsx'],
+      // tsx as this module resolves it: the process's working directory may be anywhere (a workflow's workspace).
+      execArgv: ['--import', import.meta.resolve('tsx')],
       env: { ...process.env, TSX_DISABLE_CACHE: '1' },
     });
   }

@@ -330,7 +330,8 @@ function spawn(setup: WorkerSetup): Worker {
     // Running from source (tests, tsx scripts): the worker is TypeScript too.
     return new Worker(new URL('./accuracy-worker.ts', here), {
       workerData: setup,
-      execArgv: ['--import', 'tsx'],
+      // tsx as this module resolves it: the process's working directory may be anywhere (a workflow's workspace).
+      execArgv: ['--import', import.meta.resolve('tsx')],
       env: { ...process.env, TSX_DISABLE_CACHE: '1' },
     });
   }
