@@ -282,7 +282,14 @@ describe('run --shard i/n, then aggregate', () => {
         dir: join(dir, name),
         workspace: ROOT,
         sha,
-        inputs: { mode: 'aggregate', config: config.b, 'artifact-dir': artifactDir, 'output-dir': join(dir, name, 'out') },
+        // promote: false — the shards carry this checkout's branch, which is the default branch in a clean clone (CI).
+        inputs: {
+          mode: 'aggregate',
+          config: config.b,
+          'artifact-dir': artifactDir,
+          'output-dir': join(dir, name, 'out'),
+          promote: 'false',
+        },
         extra: { ...creds, GITHUB_REF: `refs/heads/${branch}` },
       });
       const child = start(ACTION_ENTRY, actionVars, ROOT);
