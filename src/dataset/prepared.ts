@@ -57,6 +57,11 @@ export interface PixelEncoding {
   feed?: { batch: number; widths: number[] };
 }
 
+/** predict_rec.py's dynamic-width batches of a prepared set, or undefined when every sample is fed at its full width. */
+export function feedOf(dataset: Pick<PreparedDataset, 'encoding'>): PixelEncoding['feed'] {
+  return dataset.encoding?.kind === 'u8-lut' ? dataset.encoding.feed : undefined;
+}
+
 export const INPUTS_FILE = 'inputs.npy';
 export const PIXELS_FILE = 'pixels.bin';
 export const MANIFEST_FILE = 'manifest.json';

@@ -7,7 +7,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
-import type { PreparedDataset } from '../dataset/prepared.js';
+import { feedOf, type PreparedDataset } from '../dataset/prepared.js';
 import { openSamples } from '../dataset/samples.js';
 import type { Task } from '../types.js';
 import type { WorkerJob, WorkerReply } from './accuracy.js';
@@ -51,6 +51,7 @@ async function start(setup: WorkerSetup): Promise<BatchLoop> {
   ort.env.logLevel = 'fatal';
   const session = await ort.InferenceSession.create(setup.modelBytes, setup.options);
   const reader = await openSamples(setup.dataset);
+  const feed = feedOf(setup.dataset);
   return {
     ort,
     session,
@@ -59,7 +60,7 @@ async function start(setup: WorkerSetup): Promise<BatchLoop> {
     modelName: setup.modelName,
     ids: setup.dataset.ids,
     outputs: new Map<string, Tensor>(),
-    ...(setup.dataset.encoding?.kind === 'u8-lut' && setup.dataset.encoding.feed ? { feed: setup.dataset.encoding.feed } : {}),
+    ...(feed ? { feed } : {}),
     ...(setup.golden ? { golden: setup.golden } : {}),
   };
 }

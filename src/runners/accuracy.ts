@@ -27,7 +27,7 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { InferenceSession } from 'onnxruntime-node';
-import type { PreparedDataset } from '../dataset/prepared.js';
+import { feedOf, type PreparedDataset } from '../dataset/prepared.js';
 import { openSamples } from '../dataset/samples.js';
 import { RunnerError } from '../errors.js';
 import type { Progress } from '../ports.js';
@@ -136,7 +136,7 @@ export async function accuracyPass(plan: AccuracyPlan, progress: Progress): Prom
     ids: dataset.ids,
   };
   // predict_rec.py's dynamic width: its own batches, each at its width (batched ≠ batch 1 by design).
-  const feed = dataset.encoding?.kind === 'u8-lut' ? dataset.encoding.feed : undefined;
+  const feed = feedOf(dataset);
   const dim0 = plan.reference.inputMetadata[0]?.isTensor ? plan.reference.inputMetadata[0].shape[0] : undefined;
   // A model exported with a fixed batch dimension is fed that batch (the last one padded by repeats).
   const fixed = typeof dim0 === 'number' && dim0 > 0 ? dim0 : undefined;

@@ -4,6 +4,7 @@ import { cpus, release } from 'node:os';
 import { basename, join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { feedOf } from '../dataset/prepared.js';
 import { narrowSamples, openSamples, spreadIndices } from '../dataset/samples.js';
 import { ACCURACY_SESSION_EXTRA, accuracyPass } from './accuracy.js';
 import { ConfigError, RunnerError } from '../errors.js';
@@ -250,7 +251,7 @@ async function runEmbedded(request: RunRequest, progress: Progress, now: () => n
     const single = new Map<number, import('onnxruntime-node').Tensor>();
     // predict_rec.py's dynamic width: a sample is timed at its batch's width (a timed batch of
     // several at the widest of theirs, the same rule), so latency is measured at real line widths.
-    const feed = dataset.encoding?.kind === 'u8-lut' ? dataset.encoding.feed : undefined;
+    const feed = feedOf(dataset);
     const tensorAt = (first: number, size: number) => {
       if (feed) {
         const members = Array.from({ length: size }, (_, i) => (first + i) % subsetCount);
