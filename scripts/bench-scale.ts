@@ -3,8 +3,9 @@
  * PP-OCRv4 rec set (360 lines) is repeated to N lines and gated by the built CLI (dist/cli.js,
  * embedded runner, a fresh dataset cache) as a user runs it; printed per N: wall time, peak RSS
  * of the gate process, the prepared cache's size against the float32 tensors it replaces, the
- * accuracy pass's time, and the line accuracy. Then the accuracy pass against today's way
- * (batch 1, one thread) on the first 1,000 lines. Not a test; run `npm run build` first.
+ * accuracy pass's time, and the line accuracy. Then the accuracy pass on 1,000 lines against
+ * the pass before issue 19 and the bare one-thread inference, in rounds (passRounds; `--rounds K`,
+ * default 3; `--pass-only` skips the gates). Not a test; run `npm run build` first.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -68,8 +69,9 @@ interface Row {
   exit: number;
 }
 
-function gate(n: number): Row {
-  const dir = join(work, `n${n}`);
+/** Gates n lines with the built CLI; `accuracy`: a measure.accuracy block (default: none, the defaults). */
+function gate(n: number, accuracy = ''): Row {
+  const dir = join(work, `n${n}${accuracy.replace(/\W+/g, '-')}`);
   const labels = Array.from({ length: n }, (_, i) => lines[i % lines.length]!).join('\n') + '\n';
   execFileSync('mkdir', ['-p', dir]);
   writeFileSync(join(dir, 'rec_gt.txt'), labels);
@@ -88,7 +90,7 @@ runner:
   kind: embedded
 engine:
   threads: 1
-measure: { warmup: 10, warmup-seconds: 0, rounds: 3, min-rounds: 3, iterations: 20, round-seconds: 0.5 }
+measure: { warmup: 10, warmup-seconds: 0, rounds: 3, min-rounds: 3, iterations: 20, round-seconds: 0.5${accuracy ? `, accuracy: ${accuracy}` : ''} }
 store:
   file: { dir: ${join(dir, 'store')} }
 output:
@@ -109,7 +111,7 @@ output:
   const rss = Number(/PPG-MAXRSS (\d+)/.exec(err)?.[1] ?? NaN) / 1024;
   const prepare = Number(/prepared \d+ samples in ([0-9.]+) s/.exec(err)?.[1] ?? NaN);
   const predictions = Number(/predictions for \d+ samples in ([0-9.]+) s/.exec(err)?.[1] ?? NaN);
-  const accuracy = lineAccuracy(join(dir, 'out'));
+  const lineAcc = lineAccuracy(join(dir, 'out'));
   if (r.status !== 0) process.stderr.write(err.split('\n').slice(-15).join('\n') + '\n');
   const row = {
     n,
@@ -119,24 +121,44 @@ output:
     float32Mb: (n * FLOAT32_PER_SAMPLE) / 2 ** 20,
     prepare,
     predictions,
-    accuracy,
+    accuracy: lineAcc,
     exit: r.status ?? -1,
   };
   rmSync(dir, { recursive: true, force: true });
   return row;
 }
 
-/** Today's accuracy pass: every sample alone (batch 1) on a 1-thread session, from the same prepared set. */
-async function todaysPass(n: number): Promise<{ seconds: number; batched: number; cpu: number; batchedCpu: number }> {
+/** One round of the pass comparison: seconds for the n lines (CPU seconds where measured in this process). */
+interface PassRound {
+  /** The pass as it was before issue 19. */
+  before: { seconds: number; cpu: number };
+  /** Bare batch-1 inference on one thread: the floor of any one-thread pass. */
+  floor: { seconds: number; cpu: number };
+  /** This build's pass in the gate (dist/cli.js), defaults (batch 6, threads auto), its workers' start included. */
+  now: { seconds: number };
+  /** The same at batch 2. */
+  now2: { seconds: number };
+}
+
+/**
+ * The accuracy pass four ways on the same n lines, `rounds` times in rotating order (this
+ * machine's speed drifts by ±20 % over minutes; each round's ratios compare neighbours):
+ * - before: the embedded runner's pass before issue 19 (commit dbdbb4c^, runners/embedded.ts),
+ *   every line alone (batch 1) on the one-thread timing session, its output checked for finite
+ *   values with findIndex and reduced by rawOutput — the inputs already in memory, as they were;
+ * - floor: the same session.run calls and nothing else;
+ * - now, now2: the pass as the gate runs it (the built CLI's "predictions for N samples in X s",
+ *   which counts its worker threads' start), with the default measure.accuracy and at batch 2.
+ */
+async function passRounds(n: number, rounds: number): Promise<PassRound[]> {
   const { prepareDataset } = await import('../src/dataset/prepare.js');
   const { openSamples } = await import('../src/dataset/samples.js');
-  const { ACCURACY_SESSION_EXTRA, accuracyPass } = await import('../src/runners/accuracy.js');
+  const { rawOutput } = await import('../src/runners/outputs.js');
   process.env['ORT_DISABLE_TELEMETRY'] ??= '1';
   const ort = await import('onnxruntime-node');
   const dir = join(work, 'today');
   execFileSync('mkdir', ['-p', dir]);
   writeFileSync(join(dir, 'rec_gt.txt'), Array.from({ length: n }, (_, i) => lines[i % lines.length]!).join('\n') + '\n');
-  const quiet = { info: () => {}, warn: () => {} };
   const ds = await prepareDataset(
     {
       format: 'ppocr-rec',
@@ -146,54 +168,67 @@ async function todaysPass(n: number): Promise<{ seconds: number; batched: number
       preprocess: { kind: 'ppocr-rec', shape: [3, 48, 320] },
     },
     join(dir, 'cache'),
-    quiet,
+    { info: () => {}, warn: () => {} },
   );
-  const model = join(ASSETS, 'ch_PP-OCRv4_rec_infer.onnx');
-  // The same session options as the embedded runner's (1 thread: timing and each accuracy worker).
-  const options = (threads: number) =>
-    ({
-      intraOpNumThreads: threads,
-      interOpNumThreads: 1,
-      executionMode: 'sequential',
-      graphOptimizationLevel: 'all',
-      ...(threads > 1 ? { extra: ACCURACY_SESSION_EXTRA } : {}),
-    }) as const;
-  const open = (threads: number) => ort.InferenceSession.create(model, options(threads));
-  const one = await open(1);
+  // The timing session's options in the embedded runner (1 thread).
+  const one = await ort.InferenceSession.create(join(ASSETS, 'ch_PP-OCRv4_rec_infer.onnx'), {
+    intraOpNumThreads: 1,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'all',
+  });
   const reader = await openSamples(ds);
+  const data = await reader.read(0, n);
+  await reader.close();
+  const per = 3 * 48 * 320;
+  const tensors = Array.from({ length: n }, (_, i) => new ort.Tensor('float32', data.subarray(i * per, (i + 1) * per), [1, 3, 48, 320]));
+  const input = one.inputNames[0]!;
+  const output = one.outputNames[0]!;
   const cpuSeconds = () => {
     const u = process.cpuUsage();
     return (u.user + u.system) / 1e6;
   };
-  let c0 = cpuSeconds();
-  let t0 = performance.now();
-  for (let i = 0; i < n; i++) {
-    const x = await reader.read(i, 1);
-    await one.run({ [one.inputNames[0]!]: new ort.Tensor('float32', x, [1, 3, 48, 320]) });
+  const timed = async (f: () => Promise<unknown>) => {
+    const c0 = cpuSeconds();
+    const t0 = performance.now();
+    await f();
+    return { seconds: (performance.now() - t0) / 1000, cpu: cpuSeconds() - c0 };
+  };
+  const inGate = (accuracy: string) => {
+    const row = gate(n, accuracy);
+    if (row.exit !== 0) throw new Error(`the gate at ${accuracy || 'the defaults'} exited ${row.exit}`);
+    return Promise.resolve({ seconds: row.predictions });
+  };
+  const ways = {
+    before: () =>
+      timed(async () => {
+        for (let i = 0; i < n; i++) {
+          const t = (await one.run({ [input]: tensors[i]! }))[output]!;
+          const values = t.data as Float32Array;
+          if (values.findIndex((v) => !Number.isFinite(v)) >= 0) throw new Error(`sample ${i}: not finite`);
+          rawOutput('ocr-rec', values, t.dims.slice(1));
+        }
+      }),
+    floor: () =>
+      timed(async () => {
+        for (let i = 0; i < n; i++) await one.run({ [input]: tensors[i]! });
+      }),
+    now: () => inGate(''),
+    now2: () => inGate('{ batch: 2 }'),
+  };
+  const order = ['before', 'now', 'floor', 'now2'] as const;
+  const out: PassRound[] = [];
+  for (let r = 0; r < rounds; r++) {
+    const round: Partial<Record<(typeof order)[number], { seconds: number; cpu?: number }>> = {};
+    for (let k = 0; k < order.length; k++) {
+      const way = order[(k + r) % order.length]!;
+      process.stderr.write(`round ${r + 1}/${rounds}: ${way}…\n`);
+      round[way] = await ways[way]();
+    }
+    out.push(round as PassRound);
   }
-  const seconds = (performance.now() - t0) / 1000;
-  const cpu = cpuSeconds() - c0;
-  await reader.close();
-  c0 = cpuSeconds();
-  t0 = performance.now();
-  await accuracyPass(
-    {
-      ort,
-      task: 'ocr-rec',
-      modelName: 'rec',
-      dataset: ds,
-      execution: { batch: 6, threads: 'auto' },
-      reference: one,
-      modelBytes: readFileSync(model),
-      sessionOptions: options,
-      describeError: async (e) => new Error(String(e)),
-    },
-    quiet,
-  );
-  const batched = (performance.now() - t0) / 1000;
-  const batchedCpu = cpuSeconds() - c0;
   await one.release();
-  return { seconds, batched, cpu, batchedCpu };
+  return out;
 }
 
 const rows: Row[] = [];
@@ -217,13 +252,31 @@ for (const r of rows) {
   );
 }
 const n = Math.min(1000, ...NS);
-const today = gateOnly ? undefined : await todaysPass(n);
-if (today)
+const roundsAt = process.argv.indexOf('--rounds');
+const ROUNDS = roundsAt > 0 ? Number(process.argv[roundsAt + 1]) : 3;
+if (!gateOnly) {
+  const rounds = await passRounds(n, ROUNDS);
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const ms = (s: number) => `${f((1000 * s) / n, 2)} ms`;
   console.log(
-    `\naccuracy pass on ${n} lines: batch 1, 1 thread (before) ${f(today.seconds)} s wall (${f((1000 * today.seconds) / n, 2)} ms a line), ${f(today.cpu)} s CPU; ` +
-      `batched (6), ${availableParallelism()} threads ${f(today.batched)} s wall, ${f(today.batchedCpu)} s CPU: ${f(today.seconds / today.batched, 2)}× faster` +
-      `\n(load average at the end: ${loadavg()
+    `\naccuracy pass on ${n} lines, ${ROUNDS} rounds in rotating order (a line: wall, and CPU where measured; ratios: before ÷ now):\n`,
+  );
+  console.log(
+    '| round | before (pre-issue-19 pass) | floor (bare batch-1 inference) | now (defaults: batch 6, threads auto) | now at batch 2 | before ÷ now | before ÷ now (batch 2) | floor ÷ now |',
+  );
+  console.log('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  rounds.forEach((r, i) =>
+    console.log(
+      `| ${i + 1} | ${ms(r.before.seconds)} / ${ms(r.before.cpu)} | ${ms(r.floor.seconds)} / ${ms(r.floor.cpu)} | ${ms(r.now.seconds)} | ${ms(r.now2.seconds)} | ${f(r.before.seconds / r.now.seconds, 2)}× | ${f(r.before.seconds / r.now2.seconds, 2)}× | ${f(r.floor.seconds / r.now.seconds, 2)}× |`,
+    ),
+  );
+  console.log(
+    `\nmedian: ${f(median(rounds.map((r) => r.before.seconds / r.now.seconds)), 2)}× faster than before at the defaults, ` +
+      `${f(median(rounds.map((r) => r.before.seconds / r.now2.seconds)), 2)}× at batch 2; ` +
+      `${f(median(rounds.map((r) => r.floor.seconds / r.now.seconds)), 2)}× the bare one-thread inference` +
+      ` (load average at the end: ${loadavg()
         .map((l) => l.toFixed(1))
         .join(', ')} on ${availableParallelism()} cores)`,
   );
+}
 rmSync(work, { recursive: true, force: true });

@@ -17,7 +17,7 @@ import { ConfigError, EXIT } from './errors.js';
 import { rejudge, runGate, type GateContext, type GateOutcome } from './gate.js';
 import { aggregateShards, readShards, runShard, SHARD_FILE } from './shard.js';
 import { commentMarker, createGitHubPort } from './github/comment.js';
-import { loadEventContext, type EventContext } from './github/context.js';
+import { loadEventContext, runAttempt, type EventContext } from './github/context.js';
 import { gatherAcceptance, mergedPullRequest, parseAcceptCommand, postCommitStatus, recordsFromComment } from './github/accept.js';
 import {
   artifactMarker,
@@ -250,7 +250,7 @@ function annotateFile(plan: GatePlan): { annotateFile?: string } {
 function archivesFor(inputs: ActionInputs, event: EventContext, plan: GatePlan, commit: string): ArchivePort[] {
   if (!inputs.archive) return [];
   const out: ArchivePort[] = [];
-  const attempt = Number(process.env['GITHUB_RUN_ATTEMPT'] || '1');
+  const attempt = runAttempt();
   if (process.env['ACTIONS_RUNTIME_TOKEN'] && process.env['ACTIONS_RESULTS_URL']) {
     // Artifact names are unique within a workflow run: a re-run attempt gets its own.
     const name = `${inputs.archiveName ?? `${DEFAULT_ARCHIVE_PREFIX}${plan.gate}`}${attempt > 1 ? `-attempt${attempt}` : ''}`;
@@ -326,7 +326,7 @@ async function main(signal: AbortSignal): Promise<number> {
   const { shard } = inputs;
   // A shard's documents go to its own artifact, for the aggregate job (names are unique within a workflow run).
   const archives = shard
-    ? [artifactArchive({ name: shardArtifactName(plan.gate, shard), retentionDays: inputs.archiveRetentionDays })]
+    ? [artifactArchive({ name: shardArtifactName(plan.gate, shard, runAttempt()), retentionDays: inputs.archiveRetentionDays })]
     : archivesFor(inputs, event, plan, ctx.commit);
   let outcome: GateOutcome & { shard?: ShardDocument };
   try {
@@ -340,7 +340,7 @@ async function main(signal: AbortSignal): Promise<number> {
           cacheDir,
           signal,
         };
-        return shard ? runShard(plan, ctx, shard, ports) : runGate(plan, ctx, ports);
+        return shard ? runShard(plan, ctx, shard, ports, runAttempt()) : runGate(plan, ctx, ports);
       },
     );
   } catch (error) {

@@ -15,6 +15,7 @@ import { runGate, type GateContext, type GateOutcome } from './gate.js';
 import type { JobPort, Progress } from './ports.js';
 import { publish } from './publish/index.js';
 import { compareFiles } from './compare-files.js';
+import { runAttempt } from './github/context.js';
 import { checkRunPaths, checkWritableFile } from './preflight.js';
 import { renderJson } from './report/index.js';
 import { fmtChangeAbs, fmtRel, t, VERDICT_EMOJI } from './text/index.js';
@@ -135,7 +136,7 @@ async function runCommand(args: string[]): Promise<number> {
       signal: guard.signal,
     };
     const outcome: GateOutcome & { shard?: ShardDocument } = shard
-      ? await runShard(plan, ctx, shard, ports)
+      ? await runShard(plan, ctx, shard, ports, runAttempt())
       : await runGate(plan, ctx, ports);
     const { report, failed, promotionError } = outcome;
     // The same publish stage as the action's; here the summary is the report on stdout and there is no PR comment.

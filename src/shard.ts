@@ -113,12 +113,16 @@ async function configDigest(plan: Pick<GatePlan, 'configPath'>): Promise<string>
   return createHash('sha256').update(bytes).digest('hex');
 }
 
-/** Runs one shard: its models only, never a promotion (the aggregate promotes), and the shard document. */
+/**
+ * Runs one shard: its models only, never a promotion (the aggregate promotes), and the shard
+ * document, stamped with the workflow run's attempt (github/context.ts runAttempt).
+ */
 export async function runShard(
   plan: GatePlan,
   ctx: GateContext,
   shard: ShardSpec,
   ports: GatePorts,
+  attempt = 1,
 ): Promise<GateOutcome & { shard: ShardDocument }> {
   const { selected, balancedBy } = await shardModels(plan, ctx, shard, ports);
   const names = selected.map((m) => m.name);
@@ -139,6 +143,7 @@ export async function runShard(
     report: outcome.report,
     entries: outcome.entries,
     figures: outcome.figures,
+    attempt,
   };
   return { ...outcome, shard: doc };
 }
@@ -183,6 +188,7 @@ function checkShardDocument(doc: unknown, file: string): ShardDocument {
   // Every field of the report checked as `compare` checks report.json (a shard that ran no model has none to check).
   if (d.report.models.length > 0) validateReport(d.report, `${file} (report)`);
   if (!Array.isArray(d.entries)) throw bad('entries', 'a list of baselines');
+  if (d.attempt !== undefined && !(Number.isInteger(d.attempt) && d.attempt >= 1)) throw bad('attempt', 'a run attempt (an integer ≥ 1)');
   return d as ShardDocument;
 }
 
@@ -222,23 +228,32 @@ export async function aggregateShards(
     }
   }
   const count = first.doc.shard.count;
+  // A shard re-run in a later attempt of the workflow run ("Re-run failed jobs") left a second
+  // document: the latest attempt's counts. The same shard twice from one attempt is a mistake.
+  const attemptOf = (x: { doc: ShardDocument }) => x.doc.attempt ?? 1;
   const byIndex = new Map<number, { dir: string; doc: ShardDocument }>();
-  for (const x of shards) {
+  const superseded: string[] = [];
+  for (const x of [...shards].sort((a, b) => attemptOf(b) - attemptOf(a))) {
     const seen = byIndex.get(x.doc.shard.index);
-    if (seen) throw new ConfigError(`shard ${x.doc.shard.index}/${count} given twice: ${seen.dir} and ${x.dir}`);
-    byIndex.set(x.doc.shard.index, x);
+    if (seen && attemptOf(seen) === attemptOf(x)) {
+      throw new ConfigError(`shard ${x.doc.shard.index}/${count} given twice: ${seen.dir} and ${x.dir}`);
+    }
+    if (seen) superseded.push(`shard ${label(x)} of attempt ${attemptOf(x)}: superseded by attempt ${attemptOf(seen)} (${seen.dir})`);
+    else byIndex.set(x.doc.shard.index, x);
   }
+  for (const line of superseded) ports.progress.info(line);
+  const kept = [...byIndex.values()];
   const missing = Array.from({ length: count }, (_, i) => i + 1).filter((i) => !byIndex.has(i));
   if (missing.length > 0) {
     throw new ConfigError(
-      `shard${missing.length > 1 ? 's' : ''} ${missing.map((i) => `${i}/${count}`).join(', ')} missing: got ${shards.map(label).join(', ')}; nothing was promoted`,
+      `shard${missing.length > 1 ? 's' : ''} ${missing.map((i) => `${i}/${count}`).join(', ')} missing: got ${kept.map(label).join(', ')}; nothing was promoted`,
     );
   }
 
   // Every model of gate.yml exactly once, from the shard that ran it.
   const names = plan.models.map((m) => m.name);
   const ownerOf = new Map<string, { dir: string; doc: ShardDocument }>();
-  for (const x of shards) {
+  for (const x of kept) {
     for (const name of x.doc.selected) {
       const twice = ownerOf.get(name);
       if (twice) throw new ConfigError(`model ${name} was run by two shards: ${label(twice)} and ${label(x)}`);
@@ -266,8 +281,8 @@ export async function aggregateShards(
     const figure = x.doc.figures?.find((f) => f.model === name);
     if (figure) figures.push(figure);
   }
-  const starts = shards.map((x) => Date.parse(x.doc.report.startedAt));
-  const ends = shards.map((x) => Date.parse(x.doc.report.startedAt) + x.doc.report.durationSeconds * 1000);
+  const starts = kept.map((x) => Date.parse(x.doc.report.startedAt));
+  const ends = kept.map((x) => Date.parse(x.doc.report.startedAt) + x.doc.report.durationSeconds * 1000);
   const summary = gateVerdict(
     models.map((m) => m.comparison),
     plan.failOn,

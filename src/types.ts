@@ -625,4 +625,10 @@ export interface ShardDocument {
   entries: Array<{ key: BaselineKey; baseline: Baseline }>;
   /** What report.html draws for this shard's models (the aggregate's report.html draws them all). */
   figures?: ModelFigures[];
+  /**
+   * The workflow run attempt that wrote it (GITHUB_RUN_ATTEMPT; absent: 1): a shard re-run with
+   * "Re-run failed jobs" leaves a second document of the same shard, and the aggregate takes the
+   * latest attempt's.
+   */
+  attempt?: number;
 }

@@ -282,18 +282,26 @@ describe('the A/B confirmation replays the base commit as promoted (CLI, real gi
     );
   }, 120_000);
 
-  it('A/A: the base commit replayed against an unchanged head: no false alarm, exit 0, judged on the pairs', async () => {
+  it('A/A: the base commit replayed against an unchanged head: no false alarm from the pairs, never refused', async () => {
     commit(gateYml(), readFileSync(REC), 'unchanged');
     const r = await run();
     const rows = JSON.stringify(
       r.model.comparison.rows.map((x: { metric: string; band: string; reason: string }) => [x.metric, x.band, x.reason]),
     );
-    expect(r.code, rows).toBe(0);
-    // Pass; inconclusive only when this shared 2-core machine shook the short calls too much to tell.
-    expect(['pass', 'inconclusive'], rows).toContain(r.report.verdict);
-    // Judged on the pairs, or void (never refused: the base checkout is right) on a machine too busy
-    // for the base side to match its recorded cost; either way no false alarm.
-    expect(r.p50.reason).toMatch(/interleaved A\/B pairs on this runner$|A\/B confirmation void/);
-    expect(r.p50.reason).not.toMatch(/refused/);
+    // Never refused: the base checkout is right.
+    expect(r.p50.reason, rows).not.toMatch(/refused/);
+    if (/A\/B confirmation void/.test(r.p50.reason)) {
+      // A machine so busy that the base side's own cost no longer matches the one recorded at the
+      // promotion (seen under a load of 5 on 2 cores: 21.25 ms recorded, 12.11 ms replayed): the
+      // pairs cannot be trusted, so they decide nothing, and the stored verdict stands with its own
+      // exit code, as issue 9 requires (scripted.test.ts has this case exactly, on a scripted clock).
+      expect(r.p50.reason, rows).toMatch(/the stored verdict stands/);
+      expect(r.code, rows).toBe(r.report.verdict === 'fail' ? 1 : 0);
+    } else {
+      // Judged on the pairs: no false alarm. Inconclusive only when the short calls shook too much to tell.
+      expect(r.p50.reason, rows).toMatch(/interleaved A\/B pairs on this runner$/);
+      expect(r.code, rows).toBe(0);
+      expect(['pass', 'inconclusive'], rows).toContain(r.report.verdict);
+    }
   }, 180_000);
 });

@@ -13,13 +13,15 @@ import { DEFAULT_MEASURE } from '../../src/config/defaults.js';
 import { loadConfig, parseConfig } from '../../src/config/load.js';
 import { prepareDataset } from '../../src/dataset/prepare.js';
 import type { PreparedDataset } from '../../src/dataset/prepared.js';
-import { ConfigError } from '../../src/errors.js';
+import { ConfigError, RunnerError } from '../../src/errors.js';
 import { measure } from '../../src/measure/index.js';
 import { runSpecOf, specDifferences } from '../../src/run-spec.js';
+import { accuracyPass } from '../../src/runners/accuracy.js';
 import { createEmbeddedRunner } from '../../src/runners/embedded.js';
 import type { MeasurePlan, ModelPlan, RunResult } from '../../src/types.js';
 import { makeProject, MINIMAL, type Project } from '../config/fixtures.js';
 import { runCli, tinyGate } from '../helpers/cli.js';
+import { writeOnnxModel } from '../helpers/onnx-build.js';
 import { QUICK, recordingProgress } from './fixtures.js';
 
 let root: string;
@@ -113,6 +115,61 @@ describe('embedded runner: the accuracy pass on its own settings', () => {
     const timing = await run({ batch: 6, threads: 'auto' }, true);
     expect(timing.outputs.predictions).toEqual([]);
     expect(timing.engine.options).not.toHaveProperty('accuracyThreads');
+  }, 120_000);
+});
+
+describe('the accuracy pass with a model whose outputs depend on the rest of the batch', () => {
+  // y = GAP(x) + GAP(x − mean over the batch): batch 1 gives GAP(x), a batch of several does not.
+  it('is caught by the check on the first predictions and runs again at batch 1, with a warning and a note', async () => {
+    process.env['ORT_DISABLE_TELEMETRY'] = '1';
+    const ort = await import('onnxruntime-node');
+    const file = join(root, 'batch-dependent.onnx');
+    await writeOnnxModel(file, {
+      input: ['x', ['N', 3, 48, 320]],
+      output: ['y', ['N', 3]],
+      nodes: [
+        { op: 'ReduceMean', inputs: ['x'], outputs: ['m'], ints: { axes: [0] }, int: { keepdims: 1 } },
+        { op: 'Sub', inputs: ['x', 'm'], outputs: ['d'] },
+        { op: 'GlobalAveragePool', inputs: ['x'], outputs: ['gx'] },
+        { op: 'GlobalAveragePool', inputs: ['d'], outputs: ['gd'] },
+        { op: 'Add', inputs: ['gx', 'gd'], outputs: ['s'] },
+        { op: 'Flatten', inputs: ['s'], outputs: ['y'], int: { axis: 1 } },
+      ],
+    });
+    const modelBytes = new Uint8Array(await readFile(file));
+    const sessionOptions = (threads: number) =>
+      ({ intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential' }) as const;
+    const reference = await ort.InferenceSession.create(modelBytes, sessionOptions(1));
+    const pass = (batch: number, threads: number, progress = recordingProgress()) =>
+      accuracyPass(
+        {
+          ort,
+          task: 'classification',
+          modelName: 'batch-dependent',
+          dataset,
+          execution: { batch, threads },
+          reference,
+          modelBytes,
+          sessionOptions,
+          describeError: async (e) => new RunnerError(String(e)),
+        },
+        progress,
+      );
+    try {
+      const one = await pass(1, 1);
+      const progress = recordingProgress();
+      const six = await pass(6, 2, progress);
+      expect(six.batch).toBe(1);
+      expect(six.predictions).toEqual(one.predictions);
+      expect(six.predictions).toHaveLength(dataset.ids.length);
+      expect(progress.warns.join('\n')).toMatch(
+        /batched predictions differ from batch-1 predictions \(sample .+\): predictions run at batch 1/,
+      );
+      expect(six.notes.join('\n')).toMatch(/accuracy pass: batch 6 changed sample .+'s prediction; ran at batch 1/);
+      expect(progress.infos.join('\n')).toMatch(/predictions for 24 samples in [0-9.]+ s \(batch 1, 2 thread\(s\)/);
+    } finally {
+      await reference.release();
+    }
   }, 120_000);
 });
 

@@ -189,6 +189,29 @@ describe('run --shard i/n, then aggregate', () => {
       );
 
     expect(await refused(await shardsOf('s1', 's2', 's3', 's2'))).toMatch(/^shard 2\/3 given twice: .*s2 and .*s2$/);
+    // Shard 2 re-run in attempt 2 of the workflow run ("Re-run failed jobs"): the aggregate takes
+    // that attempt's document and says which one it set aside; two of one attempt are still refused.
+    for (const name of ['s2-attempt2', 's2-attempt2-again']) {
+      mkdirSync(join(dir, name));
+      writeFileSync(join(dir, name, 'shard.json'), JSON.stringify({ ...shardDoc('s2'), attempt: 2 }));
+    }
+    const infos: string[] = [];
+    const rerun = await aggregateShards(plan, { ...ctx, promote: false }, await shardsOf('s1', 's2', 's3', 's2-attempt2'), {
+      store,
+      progress: { info: (m) => infos.push(m), warn: () => {} },
+    });
+    expect(infos).toContainEqual(
+      expect.stringMatching(/^shard 2\/3 \(.*\/s2\) of attempt 1: superseded by attempt 2 \(.*\/s2-attempt2\)$/),
+    );
+    expect(rerun.report.models.map((m) => m.comparison.model)).toEqual(plan.models.map((m) => m.name));
+    expect(rerun.report.shards).toBe(3);
+    expect(await refused(await shardsOf('s1', 's2-attempt2', 's3', 's2-attempt2-again'))).toMatch(
+      /^shard 2\/3 given twice: .*s2-attempt2 and .*s2-attempt2-again$/,
+    );
+    writeFileSync(join(dir, 's2-attempt2-again', 'shard.json'), JSON.stringify({ ...shardDoc('s2'), attempt: 0 }));
+    await expect(shardsOf('s2-attempt2-again')).rejects.toThrow(
+      /s2-attempt2-again\/shard\.json: field attempt: expected a run attempt \(an integer ≥ 1\)/,
+    );
     // A shard of another gate.yml (another hash), of a 4-way split, of another commit.
     const doc = shardDoc('s3');
     mkdirSync(join(dir, 'foreign'));

@@ -66,6 +66,9 @@ describe('examples/workflows/sharded-gpu-pool.yml', () => {
     const download = aggregate!.steps.find((s) => s.uses?.startsWith('actions/download-artifact'))!.with!;
     const pattern = new RegExp(`^${download['pattern']!.replace(/\*/g, '.*')}$`);
     expect(shardArtifactName('ppocr', { index: 3, count: 4 })).toMatch(pattern);
+    // A re-run attempt uploads under its own name (names are unique across a run's attempts), which the pattern takes too.
+    expect(shardArtifactName('ppocr', { index: 3, count: 4 }, 2)).toMatch(pattern);
+    expect(shardArtifactName('ppocr', { index: 3, count: 4 }, 2)).not.toBe(shardArtifactName('ppocr', { index: 3, count: 4 }));
     expect(download['path']).toBe(aggregateInputs['artifact-dir']);
   });
 });

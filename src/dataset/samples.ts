@@ -18,8 +18,13 @@ export interface SampleReader {
   readonly sampleShape: number[];
   /** Values per sample. */
   readonly sampleSize: number;
-  /** Samples first … first + n − 1 as one float32 array of n × sampleSize values. */
-  read(first: number, n: number): Promise<Float32Array>;
+  /**
+   * Samples first … first + n − 1 as one float32 array of n × sampleSize values: written into
+   * `into` (its first n × sampleSize values, returned as a view) when it is given and large
+   * enough — a loop that reads chunk after chunk then leaves no buffer behind for the collector —
+   * else a new array.
+   */
+  read(first: number, n: number, into?: Float32Array): Promise<Float32Array>;
   close(): Promise<void>;
 }
 
@@ -28,6 +33,8 @@ export async function openSamples(ds: PreparedDataset): Promise<SampleReader> {
   if (!count || sampleShape.length === 0) throw new DataError(`dataset ${ds.dir}: no samples`);
   const sampleSize = sampleShape.reduce((a, b) => a * b, 1);
   const enc = ds.encoding;
+  const output = (n: number, into: Float32Array | undefined) =>
+    into && into.length >= n * sampleSize ? into.subarray(0, n * sampleSize) : new Float32Array(n * sampleSize);
   const check = (first: number, n: number, file: string) => {
     if (!Number.isInteger(first) || !Number.isInteger(n) || first < 0 || n < 0 || first + n > count) {
       throw new DataError(`${file}: samples ${first}…${first + n - 1} are outside 0…${count - 1}`);
@@ -39,9 +46,9 @@ export async function openSamples(ds: PreparedDataset): Promise<SampleReader> {
       count,
       sampleShape,
       sampleSize,
-      read(first, n) {
+      read(first, n, into) {
         check(first, n, `dataset ${ds.dir} (random)`);
-        const out = new Float32Array(n * sampleSize);
+        const out = output(n, into);
         randomValues(enc, first * sampleSize, out);
         return Promise.resolve(out);
       },
@@ -55,8 +62,7 @@ export async function openSamples(ds: PreparedDataset): Promise<SampleReader> {
   } catch (error) {
     throw new DataError(`prepared inputs ${file}: cannot open: ${(error as Error).message}`, { cause: error });
   }
-  const readExactly = async (position: number, bytes: number): Promise<Uint8Array> => {
-    const buf = new Uint8Array(bytes);
+  const readExactly = async (position: number, bytes: number, buf: Uint8Array = new Uint8Array(bytes)): Promise<Uint8Array> => {
     let got = 0;
     while (got < bytes) {
       const { bytesRead } = await fh.read(buf, got, bytes - got, position + got);
@@ -72,10 +78,11 @@ export async function openSamples(ds: PreparedDataset): Promise<SampleReader> {
       count,
       sampleShape,
       sampleSize,
-      async read(first, n) {
+      async read(first, n, into) {
         check(first, n, file);
-        const bytes = await readExactly(header + first * sampleSize * 4, n * sampleSize * 4);
-        return new Float32Array(bytes.buffer, 0, n * sampleSize);
+        const out = output(n, into);
+        await readExactly(header + first * sampleSize * 4, n * sampleSize * 4, new Uint8Array(out.buffer, out.byteOffset, out.byteLength));
+        return out;
       },
       close: () => fh.close(),
     };
@@ -84,20 +91,26 @@ export async function openSamples(ds: PreparedDataset): Promise<SampleReader> {
   const table = lutOf(enc, sampleShape, file);
   const [c, h] = sampleShape as [number, number, number];
   const offsets = pixelOffsets(enc, c * h, count, file);
+  // The compact pixels of the last chunk, reused by the next read (never by two reads at once).
+  let scratch: Uint8Array | undefined;
   return {
     count,
     sampleShape,
     sampleSize,
-    async read(first, n) {
+    async read(first, n, into) {
       check(first, n, file);
       const start = offsets[first]!;
-      const bytes = await readExactly(start, offsets[first + n]! - start);
-      const out = new Float32Array(n * sampleSize);
+      const size = offsets[first + n]! - start;
+      const reuse = scratch && scratch.length >= size ? scratch : undefined;
+      scratch = undefined;
+      const bytes = await readExactly(start, size, reuse?.subarray(0, size));
+      const out = output(n, into);
       for (let k = 0; k < n; k++) {
         const at = offsets[first + k]! - start;
         const width = enc.widths[first + k]!;
         expandPixels(bytes.subarray(at, at + c * h * width), width, sampleShape, table, out, k * sampleSize);
       }
+      scratch = reuse ?? bytes;
       return out;
     },
     close: () => fh.close(),

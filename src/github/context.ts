@@ -74,6 +74,15 @@ function str(value: unknown): string | undefined {
 
 const PR_EVENTS = new Set(['pull_request', 'pull_request_target']);
 
+/**
+ * This workflow run's attempt (GITHUB_RUN_ATTEMPT: 2 for the first "Re-run jobs", …); 1 outside
+ * Actions or when unset. Artifact names are unique within a run across its attempts.
+ */
+export function runAttempt(env: NodeJS.ProcessEnv = process.env): number {
+  const n = Number(env['GITHUB_RUN_ATTEMPT'] || '1');
+  return Number.isInteger(n) && n >= 1 ? n : 1;
+}
+
 /** The event context from the Actions variables and the parsed event payload. */
 export function eventContext(env: NodeJS.ProcessEnv, payload: Json): EventContext {
   const eventName = env['GITHUB_EVENT_NAME'] ?? '';

@@ -59,8 +59,9 @@ export async function archiveDir(
 }
 
 /** `paddle-perf-gate-<gate>-shard-<i>-of-<n>`: the aggregate job downloads `paddle-perf-gate-<gate>-shard-*`. */
-export function shardArtifactName(gate: string, shard: ShardSpec): string {
-  return `paddle-perf-gate-${gate}-shard-${shard.index}-of-${shard.count}`;
+export function shardArtifactName(gate: string, shard: ShardSpec, attempt = 1): string {
+  // Artifact names are unique within a workflow run, across its attempts: a re-run shard gets its own.
+  return `paddle-perf-gate-${gate}-shard-${shard.index}-of-${shard.count}${attempt > 1 ? `-attempt${attempt}` : ''}`;
 }
 
 /** The workflow artifact, through the toolkit's artifact client (needs the runner's ACTIONS_RUNTIME_TOKEN). */

@@ -1,10 +1,11 @@
 /**
  * A worker thread of the accuracy pass (runners/accuracy.ts): its own session of the model, reads
  * the samples it is asked for from the prepared set itself, and answers with their raw
- * predictions (a few hundred bytes a sample), so no tensor crosses between threads.
+ * predictions (a few hundred bytes a sample), so no tensor crosses between threads. Its input
+ * chunk and output tensors are reused from job to job (predict.ts BatchLoop), so a job leaves no
+ * large buffer behind and the worker needs no forced collection (a full GC after each job cost
+ * about 5 % of the pass).
  */
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
 import { feedOf, type PreparedDataset } from '../dataset/prepared.js';
@@ -22,21 +23,6 @@ export interface WorkerSetup {
   /** Keep golden outputs: the byte budget and the samples of the whole set (absent: none). */
   golden?: { bytes: number; samples: number };
 }
-
-/**
- * A full garbage collection of this thread's heap after each job: the chunk it read (8.8 MB of
- * float32 for 48 PP-OCRv4 lines) is an outside buffer V8 frees only when it gets round to it, and
- * with several workers those leftovers add up (measured: the gate on 1,000 lines peaked 150 MB
- * higher without it). undefined where V8 refuses.
- */
-const collectGarbage: (() => void) | undefined = (() => {
-  try {
-    setFlagsFromString('--expose-gc');
-    return runInNewContext('gc') as () => void;
-  } catch {
-    return undefined;
-  }
-})();
 
 function failure(id: number, error: unknown): WorkerReply {
   if (error instanceof EngineCallError)
@@ -60,6 +46,7 @@ async function start(setup: WorkerSetup): Promise<BatchLoop> {
     modelName: setup.modelName,
     ids: setup.dataset.ids,
     outputs: new Map<string, Tensor>(),
+    input: {},
     ...(feed ? { feed } : {}),
     ...(setup.golden ? { golden: setup.golden } : {}),
   };
@@ -72,28 +59,36 @@ if (port) {
     () => port.postMessage({ id: -1, predictions: [] } satisfies WorkerReply),
     (error: unknown) => port.postMessage(failure(-1, error)),
   );
+  // One job at a time, in the order they come: a job awaits its read and each engine call, and
+  // jobs started as they arrived interleaved there — two of them would share the reused input
+  // chunk and output tensors (predict.ts BatchLoop), and a job's chunk could be overwritten by the
+  // next one's read before its engine call.
+  let queue: Promise<unknown> = ready.catch(() => {});
   port.on('message', (job: WorkerJob | 'close') => {
-    void (async () => {
-      const loop = await ready;
-      if (job === 'close') {
-        await loop.reader.close();
-        await loop.session.release();
-        port.close();
-        return;
-      }
-      try {
-        const { predictions, golden } = await predictRange(loop, job.first, job.n, job.batch, job.pad);
-        collectGarbage?.();
-        port.postMessage({
-          id: job.id,
-          predictions: predictions.map(packOutput),
-          ...(loop.golden ? { golden } : {}),
-        } satisfies WorkerReply);
-      } catch (error) {
-        port.postMessage(failure(job.id, error));
-      }
-    })().catch(() => {
-      // start() failed: already answered with its error.
-    });
+    queue = queue.then(() => handle(job));
   });
+  const handle = async (job: WorkerJob | 'close'): Promise<void> => {
+    let loop: BatchLoop;
+    try {
+      loop = await ready;
+    } catch {
+      return; // start() failed: already answered with its error.
+    }
+    if (job === 'close') {
+      await loop.reader.close();
+      await loop.session.release();
+      port.close();
+      return;
+    }
+    try {
+      const { predictions, golden } = await predictRange(loop, job.first, job.n, job.batch, job.pad);
+      port.postMessage({
+        id: job.id,
+        predictions: predictions.map(packOutput),
+        ...(loop.golden ? { golden } : {}),
+      } satisfies WorkerReply);
+    } catch (error) {
+      port.postMessage(failure(job.id, error));
+    }
+  };
 }

@@ -15,8 +15,8 @@
  * Batched predictions equal batch-1 predictions only where every sample of a batch has the same
  * input shape, which the prepared tensors have: PP-OCR lines are padded to the fixed width. The
  * check is done, not assumed: the first batches are predicted again at batch 1 on the timing
- * session and must give identical raw predictions, else the whole pass runs at batch 1 and a note
- * says why. With `width: dynamic` (predict_rec.py: each batch padded to its widest ratio, so a
+ * session (in this thread, while the workers start on the pass) and must give identical raw
+ * predictions, else the whole pass runs again at batch 1 and a note says why. With `width: dynamic` (predict_rec.py: each batch padded to its widest ratio, so a
  * line's input depends on its neighbours) the pass runs predict_rec.py's own batches instead, each
  * at its width (dataset encoding.feed), and there is nothing to check against batch 1.
  *
@@ -108,7 +108,7 @@ export type WorkerReply =
   | { id: number; error: { name: string; message: string; sample?: string; size?: number } };
 
 /** measure.accuracy.threads resolved: 'auto' is every core this process may use (affinity and container limit, as libuv counts them). */
-export function accuracyThreads(threads: number | 'auto'): number {
+function accuracyThreads(threads: number | 'auto'): number {
   return threads === 'auto' ? availableParallelism() : threads;
 }
 
@@ -149,58 +149,57 @@ export async function accuracyPass(plan: AccuracyPlan, progress: Progress): Prom
       throw error;
     }
   };
+  // The pass's time (its progress line) counts the workers' start: their sessions are part of its cost.
+  const started = performance.now();
   const pool = await WorkerPool.open(plan, workers, perWorker, reader.count);
   const predict = (first: number, n: number, batch: number) => pool.predict(first, n, batch, fixed !== undefined);
-  const golden = plan.goldenBytes ? new GoldenCollector(plan.goldenBytes, reader.count) : undefined;
   const where = `${threads} thread(s)`;
   const how = `${where}: ${workers} worker thread(s) × ${perWorker}`;
-  try {
-    let batch = feed?.batch ?? fixed ?? Math.min(plan.execution.batch, reader.count);
-    const notes: string[] = [];
-    const started = performance.now();
+  let lastLine = started;
+  let lastGc = started;
 
-    if (feed) {
-      notes.push(`accuracy pass: predict_rec.py's batches of ${feed.batch}, each at its own width, ${where}`);
-    } else if (batch > 1 && fixed === undefined) {
-      const n = Math.min(CHECK_SAMPLES, reader.count);
-      const batched = (await predict(0, n, batch)).predictions;
-      const single = await inThread(0, n, 1);
-      const differs = single.findIndex((p, i) => JSON.stringify(p) !== JSON.stringify(batched[i]));
-      if (differs >= 0) {
-        progress.warn(
-          `${modelName}: batched predictions differ from batch-1 predictions (sample ${dataset.ids[differs] ?? differs}): predictions run at batch 1`,
-        );
-        notes.push(`accuracy pass: batch ${batch} changed sample ${dataset.ids[differs] ?? differs}'s prediction; ran at batch 1`);
-        batch = 1;
-      } else {
-        notes.push(`accuracy pass: batch ${batch}, ${where}; the first ${n} predictions checked equal to batch 1`);
-      }
-    } else {
-      notes.push(`accuracy pass: batch ${batch}${fixed ? ' (the model fixes it)' : ''}, ${where}`);
-    }
-
+  /**
+   * Every sample once at `batch`, chunks to the workers, taken back in order. With `check`, its
+   * batch-1 reference is computed in this thread while the workers start on the pass, and the
+   * first `check.n` predictions are compared with it as soon as they are in: on a difference the
+   * pass stops there (the rest is not awaited) and returns the first sample that differs.
+   */
+  const runPass = async (
+    batch: number,
+    check?: { n: number; reference: () => Promise<RawOutput[]> },
+  ): Promise<{ predictions: RawOutput[]; golden?: GoldenOutputs; differs?: number }> => {
+    const golden = plan.goldenBytes ? new GoldenCollector(plan.goldenBytes, reader.count) : undefined;
     const predictions: RawOutput[] = [];
     const chunk = batch * CHUNK_BATCHES;
-    let lastLine = started;
-    let lastGc = started;
-    // Up to two chunks per worker in flight, taken back in order.
+    // Up to two chunks per worker in flight: the next is queued there when one is done.
     const inFlight = workers * 2;
     const pending: Array<Promise<Predicted>> = [];
     let next = 0;
     const send = () => {
       if (next >= reader.count) return;
       plan.checkCancelled?.();
-      const n = Math.min(chunk, reader.count - next);
+      // Whole batches (a dynamic-width feed's batches start at multiples of `batch`), smaller
+      // towards the end, so the workers finish together instead of one waiting on the last chunk.
+      const left = reader.count - next;
+      const n = Math.min(left, chunk, batch * Math.max(1, Math.ceil(left / inFlight / batch)));
       const p = predict(next, n, batch);
       p.catch(() => {}); // awaited in order below; settled here so an early failure is not "unhandled"
       pending.push(p);
       next += n;
     };
     while (pending.length < inFlight && next < reader.count) send();
+    const reference = check?.reference();
+    reference?.catch(() => {});
     while (pending.length > 0) {
       const done = await pending.shift()!;
       done.golden?.forEach((parts, k) => golden!.addParts(dataset.ids[predictions.length + k] ?? String(predictions.length + k), parts));
       for (const p of done.predictions) predictions.push(p);
+      if (check && reference && predictions.length >= check.n) {
+        const single = await reference;
+        const differs = single.findIndex((p, i) => JSON.stringify(p) !== JSON.stringify(predictions[i]));
+        if (differs >= 0) return { predictions, differs };
+        check = undefined;
+      }
       send();
       const now = performance.now();
       if (now - lastGc >= GC_EVERY_MS) {
@@ -215,9 +214,35 @@ export async function accuracyPass(plan: AccuracyPlan, progress: Progress): Prom
         );
       }
     }
+    return { predictions, ...(golden ? { golden: golden.result() } : {}) };
+  };
+
+  try {
+    let batch = feed?.batch ?? fixed ?? Math.min(plan.execution.batch, reader.count);
+    const notes: string[] = [];
+    let result;
+    if (feed) {
+      notes.push(`accuracy pass: predict_rec.py's batches of ${feed.batch}, each at its own width, ${where}`);
+      result = await runPass(batch);
+    } else if (batch > 1 && fixed === undefined) {
+      const n = Math.min(CHECK_SAMPLES, reader.count);
+      result = await runPass(batch, { n, reference: () => inThread(0, n, 1) });
+      if (result.differs !== undefined) {
+        const sample = dataset.ids[result.differs] ?? result.differs;
+        progress.warn(`${modelName}: batched predictions differ from batch-1 predictions (sample ${sample}): predictions run at batch 1`);
+        notes.push(`accuracy pass: batch ${batch} changed sample ${sample}'s prediction; ran at batch 1`);
+        batch = 1;
+        result = await runPass(batch);
+      } else {
+        notes.push(`accuracy pass: batch ${batch}, ${where}; the first ${n} predictions checked equal to batch 1`);
+      }
+    } else {
+      notes.push(`accuracy pass: batch ${batch}${fixed ? ' (the model fixes it)' : ''}, ${where}`);
+      result = await runPass(batch);
+    }
     const seconds = (performance.now() - started) / 1000;
     progress.info(`${modelName}: predictions for ${reader.count} samples in ${seconds.toFixed(1)} s (batch ${batch}, ${how})`);
-    return { predictions, notes, batch, threads, ...(golden ? { golden: golden.result() } : {}) };
+    return { predictions: result.predictions, notes, batch, threads, ...(result.golden ? { golden: result.golden } : {}) };
   } finally {
     await pool.close();
     await reader.close();

@@ -40,6 +40,19 @@ export function rawOutput(task: Task, values: Float32Array, dims: readonly numbe
   return { kind: 'digest', sha256: createHash('sha256').update(bytes).digest('hex') };
 }
 
+/**
+ * The index of the first NaN or ±Infinity in `values`, −1 if none. A plain loop: the accuracy pass
+ * checks every output value (265,000 a PP-OCRv4 rec line), and `findIndex` with a callback cost
+ * 3.3 ms a line there — a fifth of the line's inference — against about 0.1 ms for this.
+ */
+export function firstNonFinite(values: Float32Array): number {
+  for (let i = 0; i < values.length; i++) {
+    // x − x is 0 for every finite x, NaN for NaN and ±Infinity.
+    if (values[i]! - values[i]! !== 0) return i;
+  }
+  return -1;
+}
+
 /** Scores are kept to 6 decimals: enough for confidence, small in JSON, identical across runners. */
 function round6(v: number): number {
   return Math.floor(v * 1e6 + 0.5) / 1e6;
