@@ -30,8 +30,11 @@ export interface BatchLoop {
   /**
    * Output tensors by batch size, reused as the next call's pre-allocated output: a worker's
    * memory then holds one output per size instead of a fresh buffer (6.4 MB for 6 PP-OCRv4 lines)
-   * per call that V8 frees when it gets round to it. Keyed by batch size and width. Absent (or
-   * golden outputs of a model with several outputs wanted): every call allocates its own.
+   * per call that V8 frees when it gets round to it. Keyed by batch size and width, the
+   * REUSED_OUTPUTS most recently used only: a dynamic-width set has a width per batch (the
+   * shipped 360 lines: 20 sizes × widths, 6.4–11 MB each), and batches come sorted by width, so
+   * an older width does not come back. Absent (or golden outputs of a model with several outputs
+   * wanted): every call allocates its own.
    */
   outputs?: Map<string, Tensor>;
   /**
@@ -41,6 +44,9 @@ export interface BatchLoop {
    */
   input?: { buffer?: Float32Array };
 }
+
+/** Output tensors kept for reuse per loop (BatchLoop.outputs): the size × width in use, and the last batch's. */
+const REUSED_OUTPUTS = 2;
 
 /** An engine call that failed: the engine's own error, and the sample and batch it was fed. */
 export class EngineCallError extends Error {
@@ -104,7 +110,12 @@ export async function predictRange(
       throw new EngineCallError(error, ids[first + start] ?? String(first + start), size);
     }
     const result = results[outputName]!;
-    if (reusable && !reuse) reusable.set(key, result);
+    if (reusable) {
+      // Most recently used last; the least recently used one goes when there are too many.
+      reusable.delete(key);
+      reusable.set(key, result);
+      if (reusable.size > REUSED_OUTPUTS) reusable.delete(reusable.keys().next().value!);
+    }
     const all = result.data as Float32Array;
     const each = all.length / size;
     for (let k = 0; k < real; k++) {
