@@ -386,7 +386,7 @@ export function rejudge(report: GateReport, plan: Pick<GatePlan, 'thresholds' | 
 }
 
 /** The records that covered at least one row of this run. */
-function acceptedRecords(report: GateReport): AcceptanceRecord[] {
+export function acceptedRecords(report: GateReport): AcceptanceRecord[] {
   const used = new Set(
     report.models.flatMap((m) => m.comparison.rows.flatMap((r) => (r.accepted ? [`${r.accepted.by}\u0000${r.accepted.at}`] : []))),
   );

@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import { gateVerdict } from './compare/index.js';
 import { ConfigError, StoreError } from './errors.js';
 import { validateReport } from './report/schema.js';
-import { promoteRun, runGate, type GateContext, type GateOutcome, type GatePorts, type PromotionEntry } from './gate.js';
+import { acceptedRecords, promoteRun, runGate, type GateContext, type GateOutcome, type GatePorts, type PromotionEntry } from './gate.js';
 import type { BaselineStore, Progress } from './ports.js';
 import {
   SHARD_SCHEMA,
@@ -290,6 +290,10 @@ export async function aggregateShards(
   const warningsLog = [...byIndex.entries()]
     .sort(([a], [b]) => a - b)
     .flatMap(([i, x]) => x.doc.report.warningsLog.map((w) => `shard ${i}/${count}: ${w}`));
+  // Acceptance on the PR (issue 15): every shard judged the same records (the PR comment and the
+  // event); the aggregate's comment carries them on, and its promotion records the ones used.
+  const acceptance = mergedAcceptance(kept.map((x) => x.doc.report));
+  const accepted = kept.reduce((n, x) => n + (x.doc.report.accepted ?? 0), 0);
   const report: GateReport = {
     gate: plan.gate,
     verdict: summary.verdict,
@@ -298,6 +302,8 @@ export async function aggregateShards(
     inconclusive: summary.inconclusive,
     models,
     warningsLog,
+    ...(accepted > 0 ? { accepted } : {}),
+    ...(acceptance ? { acceptance } : {}),
     shards: count,
     startedAt: new Date(Math.min(...starts)).toISOString(),
     durationSeconds: (Math.max(...ends) - Math.min(...starts)) / 1000,
@@ -306,6 +312,26 @@ export async function aggregateShards(
     report.warningsLog.push(message);
     ports.progress.warn(message);
   };
-  const promotionError = ctx.promote ? await promoteRun(plan, ctx, { report, summary, entries }, ports, warn) : undefined;
+  const promotionError = ctx.promote
+    ? await promoteRun(plan, ctx, { report, summary, entries, acceptance: acceptedRecords(report) }, ports, warn)
+    : undefined;
   return { report, failed: summary.failed, entries, figures, ...(promotionError ? { promotionError } : {}) };
+}
+
+/** The shards' acceptance states as one: their records and refusals, each once (by who and when). */
+function mergedAcceptance(reports: readonly GateReport[]): GateReport['acceptance'] {
+  const states = reports.flatMap((r) => (r.acceptance ? [r.acceptance] : []));
+  if (states.length === 0) return undefined;
+  const once = <T>(items: T[], key: (x: T) => string) => [...new Map(items.map((x) => [key(x), x])).values()];
+  return {
+    ...states[0]!,
+    records: once(
+      states.flatMap((s) => s.records),
+      (r) => `${r.by}\u0000${r.at}`,
+    ),
+    refused: once(
+      states.flatMap((s) => s.refused),
+      (r) => `${r.by}\u0000${r.via}\u0000${JSON.stringify(r.why)}`,
+    ),
+  };
 }

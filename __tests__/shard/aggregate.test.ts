@@ -16,7 +16,7 @@ import { loadConfig } from '../../src/config/load.js';
 import { ConfigError } from '../../src/errors.js';
 import { aggregateShards, readShards } from '../../src/shard.js';
 import { S3Store } from '../../src/stores/s3.js';
-import type { GateReport, ShardDocument } from '../../src/types.js';
+import type { AcceptanceRecord, GateReport, ShardDocument } from '../../src/types.js';
 import { ACTION_ENTRY, actionEnv, readOutputs, start } from '../helpers/action-env.js';
 import { DATA, MODELS, ROOT, runCli } from '../helpers/cli.js';
 import { startMoto, type Moto } from '../stores/servers.js';
@@ -116,7 +116,7 @@ beforeAll(async () => {
     forcePathStyle: true,
     credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
   });
-  for (const bucket of ['whole', 'sharded']) await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  for (const bucket of ['whole', 'sharded', 'accepted']) await s3.send(new CreateBucketCommand({ Bucket: bucket }));
   const labels = { rec: `${DATA}/ocr-rec/rec_gt.txt`, cls: `${DATA}/ocr-cls/cls_gt.txt` };
   config = { a: write('whole.yml', gate('whole', labels)), b: write('sharded.yml', gate('sharded', labels)) };
   // The unsharded run and the three shards, all at once (as a matrix of runners would).
@@ -245,6 +245,67 @@ describe('run --shard i/n, then aggregate', () => {
       /foreign\/shard\.json: field schema: expected "paddle-perf-gate\/shard@1", got "paddle-perf-gate\/run@1"/,
     );
     expect(await objects('sharded')).toEqual([]);
+  });
+
+  it("acceptance on the PR (issue 15): the aggregate's report carries the shards' records on (the comment keeps them) and its promotion records the ones used", async () => {
+    // The shards of a run on an accepted PR: each judged the same records (here shard 2's model rec[b2]
+    // has an accepted row, as judgeAcceptance marks it); shard 3 also saw a refused acceptance.
+    const record: AcceptanceRecord = {
+      by: 'maint',
+      at: '2026-12-07T01:00:00.000Z',
+      reason: 'the wider input is worth it',
+      via: 'comment',
+      sha: 'a'.repeat(40),
+      pr: 7,
+      metrics: ['latency'],
+      rows: [{ model: 'rec[b2]', metric: 'latency.p50', unit: 'ms', deltaAbs: 1.5, deltaRel: 0.2 }],
+    };
+    const refusal = { by: 'author', via: 'label' as const, why: { key: 'accept.why.author' as const, args: { by: '@author' } } };
+    const docs = [1, 2, 3].map((i) => shardDoc(`s${i}`));
+    for (const [i, doc] of docs.entries()) {
+      doc.report.acceptance = { pr: 7, head: record.sha, records: [record], refused: i === 2 ? [refusal] : [] };
+      const rec = doc.report.models.find((m) => m.comparison.model === 'rec[b2]');
+      if (rec) {
+        rec.comparison.rows[0]!.accepted = {
+          by: record.by,
+          at: record.at,
+          reason: record.reason,
+          via: record.via,
+          sha: record.sha,
+          pr: record.pr,
+        };
+        doc.report.accepted = 1;
+      }
+      mkdirSync(join(dir, `acc${i + 1}`));
+      writeFileSync(join(dir, `acc${i + 1}`, 'shard.json'), JSON.stringify(doc));
+    }
+    const git = (...args: string[]) => execFileSync('git', args, { cwd: ROOT, encoding: 'utf8' }).trim();
+    const ctx = {
+      repo: 'paddle/ocr',
+      commit: git('rev-parse', 'HEAD'),
+      branch: git('rev-parse', '--abbrev-ref', 'HEAD'),
+      defaultBranch: 'main',
+      event: 'local' as const,
+      want: { commits: [], branch: 'main' },
+      promote: true,
+    };
+    const store = new S3Store({
+      bucket: 'accepted',
+      prefix: 'gate',
+      region: 'us-east-1',
+      endpoint: moto.endpoint,
+      forcePathStyle: true,
+      env: creds,
+    });
+    const outcome = await aggregateShards(await loadConfig(config.b), ctx, await readShards([1, 2, 3].map((i) => join(dir, `acc${i}`))), {
+      store,
+      progress: { info: () => {}, warn: () => {} },
+    });
+    expect(outcome.report.acceptance).toEqual({ pr: 7, head: record.sha, records: [record], refused: [refusal] });
+    expect(outcome.report.accepted).toBe(1);
+    expect(outcome.report.promotion?.done, outcome.report.promotion?.message).toBe(true);
+    const log = await store.log({ repo: 'paddle/ocr', gate: 'shards', model: 'rec[b2]' }, ctx.branch);
+    expect(log.map((e) => [e.commit, e.acceptance])).toEqual([[ctx.commit, [record]]]);
   });
 
   it('two aggregates racing: one report each, the same verdicts and rows as the unsharded run, promoted once', async () => {
