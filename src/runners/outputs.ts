@@ -35,9 +35,28 @@ export function rawOutput(task: Task, values: Float32Array, dims: readonly numbe
     const top = order.slice(0, Math.min(5, order.length));
     return { kind: 'topk', ids: top, scores: top.map((i) => round6(values[i]!)) };
   }
-  const bytes = Buffer.alloc(values.length * 8);
-  values.forEach((v, i) => bytes.writeBigInt64LE(BigInt(Math.floor(v * 1e4 + 0.5)), i * 8));
-  return { kind: 'digest', sha256: createHash('sha256').update(bytes).digest('hex') };
+  return { kind: 'digest', sha256: createHash('sha256').update(digestBytes(values)).digest('hex') };
+}
+
+const TWO_32 = 2 ** 32;
+const TWO_63 = 2 ** 63;
+
+/**
+ * floor(v·1e4 + 0.5) of every value as little-endian int64: each integer written as its two 32-bit
+ * halves (exact for every integer below 2^63 in magnitude: the division by 2^32 is exact), not
+ * through a BigInt per value — 150 ms for one 960×960 detection map that way, a few ms this way.
+ * Out of int64's range (or not finite) it throws a RangeError, as Buffer's BigInt64 writes do.
+ */
+export function digestBytes(values: Float32Array): Uint8Array {
+  const bytes = new Uint8Array(values.length * 8);
+  const view = new DataView(bytes.buffer);
+  for (let i = 0; i < values.length; i++) {
+    const x = Math.floor(values[i]! * 1e4 + 0.5);
+    if (!(Math.abs(x) < TWO_63)) throw new RangeError(`output value ${values[i]} at index ${i}: ×1e4 is outside int64's range`);
+    view.setUint32(i * 8, x >>> 0, true);
+    view.setInt32(i * 8 + 4, Math.floor(x / TWO_32), true);
+  }
+  return bytes;
 }
 
 /**
