@@ -5,7 +5,7 @@
  * of the gate process, the prepared cache's size against the float32 tensors it replaces, the
  * accuracy pass's time, and the line accuracy. Then the accuracy pass on 1,000 lines against
  * the pass before issue 19 and the bare one-thread inference, in rounds (passRounds; `--rounds K`,
- * default 3; `--pass-only` skips the gates). Not a test; run `npm run build` first.
+ * default 3; `--pass-only` skips the gates and compares on the first size given). Not a test; run `npm run build` first.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -251,12 +251,17 @@ for (const r of rows) {
     `| ${r.n} | ${f(r.wall)} s | ${f(r.rssMb, 0)} MB | ${f(r.cacheMb)} MB | ${f(r.float32Mb)} MB | ${f((100 * r.cacheMb) / r.float32Mb)} % | ${f(r.prepare)} s | ${f(r.predictions)} s | ${f((1000 * r.predictions) / r.n, 2)} ms | ${r.accuracy} | ${r.exit} |`,
   );
 }
-const n = Math.min(1000, ...NS);
+// The pass comparison runs on 1,000 lines, or with --pass-only on the size given (e.g. `-- 5000 --pass-only`).
+const n = passOnly && sizes.length > 0 ? NS[0]! : Math.min(1000, ...NS);
 const roundsAt = process.argv.indexOf('--rounds');
 const ROUNDS = roundsAt > 0 ? Number(process.argv[roundsAt + 1]) : 3;
 if (!gateOnly) {
   const rounds = await passRounds(n, ROUNDS);
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const median = (xs: number[]) => {
+    const s = [...xs].sort((a, b) => a - b);
+    const m = Math.floor(s.length / 2);
+    return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+  };
   const ms = (s: number) => `${f((1000 * s) / n, 2)} ms`;
   console.log(
     `\naccuracy pass on ${n} lines, ${ROUNDS} rounds in rotating order (a line: wall, and CPU where measured; ratios: before ÷ now):\n`,

@@ -16,9 +16,10 @@
  * input shape, which the prepared tensors have: PP-OCR lines are padded to the fixed width. The
  * check is done, not assumed: the first batches are predicted again at batch 1 on the timing
  * session (in this thread, while the workers start on the pass) and must give identical raw
- * predictions, else the whole pass runs again at batch 1 and a note says why. With `width: dynamic` (predict_rec.py: each batch padded to its widest ratio, so a
- * line's input depends on its neighbours) the pass runs predict_rec.py's own batches instead, each
- * at its width (dataset encoding.feed), and there is nothing to check against batch 1.
+ * predictions, else the whole pass runs again at batch 1 and a note says why. With `width:
+ * dynamic` (predict_rec.py: each batch padded to its widest ratio, so a line's input depends on
+ * its neighbours) the pass runs predict_rec.py's own batches instead, each at its width (dataset
+ * encoding.feed), and there is nothing to check against batch 1.
  *
  * With golden outputs wanted (drift checks), each worker summarises and subsamples its samples'
  * outputs where they are (runners/golden.ts goldenPart); only those parts cross to this thread.
