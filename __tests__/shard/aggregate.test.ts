@@ -97,6 +97,23 @@ function rowsOf(r: GateReport) {
   }));
 }
 
+/** The gate context of an aggregate in this checkout (the shards above measured it), promoting. */
+function checkoutContext() {
+  const git = (...args: string[]) => execFileSync('git', args, { cwd: ROOT, encoding: 'utf8' }).trim();
+  return {
+    repo: 'paddle/ocr',
+    commit: git('rev-parse', 'HEAD'),
+    branch: git('rev-parse', '--abbrev-ref', 'HEAD'),
+    defaultBranch: 'main',
+    event: 'local' as const,
+    want: { commits: [], branch: 'main' },
+    promote: true,
+  };
+}
+
+const storeOn = (bucket: string) =>
+  new S3Store({ bucket, prefix: 'gate', region: 'us-east-1', endpoint: moto.endpoint, forcePathStyle: true, env: creds });
+
 const runShards = (config: string, prefix: string) =>
   Promise.all(
     [1, 2, 3].map((i) =>
@@ -161,24 +178,8 @@ describe('run --shard i/n, then aggregate', () => {
 
   it('a duplicate or mismatched shard: a ConfigError (exit 2, as above) naming which, before any promotion', async () => {
     // In-process (the exit code of a ConfigError is the case above): the checks of aggregateShards.
-    const git = (...args: string[]) => execFileSync('git', args, { cwd: ROOT, encoding: 'utf8' }).trim();
-    const ctx = {
-      repo: 'paddle/ocr',
-      commit: git('rev-parse', 'HEAD'),
-      branch: git('rev-parse', '--abbrev-ref', 'HEAD'),
-      defaultBranch: 'main',
-      event: 'local' as const,
-      want: { commits: [], branch: 'main' },
-      promote: true,
-    };
-    const store = new S3Store({
-      bucket: 'sharded',
-      prefix: 'gate',
-      region: 'us-east-1',
-      endpoint: moto.endpoint,
-      forcePathStyle: true,
-      env: creds,
-    });
+    const ctx = checkoutContext();
+    const store = storeOn('sharded');
     const ports = { store, progress: { info: () => {}, warn: () => {} } };
     const plan = await loadConfig(config.b);
     const shardsOf = (...names: string[]) => readShards(names.map((n) => join(dir, n)));
@@ -279,24 +280,8 @@ describe('run --shard i/n, then aggregate', () => {
       mkdirSync(join(dir, `acc${i + 1}`));
       writeFileSync(join(dir, `acc${i + 1}`, 'shard.json'), JSON.stringify(doc));
     }
-    const git = (...args: string[]) => execFileSync('git', args, { cwd: ROOT, encoding: 'utf8' }).trim();
-    const ctx = {
-      repo: 'paddle/ocr',
-      commit: git('rev-parse', 'HEAD'),
-      branch: git('rev-parse', '--abbrev-ref', 'HEAD'),
-      defaultBranch: 'main',
-      event: 'local' as const,
-      want: { commits: [], branch: 'main' },
-      promote: true,
-    };
-    const store = new S3Store({
-      bucket: 'accepted',
-      prefix: 'gate',
-      region: 'us-east-1',
-      endpoint: moto.endpoint,
-      forcePathStyle: true,
-      env: creds,
-    });
+    const ctx = checkoutContext();
+    const store = storeOn('accepted');
     const outcome = await aggregateShards(await loadConfig(config.b), ctx, await readShards([1, 2, 3].map((i) => join(dir, `acc${i}`))), {
       store,
       progress: { info: () => {}, warn: () => {} },
@@ -339,14 +324,7 @@ describe('run --shard i/n, then aggregate', () => {
     const strip = (keys: string[]) => keys.map((k) => k.replace(/^gate\//, '')).sort();
     expect(strip(await objects('sharded'))).toEqual(strip(await objects('whole')));
     expect((await objects('sharded')).filter((k) => /\/commits\/[^/]+\.json$/.test(k) && !k.includes('@gate'))).toHaveLength(4);
-    const store = new S3Store({
-      bucket: 'sharded',
-      prefix: 'gate',
-      region: 'us-east-1',
-      endpoint: moto.endpoint,
-      forcePathStyle: true,
-      env: creds,
-    });
+    const store = storeOn('sharded');
     const entries = [1, 2, 3].flatMap((i) => shardDoc(`s${i}`).entries);
     for (const { key, baseline } of entries) {
       const history = await store.history(key, 10, baseline.branch);
