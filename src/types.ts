@@ -115,7 +115,11 @@ export interface MeasurePlan {
 }
 
 export interface AccuracyPlan {
-  batch: number;
+  /**
+   * Samples per call, or auto: the embedded runner tries PaddleOCR's 6 and smaller batches on the
+   * pass's first chunks and keeps the one cheapest a line (runners/accuracy.ts); the harness uses 6.
+   */
+  batch: number | 'auto';
   threads: number | 'auto';
 }
 

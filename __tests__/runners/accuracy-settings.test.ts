@@ -53,15 +53,19 @@ function configError(text: string): string {
 }
 
 describe('gate.yml measure.accuracy', () => {
-  it("defaults to PaddleOCR's batch 6 on every core, and reads a count or auto", () => {
-    expect(parseConfig(MINIMAL, project.file).measure.accuracy).toEqual({ batch: 6, threads: 'auto' });
+  it('defaults to batch auto on every core, and reads a count or auto', () => {
+    expect(parseConfig(MINIMAL, project.file).measure.accuracy).toEqual({ batch: 'auto', threads: 'auto' });
     expect(parseConfig(withMeasure('  accuracy: { batch: 16, threads: 3 }\n'), project.file).measure.accuracy).toEqual({
       batch: 16,
       threads: 3,
     });
     expect(parseConfig(withMeasure('  accuracy: { threads: auto }\n'), project.file).measure.accuracy).toEqual({
-      batch: 6,
+      batch: 'auto',
       threads: 'auto',
+    });
+    expect(parseConfig(withMeasure('  accuracy: { batch: auto, threads: 2 }\n'), project.file).measure.accuracy).toEqual({
+      batch: 'auto',
+      threads: 2,
     });
     // Timing's settings are untouched by it.
     const plan = parseConfig(withMeasure('  accuracy: { batch: 2 }\n'), project.file);
@@ -72,7 +76,7 @@ describe('gate.yml measure.accuracy', () => {
     ['threads: 0', /10:\d+: measure\.accuracy\.threads.*expected/s],
     ['threads: many', /10:\d+: measure\.accuracy\.threads.*auto/s],
     ['batch: 0', /10:\d+: measure\.accuracy\.batch.*expected/s],
-    ['batch: six', /10:\d+: measure\.accuracy\.batch.*expected/s],
+    ['batch: six', /10:\d+: measure\.accuracy\.batch.*auto/s],
     ['thread: 2', /10:\d+: measure\.accuracy\.thread\b.*threads/s],
   ])('%s is refused, naming the line and the field', (entry, says) => {
     expect(configError(withMeasure(`  accuracy: { ${entry} }\n`))).toMatch(says);
@@ -108,6 +112,30 @@ describe('embedded runner: the accuracy pass on its own settings', () => {
     expect(four.timing.batchSize).toBe(1);
     expect(four.env['inputShape']).toBe('3x48x320');
   }, 120_000);
+
+  it('batch auto tries 6, 4, 2 and 1 on the first chunks and runs at the cheapest a line: predictions identical to batch 1', async () => {
+    // 120 lines: room for the four trial chunks of 24 (fewer samples: PaddleOCR's 6, said in the note).
+    const big = await prepareDataset({ ...model.dataset, limit: 120 }, join(root, 'cache'), { info: () => {}, warn: () => {} });
+    const at = (accuracy: MeasurePlan['accuracy']) =>
+      createEmbeddedRunner().run(
+        { model, measure: { ...QUICK, accuracy }, dataset: big, workDir: join(root, `work-big-${accuracy.batch}`) },
+        recordingProgress(),
+      );
+    const one = await at({ batch: 1, threads: 1 });
+    const auto = await at({ batch: 'auto', threads: 2 });
+    expect(auto.outputs.predictions).toEqual(one.outputs.predictions);
+    const note = auto.notes?.join('\n') ?? '';
+    const chosen =
+      /accuracy pass: batch auto → (\d) \(a line at 6: [0-9.]+ ms, 4: [0-9.]+ ms, 2: [0-9.]+ ms, 1: [0-9.]+ ms\), 2 thread\(s\); the first 12 predictions checked equal to batch 1/.exec(
+        note,
+      );
+    expect(chosen, note).not.toBeNull();
+    expect(auto.engine.options).toMatchObject({ accuracyBatch: Number(chosen![1]), accuracyThreads: 2 });
+    // The 24-line set has no room for the trials: PaddleOCR's 6, and the note says why.
+    const small = await run({ batch: 'auto', threads: 2 });
+    expect(small.engine.options).toMatchObject({ accuracyBatch: 6 });
+    expect(small.notes?.join('\n')).toMatch(/accuracy pass: batch 6 \(auto: too few samples to compare batches\), 2 thread\(s\)/);
+  }, 180_000);
 
   it('auto is every core this process may use; a timing-only run records no accuracy pass', async () => {
     const auto = await run({ batch: 6, threads: 'auto' });

@@ -92,8 +92,9 @@ export const DEFAULT_MEASURE: Readonly<MeasurePlan> = {
   maxSeconds: 60,
   minRounds: 4,
   precision: 0.01,
-  // PaddleOCR's rec_batch_num / cls_batch_num; every core the runner may use.
-  accuracy: { batch: 6, threads: 'auto' },
+  // auto: PaddleOCR's rec_batch_num / cls_batch_num (6) or a smaller batch where the runner measures it
+  // cheaper a line (the embedded runner on a CPU); every core the runner may use.
+  accuracy: { batch: 'auto', threads: 'auto' },
 };
 
 /** A/B confirmation: interleaved pairs when a model has `baseline-path` (or `confirm: {}` is given) without `pairs`. */

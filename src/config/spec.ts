@@ -445,11 +445,12 @@ const measure = {
         "The accuracy pass: every sample predicted once before timing, with its own execution settings (timing keeps the engine's threads and batch-size). They change how fast predictions come, never what they are: the first batches are checked equal to batch 1.",
       properties: {
         batch: {
-          type: 'integer',
-          minimum: 1,
-          maximum: 4096,
-          default: DEFAULT_MEASURE.accuracy.batch,
-          description: `Samples per call (fixed-width inputs; a model whose export fixes the batch is fed that batch). Default ${DEFAULT_MEASURE.accuracy.batch}, as PaddleOCR's rec_batch_num.`,
+          type: 'oneOf',
+          description: `Samples per call (fixed-width inputs; a model whose export fixes the batch is fed that batch): a count, or auto — PaddleOCR's rec_batch_num 6, or on the embedded runner the cheapest a line of 6, 4, 2 and 1, measured on the pass's first chunks. Default ${DEFAULT_MEASURE.accuracy.batch}.`,
+          variants: [
+            { type: 'integer', minimum: 1, maximum: 4096, description: 'Samples per call.' },
+            { type: 'string', enum: ['auto'], description: "PaddleOCR's 6, or the cheapest a line the embedded runner measures." },
+          ],
         },
         threads: {
           type: 'oneOf',

@@ -56,7 +56,7 @@ const port = parentPort;
 if (port) {
   const ready = start(workerData as WorkerSetup);
   ready.then(
-    () => port.postMessage({ id: -1, predictions: [] } satisfies WorkerReply),
+    () => port.postMessage({ id: -1, predictions: [], engineMs: [] } satisfies WorkerReply),
     (error: unknown) => port.postMessage(failure(-1, error)),
   );
   // One job at a time, in the order they come: a job awaits its read and each engine call, and
@@ -81,10 +81,11 @@ if (port) {
       return;
     }
     try {
-      const { predictions, golden } = await predictRange(loop, job.first, job.n, job.batch, job.pad);
+      const { predictions, golden, engineMs } = await predictRange(loop, job.first, job.n, job.batch, job.pad);
       port.postMessage({
         id: job.id,
         predictions: predictions.map(packOutput),
+        engineMs,
         ...(loop.golden ? { golden } : {}),
       } satisfies WorkerReply);
     } catch (error) {

@@ -1,7 +1,8 @@
 /**
  * The embedded runner's accuracy pass, separate from timing: every sample once, read from disk in
  * chunks (memory does not grow with the set), on its own execution settings (gate.yml
- * measure.accuracy: batch, default PaddleOCR's 6; threads, default every core the runner may use)
+ * measure.accuracy: batch, default auto — PaddleOCR's 6 or a smaller batch measured cheaper a
+ * line, AUTO_BATCHES; threads, default every core the runner may use)
  * while timing keeps the engine's.
  *
  * Threads are worker threads, each with its own one-thread session reading its own chunks, up to
@@ -49,6 +50,16 @@ const CHECK_SAMPLES = 12;
 const CHUNK_BATCHES = 8;
 /** A full GC of this thread's heap at most this often during the pass (milliseconds). */
 const GC_EVERY_MS = 5_000;
+/**
+ * measure.accuracy.batch auto: the pass starts at PaddleOCR's 6 (so the check against batch 1
+ * covers batching); once checked, the next chunks try these batches, each on AUTO_CHUNK samples
+ * (whole batches of every one, the same work for each), and the rest of the pass runs at the one
+ * cheapest a line. On a CPU a large batch can cost more a line than a small one: PP-OCRv4 rec on
+ * this project's machine, 6 about 12 % more than 2 (its activations no longer fit the core's
+ * cache); on the gate at 1,000 lines, auto chose 1 or 2 and took 9.8–10.2 s against 10.0–10.8 s.
+ */
+const AUTO_BATCHES = [6, 4, 2, 1];
+const AUTO_CHUNK = 24;
 /** Worker threads at most: each holds a session and its buffers (measured: about 60 MB for PP-OCRv4 rec). */
 const MAX_WORKERS = 8;
 
@@ -81,7 +92,8 @@ export interface AccuracyPlan {
 }
 
 export interface AccuracyExecution {
-  batch: number;
+  /** A count, or auto (AUTO_BATCHES: the cheapest a line, measured on the first chunks). */
+  batch: number | 'auto';
   threads: number | 'auto';
 }
 
@@ -105,10 +117,17 @@ export interface WorkerJob {
 
 /** A worker's answer (id −1: its session is open, or why not). */
 export type WorkerReply =
-  | { id: number; predictions: PackedOutput[]; golden?: GoldenPart[][] }
+  | { id: number; predictions: PackedOutput[]; golden?: GoldenPart[][]; engineMs: number[] }
   | { id: number; error: { name: string; message: string; sample?: string; size?: number } };
 
 /** measure.accuracy.threads resolved: 'auto' is every core this process may use (affinity and container limit, as libuv counts them). */
+/** The middle value (the mean of the two middle ones for an even count). */
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
 function accuracyThreads(threads: number | 'auto'): number {
   return threads === 'auto' ? availableParallelism() : threads;
 }
@@ -163,43 +182,61 @@ export async function accuracyPass(plan: AccuracyPlan, progress: Progress): Prom
    * Every sample once at `batch`, chunks to the workers, taken back in order. With `check`, its
    * batch-1 reference is computed in this thread while the workers start on the pass, and the
    * first `check.n` predictions are compared with it as soon as they are in: on a difference the
-   * pass stops there (the rest is not awaited) and returns the first sample that differs.
+   * pass stops there (the rest is not awaited) and returns the first sample that differs. With
+   * `trials` (batch auto), the chunks after the check run at those batches, and from each answer
+   * on the pass runs at the one cheapest a line so far (`batch` in the result).
    */
   const runPass = async (
     batch: number,
     check?: { n: number; reference: () => Promise<RawOutput[]> },
-  ): Promise<{ predictions: RawOutput[]; golden?: GoldenOutputs; differs?: number }> => {
+    trials: readonly number[] = [],
+  ): Promise<{ predictions: RawOutput[]; golden?: GoldenOutputs; differs?: number; batch: number; costs: Map<number, number> }> => {
     const golden = plan.goldenBytes ? new GoldenCollector(plan.goldenBytes, reader.count) : undefined;
     const predictions: RawOutput[] = [];
-    const chunk = batch * CHUNK_BATCHES;
     // Up to two chunks per worker in flight: the next is queued there when one is done.
     const inFlight = workers * 2;
-    const pending: Array<Promise<Predicted>> = [];
+    const pending: Array<{ batch: number; trial: boolean; reply: Promise<Predicted> }> = [];
+    const untried = [...trials];
+    /** Milliseconds a line by batch, from the trial chunks: the median engine call over the batch. */
+    const costs = new Map<number, number>();
+    let current = batch;
     let next = 0;
     const send = () => {
       if (next >= reader.count) return;
       plan.checkCancelled?.();
+      const left = reader.count - next;
+      // Trials only once the check is done: its batch-1 reference shares the cores with the first
+      // chunks (measured: batch 6 25 ms a line beside it, against 18 without).
+      const trial = check ? undefined : untried.shift();
+      const size = trial ?? current;
       // Whole batches (a dynamic-width feed's batches start at multiples of `batch`), smaller
       // towards the end, so the workers finish together instead of one waiting on the last chunk.
-      const left = reader.count - next;
-      const n = Math.min(left, chunk, batch * Math.max(1, Math.ceil(left / inFlight / batch)));
-      const p = predict(next, n, batch);
-      p.catch(() => {}); // awaited in order below; settled here so an early failure is not "unhandled"
-      pending.push(p);
+      const n =
+        trial !== undefined
+          ? Math.min(left, AUTO_CHUNK)
+          : Math.min(left, size * CHUNK_BATCHES, size * Math.max(1, Math.ceil(left / inFlight / size)));
+      const reply = predict(next, n, size);
+      reply.catch(() => {}); // awaited in order below; settled here so an early failure is not "unhandled"
+      pending.push({ batch: size, trial: trial !== undefined, reply });
       next += n;
     };
     while (pending.length < inFlight && next < reader.count) send();
     const reference = check?.reference();
     reference?.catch(() => {});
     while (pending.length > 0) {
-      const done = await pending.shift()!;
+      const job = pending.shift()!;
+      const done = await job.reply;
       done.golden?.forEach((parts, k) => golden!.addParts(dataset.ids[predictions.length + k] ?? String(predictions.length + k), parts));
       for (const p of done.predictions) predictions.push(p);
       if (check && reference && predictions.length >= check.n) {
         const single = await reference;
         const differs = single.findIndex((p, i) => JSON.stringify(p) !== JSON.stringify(predictions[i]));
-        if (differs >= 0) return { predictions, differs };
+        if (differs >= 0) return { predictions, differs, batch: current, costs };
         check = undefined;
+      }
+      if (job.trial && done.engineMs.length > 0) {
+        costs.set(job.batch, median(done.engineMs) / job.batch);
+        current = [...costs].reduce((best, c) => (c[1] < best[1] ? c : best))[0];
       }
       send();
       const now = performance.now();
@@ -215,11 +252,15 @@ export async function accuracyPass(plan: AccuracyPlan, progress: Progress): Prom
         );
       }
     }
-    return { predictions, ...(golden ? { golden: golden.result() } : {}) };
+    return { predictions, batch: current, costs, ...(golden ? { golden: golden.result() } : {}) };
   };
 
   try {
-    let batch = feed?.batch ?? fixed ?? Math.min(plan.execution.batch, reader.count);
+    const wanted = plan.execution.batch;
+    // batch auto: tried on the first chunks where the set has room for every trial, else PaddleOCR's 6.
+    const trials =
+      wanted === 'auto' && !feed && fixed === undefined && reader.count >= AUTO_CHUNK * AUTO_BATCHES.length ? AUTO_BATCHES : [];
+    let batch = feed?.batch ?? fixed ?? Math.min(wanted === 'auto' ? AUTO_BATCHES[0]! : wanted, reader.count);
     const notes: string[] = [];
     let result;
     if (feed) {
@@ -227,7 +268,7 @@ export async function accuracyPass(plan: AccuracyPlan, progress: Progress): Prom
       result = await runPass(batch);
     } else if (batch > 1 && fixed === undefined) {
       const n = Math.min(CHECK_SAMPLES, reader.count);
-      result = await runPass(batch, { n, reference: () => inThread(0, n, 1) });
+      result = await runPass(batch, { n, reference: () => inThread(0, n, 1) }, trials);
       if (result.differs !== undefined) {
         const sample = dataset.ids[result.differs] ?? result.differs;
         progress.warn(`${modelName}: batched predictions differ from batch-1 predictions (sample ${sample}): predictions run at batch 1`);
@@ -235,7 +276,13 @@ export async function accuracyPass(plan: AccuracyPlan, progress: Progress): Prom
         batch = 1;
         result = await runPass(batch);
       } else {
-        notes.push(`accuracy pass: batch ${batch}, ${where}; the first ${n} predictions checked equal to batch 1`);
+        const tried = [...result.costs].map(([b, ms]) => `${b}: ${ms.toFixed(2)} ms`).join(', ');
+        const what =
+          trials.length > 0
+            ? `batch auto → ${result.batch} (a line at ${tried})`
+            : `batch ${batch}${wanted === 'auto' ? ' (auto: too few samples to compare batches)' : ''}`;
+        notes.push(`accuracy pass: ${what}, ${where}; the first ${n} predictions checked equal to batch 1`);
+        batch = result.batch;
       }
     } else {
       notes.push(`accuracy pass: batch ${batch}${fixed ? ' (the model fixes it)' : ''}, ${where}`);
@@ -254,6 +301,8 @@ export async function accuracyPass(plan: AccuracyPlan, progress: Progress): Prom
 interface Predicted {
   predictions: RawOutput[];
   golden?: GoldenPart[][];
+  /** Milliseconds of each engine call of the job. */
+  engineMs: number[];
 }
 
 /** The pass's worker threads: each job goes to the worker with the fewest in flight. */
@@ -318,7 +367,11 @@ class WorkerPool {
         this.waiting.delete(reply.id);
         this.load[index]!--;
         if ('predictions' in reply)
-          w.resolve({ predictions: reply.predictions.map(unpackOutput), ...(reply.golden ? { golden: reply.golden } : {}) });
+          w.resolve({
+            predictions: reply.predictions.map(unpackOutput),
+            engineMs: reply.engineMs,
+            ...(reply.golden ? { golden: reply.golden } : {}),
+          });
         else void this.errorOf(reply.error).then(w.reject);
       });
       worker.on('error', lost);

@@ -72,7 +72,7 @@ export async function predictRange(
   batch: number,
   padLast = false,
   beforeCall?: () => void,
-): Promise<{ predictions: RawOutput[]; golden: GoldenPart[][] }> {
+): Promise<{ predictions: RawOutput[]; golden: GoldenPart[][]; engineMs: number[] }> {
   const { ort, session, reader, task, ids, feed } = loop;
   const per = reader.sampleSize;
   const held = loop.input;
@@ -82,6 +82,8 @@ export async function predictRange(
   const outputName = session.outputNames[0]!;
   const out: RawOutput[] = [];
   const golden: GoldenPart[][] = [];
+  // Milliseconds of each engine call (batch auto compares batches by them).
+  const engineMs: number[] = [];
   // With golden outputs every output is fetched; a pre-allocated output names only the first.
   const reusable = loop.outputs && !(loop.golden && session.outputNames.length > 1) ? loop.outputs : undefined;
   let perSample: number | undefined;
@@ -104,8 +106,10 @@ export async function predictRange(
     const key = `${size}x${width}`;
     const reuse = reusable?.get(key);
     let results: Record<string, Tensor>;
+    const called = performance.now();
     try {
       results = reuse ? await session.run(feeds, { [outputName]: reuse }) : await session.run(feeds);
+      engineMs.push(performance.now() - called);
     } catch (error) {
       throw new EngineCallError(error, ids[first + start] ?? String(first + start), size);
     }
@@ -141,7 +145,7 @@ export async function predictRange(
       }
     }
   }
-  return { predictions: out, golden };
+  return { predictions: out, golden, engineMs };
 }
 
 /**

@@ -661,7 +661,9 @@ def accuracy_pass(job, engine, samples, np, notes, predictions_file, shape_batch
     eng, task, n = job["engine"], job["task"], samples.n
     execution = job["measure"].get("accuracy") or {}
     threads = accuracy_threads(execution.get("threads", "auto"))
-    wanted = int(execution.get("batch", 6))
+    # auto: PaddleOCR's rec_batch_num (the embedded runner also tries smaller batches on a CPU).
+    wanted = execution.get("batch", "auto")
+    wanted = 6 if wanted == "auto" else int(wanted)
     cpu = eng["device"] == "cpu"
     own = cpu and threads != int(eng["threads"])
     acc = engine
