@@ -114,8 +114,9 @@ describe('embedded runner: the accuracy pass on its own settings', () => {
   }, 120_000);
 
   it('batch auto tries 6, 4, 2 and 1 on the first chunks and runs at the cheapest a line: predictions identical to batch 1', async () => {
-    // 120 lines: room for the four trial chunks of 24 (fewer samples: PaddleOCR's 6, said in the note).
-    const big = await prepareDataset({ ...model.dataset, limit: 120 }, join(root, 'cache'), { info: () => {}, warn: () => {} });
+    // 360 lines: room for the chunks sent before the check (2 workers × 2 × 48) and the four trial
+    // chunks of 24 after it (fewer samples: PaddleOCR's 6, said in the note).
+    const big = await prepareDataset({ ...model.dataset, limit: 360 }, join(root, 'cache'), { info: () => {}, warn: () => {} });
     const at = (accuracy: MeasurePlan['accuracy']) =>
       createEmbeddedRunner().run(
         { model, measure: { ...QUICK, accuracy }, dataset: big, workDir: join(root, `work-big-${accuracy.batch}`) },

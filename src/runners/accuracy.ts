@@ -257,9 +257,10 @@ export async function accuracyPass(plan: AccuracyPlan, progress: Progress): Prom
 
   try {
     const wanted = plan.execution.batch;
-    // batch auto: tried on the first chunks where the set has room for every trial, else PaddleOCR's 6.
-    const trials =
-      wanted === 'auto' && !feed && fixed === undefined && reader.count >= AUTO_CHUNK * AUTO_BATCHES.length ? AUTO_BATCHES : [];
+    // batch auto: tried where the set has room for every trial after the chunks sent before the
+    // check is done (two per worker at batch 6), whatever the machine's speed; else PaddleOCR's 6.
+    const room = workers * 2 * AUTO_BATCHES[0]! * CHUNK_BATCHES + AUTO_CHUNK * AUTO_BATCHES.length;
+    const trials = wanted === 'auto' && !feed && fixed === undefined && reader.count >= room ? AUTO_BATCHES : [];
     let batch = feed?.batch ?? fixed ?? Math.min(wanted === 'auto' ? AUTO_BATCHES[0]! : wanted, reader.count);
     const notes: string[] = [];
     let result;
