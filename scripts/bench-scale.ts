@@ -257,11 +257,7 @@ const roundsAt = process.argv.indexOf('--rounds');
 const ROUNDS = roundsAt > 0 ? Number(process.argv[roundsAt + 1]) : 3;
 if (!gateOnly) {
   const rounds = await passRounds(n, ROUNDS);
-  const median = (xs: number[]) => {
-    const s = [...xs].sort((a, b) => a - b);
-    const m = Math.floor(s.length / 2);
-    return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-  };
+  const { median } = await import('../src/measure/stats.js');
   const ms = (s: number) => `${f((1000 * s) / n, 2)} ms`;
   console.log(
     `\naccuracy pass on ${n} lines, ${ROUNDS} rounds in rotating order (a line: wall, and CPU where measured; ratios: before ÷ now):\n`,

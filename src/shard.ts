@@ -232,16 +232,14 @@ export async function aggregateShards(
   // document: the latest attempt's counts. The same shard twice from one attempt is a mistake.
   const attemptOf = (x: { doc: ShardDocument }) => x.doc.attempt ?? 1;
   const byIndex = new Map<number, { dir: string; doc: ShardDocument }>();
-  const superseded: string[] = [];
   for (const x of [...shards].sort((a, b) => attemptOf(b) - attemptOf(a))) {
     const seen = byIndex.get(x.doc.shard.index);
     if (seen && attemptOf(seen) === attemptOf(x)) {
       throw new ConfigError(`shard ${x.doc.shard.index}/${count} given twice: ${seen.dir} and ${x.dir}`);
     }
-    if (seen) superseded.push(`shard ${label(x)} of attempt ${attemptOf(x)}: superseded by attempt ${attemptOf(seen)} (${seen.dir})`);
+    if (seen) ports.progress.info(`shard ${label(x)} of attempt ${attemptOf(x)}: superseded by attempt ${attemptOf(seen)} (${seen.dir})`);
     else byIndex.set(x.doc.shard.index, x);
   }
-  for (const line of superseded) ports.progress.info(line);
   const kept = [...byIndex.values()];
   const missing = Array.from({ length: count }, (_, i) => i + 1).filter((i) => !byIndex.has(i));
   if (missing.length > 0) {

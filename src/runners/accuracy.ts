@@ -31,6 +31,7 @@ import { Worker } from 'node:worker_threads';
 import type { InferenceSession } from 'onnxruntime-node';
 import { feedOf, type PreparedDataset } from '../dataset/prepared.js';
 import { openSamples } from '../dataset/samples.js';
+import { median } from '../measure/stats.js';
 import { RunnerError } from '../errors.js';
 import type { Progress } from '../ports.js';
 import type { GoldenOutputs, RawOutput, Task } from '../types.js';
@@ -121,13 +122,6 @@ export type WorkerReply =
   | { id: number; error: { name: string; message: string; sample?: string; size?: number } };
 
 /** measure.accuracy.threads resolved: 'auto' is every core this process may use (affinity and container limit, as libuv counts them). */
-/** The middle value (the mean of the two middle ones for an even count). */
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
-
 function accuracyThreads(threads: number | 'auto'): number {
   return threads === 'auto' ? availableParallelism() : threads;
 }
@@ -177,6 +171,8 @@ export async function accuracyPass(plan: AccuracyPlan, progress: Progress): Prom
   const how = `${where}: ${workers} worker thread(s) × ${perWorker}`;
   let lastLine = started;
   let lastGc = started;
+  // Up to two chunks per worker in flight: the next is queued there when one is done.
+  const inFlight = workers * 2;
 
   /**
    * Every sample once at `batch`, chunks to the workers, taken back in order. With `check`, its
@@ -193,8 +189,6 @@ export async function accuracyPass(plan: AccuracyPlan, progress: Progress): Prom
   ): Promise<{ predictions: RawOutput[]; golden?: GoldenOutputs; differs?: number; batch: number; costs: Map<number, number> }> => {
     const golden = plan.goldenBytes ? new GoldenCollector(plan.goldenBytes, reader.count) : undefined;
     const predictions: RawOutput[] = [];
-    // Up to two chunks per worker in flight: the next is queued there when one is done.
-    const inFlight = workers * 2;
     const pending: Array<{ batch: number; trial: boolean; reply: Promise<Predicted> }> = [];
     const untried = [...trials];
     /** Milliseconds a line by batch, from the trial chunks: the median engine call over the batch. */
@@ -258,8 +252,8 @@ export async function accuracyPass(plan: AccuracyPlan, progress: Progress): Prom
   try {
     const wanted = plan.execution.batch;
     // batch auto: tried where the set has room for every trial after the chunks sent before the
-    // check is done (two per worker at batch 6), whatever the machine's speed; else PaddleOCR's 6.
-    const room = workers * 2 * AUTO_BATCHES[0]! * CHUNK_BATCHES + AUTO_CHUNK * AUTO_BATCHES.length;
+    // check is done (inFlight at batch 6), whatever the machine's speed; else PaddleOCR's 6.
+    const room = inFlight * AUTO_BATCHES[0]! * CHUNK_BATCHES + AUTO_CHUNK * AUTO_BATCHES.length;
     const trials = wanted === 'auto' && !feed && fixed === undefined && reader.count >= room ? AUTO_BATCHES : [];
     let batch = feed?.batch ?? fixed ?? Math.min(wanted === 'auto' ? AUTO_BATCHES[0]! : wanted, reader.count);
     const notes: string[] = [];
