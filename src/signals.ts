@@ -7,7 +7,7 @@
  */
 import { GateError } from './errors.js';
 import type { Progress } from './ports.js';
-import { removeLiveContainers } from './runners/docker.js';
+import { removeLiveContainers } from './runners/container-lifecycle.js';
 
 const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 type Handled = (typeof SIGNALS)[number];

@@ -40,7 +40,10 @@ export interface PullEvent {
 }
 
 export interface ContainerSpec {
+  /** Chosen before the create request, so a container whose create reply never came can still be removed by it. */
+  name: string;
   image: string;
+  /** The program and its arguments: the program is the container's Entrypoint, so an image's ENTRYPOINT never wraps it. */
   cmd: string[];
   env: Record<string, string>;
   workingDir: string;
@@ -84,6 +87,8 @@ export interface ContainerEngine {
   /** Containers (running or not) carrying every one of `labels` ("key=value"). */
   list(labels: string[]): Promise<Array<{ id: string; labels: Record<string, string> }>>;
   create(spec: ContainerSpec): Promise<RunningContainer>;
-  /** Force-removes a container by id (one this process did not create, e.g. a leftover). */
-  remove(id: string): Promise<void>;
+  /** Force-removes a container by id or name; throws EngineError (404: no such container, 409: removal in progress). */
+  remove(idOrName: string): Promise<void>;
+  /** A small file's text from a container's file system (its mounts included); undefined when it is not there. */
+  readFile(id: string, path: string): Promise<string | undefined>;
 }

@@ -4,14 +4,16 @@
  * writable output directory, no network, resource limits, and GPUs through DeviceRequests.
  * The container is removed in every case: success, failure, timeout and cancellation.
  */
-import { createWriteStream } from 'node:fs';
-import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { RunnerError } from '../errors.js';
 import type { Progress, RunRequest, Runner } from '../ports.js';
 import type { RunResult, RunnerPlan } from '../types.js';
-import { buildJob, HarnessLines, JOB_FILE, prepareRun, readRunResult, RESULT_FILE, writeJob } from './job.js';
-import { EngineError, type ContainerEngine, type ImageInfo, type RegistryCredentials, type RunningContainer } from './container-engine.js';
+import { buildJob, commandName, HarnessLines, JOB_FILE, prepareRun, readRunResult, RESULT_FILE, writeJob } from './job.js';
+import { CappedLog } from './lines.js';
+import { ContainerCancelled, ContainerLifecycle, containerName } from './container-lifecycle.js';
+import { checkOwner, HEARTBEAT_FILE, HEARTBEAT_STALE_MS, ownerLabels, startHeartbeat } from './container-owner.js';
+import { EngineError, type ContainerEngine, type ImageInfo, type RegistryCredentials } from './container-engine.js';
 import { dockerodeEngine } from './dockerode-engine.js';
 import { authFromDockerConfig, registryName, registryOf } from './registry-auth.js';
 
@@ -35,48 +37,56 @@ export interface DockerRunnerOptions {
 const IN = { model: '/ppg/model', data: '/ppg/data', harness: '/ppg/harness/bench.py', out: '/ppg/out' } as const;
 const CONTAINER_LABEL = 'paddle-perf-gate';
 
-/** The owner label of this process's containers: a leftover whose owner is dead on this host is swept. */
-const OWNER = `${hostname()}:${process.pid}`;
+/** After the container exits, its output is drained until the stream ends or stays silent this long. */
+const DRAIN_IDLE_MS = 5000;
 
-/** Containers this process has running now: a second signal removes them without waiting for the run. */
-const live = new Map<string, RunningContainer>();
-
-/** Force-removes every container this process started and has not removed yet; resolves with their count. */
-export async function removeLiveContainers(): Promise<number> {
-  const containers = [...live.values()];
-  live.clear();
-  await Promise.all(containers.map((c) => c.remove().catch(() => undefined)));
-  return containers.length;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
+function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise<void>((done) => {
+    const finish = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', finish);
+      done();
+    };
+    const timer = setTimeout(finish, ms);
+    signal?.addEventListener('abort', finish, { once: true });
+  });
 }
 
 /**
  * Removes this gate's containers left by a run that died without cleaning up (SIGKILL, a lost
- * runner): same gate label, owner on this host, owner process gone. Never anyone else's: other
- * gates, other hosts sharing the engine, and live runs are left alone.
+ * runner): same gate label and an owner proved gone (container-owner.ts): in this PID namespace
+ * by its PID and start time, elsewhere by a heartbeat that stopped. Never anyone else's: other
+ * gates, live runs in any PID namespace or on any host, and containers whose owner cannot be told.
  */
-async function sweepOrphans(engine: ContainerEngine, gateId: string, progress: Progress): Promise<number> {
+async function sweepOrphans(engine: ContainerEngine, gateId: string, progress: Progress, signal: AbortSignal | undefined): Promise<number> {
   const list = await engine.list([`${CONTAINER_LABEL}=1`, `${CONTAINER_LABEL}.gate=${gateId}`]).catch(() => []);
-  const host = hostname();
-  let removed = 0;
+  const dead: Array<{ id: string; why: string }> = [];
+  const elsewhere: Array<{ id: string; pid: number; host: string }> = [];
   for (const info of list) {
-    const owner = info.labels[`${CONTAINER_LABEL}.owner`] ?? '';
-    const colon = owner.lastIndexOf(':');
-    const pid = Number(owner.slice(colon + 1));
-    if (colon <= 0 || owner.slice(0, colon) !== host || !Number.isInteger(pid) || pid === process.pid || alive(pid)) continue;
+    const owner = checkOwner(info.labels);
+    if (owner.state === 'dead') dead.push({ id: info.id, why: `process ${owner.pid}` });
+    else if (owner.state === 'elsewhere') elsewhere.push({ id: info.id, pid: owner.pid, host: owner.host });
+  }
+  if (elsewhere.length > 0) {
+    const beat = (id: string) => engine.readFile(id, `${IN.out}/${HEARTBEAT_FILE}`).catch(() => 'unreadable');
+    const before = await Promise.all(elsewhere.map((c) => beat(c.id)));
+    await pause(HEARTBEAT_STALE_MS, signal);
+    if (signal?.aborted) return 0;
+    const after = await Promise.all(elsewhere.map((c) => beat(c.id)));
+    elsewhere.forEach((c, i) => {
+      // A beat that cannot be read through the engine proves nothing; one that stood still for the whole pause does.
+      if (after[i] !== 'unreadable' && after[i] === before[i]) {
+        dead.push({ id: c.id, why: `process ${c.pid}; on ${c.host} or in another PID namespace, its heartbeat stopped` });
+      }
+    });
+  }
+  let removed = 0;
+  for (const { id, why } of dead) {
     await engine
-      .remove(info.id)
+      .remove(id)
       .then(() => {
         removed++;
-        progress.warn(`removed container ${info.id.slice(0, 12)} left by an earlier run (process ${pid}) that ended without cleaning up`);
+        progress.warn(`removed container ${id.slice(0, 12)} left by an earlier run (${why}) that ended without cleaning up`);
       })
       .catch(() => undefined); // 404/409: someone else removed it meanwhile
   }
@@ -218,10 +228,29 @@ async function ensureImage(
   }
 }
 
+/** Resolves when `ended` does, or once no output has come for `idleMs` (an engine that never closes the stream); no fixed sleep. */
+function drain(ended: Promise<void>, lastOutput: () => number, idleMs = DRAIN_IDLE_MS): Promise<void> {
+  return new Promise<void>((done) => {
+    let timer: NodeJS.Timeout | undefined;
+    const finish = () => {
+      clearTimeout(timer);
+      done();
+    };
+    const check = () => {
+      const idle = Date.now() - lastOutput();
+      if (idle >= idleMs) finish();
+      else timer = setTimeout(check, idleMs - idle);
+    };
+    void ended.then(finish, finish);
+    timer = setTimeout(check, idleMs);
+  });
+}
+
 async function runDocker(plan: DockerPlan, opts: DockerRunnerOptions, original: RunRequest, progress: Progress): Promise<RunResult> {
   const engine = opts.engine ?? dockerodeEngine();
   const { files, harness, workDir, request } = await prepareRun(original, opts.harnessPath, plan.command !== undefined);
   const { model, dataset } = request;
+  const cancelled = () => new RunnerError(`run of ${model.name} cancelled; container stopped and removed`);
 
   let engineVersion: string | null = null;
   try {
@@ -230,7 +259,7 @@ async function runDocker(plan: DockerPlan, opts: DockerRunnerOptions, original: 
     throw new RunnerError(`cannot reach the Docker engine (${engine.host}): ${messageOf(error)}`);
   }
   const gateId = opts.gateId ?? 'default';
-  await sweepOrphans(engine, gateId, progress);
+  await sweepOrphans(engine, gateId, progress, request.signal);
   const image = await ensureImage(engine, plan, progress, request.signal, opts.pullTimeoutSeconds ?? plan.limits.pullTimeoutSeconds);
   const imageDigest = image.digest ?? image.id;
 
@@ -256,82 +285,98 @@ async function runDocker(plan: DockerPlan, opts: DockerRunnerOptions, original: 
     `${workDir}:${IN.out}:rw`,
     ...(opts.mounts ?? []).map((m) => `${resolve(m.host)}:${m.container}:ro`),
   ];
+  const runId = randomBytes(6).toString('hex');
   const labels: Record<string, string> = {
     [CONTAINER_LABEL]: '1',
     [`${CONTAINER_LABEL}.model`]: model.name,
     [`${CONTAINER_LABEL}.gate`]: gateId,
-    [`${CONTAINER_LABEL}.owner`]: OWNER,
+    ...ownerLabels(runId),
   };
+  const who = plan.command ? commandName(plan.command) : 'the harness';
+  const container = new ContainerLifecycle(engine, {
+    name: containerName(gateId, runId),
+    image: plan.image,
+    cmd: plan.command ?? [plan.python, IN.harness, `${IN.out}/${JOB_FILE}`],
+    env,
+    workingDir: IN.out,
+    labels,
+    // Files in the output directory must stay removable by the gate's own user.
+    ...(uid !== undefined && uid !== 0 ? { user: `${uid}:${process.getgid?.() ?? uid}` } : {}),
+    binds,
+    network: plan.network ? 'bridge' : 'none',
+    gpus: plan.gpus,
+    ...(plan.limits.memory ? { memoryBytes: plan.limits.memory } : {}),
+    ...(plan.limits.cpus ? { cpus: plan.limits.cpus } : {}),
+    ...(plan.limits.pids ? { pids: plan.limits.pids } : {}),
+    shmBytes: 256 * 1024 * 1024, // Paddle's data loaders and NCCL want more than Docker's 64 MB
+  });
 
-  const container = await engine
-    .create({
-      image: plan.image,
-      cmd: plan.command ?? [plan.python, IN.harness, `${IN.out}/${JOB_FILE}`],
-      env,
-      workingDir: IN.out,
-      labels,
-      // Files in the output directory must stay removable by the gate's own user.
-      ...(uid !== undefined && uid !== 0 ? { user: `${uid}:${process.getgid?.() ?? uid}` } : {}),
-      binds,
-      network: plan.network ? 'bridge' : 'none',
-      gpus: plan.gpus,
-      ...(plan.limits.memory ? { memoryBytes: plan.limits.memory } : {}),
-      ...(plan.limits.cpus ? { cpus: plan.limits.cpus } : {}),
-      ...(plan.limits.pids ? { pids: plan.limits.pids } : {}),
-      shmBytes: 256 * 1024 * 1024, // Paddle's data loaders and NCCL want more than Docker's 64 MB
-    })
-    .catch((error: unknown) => {
-      throw new RunnerError(`cannot create a container from ${plan.image}: ${messageOf(error)}`, { cause: error });
-    });
-  live.set(container.id, container);
-
-  const log = createWriteStream(join(workDir, 'container.log'));
-  const lines = new HarnessLines(progress, `${model.name}: `, (text) => log.write(text));
+  const logPath = join(workDir, 'container.log');
+  const log = new CappedLog(logPath);
+  const lines = new HarnessLines(progress, `${model.name}: `, (text) => log.write(text), who);
+  let lastOutput = Date.now();
   let ended: 'timeout' | 'abort' | undefined;
   let timer: NodeJS.Timeout | undefined;
-  const kill = async (why: 'timeout' | 'abort') => {
-    ended ??= why;
-    await container.kill();
+  // Cancellation counts from here, whatever state the container is in (container-lifecycle.ts).
+  const onAbort = () => {
+    ended ??= 'abort';
+    container.cancel();
   };
-  const onAbort = () => void kill('abort');
+  request.signal?.addEventListener('abort', onAbort, { once: true });
+  if (request.signal?.aborted) onAbort();
+  // Proof of life for other gates' orphan sweeps, from before the create request until the removal.
+  const heartbeat = startHeartbeat(join(workDir, HEARTBEAT_FILE), runId);
   try {
-    const { ended: streamDone } = await container.attach(
-      (c) => lines.push(c),
-      (c) => lines.pushErr(c), // stderr is log (and the error tail) only: never judged
+    await heartbeat.first;
+    const handle = await container.create().catch((error: unknown) => {
+      if (error instanceof ContainerCancelled) throw cancelled();
+      throw new RunnerError(`cannot create a container from ${plan.image}: ${messageOf(error)}`, { cause: error });
+    });
+    const { ended: streamDone } = await handle.attach(
+      (c) => {
+        lastOutput = Date.now();
+        lines.push(c);
+      },
+      (c) => {
+        lastOutput = Date.now();
+        lines.pushErr(c); // stderr is log (and the error tail) only: never judged
+      },
     );
 
     await writeJob(join(workDir, JOB_FILE), job);
     await container.start().catch((error: unknown) => {
+      if (error instanceof ContainerCancelled) throw cancelled();
       throw new RunnerError(startFailure(plan, messageOf(error)), { cause: error });
     });
-    request.signal?.addEventListener('abort', onAbort, { once: true });
-    if (request.signal?.aborted) onAbort();
-    timer = setTimeout(() => void kill('timeout'), plan.limits.timeoutSeconds * 1000);
+    timer = setTimeout(() => {
+      ended ??= 'timeout';
+      void container.kill();
+    }, plan.limits.timeoutSeconds * 1000);
     const exitCode = await container.wait();
     clearTimeout(timer);
-    // The attach stream ends right after exit; do not hang on a stream the engine forgot to close.
-    await Promise.race([streamDone, new Promise((r) => setTimeout(r, 2000))]);
+    // Everything the container wrote, however much: until the stream ends (or goes silent).
+    await drain(streamDone, () => lastOutput);
     lines.end();
 
-    if (ended === 'abort') throw new RunnerError(`run of ${model.name} cancelled; container stopped and removed`);
+    // A signal that came after the program finished (exit 0, before any kill landed) is too late
+    // to cancel it: a complete, valid result is kept (readRunResult still checks every field).
+    if (ended === 'abort' && exitCode !== 0) throw cancelled();
     if (ended === 'timeout') {
       throw new RunnerError(
-        `${model.name}: timed out after ${plan.limits.timeoutSeconds} s (runner.limits.timeout); the container was killed; its output so far: ${join(workDir, 'container.log')}`,
+        `${model.name}: timed out after ${plan.limits.timeoutSeconds} s (runner.limits.timeout); the container was killed; its output so far: ${logPath}`,
       );
     }
-    if (await container.oomKilled()) {
+    if (await handle.oomKilled()) {
       const limit = plan.limits.memory
         ? `under the ${megabytes(plan.limits.memory)} memory limit (runner.limits.memory)`
         : 'with no memory limit set (the machine ran out of memory)';
       throw new RunnerError(`${model.name}: killed by the OOM killer ${limit}`);
     }
-    if (exitCode !== 0) {
-      const who = plan.command ? `the command ${JSON.stringify(plan.command.join(' '))}` : 'the harness';
-      throw new RunnerError(
-        `${model.name}: ${lines.describeExit(exitCode).replace('the harness', who)} (log: ${join(workDir, 'container.log')})`,
-      );
-    }
-    const result = await readRunResult(join(workDir, RESULT_FILE), lines);
+    if (exitCode !== 0) throw new RunnerError(`${model.name}: ${lines.describeExit(exitCode)} (log: ${logPath})`);
+    const result = await readRunResult(join(workDir, RESULT_FILE), lines).catch((error: unknown) => {
+      throw ended === 'abort' ? cancelled() : error;
+    });
+    if (ended === 'abort') progress.warn(`${model.name}: the cancellation came after ${who} had finished; its complete result is kept`);
     result.env = {
       ...result.env,
       runner: 'docker',
@@ -343,12 +388,10 @@ async function runDocker(plan: DockerPlan, opts: DockerRunnerOptions, original: 
   } finally {
     clearTimeout(timer);
     request.signal?.removeEventListener('abort', onAbort);
-    live.delete(container.id);
     await container.remove().catch((error: unknown) => {
-      const status = error instanceof EngineError ? error.status : undefined;
-      // 404: gone already; 409: removal already in progress.
-      if (status !== 404 && status !== 409) progress.warn(`could not remove container ${container.id.slice(0, 12)}: ${messageOf(error)}`);
+      progress.warn(`could not remove container ${container.name}: ${messageOf(error)}`);
     });
-    await new Promise<void>((res) => log.end(res));
+    await heartbeat.stop();
+    await log.close();
   }
 }

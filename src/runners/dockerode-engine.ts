@@ -109,6 +109,16 @@ function container(c: Dockerode.Container): RunningContainer {
   };
 }
 
+/** The text of the first file in a tar archive (the engine's archive of one path), or undefined when there is none. */
+function firstTarEntry(tar: Buffer): string | undefined {
+  if (tar.length < 512) return undefined;
+  const type = String.fromCharCode(tar[156] ?? 0);
+  if (type !== '0' && type !== '\0') return undefined;
+  const size = parseInt(tar.subarray(124, 136).toString('ascii').replace(/\0.*$/, '').trim() || '0', 8);
+  if (!Number.isFinite(size) || 512 + size > tar.length) return undefined;
+  return tar.subarray(512, 512 + size).toString('utf8');
+}
+
 /** The engine behind `docker` (default: from the environment, see dockerFromEnv). */
 export function dockerodeEngine(
   docker: Dockerode = dockerFromEnv(),
@@ -161,8 +171,12 @@ export function dockerodeEngine(
     create: async (spec) => {
       const created = await call(() =>
         docker.createContainer({
+          name: spec.name,
           Image: spec.image,
-          Cmd: spec.cmd,
+          // The program is the entrypoint: an image's own ENTRYPOINT (a shell wrapper, a server)
+          // would otherwise get the harness as arguments and may never run it.
+          Entrypoint: spec.cmd.slice(0, 1),
+          Cmd: spec.cmd.slice(1),
           Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
           WorkingDir: spec.workingDir,
           Labels: spec.labels,
@@ -184,5 +198,22 @@ export function dockerodeEngine(
       return container(created);
     },
     remove: (id) => call(() => docker.getContainer(id).remove({ force: true })).then(() => undefined),
+    readFile: async (id, path) => {
+      let archive: NodeJS.ReadableStream;
+      try {
+        archive = await docker.getContainer(id).getArchive({ path });
+      } catch (error) {
+        if (statusOf(error) === 404) return undefined;
+        throw engineError(error);
+      }
+      const chunks: Buffer[] = [];
+      let size = 0;
+      for await (const chunk of archive as AsyncIterable<Buffer>) {
+        size += chunk.length;
+        if (size > 1 << 20) throw new EngineError(`${path} in container ${id.slice(0, 12)} is larger than 1 MB`);
+        chunks.push(chunk);
+      }
+      return firstTarEntry(Buffer.concat(chunks));
+    },
   };
 }

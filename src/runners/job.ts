@@ -13,6 +13,7 @@ import type { RunResult } from '../types.js';
 import { modelFiles, type ModelFiles } from '../model-files.js';
 import { parseRunResult } from './result.js';
 import { float32Copy } from '../dataset/samples.js';
+import { LineSplitter, messageLine } from './lines.js';
 
 const JOB_SCHEMA = 'paddle-perf-gate/job@1';
 export const JOB_FILE = 'job.json';
@@ -76,62 +77,52 @@ export function defaultHarnessPath(): string {
 const NOISE = /Schema error: Trying to register schema|^\s*$/;
 
 /**
- * Splits the harness's output into lines: `PPG-PROGRESS`/`PPG-WARN` go to the Progress port,
- * `PPG-ERROR` is kept for the error message, everything else is log only.
+ * The harness's output as lines (lines.ts: one pass, each line cut to its head and tail):
+ * `PPG-PROGRESS`/`PPG-WARN` go to the Progress port, `PPG-ERROR` is kept for the error message,
+ * everything else is log only. `who` names the program in messages: "the harness", or the
+ * user's own `runner.command`.
  */
 export class HarnessLines {
   readonly tail: string[] = [];
   readonly errors: string[] = [];
   /** The last stderr lines: where Python tracebacks, CUDA and TensorRT errors land. */
   readonly errTail: string[] = [];
-  private partial = '';
-  private errPartial = '';
+  private readonly out = new LineSplitter((line) => this.line(line));
+  private readonly err = new LineSplitter((line) => this.errLine(line));
 
   constructor(
     private readonly progress: Progress,
     private readonly prefix: string,
     private readonly sink: (text: string) => void,
+    readonly who = 'the harness',
   ) {}
 
   push(chunk: Buffer | string): void {
-    const text = this.partial + chunk.toString();
-    const lines = text.split('\n');
-    this.partial = lines.pop() ?? '';
-    for (const line of lines) this.line(line);
+    this.out.push(chunk);
   }
 
   /** stderr: written to the log; its last lines go into an error message, never into a verdict. */
   pushErr(chunk: Buffer | string): void {
-    this.sink(chunk.toString());
-    const lines = (this.errPartial + chunk.toString()).split('\n');
-    this.errPartial = lines.pop() ?? '';
-    for (const line of lines) this.errLine(line);
+    this.err.push(chunk);
   }
 
-  private errLine(raw: string): void {
-    const line = raw.replace(/\r$/, '');
+  private errLine(line: string): void {
+    this.sink(line + '\n');
     if (NOISE.test(line)) return;
-    this.errTail.push(line.length > 400 ? `${line.slice(0, 400)}…` : line);
-    if (this.errTail.length > 12) this.errTail.shift();
+    keepLast(this.errTail, messageLine(line, 400));
   }
 
   end(): void {
-    if (this.partial) this.line(this.partial);
-    this.partial = '';
-    if (this.errPartial) this.errLine(this.errPartial);
-    this.errPartial = '';
+    this.out.end();
+    this.err.end();
   }
 
-  private line(raw: string): void {
-    const line = raw.replace(/\r$/, '');
+  private line(line: string): void {
     this.sink(line + '\n');
-    if (line.startsWith('PPG-PROGRESS ')) this.progress.info(`${this.prefix}${line.slice(13)}`);
-    else if (line.startsWith('PPG-WARN ')) this.progress.warn(`${this.prefix}${line.slice(9)}`);
-    else if (line.startsWith('PPG-ERROR ')) this.errors.push(line.slice(10));
-    if (!NOISE.test(line)) {
-      this.tail.push(line);
-      if (this.tail.length > 12) this.tail.shift();
-    }
+    if (line.startsWith('PPG-PROGRESS ')) this.progress.info(`${this.prefix}${messageLine(line.slice(13), 2000)}`);
+    else if (line.startsWith('PPG-WARN ')) this.progress.warn(`${this.prefix}${messageLine(line.slice(9), 2000)}`);
+    else if (line.startsWith('PPG-ERROR ')) keepLast(this.errors, messageLine(line.slice(10), 2000));
+    if (!NOISE.test(line)) keepLast(this.tail, messageLine(line));
   }
 
   /** "the harness exited with code 3: <its error>" or "...; last log lines: a | b | c". */
@@ -139,10 +130,21 @@ export class HarnessLines {
     const what = typeof code === 'number' ? `exited with code ${code}` : `was ended by ${code}`;
     const error = this.errors.at(-1);
     const stderr = this.errTail.slice(-6).join(' | ');
-    if (error) return `the harness ${what}: ${error}${stderr ? `; last stderr lines: ${stderr}` : ''}`;
+    if (error) return `${this.who} ${what}: ${error}${stderr ? `; last stderr lines: ${stderr}` : ''}`;
     const last = this.tail.slice(-8).join(' | ');
-    return `the harness ${what}; last log lines: ${last || '(no output)'}${stderr ? `; last stderr lines: ${stderr}` : ''}`;
+    return `${this.who} ${what}; last log lines: ${last || '(no output)'}${stderr ? `; last stderr lines: ${stderr}` : ''}`;
   }
+}
+
+/** At most 12 entries, the newest last. */
+function keepLast(list: string[], item: string): void {
+  list.push(item);
+  if (list.length > 12) list.shift();
+}
+
+/** How a user's own `runner.command` is named in messages (cut: a long inline script stays readable). */
+export function commandName(command: readonly string[]): string {
+  return `the command ${JSON.stringify(messageLine(command.join(' '), 200))}`;
 }
 
 /** Reads and validates the document the harness (or the user's command) wrote. */
@@ -153,7 +155,7 @@ export async function readRunResult(path: string, lines: HarnessLines): Promise<
   } catch {
     const last = lines.tail.slice(-8).join(' | ');
     throw new RunnerError(
-      `the harness exited with code 0 but wrote no run-result document at ${path}; last log lines: ${last || '(no output)'}`,
+      `${lines.who} exited with code 0 but wrote no run-result document at ${path}; last log lines: ${last || '(no output)'}`,
     );
   }
   let json: unknown;

@@ -3,12 +3,12 @@
  * configured Python, for machines with Paddle installed natively (conda, a venv).
  */
 import { spawn } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { RunnerError } from '../errors.js';
 import type { Progress, RunRequest, Runner } from '../ports.js';
 import type { RunResult, RunnerPlan } from '../types.js';
-import { buildJob, HarnessLines, JOB_FILE, prepareRun, readRunResult, RESULT_FILE, writeJob } from './job.js';
+import { CappedLog } from './lines.js';
+import { buildJob, commandName, HarnessLines, JOB_FILE, prepareRun, readRunResult, RESULT_FILE, writeJob } from './job.js';
 
 export type LocalPlan = Extract<RunnerPlan, { kind: 'local' }>;
 
@@ -32,8 +32,13 @@ async function runLocal(plan: LocalPlan, opts: LocalRunnerOptions, original: Run
   const [cmd, ...args] = plan.command ?? [plan.python, harness, jobPath];
   if (!cmd) throw new RunnerError('runner.command: expected a command and its arguments, got an empty list');
   const logPath = join(workDir, 'harness.log');
-  const log = createWriteStream(logPath);
-  const lines = new HarnessLines(progress, `${model.name}: `, (text) => log.write(text));
+  const log = new CappedLog(logPath);
+  const lines = new HarnessLines(
+    progress,
+    `${model.name}: `,
+    (text) => log.write(text),
+    plan.command ? commandName(plan.command) : 'the harness',
+  );
   let ended: 'timeout' | 'abort' | undefined;
 
   try {
@@ -86,14 +91,12 @@ async function runLocal(plan: LocalPlan, opts: LocalRunnerOptions, original: Run
         `${model.name}: timed out after ${plan.timeoutSeconds} s (runner.timeout); the harness process was killed; its output so far: ${logPath}`,
       );
     if (exit.code !== 0) {
-      const who = plan.command ? `the command ${JSON.stringify(plan.command.join(' '))}` : 'the harness';
-      const described = lines.describeExit(exit.code ?? exit.signal ?? 'a signal').replace('the harness', who);
-      throw new RunnerError(`${model.name}: ${described} (log: ${logPath})`);
+      throw new RunnerError(`${model.name}: ${lines.describeExit(exit.code ?? exit.signal ?? 'a signal')} (log: ${logPath})`);
     }
     const result = await readRunResult(output, lines);
     result.env = { ...result.env, runner: 'local', imageDigest: null };
     return result;
   } finally {
-    await new Promise<void>((res) => log.end(res));
+    await log.close();
   }
 }
