@@ -16,7 +16,7 @@ import type { JobPort, Progress } from './ports.js';
 import { publish } from './publish/index.js';
 import { compareFiles } from './compare-files.js';
 import { runAttempt } from './github/context.js';
-import { checkRunPaths, checkWritableFile } from './preflight.js';
+import { checkWritableFile } from './preflight.js';
 import { renderJson } from './report/index.js';
 import { fmtChangeAbs, fmtRel, t, VERDICT_EMOJI } from './text/index.js';
 import { aggregateShards, parseShard, readShards, runShard } from './shard.js';
@@ -186,7 +186,6 @@ async function aggregateCommand(args: string[]): Promise<number> {
     ...(values['store-dir'] ? { store: { kind: 'file', dir: resolve(values['store-dir']) } } : {}),
   });
   const ctx = await localContext(values.promote, values['default-branch']);
-  await checkRunPaths(plan);
   const { report, failed, promotionError, figures } = await aggregateShards(plan, ctx, shards, {
     store: createStore(plan.store),
     progress,

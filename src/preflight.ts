@@ -4,8 +4,8 @@
  * directory that is a file must not be found only at promotion time.
  */
 import { constants } from 'node:fs';
-import { access, stat } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { access, realpath, stat } from 'node:fs/promises';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { ConfigError } from './errors.js';
 import type { GatePlan } from './types.js';
 
@@ -50,9 +50,95 @@ export async function checkWritableFile(file: string, what: string): Promise<voi
   await checkWritableDir(dirname(absolute), what);
 }
 
-/** The report directory and a local store directory, before the gate measures anything. */
-export async function checkRunPaths(plan: Pick<GatePlan, 'output' | 'store'>): Promise<void> {
-  await checkWritableDir(plan.output.dir, 'output directory (--out, the output-dir input or gate.yml output.dir)');
+/** A directory a run reads or writes, with the setting that names it. */
+interface RunDir {
+  dir: string;
+  what: string;
+  /** Directories of one kind may share a place (two models' datasets); only different kinds are checked. */
+  kind: 'output' | 'store' | 'dataset' | 'cache' | 'shards';
+}
+
+const OUTPUT_WHAT = 'output directory (--out, the output-dir input or gate.yml output.dir)';
+
+/** The directories a run's plan names: the output, a local store, every model's dataset, the dataset cache, the shards read. */
+function runDirs(plan: Pick<GatePlan, 'output' | 'store'> & Partial<Pick<GatePlan, 'models'>>, extra: RunPathsExtra): RunDir[] {
+  const dirs: RunDir[] = [{ dir: plan.output.dir, what: OUTPUT_WHAT, kind: 'output' }];
+  if (plan.store.kind === 'file')
+    dirs.push({ dir: plan.store.dir, what: 'baseline store directory (--store-dir or gate.yml store.file.dir)', kind: 'store' });
+  if (plan.store.kind === 'actions-cache' && plan.store.dir !== undefined)
+    dirs.push({ dir: plan.store.dir, what: 'actions-cache directory (gate.yml store.actions-cache.dir)', kind: 'store' });
+  (plan.models ?? []).forEach((model, i) => {
+    const at = `gate.yml models[${i}] (${model.name}) dataset`;
+    const d = model.dataset;
+    if (d.format === 'ppocr-rec' || d.format === 'image-list') {
+      // root: the images' directory (by default the labels file's own).
+      dirs.push({ dir: d.root, what: `image root of ${at}.root`, kind: 'dataset' });
+    } else if (d.format === 'npy') {
+      dirs.push({ dir: dirname(d.inputs), what: `directory of ${at}.inputs`, kind: 'dataset' });
+    }
+  });
+  if (extra.cacheDir !== undefined) dirs.push({ dir: extra.cacheDir, what: 'dataset cache directory (PPG_CACHE_DIR)', kind: 'cache' });
+  for (const dir of extra.shardDirs ?? [])
+    dirs.push({ dir, what: 'shard directory (aggregate DIR…, or the artifact-dir input)', kind: 'shards' });
+  return dirs;
+}
+
+/** The real path of `dir` as far as it exists (symbolic links resolved), the rest appended. */
+async function realDir(dir: string): Promise<string> {
+  const absolute = resolve(dir);
+  let current = absolute;
+  const rest: string[] = [];
+  for (;;) {
+    const real = await realpath(current).catch(() => undefined);
+    if (real !== undefined) return join(real, ...rest.reverse());
+    const parent = dirname(current);
+    if (parent === current) return absolute;
+    rest.push(basename(current));
+    current = parent;
+  }
+}
+
+/** a equals b, or lies inside it. */
+function within(a: string, b: string): boolean {
+  const rel = relative(b, a);
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+}
+
+export interface RunPathsExtra {
+  /** Where prepared datasets are cached (PPG_CACHE_DIR or its default). */
+  cacheDir?: string;
+  /** The shard directories an aggregate reads. */
+  shardDirs?: readonly string[];
+}
+
+/**
+ * The report directory and a local store directory can be written, and no two of the run's
+ * directories (output, store, datasets, cache, shards) are one directory or one inside the other:
+ * a run would write where another's data lives. Checked before the gate measures anything.
+ */
+export async function checkRunPaths(
+  plan: Pick<GatePlan, 'output' | 'store'> & Partial<Pick<GatePlan, 'models'>>,
+  extra: RunPathsExtra = {},
+): Promise<void> {
+  const dirs = await Promise.all(runDirs(plan, extra).map(async (d) => ({ ...d, real: await realDir(d.dir) })));
+  for (const [i, a] of dirs.entries()) {
+    for (const b of dirs.slice(i + 1)) {
+      if (a.kind === b.kind) continue;
+      const how =
+        a.real === b.real
+          ? 'is the same directory as'
+          : within(a.real, b.real)
+            ? 'is inside'
+            : within(b.real, a.real)
+              ? 'contains'
+              : undefined;
+      if (how === undefined) continue;
+      throw new ConfigError(
+        `the ${a.what} ${resolve(a.dir)} ${how} the ${b.what} ${resolve(b.dir)}: a run would write where the other's data lives; give them separate directories`,
+      );
+    }
+  }
+  await checkWritableDir(plan.output.dir, OUTPUT_WHAT);
   if (plan.store.kind === 'file')
     await checkWritableDir(plan.store.dir, 'baseline store directory (--store-dir or gate.yml store.file.dir)');
   if (plan.store.kind === 'actions-cache' && plan.store.dir !== undefined)

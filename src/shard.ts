@@ -10,6 +10,9 @@ import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { gateVerdict } from './compare/index.js';
 import { ConfigError, StoreError } from './errors.js';
+import { fingerprintHash } from './fingerprint.js';
+import { decodeBaseline } from './stores/codec.js';
+import { checkRunPaths } from './preflight.js';
 import { validateReport } from './report/schema.js';
 import { acceptedRecords, promoteRun, runGate, type GateContext, type GateOutcome, type GatePorts, type PromotionEntry } from './gate.js';
 import type { BaselineStore, Progress } from './ports.js';
@@ -173,6 +176,12 @@ export async function readShards(dirs: readonly string[]): Promise<Array<{ dir: 
   );
 }
 
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+/** A fingerprint hash as fingerprint.ts makes it. */
+const FINGERPRINT_HASH = /^[0-9a-f]{16}$/;
+/** A fingerprint field name, as gate.yml `fingerprint` allows it. */
+const FIELD_NAME = /^[A-Za-z][A-Za-z0-9_]*$/;
+
 function checkShardDocument(doc: unknown, file: string): ShardDocument {
   const d = doc as Partial<ShardDocument> | null;
   const bad = (field: string, expected: string) => new ConfigError(`${file}: field ${field}: expected ${expected}`);
@@ -187,6 +196,13 @@ function checkShardDocument(doc: unknown, file: string): ShardDocument {
   if (typeof d.report !== 'object' || d.report === null || !Array.isArray(d.report.models)) throw bad('report', 'a gate report');
   // Every field of the report checked as `compare` checks report.json (a shard that ran no model has none to check).
   if (d.report.models.length > 0) validateReport(d.report, `${file} (report)`);
+  if (d.report.models.length === 0 && (!Array.isArray(d.report.warningsLog) || typeof d.report.gate !== 'string'))
+    throw bad('report', 'a gate report');
+  // The run's own clock fields, as a run writes them (toISOString, seconds ≥ 0): merged into the aggregate's report.
+  if (typeof d.report.startedAt !== 'string' || !ISO_TIME.test(d.report.startedAt) || Number.isNaN(Date.parse(d.report.startedAt)))
+    throw bad('report.startedAt', `an ISO 8601 time such as 2025-01-31T12:00:00.000Z, got ${JSON.stringify(d.report.startedAt)}`);
+  if (typeof d.report.durationSeconds !== 'number' || !Number.isFinite(d.report.durationSeconds) || d.report.durationSeconds < 0)
+    throw bad('report.durationSeconds', `a number of seconds ≥ 0, got ${JSON.stringify(d.report.durationSeconds)}`);
   if (!Array.isArray(d.entries)) throw bad('entries', 'a list of baselines');
   if (d.attempt !== undefined && !(Number.isInteger(d.attempt) && d.attempt >= 1)) throw bad('attempt', 'a run attempt (an integer ≥ 1)');
   return d as ShardDocument;
@@ -202,6 +218,8 @@ export async function aggregateShards(
   shards: ReadonlyArray<{ dir: string; doc: ShardDocument }>,
   ports: Pick<GatePorts, 'store' | 'progress'>,
 ): Promise<GateOutcome> {
+  // Before anything is merged or promoted: the output must not lie in (or hold) a shard's directory, nor the store's.
+  await checkRunPaths(plan, { shardDirs: shards.map((x) => x.dir) });
   const digest = await configDigest(plan);
   const first = shards[0]!;
   const label = (x: { dir: string; doc: ShardDocument }) => `${x.doc.shard.index}/${x.doc.shard.count} (${x.dir})`;
@@ -272,8 +290,9 @@ export async function aggregateShards(
   for (const name of names) {
     const x = ownerOf.get(name)!;
     const model = x.doc.report.models.find((m) => m.comparison.model === name);
-    const entry = x.doc.entries.find((e) => e.key.model === name);
+    const entry = x.doc.entries.find((e) => e.key?.model === name);
     if (!model || !entry) throw new ConfigError(`${join(x.dir, SHARD_FILE)}: lists ${name} as run but holds no report or baseline for it`);
+    checkEntry(entry, x.doc.entries.indexOf(entry), model, plan, ctx, join(x.dir, SHARD_FILE));
     models.push(model);
     entries.push(entry);
     const figure = x.doc.figures?.find((f) => f.model === name);
@@ -314,6 +333,49 @@ export async function aggregateShards(
     ? await promoteRun(plan, ctx, { report, summary, entries, acceptance: acceptedRecords(report) }, ports, warn)
     : undefined;
   return { report, failed: summary.failed, entries, figures, ...(promotionError ? { promotionError } : {}) };
+}
+
+/**
+ * A shard's baseline for one model, by the rules a run's own promotion follows: the store's
+ * baseline schema (codec.ts), the key and the document naming this repository, gate, commit and
+ * branch, and a fingerprint of identifier fields whose hash is the one gate.yml's fingerprint
+ * fields give. Anything else would be written into the store as this
+ * gate's baseline.
+ */
+function checkEntry(
+  entry: PromotionEntry,
+  index: number,
+  model: GateReport['models'][number],
+  plan: Pick<GatePlan, 'gate' | 'fingerprintFields'>,
+  ctx: Pick<GateContext, 'repo' | 'commit' | 'branch'>,
+  file: string,
+): void {
+  const at = `${file}: entries[${index}]`;
+  const fail = (field: string, expected: string, got: unknown) =>
+    new ConfigError(`${at}.${field}: expected ${expected}, got ${JSON.stringify(got)?.slice(0, 80) ?? String(got)}; nothing was promoted`);
+  const key = entry.key as Partial<PromotionEntry['key']> | undefined;
+  if (typeof key !== 'object' || key === null) throw fail('key', 'a baseline key', key);
+  let baseline: PromotionEntry['baseline'];
+  try {
+    baseline = decodeBaseline(JSON.stringify(entry.baseline ?? null), `${at}.baseline`);
+  } catch (error) {
+    throw new ConfigError(`${error instanceof Error ? error.message : String(error)}; nothing was promoted`);
+  }
+  const own = { repo: ctx.repo, gate: plan.gate, model: model.metrics.model };
+  for (const field of ['repo', 'gate', 'model'] as const) {
+    if (key[field] !== own[field]) throw fail(`key.${field}`, JSON.stringify(own[field]), key[field]);
+    if (baseline[field] !== own[field]) throw fail(`baseline.${field}`, JSON.stringify(own[field]), baseline[field]);
+  }
+  if (baseline.commit !== ctx.commit) throw fail('baseline.commit', `this checkout's commit ${ctx.commit}`, baseline.commit);
+  if (baseline.branch !== ctx.branch)
+    throw fail('baseline.branch', `this checkout's branch ${JSON.stringify(ctx.branch)}`, baseline.branch);
+  for (const field of Object.keys(baseline.fingerprint)) {
+    if (!FIELD_NAME.test(field)) throw fail('baseline.fingerprint', 'fields named by identifiers such as gpuName', field);
+  }
+  const hash = fingerprintHash(baseline.fingerprint, plan.fingerprintFields);
+  if (typeof key.fingerprintHash !== 'string' || !FINGERPRINT_HASH.test(key.fingerprintHash) || key.fingerprintHash !== hash)
+    throw fail('key.fingerprintHash', `${hash} (the hash of its fingerprint under gate.yml's fingerprint fields)`, key.fingerprintHash);
+  if (baseline.fingerprintHash !== hash) throw fail('baseline.fingerprintHash', hash, baseline.fingerprintHash);
 }
 
 /** The shards' acceptance states as one: their records and refusals, each once (by who and when). */
