@@ -36,6 +36,8 @@ export interface ActionInputs extends NotifyTargets {
   /** undefined: gate.yml's `fail-on` decides. */
   failOn?: FailOn[];
   promote: 'auto' | 'true' | 'false';
+  /** undefined: gate.yml's `promote-failure`, else fail on the default branch. */
+  promoteFailure?: 'warn' | 'fail';
   language: 'en' | 'zh';
   notifyOn: NotifyOn;
   outputDir?: string;
@@ -221,6 +223,8 @@ export function readInputs(read: Reader = defaultReader): ActionInputs {
     comment: oneOf(read, 'comment', ['always', 'on-change', 'on-regression', 'off'] as const, 'always'),
     failOn: failOn(read),
     promote: oneOf(read, 'promote', ['auto', 'true', 'false'] as const, 'auto'),
+    promoteFailure:
+      optional(read, 'promote-failure') === undefined ? undefined : oneOf(read, 'promote-failure', ['warn', 'fail'] as const, 'fail'),
     language: oneOf(read, 'language', ['en', 'zh'] as const, 'en'),
     wecomWebhook: url(read, 'wecom-webhook'),
     dingtalkWebhook: url(read, 'dingtalk-webhook'),

@@ -14,7 +14,7 @@ import { readInputs, type ActionInputs } from './action-inputs.js';
 import { BaseCheckouts } from './base-side.js';
 import { loadConfig, type ConfigOverrides } from './config/load.js';
 import { ConfigError, EXIT } from './errors.js';
-import { rejudge, runGate, type GateContext, type GateOutcome } from './gate.js';
+import { promoteFailureFails, rejudge, runGate, type GateContext, type GateOutcome } from './gate.js';
 import { aggregateShards, readShards, runShard, SHARD_FILE } from './shard.js';
 import { commentMarker, createGitHubPort } from './github/comment.js';
 import { loadEventContext, runAttempt, type EventContext } from './github/context.js';
@@ -56,6 +56,7 @@ function overrides(inputs: ActionInputs): ConfigOverrides {
     ...(inputs.model ? { model: resolve(ws, inputs.model) } : {}),
     ...(inputs.outputDir ? { outputDir: resolve(ws, inputs.outputDir) } : {}),
     ...(inputs.failOn ? { failOn: inputs.failOn } : {}),
+    ...(inputs.promoteFailure ? { promoteFailure: inputs.promoteFailure } : {}),
     ...(inputs.s3 ? { store: s3Store(inputs.s3) } : {}),
   };
 }
@@ -443,9 +444,12 @@ async function finish(
   await statusOn(inputs, event, report, outcome.failed);
 
   if (outcome.promotionError) {
-    // The report is published; the baseline could not be written (the previous one is intact).
-    core.setFailed(outcome.promotionError.message);
-    return EXIT.broken;
+    // The report is published and says so; the baseline was not written (the previous one is intact).
+    if (promoteFailureFails(plan, ctx)) {
+      core.setFailed(`promotion failed: ${outcome.promotionError.message}`);
+      return EXIT.broken;
+    }
+    core.warning(`promotion failed (promote-failure: warn): ${outcome.promotionError.message}`);
   }
   if (outcome.failed) {
     core.setFailed(failureLine(report));

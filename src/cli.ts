@@ -11,7 +11,7 @@ import { BaseCheckouts } from './base-side.js';
 import { loadConfig, type ConfigOverrides } from './config/load.js';
 import { DEFAULT_FINGERPRINT_FIELDS, DEFAULT_THRESHOLDS } from './config/defaults.js';
 import { ConfigError, EXIT, GateError } from './errors.js';
-import { runGate, type GateContext, type GateOutcome } from './gate.js';
+import { promoteFailureFails, runGate, type GateContext, type GateOutcome } from './gate.js';
 import type { JobPort, Progress } from './ports.js';
 import { publish } from './publish/index.js';
 import { compareFiles } from './compare-files.js';
@@ -30,17 +30,20 @@ import { VERSION } from './version.js';
 const USAGE = `paddle-perf-gate ${VERSION} — a quality gate for PaddlePaddle models
 
 Usage:
-  paddle-perf-gate run [--config gate.yml] [--promote] [--runner embedded|docker|local]
-                       [--image IMAGE] [--out DIR] [--store-dir DIR] [--lang en|zh] [--quiet]
-                       [--base-checkout DIR] [--shard i/n]
-  paddle-perf-gate aggregate DIR... [--config gate.yml] [--promote] [--out DIR] [--store-dir DIR]
-                       [--lang en|zh]
+  paddle-perf-gate run [--config gate.yml] [--promote] [--promote-failure warn|fail]
+                       [--runner embedded|docker|local] [--image IMAGE] [--out DIR]
+                       [--store-dir DIR] [--lang en|zh] [--quiet] [--base-checkout DIR] [--shard i/n]
+  paddle-perf-gate aggregate DIR... [--config gate.yml] [--promote] [--promote-failure warn|fail]
+                       [--out DIR] [--store-dir DIR] [--lang en|zh]
   paddle-perf-gate compare BASE.json HEAD.json [--config gate.yml] [--lang en|zh]
   paddle-perf-gate history MODEL [--config gate.yml] [--branch BRANCH] [--store-dir DIR] [--lang en|zh]
 
 run        measure every model of gate.yml, compare with its baseline, print the report;
            --promote writes this run as the baseline when every model's verdict is in
            promote-on (default pass, warn, no-baseline, incomparable); never from a PR job.
+           --promote-failure: when the store could not be read or written, so the promotion
+           could not happen: fail (exit 2) or warn (exit by the verdict); default gate.yml
+           promote-failure, else fail on the default branch, warn elsewhere.
            --base-checkout DIR: a checkout of the baseline's commit for the A/B confirmation's
            base side (default: the gate makes a git worktree of that commit itself).
            --shard i/n: run only shard i of n (a deterministic split of the models and
@@ -95,6 +98,7 @@ async function runCommand(args: string[]): Promise<number> {
       options: {
         config: { type: 'string', short: 'c', default: 'gate.yml' },
         promote: { type: 'boolean', default: false },
+        'promote-failure': { type: 'string' },
         runner: { type: 'string' },
         image: { type: 'string' },
         out: { type: 'string' },
@@ -115,6 +119,7 @@ async function runCommand(args: string[]): Promise<number> {
     throw new ConfigError(`--runner: expected embedded, docker or local, got "${runner}"`);
   }
   const overrides: ConfigOverrides = {
+    ...promoteFailureFlag(values['promote-failure']),
     ...(runner ? { runner } : {}),
     ...(values.image ? { image: values.image } : {}),
     ...(values.out ? { outputDir: resolve(values.out) } : {}),
@@ -150,7 +155,7 @@ async function runCommand(args: string[]): Promise<number> {
       ...(outcome.shard ? { shard: outcome.shard } : {}),
     });
     progress.info(`report: ${files!.markdown}, ${files!.json} and ${files!.html}`);
-    if (promotionError) throw promotionError;
+    if (promotionError) promotionFailed(plan, ctx, promotionError);
     // A shard's regression is the aggregate's to judge: the shard job itself succeeds.
     return failed && !shard ? EXIT.regression : EXIT.pass;
   } catch (error) {
@@ -172,6 +177,7 @@ async function aggregateCommand(args: string[]): Promise<number> {
       options: {
         config: { type: 'string', short: 'c', default: 'gate.yml' },
         promote: { type: 'boolean', default: false },
+        'promote-failure': { type: 'string' },
         out: { type: 'string' },
         'store-dir': { type: 'string' },
         lang: { type: 'string', default: 'en' },
@@ -182,6 +188,7 @@ async function aggregateCommand(args: string[]): Promise<number> {
   const lang = parseLang(values.lang);
   const shards = await readShards(positionals);
   const plan = await loadConfig(resolve(values.config), {
+    ...promoteFailureFlag(values['promote-failure']),
     ...(values.out ? { outputDir: resolve(values.out) } : {}),
     ...(values['store-dir'] ? { store: { kind: 'file', dir: resolve(values['store-dir']) } } : {}),
   });
@@ -192,7 +199,7 @@ async function aggregateCommand(args: string[]): Promise<number> {
   });
   const { files } = await publish({ report, lang, outputDir: plan.output.dir, figures, job: terminal, progress });
   progress.info(`report: ${files!.markdown}, ${files!.json} and ${files!.html}`);
-  if (promotionError) throw promotionError;
+  if (promotionError) promotionFailed(plan, ctx, promotionError);
   return failed ? EXIT.regression : EXIT.pass;
 }
 
@@ -305,6 +312,18 @@ async function localContext(promote: boolean, defaultBranchFlag: string | undefi
 
 function cacheDir(): string {
   return process.env['PPG_CACHE_DIR'] || join(process.env['XDG_CACHE_HOME'] || join(homedir(), '.cache'), 'paddle-perf-gate');
+}
+
+function promoteFailureFlag(value: string | undefined): Pick<ConfigOverrides, 'promoteFailure'> {
+  if (value === undefined) return {};
+  if (value === 'warn' || value === 'fail') return { promoteFailure: value };
+  throw new ConfigError(`--promote-failure: expected warn or fail, got "${value}"`);
+}
+
+/** A promotion that could not happen: thrown (exit 2) or a warning, as promote-failure says (gate.ts). */
+function promotionFailed(plan: GatePlan, ctx: GateContext, error: Error): void {
+  if (promoteFailureFails(plan, ctx)) throw error;
+  progress.warn(`promotion failed (promote-failure: warn): ${error.message}`);
 }
 
 function parseLang(value: string | undefined): 'en' | 'zh' {

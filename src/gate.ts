@@ -449,7 +449,15 @@ export async function promoteRun(
   const { report } = run;
   const refusal = promotionRefusal(plan, ctx, run.summary, report.models);
   if (refusal) {
-    report.promotion = { done: false, message: `not promoted: ${refusal}` };
+    // A baseline the store could not read is not a choice of promote-on: the promotion could not happen.
+    if (refusal.unread.length > 0) {
+      const error = new StoreError(
+        `the baseline store ${ports.store.location} could not be read for ${refusal.unread.join(', ')}, so nothing was promoted (${refusal.why})`,
+      );
+      report.promotion = { done: false, failed: true, message: `promotion FAILED: ${error.message}` };
+      return error;
+    }
+    report.promotion = { done: false, message: `not promoted: ${refusal.why}` };
     return undefined;
   }
   try {
@@ -474,9 +482,18 @@ export async function promoteRun(
   } catch (error) {
     const promotionError = error instanceof Error ? error : new StoreError(String(error));
     // The store's message says what it reads as afterwards (nothing promoted, or sealed but the pointer not moved).
-    report.promotion = { done: false, message: `promotion FAILED: ${promotionError.message}` };
+    report.promotion = { done: false, failed: true, message: `promotion FAILED: ${promotionError.message}` };
     return promotionError;
   }
+}
+
+/**
+ * Whether a promotion that could not happen fails the run (exit 2) or only warns: gate.yml's
+ * promote-failure (or the action input, --promote-failure), else fail on the default branch (a
+ * lost baseline is a lost baseline) and warn on any other branch a run promotes.
+ */
+export function promoteFailureFails(plan: Pick<GatePlan, 'promoteFailure'>, ctx: Pick<GateContext, 'branch' | 'defaultBranch'>): boolean {
+  return (plan.promoteFailure ?? (ctx.branch === ctx.defaultBranch ? 'fail' : 'warn')) === 'fail';
 }
 
 /** The files an earlier run wrote: the report and, per model, its run and metrics documents and logs. */
@@ -489,24 +506,31 @@ async function removeStale(plan: GatePlan): Promise<void> {
   await Promise.all(files.map((f) => rm(f, { force: true })));
 }
 
-/** Why this run must not become a baseline, or undefined when it may. */
+/**
+ * Why this run must not become a baseline, or undefined when it may; `unread`: the models held
+ * back only because the store could not read their baselines (a promotion that could not happen,
+ * not one the policy refused).
+ */
 function promotionRefusal(
   plan: Pick<GatePlan, 'promoteOn'>,
   ctx: GateContext,
   summary: { verdict: Verdict; failed: boolean },
   models: GateReport['models'],
-): string | undefined {
+): { why: string; unread: string[] } | undefined {
   // A pull request's run never becomes the default branch's baseline, whatever `promote` says.
   if (ctx.event === 'pull_request' && (!ctx.branch || ctx.branch === ctx.defaultBranch)) {
-    return `a pull-request run never writes the baseline of the default branch '${ctx.defaultBranch}'`;
+    return { why: `a pull-request run never writes the baseline of the default branch '${ctx.defaultBranch}'`, unread: [] };
   }
-  if (summary.failed) return `the gate's verdict is ${summary.verdict}`;
+  if (summary.failed) return { why: `the gate's verdict is ${summary.verdict}`, unread: [] };
   // An accepted regression was let through on purpose by a writer: it is meant to become the baseline.
   const allowed: readonly Verdict[] = plan.promoteOn;
   const unjudged = models.filter((m) => m.comparison.verdict !== 'accepted' && !allowed.includes(m.comparison.verdict));
   if (unjudged.length > 0) {
     const list = unjudged.map((m) => `${m.comparison.model} is ${m.comparison.verdict}`).join(', ');
-    return `${list} (promote-on: ${allowed.join(', ')})`;
+    return {
+      why: `${list} (promote-on: ${allowed.join(', ')})`,
+      unread: unjudged.filter((m) => m.comparison.verdict === 'unreadable').map((m) => m.comparison.model),
+    };
   }
   return undefined;
 }

@@ -194,6 +194,8 @@ export interface GatePlan {
   failOn: FailOnVerdict[];
   /** Promote only when every model's verdict is one of these (default: DEFAULT_PROMOTE_ON, config/defaults.ts). */
   promoteOn: PromoteOnVerdict[];
+  /** A promoting run whose promotion could not happen: exit 2 (fail) or by the verdict (warn); absent: fail on the default branch, warn elsewhere. */
+  promoteFailure?: 'warn' | 'fail';
   /** Same-runner A/B confirmation of timing rows (models with baselinePath; see confirm.ts borderline); absent: off. */
   confirm?: { pairs: number };
   /** Noise band from the run-to-run spread of the last N baselines (opt-in; absent: off). */
@@ -589,7 +591,8 @@ export interface GateReport {
   /** Acceptance on the PR (issue 15): absent outside a PR run and a promotion of an accepted PR. */
   acceptance?: AcceptanceState;
   /** What happened to the baseline (promoted, not promoted and why). */
-  promotion?: { done: boolean; message: string };
+  /** failed: a promoting run whose promotion could not happen (the store could not be read or written). */
+  promotion?: { done: boolean; failed?: boolean; message: string };
   /** Set by `aggregate`: the report merges this many shards (run --shard i/n). */
   shards?: number;
   warningsLog: string[];

@@ -136,6 +136,7 @@ const FULL: Json[] = [
     fingerprint: ['gpuName', 'cuda'],
     'fail-on': ['fail', 'warn', 'unreadable'],
     'promote-on': ['pass', 'no-baseline'],
+    'promote-failure': 'warn',
     store: {
       s3: {
         bucket: 'perf-baselines',

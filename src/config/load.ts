@@ -117,6 +117,9 @@ function build(ctx: BuildContext, raw: RawGate, configPath: string): GatePlan | 
       raw['promote-on'] !== undefined
         ? raw['promote-on'].filter((verdict): verdict is PromoteOnVerdict => verdict !== undefined)
         : [...DEFAULT_PROMOTE_ON],
+    ...((ctx.overrides.promoteFailure ?? raw['promote-failure']) !== undefined && {
+      promoteFailure: ctx.overrides.promoteFailure ?? raw['promote-failure'],
+    }),
     // A model's baseline-path exists for the confirmation: it turns it on with the default pairs.
     ...((raw.confirm !== undefined || built.some(({ plan: m }) => m.baselinePath !== undefined)) && {
       confirm: { pairs: raw.confirm?.pairs ?? DEFAULT_CONFIRM_PAIRS },

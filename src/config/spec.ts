@@ -592,6 +592,12 @@ export const GATE_SPEC = {
       },
       unique: true,
     },
+    'promote-failure': {
+      type: 'string',
+      enum: ['warn', 'fail'],
+      description:
+        'A promoting run whose promotion could not happen (the store could not be read or written): fail (exit 2) or warn (exit by the verdict). Default fail on the default branch, warn elsewhere; the action input and --promote-failure override it. The report, the PR comment and the promoted output (failed) say so either way.',
+    },
     parallel: {
       type: 'string',
       enum: ['off', 'per-device'],

@@ -124,7 +124,8 @@ export async function publish(req: PublishRequest): Promise<Published> {
     job.output('baseline-commit', report.models.find((m) => m.baseline)?.baseline?.commit ?? '');
   }
   job.output('comment', comment);
-  job.output('promoted', String(report.promotion?.done ?? false));
+  // true, false, or failed: a promoting run whose promotion could not happen.
+  job.output('promoted', report.promotion?.done ? 'true' : report.promotion?.failed ? 'failed' : 'false');
 
   if (req.alerts && req.alerts.notifiers.length > 0 && shouldNotify(req.alerts.on, report)) {
     const sent = await notifyAll(req.alerts.notifiers, report, full, progress);

@@ -18,6 +18,8 @@ export interface ConfigOverrides {
   /** A store replacing gate.yml's `store:` (CLI --store-dir, the action's s3-* inputs): one way for both entries. */
   store?: StorePlan;
   failOn?: FailOnVerdict[];
+  /** The action's promote-failure input, the CLI's --promote-failure. */
+  promoteFailure?: 'warn' | 'fail';
 }
 
 export type RawGate = RawOf<typeof GATE_SPEC>;
