@@ -7,7 +7,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
-import { connect, type AddressInfo } from 'node:net';
+import { connect, createServer as createNetServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
 import type { Socket } from 'node:net';
@@ -138,4 +138,107 @@ export async function startTlsFront(socketPath: string, dir: string): Promise<Tl
         server.close(() => done());
       }),
   };
+}
+
+export interface SlowEngineProxy {
+  /** DOCKER_HOST for clients of the proxy. */
+  host: string;
+  /** Every request line the engine was sent, in order: "POST /v1.41/containers/create?name=…". */
+  requests: string[];
+  /**
+   * What to hold: `create-reply` forwards the create request (the engine makes the container) and
+   * holds its answer; `attach` holds the attach request itself (the window between create and start).
+   */
+  hold: Set<'create-reply' | 'attach'>;
+  /** Resolves once something is being held (a create: once the engine has answered it). */
+  held(): Promise<void>;
+  /** Lets everything held through. */
+  release(): void;
+  stop(): Promise<void>;
+}
+
+const REQUEST_LINE = /(?:^|\r\n)(GET|POST|PUT|DELETE|HEAD) (\/\S*) HTTP\/1\.[01]\r\n/g;
+
+/**
+ * A slow engine: a TCP proxy in front of the engine's unix socket (upgrades, attach included)
+ * that can hold the engine's reply to a container create for as long as a test needs — the
+ * window in which a client has asked for a container but does not know it exists yet.
+ */
+export async function startSlowEngineProxy(socketPath: string): Promise<SlowEngineProxy> {
+  const open = new Set<Socket>();
+  const releases: Array<() => void> = [];
+  let onHeld: (() => void) | undefined;
+  let heldPromise = new Promise<void>((r) => (onHeld = r));
+  const markHeld = () => onHeld?.();
+  const proxy: SlowEngineProxy = {
+    host: '',
+    requests: [],
+    hold: new Set(),
+    held: () => heldPromise,
+    release: () => {
+      for (const release of releases.splice(0)) release();
+      heldPromise = new Promise<void>((r) => (onHeld = r));
+    },
+    stop: () =>
+      new Promise<void>((done) => {
+        proxy.release();
+        for (const s of open) s.destroy();
+        server.close(() => done());
+      }),
+  };
+  const server = createNetServer((client) => {
+    const upstream = connect(socketPath);
+    open.add(client);
+    open.add(upstream);
+    // Replies are held from a create request on (a connection carries one request at a time).
+    let holdReplies = false;
+    const heldReplies: Buffer[] = [];
+    let holdRequests = false;
+    const heldRequests: Buffer[] = [];
+    client.on('data', (chunk: Buffer) => {
+      if (holdRequests) {
+        heldRequests.push(chunk);
+        return;
+      }
+      const text = chunk.toString('latin1');
+      for (const m of text.matchAll(REQUEST_LINE)) {
+        const line = `${m[1]} ${m[2]}`;
+        proxy.requests.push(line);
+        if (proxy.hold.has('create-reply') && /^POST \S*\/containers\/create\b/.test(line)) {
+          holdReplies = true;
+          releases.push(() => {
+            holdReplies = false;
+            for (const b of heldReplies.splice(0)) client.write(b);
+          });
+        }
+        if (proxy.hold.has('attach') && /^POST \S*\/containers\/[^/]+\/attach\b/.test(line)) {
+          holdRequests = true;
+          heldRequests.push(chunk);
+          releases.push(() => {
+            holdRequests = false;
+            for (const b of heldRequests.splice(0)) upstream.write(b);
+          });
+          markHeld();
+          return;
+        }
+      }
+      upstream.write(chunk);
+    });
+    upstream.on('data', (chunk: Buffer) => {
+      if (!holdReplies) return void client.write(chunk);
+      heldReplies.push(chunk);
+      markHeld(); // the engine has answered: the container exists, the client does not know it
+    });
+    const close = () => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('error', close);
+    upstream.on('error', close);
+    client.on('close', close);
+    upstream.on('close', close);
+  });
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  proxy.host = `tcp://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return proxy;
 }

@@ -129,8 +129,9 @@ export class ContainerLifecycle {
   }
 
   /**
-   * Force-removes it, by name, in any state; idempotent. A create still in flight is waited for
-   * (at most CREATE_SETTLE_MS) and the name removed again, so a late reply leaves nothing.
+   * Force-removes it, by name, in any state; idempotent. When the engine has no such container yet
+   * while the create is in flight, the request is waited for (at most CREATE_SETTLE_MS) and the
+   * name removed again, so a late reply leaves nothing.
    * Errors other than "no such container" / "removal in progress" are thrown.
    */
   remove(): Promise<void> {
@@ -144,14 +145,20 @@ export class ContainerLifecycle {
 
   private async doRemove(): Promise<void> {
     if (this.state === 'new') return;
+    /** true: removed (or being removed); false: the engine has no container of that name. */
     const byName = () =>
-      this.engine.remove(this.spec.name).catch((error: unknown) => {
-        const status = error instanceof EngineError ? error.status : undefined;
-        if (status !== 404 && status !== 409) throw error;
-      });
-    const pending = this.state === 'creating' && this.creating;
-    await byName();
-    if (pending) {
+      this.engine.remove(this.spec.name).then(
+        () => true,
+        (error: unknown) => {
+          const status = error instanceof EngineError ? error.status : undefined;
+          if (status === 409) return true;
+          if (status === 404) return false;
+          throw error;
+        },
+      );
+    const pending = this.state === 'creating' ? this.creating : undefined;
+    // Not there yet while the create request is in flight: it may still be made; remove it once the request settles.
+    if (!(await byName()) && pending) {
       await settled(pending, CREATE_SETTLE_MS);
       await byName();
     }

@@ -358,21 +358,24 @@ async function runDocker(plan: DockerPlan, opts: DockerRunnerOptions, original: 
     await drain(streamDone, () => lastOutput);
     lines.end();
 
-    // A signal that came after the program finished (exit 0, before any kill landed) is too late
-    // to cancel it: a complete, valid result is kept (readRunResult still checks every field).
-    if (ended === 'abort' && exitCode !== 0) throw cancelled();
+    // A cancellation that came after the program finished — it exited 0, or the harness had
+    // reported `done` (its result is written, atomically, before that line) when the kill landed —
+    // is too late to undo the measurement: the result is kept if it is complete and valid
+    // (readRunResult checks every field), and the gate goes on to judge and report it.
+    const finishedFirst = ended === 'abort' && (exitCode === 0 || lines.finished);
+    if (ended === 'abort' && !finishedFirst) throw cancelled();
     if (ended === 'timeout') {
       throw new RunnerError(
         `${model.name}: timed out after ${plan.limits.timeoutSeconds} s (runner.limits.timeout); the container was killed; its output so far: ${logPath}`,
       );
     }
-    if (await handle.oomKilled()) {
+    if (!finishedFirst && (await handle.oomKilled())) {
       const limit = plan.limits.memory
         ? `under the ${megabytes(plan.limits.memory)} memory limit (runner.limits.memory)`
         : 'with no memory limit set (the machine ran out of memory)';
       throw new RunnerError(`${model.name}: killed by the OOM killer ${limit}`);
     }
-    if (exitCode !== 0) throw new RunnerError(`${model.name}: ${lines.describeExit(exitCode)} (log: ${logPath})`);
+    if (exitCode !== 0 && !finishedFirst) throw new RunnerError(`${model.name}: ${lines.describeExit(exitCode)} (log: ${logPath})`);
     const result = await readRunResult(join(workDir, RESULT_FILE), lines).catch((error: unknown) => {
       throw ended === 'abort' ? cancelled() : error;
     });

@@ -87,6 +87,8 @@ export class HarnessLines {
   readonly errors: string[] = [];
   /** The last stderr lines: where Python tracebacks, CUDA and TensorRT errors land. */
   readonly errTail: string[] = [];
+  /** The harness reported `done` (it writes its result, atomically, before that line). */
+  finished = false;
   private readonly out = new LineSplitter((line) => this.line(line));
   private readonly err = new LineSplitter((line) => this.errLine(line));
 
@@ -119,6 +121,7 @@ export class HarnessLines {
 
   private line(line: string): void {
     this.sink(line + '\n');
+    if (line.startsWith('PPG-PROGRESS done')) this.finished = true;
     if (line.startsWith('PPG-PROGRESS ')) this.progress.info(`${this.prefix}${messageLine(line.slice(13), 2000)}`);
     else if (line.startsWith('PPG-WARN ')) this.progress.warn(`${this.prefix}${messageLine(line.slice(9), 2000)}`);
     else if (line.startsWith('PPG-ERROR ')) keepLast(this.errors, messageLine(line.slice(10), 2000));

@@ -182,7 +182,7 @@ export class CappedLog {
     if (this.parts.length > this.first) {
       if (this.dropped > 0) {
         this.stream.write(
-          `[paddle-perf-gate: ${this.dropped} bytes of output dropped here; this log keeps the first ${this.headBytes} bytes and the last ${this.tailBytes}]\n`,
+          `[paddle-perf-gate: ${this.dropped} bytes of output dropped here; this log keeps the first ${this.written} bytes and the last ${this.tailBytes}]\n`,
         );
       }
       this.stream.write(this.parts.slice(this.first).join(''));
