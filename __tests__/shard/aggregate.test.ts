@@ -248,6 +248,84 @@ describe('run --shard i/n, then aggregate', () => {
     expect(await objects('sharded')).toEqual([]);
   });
 
+  it("a shard whose baselines or times break a run's own rules (another repository, a fingerprint with path segments, a bad time): exit 2 naming the shard, nothing promoted", async () => {
+    const ctx = checkoutContext();
+    const plan = await loadConfig(config.b);
+    const ports = { store: storeOn('sharded'), progress: { info: () => {}, warn: () => {} } };
+    const good = shardDoc('s3');
+    mkdirSync(join(dir, 'tampered'), { recursive: true });
+    const file = join(dir, 'tampered', 'shard.json');
+    const tampered = async (change: (doc: ShardDocument) => void) => {
+      const doc = JSON.parse(JSON.stringify(good)) as ShardDocument;
+      change(doc);
+      writeFileSync(file, JSON.stringify(doc));
+      return readShards(['s1', 's2', 'tampered'].map((n) => join(dir, n)))
+        .then((shards) => aggregateShards(plan, ctx, shards, ports))
+        .then(
+          () => 'aggregated',
+          (error: unknown) => (error instanceof ConfigError ? error.message : `not a ConfigError: ${String(error)}`),
+        );
+    };
+    const at = file.replace(/[.]/g, '\\.');
+    const entry = (doc: ShardDocument) => doc.entries[0]!;
+    expect(
+      await tampered((d) => {
+        entry(d).key.repo = 'someone/else';
+        entry(d).baseline.repo = 'someone/else';
+      }),
+    ).toMatch(new RegExp(`^${at}: entries\\[0\\]\\.key\\.repo: expected "paddle/ocr", got "someone/else"; nothing was promoted$`));
+    expect(await tampered((d) => void (entry(d).baseline.repo = 'someone/else'))).toMatch(
+      /entries\[0\]\.baseline\.repo: expected "paddle\/ocr"/,
+    );
+    expect(await tampered((d) => void (entry(d).key.gate = 'other-gate'))).toMatch(/entries\[0\]\.key\.gate: expected "shards"/);
+    expect(
+      await tampered((d) => {
+        entry(d).key.fingerprintHash = '../../../etc';
+        entry(d).baseline.fingerprintHash = '../../../etc';
+      }),
+    ).toMatch(
+      /entries\[0\]\.key\.fingerprintHash: expected [0-9a-f]{16} \(the hash of its fingerprint under gate\.yml's fingerprint fields\), got "\.\.\/\.\.\/\.\.\/etc"/,
+    );
+    expect(await tampered((d) => void (entry(d).baseline.fingerprint['../gpu'] = 'x'))).toMatch(
+      /entries\[0\]\.baseline\.fingerprint: expected fields named by identifiers such as gpuName, got "\.\.\/gpu"/,
+    );
+    // A fingerprint changed after the run: its hash no longer matches.
+    expect(await tampered((d) => void (entry(d).baseline.fingerprint['engineVersion'] = '0.0.1'))).toMatch(
+      /entries\[0\]\.key\.fingerprintHash: expected/,
+    );
+    expect(await tampered((d) => void (entry(d).baseline.commit = 'e'.repeat(40)))).toMatch(
+      /entries\[0\]\.baseline\.commit: expected this checkout's commit/,
+    );
+    expect(await tampered((d) => void (entry(d).baseline.createdAt = 'yesterday'))).toMatch(
+      /entries\[0\]\.baseline: field 'createdAt' should be an ISO 8601 date, found "yesterday"; nothing was promoted/,
+    );
+    expect(await tampered((d) => void (d.report.startedAt = 'Tuesday'))).toMatch(
+      new RegExp(`^${at}: field report\\.startedAt: expected an ISO 8601 time`),
+    );
+    // The report's own schema (report/schema.ts, as `compare` reads report.json): a SchemaError, exit 2 as well.
+    expect(await tampered((d) => void (d.report.durationSeconds = -3))).toMatch(
+      new RegExp(`^not a ConfigError: SchemaError: ${at} \\(report\\): durationSeconds: expected a finite number ≥ 0, got -3$`),
+    );
+    // Through the CLI: exit 2 naming the shard's file.
+    const cli = await runCli(
+      [
+        'aggregate',
+        join(dir, 's1'),
+        join(dir, 's2'),
+        join(dir, 'tampered'),
+        '--config',
+        config.b,
+        '--promote',
+        '--out',
+        join(dir, 'agg-tampered'),
+      ],
+      { env: env('agg') },
+    );
+    expect(cli.code, cli.stderr).toBe(2);
+    expect(cli.stderr).toContain(`${file} (report): durationSeconds: expected a finite number ≥ 0`);
+    expect(await objects('sharded')).toEqual([]);
+  });
+
   it("acceptance on the PR (issue 15): the aggregate's report carries the shards' records on (the comment keeps them) and its promotion records the ones used", async () => {
     // The shards of a run on an accepted PR: each judged the same records (here shard 2's model rec[b2]
     // has an accepted row, as judgeAcceptance marks it); shard 3 also saw a refused acceptance.
