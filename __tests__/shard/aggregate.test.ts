@@ -306,6 +306,15 @@ describe('run --shard i/n, then aggregate', () => {
     expect(await tampered((d) => void (d.report.durationSeconds = -3))).toMatch(
       new RegExp(`^not a ConfigError: SchemaError: ${at} \\(report\\): durationSeconds: expected a finite number ≥ 0, got -3$`),
     );
+    // The aggregate's output in one of the shard directories: it would overwrite that shard's report.
+    const intoShard = { ...plan, output: { dir: join(dir, 's1') } };
+    expect(
+      await aggregateShards(intoShard, ctx, await readShards(['s1', 's2', 's3'].map((x) => join(dir, x))), ports).catch(
+        (e: Error) => e.message,
+      ),
+    ).toMatch(
+      /^the output directory \(--out, the output-dir input or gate\.yml output\.dir\) .*\/s1 is the same directory as the shard directory \(aggregate DIR…, or the artifact-dir input\) .*\/s1: /,
+    );
     // Through the CLI: exit 2 naming the shard's file.
     const cli = await runCli(
       [
