@@ -81,10 +81,16 @@ it('case 2: with the baseline object truncated the run is "unreadable", is not p
   const second = await runGate(plan, ctx(C2, [C1]), ports);
   expect(second.report.models[0]!.comparison.verdict).toBe('unreadable');
   expect(second.failed).toBe(false);
+  // Not a choice of promote-on: the store could not read the baseline, so the promotion could not
+  // happen — said as a failure (promote-failure decides the exit code: cli.ts, action.ts).
   expect(second.report.promotion).toEqual({
     done: false,
-    message: expect.stringMatching(/^not promoted: cls is unreadable \(promote-on: pass, warn, no-baseline, incomparable\)/),
+    failed: true,
+    message: expect.stringMatching(
+      /^promotion FAILED: the baseline store .* could not be read for cls, so nothing was promoted \(cls is unreadable \(promote-on: pass, warn, no-baseline, incomparable\)\)/,
+    ),
   });
+  expect(second.promotionError?.message).toMatch(/could not be read for cls/);
   // The branch still names the first commit.
   const manifest = JSON.parse(await readFile(join(dir, 'unreadable', 'store', layout.manifest(key('x'), 'main')), 'utf8'));
   expect(manifest.head.commit).toBe(C1);
