@@ -305,14 +305,18 @@ const REPORT_JSON_SCHEMA: Json = {
       ),
     }),
     models: arr('One entry per model.', ref('model'), { minItems: 1 }),
-    promotion: obj('What happened to the baseline.', {
-      done: { type: 'boolean', description: 'Promoted.' },
-      failed: {
-        type: 'boolean',
-        description: 'A promoting run whose promotion could not happen (the store could not be read or written).',
+    promotion: obj(
+      'What happened to the baseline.',
+      {
+        done: { type: 'boolean', description: 'Promoted.' },
+        failed: {
+          type: 'boolean',
+          description: 'A promoting run whose promotion could not happen (the store could not be read or written).',
+        },
+        message: str('Why.'),
       },
-      message: str('Why.'),
-    }),
+      ['done', 'message'],
+    ),
     warningsLog: arr('Warnings of the run.', str('A warning.')),
     shards: int('Set by aggregate: how many shards (run --shard i/n) this report merges.', 1),
     startedAt: str('ISO 8601 start time.'),
