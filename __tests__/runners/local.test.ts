@@ -97,7 +97,7 @@ json.dump(doc, open(os.environ["PPG_OUTPUT"], "w"))`;
     const pidFile = join(root, 'grandchild.pid');
     const e = await failure(run(['sh', '-c', `sleep 30 & echo $! > ${pidFile}; wait`], 1));
     expect(e.message).toMatch(
-      /^PP-OCRv4-rec: timed out after 1 s \(runner\.timeout\); the harness process was killed; its output so far: \/.*\/harness\.log$/,
+      /^PP-OCRv4-rec: timed out after 1 s \(runner\.timeout\); the command's process group was killed; its output so far: \/.*\/harness\.log$/,
     );
     const pid = Number(await readFile(pidFile, 'utf8'));
     await new Promise((r) => setTimeout(r, 200));
@@ -112,7 +112,7 @@ json.dump(doc, open(os.environ["PPG_OUTPUT"], "w"))`;
       controller.abort();
     }, 300);
     const e = await failure(run(['sleep', '30'], 30, controller.signal));
-    expect(e.message).toMatch(/cancelled; the harness process was killed/);
+    expect(e.message).toMatch(/cancelled; the command's process group was killed/);
     // Killed, not waited for: well before the 30 s sleep would end, however busy the machine.
     expect(Date.now() - abortedAt).toBeLessThan(15_000);
   });

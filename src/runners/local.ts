@@ -85,10 +85,11 @@ async function runLocal(plan: LocalPlan, opts: LocalRunnerOptions, original: Run
     });
     lines.end();
 
-    if (ended === 'abort') throw new RunnerError(`run of ${model.name} cancelled; the harness process was killed`);
+    const killed = plan.command ? "the command's process group was killed" : 'the harness process was killed';
+    if (ended === 'abort') throw new RunnerError(`run of ${model.name} cancelled; ${killed}`);
     if (ended === 'timeout')
       throw new RunnerError(
-        `${model.name}: timed out after ${plan.timeoutSeconds} s (runner.timeout); the harness process was killed; its output so far: ${logPath}`,
+        `${model.name}: timed out after ${plan.timeoutSeconds} s (runner.timeout); ${killed}; its output so far: ${logPath}`,
       );
     if (exit.code !== 0) {
       throw new RunnerError(`${model.name}: ${lines.describeExit(exit.code ?? exit.signal ?? 'a signal')} (log: ${logPath})`);
