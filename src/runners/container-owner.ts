@@ -15,7 +15,7 @@ import { rm, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 
 const PREFIX = 'paddle-perf-gate';
-export const OWNER_LABELS = {
+const OWNER_LABELS = {
   run: `${PREFIX}.run`,
   owner: `${PREFIX}.owner`,
   pidns: `${PREFIX}.owner-pidns`,
@@ -24,7 +24,7 @@ export const OWNER_LABELS = {
 
 /** The heartbeat's file name in the work directory (the container's /ppg/out). */
 export const HEARTBEAT_FILE = '.ppg-heartbeat';
-export const HEARTBEAT_INTERVAL_MS = 1000;
+const HEARTBEAT_INTERVAL_MS = 1000;
 /** An owner whose heartbeat did not change over this long is gone. */
 export const HEARTBEAT_STALE_MS = 5000;
 

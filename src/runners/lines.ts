@@ -8,7 +8,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 
 /** A line keeps at most this many characters from its start and as many from its end. */
-export const LINE_KEEP = 8 * 1024;
+const LINE_KEEP = 8 * 1024;
 
 /** The log file keeps its first LOG_HEAD_BYTES and its last LOG_TAIL_BYTES; what lies between is counted. */
 export const LOG_HEAD_BYTES = 8 * 1024 * 1024;
