@@ -2,7 +2,9 @@
  * Cancellation on the real engine, the way it happens on a runner: SIGINT / SIGTERM (and a
  * second signal during cleanup) sent to the bundled CLI and to the action mid-measurement leave
  * no container; after a SIGKILL the next run of the gate removes the orphan; a GPU request on an
- * engine without the NVIDIA runtime is a clear exit 2.
+ * engine without the NVIDIA runtime is a clear exit 2. A double Ctrl-C while a slow engine holds
+ * the create reply leaves nothing; two gates in separate PID namespaces on one engine never remove
+ * each other's live containers, and a dead one's is swept from another namespace (issue 33).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
