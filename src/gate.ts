@@ -128,7 +128,7 @@ async function gateRun(plan: GatePlan, ctx: GateContext, ports: GatePorts, check
     progress.warn(message);
   };
   // Before any measurement: a bad --out or store dir, or two of the run's directories in one place, must not cost a run.
-  await checkRunPaths(plan, { cacheDir: ports.cacheDir });
+  await checkRunPaths(plan, { cacheDir: ports.cacheDir, ...(ctx.baseCheckout !== undefined ? { baseCheckout: ctx.baseCheckout } : {}) });
   await mkdir(plan.output.dir, { recursive: true });
   // A failed run must not leave an earlier run's results looking like its own (artifacts, readers of report.json).
   await removeStale(plan);

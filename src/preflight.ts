@@ -54,9 +54,11 @@ export async function checkWritableFile(file: string, what: string): Promise<voi
 interface RunDir {
   dir: string;
   what: string;
-  /** Directories of one kind may share a place (two models' datasets); only different kinds are checked. */
-  kind: 'output' | 'store' | 'dataset' | 'cache' | 'shards';
+  kind: 'output' | 'store' | 'dataset' | 'cache' | 'shards' | 'checkout';
 }
+
+/** Directories a run only reads: two of them in one place harm nothing. */
+const READ_ONLY = new Set<RunDir['kind']>(['dataset', 'shards', 'checkout']);
 
 const OUTPUT_WHAT = 'output directory (--out, the output-dir input or gate.yml output.dir)';
 
@@ -109,6 +111,8 @@ export interface RunPathsExtra {
   cacheDir?: string;
   /** The shard directories an aggregate reads. */
   shardDirs?: readonly string[];
+  /** A checkout of the baseline's commit for the A/B confirmation's base side. */
+  baseCheckout?: string;
 }
 
 /**
@@ -123,7 +127,8 @@ export async function checkRunPaths(
   const dirs = await Promise.all(runDirs(plan, extra).map(async (d) => ({ ...d, real: await realDir(d.dir) })));
   for (const [i, a] of dirs.entries()) {
     for (const b of dirs.slice(i + 1)) {
-      if (a.kind === b.kind) continue;
+      // Two of one kind may share a place (two models' datasets), and so may two that are only read.
+      if (a.kind === b.kind || (READ_ONLY.has(a.kind) && READ_ONLY.has(b.kind))) continue;
       const how =
         a.real === b.real
           ? 'is the same directory as'

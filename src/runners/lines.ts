@@ -107,7 +107,7 @@ export class LineSplitter {
   }
 
   private emit(): void {
-    if (this.tail.length > this.keep && this.cut > 0) {
+    if (this.tail.length > this.keep && (this.cut > 0 || this.head.length + this.tail.length > 2 * this.keep)) {
       this.cut += this.tail.length - this.keep;
       this.tail = this.tail.slice(-this.keep);
     }

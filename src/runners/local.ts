@@ -86,15 +86,22 @@ async function runLocal(plan: LocalPlan, opts: LocalRunnerOptions, original: Run
     lines.end();
 
     const killed = plan.command ? "the command's process group was killed" : 'the harness process was killed';
-    if (ended === 'abort') throw new RunnerError(`run of ${model.name} cancelled; ${killed}`);
+    // As the docker runner: a cancellation after the program finished (exit 0, or the harness's
+    // `done`, printed once its result is written) keeps the result when it is complete and valid.
+    const finishedFirst = ended === 'abort' && (exit.code === 0 || lines.finished);
+    if (ended === 'abort' && !finishedFirst) throw new RunnerError(`run of ${model.name} cancelled; ${killed}`);
     if (ended === 'timeout')
       throw new RunnerError(
         `${model.name}: timed out after ${plan.timeoutSeconds} s (runner.timeout); ${killed}; its output so far: ${logPath}`,
       );
-    if (exit.code !== 0) {
+    if (exit.code !== 0 && !finishedFirst) {
       throw new RunnerError(`${model.name}: ${lines.describeExit(exit.code ?? exit.signal ?? 'a signal')} (log: ${logPath})`);
     }
-    const result = await readRunResult(output, lines);
+    const result = await readRunResult(output, lines).catch((error: unknown) => {
+      throw ended === 'abort' ? new RunnerError(`run of ${model.name} cancelled; ${killed}`) : error;
+    });
+    if (ended === 'abort')
+      progress.warn(`${model.name}: the cancellation came after ${lines.who} had finished; its complete result is kept`);
     result.env = { ...result.env, runner: 'local', imageDigest: null };
     return result;
   } finally {
