@@ -11,7 +11,7 @@
  * paddle-perf-gate) nothing can be proved, and the container is left alone.
  */
 import { readFileSync, readlinkSync } from 'node:fs';
-import { rm, writeFile } from 'node:fs/promises';
+import { rename, rm, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 
 const PREFIX = 'paddle-perf-gate';
@@ -98,7 +98,9 @@ export function startHeartbeat(path: string, runId: string): { stop(): Promise<v
   let writing: Promise<void> | undefined;
   const write = () => {
     if (writing) return writing;
-    writing = writeFile(path, `${runId} ${++beat} ${Date.now()}\n`)
+    // Written aside and renamed: a reader never sees a half-written beat (two equal reads mean a stopped one).
+    writing = writeFile(`${path}.tmp`, `${runId} ${++beat} ${Date.now()}\n`)
+      .then(() => rename(`${path}.tmp`, path))
       .catch(() => undefined)
       .finally(() => {
         writing = undefined;
@@ -114,7 +116,7 @@ export function startHeartbeat(path: string, runId: string): { stop(): Promise<v
     stop: async () => {
       clearInterval(timer);
       await writing;
-      await rm(path, { force: true }).catch(() => undefined);
+      await Promise.all([rm(path, { force: true }), rm(`${path}.tmp`, { force: true })]).catch(() => undefined);
     },
   };
 }
