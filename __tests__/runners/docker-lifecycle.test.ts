@@ -179,7 +179,11 @@ describe.skipIf(!socket)('the container lifecycle on the real engine', () => {
     const result = await createDockerRunner(dockerPlan({ command: ['python3', '-c', script] }), {
       gateId: GATE,
       mounts: [{ host: join(root, 'in'), container: '/ppg/in' }],
-    }).run({ model: recModel(), measure: QUICK, dataset, workDir: dir, signal: controller.signal }, watch);
+    })
+      .run({ model: recModel(), measure: QUICK, dataset, workDir: dir, signal: controller.signal }, watch)
+      .catch((error: Error) => {
+        throw new Error(`${error.message} (${String(error.cause)}; log: ${progress.infos.join(' | ')})`);
+      });
     expect(controller.signal.aborted).toBe(true);
     expect(result.timing.rounds).toEqual((validDoc()['timing'] as { rounds: number[][] }).rounds);
     expect(progress.warns.join('\n')).toContain('the cancellation came after the command');

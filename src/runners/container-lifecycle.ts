@@ -97,16 +97,17 @@ export class ContainerLifecycle {
     return handle;
   }
 
-  /** Starts it, unless it was cancelled; a cancel during the request kills it as the request returns. */
+  /**
+   * Starts it, unless it was cancelled (ContainerCancelled: never started). A cancel that lands
+   * while the start request is in flight kills it as the request returns; it did start, so wait()
+   * gives how it ended (it may have finished its work first: the runner decides what that means).
+   */
   async start(): Promise<void> {
     if (this.cancelled || this.state !== 'created' || !this.handle) throw new ContainerCancelled(this.state);
     this.state = 'starting';
     await this.handle.start();
     if (this.state === 'starting') this.state = 'started';
-    if (this.cancelled) {
-      await this.handle.kill();
-      throw new ContainerCancelled('starting');
-    }
+    if (this.cancelled) await this.handle.kill();
   }
 
   /** The container's exit code (it was started). */

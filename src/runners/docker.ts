@@ -377,7 +377,8 @@ async function runDocker(plan: DockerPlan, opts: DockerRunnerOptions, original: 
     }
     if (exitCode !== 0 && !finishedFirst) throw new RunnerError(`${model.name}: ${lines.describeExit(exitCode)} (log: ${logPath})`);
     const result = await readRunResult(join(workDir, RESULT_FILE), lines).catch((error: unknown) => {
-      throw ended === 'abort' ? cancelled() : error;
+      if (ended !== 'abort') throw error;
+      throw new RunnerError(`run of ${model.name} cancelled; container stopped and removed`, { cause: error });
     });
     if (ended === 'abort') progress.warn(`${model.name}: the cancellation came after ${who} had finished; its complete result is kept`);
     result.env = {
