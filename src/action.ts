@@ -18,7 +18,7 @@ import { rejudge, runGate, type GateContext, type GateOutcome } from './gate.js'
 import { aggregateShards, readShards, runShard, SHARD_FILE } from './shard.js';
 import { commentMarker, createGitHubPort } from './github/comment.js';
 import { loadEventContext, runAttempt, type EventContext } from './github/context.js';
-import { gatherAcceptance, mergedPullRequest, parseAcceptCommand, postCommitStatus, recordsFromComment } from './github/accept.js';
+import { gatherAcceptance, mergedAcceptance, parseAcceptCommand, postCommitStatus } from './github/accept.js';
 import {
   artifactMarker,
   artifactView,
@@ -35,12 +35,14 @@ import { failureLine, publish, type PublishRequest } from './publish/index.js';
 import { createRunner } from './runners/index.js';
 import { guardSignals, signalExitCode } from './signals.js';
 import { baselineWant, createStore, gitAncestry } from './stores/index.js';
-import { t } from './report/index.js';
+import { modelVerdict } from './compare/index.js';
+import { inertLog } from './text/index.js';
 import { validateReport } from './report/schema.js';
 import type { AcceptanceState, GatePlan, GateReport, ShardDocument, StorePlan } from './types.js';
 
+/** The job log: core.info writes as is, so every line is made inert (no workflow command can start in data); core.warning escapes itself. */
 const progress: Progress = {
-  info: (message) => core.info(message),
+  info: (message) => core.info(inertLog(message)),
   warn: (message) => core.warning(message),
 };
 
@@ -95,9 +97,10 @@ function apiTarget(inputs: ActionInputs, event: EventContext): PullRequestTarget
 }
 
 /**
- * Acceptance (issue 15): on a PR, the records of earlier runs (our comment) and what this run's
- * event gives; on a push to the default branch, the records of the PR that was merged. Reading
- * GitHub may fail (no token, a fork's read-only token): then there is no acceptance, said once.
+ * Acceptance (issues 15, 25): on a PR, the records of earlier runs (the gate's own comment) and
+ * what this run's event gives; on a push to the default branch, the records of the PR that was
+ * merged. Every record's giver is asked again. Reading GitHub may fail (no token, a fork's
+ * read-only token): then there is no acceptance, said once.
  */
 async function acceptanceOf(
   inputs: ActionInputs,
@@ -107,26 +110,30 @@ async function acceptanceOf(
 ): Promise<AcceptanceState | undefined> {
   if (!inputs.githubToken || (!event.pr && !event.defaultBranchPush)) return undefined;
   const target = apiTarget(inputs, event);
-  const commentOn = (issueNumber: number) => createGitHubPort({ ...target, issueNumber });
+  const settings = { label: inputs.acceptLabel, byAuthor: inputs.acceptByAuthor };
   try {
     if (event.pr) {
       return await gatherAcceptance({
         target,
         pr: event.pr,
         event: event.acceptanceEvent,
-        settings: { label: inputs.acceptLabel, byAuthor: inputs.acceptByAuthor },
-        previous: await commentOn(event.pr.number).read(marker),
+        settings,
+        previous: await createGitHubPort({ ...target, issueNumber: event.pr.number }).read(marker),
+        marker,
         now: new Date(),
+        warn: progress.warn,
       });
     }
-    const merged = await mergedPullRequest(target, event.commit);
-    if (merged === undefined) return undefined;
     // A PR from a fork was judged (and accepted) under the unverified comment's marker.
-    const port = commentOn(merged);
-    const body = (await port.read(commentMarker(gate))) ?? (await port.read(artifactMarker(gate)));
-    const records = recordsFromComment(body).filter((r) => r.pr === merged);
-    if (records.length > 0) progress.info(`acceptance: ${records.length} recorded on PR #${merged}, which this commit merged`);
-    return records.length > 0 ? { pr: merged, head: event.commit, records, refused: [] } : undefined;
+    return await mergedAcceptance({
+      target,
+      commit: event.commit,
+      gate,
+      unverifiedMarker: artifactMarker(gate),
+      settings,
+      warn: progress.warn,
+      info: progress.info,
+    });
   } catch (error) {
     progress.warn(`acceptance: cannot read it from GitHub (${error instanceof Error ? error.message : String(error)}); judged without it`);
     return undefined;
@@ -171,12 +178,14 @@ async function rejudgeAndPublish(
   progress.info(
     `${plan.gate}: judging the report of head ${acceptance.head.slice(0, 12)} again under the PR's acceptance (not measured again)`,
   );
-  const { report, failed } = rejudge(earlier, plan, acceptance);
+  const fork = event.pr?.fork === true;
+  // A fork's report was written by the fork's own run: its claimed verdicts count for nothing.
+  const { report, failed } = rejudge(fork ? distrusted(earlier) : earlier, plan, acceptance);
   await publish({
     report,
     lang: inputs.language,
-    // A fork's report was written by the fork's own run: said so on top, as comment-from-artifact does.
-    ...(event.pr?.fork ? { notice: t(inputs.language, 'artifact.notice', { run: '' }) } : {}),
+    // Said so on top, as comment-from-artifact does; no verdict output from a claim.
+    ...(fork ? { unverified: {}, claimed: true } : {}),
     details: [...(event.runUrl ? [`run: ${event.runUrl}`] : [])],
     outputDir: plan.output.dir,
     ...withoutUndefined({ comment: commentTarget(inputs, event, markerFor(event, plan.gate)) }),
@@ -193,19 +202,45 @@ async function rejudgeAndPublish(
 }
 
 /**
+ * A report from a fork's own run: what it claims about verdicts is dropped and each model's
+ * verdict is derived again from its rows (an "accepted" row becomes a failing one again in
+ * rejudge); a model whose rows cannot say (no baseline, not comparable, unreadable) passes
+ * nothing.
+ */
+function distrusted(report: GateReport): GateReport {
+  const models = report.models.map((m) => {
+    const c = m.comparison;
+    if (c.rows.length === 0) return { ...m, comparison: { ...c, verdict: c.verdict === 'accepted' ? 'fail' : c.verdict } } as typeof m;
+    const { verdict, reasonParts } = modelVerdict(c.rows);
+    return { ...m, comparison: { ...c, verdict, reasonParts } };
+  });
+  const { acceptance: _claimed, promotion: _promotion, ...rest } = report;
+  return { ...rest, models };
+}
+
+/**
  * The gate's commit status on the PR head: a comment's workflow runs on the default branch, so
  * its job is no check of the PR; the status is (make it the required check). A read-only token
- * (a fork's) cannot set it: a warning.
+ * (a fork's) cannot set it: a warning. For a fork's PR, whose figures are the fork's own claim,
+ * a status is set only from an acceptance this run holds for that head, and green only when the
+ * rows judged here (rejudge over the claim's rows, not its verdicts) pass with it.
  */
 async function statusOn(inputs: ActionInputs, event: EventContext, report: GateReport, failed: boolean): Promise<void> {
   if (!event.pr || !inputs.githubToken) return;
-  // A fork's report is the fork's own claim: only a writer's acceptance of it may turn the status green.
-  if (event.pr.fork && report.verdict !== 'accepted') {
-    progress.info(`commit status: not set from a fork's own report (verdict ${report.verdict}, not accepted by a writer)`);
-    return;
+  const pr = event.pr;
+  let red = failed;
+  if (pr.fork) {
+    const given = (report.acceptance?.records ?? []).filter((r) => r.sha === pr.headSha && r.pr === pr.number);
+    if (given.length === 0 || (report.accepted ?? 0) === 0) {
+      progress.info(`commit status: not set from a fork's own report (no acceptance of head ${pr.headSha.slice(0, 12)} by a writer counted)`);
+      return;
+    }
+    red = failed || report.models.some((m) => !['pass', 'warn', 'accepted'].includes(m.comparison.verdict));
   }
   try {
-    await postCommitStatus(apiTarget(inputs, event), event.pr.headSha, report, failed, inputs.language);
+    const markers = [commentMarker(report.gate), artifactMarker(report.gate)];
+    const set = await postCommitStatus(apiTarget(inputs, event), pr.number, pr.headSha, report, red, inputs.language, markers);
+    progress.info(`commit status on ${pr.headSha.slice(0, 12)}: ${set.state} (${set.description})`);
   } catch (error) {
     progress.warn(
       `commit status: not set (${error instanceof Error ? error.message : String(error)}); the workflow needs permissions: statuses: write`,
@@ -287,9 +322,15 @@ async function main(signal: AbortSignal): Promise<number> {
   if (inputs.mode === 'aggregate') return aggregateMode(inputs, event, plan);
   // ── issue 15: a comment on a PR names no commit; the PR's head comes from the API ──
   const said = event.acceptanceEvent;
+  // An edited or deleted comment is no command (an edit could rewrite what was accepted): nothing to do.
+  if (event.eventName === 'issue_comment' && said?.kind !== 'comment') {
+    core.info('the comment event is no new comment: not a command: nothing to do');
+    core.setOutput('comment', 'skipped (not a /perf-gate command)');
+    return EXIT.pass;
+  }
   if (said?.kind === 'comment') {
     if (!said.onPullRequest || parseAcceptCommand(said.body) === undefined) {
-      core.info('the comment is not a /perf-gate command on a pull request: nothing to do');
+      core.info('the comment is not a /perf-gate command on a pull request: not a command: nothing to do');
       core.setOutput('comment', 'skipped (not a /perf-gate command)');
       return EXIT.pass;
     }
@@ -487,15 +528,20 @@ async function commentFromArtifact(inputs: ActionInputs, event: EventContext): P
   );
   // Acceptance (issue 15) is never taken from the artifact: the records come from our own comment,
   // and each one was permission-checked when it was given.
-  const { acceptance: _claimed, ...claimed } = report;
+  const claimed = distrusted(report);
   const { acceptanceEvent: _event, ...rest } = event;
   const acceptance = await acceptanceOf(inputs, { ...rest, pr }, report.gate, artifactMarker(report.gate));
-  const judged = acceptance ? rejudge(claimed, { thresholds: { ...DEFAULT_THRESHOLDS }, failOn: ['fail'] }, acceptance).report : claimed;
+  const judged = rejudge(
+    claimed,
+    { thresholds: { ...DEFAULT_THRESHOLDS }, failOn: ['fail'] },
+    acceptance ?? { pr: pr.number, head: pr.headSha, records: [], refused: [] },
+  ).report;
   const view = artifactView(judged, run, inputs.language);
   const { comment } = await publish({
     report: view.report,
     lang: inputs.language,
-    notice: view.notice,
+    unverified: view.unverified,
+    claimed: true,
     details: view.details,
     ...withoutUndefined({ comment: commentTarget(inputs, { ...event, pr }, artifactMarker(report.gate)) }),
     job,

@@ -81,13 +81,16 @@ describe('the comment of an accepted regression', () => {
     const md = renderMarkdown(judged, { lang: 'en', marker: commentMarker('ppocr-rec') });
     const hidden = md.split('\n')[1]!;
     expect(hidden).toMatch(/^<!-- paddle-perf-gate:acceptance [A-Za-z0-9+/=]+ -->$/);
-    expect(recordsFromComment(md)).toEqual(judged.acceptance!.records);
+    expect(recordsFromComment(md, commentMarker('ppocr-rec'))).toEqual(judged.acceptance!.records);
+    // Only from the line right after the marker: the same line anywhere else is no record.
+    expect(recordsFromComment(md.replace(hidden, `### moved\n${hidden}`), commentMarker('ppocr-rec'))).toEqual([]);
+    expect(recordsFromComment(md, commentMarker('other-gate'))).toEqual([]);
     expect(judged.acceptance!.records[0]!.rows).toEqual([
       { model: 'PP-OCRv4-rec', metric: 'accuracy.line', unit: '%', deltaAbs: expect.closeTo(-3, 6), deltaRel: expect.any(Number) },
     ]);
     // Not in the job summary or the report file (no marker there).
     expect(renderMarkdown(judged, { lang: 'en' })).not.toContain('paddle-perf-gate:acceptance');
     // A damaged hidden line reads as no records, never as a crash.
-    expect(recordsFromComment(md.replace(/acceptance [A-Za-z0-9]/, 'acceptance %'))).toEqual([]);
+    expect(recordsFromComment(md.replace(/acceptance [A-Za-z0-9]/, 'acceptance %'), commentMarker('ppocr-rec'))).toEqual([]);
   });
 });
