@@ -210,7 +210,7 @@ async function rejudgeAndPublish(
 function distrusted(report: GateReport): GateReport {
   const models = report.models.map((m) => {
     const c = m.comparison;
-    if (c.rows.length === 0) return { ...m, comparison: { ...c, verdict: c.verdict === 'accepted' ? 'fail' : c.verdict } } as typeof m;
+    if (c.rows.length === 0) return { ...m, comparison: { ...c, verdict: c.verdict === 'accepted' ? 'fail' : c.verdict } };
     const { verdict, reasonParts } = modelVerdict(c.rows);
     return { ...m, comparison: { ...c, verdict, reasonParts } };
   });
@@ -232,7 +232,9 @@ async function statusOn(inputs: ActionInputs, event: EventContext, report: GateR
   if (pr.fork) {
     const given = (report.acceptance?.records ?? []).filter((r) => r.sha === pr.headSha && r.pr === pr.number);
     if (given.length === 0 || (report.accepted ?? 0) === 0) {
-      progress.info(`commit status: not set from a fork's own report (no acceptance of head ${pr.headSha.slice(0, 12)} by a writer counted)`);
+      progress.info(
+        `commit status: not set from a fork's own report (no acceptance of head ${pr.headSha.slice(0, 12)} by a writer counted)`,
+      );
       return;
     }
     red = failed || report.models.some((m) => !['pass', 'warn', 'accepted'].includes(m.comparison.verdict));

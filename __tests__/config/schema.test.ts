@@ -147,6 +147,7 @@ const FULL: Json[] = [
       },
     },
     output: { dir: 'out' },
+    'data-dirs': ['/srv/datasets'],
   },
   {
     gate: 'full-classification',

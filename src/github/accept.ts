@@ -74,8 +74,6 @@ function splitWord(text: string): [string, string] {
   return space < 0 ? [t, ''] : [t.slice(0, space), t.slice(space)];
 }
 
-
-
 function status(error: unknown): number | undefined {
   const value = (error as { status?: unknown } | null)?.status;
   return typeof value === 'number' ? value : undefined;
@@ -264,12 +262,16 @@ export async function mergedAcceptance(opts: {
   }
   if (records.length === 0) return undefined;
   const checked = await stillValid(githubClient(target), target, merged, records, opts.settings, opts.warn);
-  if (checked.records.length > 0) opts.info(`acceptance: ${checked.records.length} recorded on PR #${merged.number}, which this commit merged`);
+  if (checked.records.length > 0)
+    opts.info(`acceptance: ${checked.records.length} recorded on PR #${merged.number}, which this commit merged`);
   return checked.records.length > 0 ? { pr: merged.number, head: commit, records: checked.records, refused: [] } : undefined;
 }
 
 /** The merged PR a commit on the default branch came from (GET /repos/{o}/{r}/commits/{sha}/pulls), or undefined. */
-export async function mergedPullRequest(target: PullRequestTarget, commit: string): Promise<{ number: number; author: string } | undefined> {
+export async function mergedPullRequest(
+  target: PullRequestTarget,
+  commit: string,
+): Promise<{ number: number; author: string } | undefined> {
   const { data } = await githubClient(target).rest.repos.listPullRequestsAssociatedWithCommit({
     owner: target.owner,
     repo: target.repo,

@@ -53,7 +53,7 @@ export function githubClient(target: ClientTarget): Octokit {
       try {
         return await request(options);
       } catch (error) {
-        if (attempt >= RETRIES || !retryable(options as { method?: string; url?: string }) || !closedConnection(error)) throw error;
+        if (attempt >= RETRIES || !retryable(options) || !closedConnection(error)) throw error;
         await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
       }
     }

@@ -167,7 +167,11 @@ export function artifactView(
   // This mode never promotes: a claim of promotion in the artifact is not repeated.
   const { promotion: _claimed, ...shown } = report;
   const url = run.url !== '' ? run.url : undefined;
-  return { report: shown, unverified: { runId: run.id, ...(url ? { url } : {}) }, details: url ? [t(lang, 'artifact.details', { url })] : [] };
+  return {
+    report: shown,
+    unverified: { runId: run.id, ...(url ? { url } : {}) },
+    details: url ? [t(lang, 'artifact.details', { url })] : [],
+  };
 }
 
 /** The comment, rendered here from the validated report, with the "not verified" notice on top. */

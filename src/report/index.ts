@@ -188,19 +188,29 @@ class Renderer {
       out.push(this.t('archive.line', { where }), BLANK);
     }
     if (o.cut && o.cut.length > 0) {
-      out.push(this.t('cut.note', { max: fmtNumber(this.opts.maxChars ?? 65_000, 0), what: mdJoin(o.cut, this.t('sep.list').text) }), BLANK);
+      out.push(
+        this.t('cut.note', { max: fmtNumber(this.opts.maxChars ?? 65_000, 0), what: mdJoin(o.cut, this.t('sep.list').text) }),
+        BLANK,
+      );
     }
     if (o.details !== 'none') out.push(...this.trends(), ...this.measured());
     if (o.details === 'all') out.push(...this.driftSamples(), ...this.wrongPredictions(), ...this.warningsLog());
     // No data text may notify anyone, and the size limits see the final text.
-    return neutraliseMentions(`${out.map((l) => l.text).join('\n').trimEnd()}\n`);
+    return neutraliseMentions(
+      `${out
+        .map((l) => l.text)
+        .join('\n')
+        .trimEnd()}\n`,
+    );
   }
 
   private notice(): Md | undefined {
     const u = this.opts.unverified;
     if (!u) return undefined;
     const run =
-      u.url !== undefined && u.runId !== undefined && safeHttpsUrl(u.url) ? this.t('artifact.run', { id: u.runId, url: new Md(u.url) }) : BLANK;
+      u.url !== undefined && u.runId !== undefined && safeHttpsUrl(u.url)
+        ? this.t('artifact.run', { id: u.runId, url: new Md(u.url) })
+        : BLANK;
     return this.t('artifact.notice', { run });
   }
 
@@ -238,7 +248,7 @@ class Renderer {
     const { name, version, device, precision } = model.run.engine;
     parts.push(md`${name === 'paddle' ? 'Paddle' : name} ${version} (${device}, ${precision})`);
     const digest = e.imageDigest;
-    if (digest) parts.push(this.t('env.image', { v: shortDigest(digest) }));
+    if (digest) parts.push(this.t('env.image', { v: mdCode(shortDigest(digest)) }));
     return mdJoin(parts, ' · ');
   }
 
@@ -250,7 +260,11 @@ class Renderer {
     // A run promoted just now is the baseline already, not one "when it lands".
     const promoted = this.report.promotion?.done === true;
     if (withBase.length === 0 && without.length > 0) {
-      lines.push(this.t(promoted ? 'baseline.nonePromoted' : 'baseline.none'), BLANK, this.t('baseline.env', { env: this.env(without[0]!) }));
+      lines.push(
+        this.t(promoted ? 'baseline.nonePromoted' : 'baseline.none'),
+        BLANK,
+        this.t('baseline.env', { env: this.env(without[0]!) }),
+      );
     } else {
       const groups = new Map<string, Model[]>();
       for (const m of withBase) {
@@ -309,15 +323,16 @@ class Renderer {
     return new Md(rowReason(this.lang, row, inertMarkdown));
   }
 
+  /** The change column: numbers formatted by text/format.ts (digits, signs, units, brackets of ours). */
   private change(row: ComparisonRow): Md {
     if (row.deltaAbs === null) return BLANK;
     const p = row.pValue !== undefined ? ` (${fmtPEq(row.pValue)})` : '';
-    if (row.unit === '%') return md`${fmtChangeAbs(row.deltaAbs, '%') + p}`;
+    if (row.unit === '%') return ours(fmtChangeAbs(row.deltaAbs, '%') + p);
     if ((row.unit === 'ms' || row.unit === '/s') && row.deltaRel !== null) {
       const i = row.interval?.of === 'relative' ? ` [${fmtRelBare(row.interval.lo)}, ${fmtRelBare(row.interval.hi)}]` : '';
-      return md`${fmtRel(row.deltaRel) + i}`;
+      return ours(fmtRel(row.deltaRel) + i);
     }
-    return md`${fmtChangeAbs(row.deltaAbs, row.unit)}`;
+    return ours(fmtChangeAbs(row.deltaAbs, row.unit));
   }
 
   private table(rows: Array<{ model: Model; row: ComparisonRow | null }>): Lines {
@@ -396,7 +411,10 @@ class Renderer {
     for (const { id, row: first } of metrics) {
       const cells = models.map((m) => {
         const row = m.comparison.rows.find((r) => r.metric === id);
-        if (!row) return md`—`;
+        if (!row)
+          return md`
+—
+          `;
         const v = m.comparison.verdict;
         const judged = v !== 'incomparable' && v !== 'unreadable';
         const cur = row.current === null ? '—' : fmtValue(row.current, row.unit);
@@ -499,10 +517,15 @@ class Renderer {
     for (const m of this.report.models) {
       const trend = m.trend;
       if (!trend || trend.length < 3) continue;
-      const name = m.comparison.model.replace(/[^\p{L}\p{N} ._()+/-]/gu, ' ').replace(/:\/\/|www\./gi, ' ').trim();
+      const name = m.comparison.model
+        .replace(/[^\p{L}\p{N} ._()+/-]/gu, ' ')
+        .replace(/:\/\/|www\./gi, ' ')
+        .trim();
       // A baseline promoted with an accepted regression is marked: the step up was on purpose.
       const labels = trend.map((p, i) =>
-        i === trend.length - 1 ? this.t('trend.thisRun').text : `${shortCommit(p.commit)}${p.accepted ? ` ${this.t('trend.accepted').text}` : ''}`,
+        i === trend.length - 1
+          ? this.t('trend.thisRun').text
+          : `${shortCommit(p.commit)}${p.accepted ? ` ${this.t('trend.accepted').text}` : ''}`,
       );
       const values = trend.map((p) => Number(p.value.toPrecision(4)));
       const top = Math.max(...values);
@@ -616,6 +639,11 @@ export function acceptanceFromComment(body: string, marker: string): unknown[] {
   }
 }
 
+/** A figure formatted by text/format.ts: kept as written when it holds only number characters, else escaped. */
+function ours(text: string): Md {
+  return /^[\p{N}\s.,:%+\-−–×/≤≥<>=()[\]a-zA-Zµ…]*$/u.test(text) && !text.includes('<') ? new Md(text) : md`${text}`;
+}
+
 function shortCommit(commit: string): string {
   return commit.replace(/[^0-9a-zA-Z]/g, '').slice(0, 7) || '?';
 }
@@ -623,5 +651,5 @@ function shortCommit(commit: string): string {
 function shortDigest(digest: string): string {
   const clean = digest.replace(/[^0-9a-zA-Z:]/g, '');
   const [algo, hex] = clean.includes(':') ? (clean.split(':', 2) as [string, string]) : ['', clean];
-  return `\`${algo ? `${algo}:` : ''}${hex.slice(0, 12)}${hex.length > 12 ? '…' : ''}\``;
+  return `${algo ? `${algo}:` : ''}${hex.slice(0, 12)}${hex.length > 12 ? '…' : ''}`;
 }

@@ -2,6 +2,7 @@
  * What the docker and local runners share: finding a model's files, the job file the Python
  * harness reads, the harness's output lines, and reading back the run-result document.
  */
+import { maskSecrets } from '../secrets.js';
 import { statSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
@@ -100,16 +101,19 @@ export class HarnessLines {
     for (const line of lines) this.line(line);
   }
 
-  /** stderr: written to the log; its last lines go into an error message, never into a verdict. */
+  /** stderr: written to the log line by line; its last lines go into an error message, never into a verdict. */
   pushErr(chunk: Buffer | string): void {
-    this.sink(chunk.toString());
     const lines = (this.errPartial + chunk.toString()).split('\n');
     this.errPartial = lines.pop() ?? '';
-    for (const line of lines) this.errLine(line);
+    for (const line of lines) {
+      this.sink(`${maskSecrets(line)}\n`);
+      this.errLine(line);
+    }
   }
 
   private errLine(raw: string): void {
-    const line = raw.replace(/\r$/, '');
+    // Masked like the job log (secrets.ts): the tail goes into error messages and the log file is archived.
+    const line = maskSecrets(raw.replace(/\r$/, ''));
     if (NOISE.test(line)) return;
     this.errTail.push(line.length > 400 ? `${line.slice(0, 400)}…` : line);
     if (this.errTail.length > 12) this.errTail.shift();
@@ -118,12 +122,15 @@ export class HarnessLines {
   end(): void {
     if (this.partial) this.line(this.partial);
     this.partial = '';
-    if (this.errPartial) this.errLine(this.errPartial);
+    if (this.errPartial) {
+      this.sink(maskSecrets(this.errPartial));
+      this.errLine(this.errPartial);
+    }
     this.errPartial = '';
   }
 
   private line(raw: string): void {
-    const line = raw.replace(/\r$/, '');
+    const line = maskSecrets(raw.replace(/\r$/, ''));
     this.sink(line + '\n');
     if (line.startsWith('PPG-PROGRESS ')) this.progress.info(`${this.prefix}${line.slice(13)}`);
     else if (line.startsWith('PPG-WARN ')) this.progress.warn(`${this.prefix}${line.slice(9)}`);

@@ -29,8 +29,6 @@ export type MdArg = Md | string | number;
 
 const MD_ENTITIES: Record<string, string> = {
   '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
   '|': '&#124;',
   '`': '&#96;',
   '*': '&#42;',
@@ -39,27 +37,34 @@ const MD_ENTITIES: Record<string, string> = {
   ']': '&#93;',
   '\\': '&#92;',
   '~': '&#126;',
-  // '@name' would notify that user; the rendered text also gets a word joiner after it (mentions.ts)
-  '@': '&#64;',
   // a heading, an HTML entity or a footnote reference at the start of a line; GitHub's math
   '#': '&#35;',
   $: '&#36;',
 };
 
 /** Line breaks, other control characters and the bidirectional overrides (which reorder what a reader sees). */
+// eslint-disable-next-line no-control-regex -- the control characters are what is matched
 const CONTROL = /\r\n|[\r\n\u2028\u2029\u0085\t\v\f]|[\u0000-\u001f\u007f-\u009f]|[\u202a-\u202e\u2066-\u2069]/g;
 
 /**
  * Data text made inert in markdown and inline HTML: markdown and HTML characters become entities
- * (which render as themselves), line breaks become spaces (a table cell stays one line), and
+ * (which render as themselves; `>` only where it could open a blockquote, since no `<` is left
+ * to pair with it; `@` stays, every rendered text gets a word joiner after it, report/mentions.ts),
+ * line breaks become spaces (a table cell stays one line), and
  * `://` and `www.` are broken so GitHub's autolinks find no URL in data.
  */
 export function inertMarkdown(text: string): string {
-  return text
-    .replace(CONTROL, (c) => (c === '\u0000' || /[\u202a-\u202e\u2066-\u2069]/.test(c) ? '' : ' '))
-    .replace(/[&<>|`*_[\]\\~@#$]/g, (c) => MD_ENTITIES[c]!)
-    .replace(/:\/\//g, '&#58;//')
-    .replace(/\b(www)\./gi, '$1&#46;');
+  return (
+    text
+      .replace(CONTROL, (c) => (c === '\u0000' || /[\u202a-\u202e\u2066-\u2069]/.test(c) ? '' : ' '))
+      .replace(/[&|`*_[\]\\~#$]/g, (c) => MD_ENTITIES[c]!)
+      // '<' opens a tag, a comment or an autolink only before a letter, '/', '!' or '?' (or whatever text follows this one)
+      .replace(/<(?=[A-Za-z/!?]|$)/g, '&lt;')
+      // '>' ends nothing once no '<' can open; only at the start (a blockquote) it is markup
+      .replace(/^(\s*)>/, '$1&gt;')
+      .replace(/:\/\//g, '&#58;//')
+      .replace(/\b(www)\./gi, '$1&#46;')
+  );
 }
 
 /** Markdown from a template: the literal parts are ours, every interpolated string is data. */
@@ -82,6 +87,9 @@ export function mdJoin(values: readonly MdArg[], sep: string): Md {
   return new Md(values.map(mdText).join(sep));
 }
 
+// eslint-disable-next-line no-control-regex -- the slot markers tMd puts in place of arguments
+const SLOT = /\u0001(\d+)\u0001/;
+
 /** The few templates that are markdown themselves (the notice's alert box and bold); every other one is plain words. */
 const MARKDOWN_TEMPLATES: ReadonlySet<StringKey> = new Set<StringKey>(['artifact.notice', 'artifact.run']);
 
@@ -90,7 +98,7 @@ const MARKDOWN_TEMPLATES: ReadonlySet<StringKey> = new Set<StringKey>(['artifact
  * unless it is one of the markdown templates, and every argument that is not `Md` is escaped.
  */
 export function tMd(lang: Lang, key: StringKey, args: Record<string, MdArg> = {}): Md {
-  const marker = '\u0000';
+  const marker = '\u0001';
   const names: string[] = [];
   const plain = t(
     lang,
@@ -102,7 +110,7 @@ export function tMd(lang: Lang, key: StringKey, args: Record<string, MdArg> = {}
       }),
     ),
   );
-  const pieces = plain.split(new RegExp(`${marker}(\\d+)${marker}`));
+  const pieces = plain.split(SLOT);
   let out = '';
   pieces.forEach((piece, i) => {
     if (i % 2 === 1) out += mdText(args[names[Number(piece)]!]!);
@@ -156,9 +164,5 @@ export function inertLine(text: string): string {
 
 /** Text for the job log or the terminal, its own line breaks kept: every line as inertLine makes it. */
 export function inertLog(text: string): string {
-  return text
-    .replace(/\r\n/g, '\n')
-    .split('\n')
-    .map(inertLine)
-    .join('\n');
+  return text.replace(/\r\n/g, '\n').split('\n').map(inertLine).join('\n');
 }

@@ -43,7 +43,10 @@ function rowsArg(lang: Lang, ids: readonly string[], rows: readonly ComparisonRo
   return ids
     .map((id) => rows.find((r) => r.metric === id))
     .filter((r): r is ComparisonRow => r !== undefined)
-    .map((r) => `${inert(metricLabel(lang, r))}${inert(' (')}${partsText(lang, r.reasonParts ?? [], rows, inert) || inert(r.reason)}${inert(')')}`)
+    .map(
+      (r) =>
+        `${inert(metricLabel(lang, r))}${inert(' (')}${partsText(lang, r.reasonParts ?? [], rows, inert) || inert(r.reason)}${inert(')')}`,
+    )
     .join(inert(t(lang, 'sep.list')));
 }
 
@@ -63,10 +66,13 @@ export function partsText(lang: Lang, parts: readonly ReasonPart[], rows: readon
     .map((p) => {
       const names = Object.keys(p.args ?? {});
       const slots = Object.fromEntries(names.map((name, i) => [name, `\u0000${i}\u0000`]));
-      return t(lang, p.key as StringKey, slots)
-        .split(/\u0000(\d+)\u0000/)
-        .map((piece, i) => (i % 2 === 1 ? arg(lang, p.args![names[Number(piece)]!]!, rows, inert) : inert(piece)))
-        .join('');
+      return (
+        t(lang, p.key as StringKey, slots)
+          // eslint-disable-next-line no-control-regex -- the slot markers put in place of the arguments
+          .split(/\u0000(\d+)\u0000/)
+          .map((piece, i) => (i % 2 === 1 ? arg(lang, p.args![names[Number(piece)]!]!, rows, inert) : inert(piece)))
+          .join('')
+      );
     })
     .join(inert(SEP[lang]));
 }
