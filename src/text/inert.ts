@@ -63,7 +63,9 @@ export function inertMarkdown(text: string): string {
       // '>' ends nothing once no '<' can open; only at the start (a blockquote) it is markup
       .replace(/^(\s*)>/, '$1&gt;')
       .replace(/:\/\//g, '&#58;//')
-      .replace(/\b(www)\./gi, '$1&#46;')
+      .replace(/(www)\./gi, '$1&#46;')
+      // the gate's own hidden markers: data never spells one, even as plain text
+      .replace(/(paddle-perf-gate):/gi, '$1&#58;')
   );
 }
 
@@ -148,7 +150,7 @@ export function inertAlert(text: string): string {
     .replace(CONTROL, ' ')
     .replace(/[*_`~#|<>[\]()\\$!]/g, ' ')
     .replace(/:\/\//g, ': //')
-    .replace(/\b(www)\./gi, '$1 .')
+    .replace(/(www)\./gi, '$1 .')
     .replace(/\s+/g, ' ')
     .trim();
 }
