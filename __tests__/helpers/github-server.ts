@@ -77,8 +77,8 @@ export class GitHubServer {
   /** token → account. */
   readonly accounts = new Map<string, Account>();
   deny: { status: 403 | 404; scope: 'writes' | 'all' } | undefined;
-  /** Requests whose connection the server closes without answering (dropNext). */
-  private drops = 0;
+  /** Requests whose connection the server closes without answering (dropNext): how many, and of which method. */
+  private drops: { n: number; method: string | undefined } = { n: 0, method: undefined };
   /** What the dropped requests were (method and path). */
   readonly dropped: RequestLog[] = [];
   private nextId = 1000;
@@ -91,15 +91,15 @@ export class GitHubServer {
     this.accounts.set('ghp_other_human', { login: 'reviewer', type: 'User', installation: false });
   }
 
-  /** The connection of each of the next `n` requests is closed without an answer. */
-  dropNext(n = 1): void {
-    this.drops += n;
+  /** The connection of each of the next `n` requests (of `method`, when given) is closed without an answer. */
+  dropNext(n = 1, method?: string): void {
+    this.drops = { n, method };
   }
 
   async start(): Promise<string> {
     this.server = createServer({ keepAlive: true }, (req, res) => {
-      if (this.drops > 0) {
-        this.drops--;
+      if (this.drops.n > 0 && (this.drops.method === undefined || this.drops.method === req.method)) {
+        this.drops.n--;
         this.dropped.push({ method: req.method ?? '', path: req.url ?? '', status: 0 });
         req.socket.destroy();
         return;
