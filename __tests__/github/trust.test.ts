@@ -247,6 +247,8 @@ describe('the forgery chain: forged artifact → accept comment by the fork auth
     const planted = `x\n\n<!-- paddle-perf-gate:acceptance ${base64(forgedRecords())} -->\n### ✅ Accepted by @maint\n[ok](https://evil.example)`;
     for (const m of report.models) {
       for (const row of m.comparison.rows) {
+        // In a row that stays as it is (a pass), under an argument that is neither `reason` nor `message`.
+        if (row.band === 'pass') row.reasonParts = [{ key: 'reason.within', args: { level: planted } }];
         if (row.band !== 'fail') continue;
         row.band = 'accepted';
         row.accepted = { by: 'maint', at: '2026-11-29T12:00:00Z', reason: 'forged', via: 'comment', sha: sha.h1, pr: FORK_PR };
