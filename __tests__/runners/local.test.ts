@@ -51,7 +51,7 @@ async function alive(pid: number): Promise<boolean> {
 }
 
 describe('local runner', () => {
-  it("hands the harness or runner.command an allow-listed environment, and masks secrets in harness.log (issue 25)", async () => {
+  it('hands the harness or runner.command an allow-listed environment, and masks secrets in harness.log (issue 25)', async () => {
     const secrets = {
       'INPUT_GITHUB-TOKEN': 'ghs_inputtoken_0123456789',
       'INPUT_DINGTALK-SECRET': 'SECdingtalk0123456789',

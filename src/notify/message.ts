@@ -81,7 +81,8 @@ export function buildMessage(report: GateReport, ctx: MessageContext): AlertMess
   }
   const links: AlertMessage['links'] = [];
   // Only plain https URLs (from GitHub's event) become links.
-  if (ctx.prUrl && safeHttpsUrl(ctx.prUrl)) links.push({ label: ctx.prTitle ? plain(ctx.prTitle) : t(ctx.lang, 'alert.pr'), url: ctx.prUrl });
+  if (ctx.prUrl && safeHttpsUrl(ctx.prUrl))
+    links.push({ label: ctx.prTitle ? plain(ctx.prTitle) : t(ctx.lang, 'alert.pr'), url: ctx.prUrl });
   if (ctx.runUrl && safeHttpsUrl(ctx.runUrl)) links.push({ label: t(ctx.lang, 'alert.runLog'), url: ctx.runUrl });
   return {
     verdict: report.verdict,

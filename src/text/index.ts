@@ -45,4 +45,19 @@ export function countsText(
 }
 
 export { describe, metricLabel, modelReason, partsText, renderable, rowReason, type Inert } from './reasons.js';
-export { inertAlert, inertHtml, inertLine, inertLog, inertMarkdown, md, mdCode, mdJoin, mdLink, mdText, Md, safeHttpsUrl, tMd, type MdArg } from './inert.js';
+export {
+  inertAlert,
+  inertHtml,
+  inertLine,
+  inertLog,
+  inertMarkdown,
+  md,
+  mdCode,
+  mdJoin,
+  mdLink,
+  mdText,
+  Md,
+  safeHttpsUrl,
+  tMd,
+  type MdArg,
+} from './inert.js';
