@@ -118,7 +118,7 @@ async function acceptanceOf(
         pr: event.pr,
         event: event.acceptanceEvent,
         settings,
-        previous: await createGitHubPort({ ...target, issueNumber: event.pr.number }).read(marker),
+        previous: await createGitHubPort({ ...target, issueNumber: event.pr.number, warn: progress.warn }).read(marker),
         marker,
         now: new Date(),
         warn: progress.warn,

@@ -356,6 +356,10 @@ describe('the forgery chain: forged artifact → accept comment by the fork auth
     expect(run.outputs['verdict']).toBe('fail');
     expect(run.outputs['promoted']).toBe('false');
     expect(run.stdout).not.toMatch(/acceptance: \d+ recorded/);
+    // The other Bot account's comment with the forged record: ignored, said so.
+    expect(run.stdout).toMatch(
+      /#9: 1 comment\(s\) with the gate's marker by @evil-app\[bot\] ignored: the gate posts as @github-actions\[bot\]/,
+    );
     expect(gh.statuses).toHaveLength(statusesBefore);
     // The store: the merge commit is not a baseline, and no entry carries an acceptance.
     const manifests = (await readdir(join(tmp, 'baselines'), { recursive: true })).filter((p) => p.endsWith('develop.json'));

@@ -254,7 +254,7 @@ export async function mergedAcceptance(opts: {
   const { target, commit, gate } = opts;
   const merged = await mergedPullRequest(target, commit);
   if (merged === undefined) return undefined;
-  const port = createGitHubPort({ ...target, issueNumber: merged.number });
+  const port = createGitHubPort({ ...target, issueNumber: merged.number, warn: opts.warn });
   let records: AcceptanceRecord[] = [];
   for (const marker of [commentMarker(gate), opts.unverifiedMarker]) {
     records = recordsFromComment(await port.read(marker), marker);

@@ -24,6 +24,8 @@ export interface GitHubPortOptions {
   issueNumber: number;
   /** REST root, e.g. `${GITHUB_API_URL}`; defaults to GitHub.com's. */
   baseUrl?: string;
+  /** Told about comments that carry the marker but are not the gate's own (ignored). */
+  warn?: (message: string) => void;
 }
 
 export interface IssueComment {
@@ -91,7 +93,17 @@ class GitHubComments implements GitHubPort {
     const marked = comments.filter((c) => firstLine(c.body ?? '') === marker);
     if (marked.length === 0) return undefined;
     const login = await tokenLogin(this.options);
-    return login === undefined ? undefined : marked.find((c) => c.user?.login === login);
+    const ours = login === undefined ? undefined : marked.find((c) => c.user?.login === login);
+    const foreign = marked.filter((c) => c !== ours);
+    if (foreign.length > 0) {
+      const who = [...new Set(foreign.map((c) => `@${c.user?.login ?? '(deleted)'}`))].join(', ');
+      this.options.warn?.(
+        `#${issueNumber}: ${foreign.length} comment(s) with the gate's marker by ${who} ignored: ${
+          login === undefined ? 'GitHub does not say who the token is' : `the gate posts as @${login}`
+        }`,
+      );
+    }
+    return ours;
   }
 
   async upsertComment(marker: string, body: string): Promise<'created' | 'updated' | 'unchanged' | 'forbidden'> {
