@@ -210,7 +210,11 @@ async function rejudgeAndPublish(
 function distrusted(report: GateReport): GateReport {
   const models = report.models.map((m) => {
     const c = m.comparison;
-    if (c.rows.length === 0) return { ...m, comparison: { ...c, verdict: c.verdict === 'accepted' ? 'fail' : c.verdict } };
+    // No rows to judge: only a verdict that passes nothing stands (a claimed pass or acceptance reads as no baseline).
+    if (c.rows.length === 0) {
+      const verdict: typeof c.verdict = ['incomparable', 'unreadable', 'no-baseline'].includes(c.verdict) ? c.verdict : 'no-baseline';
+      return { ...m, comparison: { ...c, verdict } };
+    }
     const { verdict, reasonParts } = modelVerdict(c.rows);
     return { ...m, comparison: { ...c, verdict, reasonParts } };
   });

@@ -325,11 +325,19 @@ export async function postCommitStatus(
 
 /** Another open PR whose head is `sha` and whose gate comment (ours) says ❌, if any. */
 async function redElsewhere(target: PullRequestTarget, pr: number, sha: string, markers: string[]): Promise<number | undefined> {
-  const { data } = await githubClient(target).rest.repos.listPullRequestsAssociatedWithCommit({
-    owner: target.owner,
-    repo: target.repo,
-    commit_sha: sha,
-  });
+  let data: Array<{ number: number; state: string; head?: { sha?: string } }>;
+  try {
+    ({ data } = await githubClient(target).rest.repos.listPullRequestsAssociatedWithCommit({
+      owner: target.owner,
+      repo: target.repo,
+      commit_sha: sha,
+    }));
+  } catch (error) {
+    // A commit GitHub does not list PRs for (only in a fork, 422/404) has no other PR to ask.
+    const code = (error as { status?: unknown }).status;
+    if (code === 404 || code === 422) return undefined;
+    throw error;
+  }
   for (const other of data) {
     if (other.number === pr || other.state !== 'open' || other.head?.sha?.toLowerCase() !== sha.toLowerCase()) continue;
     const port = createGitHubPort({ ...target, issueNumber: other.number });
