@@ -584,15 +584,21 @@ describe('each rule on its own', () => {
     expect(await port.upsertComment(marker, 'three')).toBe('updated');
     expect(gh.dropped.map((d) => d.method)).toEqual(['GET', 'PATCH']);
     expect(gh.commentsOn(REPO, 60).map((c) => c.body)).toEqual([`${marker}\nthree`]);
-    // A create (POST) is not sent again: it may have been made; the caller hears of the error.
+    // A create (POST) is not sent again blindly: the port looks whether it was made, then writes once.
     gh.comments.splice(
       gh.comments.findIndex((c) => c.issue === 60),
       1,
     );
     gh.dropNext(1, 'POST');
-    await expect(port.upsertComment(marker, 'four')).rejects.toThrow(/other side closed|socket|ECONNRESET|fetch failed/i);
+    expect(await port.upsertComment(marker, 'four')).toBe('created');
     expect(gh.dropped.map((d) => d.method)).toEqual(['GET', 'PATCH', 'POST']);
-    expect(gh.commentsOn(REPO, 60)).toEqual([]);
+    expect(gh.commentsOn(REPO, 60).map((c) => c.body)).toEqual([`${marker}\nfour`]);
+    // A commit status (the same state twice is one state) is sent again too.
+    gh.dropNext(1, 'POST');
+    const statuses = gh.statuses.length;
+    await postCommitStatus(target(), 60, 'e'.repeat(40), { gate: 'keepalive', verdict: 'pass', regressions: 0, warnings: 0 }, false, 'en');
+    expect(gh.statuses.length).toBe(statuses + 1);
+    expect(gh.dropped.at(-1)?.path).toMatch(/\/statuses\//);
   });
 });
 

@@ -5,7 +5,9 @@
  *   idle keep-alive connections, and a request written on one just as it closes fails with
  *   ECONNRESET / "socket hang up" / "other side closed" without reaching the server. GET, HEAD,
  *   PUT, PATCH and DELETE are retried (our PATCHes send whole bodies, so a repeat changes
- *   nothing), and the read-only GraphQL query; POSTs that create something are not;
+ *   nothing), the read-only GraphQL query and commit statuses (the same state twice is one
+ *   state); a POST that creates a comment is not repeated blindly — comment.ts looks whether it
+ *   was made first;
  * - the identity the token posts as (`tokenLogin`), resolved, never guessed:
  *   GET /user answers a personal access token or an app's user token; an installation token
  *   (the workflow's GITHUB_TOKEN, a GitHub App's) gets 403 "Resource not accessible by
@@ -42,7 +44,8 @@ export function closedConnection(error: unknown): boolean {
 
 function retryable(options: { method?: string; url?: string }): boolean {
   const method = (options.method ?? 'GET').toUpperCase();
-  return IDEMPOTENT.has(method) || (method === 'POST' && /\/graphql$/.test(options.url ?? ''));
+  // The viewer query reads; a commit status posted twice leaves the same state on the commit.
+  return IDEMPOTENT.has(method) || (method === 'POST' && /\/graphql$|\/statuses\/[^/]+$/.test(options.url ?? ''));
 }
 
 /** The client for `target`, retrying idempotent requests on a closed connection. */

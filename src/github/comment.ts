@@ -12,7 +12,7 @@
  * no comment is.
  */
 import type { GitHubPort } from '../ports.js';
-import { githubClient, tokenLogin, type Octokit } from './client.js';
+import { closedConnection, githubClient, tokenLogin, type Octokit } from './client.js';
 
 /** GitHub rejects issue comments longer than this many characters. */
 export const COMMENT_LIMIT = 65_536;
@@ -139,7 +139,17 @@ class GitHubComments implements GitHubPort {
         return 'updated';
       }
       if (!create) return 'absent';
-      await this.octokit.rest.issues.createComment({ owner, repo, issue_number: issueNumber, body: text });
+      try {
+        await this.octokit.rest.issues.createComment({ owner, repo, issue_number: issueNumber, body: text });
+      } catch (error) {
+        // The connection closed under the POST: the comment may or may not exist now. Look, then write once more.
+        if (!closedConnection(error)) throw error;
+        const made = await this.find(marker);
+        if (made) {
+          if (!sameBody(made.body ?? '', text))
+            await this.octokit.rest.issues.updateComment({ owner, repo, comment_id: made.id, body: text });
+        } else await this.octokit.rest.issues.createComment({ owner, repo, issue_number: issueNumber, body: text });
+      }
       return 'created';
     } catch (error) {
       if (isForbidden(error)) return 'forbidden';
