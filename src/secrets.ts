@@ -35,11 +35,12 @@ export function maskSecrets(text: string, env: NodeJS.ProcessEnv = process.env):
 /**
  * The environment a harness or `runner.command` gets from this process: an allow-list of what a
  * Python, CUDA or Paddle process needs (paths, locale, the Python and conda setup, CUDA, thread
- * counts, Paddle's FLAGS_*), never an action input (INPUT_*), a token, a webhook or a credential.
+ * counts, Paddle's FLAGS_*, and where a wrapper's Docker engine is), never an action input
+ * (INPUT_*), a token, a webhook or a credential (a name that says so is dropped even if listed).
  */
 export function childEnvironment(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
   const ALLOW =
-    /^(PATH|HOME|USER|LOGNAME|SHELL|LANG|LANGUAGE|TZ|TMPDIR|TEMP|TMP|TERM|LC_[A-Z]+|PYTHON[A-Z_]*|VIRTUAL_ENV|CONDA_[A-Z_]+|LD_LIBRARY_PATH|LD_PRELOAD|CUDA_[A-Z_]+|NVIDIA_[A-Z_]+|CUDNN_[A-Z_]+|TRT_[A-Z_]+|TENSORRT_[A-Z_]+|OMP_[A-Z_]+|MKL_[A-Z_]+|OPENBLAS_[A-Z_]+|KMP_[A-Z_]+|FLAGS_[A-Za-z0-9_]+|GLOG_[A-Za-z_]+|PADDLE_[A-Z_]+|SYSTEMROOT|COMSPEC|PATHEXT|WINDIR)$/;
+    /^(PATH|HOME|USER|LOGNAME|SHELL|LANG|LANGUAGE|TZ|TMPDIR|TEMP|TMP|TERM|LC_[A-Z]+|PYTHON[A-Z_]*|VIRTUAL_ENV|CONDA_[A-Z_]+|LD_LIBRARY_PATH|LD_PRELOAD|CUDA_[A-Z_]+|NVIDIA_[A-Z_]+|CUDNN_[A-Z_]+|TRT_[A-Z_]+|TENSORRT_[A-Z_]+|OMP_[A-Z_]+|MKL_[A-Z_]+|OPENBLAS_[A-Z_]+|KMP_[A-Z_]+|FLAGS_[A-Za-z0-9_]+|GLOG_[A-Za-z_]+|PADDLE_[A-Z_]+|XDG_[A-Z_]+|DOCKER_HOST|DOCKER_CONTEXT|DOCKER_CONFIG|DOCKER_CERT_PATH|DOCKER_TLS_VERIFY|SYSTEMROOT|COMSPEC|PATHEXT|WINDIR)$/;
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(env)) {
     if (value === undefined || !ALLOW.test(name) || SECRET_NAME.test(name)) continue;
