@@ -210,11 +210,9 @@ async function rejudgeAndPublish(
 function distrusted(report: GateReport): GateReport {
   const models = report.models.map((m) => {
     const c = m.comparison;
-    // No rows to judge: only a verdict that passes nothing stands (a claimed pass or acceptance reads as no baseline).
-    if (c.rows.length === 0) {
-      const verdict: typeof c.verdict = ['incomparable', 'unreadable', 'no-baseline'].includes(c.verdict) ? c.verdict : 'no-baseline';
-      return { ...m, comparison: { ...c, verdict } };
-    }
+    // A verdict that passes nothing on a fork's status (not compared) stands; with no rows to judge, so does nothing else.
+    if (['incomparable', 'unreadable', 'no-baseline'].includes(c.verdict)) return m;
+    if (c.rows.length === 0) return { ...m, comparison: { ...c, verdict: 'no-baseline' as const } };
     const { verdict, reasonParts } = modelVerdict(c.rows);
     return { ...m, comparison: { ...c, verdict, reasonParts } };
   });
