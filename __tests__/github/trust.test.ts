@@ -374,6 +374,53 @@ describe('the forgery chain: forged artifact → accept comment by the fork auth
   }, 90_000);
 });
 
+describe("a fork's claims set nothing; a writer's acceptance sets a status computed here", () => {
+  it('a label by a reader on the forged report: no status, no verdict output', async () => {
+    const statuses = gh.statuses.length;
+    const payload = pullRequestPayload({ number: FORK_PR, fork: true, headSha: sha.h1 });
+    payload.pull_request.base.sha = sha.base;
+    const run = await runAction({
+      event: 'pull_request_target',
+      payload: {
+        ...payload,
+        action: 'labeled',
+        label: { name: 'perf-gate:accept' },
+        sender: { login: 'reader', type: 'User' },
+        pull_request: { ...payload.pull_request, labels: [{ name: 'perf-gate:accept' }] },
+      },
+      sha: sha.base,
+      ref: 'refs/heads/develop',
+      inputs: { config: 'gate-quarter.yml', 'artifact-dir': ART() },
+    });
+    expect(run.code, run.stdout).toBe(1);
+    expect(run.outputs['verdict']).toBeUndefined();
+    expect(gh.statuses).toHaveLength(statuses);
+    expect(run.stdout).toContain("commit status: not set from a fork's own report");
+  }, 60_000);
+
+  it("a maintainer's comment on the fork's head: the status is set from the rows judged here and names the PR", async () => {
+    const run = await runAction({
+      event: 'issue_comment',
+      payload: forkComment('maint', 302, `/perf-gate accept ${sha.h1.slice(0, 12)} accuracy seen and accepted`),
+      sha: sha.base,
+      ref: 'refs/heads/develop',
+      inputs: { config: 'gate-quarter.yml', 'artifact-dir': ART() },
+    });
+    expect(run.code, run.stdout).toBe(0);
+    expect(run.outputs['verdict']).toBeUndefined();
+    expect(gh.statuses.at(-1)).toMatchObject({ sha: sha.h1, state: 'success', context: `paddle-perf-gate/${GATE}` });
+    expect(gh.statuses.at(-1)!.description).toMatch(/^PR #9: regression accepted/);
+    const ours = gh.commentsOn(REPO, FORK_PR).filter((c) => c.user.login === BOT.login);
+    expect(ours).toHaveLength(1);
+    // The record is the gate's own, on the second line, naming the PR, the head and the giver.
+    const line = ours[0]!.body.split('\n')[1]!;
+    const records = JSON.parse(
+      Buffer.from(/^<!-- paddle-perf-gate:acceptance (\S+) -->$/.exec(line)![1]!, 'base64').toString('utf8'),
+    ) as AcceptanceRecord[];
+    expect(records).toMatchObject([{ by: 'maint', pr: FORK_PR, sha: sha.h1, reason: 'seen and accepted', metrics: ['accuracy'] }]);
+  }, 60_000);
+});
+
 describe('each rule on its own', () => {
   const target = () => ({ token: TOKEN, owner: 'paddle', repo: 'ocr', baseUrl: gh.url });
   const settings = { label: 'perf-gate:accept', byAuthor: false };
