@@ -35,8 +35,9 @@ import { failureLine, publish, type PublishRequest } from './publish/index.js';
 import { createRunner } from './runners/index.js';
 import { guardSignals, signalExitCode } from './signals.js';
 import { baselineWant, createStore, gitAncestry } from './stores/index.js';
-import { modelVerdict } from './compare/index.js';
-import { inertLog } from './text/index.js';
+import { gateVerdict, judgeModel, modelVerdict } from './compare/index.js';
+import { fingerprintHash, fingerprintOf } from './fingerprint.js';
+import { describe, inertLog } from './text/index.js';
 import { validateReport } from './report/schema.js';
 import type { AcceptanceState, GatePlan, GateReport, ShardDocument, StorePlan } from './types.js';
 
@@ -179,8 +180,8 @@ async function rejudgeAndPublish(
     `${plan.gate}: judging the report of head ${acceptance.head.slice(0, 12)} again under the PR's acceptance (not measured again)`,
   );
   const fork = event.pr?.fork === true;
-  // A fork's report was written by the fork's own run: its claimed verdicts count for nothing.
-  const { report, failed } = rejudge(fork ? distrusted(earlier) : earlier, plan, acceptance);
+  // A fork's report was written by the fork's own run: its verdicts count for nothing; its measurements are judged here.
+  const { report, failed } = rejudge(fork ? await judgedHere(distrusted(earlier), plan, event, inputs) : earlier, plan, acceptance);
   await publish({
     report,
     lang: inputs.language,
@@ -218,6 +219,57 @@ function distrusted(report: GateReport): GateReport {
   });
   const { acceptance: _claimed, promotion: _promotion, ...rest } = report;
   return { ...rest, models };
+}
+
+/**
+ * A fork's claimed measurements compared here (issue 25): against the baseline this gate's own
+ * store holds for the PR's base, under this checkout's gate.yml — the trusted comparison, from
+ * which alone a status may come. The fork's bands, verdicts and baseline figures are not used;
+ * a model without a stored baseline (or one the store cannot give) passes nothing.
+ */
+async function judgedHere(report: GateReport, plan: GatePlan, event: EventContext, inputs: ActionInputs): Promise<GateReport> {
+  const ctx = await gateContext(event, inputs);
+  const store = createStore(plan.store);
+  const models: GateReport['models'] = [];
+  for (const m of report.models) {
+    const fingerprint = fingerprintOf({ engine: m.run.engine, env: m.run.env, batchSize: m.run.batchSize });
+    const key = {
+      repo: ctx.repo,
+      gate: plan.gate,
+      model: m.comparison.model,
+      fingerprintHash: fingerprintHash(fingerprint, plan.fingerprintFields),
+    };
+    let lookup: Awaited<ReturnType<typeof store.get>> | undefined;
+    try {
+      lookup = await store.get(key, ctx.want);
+    } catch (error) {
+      progress.warn(
+        `${m.comparison.model}: the store gives no baseline to judge the fork's figures (${error instanceof Error ? error.message : String(error)})`,
+      );
+    }
+    const baseline = lookup?.baseline;
+    const { baseline: _claimed, ...rest } = m;
+    const comparison = describe(
+      judgeModel(baseline && { ...baseline, sameFingerprint: lookup?.sameFingerprint ?? true }, { metrics: m.metrics, fingerprint }, plan),
+    );
+    models.push({
+      ...rest,
+      comparison,
+      ...(baseline ? { baseline: { commit: baseline.commit, branch: baseline.branch, createdAt: baseline.createdAt } } : {}),
+    });
+  }
+  const summary = gateVerdict(
+    models.map((x) => x.comparison),
+    plan.failOn,
+  );
+  return {
+    ...report,
+    models,
+    verdict: summary.verdict,
+    regressions: summary.regressions,
+    warnings: summary.warnings,
+    inconclusive: summary.inconclusive,
+  };
 }
 
 /**

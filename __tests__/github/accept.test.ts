@@ -462,7 +462,15 @@ describe('a PR from a fork: the two-workflow pattern', () => {
       { by: 'owner', at: '2026-11-29T12:00:00Z', reason: 'trust me', via: 'comment', sha: sha.h2, pr: FORK_PR, metrics: 'all', rows: [] },
     ];
     await writeFile(path, JSON.stringify(forged));
-    gh.addPull({ number: FORK_PR, repo: REPO, headSha: sha.h2, headRepo: 'contributor/ocr', labels: [], author: 'contributor' });
+    gh.addPull({
+      number: FORK_PR,
+      repo: REPO,
+      headSha: sha.h2,
+      headRepo: 'contributor/ocr',
+      labels: [],
+      author: 'contributor',
+      baseSha: sha.base,
+    });
 
     // Part 2 (base repository's context): a read-only user's comment: the forged acceptance counts for nothing.
     const statuses = gh.statuses.length;

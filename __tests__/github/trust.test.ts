@@ -207,7 +207,7 @@ beforeAll(async () => {
   git('merge', '-q', '--no-ff', '-m', 'Merge PR 9', 'feature');
   sha.merge = git('rev-parse', 'HEAD');
   git('checkout', '-q', sha.base);
-  gh.addPull({ number: FORK_PR, repo: REPO, headSha: sha.h1, headRepo: FORK, labels: [], author: 'forker' });
+  gh.addPull({ number: FORK_PR, repo: REPO, headSha: sha.h1, headRepo: FORK, labels: [], author: 'forker', baseSha: sha.base });
 }, 60_000);
 
 afterAll(async () => {
@@ -396,6 +396,36 @@ describe("a fork's claims set nothing; a writer's acceptance sets a status compu
     expect(run.outputs['verdict']).toBeUndefined();
     expect(gh.statuses).toHaveLength(statuses);
     expect(run.stdout).toContain("commit status: not set from a fork's own report");
+  }, 60_000);
+
+  it("the fork's claimed bands are not the comparison: rows claimed passing are judged here against the store's baseline", async () => {
+    const report = JSON.parse(await readFile(join(ART(), 'report.json'), 'utf8')) as GateReport;
+    for (const m of report.models) {
+      for (const row of m.comparison.rows) {
+        row.band = 'pass';
+        delete row.accepted;
+        row.reasonParts = [{ key: 'reason.improvement' }];
+      }
+      m.comparison.verdict = 'pass';
+    }
+    Object.assign(report, { verdict: 'pass', regressions: 0, accepted: 0 });
+    const dir = join(tmp, 'artifact-pass');
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, 'report.json'), JSON.stringify(report));
+    const statuses = gh.statuses.length;
+    const run = await runAction({
+      event: 'issue_comment',
+      payload: forkComment('maint', 303, `/perf-gate accept ${sha.h1.slice(0, 12)} latency not the accuracy`),
+      sha: sha.base,
+      ref: 'refs/heads/develop',
+      inputs: { config: 'gate-quarter.yml', 'artifact-dir': dir },
+    });
+    // Judged here: the accuracy drop against the base's baseline fails, the latency acceptance covers nothing.
+    expect(run.code, run.stdout).toBe(1);
+    expect(gh.statuses).toHaveLength(statuses);
+    const ours = gh.commentsOn(REPO, FORK_PR).filter((c) => c.user.login === BOT.login);
+    expect(ours[0]!.body.split('\n').find((l) => l.startsWith('### '))).toMatch(/^### ❌ cls-trust — 1 regression/);
+    expect(decoded(ours[0]!.body)).toMatch(/top-1 accuracy .*❌ drop > /);
   }, 60_000);
 
   it("a maintainer's comment on the fork's head: the status is set from the rows judged here and names the PR", async () => {

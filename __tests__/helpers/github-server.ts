@@ -44,6 +44,8 @@ export interface StoredPull {
   headRepo: string | null;
   /** The PR author's login (default 'contributor'). */
   author?: string;
+  /** The base commit (default 'base0000'). */
+  baseSha?: string;
   labels?: string[];
 }
 
@@ -184,7 +186,7 @@ export class GitHubServer {
         title: `PR ${found.number}`,
         html_url: `https://github.com/${repo}/pull/${found.number}`,
         head: { sha: found.headSha, ref: 'feature', repo: found.headRepo === null ? null : repoJson(found.headRepo) },
-        base: { sha: 'base0000', ref: 'develop', repo: repoJson(repo) },
+        base: { sha: found.baseSha ?? 'base0000', ref: 'develop', repo: repoJson(repo) },
         user: { login: found.author ?? 'contributor', type: 'User' },
         labels: (found.labels ?? []).map((name, i) => ({ id: i + 1, name, color: 'ededed' })),
       });
