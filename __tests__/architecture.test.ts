@@ -20,7 +20,17 @@ const SRC = fileURLToPath(new URL('../src/', import.meta.url));
 const STAGES: ReadonlyArray<{ stage: string; paths: readonly string[] }> = [
   {
     stage: 'kernel',
-    paths: ['types.ts', 'errors.ts', 'version.ts', 'defined.ts', 'ports.ts', 'dataset/prepared.ts', 'fingerprint.ts', 'model-files.ts'],
+    paths: [
+      'types.ts',
+      'errors.ts',
+      'version.ts',
+      'defined.ts',
+      'ports.ts',
+      'dataset/prepared.ts',
+      'fingerprint.ts',
+      'model-files.ts',
+      'secrets.ts',
+    ],
   },
   { stage: 'config', paths: ['config/'] },
   { stage: 'inputs', paths: ['dataset/', 'stores/', 'run-spec.ts'] },

@@ -4,6 +4,7 @@
  * (setSecret) before anything could log them.
  */
 import * as core from '@actions/core';
+import { registerSecret } from './secrets.js';
 import { ConfigError } from './errors.js';
 import type { CommentMode } from './publish/index.js';
 import type { NotifyOn, NotifyTargets } from './notify/index.js';
@@ -109,11 +110,17 @@ function retentionDays(read: Reader, name: string, fallback: number): number {
   return n;
 }
 
+/** Masked in the job log (the runner) and in the logs the gate writes (secrets.ts). */
+function hide(value: string): void {
+  core.setSecret(value);
+  registerSecret(value);
+}
+
 function url(read: Reader, name: string): string | undefined {
   const raw = optional(read, name);
   if (raw === undefined) return undefined;
   // Masked before validation so even the error path cannot print it.
-  core.setSecret(raw);
+  hide(raw);
   let parsed: URL;
   try {
     parsed = new URL(raw);
@@ -128,7 +135,7 @@ function url(read: Reader, name: string): string | undefined {
 
 function secret(read: Reader, name: string): string | undefined {
   const raw = optional(read, name);
-  if (raw !== undefined) core.setSecret(raw);
+  if (raw !== undefined) hide(raw);
   return raw;
 }
 
@@ -178,7 +185,7 @@ function s3(read: Reader): S3Inputs | undefined {
 function registryAuth(read: Reader): RegistryAuth | undefined {
   const raw = optional(read, 'registry-auth');
   if (raw === undefined) return undefined;
-  core.setSecret(raw);
+  hide(raw);
   const expected = 'expected `user:token` or JSON {"username", "password", "serveraddress"} (the value is masked)';
   let auth: RegistryAuth;
   if (raw.startsWith('{')) {
@@ -201,14 +208,14 @@ function registryAuth(read: Reader): RegistryAuth | undefined {
     if (colon <= 0 || colon === raw.length - 1) throw new ConfigError(`input \`registry-auth\`: ${expected}`);
     auth = { username: raw.slice(0, colon), password: raw.slice(colon + 1) };
   }
-  core.setSecret(auth.password);
+  hide(auth.password);
   return auth;
 }
 
 /** Reads and checks every input; throws ConfigError naming the first wrong one. */
 export function readInputs(read: Reader = defaultReader): ActionInputs {
   const githubToken = read('github-token').trim();
-  if (githubToken !== '') core.setSecret(githubToken);
+  if (githubToken !== '') hide(githubToken);
   const runner =
     optional(read, 'runner') === undefined ? undefined : oneOf(read, 'runner', ['embedded', 'docker', 'local'] as const, 'embedded');
   const dingtalkSecret = secret(read, 'dingtalk-secret');

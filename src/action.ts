@@ -18,7 +18,7 @@ import { promoteFailureFails, rejudge, runGate, type GateContext, type GateOutco
 import { aggregateShards, readShards, runShard, SHARD_FILE } from './shard.js';
 import { commentMarker, createGitHubPort } from './github/comment.js';
 import { loadEventContext, runAttempt, type EventContext } from './github/context.js';
-import { gatherAcceptance, mergedPullRequest, parseAcceptCommand, postCommitStatus, recordsFromComment } from './github/accept.js';
+import { gatherAcceptance, mergedAcceptance, parseAcceptCommand, postCommitStatus } from './github/accept.js';
 import {
   artifactMarker,
   artifactView,
@@ -35,12 +35,15 @@ import { failureLine, publish, type PublishRequest } from './publish/index.js';
 import { createRunner } from './runners/index.js';
 import { guardSignals, signalExitCode } from './signals.js';
 import { baselineWant, createStore, gitAncestry } from './stores/index.js';
-import { t } from './report/index.js';
+import { gateVerdict, judgeModel, modelVerdict } from './compare/index.js';
+import { fingerprintHash, fingerprintOf } from './fingerprint.js';
+import { describe, inertLog } from './text/index.js';
 import { validateReport } from './report/schema.js';
 import type { AcceptanceState, GatePlan, GateReport, ShardDocument, StorePlan } from './types.js';
 
+/** The job log: core.info writes as is, so every line is made inert (no workflow command can start in data); core.warning escapes itself. */
 const progress: Progress = {
-  info: (message) => core.info(message),
+  info: (message) => core.info(inertLog(message)),
   warn: (message) => core.warning(message),
 };
 
@@ -96,9 +99,10 @@ function apiTarget(inputs: ActionInputs, event: EventContext): PullRequestTarget
 }
 
 /**
- * Acceptance (issue 15): on a PR, the records of earlier runs (our comment) and what this run's
- * event gives; on a push to the default branch, the records of the PR that was merged. Reading
- * GitHub may fail (no token, a fork's read-only token): then there is no acceptance, said once.
+ * Acceptance (issues 15, 25): on a PR, the records of earlier runs (the gate's own comment) and
+ * what this run's event gives; on a push to the default branch, the records of the PR that was
+ * merged. Every record's giver is asked again. Reading GitHub may fail (no token, a fork's
+ * read-only token): then there is no acceptance, said once.
  */
 async function acceptanceOf(
   inputs: ActionInputs,
@@ -108,26 +112,30 @@ async function acceptanceOf(
 ): Promise<AcceptanceState | undefined> {
   if (!inputs.githubToken || (!event.pr && !event.defaultBranchPush)) return undefined;
   const target = apiTarget(inputs, event);
-  const commentOn = (issueNumber: number) => createGitHubPort({ ...target, issueNumber });
+  const settings = { label: inputs.acceptLabel, byAuthor: inputs.acceptByAuthor };
   try {
     if (event.pr) {
       return await gatherAcceptance({
         target,
         pr: event.pr,
         event: event.acceptanceEvent,
-        settings: { label: inputs.acceptLabel, byAuthor: inputs.acceptByAuthor },
-        previous: await commentOn(event.pr.number).read(marker),
+        settings,
+        previous: await createGitHubPort({ ...target, issueNumber: event.pr.number, warn: progress.warn }).read(marker),
+        marker,
         now: new Date(),
+        warn: progress.warn,
       });
     }
-    const merged = await mergedPullRequest(target, event.commit);
-    if (merged === undefined) return undefined;
     // A PR from a fork was judged (and accepted) under the unverified comment's marker.
-    const port = commentOn(merged);
-    const body = (await port.read(commentMarker(gate))) ?? (await port.read(artifactMarker(gate)));
-    const records = recordsFromComment(body).filter((r) => r.pr === merged);
-    if (records.length > 0) progress.info(`acceptance: ${records.length} recorded on PR #${merged}, which this commit merged`);
-    return records.length > 0 ? { pr: merged, head: event.commit, records, refused: [] } : undefined;
+    return await mergedAcceptance({
+      target,
+      commit: event.commit,
+      gate,
+      unverifiedMarker: artifactMarker(gate),
+      settings,
+      warn: progress.warn,
+      info: progress.info,
+    });
   } catch (error) {
     progress.warn(`acceptance: cannot read it from GitHub (${error instanceof Error ? error.message : String(error)}); judged without it`);
     return undefined;
@@ -172,12 +180,14 @@ async function rejudgeAndPublish(
   progress.info(
     `${plan.gate}: judging the report of head ${acceptance.head.slice(0, 12)} again under the PR's acceptance (not measured again)`,
   );
-  const { report, failed } = rejudge(earlier, plan, acceptance);
+  const fork = event.pr?.fork === true;
+  // A fork's report was written by the fork's own run: its verdicts count for nothing; its measurements are judged here.
+  const { report, failed } = rejudge(fork ? await judgedHere(distrusted(earlier), plan, event, inputs) : earlier, plan, acceptance);
   await publish({
     report,
     lang: inputs.language,
-    // A fork's report was written by the fork's own run: said so on top, as comment-from-artifact does.
-    ...(event.pr?.fork ? { notice: t(inputs.language, 'artifact.notice', { run: '' }) } : {}),
+    // Said so on top, as comment-from-artifact does; no verdict output from a claim.
+    ...(fork ? { unverified: {}, claimed: true } : {}),
     details: [...(event.runUrl ? [`run: ${event.runUrl}`] : [])],
     outputDir: plan.output.dir,
     ...withoutUndefined({ comment: commentTarget(inputs, event, markerFor(event, plan.gate)) }),
@@ -194,19 +204,100 @@ async function rejudgeAndPublish(
 }
 
 /**
+ * A report from a fork's own run: what it claims about verdicts is dropped and each model's
+ * verdict is derived again from its rows (an "accepted" row becomes a failing one again in
+ * rejudge); a model whose rows cannot say (no baseline, not comparable, unreadable) passes
+ * nothing.
+ */
+function distrusted(report: GateReport): GateReport {
+  const models = report.models.map((m) => {
+    const c = m.comparison;
+    // A verdict that passes nothing on a fork's status (not compared) stands; with no rows to judge, so does nothing else.
+    if (['incomparable', 'unreadable', 'no-baseline'].includes(c.verdict)) return m;
+    if (c.rows.length === 0) return { ...m, comparison: { ...c, verdict: 'no-baseline' as const } };
+    const { verdict, reasonParts } = modelVerdict(c.rows);
+    return { ...m, comparison: { ...c, verdict, reasonParts } };
+  });
+  const { acceptance: _claimed, promotion: _promotion, ...rest } = report;
+  return { ...rest, models };
+}
+
+/**
+ * A fork's claimed measurements compared here (issue 25): against the baseline this gate's own
+ * store holds for the PR's base, under this checkout's gate.yml — the trusted comparison, from
+ * which alone a status may come. The fork's bands, verdicts and baseline figures are not used;
+ * a model without a stored baseline (or one the store cannot give) passes nothing.
+ */
+async function judgedHere(report: GateReport, plan: GatePlan, event: EventContext, inputs: ActionInputs): Promise<GateReport> {
+  const ctx = await gateContext(event, inputs);
+  const store = createStore(plan.store);
+  const models: GateReport['models'] = [];
+  for (const m of report.models) {
+    const fingerprint = fingerprintOf({ engine: m.run.engine, env: m.run.env, batchSize: m.run.batchSize });
+    const key = {
+      repo: ctx.repo,
+      gate: plan.gate,
+      model: m.comparison.model,
+      fingerprintHash: fingerprintHash(fingerprint, plan.fingerprintFields),
+    };
+    let lookup: Awaited<ReturnType<typeof store.get>> | undefined;
+    try {
+      lookup = await store.get(key, ctx.want);
+    } catch (error) {
+      progress.warn(
+        `${m.comparison.model}: the store gives no baseline to judge the fork's figures (${error instanceof Error ? error.message : String(error)})`,
+      );
+    }
+    const baseline = lookup?.baseline;
+    const { baseline: _claimed, ...rest } = m;
+    const comparison = describe(
+      judgeModel(baseline && { ...baseline, sameFingerprint: lookup?.sameFingerprint ?? true }, { metrics: m.metrics, fingerprint }, plan),
+    );
+    models.push({
+      ...rest,
+      comparison,
+      ...(baseline ? { baseline: { commit: baseline.commit, branch: baseline.branch, createdAt: baseline.createdAt } } : {}),
+    });
+  }
+  const summary = gateVerdict(
+    models.map((x) => x.comparison),
+    plan.failOn,
+  );
+  return {
+    ...report,
+    models,
+    verdict: summary.verdict,
+    regressions: summary.regressions,
+    warnings: summary.warnings,
+    inconclusive: summary.inconclusive,
+  };
+}
+
+/**
  * The gate's commit status on the PR head: a comment's workflow runs on the default branch, so
  * its job is no check of the PR; the status is (make it the required check). A read-only token
- * (a fork's) cannot set it: a warning.
+ * (a fork's) cannot set it: a warning. For a fork's PR, whose figures are the fork's own claim,
+ * a status is set only from an acceptance this run holds for that head, and green only when the
+ * rows judged here (rejudge over the claim's rows, not its verdicts) pass with it.
  */
 async function statusOn(inputs: ActionInputs, event: EventContext, report: GateReport, failed: boolean): Promise<void> {
   if (!event.pr || !inputs.githubToken) return;
-  // A fork's report is the fork's own claim: only a writer's acceptance of it may turn the status green.
-  if (event.pr.fork && report.verdict !== 'accepted') {
-    progress.info(`commit status: not set from a fork's own report (verdict ${report.verdict}, not accepted by a writer)`);
-    return;
+  const pr = event.pr;
+  let red = failed;
+  if (pr.fork) {
+    const given = (report.acceptance?.records ?? []).filter((r) => r.sha === pr.headSha && r.pr === pr.number);
+    if (given.length === 0 || (report.accepted ?? 0) === 0) {
+      progress.info(
+        `commit status: not set from a fork's own report (no acceptance of head ${pr.headSha.slice(0, 12)} by a writer counted)`,
+      );
+      return;
+    }
+    red = failed || report.models.some((m) => !['pass', 'warn', 'accepted'].includes(m.comparison.verdict));
   }
   try {
-    await postCommitStatus(apiTarget(inputs, event), event.pr.headSha, report, failed, inputs.language);
+    const markers = [commentMarker(report.gate), artifactMarker(report.gate)];
+    const set = await postCommitStatus(apiTarget(inputs, event), pr.number, pr.headSha, report, red, inputs.language, markers);
+    progress.info(`commit status on ${pr.headSha.slice(0, 12)}: ${set.state} (${set.description})`);
   } catch (error) {
     progress.warn(
       `commit status: not set (${error instanceof Error ? error.message : String(error)}); the workflow needs permissions: statuses: write`,
@@ -288,9 +379,15 @@ async function main(signal: AbortSignal): Promise<number> {
   if (inputs.mode === 'aggregate') return aggregateMode(inputs, event, plan);
   // ── issue 15: a comment on a PR names no commit; the PR's head comes from the API ──
   const said = event.acceptanceEvent;
+  // An edited or deleted comment is no command (an edit could rewrite what was accepted): nothing to do.
+  if (event.eventName === 'issue_comment' && said?.kind !== 'comment') {
+    core.info('the comment event is no new comment: not a command: nothing to do');
+    core.setOutput('comment', 'skipped (not a /perf-gate command)');
+    return EXIT.pass;
+  }
   if (said?.kind === 'comment') {
     if (!said.onPullRequest || parseAcceptCommand(said.body) === undefined) {
-      core.info('the comment is not a /perf-gate command on a pull request: nothing to do');
+      core.info('the comment is not a /perf-gate command on a pull request: not a command: nothing to do');
       core.setOutput('comment', 'skipped (not a /perf-gate command)');
       return EXIT.pass;
     }
@@ -491,15 +588,20 @@ async function commentFromArtifact(inputs: ActionInputs, event: EventContext): P
   );
   // Acceptance (issue 15) is never taken from the artifact: the records come from our own comment,
   // and each one was permission-checked when it was given.
-  const { acceptance: _claimed, ...claimed } = report;
+  const claimed = distrusted(report);
   const { acceptanceEvent: _event, ...rest } = event;
   const acceptance = await acceptanceOf(inputs, { ...rest, pr }, report.gate, artifactMarker(report.gate));
-  const judged = acceptance ? rejudge(claimed, { thresholds: { ...DEFAULT_THRESHOLDS }, failOn: ['fail'] }, acceptance).report : claimed;
+  const judged = rejudge(
+    claimed,
+    { thresholds: { ...DEFAULT_THRESHOLDS }, failOn: ['fail'] },
+    acceptance ?? { pr: pr.number, head: pr.headSha, records: [], refused: [] },
+  ).report;
   const view = artifactView(judged, run, inputs.language);
   const { comment } = await publish({
     report: view.report,
     lang: inputs.language,
-    notice: view.notice,
+    unverified: view.unverified,
+    claimed: true,
     details: view.details,
     ...withoutUndefined({ comment: commentTarget(inputs, { ...event, pr }, artifactMarker(report.gate)) }),
     job,

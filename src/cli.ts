@@ -18,7 +18,7 @@ import { compareFiles } from './compare-files.js';
 import { runAttempt } from './github/context.js';
 import { checkWritableFile } from './preflight.js';
 import { renderJson } from './report/index.js';
-import { fmtChangeAbs, fmtRel, t, VERDICT_EMOJI } from './text/index.js';
+import { fmtChangeAbs, fmtRel, inertLine, inertLog, t, VERDICT_EMOJI } from './text/index.js';
 import { aggregateShards, parseShard, readShards, runShard } from './shard.js';
 import { createRunner } from './runners/index.js';
 import { guardSignals, signalExitCode } from './signals.js';
@@ -60,17 +60,18 @@ history    the baselines of MODEL promoted on BRANCH (default: the current branc
 Exit codes: 0 pass or warn · 1 regression · 2 broken input or run.`;
 
 /** The CLI's side of publishing: the report on stdout; no step outputs or annotations outside GitHub Actions. */
+/** The terminal side of the rendering boundary (text/inert.ts): no control character or escape sequence from data reaches it. */
 const terminal: JobPort = {
   summary: async (markdown) => {
-    process.stdout.write(`${markdown}\n`);
+    process.stdout.write(`${inertLog(markdown)}\n`);
   },
   output: () => {},
   annotate: () => {},
 };
 
 const progress: Progress = {
-  info: (message) => process.stderr.write(`· ${message}\n`),
-  warn: (message) => process.stderr.write(`⚠ ${message}\n`),
+  info: (message) => process.stderr.write(`· ${inertLog(message)}\n`),
+  warn: (message) => process.stderr.write(`⚠ ${inertLog(message)}\n`),
 };
 
 export async function main(argv: string[]): Promise<number> {
@@ -161,7 +162,7 @@ async function runCommand(args: string[]): Promise<number> {
   } catch (error) {
     const signal = guard.received();
     if (!signal) throw error;
-    process.stderr.write(`paddle-perf-gate: stopped by ${signal}: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(`paddle-perf-gate: stopped by ${signal}: ${inertLog(error instanceof Error ? error.message : String(error))}\n`);
     return signalExitCode(signal);
   } finally {
     guard.dispose();
@@ -281,7 +282,8 @@ async function historyCommand(args: string[]): Promise<number> {
       }
     }
   }
-  process.stdout.write(`${lines.join('\n')}\n`);
+  // Each line one line: a reason or a login from the store cannot start another.
+  process.stdout.write(`${lines.map(inertLine).join('\n')}\n`);
   return EXIT.pass;
 }
 
@@ -347,7 +349,7 @@ main(process.argv.slice(2)).then(
   (error: unknown) => {
     const message = error instanceof Error ? error.message : String(error);
     const kind = error instanceof GateError ? error.name : 'Error';
-    process.stderr.write(`paddle-perf-gate: ${kind}: ${message}\n`);
+    process.stderr.write(`paddle-perf-gate: ${kind}: ${inertLog(message)}\n`);
     if (!(error instanceof GateError) && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
     process.exitCode = EXIT.broken;
   },

@@ -123,8 +123,13 @@ describe('applyAcceptance', () => {
   });
 });
 
-describe('/perf-gate accept <metrics|all> <reason>', () => {
+describe('/perf-gate accept <head> <metrics|all> <reason>', () => {
   const table: Array<[string, ReturnType<typeof parseAcceptCommand>]> = [
+    ['/perf-gate accept 0123abcd4567 all on purpose', { head: '0123abcd4567', metrics: 'all', reason: 'on purpose' }],
+    ['/perf-gate accept 0123ABC accuracy,latency why not', { head: '0123abc', metrics: ['accuracy', 'latency'], reason: 'why not' }],
+    ['/perf-gate accept 0123abc', { error: 'no metrics named' }],
+    ['/perf-gate accept 0123abc all', { error: 'no reason given' }],
+    // Without the head: understood, and refused with the exact command by gatherAcceptance.
     ['/perf-gate accept all a bigger rec head, on purpose', { metrics: 'all', reason: 'a bigger rec head, on purpose' }],
     ['  /perf-gate  accept latency.p50,accuracy   wider\ninput  ', { metrics: ['latency.p50', 'accuracy'], reason: 'wider input' }],
     ['/PERF-GATE Accept ALL why', { metrics: 'all', reason: 'why' }],

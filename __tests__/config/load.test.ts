@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIRM_PAIRS, DEFAULT_FINGERPRINT_FIELDS, DEFAULT_MEASURE, DEFAULT_THRESHOLDS } from '../../src/config/defaults.js';
@@ -290,11 +290,23 @@ models:
 
   it('resolves paths from a gate.yml in a subdirectory', () => {
     mkdirSync(join(project.dir, 'ci'), { recursive: true });
-    const text = MINIMAL.replaceAll('models/', '../models/').replaceAll('data/', '../data/').replace('ppocr_keys', '../ppocr_keys');
+    const text = `${MINIMAL.replaceAll('models/', '../models/').replaceAll('data/', '../data/').replace('ppocr_keys', '../ppocr_keys')}data-dirs: [..]\n`;
     const plan = parseConfig(text, join(project.dir, 'ci', 'gate.yml'));
     expect(plan.baseDir).toBe(join(project.dir, 'ci'));
     expect(plan.models[0]?.path).toBe(at('models/rec.onnx'));
     expect(plan.store).toEqual({ kind: 'file', dir: at('ci/.perf-gate/baselines') });
+  });
+
+  it("data paths outside the workspace, gate.yml's directory and data-dirs are refused, links followed; the error quotes no content", () => {
+    mkdirSync(join(project.dir, 'ci'), { recursive: true });
+    const text = MINIMAL.replaceAll('models/', '../models/').replaceAll('data/', '../data/').replace('ppocr_keys', '../ppocr_keys');
+    expect(() => parseConfig(text, join(project.dir, 'ci', 'gate.yml'))).toThrow(
+      /models\[0\]\.dataset\.labels: labels file .*rec_gt\.txt is outside the workspace and gate\.yml's directory; name its directory in `data-dirs`/,
+    );
+    // A link inside gate.yml's directory to a file outside it is outside.
+    symlinkSync(at('data/rec/rec_gt.txt'), join(project.dir, 'ci', 'labels.txt'));
+    const linked = text.replace('../data/rec/rec_gt.txt', 'labels.txt');
+    expect(() => parseConfig(linked, join(project.dir, 'ci', 'gate.yml'))).toThrow(/dataset\.labels: labels file .*labels\.txt is outside/);
   });
 
   it('accepts YAML anchors and aliases', () => {

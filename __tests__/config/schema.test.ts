@@ -148,6 +148,7 @@ const FULL: Json[] = [
       },
     },
     output: { dir: 'out' },
+    'data-dirs': ['/srv/datasets'],
   },
   {
     gate: 'full-classification',

@@ -224,7 +224,19 @@ describe('prepareDataset: image lists (PaddleClas / direction classifier)', () =
       ['0', '180'],
       /cls_gt\.txt:1: class index 2 is out of range \(2 class names given\)/,
     ],
-    ['a line with one field', 'images/a.png\n', undefined, /cls_gt\.txt:1: expected "image label", got "images\/a\.png"/],
+    // A first line that is no label line may be any file's: its content is not quoted (issue 25).
+    [
+      'a first line with one field',
+      'images/a.png\n',
+      undefined,
+      /cls_gt\.txt:1: expected "image label", got a line of 12 characters \(not quoted/,
+    ],
+    [
+      'a later line with one field',
+      'images/a.png 0\nimages/a.png\n',
+      undefined,
+      /cls_gt\.txt:2: expected "image label", got "images\/a\.png"/,
+    ],
   ])('reports %s with file:line', async (_name, content, classNames, message) => {
     await write('images/a.png', png(80, 20, 1));
     const labels = await write('cls_gt.txt', content);

@@ -143,7 +143,17 @@ function labeled(head: string, by: string) {
 function comment(): string {
   const mine = gh.commentsOn(REPO, PR).filter((c) => c.body.startsWith('<!-- paddle-perf-gate:cls-accept -->'));
   expect(mine).toHaveLength(1);
-  return mine[0]!.body.replace(/&#(\d+);/g, (_m, d: string) => String.fromCodePoint(Number(d))).replaceAll('\u2060', '');
+  return decoded(mine[0]!.body);
+}
+
+/** Markdown as a reader sees it: entities decoded, invisible joiners dropped. */
+function decoded(body: string): string {
+  return body
+    .replace(/&#(\d+);/g, (_m, d: string) => String.fromCodePoint(Number(d)))
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&')
+    .replaceAll('\u2060', '');
 }
 
 const OUT = () => join(tmp, 'out');
@@ -304,7 +314,7 @@ describe('accepting a regression on a PR', () => {
       issue: { number: PR, pull_request: { url: `https://api.github.com/repos/${REPO}/pulls/${PR}` }, user: { login: 'contributor' } },
       comment: {
         id: 99,
-        body: '/perf-gate accept accuracy the wider input trades accuracy for recall',
+        body: `/perf-gate accept ${sha.h2.slice(0, 12)} accuracy the wider input trades accuracy for recall`,
         user: { login: 'maint' },
         created_at: '2026-11-29T12:00:00Z',
       },
@@ -420,7 +430,12 @@ describe('a PR from a fork: the two-workflow pattern', () => {
       pull_request: { url: `https://api.github.com/repos/${REPO}/pulls/${FORK_PR}` },
       user: { login: 'contributor' },
     },
-    comment: { id, body: '/perf-gate accept all the wider input, on purpose', user: { login: by }, created_at: '2026-11-29T13:00:00Z' },
+    comment: {
+      id,
+      body: `/perf-gate accept ${sha.h2.slice(0, 12)} all the wider input, on purpose`,
+      user: { login: by },
+      created_at: '2026-11-29T13:00:00Z',
+    },
     repository: { full_name: REPO, default_branch: 'develop' },
     sender: { login: by },
   });
@@ -447,7 +462,15 @@ describe('a PR from a fork: the two-workflow pattern', () => {
       { by: 'owner', at: '2026-11-29T12:00:00Z', reason: 'trust me', via: 'comment', sha: sha.h2, pr: FORK_PR, metrics: 'all', rows: [] },
     ];
     await writeFile(path, JSON.stringify(forged));
-    gh.addPull({ number: FORK_PR, repo: REPO, headSha: sha.h2, headRepo: 'contributor/ocr', labels: [], author: 'contributor' });
+    gh.addPull({
+      number: FORK_PR,
+      repo: REPO,
+      headSha: sha.h2,
+      headRepo: 'contributor/ocr',
+      labels: [],
+      author: 'contributor',
+      baseSha: sha.base,
+    });
 
     // Part 2 (base repository's context): a read-only user's comment: the forged acceptance counts for nothing.
     const statuses = gh.statuses.length;
@@ -477,10 +500,7 @@ describe('a PR from a fork: the two-workflow pattern', () => {
       inputs: { config: 'gate-half.yml', 'artifact-dir': OUT() },
     });
     expect(accepted.code, accepted.stdout).toBe(0);
-    const body = gh
-      .commentsOn(REPO, FORK_PR)[0]!
-      .body.replace(/&#(\d+);/g, (_m, d: string) => String.fromCodePoint(Number(d)))
-      .replaceAll('\u2060', '');
+    const body = decoded(gh.commentsOn(REPO, FORK_PR)[0]!.body);
     expect(body).toContain(`Accepted by @maint (comment, 2026-11-29 13:00) for \`${sha.h2.slice(0, 7)}\`: the wider input, on purpose`);
     expect(gh.statuses.at(-1)).toMatchObject({ sha: sha.h2, state: 'success' });
     expect(gh.commentsOn(REPO, FORK_PR)).toHaveLength(1);

@@ -2,14 +2,19 @@
  * A small real HTTP server with the GitHub REST routes the action uses, so the real Octokit
  * client (and the bundled action) talk to it exactly as to api.github.com:
  *   GET  /user                                   (403 for installation tokens, like GITHUB_TOKEN)
+ *   POST /graphql  `viewer { login }`             (answers every token, installation tokens included, with the bot's login)
  *   GET  /repos/:o/:r/issues/:n/comments          (per_page, page, Link: rel="next"/"last")
  *   POST /repos/:o/:r/issues/:n/comments
  *   PATCH /repos/:o/:r/issues/comments/:id        (only the comment's author may edit: 403 otherwise)
  *   GET  /repos/:o/:r/pulls/:n                     (the PRs added with addPull, with author and labels; 404 otherwise)
  *   GET  /repos/:o/:r/collaborators/:user/permission (from `permissions`; 404 for an unknown login)
- *   GET  /repos/:o/:r/commits/:sha/pulls           (the merged PRs added with addMerge; [] otherwise)
+ *   GET  /repos/:o/:r/commits/:sha/pulls           (the merged PR added with addMerge, and the open PRs whose head is :sha)
  *   POST /repos/:o/:r/statuses/:sha                (kept in `statuses`)
  * `deny` switches every comment route (or only writes) to 403/404, as for a fork PR's token.
+ * Connections are kept alive, as GitHub's are; `dropNext(n)` makes the server close the
+ * connection of the next n requests without answering — what a client sees when GitHub closes
+ * an idle keep-alive connection under a request it has just written (ECONNRESET, "other side
+ * closed").
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -39,6 +44,8 @@ export interface StoredPull {
   headRepo: string | null;
   /** The PR author's login (default 'contributor'). */
   author?: string;
+  /** The base commit (default 'base0000'). */
+  baseSha?: string;
   labels?: string[];
 }
 
@@ -72,6 +79,10 @@ export class GitHubServer {
   /** token → account. */
   readonly accounts = new Map<string, Account>();
   deny: { status: 403 | 404; scope: 'writes' | 'all' } | undefined;
+  /** Requests whose connection the server closes without answering (dropNext): how many, and of which method. */
+  private drops: { n: number; method: string | undefined } = { n: 0, method: undefined };
+  /** What the dropped requests were (method and path). */
+  readonly dropped: RequestLog[] = [];
   private nextId = 1000;
   private server: Server | undefined;
   url = '';
@@ -82,10 +93,22 @@ export class GitHubServer {
     this.accounts.set('ghp_other_human', { login: 'reviewer', type: 'User', installation: false });
   }
 
+  /** The connection of each of the next `n` requests (of `method`, when given) is closed without an answer. */
+  dropNext(n = 1, method?: string): void {
+    this.drops = { n, method };
+  }
+
   async start(): Promise<string> {
-    this.server = createServer((req, res) => {
+    this.server = createServer({ keepAlive: true }, (req, res) => {
+      if (this.drops.n > 0 && (this.drops.method === undefined || this.drops.method === req.method)) {
+        this.drops.n--;
+        this.dropped.push({ method: req.method ?? '', path: req.url ?? '', status: 0 });
+        req.socket.destroy();
+        return;
+      }
       void this.handle(req, res);
     });
+    this.server.keepAliveTimeout = 30_000;
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
     this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
     return this.url;
@@ -105,8 +128,11 @@ export class GitHubServer {
     return comment;
   }
 
+  /** Adds PR `pull.number`, or replaces it (a push moves its head). */
   addPull(pull: StoredPull): void {
-    this.pulls.push(pull);
+    const i = this.pulls.findIndex((p) => p.repo === pull.repo && p.number === pull.number);
+    if (i >= 0) this.pulls.splice(i, 1, pull);
+    else this.pulls.push(pull);
   }
 
   addMerge(repo: string, commit: string, number: number): void {
@@ -133,6 +159,12 @@ export class GitHubServer {
     const account = this.accounts.get(token);
     if (!account) return this.send(res, req, 401, { message: 'Bad credentials' });
 
+    if (req.method === 'POST' && url.pathname === '/graphql') {
+      const query = String((JSON.parse(raw || '{}') as { query?: unknown }).query ?? '');
+      if (!/\bviewer\s*\{[^}]*\blogin\b/.test(query)) return this.send(res, req, 200, { errors: [{ message: 'unsupported query' }] });
+      return this.send(res, req, 200, { data: { viewer: { login: account.login } } });
+    }
+
     if (req.method === 'GET' && url.pathname === '/user') {
       if (account.installation) return this.send(res, req, 403, { message: 'Resource not accessible by integration' });
       return this.send(res, req, 200, { login: account.login, id: 7, type: account.type });
@@ -154,7 +186,7 @@ export class GitHubServer {
         title: `PR ${found.number}`,
         html_url: `https://github.com/${repo}/pull/${found.number}`,
         head: { sha: found.headSha, ref: 'feature', repo: found.headRepo === null ? null : repoJson(found.headRepo) },
-        base: { sha: 'base0000', ref: 'develop', repo: repoJson(repo) },
+        base: { sha: found.baseSha ?? 'base0000', ref: 'develop', repo: repoJson(repo) },
         user: { login: found.author ?? 'contributor', type: 'User' },
         labels: (found.labels ?? []).map((name, i) => ({ id: i + 1, name, color: 'ededed' })),
       });
@@ -173,15 +205,31 @@ export class GitHubServer {
     if (merged && req.method === 'GET') {
       const found = this.merges.get(merged[3]!);
       const repo = `${merged[1]}/${merged[2]}`;
-      if (!found || found.repo !== repo) return this.send(res, req, 200, []);
-      return this.send(res, req, 200, [
-        {
+      const out: unknown[] = [];
+      if (found && found.repo === repo) {
+        const pull = this.pulls.find((p) => p.repo === repo && p.number === found.number);
+        out.push({
           number: found.number,
           state: 'closed',
           merged_at: new Date().toISOString(),
           html_url: `https://github.com/${repo}/pull/${found.number}`,
-        },
-      ]);
+          user: { login: pull?.author ?? 'contributor', type: 'User' },
+          head: { sha: pull?.headSha ?? '' },
+        });
+      }
+      // Open PRs whose head is this commit (GitHub lists them too).
+      for (const p of this.pulls) {
+        if (p.repo !== repo || p.headSha !== merged[3] || (found && found.number === p.number)) continue;
+        out.push({
+          number: p.number,
+          state: 'open',
+          merged_at: null,
+          html_url: `https://github.com/${repo}/pull/${p.number}`,
+          user: { login: p.author ?? 'contributor', type: 'User' },
+          head: { sha: p.headSha },
+        });
+      }
+      return this.send(res, req, 200, out);
     }
 
     const status = url.pathname.match(/^\/repos\/([^/]+)\/([^/]+)\/statuses\/([^/]+)$/);

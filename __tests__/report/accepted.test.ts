@@ -42,9 +42,9 @@ describe('the comment of an accepted regression', () => {
     expect(judged.verdict).toBe('accepted');
     const md = renderMarkdown(judged, { lang: 'en', marker: commentMarker('ppocr-rec') });
     expect(md).toMatch(/^### ✅ ppocr-rec — regression accepted · 1 accepted, 0 regressions, 0 warnings$/m);
-    expect(md).toMatch(/\| line accuracy \|.*\| ✅ drop > 0\.5 pp.*; accepted by @\u2060maint: bigger head --&gt; better recall \|/);
+    expect(md).toMatch(/\| line accuracy \|.*\| ✅ drop > 0\.5 pp.*; accepted by @\u2060maint: bigger head --> better recall \|/);
     expect(md).toContain(
-      '- ✅ Accepted by @\u2060maint (comment, 2026-11-29 10:05) for `aaaa111`: bigger head --&gt; better recall — metrics: accuracy',
+      '- ✅ Accepted by @\u2060maint (comment, 2026-11-29 10:05) for `aaaa111`: bigger head --> better recall — metrics: accuracy',
     );
   });
 
@@ -52,10 +52,8 @@ describe('the comment of an accepted regression', () => {
     const { report: judged } = rejudge(regressed, plan, state([record()]));
     const md = renderMarkdown(judged, { lang: 'zh' });
     expect(md).toMatch(/^### ✅ ppocr-rec — 退化已接受 · 1 项已接受，0 项退化，0 项警告$/m);
-    expect(md).toContain('已由 @\u2060maint 接受：bigger head --&gt; better recall');
-    expect(md).toContain(
-      '由 @\u2060maint 接受（评论，2026-11-29 10:05），针对 `aaaa111`：bigger head --&gt; better recall —— 指标：accuracy',
-    );
+    expect(md).toContain('已由 @\u2060maint 接受：bigger head --> better recall');
+    expect(md).toContain('由 @\u2060maint 接受（评论，2026-11-29 10:05），针对 `aaaa111`：bigger head --> better recall —— 指标：accuracy');
   });
 
   it('a refusal and a stale acceptance are said, and the gate still fails', () => {
@@ -81,13 +79,16 @@ describe('the comment of an accepted regression', () => {
     const md = renderMarkdown(judged, { lang: 'en', marker: commentMarker('ppocr-rec') });
     const hidden = md.split('\n')[1]!;
     expect(hidden).toMatch(/^<!-- paddle-perf-gate:acceptance [A-Za-z0-9+/=]+ -->$/);
-    expect(recordsFromComment(md)).toEqual(judged.acceptance!.records);
+    expect(recordsFromComment(md, commentMarker('ppocr-rec'))).toEqual(judged.acceptance!.records);
+    // Only from the line right after the marker: the same line anywhere else is no record.
+    expect(recordsFromComment(md.replace(hidden, `### moved\n${hidden}`), commentMarker('ppocr-rec'))).toEqual([]);
+    expect(recordsFromComment(md, commentMarker('other-gate'))).toEqual([]);
     expect(judged.acceptance!.records[0]!.rows).toEqual([
       { model: 'PP-OCRv4-rec', metric: 'accuracy.line', unit: '%', deltaAbs: expect.closeTo(-3, 6), deltaRel: expect.any(Number) },
     ]);
     // Not in the job summary or the report file (no marker there).
     expect(renderMarkdown(judged, { lang: 'en' })).not.toContain('paddle-perf-gate:acceptance');
     // A damaged hidden line reads as no records, never as a crash.
-    expect(recordsFromComment(md.replace(/acceptance [A-Za-z0-9]/, 'acceptance %'))).toEqual([]);
+    expect(recordsFromComment(md.replace(/acceptance [A-Za-z0-9]/, 'acceptance %'), commentMarker('ppocr-rec'))).toEqual([]);
   });
 });

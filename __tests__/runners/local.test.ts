@@ -12,6 +12,7 @@ import { DataError, RunnerError } from '../../src/errors.js';
 import type { PreparedDataset } from '../../src/dataset/prepared.js';
 import { createLocalRunner } from '../../src/runners/local.js';
 import { defaultHarnessPath } from '../../src/runners/job.js';
+import { registerSecret } from '../../src/secrets.js';
 import { makeOcrDataset, QUICK, recModel, recordingProgress, STUB_DIR, TEST_IMAGE, validDoc, ctcText, TEXTS } from './fixtures.js';
 
 const python = process.env['PPG_TEST_PYTHON'] ?? 'python3';
@@ -50,6 +51,45 @@ async function alive(pid: number): Promise<boolean> {
 }
 
 describe('local runner', () => {
+  it('hands the harness or runner.command an allow-listed environment, and masks secrets in harness.log (issue 25)', async () => {
+    const secrets = {
+      'INPUT_GITHUB-TOKEN': 'ghs_inputtoken_0123456789',
+      'INPUT_DINGTALK-SECRET': 'SECdingtalk0123456789',
+      'INPUT_WECOM-WEBHOOK': 'https://qyapi.example/cgi-bin/webhook/send?key=abcdef0123',
+      GITHUB_TOKEN: 'ghs_envtoken_0123456789',
+      AWS_SECRET_ACCESS_KEY: 'awsSecretKey0123456789',
+      ACTIONS_RUNTIME_TOKEN: 'runtime_token_0123456789',
+    };
+    const saved = { ...process.env };
+    Object.assign(process.env, secrets, { FLAGS_use_mkldnn: '1', OMP_NUM_THREADS: '1' });
+    registerSecret('a-registered-input-secret-value');
+    try {
+      const template = join(root, 'template-env.json');
+      await writeFile(template, JSON.stringify(validDoc()));
+      const script = `import json, os, sys
+doc = json.load(open(${JSON.stringify(template)}))
+doc["notes"] = sorted(os.environ.keys())
+print("leak:", ${JSON.stringify(Object.values(secrets).join(' '))}, "a-registered-input-secret-value")
+print("err leak:", ${JSON.stringify(secrets.GITHUB_TOKEN)}, file=sys.stderr)
+json.dump(doc, open(os.environ["PPG_OUTPUT"], "w"))`;
+      const workDir = join(root, 'w-env');
+      const result = await createLocalRunner({ kind: 'local', python, timeoutSeconds: 30, command: [python, '-c', script] }).run(
+        { model: recModel(), measure: QUICK, dataset, workDir },
+        recordingProgress(),
+      );
+      const names = result.notes ?? [];
+      expect(names.filter((n) => /^INPUT_|TOKEN|SECRET|WEBHOOK|KEY/.test(n))).toEqual([]);
+      expect(names).toEqual(expect.arrayContaining(['PATH', 'FLAGS_use_mkldnn', 'OMP_NUM_THREADS', 'PPG_OUTPUT', 'PPG_JOB']));
+      const log = await readFile(join(workDir, 'harness.log'), 'utf8');
+      for (const value of [...Object.values(secrets), 'a-registered-input-secret-value']) expect(log).not.toContain(value);
+      expect(log).toContain('leak: *** *** *** *** *** *** ***');
+      expect(log).toContain('err leak: ***');
+    } finally {
+      for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
+      Object.assign(process.env, saved);
+    }
+  });
+
   it("validates a user's command's document and passes PPG_OUTPUT / PPG_JOB / PPG_DATASET / PPG_MODEL", async () => {
     const template = join(root, 'template.json');
     await writeFile(template, JSON.stringify(validDoc()));

@@ -87,7 +87,8 @@ export function parseConfig(text: string, file: string, overrides: ConfigOverrid
   const raw = (emptyDocument ? undefined : new Reader(document, diagnostics).read(contents, GATE_SPEC, '', 0)) as RawGate | undefined;
 
   const configPath = resolve(file);
-  const plan = raw ? build(new BuildContext(diagnostics, dirname(configPath), overrides), raw, configPath) : undefined;
+  const dataDirs = (raw?.['data-dirs'] ?? []).filter((d): d is string => typeof d === 'string');
+  const plan = raw ? build(new BuildContext(diagnostics, dirname(configPath), overrides, dataDirs), raw, configPath) : undefined;
   if (diagnostics.list.length > 0 || !plan) throw new ConfigError(diagnostics.format(file, lineCounter).join('\n'));
   return plan;
 }

@@ -605,6 +605,13 @@ export const GATE_SPEC = {
     },
     store,
     output: dirOnly(`Where reports are written (default ${DEFAULT_OUTPUT_DIR}, relative to gate.yml).`),
+    'data-dirs': {
+      type: 'list',
+      description:
+        "Directories outside the workspace the datasets may read from (labels, image roots, dictionaries, inputs). Data paths must be inside the workspace, gate.yml's directory, the action's own files or one of these.",
+      items: { type: 'string', description: 'A directory (relative to gate.yml).' },
+      unique: true,
+    },
   },
   required: ['gate', 'models'],
 } as const satisfies Spec & { type: 'object' };

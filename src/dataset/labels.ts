@@ -23,7 +23,13 @@ function lines(text: string): Array<{ line: number; text: string }> {
   return out;
 }
 
-function excerpt(s: string): string {
+/**
+ * A bad line, quoted only once the file has shown itself a label file (a line before it parsed):
+ * a first line that is no label line may be any file's (a key, a config), so only its length is
+ * said (issue 25).
+ */
+function excerpt(s: string, parsed: number): string {
+  if (parsed === 0) return `a line of ${s.length} characters (not quoted: no line before it is a label line, so this may be no label file)`;
   return JSON.stringify(s.length > 60 ? `${s.slice(0, 57)}...` : s);
 }
 
@@ -36,7 +42,7 @@ export function parsePpocrRec(text: string, file: string): LabelEntry[] {
   const entries: LabelEntry[] = [];
   for (const { line, text: s } of lines(text)) {
     const tab = s.indexOf('\t');
-    if (tab < 0) throw new DataError(`${file}:${line}: expected "image<TAB>text", found no TAB in ${excerpt(s)}`);
+    if (tab < 0) throw new DataError(`${file}:${line}: expected "image<TAB>text", found no TAB in ${excerpt(s, entries.length)}`);
     const image = s.slice(0, tab).trim();
     const label = s.slice(tab + 1);
     if (image === '') throw new DataError(`${file}:${line}: expected "image<TAB>text", the image path is empty`);
@@ -59,11 +65,13 @@ export function parseImageList(text: string, file: string, classCount?: number):
   const entries: LabelEntry[] = [];
   for (const { line, text: s } of lines(text)) {
     const m = /^(.*\S)\s+(\S+)\s*$/.exec(s);
-    if (!m) throw new DataError(`${file}:${line}: expected "image label", got ${excerpt(s)}`);
+    if (!m) throw new DataError(`${file}:${line}: expected "image label", got ${excerpt(s, entries.length)}`);
     const image = m[1]!.trim();
     const label = m[2]!;
     if (!/^\d+$/.test(label)) {
-      throw new DataError(`${file}:${line}: expected "image label" with a class index (0, 1, …) as label, got ${excerpt(label)}`);
+      throw new DataError(
+        `${file}:${line}: expected "image label" with a class index (0, 1, …) as label, got ${excerpt(label, entries.length)}`,
+      );
     }
     const index = Number(label);
     if (classCount !== undefined && index >= classCount) {
@@ -92,7 +100,9 @@ export function parsePlainLabels(text: string, file: string, classNames?: string
     const byName = classNames.indexOf(s);
     if (byName >= 0) return { line, label: String(byName) };
     if (/^\d+$/.test(s) && Number(s) < classNames.length) return { line, label: String(Number(s)) };
-    throw new DataError(`${file}:${line}: expected a class index below ${classNames.length} or one of the class names, got ${excerpt(s)}`);
+    throw new DataError(
+      `${file}:${line}: expected a class index below ${classNames.length} or one of the class names, got ${excerpt(s, i)}`,
+    );
   });
 }
 

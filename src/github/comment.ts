@@ -1,24 +1,21 @@
 /**
- * The one sticky PR comment per gate. Found by its hidden marker AND its author, across all
- * pages of comments; updated in place, created only when missing, left alone when unchanged.
- * A read-only token (fork PRs, `permissions:` without `pull-requests: write`) answers 403/404:
- * that is reported as 'forbidden', never thrown, so it cannot fail the gate by itself.
+ * The one sticky PR comment per gate. Found by its hidden marker (the body's whole first line)
+ * AND its author, across all pages of comments; updated in place, created only when missing,
+ * left alone when unchanged. A read-only token (fork PRs, `permissions:` without
+ * `pull-requests: write`) answers 403/404: that is reported as 'forbidden', never thrown, so it
+ * cannot fail the gate by itself.
  *
- * Which author is "ours":
- * - GET /user works for personal access tokens and app user tokens: then only comments whose
- *   user.login equals that login count.
- * - The workflow's GITHUB_TOKEN and GitHub App installation tokens get 403 ("Resource not
- *   accessible by integration") on GET /user. Such a token always posts as a bot
- *   (`github-actions[bot]` or `<app>[bot]`, user.type 'Bot'), and no human account can have
- *   type 'Bot', so: only Bot-authored comments count, and among them `github-actions[bot]`
- *   is preferred. The marker must also open the body (a human quoting it gets "> " first).
+ * "Ours" is the identity the token posts as, resolved through the API (github/client.ts
+ * tokenLogin: GET /user, else GraphQL `viewer` for installation tokens such as GITHUB_TOKEN):
+ * only comments whose author has exactly that login count. Another account's comment with the
+ * same marker — a bot's included — is never ours; when GitHub does not say who the token is,
+ * no comment is.
  */
-import { getOctokit } from '@actions/github';
 import type { GitHubPort } from '../ports.js';
+import { closedConnection, githubClient, tokenLogin, type Octokit } from './client.js';
 
 /** GitHub rejects issue comments longer than this many characters. */
 export const COMMENT_LIMIT = 65_536;
-const ACTIONS_BOT = 'github-actions[bot]';
 
 export interface GitHubPortOptions {
   token: string;
@@ -27,12 +24,15 @@ export interface GitHubPortOptions {
   issueNumber: number;
   /** REST root, e.g. `${GITHUB_API_URL}`; defaults to GitHub.com's. */
   baseUrl?: string;
+  /** Told about comments that carry the marker but are not the gate's own (ignored). */
+  warn?: (message: string) => void;
 }
 
-interface IssueComment {
+export interface IssueComment {
   id: number;
   body?: string | null;
   user: { login: string; type?: string } | null;
+  updated_at?: string;
 }
 
 /** The marker is report/'s: one definition for the renderer and the finder. */
@@ -54,6 +54,11 @@ export function commentBody(marker: string, body: string, limit = COMMENT_LIMIT)
   return (cut.slice(0, limit - note.length - closing.length) + closing + note).slice(0, limit);
 }
 
+function firstLine(body: string): string {
+  const end = body.indexOf('\n');
+  return (end < 0 ? body : body.slice(0, end)).replace(/\r$/, '');
+}
+
 function sameBody(a: string, b: string): boolean {
   const norm = (s: string) => s.replace(/\r\n/g, '\n').trimEnd();
   return norm(a) === norm(b);
@@ -70,25 +75,10 @@ function isForbidden(error: unknown): boolean {
 }
 
 class GitHubComments implements GitHubPort {
-  private readonly octokit: ReturnType<typeof getOctokit>;
-  /** undefined: not asked yet; null: the token cannot tell (installation token). */
-  private identity: string | null | undefined;
+  private readonly octokit: Octokit;
 
   constructor(private readonly options: GitHubPortOptions) {
-    this.octokit = getOctokit(options.token, options.baseUrl ? { baseUrl: options.baseUrl } : {});
-  }
-
-  /** The login the token acts as, or null when GET /user is refused. */
-  private async login(): Promise<string | null> {
-    if (this.identity !== undefined) return this.identity;
-    try {
-      const { data } = await this.octokit.rest.users.getAuthenticated();
-      this.identity = data.login;
-    } catch (error) {
-      if (!isForbidden(error)) throw error;
-      this.identity = null;
-    }
-    return this.identity;
+    this.octokit = githubClient(options);
   }
 
   /** Our existing comment for `marker`, if any. Throws Octokit's RequestError (status) on trouble. */
@@ -100,12 +90,20 @@ class GitHubComments implements GitHubPort {
       issue_number: issueNumber,
       per_page: 100,
     })) as IssueComment[];
-    const marked = comments.filter((c) => (c.body ?? '').trimStart().startsWith(marker));
+    const marked = comments.filter((c) => firstLine(c.body ?? '') === marker);
     if (marked.length === 0) return undefined;
-    const login = await this.login();
-    if (login !== null) return marked.find((c) => c.user?.login === login);
-    const bots = marked.filter((c) => c.user?.type === 'Bot');
-    return bots.find((c) => c.user?.login === ACTIONS_BOT) ?? bots[0];
+    const login = await tokenLogin(this.options);
+    const ours = login === undefined ? undefined : marked.find((c) => c.user?.login === login);
+    const foreign = marked.filter((c) => c !== ours);
+    if (foreign.length > 0) {
+      const who = [...new Set(foreign.map((c) => `@${c.user?.login ?? '(deleted)'}`))].join(', ');
+      this.options.warn?.(
+        `#${issueNumber}: ${foreign.length} comment(s) with the gate's marker by ${who} ignored: ${
+          login === undefined ? 'GitHub does not say who the token is' : `the gate posts as @${login}`
+        }`,
+      );
+    }
+    return ours;
   }
 
   async upsertComment(marker: string, body: string): Promise<'created' | 'updated' | 'unchanged' | 'forbidden'> {
@@ -141,7 +139,17 @@ class GitHubComments implements GitHubPort {
         return 'updated';
       }
       if (!create) return 'absent';
-      await this.octokit.rest.issues.createComment({ owner, repo, issue_number: issueNumber, body: text });
+      try {
+        await this.octokit.rest.issues.createComment({ owner, repo, issue_number: issueNumber, body: text });
+      } catch (error) {
+        // The connection closed under the POST: the comment may or may not exist now. Look, then write once more.
+        if (!closedConnection(error)) throw error;
+        const made = await this.find(marker);
+        if (made) {
+          if (!sameBody(made.body ?? '', text))
+            await this.octokit.rest.issues.updateComment({ owner, repo, comment_id: made.id, body: text });
+        } else await this.octokit.rest.issues.createComment({ owner, repo, issue_number: issueNumber, body: text });
+      }
       return 'created';
     } catch (error) {
       if (isForbidden(error)) return 'forbidden';

@@ -12,13 +12,13 @@
  *   for the same gate is never overwritten), and the mode never promotes, alerts or fails on the
  *   claimed verdict: its check is not the PR's required check.
  */
-import { getOctokit } from '@actions/github';
 import { lstat, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigError, GateError } from '../errors.js';
 import { renderMarkdown, t, type Lang } from '../report/index.js';
 import { validateReport } from '../report/schema.js';
 import type { GateReport } from '../types.js';
+import { githubClient } from './client.js';
 import { COMMENT_LIMIT, commentMarker } from './comment.js';
 import type { PullRequestInfo, WorkflowRunInfo } from './context.js';
 
@@ -122,7 +122,7 @@ export async function fetchPullRequest(
   number: number,
   who = 'the event names',
 ): Promise<PullRequestInfo & { headRepo: string }> {
-  const octokit = getOctokit(target.token, target.baseUrl ? { baseUrl: target.baseUrl } : {});
+  const octokit = githubClient(target);
   const where = `${target.owner}/${target.repo}`;
   let pull: PullData;
   try {
@@ -158,26 +158,30 @@ export function artifactMarker(gate: string): string {
   return commentMarker(`${gate}:unverified`);
 }
 
-/** Only a plain GitHub-made https URL goes into a link (it comes from the event, but stays inert anyway). */
-function safeUrl(url: string): string | undefined {
-  return /^https:\/\/[A-Za-z0-9.-]+\/[A-Za-z0-9._~/%-]*$/.test(url) ? url : undefined;
-}
-
 /** What the comment shows: the validated report less any claimed promotion, with the "not verified" notice on top. */
 export function artifactView(
   report: GateReport,
   run: WorkflowRunInfo,
   lang: Lang,
-): { report: GateReport; notice: string; details: string[] } {
-  const url = safeUrl(run.url);
-  const notice = t(lang, 'artifact.notice', { run: url ? t(lang, 'artifact.run', { id: run.id, url }) : '' });
+): { report: GateReport; unverified: { runId: number; url?: string }; details: string[] } {
   // This mode never promotes: a claim of promotion in the artifact is not repeated.
   const { promotion: _claimed, ...shown } = report;
-  return { report: shown, notice, details: url ? [t(lang, 'artifact.details', { url })] : [] };
+  const url = run.url !== '' ? run.url : undefined;
+  return {
+    report: shown,
+    unverified: { runId: run.id, ...(url ? { url } : {}) },
+    details: url ? [t(lang, 'artifact.details', { url })] : [],
+  };
 }
 
 /** The comment, rendered here from the validated report, with the "not verified" notice on top. */
 export function renderArtifactComment(report: GateReport, run: WorkflowRunInfo, lang: Lang, maxChars = COMMENT_LIMIT - 200): string {
   const view = artifactView(report, run, lang);
-  return renderMarkdown(view.report, { lang, marker: artifactMarker(report.gate), notice: view.notice, details: view.details, maxChars });
+  return renderMarkdown(view.report, {
+    lang,
+    marker: artifactMarker(report.gate),
+    unverified: view.unverified,
+    details: view.details,
+    maxChars,
+  });
 }

@@ -9,7 +9,9 @@ import {
   fmtChangeAbs,
   fmtRel,
   fmtValue,
+  inertAlert,
   modelReason,
+  safeHttpsUrl,
   t,
   VERDICT_EMOJI,
   verdictWord,
@@ -41,14 +43,9 @@ export interface AlertMessage {
 
 const MAX_ITEMS = 5;
 
-/** Names come from gate.yml and logs: drop the characters the robots' markdown would act on; no live @mentions. */
+/** Names and reasons come from gate.yml, logs and reports: the rendering boundary's alert form (text/inert.ts), no live @mentions. */
 function plain(text: string): string {
-  return neutraliseMentions(
-    text
-      .replace(/[*_`~#|<>[\]()\\]/g, ' ')
-      .replace(/\s+/g, ' ')
-      .trim(),
-  );
+  return neutraliseMentions(inertAlert(text));
 }
 
 function withUnit(value: number | null, unit: ComparisonRow['unit']): string {
@@ -83,8 +80,10 @@ export function buildMessage(report: GateReport, ctx: MessageContext): AlertMess
     }
   }
   const links: AlertMessage['links'] = [];
-  if (ctx.prUrl) links.push({ label: ctx.prTitle ? plain(ctx.prTitle) : t(ctx.lang, 'alert.pr'), url: ctx.prUrl });
-  if (ctx.runUrl) links.push({ label: t(ctx.lang, 'alert.runLog'), url: ctx.runUrl });
+  // Only plain https URLs (from GitHub's event) become links.
+  if (ctx.prUrl && safeHttpsUrl(ctx.prUrl))
+    links.push({ label: ctx.prTitle ? plain(ctx.prTitle) : t(ctx.lang, 'alert.pr'), url: ctx.prUrl });
+  if (ctx.runUrl && safeHttpsUrl(ctx.runUrl)) links.push({ label: t(ctx.lang, 'alert.runLog'), url: ctx.runUrl });
   return {
     verdict: report.verdict,
     title: ctx.where ? `${title} · ${plain(ctx.where)}` : title,

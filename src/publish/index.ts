@@ -50,8 +50,13 @@ export interface PublishRequest {
   lang: Lang;
   /** Extra lines for "How this was measured" (where the report files are, the run's URL). */
   details?: string[];
-  /** Our own markdown shown as a warning under the verdict line (comment-from-artifact's notice). */
-  notice?: string;
+  /** The figures are a PR's own run's (a fork's artifact): the "not verified" notice under the verdict line. */
+  unverified?: MarkdownOptions['unverified'];
+  /**
+   * The report is a claim (a fork's own run): shown, never acted on — no `verdict`,
+   * `regressions` or `promoted: true` output, no annotations, no alerts (issue 25).
+   */
+  claimed?: boolean;
   /** Where report.md, report.json and report.html go; absent: no files (comment-from-artifact). */
   outputDir?: string;
   /** What report.html draws per model (runGate's figures); absent: no report.html. */
@@ -85,7 +90,7 @@ export async function publish(req: PublishRequest): Promise<Published> {
   const options: MarkdownOptions = {
     lang: req.lang,
     ...(req.details ? { details: req.details } : {}),
-    ...(req.notice ? { notice: req.notice } : {}),
+    ...(req.unverified ? { unverified: req.unverified } : {}),
   };
   let files: Published['files'];
   let archived: Published['archived'] = [];
@@ -111,12 +116,14 @@ export async function publish(req: PublishRequest): Promise<Published> {
   if (req.comment) progress.info(`PR comment: ${comment}`);
   await job.summary(comment === 'forbidden' ? `> [!WARNING]\n> ${PERMISSIONS_HINT}\n\n${full}` : full);
   if (comment === 'forbidden') job.annotate('warning', PERMISSIONS_HINT, { title: 'paddle-perf-gate: no PR comment' });
-  if (req.annotate) annotate(report, job, req.annotateFile);
+  if (req.annotate && !req.claimed) annotate(report, job, req.annotateFile);
   // Said once here for both entries; the report's "Baseline:" line says it to readers of the comment.
-  if (report.promotion) progress.info(report.promotion.message);
+  if (report.promotion && !req.claimed) progress.info(report.promotion.message);
 
-  job.output('verdict', report.verdict);
-  job.output('regressions', String(report.regressions));
+  if (!req.claimed) {
+    job.output('verdict', report.verdict);
+    job.output('regressions', String(report.regressions));
+  }
   if (files) {
     job.output('report-path', files.markdown);
     job.output('comparison-json', files.json);
@@ -124,10 +131,10 @@ export async function publish(req: PublishRequest): Promise<Published> {
     job.output('baseline-commit', report.models.find((m) => m.baseline)?.baseline?.commit ?? '');
   }
   job.output('comment', comment);
-  // true, false, or failed: a promoting run whose promotion could not happen.
-  job.output('promoted', report.promotion?.done ? 'true' : report.promotion?.failed ? 'failed' : 'false');
+  // true, false, or failed: a promoting run whose promotion could not happen; a fork's claims promote nothing.
+  job.output('promoted', req.claimed ? 'false' : report.promotion?.done ? 'true' : report.promotion?.failed ? 'failed' : 'false');
 
-  if (req.alerts && req.alerts.notifiers.length > 0 && shouldNotify(req.alerts.on, report)) {
+  if (!req.claimed && req.alerts && req.alerts.notifiers.length > 0 && shouldNotify(req.alerts.on, report)) {
     const sent = await notifyAll(req.alerts.notifiers, report, full, progress);
     if (sent.length > 0) progress.info(`alerts sent: ${sent.join(', ')}`);
   }

@@ -12,6 +12,7 @@ import {
   fmtNumber,
   fmtRel,
   fmtValue,
+  inertHtml,
   metricLabel,
   modelReason,
   rowReason,
@@ -25,10 +26,12 @@ const WIDTH = 420;
 const HEIGHT = 200;
 const COLORS = { base: '#8c8c8c', head: '#1f6feb', noise: '#d4edda', warn: '#fff3cd', fail: '#f8d7da', interval: '#1f6feb' };
 
-const HTML_ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+/** Every data string on the page goes through the one HTML escape of the rendering boundary (text/inert.ts). */
+const esc = inertHtml;
 
-function esc(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => HTML_ENTITIES[c]!);
+/** Only an image this gate encoded itself (a PNG or JPEG data URI) is shown. */
+function imageSrc(src: string | undefined): string | undefined {
+  return src !== undefined && /^data:image\/(png|jpeg);base64,[A-Za-z0-9+/]+=*$/.test(src) ? src : undefined;
 }
 
 /** Vega and Vega-Lite, loaded on the first chart: half a second of start-up that only report.html needs. */
@@ -298,7 +301,8 @@ ${rows}
 
 function flipRow(lang: Lang, f: AccuracyFlip): string {
   const kind = t(lang, f.kind === 'broke' ? 'html.flips.broke' : 'html.flips.fixed');
-  const img = f.image ? `<img src="${f.image}" alt="${esc(f.id)}">` : '';
+  const src = imageSrc(f.image);
+  const img = src ? `<img src="${src}" alt="${esc(f.id)}">` : '';
   const [label, now] = highlightDiff(f.label, f.now);
   const [, before] = highlightDiff(f.label, f.before);
   return `<tr class="flip-${f.kind}"><td>${f.kind === 'broke' ? '❌' : '✅'} ${esc(kind)}</td><td class="id">${esc(f.id)}</td><td>${img}</td><td class="text">${label}</td><td class="text">${now}</td><td class="text">${before}</td></tr>`;

@@ -2,6 +2,7 @@
  * What the docker and local runners share: finding a model's files, the job file the Python
  * harness reads, the harness's output lines, and reading back the run-result document.
  */
+import { maskSecrets } from '../secrets.js';
 import { statSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
@@ -103,12 +104,14 @@ export class HarnessLines {
     this.out.push(chunk);
   }
 
-  /** stderr: written to the log; its last lines go into an error message, never into a verdict. */
+  /** stderr: written to the log line by line; its last lines go into an error message, never into a verdict. */
   pushErr(chunk: Buffer | string): void {
     this.err.push(chunk);
   }
 
-  private errLine(line: string): void {
+  private errLine(raw: string): void {
+    // Masked like the job log (secrets.ts): the tail goes into error messages and the log file is archived.
+    const line = maskSecrets(raw);
     this.sink(line + '\n');
     if (NOISE.test(line)) return;
     keepLast(this.errTail, messageLine(line, 400));
@@ -119,7 +122,8 @@ export class HarnessLines {
     this.err.end();
   }
 
-  private line(line: string): void {
+  private line(raw: string): void {
+    const line = maskSecrets(raw);
     this.sink(line + '\n');
     if (line.startsWith('PPG-PROGRESS done')) this.finished = true;
     if (line.startsWith('PPG-PROGRESS ')) this.progress.info(`${this.prefix}${messageLine(line.slice(13), 2000)}`);

@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { RunnerError } from '../errors.js';
+import { childEnvironment } from '../secrets.js';
 import type { Progress, RunRequest, Runner } from '../ports.js';
 import type { RunResult, RunnerPlan } from '../types.js';
 import { CappedLog } from './lines.js';
@@ -14,7 +15,7 @@ export type LocalPlan = Extract<RunnerPlan, { kind: 'local' }>;
 
 export interface LocalRunnerOptions {
   harnessPath?: string;
-  /** Extra environment for the subprocess (on top of this process's). */
+  /** Extra environment for the subprocess (on top of the allow-listed part of this process's, secrets.ts childEnvironment). */
   env?: Record<string, string>;
 }
 
@@ -46,8 +47,9 @@ async function runLocal(plan: LocalPlan, opts: LocalRunnerOptions, original: Run
     const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolveExit, rejectExit) => {
       const child = spawn(cmd, args, {
         cwd: workDir,
+        // Only what a Python/CUDA/Paddle process needs: no INPUT_*, no token, no webhook (issue 25).
         env: {
-          ...process.env,
+          ...childEnvironment(),
           PYTHONUNBUFFERED: '1',
           PPG_JOB: jobPath,
           PPG_OUTPUT: output,

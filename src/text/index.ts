@@ -44,4 +44,20 @@ export function countsText(
   ].join(t(lang, 'sep.list'));
 }
 
-export { describe, metricLabel, modelReason, partsText, renderable, rowReason } from './reasons.js';
+export { describe, metricLabel, modelReason, partsText, renderable, rowReason, type Inert } from './reasons.js';
+export {
+  inertAlert,
+  inertHtml,
+  inertLine,
+  inertLog,
+  inertMarkdown,
+  md,
+  mdCode,
+  mdJoin,
+  mdLink,
+  mdText,
+  Md,
+  safeHttpsUrl,
+  tMd,
+  type MdArg,
+} from './inert.js';

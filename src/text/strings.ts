@@ -124,9 +124,21 @@ export const STRINGS = {
     en: 'the permission of {by} could not be read ({message})',
     zh: '无法读取 {by} 的权限（{message}）',
   },
+  'accept.how': {
+    en: 'To accept the regressions of this head, someone with write permission comments {command}',
+    zh: '如需接受当前提交的退化，有写权限的人可评论 {command}',
+  },
+  'accept.why.noHead': {
+    en: 'the command names no head commit; to accept the head {head}, comment {command}',
+    zh: '命令没有指明提交；如需接受当前提交 {head}，请评论 {command}',
+  },
+  'accept.why.moved': {
+    en: 'the command names {named}, but the PR head is {head} now (pushed after the comment); to accept that head, comment {command}',
+    zh: '命令指明的是 {named}，但 PR 当前提交已是 {head}（评论后有新的推送）；如需接受该提交，请评论 {command}',
+  },
   'accept.why.command': {
-    en: 'not understood: {message}; write /perf-gate accept <metrics|all> <reason>',
-    zh: '无法理解：{message}；请写 /perf-gate accept <指标|all> <原因>',
+    en: 'not understood: {message}; write /perf-gate accept <head commit> <metrics|all> <reason>',
+    zh: '无法理解：{message}；请写 /perf-gate accept <提交> <指标|all> <原因>',
   },
   'count.regression.one': { en: '{n} regression', zh: '{n} 项退化' },
   'count.regression.other': { en: '{n} regressions', zh: '{n} 项退化' },

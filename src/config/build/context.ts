@@ -3,8 +3,9 @@
  * together), the config's directory for relative paths, the CLI/action overrides, and the
  * document's types as read.ts hands them over, derived from the table of spec.ts.
  */
-import { statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { realpathSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { FailOnVerdict, ModelPlan, StorePlan } from '../../types.js';
 import type { Diagnostics } from '../read.js';
 import type { GATE_SPEC, RawOf } from '../spec.js';
@@ -39,12 +40,70 @@ export interface BuiltModel {
   engineOrigin: (field: keyof RawEngine) => string;
 }
 
+/** The directory the action (or the CLI) is installed in: its example data and bundled models may be read. */
+function ownRoot(): string | undefined {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    try {
+      if (statSync(join(dir, 'action.yml')).isFile()) return dir;
+    } catch {
+      // not here
+    }
+    dir = dirname(dir);
+  }
+  return undefined;
+}
+
+function real(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return resolve(path);
+  }
+}
+
+function inside(path: string, root: string): boolean {
+  const rel = relative(root, path);
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+}
+
 export class BuildContext {
+  /** Where data paths may point (issue 25): the workspace, gate.yml's directory, the action's own files, `data-dirs`. */
+  readonly dataRoots: string[];
+
   constructor(
     readonly diagnostics: Diagnostics,
     readonly baseDir: string,
     readonly overrides: ConfigOverrides,
-  ) {}
+    dataDirs: readonly string[] = [],
+    env: NodeJS.ProcessEnv = process.env,
+  ) {
+    const own = ownRoot();
+    this.dataRoots = [
+      env['GITHUB_WORKSPACE'] || process.cwd(),
+      baseDir,
+      ...(own ? [own] : []),
+      ...dataDirs.map((d) => resolve(baseDir, d)),
+    ].map(real);
+  }
+
+  /**
+   * A data file or directory from gate.yml (labels, image root, dictionary, inputs): as
+   * `existing`, and inside one of dataRoots once links are followed, so gate.yml cannot make the
+   * gate read (and quote in an error) a file elsewhere on the runner.
+   */
+  dataPath(path: string, value: string, kind: 'file' | 'dir', what: string): string {
+    const absolute = this.existing(path, value, kind, what);
+    if (this.diagnostics.bad.has(path)) return absolute;
+    const target = real(absolute);
+    if (!this.dataRoots.some((root) => inside(target, root))) {
+      this.error(
+        path,
+        `${what} ${absolute} is outside the workspace and gate.yml's directory; name its directory in \`data-dirs\` to read data from there`,
+      );
+    }
+    return absolute;
+  }
 
   /** One problem per field: the reader's own error for a field wins over a later rule's. */
   error(path: string, message: string): void {

@@ -42,7 +42,7 @@ export function buildDataset(ctx: BuildContext, raw: RawDataset, path: string, t
     notFor('dictionary', `only for task ocr-rec, but the model's task is ${task}`);
   }
   const dictionary =
-    raw.dictionary !== undefined ? ctx.existing(`${path}.dictionary`, raw.dictionary, 'file', 'dictionary file') : undefined;
+    raw.dictionary !== undefined ? ctx.dataPath(`${path}.dictionary`, raw.dictionary, 'file', 'dictionary file') : undefined;
   const classNames = raw['class-names']?.filter((name): name is string => name !== undefined);
   const limit = raw.limit;
 
@@ -50,8 +50,8 @@ export function buildDataset(ctx: BuildContext, raw: RawDataset, path: string, t
     notFor('root', 'not used by format npy (the inputs are already tensors)');
     notFor('preprocess', 'not used by format npy (the inputs are already preprocessed)');
     const inputs = need('inputs', 'for format npy: a float32 NPY array [N, C, H, W]');
-    const inputsPath = inputs !== undefined ? ctx.existing(`${path}.inputs`, inputs, 'file', 'inputs file') : undefined;
-    const labels = raw.labels !== undefined ? ctx.existing(`${path}.labels`, raw.labels, 'file', 'labels file') : undefined;
+    const inputsPath = inputs !== undefined ? ctx.dataPath(`${path}.inputs`, inputs, 'file', 'inputs file') : undefined;
+    const labels = raw.labels !== undefined ? ctx.dataPath(`${path}.labels`, raw.labels, 'file', 'labels file') : undefined;
     if (inputsPath === undefined) return undefined;
     return {
       format: 'npy',
@@ -70,10 +70,10 @@ export function buildDataset(ctx: BuildContext, raw: RawDataset, path: string, t
       ? 'for format ppocr-rec: a label file of `image<TAB>text` lines'
       : 'for format image-list: a label file of `image label` lines',
   );
-  const labels = labelsText !== undefined ? ctx.existing(`${path}.labels`, labelsText, 'file', 'labels file') : undefined;
+  const labels = labelsText !== undefined ? ctx.dataPath(`${path}.labels`, labelsText, 'file', 'labels file') : undefined;
   const root =
     raw.root !== undefined
-      ? ctx.existing(`${path}.root`, raw.root, 'dir', 'image root directory')
+      ? ctx.dataPath(`${path}.root`, raw.root, 'dir', 'image root directory')
       : labels !== undefined
         ? dirname(labels)
         : undefined;
@@ -99,7 +99,7 @@ function buildRandom(ctx: BuildContext, raw: RawDataset, path: string, task: Tas
   if (task !== 'ocr-rec' && raw.dictionary !== undefined)
     ctx.error(`${path}.dictionary`, `only for task ocr-rec, but the model's task is ${task}`);
   const dictionary =
-    raw.dictionary !== undefined ? ctx.existing(`${path}.dictionary`, raw.dictionary, 'file', 'dictionary file') : undefined;
+    raw.dictionary !== undefined ? ctx.dataPath(`${path}.dictionary`, raw.dictionary, 'file', 'dictionary file') : undefined;
   const shape = random.shape?.filter((d): d is number => d !== undefined);
   if (shape === undefined || shape.length !== random.shape?.length) return undefined;
   if (shape[0] !== 1) {
