@@ -9,7 +9,7 @@
 const registered = new Set<string>();
 
 /** Names of environment variables that hold credentials. */
-export const SECRET_NAME = /TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|WEBHOOK|API_?KEY|ACCESS_KEY|PRIVATE_KEY|AUTH/i;
+const SECRET_NAME = /TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|WEBHOOK|API_?KEY|ACCESS_KEY|PRIVATE_KEY|AUTH/i;
 
 /** Registers a value to be masked (the action calls it beside core.setSecret). */
 export function registerSecret(value: string | undefined): void {

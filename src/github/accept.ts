@@ -268,7 +268,7 @@ export async function mergedAcceptance(opts: {
 }
 
 /** The merged PR a commit on the default branch came from (GET /repos/{o}/{r}/commits/{sha}/pulls), or undefined. */
-export async function mergedPullRequest(
+async function mergedPullRequest(
   target: PullRequestTarget,
   commit: string,
 ): Promise<{ number: number; author: string } | undefined> {
