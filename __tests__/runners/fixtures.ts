@@ -170,3 +170,34 @@ export function validDoc(): Record<string, unknown> {
     notes: ['hello'],
   };
 }
+
+/** A Python with real Paddle (CPU): PPG_PADDLE33_PYTHON / PPG_PADDLE26_PYTHON (scripts/python-env.sh makes them). */
+export interface PaddlePython {
+  /** '3.3' or '2.6'. */
+  label: string;
+  python: string;
+  /** The paddle.__version__ it must report. */
+  version: string;
+}
+
+/**
+ * The Paddle Pythons the real-Paddle tests run with; a missing one is skipped with a loud message,
+ * except under CI=true, where it is a failure (scripts/test.sh installs both).
+ */
+export function paddlePythons(): PaddlePython[] {
+  const wanted: PaddlePython[] = [
+    { label: '3.3', python: process.env['PPG_PADDLE33_PYTHON'] ?? '', version: '3.3.1' },
+    { label: '2.6', python: process.env['PPG_PADDLE26_PYTHON'] ?? '', version: '2.6.2' },
+  ];
+  const missing = wanted.filter((p) => !p.python || !existsSync(p.python));
+  if (missing.length > 0) {
+    const names = missing.map((p) => `PPG_PADDLE${p.label.replace('.', '')}_PYTHON`).join(', ');
+    const msg = `REAL PADDLE TESTS SKIPPED for ${names}: not set or not a file; run \`eval "$(scripts/python-env.sh)"\` first`;
+    if (process.env['CI'] === 'true') throw new Error(`${msg} (CI=true: a missing Paddle is a failure)`);
+    writeSync(2, `\n${'!'.repeat(100)}\n!! ${msg}\n${'!'.repeat(100)}\n\n`);
+  }
+  return wanted.filter((p) => !missing.includes(p));
+}
+
+/** The tiny paddle.nn classifier of fixtures/paddle_tiny.py, saved by `python` at `prefix` (.json on Paddle 3, .pdmodel on 2.x or with pdmodel: true). */
+export const PADDLE_TINY = resolve('__tests__/runners/fixtures/paddle_tiny.py');
