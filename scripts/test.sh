@@ -4,6 +4,7 @@
 # themselves) and stops only what it started, whatever happens: an engine that was already
 # running (another run's, a developer's) is used and left running.
 #   static checks: typecheck, lint, format, dist/ is current
+#   pinned Python venvs (scripts/python-env.sh): moto, Paddle 3.3 and 2.6, the converter, PaddleOCR
 #   then vitest over __tests__/ (Node 24 from the `node` dev dependency)
 # Quiet: the terminal gets each step's verdict, vitest's summary and the failures; the engine's
 # setup (apt, debootstrap, dockerd) and what tests print go to log files under $PPG_TEST_LOGS
@@ -45,9 +46,19 @@ step "lint";            npm run -s lint || fail=1
 step "format";          npm run -s format:check >"$PPG_TEST_LOGS/format.log" 2>&1 && echo "ok" || { cat "$PPG_TEST_LOGS/format.log"; fail=1; }
 step "dist is current"; npm run -s check:dist || fail=1
 
-step "S3 server (moto)"
-if python3 -c 'import moto.server' 2>/dev/null; then echo "moto $(python3 -c 'import moto; print(moto.__version__)') available"; else
-  echo "moto is not importable from python3: the S3 store tests will fail (they need a real S3 server)" >&2; fi
+step "python environments"
+# Pinned venvs from PyPI (scripts/requirements/*.txt): moto for the S3 tests, Paddle 3.3 / 2.6,
+# the model converter, PaddleOCR. Cached; a warm run starts no pip.
+py_t0=$SECONDS
+if py_out=$(bash scripts/python-env.sh 2>"$PPG_TEST_LOGS/python-env.log"); then
+  eval "$py_out"
+  echo "ok in $((SECONDS - py_t0)) s: moto $("$PPG_MOTO_PYTHON" -c 'import moto; print(moto.__version__)') for the S3 tests; Paddle venvs under ${PPG_PADDLE33_PYTHON%/paddle-3.3/bin/python}"
+else
+  echo "!!! the Python environments could not be made: the S3 store and real-Paddle tests will fail" >&2
+  echo "    last lines of $PPG_TEST_LOGS/python-env.log:" >&2
+  tail -n 8 "$PPG_TEST_LOGS/python-env.log" | sed 's/^/    /' >&2
+  fail=1
+fi
 
 step "docker engine"
 : >"$PPG_TEST_LOGS/docker-env.log"
