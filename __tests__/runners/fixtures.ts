@@ -201,3 +201,21 @@ export function paddlePythons(): PaddlePython[] {
 
 /** The tiny paddle.nn classifier of fixtures/paddle_tiny.py, saved by `python` at `prefix` (.json on Paddle 3, .pdmodel on 2.x or with pdmodel: true). */
 export const PADDLE_TINY = resolve('__tests__/runners/fixtures/paddle_tiny.py');
+
+/**
+ * The real Paddle-format models of scripts/paddle-models.sh (PPG_PADDLE_MODELS): `<model>/paddle-pir/
+ * inference.json` (Paddle 3.3) and `<model>/paddle-pdmodel/inference.pdmodel` (Paddle 2.6) for
+ * ppocrv4-rec, ppocr-cls and digits. Missing: undefined with a loud message, a failure under CI=true.
+ */
+export function paddleModels(): string | undefined {
+  const dir = process.env['PPG_PADDLE_MODELS'];
+  if (dir && existsSync(join(dir, 'ppocrv4-rec', 'paddle-pir', 'inference.json'))) return dir;
+  const msg =
+    'REAL PADDLE MODEL TESTS SKIPPED: PPG_PADDLE_MODELS is not set or holds no models; run `eval "$(scripts/paddle-models.sh)"` first';
+  if (process.env['CI'] === 'true') throw new Error(`${msg} (CI=true: missing models are a failure)`);
+  writeSync(2, `\n${'!'.repeat(100)}\n!! ${msg}\n${'!'.repeat(100)}\n\n`);
+  return undefined;
+}
+
+/** The Paddle CPU images of scripts/docker-env.sh, by Paddle version label. */
+export const PADDLE_IMAGES: Readonly<Record<string, string>> = { '3.3': 'ppg-test/paddle:3.3-cpu', '2.6': 'ppg-test/paddle:2.6-cpu' };
