@@ -26,6 +26,7 @@ import { prepareDataset } from '../../src/dataset/prepare.js';
 import type { PreparedDataset } from '../../src/dataset/prepared.js';
 import { fingerprintDifferences, fingerprintOf } from '../../src/fingerprint.js';
 import { measure } from '../../src/measure/index.js';
+import { resolveModel } from '../../src/model-files.js';
 import { runRecordOf, runSpecOf } from '../../src/run-spec.js';
 import { createDockerRunner } from '../../src/runners/docker.js';
 import { dockerFromEnv, dockerodeEngine } from '../../src/runners/dockerode-engine.js';
@@ -88,19 +89,12 @@ describe.skipIf(!ready)('the gate on real Paddle (PP-OCRv4 rec in Paddle formats
   const runs: Record<string, RunResult> = {};
   const progress = recordingProgress();
   const python = (label: string) => pythons.find((p) => p.label === label)!.python;
-  const modelPath = (label: string) =>
-    join(
-      models!,
-      'ppocrv4-rec',
-      label === '2.6' ? 'paddle-pdmodel' : 'paddle-pir',
-      label === '2.6' ? 'inference.pdmodel' : 'inference.json',
-    );
-  const paddle = (label: string, engine: Partial<EnginePlan>): ModelPlan => ({
-    ...rec,
-    path: modelPath(label),
-    format: label === '2.6' ? 'paddle-pdmodel' : 'paddle-pir',
-    engine: { ...rec.engine, name: 'paddle', ...engine },
-  });
+  /** The model directory as a user points gate.yml at it (3.3: PaddleOCR 3.x's inference.json + .pdiparams + .yml). */
+  const paddle = (label: string, engine: Partial<EnginePlan>): ModelPlan => {
+    const resolved = resolveModel(join(models!, 'ppocrv4-rec', label === '2.6' ? 'paddle-pdmodel' : 'paddle-pir'));
+    if (typeof resolved === 'string') throw new Error(resolved);
+    return { ...rec, path: resolved.file, format: resolved.format, engine: { ...rec.engine, name: 'paddle', ...engine } };
+  };
   const docker = (label: string): Runner =>
     createDockerRunner(dockerPlan({ image: PADDLE_IMAGES[label]!, pull: 'never' }), {
       engine: dockerodeEngine(dockerFromEnv()),
@@ -170,6 +164,7 @@ describe.skipIf(!ready)('the gate on real Paddle (PP-OCRv4 rec in Paddle formats
       runs[name] = run;
       const version = pythons.find((p) => p.label === label)!.version;
       expect(run.engine).toMatchObject({ name: 'paddle', version, device: 'cpu', precision: 'fp32' });
+      expect(run.model.format).toBe(label === '2.6' ? 'paddle-pdmodel' : 'paddle-pir');
       expect(run.env).toMatchObject({ runner, paddle: version });
       expect(run.notes).toContain(engine.mkldnn ? 'Config.enable_mkldnn()' : 'Config.disable_mkldnn()');
       expect(run.notes).toContain(`Config.set_cpu_math_library_num_threads(${engine.threads})`);
