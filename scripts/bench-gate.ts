@@ -9,7 +9,8 @@
  *                               a smoke run of the script itself (a few minutes; figures meaningless)
  *   npm run bench -- --paddle-only
  *                               only the Paddle-vs-ONNX-Runtime table and the Paddle harness overhead
- *                               (scripts/bench-paddle.ts; part of every full or quick run, --no-paddle leaves it out)
+ *                               (scripts/bench-paddle.ts; part of every full or quick run, --no-paddle leaves it out;
+ *                               --paddle-overhead-only: the overhead lines alone)
  *
  * Slowdowns come from **model files that really cost more** (issue 9): PP-OCRv4 rec with extra
  * identity 3×3 convolutions on its input (scripts/slow-model.ts: same outputs, more work), the
@@ -578,8 +579,10 @@ async function gateOverhead(dir: string): Promise<{ wall: number; overhead: numb
 
 const argv = process.argv.slice(2);
 if (argv[0] === '--child') await child(argv.slice(1));
-else if (argv.includes('--paddle-only')) {
+else if (argv.includes('--paddle-only') || argv.includes('--paddle-overhead-only')) {
   const t0 = performance.now();
-  const lines = await paddleBench((m) => process.stderr.write(`[${((performance.now() - t0) / 1000).toFixed(0)} s] ${m}\n`));
+  const lines = await paddleBench((m) => process.stderr.write(`[${((performance.now() - t0) / 1000).toFixed(0)} s] ${m}\n`), {
+    table: !argv.includes('--paddle-overhead-only'),
+  });
   process.stdout.write(`machine: ${cpus()[0]?.model.trim()} × ${cpus().length}, ${new Date().toISOString()}\n${lines.join('\n')}\n`);
 } else await parent(argv.includes('--quick'));
