@@ -12,7 +12,7 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -29,6 +29,8 @@ import { ENGINE, PADDLE_TINY, paddlePythons, QUICK, recordingProgress } from './
 const run = promisify(execFile);
 const pythons = paddlePythons();
 const HARNESS_DIR = join(defaultHarnessPath(), '..');
+/** qemu-user's x86-64 emulator: runs this very Paddle on a CPU model without AVX-512. */
+const QEMU = ['/usr/bin/qemu-x86_64', '/usr/local/bin/qemu-x86_64'].find((p) => existsSync(p));
 
 /** Runs Python code with `python`; stdout's last line parsed as JSON. */
 async function py(python: string, code: string, env: Record<string, string> = {}): Promise<unknown> {
@@ -179,6 +181,26 @@ print(json.dumps({"here": bench.cpu_bf16_problem(core), "avx512core": {"avx512f"
     expect(result.noAvx512).toMatch(/this CPU lacks avx512_core/);
     expect(result.noOnednn).toMatch(/built without oneDNN/);
   });
+
+  it('bf16 on a CPU without avx512_core (this Paddle under qemu-x86_64 -cpu Haswell) is refused: Paddle would run fp32', async () => {
+    if (!QEMU) {
+      process.stderr.write('SKIPPED: qemu-x86_64 not installed (apt-get install qemu-user): bf16 refused on a CPU without AVX-512\n');
+      return;
+    }
+    // The same Python and Paddle on an emulated Haswell: Paddle's own CPU check (cpuid) sees no AVX-512.
+    const wrapper = join(root, 'python-on-haswell.sh');
+    await writeFile(wrapper, `#!/bin/sh\nexec ${QEMU} -cpu Haswell ${python} "$@"\n`);
+    await chmod(wrapper, 0o755);
+    const e = await failure(
+      createLocalRunner({ kind: 'local', python: wrapper, timeoutSeconds: 300 }).run(
+        { model: plan(own, { precision: 'bf16', mkldnn: true }), measure: QUICK, dataset, workDir: join(root, 'bf16-haswell') },
+        recordingProgress(),
+      ),
+    );
+    expect(e.message).toMatch(
+      /the harness exited with code 3: precision bf16 on CPU cannot run here: this CPU lacks avx512_core \(AVX-512 F, BW, VL and DQ\), which Paddle's oneDNN bfloat16 needs \(core\.supports_bfloat16\(\) is False\); Paddle would measure fp32 under the bf16 label/,
+    );
+  }, 300_000);
 
   it('int8 on CPU: oneDNN int8 enabled (mkldnn_int8_enabled() asked)', async () => {
     const r = await gate('int8', plan(own, { precision: 'int8', mkldnn: true }));
