@@ -16,6 +16,9 @@ export interface PaddleEnv {
   models: string;
 }
 
+/** The images `scripts/docker-env.sh start` makes (Debian bookworm, python3 3.11, the pins of scripts/requirements/paddle-<v>.txt). */
+export const PADDLE_IMAGES = { '3.3': 'ppg-test/paddle:3.3-cpu', '2.6': 'ppg-test/paddle:2.6-cpu' } as const;
+
 const SETUP = 'eval "$(bash scripts/python-env.sh)" && eval "$(bash scripts/paddle-models.sh)"';
 
 export function paddleEnvOrSkip(): PaddleEnv | undefined {
