@@ -115,11 +115,12 @@ _ppg_main() {
       return 0
     fi
     local tarball="$cache/trixie-ort-rootfs.tar"
-    [ -f "$tarball" ] || build_rootfs "$tarball"
+    # Explicit returns: start calls this in an `||` list, where set -e does not apply.
+    [ -f "$tarball" ] || build_rootfs "$tarball" || return 1
     log "importing $tarball as $image"
     DOCKER_HOST="$host" docker import \
       -c 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
-      -c 'CMD ["/usr/bin/python3"]' "$tarball" "$image" >&2
+      -c 'CMD ["/usr/bin/python3"]' "$tarball" "$image" >&2 || return 1
     if ! DOCKER_HOST="$host" docker run --rm --network none "$image" python3 -c 'import numpy, onnxruntime' >/dev/null 2>&1; then
       log "the imported image cannot import numpy + onnxruntime; removing it and the cached rootfs"
       DOCKER_HOST="$host" docker rmi "$image" >/dev/null 2>&1 || true
@@ -153,11 +154,12 @@ _ppg_main() {
   build_paddle_rootfs() {
     local version="$1" req="$2" tarball="$3" wheels dir base
     base="$cache/bookworm-rootfs-$(echo "$bookworm_packages" | sha256sum | cut -c1-8).tar" # a new package list, a new base
-    [ -f "$base" ] || build_bookworm_rootfs "$base"
-    wheels=$(bash "$here/python-env.sh" fetch "paddle-$version")
+    # Explicit returns throughout: called in an `||` list, where set -e does not apply.
+    [ -f "$base" ] || build_bookworm_rootfs "$base" || return 1
+    wheels=$(bash "$here/python-env.sh" fetch "paddle-$version") || { log "could not fetch the wheels of $req"; return 1; }
     dir=$(mktemp -d /tmp/ppg-rootfs.XXXXXX)
     log "installing $(grep -c '==' "$req") pinned wheels of $req into the bookworm rootfs ($dir), offline"
-    $sudo tar -C "$dir" -xf "$base"
+    $sudo tar -C "$dir" -xf "$base" || { log "cannot unpack $base"; $sudo rm -rf "$dir"; return 1; }
     # Hard links when the cache and /tmp share a file system (no copy of ~0.5 GB), else a copy.
     $sudo cp -al "$wheels" "$dir/tmp/ppg-wheels" 2>/dev/null || $sudo cp -a "$wheels" "$dir/tmp/ppg-wheels"
     $sudo cp "$req" "$dir/tmp/ppg-requirements.txt"
@@ -167,7 +169,7 @@ _ppg_main() {
       log "pip install into the paddle-$version rootfs failed"; $sudo rm -rf "$dir"; return 1
     fi
     $sudo rm -rf "$dir/tmp/ppg-wheels" "$dir/tmp/ppg-requirements.txt" "$dir/root/.cache"
-    $sudo tar -C "$dir" -cf "$tarball.part" .
+    $sudo tar -C "$dir" -cf "$tarball.part" . || { $sudo rm -rf "$dir" "$tarball.part"; return 1; }
     mv "$tarball.part" "$tarball"
     $sudo rm -rf "$dir"
   }
@@ -181,12 +183,12 @@ _ppg_main() {
       return 0
     fi
     tarball="$cache/paddle-$version-cpu-rootfs-$sha.tar"
-    [ -f "$tarball" ] || build_paddle_rootfs "$version" "$req" "$tarball"
+    [ -f "$tarball" ] || build_paddle_rootfs "$version" "$req" "$tarball" || return 1
     log "importing $tarball as $tag"
     DOCKER_HOST="$host" docker import \
       -c 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
       -c "LABEL ppg.requirements=$sha" \
-      -c 'CMD ["/usr/bin/python3"]' "$tarball" "$tag" >&2
+      -c 'CMD ["/usr/bin/python3"]' "$tarball" "$tag" >&2 || return 1
     if ! DOCKER_HOST="$host" docker run --rm --network none "$tag" \
       python3 -c 'import numpy, PIL, paddle; paddle.utils.run_check(); print("paddle", paddle.__version__, "numpy", numpy.__version__)' >&2; then
       log "the imported $tag cannot import and run paddle; removing it and its cached rootfs"
