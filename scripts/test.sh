@@ -5,6 +5,7 @@
 # running (another run's, a developer's) is used and left running.
 #   static checks: typecheck, lint, format, dist/ is current
 #   pinned Python venvs (scripts/python-env.sh): moto, Paddle 3.3 and 2.6, the converter, PaddleOCR
+#   the real Paddle models (scripts/paddle-models.sh) and, with the engine, the Paddle images
 #   then vitest over __tests__/ (Node 24 from the `node` dev dependency)
 # Quiet: the terminal gets each step's verdict, vitest's summary and the failures; the engine's
 # setup (apt, debootstrap, dockerd) and what tests print go to log files under $PPG_TEST_LOGS
@@ -60,6 +61,19 @@ else
   fail=1
 fi
 
+step "paddle models"
+# PP-OCR rec / cls converted from the shipped ONNX, and the digits model trained in Paddle, in
+# both formats (scripts/paddle-models.sh); cached: a warm run only checks a stamp.
+pm_t0=$SECONDS
+if [ -n "${PPG_CONVERT_PYTHON:-}" ] && pm_out=$(bash scripts/paddle-models.sh 2>"$PPG_TEST_LOGS/paddle-models.log"); then
+  eval "$pm_out"
+  echo "ok in $((SECONDS - pm_t0)) s: $PPG_PADDLE_MODELS"
+else
+  echo "!!! the Paddle models could not be made: the real-Paddle tests will fail in CI (CI=true) and skip loudly elsewhere" >&2
+  [ -f "$PPG_TEST_LOGS/paddle-models.log" ] && tail -n 8 "$PPG_TEST_LOGS/paddle-models.log" | sed 's/^/    /' >&2
+  fail=1
+fi
+
 step "docker engine"
 : >"$PPG_TEST_LOGS/docker-env.log"
 export PPG_DOCKERD_LOG="${PPG_DOCKERD_LOG:-$PPG_TEST_LOGS/dockerd.log}"
@@ -72,9 +86,10 @@ eval "$env_out"
 [ "${PPG_DOCKER_STARTED:-0}" = 1 ] && docker_started=1
 if [ "$env_rc" = 0 ]; then
   echo "DOCKER_HOST=$DOCKER_HOST ($([ "$docker_started" = 1 ] && echo "started by this run, stopped after it" || echo "already running: used and left running"))"
-  grep -E '^docker-env: (test image|importing|debootstrap)' "$PPG_TEST_LOGS/docker-env.log" | tail -n 2
+  grep -E '^docker-env: (test image|paddle image|importing|debootstrap)' "$PPG_TEST_LOGS/docker-env.log" | tail -n 4
 else
-  echo "!!! no Docker engine or test image: the docker runner tests will fail in CI (CI=true) and skip loudly elsewhere" >&2
+  echo "!!! no Docker engine or test images (ORT, Paddle): the docker runner tests will fail in CI (CI=true) and skip loudly elsewhere" >&2
+  grep -E 'COULD NOT BE MADE' "$PPG_TEST_LOGS/docker-env.log" | sed 's/^/    /' >&2
   echo "    last lines of $PPG_TEST_LOGS/docker-env.log:" >&2
   tail -n 8 "$PPG_TEST_LOGS/docker-env.log" | sed 's/^/    /' >&2
 fi
