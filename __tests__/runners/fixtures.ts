@@ -8,6 +8,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createCanvas, GlobalFonts } from '@napi-rs/canvas';
 import { encodeNpy } from '../helpers/npy.js';
+import { paddleEnvOrSkip, type PaddleEnv } from '../paddle/env.js';
 import { DATASET_SCHEMA, INPUTS_FILE, MANIFEST_FILE, type PreparedDataset } from '../../src/dataset/prepared.js';
 import { DEFAULT_MEASURE } from '../../src/config/defaults.js';
 import type { Progress } from '../../src/ports.js';
@@ -171,51 +172,23 @@ export function validDoc(): Record<string, unknown> {
   };
 }
 
-/** A Python with real Paddle (CPU): PPG_PADDLE33_PYTHON / PPG_PADDLE26_PYTHON (scripts/python-env.sh makes them). */
+/** A Python with real Paddle (CPU), from the variables of scripts/python-env.sh (__tests__/paddle/env.ts). */
 export interface PaddlePython {
   /** '3.3' or '2.6'. */
-  label: string;
+  label: '3.3' | '2.6';
   python: string;
   /** The paddle.__version__ it must report. */
   version: string;
 }
 
-/**
- * The Paddle Pythons the real-Paddle tests run with; a missing one is skipped with a loud message,
- * except under CI=true, where it is a failure (scripts/test.sh installs both).
- */
-export function paddlePythons(): PaddlePython[] {
-  const wanted: PaddlePython[] = [
-    { label: '3.3', python: process.env['PPG_PADDLE33_PYTHON'] ?? '', version: '3.3.1' },
-    { label: '2.6', python: process.env['PPG_PADDLE26_PYTHON'] ?? '', version: '2.6.2' },
+/** Paddle 3.3.1 and 2.6.2, or none (skipped loudly; a failure under CI=true) when scripts/python-env.sh was not run. */
+export function paddlePythons(env: PaddleEnv | undefined = paddleEnvOrSkip()): PaddlePython[] {
+  if (!env) return [];
+  return [
+    { label: '3.3', python: env.paddle33, version: '3.3.1' },
+    { label: '2.6', python: env.paddle26, version: '2.6.2' },
   ];
-  const missing = wanted.filter((p) => !p.python || !existsSync(p.python));
-  if (missing.length > 0) {
-    const names = missing.map((p) => `PPG_PADDLE${p.label.replace('.', '')}_PYTHON`).join(', ');
-    const msg = `REAL PADDLE TESTS SKIPPED for ${names}: not set or not a file; run \`eval "$(scripts/python-env.sh)"\` first`;
-    if (process.env['CI'] === 'true') throw new Error(`${msg} (CI=true: a missing Paddle is a failure)`);
-    writeSync(2, `\n${'!'.repeat(100)}\n!! ${msg}\n${'!'.repeat(100)}\n\n`);
-  }
-  return wanted.filter((p) => !missing.includes(p));
 }
 
-/** The tiny paddle.nn classifier of fixtures/paddle_tiny.py, saved by `python` at `prefix` (.json on Paddle 3, .pdmodel on 2.x or with pdmodel: true). */
+/** The tiny paddle.nn classifier of fixtures/paddle_tiny.py, saved by `python` at `prefix` (.json on Paddle 3, .pdmodel on 2.x or with FLAGS_enable_pir_api=0). */
 export const PADDLE_TINY = resolve('__tests__/runners/fixtures/paddle_tiny.py');
-
-/**
- * The real Paddle-format models of scripts/paddle-models.sh (PPG_PADDLE_MODELS): `<model>/paddle-pir/
- * inference.json` (Paddle 3.3) and `<model>/paddle-pdmodel/inference.pdmodel` (Paddle 2.6) for
- * ppocrv4-rec, ppocr-cls and digits. Missing: undefined with a loud message, a failure under CI=true.
- */
-export function paddleModels(): string | undefined {
-  const dir = process.env['PPG_PADDLE_MODELS'];
-  if (dir && existsSync(join(dir, 'ppocrv4-rec', 'paddle-pir', 'inference.json'))) return dir;
-  const msg =
-    'REAL PADDLE MODEL TESTS SKIPPED: PPG_PADDLE_MODELS is not set or holds no models; run `eval "$(scripts/paddle-models.sh)"` first';
-  if (process.env['CI'] === 'true') throw new Error(`${msg} (CI=true: missing models are a failure)`);
-  writeSync(2, `\n${'!'.repeat(100)}\n!! ${msg}\n${'!'.repeat(100)}\n\n`);
-  return undefined;
-}
-
-/** The Paddle CPU images of scripts/docker-env.sh, by Paddle version label. */
-export const PADDLE_IMAGES: Readonly<Record<string, string>> = { '3.3': 'ppg-test/paddle:3.3-cpu', '2.6': 'ppg-test/paddle:2.6-cpu' };
