@@ -7,6 +7,10 @@
  *   npm run bench -- --quick    fewer processes (~7 min): the same figures, coarser
  *   npm run bench -- --trials 2 --confirms 1 --pairs 8 --no-overhead
  *                               a smoke run of the script itself (a few minutes; figures meaningless)
+ *   npm run bench -- --paddle-only
+ *                               only the Paddle-vs-ONNX-Runtime table and the Paddle harness overhead
+ *                               (scripts/bench-paddle.ts; part of every full or quick run, --no-paddle leaves it out;
+ *                               --paddle-overhead-only: the overhead lines alone)
  *
  * Slowdowns come from **model files that really cost more** (issue 9): PP-OCRv4 rec with extra
  * identity 3×3 convolutions on its input (scripts/slow-model.ts: same outputs, more work), the
@@ -29,7 +33,7 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, writeFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compareModel, pairedRatioCI, type CompareOptions } from '../src/compare/index.js';
@@ -37,6 +41,7 @@ import { thresholdsFromHistory } from '../src/compare/history.js';
 import { borderline, interimDecision, judgePaired, ownCostTolerance, robustSpread } from '../src/confirm.js';
 import { judgeModel } from '../src/compare/index.js';
 import { confirmCall, MODEL, ROOT, side, type Side, type Variant } from './bench-lib.js';
+import { paddleBench } from './bench-paddle.js';
 import { slowModel } from './slow-model.js';
 import { DEFAULT_CONFIRM_PAIRS, DEFAULT_FINGERPRINT_FIELDS, DEFAULT_MEASURE, DEFAULT_THRESHOLDS } from '../src/config/defaults.js';
 import { mean, median } from '../src/measure/stats.js';
@@ -286,6 +291,8 @@ interface Saved {
   confirmRuns: Array<Record<string, number[]>>;
   overhead: { bare: number; harness: number } | null;
   gate: { wall: number; overhead: number } | null;
+  /** The Paddle-vs-ONNX-Runtime table and the Paddle harness overhead, as printed (bench-paddle.ts). */
+  paddle?: string[];
 }
 
 async function parent(quick: boolean): Promise<void> {
@@ -335,7 +342,8 @@ async function parent(quick: boolean): Promise<void> {
       }
       const ov = withOverhead ? await inChild<{ bare: number; harness: number }>(dir, 'overhead') : null;
       const gate = withOverhead ? await gateOverhead(dir) : null;
-      data = { calibration: { ...cal, convs5, convs10 }, runs, confirmRuns, overhead: ov, gate };
+      const paddle = process.argv.includes('--no-paddle') ? undefined : await paddleBench(log);
+      data = { calibration: { ...cal, convs5, convs10 }, runs, confirmRuns, overhead: ov, gate, ...(paddle && { paddle }) };
       log('done measuring');
     }
     const { runs, confirmRuns, calibration } = data;
@@ -490,6 +498,7 @@ async function parent(quick: boolean): Promise<void> {
         `gate overhead outside inference (process start, config, dataset cache, store, report; demo gate, 2 models): ${data.gate.overhead.toFixed(2)} s of ${data.gate.wall.toFixed(2)} s wall (goal ≤ 3 s)`,
       );
     }
+    if (data.paddle) lines.push(...data.paddle);
     lines.push(`benchmark wall time: ${((performance.now() - t0) / 1000 / 60).toFixed(1)} min`);
     process.stdout.write(lines.join('\n') + '\n');
     const save = process.argv.indexOf('--save');
@@ -570,4 +579,10 @@ async function gateOverhead(dir: string): Promise<{ wall: number; overhead: numb
 
 const argv = process.argv.slice(2);
 if (argv[0] === '--child') await child(argv.slice(1));
-else await parent(argv.includes('--quick'));
+else if (argv.includes('--paddle-only') || argv.includes('--paddle-overhead-only')) {
+  const t0 = performance.now();
+  const lines = await paddleBench((m) => process.stderr.write(`[${((performance.now() - t0) / 1000).toFixed(0)} s] ${m}\n`), {
+    table: !argv.includes('--paddle-overhead-only'),
+  });
+  process.stdout.write(`machine: ${cpus()[0]?.model.trim()} × ${cpus().length}, ${new Date().toISOString()}\n${lines.join('\n')}\n`);
+} else await parent(argv.includes('--quick'));

@@ -4,6 +4,8 @@
 # themselves) and stops only what it started, whatever happens: an engine that was already
 # running (another run's, a developer's) is used and left running.
 #   static checks: typecheck, lint, format, dist/ is current
+#   pinned Python venvs (scripts/python-env.sh): moto, Paddle 3.3 and 2.6, the converter, PaddleOCR
+#   the real Paddle models (scripts/paddle-models.sh) and, with the engine, the Paddle images
 #   then vitest over __tests__/ (Node 24 from the `node` dev dependency)
 # Quiet: the terminal gets each step's verdict, vitest's summary and the failures; the engine's
 # setup (apt, debootstrap, dockerd) and what tests print go to log files under $PPG_TEST_LOGS
@@ -45,9 +47,32 @@ step "lint";            npm run -s lint || fail=1
 step "format";          npm run -s format:check >"$PPG_TEST_LOGS/format.log" 2>&1 && echo "ok" || { cat "$PPG_TEST_LOGS/format.log"; fail=1; }
 step "dist is current"; npm run -s check:dist || fail=1
 
-step "S3 server (moto)"
-if python3 -c 'import moto.server' 2>/dev/null; then echo "moto $(python3 -c 'import moto; print(moto.__version__)') available"; else
-  echo "moto is not importable from python3: the S3 store tests will fail (they need a real S3 server)" >&2; fi
+step "python environments"
+# Pinned venvs from PyPI (scripts/requirements/*.txt): moto for the S3 tests, Paddle 3.3 / 2.6,
+# the model converter, PaddleOCR. Cached; a warm run starts no pip.
+py_t0=$SECONDS
+if py_out=$(bash scripts/python-env.sh 2>"$PPG_TEST_LOGS/python-env.log"); then
+  eval "$py_out"
+  echo "ok in $((SECONDS - py_t0)) s: moto $("$PPG_MOTO_PYTHON" -c 'import moto; print(moto.__version__)') for the S3 tests; Paddle venvs under ${PPG_PADDLE33_PYTHON%/paddle-3.3/bin/python}"
+else
+  echo "!!! the Python environments could not be made: the S3 store and real-Paddle tests will fail" >&2
+  echo "    last lines of $PPG_TEST_LOGS/python-env.log:" >&2
+  tail -n 8 "$PPG_TEST_LOGS/python-env.log" | sed 's/^/    /' >&2
+  fail=1
+fi
+
+step "paddle models"
+# PP-OCR rec / cls converted from the shipped ONNX, and the digits model trained in Paddle, in
+# both formats (scripts/paddle-models.sh); cached: a warm run only checks a stamp.
+pm_t0=$SECONDS
+if [ -n "${PPG_CONVERT_PYTHON:-}" ] && pm_out=$(bash scripts/paddle-models.sh 2>"$PPG_TEST_LOGS/paddle-models.log"); then
+  eval "$pm_out"
+  echo "ok in $((SECONDS - pm_t0)) s: $PPG_PADDLE_MODELS"
+else
+  echo "!!! the Paddle models could not be made: the real-Paddle tests will fail in CI (CI=true) and skip loudly elsewhere" >&2
+  [ -f "$PPG_TEST_LOGS/paddle-models.log" ] && tail -n 8 "$PPG_TEST_LOGS/paddle-models.log" | sed 's/^/    /' >&2
+  fail=1
+fi
 
 step "docker engine"
 : >"$PPG_TEST_LOGS/docker-env.log"
@@ -61,9 +86,10 @@ eval "$env_out"
 [ "${PPG_DOCKER_STARTED:-0}" = 1 ] && docker_started=1
 if [ "$env_rc" = 0 ]; then
   echo "DOCKER_HOST=$DOCKER_HOST ($([ "$docker_started" = 1 ] && echo "started by this run, stopped after it" || echo "already running: used and left running"))"
-  grep -E '^docker-env: (test image|importing|debootstrap)' "$PPG_TEST_LOGS/docker-env.log" | tail -n 2
+  grep -E '^docker-env: (test image|paddle image|importing|debootstrap)' "$PPG_TEST_LOGS/docker-env.log" | tail -n 4
 else
-  echo "!!! no Docker engine or test image: the docker runner tests will fail in CI (CI=true) and skip loudly elsewhere" >&2
+  echo "!!! no Docker engine or test images (ORT, Paddle): the docker runner tests will fail in CI (CI=true) and skip loudly elsewhere" >&2
+  grep -E 'COULD NOT BE MADE' "$PPG_TEST_LOGS/docker-env.log" | sed 's/^/    /' >&2
   echo "    last lines of $PPG_TEST_LOGS/docker-env.log:" >&2
   tail -n 8 "$PPG_TEST_LOGS/docker-env.log" | sed 's/^/    /' >&2
 fi

@@ -209,9 +209,11 @@ export async function baseSideFor(args: {
         refused: `baseline-path only swaps the model file, but this run's spec differs from the baseline's in ${describeDifferences(diffs)}`,
       };
     }
+    // The head's other-format program (ModelPlan.alternative) sits beside the head's file, not the base's.
+    const { alternative: _headAlternative, ...swapped } = model;
     return {
       ok: {
-        model: { ...model, path: model.baselinePath },
+        model: { ...swapped, path: model.baselinePath },
         measure: args.measure,
         dataset: args.dataset,
         from: `baseline-path ${model.baselinePath}`,

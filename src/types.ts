@@ -72,6 +72,11 @@ export interface ModelPlan {
   /** Absolute path: a .onnx file, a .pdmodel, an inference.json, or a directory holding one. */
   path: string;
   format: ModelFormat;
+  /**
+   * Set when `path` came from a directory holding both inference.json (Paddle 3 PIR) and a 2.x
+   * .pdmodel, and no format was given: that .pdmodel, which the harness loads instead on Paddle 2.x.
+   */
+  alternative?: string;
   task: Task;
   dataset: DatasetPlan;
   engine: EnginePlan;

@@ -47,6 +47,11 @@ export function makeProject(): Project {
   put(dir, 'models/pir/inference.json', '{"base_code": {"magic": "pir"}}');
   put(dir, 'models/pir/inference.pdiparams', Buffer.alloc(16));
   put(dir, 'models/pir/inference.yml', 'Global: {model_name: PP-OCRv4_mobile_rec}\n');
+  // PaddleX's own model directories hold both programs over one weights file.
+  put(dir, 'models/both/inference.json', '{"base_code": {"magic": "pir"}}');
+  put(dir, 'models/both/inference.pdmodel', Buffer.alloc(16));
+  put(dir, 'models/both/inference.pdiparams', Buffer.alloc(16));
+  put(dir, 'models/both/inference.yml', 'Global: {model_name: PP-OCRv4_mobile_rec}\n');
   put(dir, 'models/pd/model.pdmodel', Buffer.alloc(16));
   put(dir, 'models/pd/model.pdiparams', Buffer.alloc(16));
   put(dir, 'models/no-params/model.pdmodel', Buffer.alloc(16));

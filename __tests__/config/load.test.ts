@@ -114,6 +114,26 @@ describe('gate.yml happy paths', () => {
     expect(model?.engine.name).toBe(format === 'onnx' ? 'onnxruntime' : 'paddle');
   });
 
+  it.each([
+    {
+      name: 'no format: the .json, with the .pdmodel as the alternative for Paddle 2.x',
+      format: '',
+      alternative: 'models/both/inference.pdmodel',
+    },
+    { name: 'format paddle-pir: the .json alone', format: '\n    format: paddle-pir', alternative: undefined },
+  ])('a directory with inference.json and inference.pdmodel, $name', ({ format, alternative }) => {
+    const plan = parse(`${MINIMAL.replace('models/rec.onnx', `models/both${format}`)}runner: { kind: local }\n`);
+    const [model] = plan.models;
+    expect(model).toMatchObject({ path: at('models/both/inference.json'), format: 'paddle-pir' });
+    expect(model?.alternative).toBe(alternative === undefined ? undefined : at(alternative));
+  });
+
+  it('a directory with inference.json and inference.pdmodel, format paddle-pdmodel: the .pdmodel alone', () => {
+    const plan = parse(`${MINIMAL.replace('models/rec.onnx', 'models/both\n    format: paddle-pdmodel')}runner: { kind: local }\n`);
+    expect(plan.models[0]).toMatchObject({ path: at('models/both/inference.pdmodel'), format: 'paddle-pdmodel' });
+    expect(plan.models[0]?.alternative).toBeUndefined();
+  });
+
   it('builds a docker GPU gate with per-model engine overrides', () => {
     const plan = parse(`gate: ppocr
 models:

@@ -3,7 +3,7 @@
  * (scripts/docker-env.sh start): PP-OCRv4 rec end to end, the paddle engine path through the
  * stand-in paddle package, a user's own command, and every failure a user can meet.
  */
-import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,7 +20,6 @@ import {
   recModel,
   recordingProgress,
   REC_MODEL,
-  STUB_DIR,
   TEST_IMAGE,
   TEXTS,
   dockerPlan,
@@ -143,94 +142,6 @@ describe.skipIf(!host)('docker runner (real engine)', () => {
     if (precise) expect(n).toBeGreaterThanOrEqual(3);
     if (timeUp) expect(Number(timeUp[2])).toBe(n);
     if (!precise && !timeUp) expect(n).toBe(12);
-  });
-
-  it('runs the paddle engine path through a stand-in paddle.inference (real Paddle cannot run here)', async () => {
-    const modelDir = join(root, 'pd-model');
-    const { mkdir } = await import('node:fs/promises');
-    await mkdir(modelDir, { recursive: true });
-    // The stand-in reads the program file as ONNX; the weights file only has to exist.
-    await copyFile(REC_MODEL, join(modelDir, 'inference.pdmodel'));
-    await writeFile(join(modelDir, 'inference.pdiparams'), '');
-    const cases = [
-      {
-        engine: { name: 'paddle' as const, mkldnn: true, threads: 2 },
-        expectCalls: [
-          'disable_gpu',
-          'enable_mkldnn',
-          'set_cpu_math_library_num_threads',
-          'switch_ir_optim',
-          'disable_glog_info',
-          'create_predictor',
-        ],
-      },
-      {
-        engine: {
-          name: 'paddle' as const,
-          device: 'gpu' as const,
-          precision: 'fp16' as const,
-          tensorrt: true,
-          memoryOptim: true,
-          batchSize: 2,
-        },
-        expectCalls: [
-          'enable_use_gpu',
-          'enable_tensorrt_engine',
-          // TensorRT's shape ranges, collected from the dataset first (paddle-config.test.ts)
-          '__init__',
-          'enable_use_gpu',
-          'collect_shape_range_info',
-          'disable_glog_info',
-          'create_predictor',
-          'enable_tuned_tensorrt_dynamic_shape',
-          'switch_ir_optim',
-          'enable_memory_optim',
-          'disable_glog_info',
-          'create_predictor',
-        ],
-      },
-    ];
-    for (const [n, c] of cases.entries()) {
-      const workDir = join(root, `paddle-${n}`);
-      const run = await createDockerRunner(plan(), {
-        engine: dockerodeEngine(docker),
-        gateId: GATE,
-        mounts: [{ host: STUB_DIR, container: '/ppg/stub' }],
-        env: { PYTHONPATH: '/ppg/stub', PPG_STUB_LOG: '/ppg/out/stub-calls.jsonl' },
-      }).run(
-        { model: recModel({ path: modelDir, format: 'paddle-pdmodel' }, c.engine), measure: QUICK, dataset, workDir },
-        recordingProgress(),
-      );
-      const calls = (await readFile(join(workDir, 'stub-calls.jsonl'), 'utf8'))
-        .trim()
-        .split('\n')
-        .map((l) => JSON.parse(l) as { method: string; args: Record<string, unknown> });
-      expect(calls.map((x) => x.method)).toEqual(['__init__', ...c.expectCalls]);
-      expect(calls[0]!.args).toEqual({ prog_file: 'inference.pdmodel', params_file: 'inference.pdiparams' });
-      if (c.engine.device === 'gpu') {
-        // The precision belongs to TensorRT; EnableUseGpu stays fp32 (Paddle rejects Int8 there).
-        expect(calls[1]!.args).toEqual({ memory_pool_init_size_mb: 100, device_id: 0, precision_mode: 'Float32' });
-        expect(calls[2]!.args).toEqual({
-          workspace_size: 1 << 30,
-          max_batch_size: 2,
-          min_subgraph_size: 3,
-          precision_mode: 'Half',
-          use_static: false,
-          use_calib_mode: false,
-        });
-        expect(run.memory.gpuIdleMb).toBeNull(); // no NVML, no nvidia-smi in the image
-        expect(run.notes!.join('\n')).toContain('GPU memory not measurable');
-      } else {
-        expect(calls[3]!.args).toEqual({ cpu_math_library_num_threads: 2 });
-      }
-      expect(run.engine).toMatchObject({ name: 'paddle', version: '3.0.0-stub' });
-      expect(run.env).toMatchObject({ paddle: '3.0.0-stub', paddleCommit: expect.stringMatching(/^stub/), cuda: null, tensorrt: null });
-      expect(run.model.files.map((f) => f.path)).toEqual(['inference.pdmodel', 'inference.pdiparams']);
-      expect(run.notes).toContain('Config.switch_ir_optim(True)');
-      // copy_from_cpu + run + copy_to_cpu through the handles: the same predictions as ONNX Runtime.
-      expect(run.outputs.predictions).toEqual(ortRun.outputs.predictions);
-      expect(run.timing.batchSize).toBe(c.engine.batchSize ?? 1);
-    }
   });
 
   it("validates a user's own command and passes PPG_OUTPUT / PPG_JOB / PPG_DATASET", async () => {

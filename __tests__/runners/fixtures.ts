@@ -8,6 +8,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createCanvas, GlobalFonts } from '@napi-rs/canvas';
 import { encodeNpy } from '../helpers/npy.js';
+import { paddleEnvOrSkip, type PaddleEnv } from '../paddle/env.js';
 import { DATASET_SCHEMA, INPUTS_FILE, MANIFEST_FILE, type PreparedDataset } from '../../src/dataset/prepared.js';
 import { DEFAULT_MEASURE } from '../../src/config/defaults.js';
 import type { Progress } from '../../src/ports.js';
@@ -170,3 +171,24 @@ export function validDoc(): Record<string, unknown> {
     notes: ['hello'],
   };
 }
+
+/** A Python with real Paddle (CPU), from the variables of scripts/python-env.sh (__tests__/paddle/env.ts). */
+export interface PaddlePython {
+  /** '3.3' or '2.6'. */
+  label: '3.3' | '2.6';
+  python: string;
+  /** The paddle.__version__ it must report. */
+  version: string;
+}
+
+/** Paddle 3.3.1 and 2.6.2, or none (skipped loudly; a failure under CI=true) when scripts/python-env.sh was not run. */
+export function paddlePythons(env: PaddleEnv | undefined = paddleEnvOrSkip()): PaddlePython[] {
+  if (!env) return [];
+  return [
+    { label: '3.3', python: env.paddle33, version: '3.3.1' },
+    { label: '2.6', python: env.paddle26, version: '2.6.2' },
+  ];
+}
+
+/** The tiny paddle.nn classifier of fixtures/paddle_tiny.py, saved by `python` at `prefix` (.json on Paddle 3, .pdmodel on 2.x or with FLAGS_enable_pir_api=0). */
+export const PADDLE_TINY = resolve('__tests__/runners/fixtures/paddle_tiny.py');

@@ -1,22 +1,18 @@
 /**
- * The local runner: the harness (or a user's command) as a subprocess. The full harness needs a
- * Python with numpy + onnxruntime, which Debian bookworm does not package: that case runs the
- * test image's Python through a `docker run` wrapper (when an engine is up), with host paths
- * mounted at the same place so the job file's paths hold.
+ * The local runner: the harness (or a user's command) as a subprocess. The full harness on real
+ * Paddle through this runner is in paddle-real.test.ts (the Paddle Pythons of scripts/python-env.sh).
  */
-import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DataError, RunnerError } from '../../src/errors.js';
 import type { PreparedDataset } from '../../src/dataset/prepared.js';
 import { createLocalRunner } from '../../src/runners/local.js';
-import { defaultHarnessPath } from '../../src/runners/job.js';
 import { registerSecret } from '../../src/secrets.js';
-import { makeOcrDataset, QUICK, recModel, recordingProgress, STUB_DIR, TEST_IMAGE, validDoc, ctcText, TEXTS } from './fixtures.js';
+import { makeOcrDataset, QUICK, recModel, recordingProgress, validDoc } from './fixtures.js';
 
 const python = process.env['PPG_TEST_PYTHON'] ?? 'python3';
-const dockerHost = process.env['PPG_DOCKER_HOST'] ?? process.env['DOCKER_HOST'];
 
 let root: string;
 let dataset: PreparedDataset;
@@ -221,40 +217,5 @@ describe('model files: what the harness is told to load (one resolver, shared wi
         params: c.expect.params === null ? null : join(dir, c.expect.params),
       });
     }
-  });
-});
-
-describe.skipIf(!dockerHost)("local runner, full harness (the test image's Python through a docker run wrapper)", () => {
-  it('runs the harness end to end with the paddle engine (stand-in paddle package)', async () => {
-    const modelDir = join(root, 'pd');
-    await mkdir(modelDir, { recursive: true });
-    const { copyFile } = await import('node:fs/promises');
-    await copyFile(recModel().path, join(modelDir, 'model.pdmodel'));
-    await writeFile(join(modelDir, 'model.pdiparams'), '');
-    const harnessDir = join(defaultHarnessPath(), '..');
-    // A "Python" that is the test image's python3, with the host paths the job names mounted as-is.
-    const wrapper = join(root, 'python-in-image.sh');
-    const mounts = [`-v ${root}:${root}`, ...[harnessDir, STUB_DIR].map((p) => `-v ${p}:${p}:ro`)].join(' ');
-    await writeFile(
-      wrapper,
-      `#!/bin/sh\nexec docker run --rm --network none -e PYTHONUNBUFFERED=1 -e PYTHONDONTWRITEBYTECODE=1 -e PYTHONPATH=${STUB_DIR} --label paddle-perf-gate=1 ${mounts} ${TEST_IMAGE} python3 "$@"\n`,
-    );
-    await chmod(wrapper, 0o755);
-    const progress = recordingProgress();
-    const result = await createLocalRunner({ kind: 'local', python: wrapper, timeoutSeconds: 120 }).run(
-      {
-        model: recModel({ path: join(modelDir, 'model.pdmodel'), format: 'paddle-pdmodel' }, { name: 'paddle', threads: 1 }),
-        measure: QUICK,
-        dataset,
-        workDir: join(root, 'full'),
-      },
-      progress,
-    );
-    expect(result.engine.name).toBe('paddle');
-    expect(result.env).toMatchObject({ runner: 'local', paddle: '3.0.0-stub' });
-    const texts = result.outputs.predictions.map((p) => (p.kind === 'ctc' ? ctcText(p.ids, dataset.dictionary!) : ''));
-    expect(texts.filter((t, i) => t === TEXTS[i]).length).toBeGreaterThanOrEqual(2);
-    expect(result.timing.rounds.flat().length).toBeGreaterThanOrEqual(10);
-    expect(progress.infos.some((m) => m.startsWith('PP-OCRv4-rec: done'))).toBe(true);
   });
 });

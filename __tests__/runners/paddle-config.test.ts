@@ -1,16 +1,20 @@
 /**
- * How the harness configures Paddle Inference, run in the test image through the stand-in
- * `paddle` package (real Paddle cannot run here), which raises where real Paddle raises: the
- * precision goes to TensorRT (INT8 included) and not to EnableUseGpu, TensorRT gets dynamic
- * shapes (collected from the dataset, or gate.yml's trt-shapes), Paddle 3.x PIR programs run on
- * the new IR/executor with TensorRT through paddle.tensorrt.convert, CPU bf16/int8 go through
- * oneDNN or fail loudly, and an engine's own error reaches the message with its type and text.
+ * How the harness configures Paddle Inference on a GPU, the part a CPU build of Paddle cannot
+ * run: through the stand-in `paddle` package of a GPU build (fixtures/paddle_stub/, its names and
+ * signatures checked against real Paddle 3.3 and 2.6 by paddle-stub-drift.test.ts), in the test
+ * image, under the docker runner's read-only model mount. It raises where real Paddle raises: the
+ * precision goes to TensorRT (INT8 included, without calibration) and not to EnableUseGpu,
+ * TensorRT gets dynamic shapes (collected from the dataset, or gate.yml's trt-shapes) and a
+ * writable optimisation cache, Paddle 3.x PIR programs run on the new IR/executor with TensorRT
+ * through paddle.tensorrt.export.convert given the model prefix, and an engine's own error reaches
+ * the message with its type and text. Everything on the CPU runs on real Paddle instead
+ * (paddle-real.test.ts).
  */
+import { existsSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RunnerError } from '../../src/errors.js';
 import type { PreparedDataset } from '../../src/dataset/prepared.js';
 import { createDockerRunner } from '../../src/runners/docker.js';
 import { dockerFromEnv, dockerodeEngine } from '../../src/runners/dockerode-engine.js';
@@ -97,42 +101,24 @@ describe.skipIf(!host)('the harness configures Paddle as Paddle takes it (stand-
       (e: unknown) => e as Error,
     );
 
-  it('CPU fp32: oneDNN off, threads set; the reference predictions', async () => {
-    const { result, methods } = await run('cpu', { threads: 2 });
+  it('the reference: the stand-in on its CPU path (what the GPU cases must predict)', async () => {
+    const { result } = await run('cpu', { threads: 2 });
     cpuRun = result;
-    expect(methods).toEqual([
-      '__init__',
-      'disable_gpu',
-      'disable_mkldnn',
-      'set_cpu_math_library_num_threads',
-      'switch_ir_optim',
-      'disable_glog_info',
-      'create_predictor',
-    ]);
-    expect(result.engine.precision).toBe('fp32');
+    expect(result.outputs.predictions).toHaveLength(3);
   });
 
-  it('CPU, measure.accuracy on its own threads: a second predictor with those threads, the same predictions', async () => {
-    const { result, calls, methods } = await run('cpu-accuracy', { threads: 2 }, { accuracy: { batch: 4, threads: 3 } });
-    const creations = methods.filter((m) => m === 'create_predictor').length;
-    expect(creations).toBe(2);
-    expect(calls.filter((c) => c.method === 'set_cpu_math_library_num_threads').map((c) => c.args)).toEqual([
-      { cpu_math_library_num_threads: 2 },
-      { cpu_math_library_num_threads: 3 },
-    ]);
-    expect(result.outputs.predictions).toEqual(cpuRun.outputs.predictions);
-    expect(result.engine.options).toMatchObject({ threads: 2, accuracyBatch: 3, accuracyThreads: 3 });
-    expect(result.notes?.join('\n')).toMatch(/accuracy pass: batch 3, 3 thread\(s\); the first 3 predictions checked equal to batch 1/);
-  });
-
-  it('GPU fp16 + TensorRT (2.x program): fp32 EnableUseGpu, fp16 TensorRT, shape ranges collected from the dataset first', async () => {
+  it('GPU fp16 + TensorRT (2.x program): GPU asked first, fp32 EnableUseGpu, fp16 TensorRT, shape ranges collected from the dataset, cache in the work dir', async () => {
     const { result, calls, methods } = await run('trt-fp16', { device: 'gpu', precision: 'fp16', tensorrt: true, batchSize: 2 });
     expect(methods).toEqual([
+      // Config().enable_use_gpu, then use_gpu(): does this Paddle run on the GPU at all?
+      'enable_use_gpu',
       '__init__',
+      'set_optim_cache_dir',
       'enable_use_gpu',
       'enable_tensorrt_engine',
       // the collecting pass, as PaddleOCR does it
       '__init__',
+      'set_optim_cache_dir',
       'enable_use_gpu',
       'collect_shape_range_info',
       'disable_glog_info',
@@ -142,24 +128,28 @@ describe.skipIf(!host)('the harness configures Paddle as Paddle takes it (stand-
       'disable_glog_info',
       'create_predictor',
     ]);
-    expect(calls[1]!.args).toMatchObject({ precision_mode: 'Float32' });
-    expect(calls[2]!.args).toMatchObject({ precision_mode: 'Half', max_batch_size: 2, use_calib_mode: false });
-    expect(calls[8]!.args).toEqual({ shape_range_info_path: 'trt_shape_range.pbtxt', allow_build_at_runtime: true });
+    expect(calls[2]!.args).toEqual({ opt_cache_dir: '/ppg/out/paddle_opt_cache' });
+    expect(calls[3]!.args).toMatchObject({ precision_mode: 'Float32' });
+    expect(calls[4]!.args).toMatchObject({ precision_mode: 'Half', max_batch_size: 2, use_calib_mode: false });
+    expect(calls[11]!.args).toEqual({ shape_range_info_path: 'trt_shape_range.pbtxt', allow_build_at_runtime: true });
     const ranges = await readFile(join(root, 'trt-fp16', 'trt_shape_range.pbtxt'), 'utf8');
     expect(ranges).toContain('name: "x" min_shape: [1, 3, 48, 320] max_shape: [2, 3, 48, 320]');
+    // TensorRT's cache was written under the work directory: the model is mounted read-only.
+    expect(existsSync(join(root, 'trt-fp16', 'paddle_opt_cache', '.stub-write-check'))).toBe(true);
     expect(result.outputs.predictions).toEqual(cpuRun.outputs.predictions);
     expect(result.engine).toMatchObject({ device: 'gpu', precision: 'fp16' });
   });
 
-  it('GPU int8 + TensorRT with gate.yml trt-shapes: INT8 is TensorRT precision (calibration on), shapes set explicitly', async () => {
+  it('GPU int8 + TensorRT with gate.yml trt-shapes: INT8 is TensorRT precision without calibration, shapes set explicitly', async () => {
     const trtShapes = { min: [1, 3, 48, 160], opt: [1, 3, 48, 320], max: [4, 3, 48, 1280] };
     const { calls, methods } = await run('trt-int8', { device: 'gpu', precision: 'int8', tensorrt: true, trtShapes });
     const main = methods.lastIndexOf('create_predictor');
-    expect(calls[1]).toEqual({
+    expect(calls[3]).toEqual({
       method: 'enable_use_gpu',
       args: { memory_pool_init_size_mb: 100, device_id: 0, precision_mode: 'Float32' },
     });
-    expect(calls[2]!.args).toMatchObject({ precision_mode: 'Int8', use_calib_mode: true });
+    // use_calib_mode=True would time Paddle's calibration pass, not an int8 engine.
+    expect(calls[4]).toMatchObject({ method: 'enable_tensorrt_engine', args: { precision_mode: 'Int8', use_calib_mode: false } });
     const dynamic = calls.find((c) => c.method === 'set_trt_dynamic_shape_info')!;
     expect(dynamic.args).toEqual({
       min_input_shape: { x: trtShapes.min },
@@ -168,13 +158,14 @@ describe.skipIf(!host)('the harness configures Paddle as Paddle takes it (stand-
     });
     expect(methods.indexOf('set_trt_dynamic_shape_info')).toBeLessThan(main);
     expect(methods).not.toContain('collect_shape_range_info');
+    expect(existsSync(join(root, 'trt-int8', 'paddle_opt_cache', '.stub-write-check'))).toBe(true);
   });
 
-  it('Paddle 3.x PIR program + TensorRT: paddle.tensorrt.convert, then the new IR and executor; no old-IR TensorRT', async () => {
+  it('Paddle 3.x PIR program + TensorRT: paddle.tensorrt.export.convert given the model prefix, then the new IR and executor; no old-IR TensorRT', async () => {
     const { result, calls, methods } = await run('pir-trt', { device: 'gpu', precision: 'fp16', tensorrt: true }, { pir: true });
     const convert = calls.find((c) => c.method === 'paddle.tensorrt.convert')!;
     expect(convert.args).toEqual({
-      model: 'inference.json',
+      model_path: 'inference',
       precision_mode: 'FP16',
       inputs: [{ name: 'x', min: [1, 3, 48, 320], opt: [1, 3, 48, 320], max: [1, 3, 48, 320] }],
     });
@@ -182,6 +173,7 @@ describe.skipIf(!host)('the harness configures Paddle as Paddle takes it (stand-
     expect(after[0]).toEqual({ method: '__init__', args: { prog_file: 'inference.json', params_file: 'inference.pdiparams' } });
     expect(after.map((c) => c.method)).toEqual([
       '__init__',
+      'set_optim_cache_dir',
       'enable_new_ir',
       'enable_new_executor',
       'enable_use_gpu',
@@ -191,39 +183,9 @@ describe.skipIf(!host)('the harness configures Paddle as Paddle takes it (stand-
     ]);
     expect(methods).not.toContain('enable_tensorrt_engine');
     expect(result.notes!.join('\n')).toContain('TensorRT: PIR program converted with paddle.tensorrt.convert (fp16)');
+    expect(result.notes!.join('\n')).toContain("paddle.tensorrt.export.convert('/ppg/model/inference',");
+    expect(existsSync(join(root, 'pir-trt', 'trt', 'inference.json'))).toBe(true);
     expect(result.outputs.predictions).toEqual(cpuRun.outputs.predictions);
-  });
-
-  it('Paddle 3.x PIR program on CPU: new IR and executor, as PaddleX runs it', async () => {
-    const { methods } = await run('pir-cpu', {}, { pir: true });
-    expect(methods.slice(0, 4)).toEqual(['__init__', 'enable_new_ir', 'enable_new_executor', 'disable_gpu']);
-  });
-
-  it('CPU bf16 runs through oneDNN bfloat16 where the CPU has AVX-512', async () => {
-    const { result, methods } = await run('bf16', { precision: 'bf16', mkldnn: true }, { env: { PPG_STUB_CPU_ISA: 'avx512_core' } });
-    expect(methods).toEqual([
-      '__init__',
-      'disable_gpu',
-      'enable_mkldnn',
-      'enable_mkldnn_bfloat16',
-      'set_cpu_math_library_num_threads',
-      'switch_ir_optim',
-      'disable_glog_info',
-      'create_predictor',
-    ]);
-    expect(result.engine.precision).toBe('bf16');
-  });
-
-  it('CPU bf16 without AVX-512 fails instead of measuring fp32 under a bf16 label', async () => {
-    const error = await failure(run('bf16-no-avx512', { precision: 'bf16', mkldnn: true }, { env: { PPG_STUB_CPU_ISA: 'avx2' } }));
-    expect(error).toBeInstanceOf(RunnerError);
-    expect(error.message).toMatch(/the harness exited with code 3: precision bf16 on CPU: Paddle turned oneDNN bfloat16 off/);
-  });
-
-  it('CPU int8 turns on oneDNN int8', async () => {
-    const { methods, result } = await run('int8-cpu', { precision: 'int8', mkldnn: true });
-    expect(methods.slice(0, 4)).toEqual(['__init__', 'disable_gpu', 'enable_mkldnn', 'enable_mkldnn_int8']);
-    expect(result.notes!.join('\n')).toContain('int8 on CPU: oneDNN runs the quantized operators');
   });
 
   it('an engine error at run time (Paddle RuntimeError) reaches the message: type, summary line, stderr tail, log path', async () => {
@@ -246,6 +208,11 @@ describe.skipIf(!host)('the harness configures Paddle as Paddle takes it (stand-
       'EnableUseGpu with Int8 (what the harness used to do for INT8 + TensorRT)',
       'c.enable_use_gpu(100, 0, pi.PrecisionType.Int8)',
       /ValueError: \(InvalidArgument\) The GPU inference currently only supports float32\/float16\/bfloat16 precision/,
+    ],
+    [
+      'int8 TensorRT calibration with the optimisation cache left in the (read-only) model directory',
+      'c.enable_use_gpu(100, 0); c.enable_tensorrt_engine(precision_mode=pi.PrecisionType.Int8, use_calib_mode=True); c.set_trt_dynamic_shape_info({"x": [1, 3, 48, 320]}, {"x": [1, 3, 48, 320]}, {"x": [1, 3, 48, 320]}); pi.create_predictor(c)',
+      /RuntimeError: \(Unavailable\) Create optimization cache directory \/ppg\/root\/pd\/_opt_cache failed: .*Read-only file system/,
     ],
     [
       'TensorRT on the dynamic-width rec model without shape information',

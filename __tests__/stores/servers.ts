@@ -1,7 +1,8 @@
 /**
- * Real local servers for the store tests: moto (a real S3 implementation, from the machine's
- * Python) and a tiny HTTP proxy in front of it that can go down, answer 403 or hang, so the SDK
- * meets real connection failures without the data behind it being lost.
+ * Real local servers for the store tests: moto (a real S3 implementation, run by PPG_MOTO_PYTHON,
+ * the tools venv of scripts/python-env.sh) and a tiny HTTP proxy in front of it that can go down,
+ * answer 403 or hang, so the SDK meets real connection failures without the data behind it being
+ * lost.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, request, type Server } from 'node:http';
@@ -61,7 +62,9 @@ export async function startMoto(): Promise<Moto> {
     await new Promise((r) => setTimeout(r, 100));
   }
   child.kill('SIGKILL');
-  throw new Error(`moto did not start with '${python}' (needs moto[server] 5.x: pip install 'moto[server]'): ${stderr.slice(-500)}`);
+  throw new Error(
+    `moto did not start with '${python}' (needs moto[server] 5.2: eval "$(bash scripts/python-env.sh tools)" sets PPG_MOTO_PYTHON to a venv with it): ${stderr.slice(-500)}`,
+  );
 }
 
 /**

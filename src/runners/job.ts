@@ -38,6 +38,15 @@ export function buildJob(request: RunRequest, files: ModelFiles, paths: JobPaths
       entry: join(paths.modelDir, files.entry),
       params: files.params ? join(paths.modelDir, files.params) : null,
       files: names.map((name) => ({ name, path: join(paths.modelDir, name) })),
+      // A directory with both Paddle formats: the harness picks by its Paddle's version (bench.py PaddleEngine._program).
+      ...(files.alternative && {
+        alternative: {
+          format: 'paddle-pdmodel',
+          entry: join(paths.modelDir, files.alternative.entry),
+          params: join(paths.modelDir, files.alternative.params),
+          files: [files.alternative.entry, files.alternative.params].map((name) => ({ name, path: join(paths.modelDir, name) })),
+        },
+      }),
     },
     task: model.task,
     engine: model.engine,

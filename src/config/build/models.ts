@@ -5,7 +5,7 @@
 import { resolve } from 'node:path';
 import type { EnginePlan, ModelFormat } from '../../types.js';
 import { DEFAULT_ENGINE, ENGINE_OF_FORMAT } from '../defaults.js';
-import { resolveModel } from '../../model-files.js';
+import { resolveModel, type ResolvedModel } from '../../model-files.js';
 import { joinPath } from '../read.js';
 import { type BuildContext, type BuiltModel, type RawGate, type RawEngine, type RawModel } from './context.js';
 import { buildDataset } from './dataset.js';
@@ -177,6 +177,7 @@ function buildModel(
       ...(variant && { variant: { of: raw.name, label: variant.label } }),
       path: located.file,
       format: located.format,
+      ...(located.alternative !== undefined && { alternative: located.alternative }),
       task: raw.task,
       dataset,
       engine,
@@ -194,7 +195,7 @@ function locate(
   format: ModelFormat | undefined,
   isInput: boolean,
   formatPath?: string,
-): { file: string; format: ModelFormat } | undefined {
+): ResolvedModel | undefined {
   const result = resolveModel(absolute, format);
   if (typeof result !== 'string') return result;
   const where = formatPath && result.startsWith('format ') ? formatPath : path;
