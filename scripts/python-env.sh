@@ -4,7 +4,7 @@
 #   eval "$(bash scripts/python-env.sh)"            # all of them; prints one `export ...` line
 #   eval "$(bash scripts/python-env.sh tools)"      # only the named ones (tools paddle-3.3 ...)
 #
-# prints (paths under $PPG_CACHE/venvs/<name>/bin/python):
+# prints (paths $PPG_CACHE/venvs/<name>-<hash of its pins>/bin/python):
 #   PPG_MOTO_PYTHON      tools       moto[server] (the S3 tests' server) + numpy
 #   PPG_TOOLS_PYTHON     tools       the same interpreter, for anything else a test runs in Python
 #   PPG_PADDLE33_PYTHON  paddle-3.3  paddlepaddle 3.3.1 + numpy 2 + Pillow (as in ppg-test/paddle:3.3-cpu)
@@ -21,8 +21,9 @@
 # every package). Installed with --no-deps from that list, so nothing is resolved at install
 # time and what is listed is exactly what is there. The wheels are fetched once (binary wheels
 # only, for this interpreter) into $PPG_CACHE/wheels and installed offline (--no-index); the same
-# wheel directory feeds scripts/paddle-images.sh. A venv is rebuilt only when its requirement
-# file or the interpreter changes (a stamp in the venv), so a warm run starts no pip at all.
+# wheel directory feeds the Paddle images (scripts/docker-env.sh). pip's own cache is not used:
+# the wheel directory is the cache. A venv is made once per set of pins and interpreter (its
+# directory is named by their hash), so a warm run starts no pip at all.
 #
 # The interpreter is Debian's /usr/bin/python3 (3.11 on Debian 12), not pyenv's: it is the
 # CPython the Paddle images run (Debian bookworm's python3.11), so a `runner: local` venv and
@@ -58,44 +59,61 @@ ensure_base() {
 }
 
 # The wheels a requirement file names, into $wheels: offline when they are all there already.
-# Public: scripts/paddle-images.sh fetches the images' wheels with it (python-env.sh fetch NAME).
+# Also run alone: scripts/docker-env.sh fetches the images' wheels with `python-env.sh fetch NAME`.
 fetch_wheels() {
   local py="$1" req="$2" links=(--find-links "$wheels")
   [ -d "$seed" ] && links+=(--find-links "$seed")
   mkdir -p "$wheels"
-  if "$py" -m pip download -q --disable-pip-version-check --no-index --no-deps --only-binary :all: \
+  if "$py" -m pip download -q --no-cache-dir --disable-pip-version-check --no-index --no-deps --only-binary :all: \
     "${links[@]}" -d "$wheels" -r "$req" >/dev/null 2>&1; then
     return 0
   fi
   log "downloading the wheels of $req into $wheels"
-  "$py" -m pip download -q --disable-pip-version-check --no-deps --only-binary :all: \
+  "$py" -m pip download -q --no-cache-dir --disable-pip-version-check --no-deps --only-binary :all: \
     "${links[@]}" -d "$wheels" -r "$req" >&2
 }
 
-stamp_of() { { cat "$reqs/$1.txt"; "$base" -c 'import sys; print(sys.version)'; } | sha256sum | cut -d' ' -f1; }
+# The pins (comment lines left out: editing a comment rebuilds nothing) and the interpreter.
+pins_of() { grep -v '^[[:space:]]*#' "$1"; }
+stamp_of() { { pins_of "$reqs/$1.txt"; "$base" -c 'import sys; print(sys.version)'; } | sha256sum | cut -d' ' -f1; }
+
+# $venvs/<name>-<stamp>: one directory per set of pins, so checkouts with different pins sharing
+# this cache (another branch, a PR) each keep theirs instead of rebuilding each other's.
+venv_dir() { echo "$venvs/$1-$(stamp_of "$1" | cut -c1-12)"; }
 
 ensure_venv() {
-  local name="$1" dir="$venvs/$1" req="$reqs/$1.txt" stamp t0=$SECONDS
+  local name="$1" req="$reqs/$1.txt" dir stamp t0=$SECONDS
   [ -f "$req" ] || { log "no requirement file $req (known: ${all[*]})"; return 2; }
   stamp=$(stamp_of "$name")
+  dir=$(venv_dir "$name")
   if [ -x "$dir/bin/python" ] && [ "$(cat "$dir/.ppg-stamp" 2>/dev/null)" = "$stamp" ]; then
     log "$name: up to date ($dir)"
     return 0
   fi
+  # Built aside and moved into place when complete (the stamp is written last): an interrupted
+  # build is never used. A venv runs from anywhere through bin/python (pyvenv.cfg sits next to
+  # it); only bin/ entry-point scripts name the build path, so use `bin/python -m ...`.
+  local build="$dir.build.$$"
   log "$name: building $dir from $req"
-  rm -rf "$dir"
+  rm -rf "$build" "$dir"
   mkdir -p "$venvs"
-  "$base" -m venv "$dir" >&2
-  fetch_wheels "$dir/bin/python" "$req"
-  "$dir/bin/python" -m pip install -q --disable-pip-version-check --no-index --no-deps \
+  "$base" -m venv "$build" >&2
+  fetch_wheels "$build/bin/python" "$req"
+  "$build/bin/python" -m pip install -q --no-cache-dir --disable-pip-version-check --no-index --no-deps \
     --find-links "$wheels" -r "$req" >&2
-  # The stamp is written last: an interrupted build is rebuilt next time, never half used.
-  echo "$stamp" >"$dir/.ppg-stamp"
+  echo "$stamp" >"$build/.ppg-stamp"
+  mv "$build" "$dir"
+  # Of this venv's other pin sets, the most recent one stays (a branch switched back and forth).
+  local old
+  while IFS= read -r old; do
+    [ "$old" = "$dir" ] || { log "$name: removing the older $old"; rm -rf "$old"; }
+  done < <(ls -dt "$venvs/$name"-[0-9a-f]* 2>/dev/null | grep -E -- "-[0-9a-f]{12}$" | tail -n +3)
   log "$name: ready in $((SECONDS - t0)) s"
 }
 
 exports_of() {
-  local dir="$venvs/$1"
+  local dir
+  dir=$(venv_dir "$1")
   case "$1" in
     tools) printf ' PPG_MOTO_PYTHON=%q PPG_TOOLS_PYTHON=%q' "$dir/bin/python" "$dir/bin/python" ;;
     paddle-3.3) printf ' PPG_PADDLE33_PYTHON=%q' "$dir/bin/python" ;;
@@ -115,7 +133,7 @@ main() {
     shift
     ensure_base
     local py="$base"
-    "$base" -m pip --version >/dev/null 2>&1 || { ensure_venv tools; py="$venvs/tools/bin/python"; }
+    "$base" -m pip --version >/dev/null 2>&1 || { ensure_venv tools; py="$(venv_dir tools)/bin/python"; }
     for name in "$@"; do fetch_wheels "$py" "$reqs/$name.txt"; done
     echo "$wheels"
     return 0

@@ -53,7 +53,7 @@ step "python environments"
 py_t0=$SECONDS
 if py_out=$(bash scripts/python-env.sh 2>"$PPG_TEST_LOGS/python-env.log"); then
   eval "$py_out"
-  echo "ok in $((SECONDS - py_t0)) s: moto $("$PPG_MOTO_PYTHON" -c 'import moto; print(moto.__version__)') for the S3 tests; Paddle venvs under ${PPG_PADDLE33_PYTHON%/paddle-3.3/bin/python}"
+  echo "ok in $((SECONDS - py_t0)) s: moto $("$PPG_MOTO_PYTHON" -c 'import moto; print(moto.__version__)') for the S3 tests; venvs under $(dirname "$(dirname "$(dirname "$PPG_PADDLE33_PYTHON")")")"
 else
   echo "!!! the Python environments could not be made: the S3 store and real-Paddle tests will fail" >&2
   echo "    last lines of $PPG_TEST_LOGS/python-env.log:" >&2
