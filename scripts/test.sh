@@ -47,12 +47,23 @@ step "lint";            npm run -s lint || fail=1
 step "format";          npm run -s format:check >"$PPG_TEST_LOGS/format.log" 2>&1 && echo "ok" || { cat "$PPG_TEST_LOGS/format.log"; fail=1; }
 step "dist is current"; npm run -s check:dist || fail=1
 
+step "debian tools"
+# qemu-user: the bf16 test runs the real Paddle on an emulated CPU without AVX-512.
+if command -v qemu-x86_64 >/dev/null 2>&1; then echo "qemu-x86_64 present"; else
+  sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
+  { $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq qemu-user; } >"$PPG_TEST_LOGS/apt-qemu.log" 2>&1 \
+    && echo "installed qemu-user" || { echo "!!! could not install qemu-user (see $PPG_TEST_LOGS/apt-qemu.log): the emulated-CPU bf16 test will skip" >&2; }
+fi
+
 step "python environments"
 # Pinned venvs from PyPI (scripts/requirements/*.txt): moto for the S3 tests, Paddle 3.3 / 2.6,
 # the model converter, PaddleOCR. Cached; a warm run starts no pip.
 py_t0=$SECONDS
 if py_out=$(bash scripts/python-env.sh 2>"$PPG_TEST_LOGS/python-env.log"); then
   eval "$py_out"
+  # `python3` for the tests is the tools venv (numpy for the reference checks, the local runner's
+  # scripts): a fresh machine's own python3 has no numpy.
+  export PATH="$(dirname "$PPG_TOOLS_PYTHON"):$PATH"
   echo "ok in $((SECONDS - py_t0)) s: moto $("$PPG_MOTO_PYTHON" -c 'import moto; print(moto.__version__)') for the S3 tests; venvs under $(dirname "$(dirname "$(dirname "$PPG_PADDLE33_PYTHON")")")"
 else
   echo "!!! the Python environments could not be made: the S3 store and real-Paddle tests will fail" >&2
