@@ -151,6 +151,7 @@ class OrtEngine:
             raise HarnessError("onnxruntime is not importable by %s (%s)" % (sys.executable, e))
         eng = job["engine"]
         self.ort = ort
+        self.model = job["model"]
         so = ort.SessionOptions()
         so.intra_op_num_threads = int(threads or eng["threads"])
         if threads is not None:
@@ -213,12 +214,54 @@ class OrtEngine:
         return {"providers": ",".join(self.providers)}
 
 
+def paddle_core(paddle):
+    """Paddle's pybind module: paddle.base.core (2.6, 3.x), paddle.fluid.core (older 2.x)."""
+    import importlib
+
+    for name in ("paddle.base.core", "paddle.fluid.core"):
+        try:
+            return importlib.import_module(name)
+        except Exception:
+            continue
+    return None
+
+
+def paddle_major(version):
+    """3 for "3.3.1", 2 for "2.6.2"; a develop build ("0.0.0") counts as the newest."""
+    try:
+        major = int(str(version).split(".")[0])
+    except ValueError:
+        return 99
+    return 99 if major == 0 else major
+
+
+def cpu_bf16_problem(core):
+    """Why Paddle would run fp32 under a bf16 request on this CPU, or None when bf16 really runs.
+
+    Config.enable_mkldnn_bfloat16 turns bf16 on only in a oneDNN build on a CPU with avx512_core
+    and otherwise just logs and leaves it off (analysis_config.cc EnableMkldnnBfloat16:
+    MayIUse(avx512_core)); its result, mkldnn_bfloat16_enabled(), has no Python binding. The same
+    condition is what core.supports_bfloat16() reports (pybind.cc SupportsBfloat16), in 2.6 and 3.x."""
+    if core is None or not hasattr(core, "supports_bfloat16"):
+        return "this Paddle has no paddle.base.core.supports_bfloat16() to ask whether oneDNN bfloat16 runs"
+    compiled = getattr(core, "is_compiled_with_onednn", None) or getattr(core, "is_compiled_with_mkldnn", None)
+    if compiled is not None and not compiled():
+        return "this Paddle is built without oneDNN (is_compiled_with_mkldnn() is False)"
+    if not core.supports_bfloat16():
+        return "this CPU lacks avx512_core (AVX-512 F, BW, VL and DQ), which Paddle's oneDNN bfloat16 needs (core.supports_bfloat16() is False)"
+    return None
+
+
 class PaddleEngine:
     """Paddle Inference, configured the way Paddle's own tools do it (PaddleOCR tools/infer/utility.py
     create_predictor, PaddleX's static runner): the precision goes where Paddle takes it
     (EnableUseGpu: fp32/fp16/bf16; TensorRT: its own precision_mode, int8 included; CPU bf16/int8:
     oneDNN), TensorRT gets dynamic shapes, and Paddle 3.x PIR programs (inference.json) run on the
-    new IR and executor, with TensorRT through paddle.tensorrt.convert."""
+    new IR and executor, with TensorRT through paddle.tensorrt.convert.
+
+    Where Paddle would silently do something else than asked (a GPU request in a CPU build runs on
+    the CPU; bf16 on a CPU without avx512_core runs fp32; a PIR program crashes Paddle 2.x), the
+    harness asks Paddle first and refuses with the reason."""
 
     name = "paddle"
 
@@ -229,10 +272,17 @@ class PaddleEngine:
         except Exception as e:
             raise HarnessError("paddle is not importable by %s (%s)" % (sys.executable, e))
         self.paddle, self.pi = paddle, pi
-        eng, model = job["engine"], job["model"]
+        self.version = str(paddle.__version__)
+        eng = job["engine"]
+        self.model = self._program(job["model"], notes)
         self.calls = []
         self.work_dir = os.path.dirname(os.path.abspath(job["output"]))
-        pir = model["format"] == "paddle-pir"
+        # Where Paddle writes what it derives from the model (TensorRT engines and calibration
+        # tables, optimised programs): <model dir>/_opt_cache unless told, and the docker runner
+        # mounts the model read-only. One directory of the job's own, for every config.
+        self.cache_dir = os.path.join(self.work_dir, "paddle_opt_cache")
+        os.makedirs(self.cache_dir, exist_ok=True)
+        pir = self.model["format"] == "paddle-pir"
         precision_name = eng["precision"]
         P = pi.PrecisionType
         precision = {"fp32": P.Float32, "fp16": P.Half, "bf16": P.Bfloat16, "int8": P.Int8}[precision_name]
@@ -241,7 +291,14 @@ class PaddleEngine:
         device_id = int(eng.get("deviceId", 0))
         batch = int(eng["batchSize"])
         explicit = eng.get("trtShapes")
-        entry, params = model["entry"], model["params"]
+        entry, params = self.model["entry"], self.model["params"]
+
+        if gpu:
+            self._require_gpu(device_id)
+        elif precision_name == "bf16":
+            problem = cpu_bf16_problem(paddle_core(paddle))
+            if problem:
+                raise HarnessError("precision bf16 on CPU cannot run here: %s; Paddle would measure fp32 under the bf16 label (use precision fp32, or a CPU with AVX-512)" % problem)
 
         if trt and pir:
             # Paddle 3.x: enable_tensorrt_engine is the old-IR route; a PIR program is converted
@@ -258,9 +315,12 @@ class PaddleEngine:
                 # TensorRT takes the precision (int8 included); EnableUseGpu stays fp32.
                 self.call(config, "enable_use_gpu", 100, device_id, P.Float32)
                 if not pir:
+                    # use_calib_mode=False: int8 times an engine built from the model's own
+                    # quantization scales (a QAT/PTQ model), not Paddle's calibration pass, which
+                    # collects statistics in the timed runs and builds the engine only at the end.
                     self.call(config, "enable_tensorrt_engine", workspace_size=1 << 30, max_batch_size=batch,
                               min_subgraph_size=3, precision_mode=precision, use_static=False,
-                              use_calib_mode=precision_name == "int8")
+                              use_calib_mode=False)
                     self._dynamic_shapes(config, entry, params, explicit, shape_batches, device_id, notes)
             else:
                 # fp16/bf16 without TensorRT: Paddle's GPU mixed precision (int8 is refused by gate.yml).
@@ -271,9 +331,8 @@ class PaddleEngine:
                 self.call(config, "enable_mkldnn")
                 if precision_name == "bf16":
                     self.call(config, "enable_mkldnn_bfloat16")
-                    # Paddle silently leaves bf16 off on a CPU without AVX-512: say so instead of measuring fp32.
-                    if hasattr(config, "mkldnn_bfloat16_enabled") and not config.mkldnn_bfloat16_enabled():
-                        raise HarnessError("precision bf16 on CPU: Paddle turned oneDNN bfloat16 off (this CPU has no AVX-512, or Paddle was built without oneDNN); the run would be fp32")
+                    fast = getattr(paddle_core(paddle), "supports_bfloat16_fast_performance", lambda: False)()
+                    notes.append("bf16 on CPU: oneDNN bfloat16, %s" % ("native (avx512_bf16)" if fast else "emulated on AVX-512 (no avx512_bf16: slower than fp32)"))
                 elif precision_name == "int8":
                     self.call(config, "enable_mkldnn_int8")
                     if hasattr(config, "mkldnn_int8_enabled") and not config.mkldnn_int8_enabled():
@@ -299,6 +358,40 @@ class PaddleEngine:
         self.out_handles = [self.predictor.get_output_handle(n) for n in self.outputs]
         notes.extend(self.calls)
 
+    def _program(self, model, notes):
+        """The program this Paddle loads. A directory that holds both inference.json (Paddle 3 PIR)
+        and inference.pdmodel (2.x) comes with the .pdmodel as model.alternative: Paddle >= 3 loads
+        the .json, an older Paddle the .pdmodel, and a note says which. A PIR program alone on
+        Paddle 2.x is refused: 2.6 crashes (SIGSEGV) in create_predictor on a .json."""
+        alternative = model.get("alternative")
+        pir_capable = paddle_major(self.version) >= 3
+        where = os.path.dirname(model["entry"])
+        if model["format"] == "paddle-pir" and not pir_capable:
+            if alternative:
+                notes.append("model: %s holds %s and %s; Paddle %s loads %s (a PIR program needs Paddle 3)" % (
+                    where, os.path.basename(model["entry"]), os.path.basename(alternative["entry"]), self.version, os.path.basename(alternative["entry"])))
+                return dict(model, **alternative)
+            raise HarnessError("%s is a Paddle 3 PIR program (format paddle-pir); Paddle %s cannot load it: run it with Paddle >= 3, or point the model path at a 2.x program (.pdmodel + .pdiparams)" % (model["entry"], self.version))
+        if alternative:
+            notes.append("model: %s holds %s and %s; Paddle %s loads %s" % (
+                where, os.path.basename(model["entry"]), os.path.basename(alternative["entry"]), self.version, os.path.basename(model["entry"])))
+        return model
+
+    def _require_gpu(self, device_id):
+        """A CPU build of Paddle takes enable_use_gpu, logs "Please use PaddlePaddle with GPU
+        version" and runs on the CPU (analysis_config.cc EnableUseGpu): asked here, before anything
+        is measured under a GPU label."""
+        probe = self.pi.Config()
+        try:
+            probe.enable_use_gpu(100, device_id)
+            on = probe.use_gpu()
+        except Exception as e:
+            raise HarnessError("engine.device is gpu, but paddle.inference.Config.enable_use_gpu(100, %d) failed: %s: %s" % (device_id, type(e).__name__, e))
+        if not on:
+            cuda = getattr(self.paddle, "is_compiled_with_cuda", lambda: None)()
+            raise HarnessError("engine.device is gpu, but Paddle %s here %s: Config.use_gpu() is False after enable_use_gpu, so Paddle would run on the CPU (use a GPU build of Paddle, e.g. a -gpu- image, or device: cpu)" % (
+                self.version, "is a CPU build (paddle.is_compiled_with_cuda() is False)" if cuda is False else "does not enable the GPU"))
+
     def call(self, obj, method, *args, **kwargs):
         # Record what was applied: the notes show the exact Config a result was measured under.
         shown = [repr(a) for a in args] + ["%s=%r" % kv for kv in kwargs.items()]
@@ -310,9 +403,11 @@ class PaddleEngine:
 
     def _config(self, entry, params):
         try:
-            return self.pi.Config(entry, params)
+            config = self.pi.Config(entry, params)
         except Exception as e:
             raise HarnessError("paddle.inference.Config cannot read %s + %s: %s" % (entry, params, e))
+        self.call(config, "set_optim_cache_dir", self.cache_dir)
+        return config
 
     def _input_names(self, entry, params, pir):
         """The program's input names, from a throwaway CPU predictor (nothing else names them for a .pdmodel)."""
@@ -369,14 +464,23 @@ class PaddleEngine:
         notes.append("TensorRT dynamic shapes collected from the dataset into %s" % os.path.basename(path))
 
     def _convert_pir(self, entry, params, precision_name, explicit, shape_batches, batch):
+        """paddle.tensorrt.export.convert as Paddle documents it and PaddleX calls it: the model
+        PREFIX (dir/inference), TensorRTConfig(inputs=[Input(min/optim/max shapes, name)]) with the
+        precision and save_model_dir, the converted program then at save_model_dir + .json/.pdiparams.
+        A full path is no use: convert hands it to paddle.static.load_inference_model, which appends
+        .json itself (pir_io.py load_inference_model_pir: path_prefix + ".json")."""
         try:
             import paddle.tensorrt.export as trt_export
         except Exception as e:
-            raise HarnessError("TensorRT for a PIR model (inference.json) needs paddle.tensorrt (Paddle >= 3.0 with TensorRT): %s" % e)
+            raise HarnessError("TensorRT for a PIR model (inference.json) needs paddle.tensorrt (a GPU build of Paddle >= 3.0 with TensorRT): %s" % e)
         name = self._input_names(entry, params, True)[0]
         lo, opt, hi = self._shape_range(explicit, shape_batches, batch)
         modes = {"fp32": "FP32", "fp16": "FP16", "bf16": "BF16", "int8": "INT8"}
-        out_prefix = os.path.join(self.work_dir, "trt", "inference")
+        prefix = os.path.splitext(entry)[0]
+        if prefix + ".pdiparams" != params:
+            raise HarnessError("paddle.tensorrt.convert reads <prefix>.json + <prefix>.pdiparams; %s does not sit beside %s as %s" % (params, entry, os.path.basename(prefix) + ".pdiparams"))
+        out_prefix = os.path.join(self.work_dir, "trt", os.path.basename(prefix))
+        os.makedirs(os.path.dirname(out_prefix), exist_ok=True)
         try:
             cfg = trt_export.TensorRTConfig(
                 inputs=[trt_export.Input(min_input_shape=lo, optim_input_shape=opt, max_input_shape=hi, name=name)],
@@ -384,10 +488,11 @@ class PaddleEngine:
                 save_model_dir=out_prefix,
                 min_subgraph_size=3,
             )
-            self.calls.append("paddle.tensorrt.convert(%r, min=%r, opt=%r, max=%r, precision=%s)" % (os.path.basename(entry), lo, opt, hi, modes[precision_name]))
-            self.paddle.tensorrt.convert(entry, cfg)
+            self.calls.append("paddle.tensorrt.export.convert(%r, min=%r, opt=%r, max=%r, precision=%s, save_model_dir=%r)" % (
+                prefix, lo, opt, hi, modes[precision_name], out_prefix))
+            trt_export.convert(prefix, cfg)
         except Exception as e:
-            raise HarnessError("paddle.tensorrt.convert failed for %s: %s: %s" % (entry, type(e).__name__, e))
+            raise HarnessError("paddle.tensorrt.export.convert failed for %s: %s: %s" % (prefix, type(e).__name__, e))
         return out_prefix + ".json", out_prefix + ".pdiparams"
 
     def infer(self, batch):
@@ -1028,10 +1133,12 @@ def main():
     }
     options.update(engine.options())
     options.update(accuracy_options)
-    files = [{"path": f["name"], "sha256": sha256_file(f["path"]), "bytes": os.path.getsize(f["path"])} for f in model["files"]]
+    # The program the engine loaded (a directory with both Paddle formats: the one this Paddle takes).
+    loaded = engine.model
+    files = [{"path": f["name"], "sha256": sha256_file(f["path"]), "bytes": os.path.getsize(f["path"])} for f in loaded["files"]]
     doc = {
         "schema": RUN_SCHEMA,
-        "model": {"name": model["name"], "format": model["format"], "files": files},
+        "model": {"name": model["name"], "format": loaded["format"], "files": files},
         "engine": {"name": engine.name, "version": versions.get("engineVersion") or "unknown", "device": eng["device"],
                    "precision": eng["precision"], "options": options},
         "env": env,
