@@ -11,7 +11,7 @@
  *  - why paddle.tensorrt.convert gets the model prefix: load_inference_model appends ".json".
  */
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { chmod, copyFile, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,6 +30,9 @@ const run = promisify(execFile);
 const pythons = paddlePythons();
 const HARNESS_DIR = join(defaultHarnessPath(), '..');
 /** qemu-user's x86-64 emulator: runs this very Paddle on a CPU model without AVX-512. */
+/** Paddle's own condition for oneDNN bfloat16 (MayIUse(avx512_core)): this machine's CPU flags. */
+const CPU_FLAGS = new Set((/^flags\s*:(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? '').trim().split(/\s+/));
+const AVX512_CORE = ['avx512f', 'avx512bw', 'avx512vl', 'avx512dq'].every((f) => CPU_FLAGS.has(f));
 const QEMU = ['/usr/bin/qemu-x86_64', '/usr/local/bin/qemu-x86_64'].find((p) => existsSync(p));
 
 /** Runs Python code with `python`; stdout's last line parsed as JSON. */
@@ -153,7 +156,13 @@ describe.each(pythons)('the harness on real Paddle $label (CPU, local runner)', 
     scores(r).forEach((row, i) => row.forEach((v, k) => expect(Math.abs(v - scores(reference)[i]![k]!)).toBeLessThanOrEqual(1e-5)));
   });
 
-  it('bf16 on CPU runs bfloat16 for real: oneDNN bf16 on, and the scores move off the fp32 ones', async () => {
+  it('bf16 on CPU runs bfloat16 for real: oneDNN bf16 on, and the scores move off the fp32 ones (refused on a CPU without avx512_core)', async () => {
+    if (!AVX512_CORE) {
+      // A CI machine without AVX-512: the same run must be refused, never measured as fp32 labelled bf16.
+      const e = await failure(gate('bf16', plan(own, { precision: 'bf16', mkldnn: true })));
+      expect(e.message).toMatch(/precision bf16 on CPU cannot run here: this CPU lacks avx512_core/);
+      return;
+    }
     const r = await gate('bf16', plan(own, { precision: 'bf16', mkldnn: true }));
     expect(r.engine.precision).toBe('bf16');
     expect(notes(r)).toContain('Config.enable_mkldnn_bfloat16()');

@@ -268,10 +268,7 @@ export async function mergedAcceptance(opts: {
 }
 
 /** The merged PR a commit on the default branch came from (GET /repos/{o}/{r}/commits/{sha}/pulls), or undefined. */
-async function mergedPullRequest(
-  target: PullRequestTarget,
-  commit: string,
-): Promise<{ number: number; author: string } | undefined> {
+async function mergedPullRequest(target: PullRequestTarget, commit: string): Promise<{ number: number; author: string } | undefined> {
   const { data } = await githubClient(target).rest.repos.listPullRequestsAssociatedWithCommit({
     owner: target.owner,
     repo: target.repo,
