@@ -198,10 +198,12 @@ _ppg_main() {
     fi
     log "paddle image $tag ready"
     # Of the other root file systems of this version (other pins), the most recent one stays.
-    ls -t "$cache/paddle-$version-cpu-rootfs-"*.tar 2>/dev/null | grep -vxF "$tarball" | tail -n +2 | while IFS= read -r old; do
+    # (grep finds no other on a first build: under pipefail that is not a failure of this image.)
+    { ls -t "$cache/paddle-$version-cpu-rootfs-"*.tar 2>/dev/null | grep -vxF "$tarball" || true; } | tail -n +2 | while IFS= read -r old; do
       log "removing the older $old"
       rm -f "$old"
     done
+    return 0
   }
 
   ensure_paddle_images() {

@@ -85,7 +85,8 @@ mv "$tmp" "$out"
 trap - EXIT
 latest
 # Of the other builds, the most recent one stays (a branch switched back and forth).
-ls -dt "$cache"/paddle-models-[0-9a-f]* 2>/dev/null | grep -E -- "-[0-9a-f]{12}$" | grep -vxF "$out" | tail -n +2 | while IFS= read -r old; do
+# (grep finds none on a first build: under pipefail that must not fail the build.)
+{ ls -dt "$cache"/paddle-models-[0-9a-f]* 2>/dev/null | grep -E -- "-[0-9a-f]{12}$" | grep -vxF "$out" || true; } | tail -n +2 | while IFS= read -r old; do
   log "removing the older $old"
   rm -rf "$old"
 done
