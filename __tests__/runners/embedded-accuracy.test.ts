@@ -53,11 +53,11 @@ async function batchOne(model: ModelPlan, ds: PreparedDataset): Promise<RawOutpu
 
 describe('embedded runner: the batched accuracy pass', () => {
   it.each([
-    ['PP-OCRv4-rec', 'accuracy.line', 98.33],
-    ['PP-OCR-direction-cls', 'accuracy.top1', 99.58],
+    { name: 'PP-OCRv4-rec', metric: 'accuracy.line', expected: 98.33 },
+    { name: 'PP-OCR-direction-cls', metric: 'accuracy.top1', expected: 99.58 },
   ])(
-    '%s: predictions identical to batch 1, %s %s %%',
-    async (name, metric, expected) => {
+    '$name: predictions identical to batch 1, $metric $expected %',
+    async ({ name, metric, expected }) => {
       const model = models.find((m) => m.name === name)!;
       const ds = await prepareDataset(model.dataset, path.join(dir, 'cache'), { info: () => {}, warn: () => {} });
       const progress = recordingProgress();
