@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { counted } from '../../src/plural.js';
 import { countsText, partsText, STRINGS, t, tMd, type StringKey } from '../../src/text/index.js';
 
 const keys = Object.keys(STRINGS) as StringKey[];
@@ -33,5 +34,10 @@ describe('counts agree with their nouns', () => {
     expect(tMd('en', 'cut.rows', { n: 3 }).text).toBe('3 rows left out');
     expect(partsText('en', [{ key: 'reason.allWithin', args: { n: 1 } }])).toBe('all 1 metric within thresholds');
     expect(partsText('en', [{ key: 'reason.historyNoise', args: { level: '2 %', n: 1 } }])).toBe('noise band 2 % from the last 1 baseline');
+  });
+
+  it('messages outside the table agree the same way', () => {
+    expect([0, 1, 2].map((n) => counted(n, 'sample', 'samples'))).toEqual(['0 samples', '1 sample', '2 samples']);
+    expect(counted(1, 'entry', 'entries')).toBe('1 entry');
   });
 });

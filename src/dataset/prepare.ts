@@ -28,6 +28,7 @@ import { pixelLut, preprocessPixels, preprocessShape } from './preprocess.js';
 import { evictDatasets, touchDataset } from './cache-limit.js';
 import { preparePixels } from './workers.js';
 import { readAllSamples } from './samples.js';
+import { counted } from '../plural.js';
 
 /**
  * Bump when preprocessing code changes its output, so old caches are not reused. Not bumped for
@@ -107,7 +108,7 @@ async function prepareImages(plan: ImagePlan, cacheDir: string, progress: Progre
     cached = undefined;
   }
   if (cached) {
-    progress.info(`dataset ${name}: cache hit, ${images.length} samples prepared in ${dir}`);
+    progress.info(`dataset ${name}: cache hit, ${counted(images.length, 'sample', 'samples')} prepared in ${dir}`);
     await touchDataset(dir);
     await evictDatasets(path.resolve(cacheDir), dir, progress);
     return cached;

@@ -7,6 +7,7 @@ import type { PreparedDataset } from '../dataset/prepared.js';
 import { DataError, SchemaError } from '../errors.js';
 import { ctcGreedyDecode, encodeLabel, recMetrics } from './ocr.js';
 import { ascending, linearSlope, mean, percentile } from './stats.js';
+import { counted } from '../plural.js';
 
 export { ctcGreedyDecode, levenshtein, recMetrics } from './ocr.js';
 export { percentile, median, mean, linearSlope } from './stats.js';
@@ -204,7 +205,9 @@ function memoryMetrics(run: RunResult): MetricValue[] {
   for (const [key, label, s] of series) {
     if (!s) continue;
     if (s.iteration.length !== s.mb.length) {
-      throw new SchemaError(`run result memory.${key}: ${s.iteration.length} iterations but ${s.mb.length} samples`);
+      throw new SchemaError(
+        `run result memory.${key}: ${counted(s.iteration.length, 'iteration', 'iterations')} but ${counted(s.mb.length, 'sample', 'samples')}`,
+      );
     }
     const pairs = s.mb.map((mb, i) => [s.iteration[i]!, mb] as const).filter(([it, mb]) => Number.isFinite(it) && Number.isFinite(mb));
     if (pairs.length === 0) continue;

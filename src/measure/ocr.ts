@@ -3,6 +3,7 @@
  * as ppocr/postprocess/rec_postprocess.py and ppocr/metrics/rec_metric.py so numbers compare.
  */
 import { DataError } from '../errors.js';
+import { counted } from '../plural.js';
 
 /**
  * Greedy CTC decode of per-step argmax ids (PaddleOCR CTCLabelDecode): merge repeats, drop the
@@ -74,7 +75,9 @@ export function levenshtein(a: string, b: string): number {
  */
 export function recMetrics(preds: string[], labels: string[]): { acc: number; normEditDis: number; perSample: number[] } {
   if (preds.length !== labels.length) {
-    throw new DataError(`recMetrics: ${preds.length} predictions for ${labels.length} labels`);
+    throw new DataError(
+      `recMetrics: ${counted(preds.length, 'prediction', 'predictions')} for ${counted(labels.length, 'label', 'labels')}`,
+    );
   }
   const perSample: number[] = [];
   let distance = 0;

@@ -38,6 +38,7 @@ import type { GoldenOutputs, RawOutput, Task } from '../types.js';
 import { GoldenCollector, type GoldenPart } from './golden.js';
 import type { WorkerSetup } from './accuracy-worker.js';
 import { EngineCallError, predictRange, unpackOutput, type BatchLoop, type PackedOutput } from './predict.js';
+import { counted } from '../plural.js';
 
 /**
  * Session options of a multi-thread accuracy session: worker threads sleep between operators
@@ -284,7 +285,9 @@ export async function accuracyPass(plan: AccuracyPlan, progress: Progress): Prom
       result = await runPass(batch);
     }
     const seconds = (performance.now() - started) / 1000;
-    progress.info(`${modelName}: predictions for ${reader.count} samples in ${seconds.toFixed(1)} s (batch ${batch}, ${how})`);
+    progress.info(
+      `${modelName}: predictions for ${counted(reader.count, 'sample', 'samples')} in ${seconds.toFixed(1)} s (batch ${batch}, ${how})`,
+    );
     return { predictions: result.predictions, notes, batch, threads, ...(result.golden ? { golden: result.golden } : {}) };
   } finally {
     await pool.close();

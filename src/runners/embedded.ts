@@ -14,6 +14,7 @@ import { modelFiles } from '../model-files.js';
 import { modelFitProblems } from './model-check.js';
 import { median } from '../measure/stats.js';
 import { stopDecision } from '../measure/stopping.js';
+import { counted } from '../plural.js';
 
 type Ort = typeof import('onnxruntime-node');
 
@@ -180,7 +181,9 @@ async function runEmbedded(request: RunRequest, progress: Progress, now: () => n
 
   modelFiles(model); // the one resolver: a DataError naming models[<name>].path, as the other runners give
   const ort = await loadOrt();
-  progress.info(`${model.name}: loading ${basename(model.path)} (onnxruntime ${ort.env.versions.common}, ${engine.threads} thread(s))`);
+  progress.info(
+    `${model.name}: loading ${basename(model.path)} (onnxruntime ${ort.env.versions.common}, ${counted(engine.threads, 'thread', 'threads')})`,
+  );
   const modelBytes = await readFile(model.path).catch((error: unknown) => {
     throw new RunnerError(
       `models[${model.name}].path: cannot read ${model.path}: ${error instanceof Error ? error.message : String(error)}`,

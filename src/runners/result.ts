@@ -6,6 +6,7 @@
 import { SchemaError } from '../errors.js';
 import { RUN_SCHEMA } from '../types.js';
 import type { Device, EngineName, GoldenOutputs, ModelFormat, Precision, RawOutput, RunResult } from '../types.js';
+import { counted } from '../plural.js';
 
 type Obj = Record<string, unknown>;
 
@@ -73,7 +74,11 @@ class Checker {
     const iteration = this.nums(o.iteration, `${path}.iteration`, 'int');
     const mb = this.nums(o.mb, `${path}.mb`, 'num', -Infinity);
     if (mb.length !== iteration.length)
-      this.fail(`${path}.mb`, `${iteration.length} values (one per iteration index)`, `${mb.length} values`);
+      this.fail(
+        `${path}.mb`,
+        `${counted(iteration.length, 'value', 'values')} (one per iteration index)`,
+        counted(mb.length, 'value', 'values'),
+      );
     return { iteration, mb };
   }
 }
@@ -89,7 +94,8 @@ function prediction(c: Checker, v: unknown, path: string): RawOutput {
   const ids = c.nums(o.ids, `${path}.ids`, 'int');
   const second = kind === 'ctc' ? 'probs' : 'scores';
   const values = c.nums(o[second], `${path}.${second}`, 'num', -Infinity);
-  if (values.length !== ids.length) c.fail(`${path}.${second}`, `${ids.length} values (one per id)`, `${values.length} values`);
+  if (values.length !== ids.length)
+    c.fail(`${path}.${second}`, `${counted(ids.length, 'value', 'values')} (one per id)`, counted(values.length, 'value', 'values'));
   return kind === 'ctc' ? { kind, ids, probs: values } : { kind, ids, scores: values };
 }
 
@@ -204,7 +210,11 @@ function golden(c: Checker, v: unknown): GoldenOutputs {
       return r as [number, number, number, number, number];
     });
     if (kept.length !== ids.length || summary.length !== ids.length) {
-      c.fail(`${at}.kept`, `${ids.length} entries (one per outputs.golden.ids)`, `${kept.length} kept, ${summary.length} summaries`);
+      c.fail(
+        `${at}.kept`,
+        `${counted(ids.length, 'entry', 'entries')} (one per outputs.golden.ids)`,
+        `${kept.length} kept, ${summary.length} summaries`,
+      );
     }
     return { name: c.str(out.name, `${at}.name`), summary, kept, values: c.str(out.values, `${at}.values`, false) };
   });

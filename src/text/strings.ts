@@ -3,6 +3,8 @@
  * and 简体中文. `{name}` placeholders take pre-formatted values (numbers are formatted the same in
  * both languages). compare/ builds its reasons from these keys so the report can re-render them.
  */
+import { isSingular } from '../plural.js';
+
 export type Lang = 'en' | 'zh';
 
 export const STRINGS = {
@@ -326,12 +328,10 @@ export function t(
 ): string {
   return STRINGS[key][lang]
     .replace(/\{(\w+)\|([^|{}]*)\|([^|{}]*)\}/g, (whole, name: string, one: string, other: string) =>
-      name in counts ? (PLURAL[lang].select(countOf(counts[name])) === 'one' ? one : other) : whole,
+      name in counts ? (isSingular(lang, countOf(counts[name])) ? one : other) : whole,
     )
     .replace(/\{(\w+)\}/g, (whole, name: string) => (name in args ? String(args[name]) : whole));
 }
-
-const PLURAL: Record<Lang, Intl.PluralRules> = { en: new Intl.PluralRules('en'), zh: new Intl.PluralRules('zh') };
 
 /** A count given as a number or as its formatted text ("1", "1,204"). */
 function countOf(value: unknown): number {
