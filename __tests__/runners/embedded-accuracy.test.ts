@@ -66,7 +66,7 @@ describe('embedded runner: the batched accuracy pass', () => {
       expect(run.outputs.ids).toEqual(ds.ids);
       expect(run.outputs.predictions).toEqual(await batchOne(model, ds));
       expect(run.notes?.join('\n')).toMatch(
-        /accuracy pass: batch (6|auto → [6421] \(a line at [^)]*\)|6 \(auto: too few samples to compare batches\)), \d+ thread\(s\); the first 12 predictions checked equal to batch 1/,
+        /accuracy pass: batch (6|auto → [6421] \(a line at [^)]*\)|6 \(auto: too few samples to compare batches\)), \d+ threads?; the first 12 predictions checked equal to batch 1/,
       );
       expect(progress.infos.join('\n')).toMatch(new RegExp(`predictions for ${ds.ids.length} samples in [0-9.]+ s \\(batch [6421]`));
       expect(progress.warns).toEqual([]);

@@ -168,8 +168,8 @@ export async function accuracyPass(plan: AccuracyPlan, progress: Progress): Prom
   const started = performance.now();
   const pool = await WorkerPool.open(plan, workers, perWorker, reader.count);
   const predict = (first: number, n: number, batch: number) => pool.predict(first, n, batch, fixed !== undefined);
-  const where = `${threads} thread(s)`;
-  const how = `${where}: ${workers} worker thread(s) × ${perWorker}`;
+  const where = counted(threads, 'thread', 'threads');
+  const how = `${where}: ${counted(workers, 'worker thread', 'worker threads')} × ${perWorker}`;
   let lastLine = started;
   let lastGc = started;
   // Up to two chunks per worker in flight: the next is queued there when one is done.
