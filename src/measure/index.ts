@@ -43,7 +43,9 @@ export function measure(run: RunResult, dataset: PreparedDataset, task: Task): M
 function labelsById(run: RunResult, dataset: PreparedDataset): Array<string | null> {
   const { ids, predictions } = run.outputs;
   if (ids.length !== predictions.length) {
-    throw new SchemaError(`run result outputs: ${ids.length} ids but ${predictions.length} predictions`);
+    throw new SchemaError(
+      `run result outputs: ${counted(ids.length, 'id', 'ids')} but ${counted(predictions.length, 'prediction', 'predictions')}`,
+    );
   }
   const index = new Map(dataset.ids.map((id, i) => [id, i] as const));
   return ids.map((id, i) => {

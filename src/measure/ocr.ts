@@ -12,7 +12,9 @@ import { counted } from '../plural.js';
  */
 export function ctcGreedyDecode(ids: number[], probs: number[], dictionary: string[]): { text: string; confidence: number } {
   if (probs.length !== ids.length) {
-    throw new DataError(`CTC output has ${ids.length} step ids but ${probs.length} probabilities`);
+    throw new DataError(
+      `CTC output has ${counted(ids.length, 'step id', 'step ids')} but ${counted(probs.length, 'probability', 'probabilities')}`,
+    );
   }
   const space = dictionary.length + 1;
   let text = '';
@@ -23,7 +25,7 @@ export function ctcGreedyDecode(ids: number[], probs: number[], dictionary: stri
     if (id === 0 || (i > 0 && id === ids[i - 1])) continue;
     if (!Number.isInteger(id) || id < 0 || id > space) {
       throw new DataError(
-        `CTC class id ${id} at step ${i} is outside the dictionary (${dictionary.length} characters + blank + space): ` +
+        `CTC class id ${id} at step ${i} is outside the dictionary (${counted(dictionary.length, 'character', 'characters')} + blank + space): ` +
           'the model and the dictionary do not match',
       );
     }

@@ -277,7 +277,7 @@ export async function accuracyPass(plan: AccuracyPlan, progress: Progress): Prom
           trials.length > 0
             ? `batch auto → ${result.batch} (a line at ${tried})`
             : `batch ${batch}${wanted === 'auto' ? ' (auto: too few samples to compare batches)' : ''}`;
-        notes.push(`accuracy pass: ${what}, ${where}; the first ${n} predictions checked equal to batch 1`);
+        notes.push(`accuracy pass: ${what}, ${where}; the first ${counted(n, 'prediction', 'predictions')} checked equal to batch 1`);
         batch = result.batch;
       }
     } else {

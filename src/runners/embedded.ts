@@ -340,7 +340,7 @@ async function runEmbedded(request: RunRequest, progress: Progress, now: () => n
       medians.push(median(times));
       const decision = stopDecision(medians, { ...stopping, timeLeft: now() + measure.minRoundSeconds * 1000 <= deadline });
       progress.info(
-        `${model.name}: round ${rounds.length}/${measure.rounds}: ${times.length} iterations, median ${medians.at(-1)!.toFixed(2)} ms, ` +
+        `${model.name}: round ${rounds.length}/${measure.rounds}: ${counted(times.length, 'iteration', 'iterations')}, median ${medians.at(-1)!.toFixed(2)} ms, ` +
           `interval ±${Number.isFinite(decision.halfWidth) ? (100 * decision.halfWidth).toFixed(2) : '∞'} %`,
       );
       if (!decision.stop) continue;
@@ -352,7 +352,7 @@ async function runEmbedded(request: RunRequest, progress: Progress, now: () => n
         // The usual end of a run on a noisy machine, not a fault: the comparison's interval carries the spread.
         const limit =
           decision.reason === 'max-rounds'
-            ? `all ${rounds.length} rounds (measure.rounds)`
+            ? `all ${counted(rounds.length, 'round', 'rounds')} (measure.rounds)`
             : `measure.max-seconds (${measure.maxSeconds} s)`;
         progress.info(
           `${model.name}: measured ${limit}; round medians within ±${Number.isFinite(decision.halfWidth) ? (100 * decision.halfWidth).toFixed(1) : '∞'} % (aimed for ±${(100 * stopping.precision).toFixed(1)} %), the comparison's interval accounts for the spread`,

@@ -186,7 +186,11 @@ export function parseRunResult(json: unknown, source: string): RunResult {
   const ids = c.arr(out.ids, 'outputs.ids').map((id, i) => c.str(id, `outputs.ids[${i}]`));
   const predictions = c.arr(out.predictions, 'outputs.predictions').map((p, i) => prediction(c, p, `outputs.predictions[${i}]`));
   if (predictions.length !== ids.length)
-    c.fail('outputs.predictions', `${ids.length} predictions (one per id)`, `${predictions.length} predictions`);
+    c.fail(
+      'outputs.predictions',
+      `${counted(ids.length, 'prediction', 'predictions')} (one per id)`,
+      `${counted(predictions.length, 'prediction', 'predictions')}`,
+    );
 
   const result: RunResult = { schema: RUN_SCHEMA, model, engine, env, timing, memory, outputs: { ids, predictions } };
   if (out.golden !== undefined) result.outputs.golden = golden(c, out.golden);
@@ -213,7 +217,7 @@ function golden(c: Checker, v: unknown): GoldenOutputs {
       c.fail(
         `${at}.kept`,
         `${counted(ids.length, 'entry', 'entries')} (one per outputs.golden.ids)`,
-        `${kept.length} kept, ${summary.length} summaries`,
+        `${kept.length} kept, ${counted(summary.length, 'summary', 'summaries')}`,
       );
     }
     return { name: c.str(out.name, `${at}.name`), summary, kept, values: c.str(out.values, `${at}.values`, false) };
