@@ -25,6 +25,7 @@ const STAGES: ReadonlyArray<{ stage: string; paths: readonly string[] }> = [
       'errors.ts',
       'version.ts',
       'defined.ts',
+      'plural.ts',
       'ports.ts',
       'dataset/prepared.ts',
       'fingerprint.ts',

@@ -1,7 +1,7 @@
 // Bundles the action (dist/index.js) and the CLI (dist/cli.js) with esbuild.
 // Native modules cannot be inlined: onnxruntime-node (loaded lazily by the embedded runner) and
 // ssh2's optional native crypto / cpu-features (pulled in by dockerode) stay external.
-import { copyFileSync, mkdirSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync } from 'node:fs';
 import { build } from 'esbuild';
 
 const common = {
@@ -24,6 +24,8 @@ const common = {
 
 await build({ ...common, entryPoints: ['src/index.ts'], outfile: 'dist/index.js' });
 await build({ ...common, entryPoints: ['src/cli.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node\n' + common.banner.js } });
+// `bin` points here: executable, so `./dist/cli.js` runs and npx does not chmod (and dirty) a clone.
+chmodSync('dist/cli.js', 0o755);
 
 // Large datasets are prepared on worker threads (src/dataset/workers.ts), which load this file
 // from beside the bundle that starts them.

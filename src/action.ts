@@ -40,6 +40,7 @@ import { fingerprintHash, fingerprintOf } from './fingerprint.js';
 import { describe, inertLog } from './text/index.js';
 import { validateReport } from './report/schema.js';
 import type { AcceptanceState, GatePlan, GateReport, ShardDocument, StorePlan } from './types.js';
+import { counted } from './plural.js';
 
 /** The job log: core.info writes as is, so every line is made inert (no workflow command can start in data); core.warning escapes itself. */
 const progress: Progress = {
@@ -475,7 +476,7 @@ async function aggregateMode(inputs: ActionInputs, event: EventContext, plan: Ga
   const ctx = await gateContext(event, inputs);
   const dirs = await shardDirs(resolve(workspace(), inputs.artifactDir!));
   const shards = await readShards(dirs);
-  const outcome = await core.group(`paddle-perf-gate: ${plan.gate}, aggregating ${shards.length} shards`, () =>
+  const outcome = await core.group(`paddle-perf-gate: ${plan.gate}, aggregating ${counted(shards.length, 'shard', 'shards')}`, () =>
     aggregateShards(plan, ctx, shards, { store: createStore(plan.store), progress }),
   );
   return finish(inputs, event, plan, ctx, outcome, archivesFor(inputs, event, plan, ctx.commit));

@@ -57,6 +57,7 @@ import type {
   RunResult,
   Threshold,
 } from './types.js';
+import { counted } from './plural.js';
 
 /** Warm-up of each confirmation call (at most the gate's own). */
 export const CONFIRM_WARMUP_ITERATIONS = 10;
@@ -318,7 +319,7 @@ export async function confirmComparison(
   const predicted = predictionsDigest(prime.run.outputs);
   if (predicted.sha256 !== req.expected.predictions.sha256 || predicted.samples !== req.expected.predictions.samples) {
     return voided(
-      `the base side's predictions on the ${predicted.samples} samples differ from the ${req.expected.predictions.samples} recorded with the baseline`,
+      `the base side's predictions on the ${counted(predicted.samples, 'sample', 'samples')} differ from the ${req.expected.predictions.samples} recorded with the baseline`,
     );
   }
   if (req.expected.ownMs === null) return voided('the baseline recorded no timing to check the base side against');

@@ -308,11 +308,11 @@ describe('the base side must prove it is the baseline (exact)', () => {
     for (const id of ['latency.p50', 'latency.p90', 'latency.p99', 'latency.mean', 'throughput']) {
       expect(row(out, id).band).toBe(row(stored, id).band);
       expect(row(out, id).reason).toMatch(
-        /; A\/B confirmation void: the base side's predictions on the 1 samples differ from the 1 recorded with the baseline; the stored verdict stands$/,
+        /; A\/B confirmation void: the base side's predictions on the 1 sample differ from the 1 recorded with the baseline; the stored verdict stands$/,
       );
     }
     expect(lines).toContain(
-      "warn: m: A/B confirmation void, the stored verdict stands: the base side's predictions on the 1 samples differ from the 1 recorded with the baseline",
+      "warn: m: A/B confirmation void, the stored verdict stands: the base side's predictions on the 1 sample differ from the 1 recorded with the baseline",
     );
   });
 

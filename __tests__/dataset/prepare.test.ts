@@ -136,7 +136,7 @@ describe('prepareDataset: PaddleOCR recognition labels', () => {
     const labels = await write('rec_gt.txt', 'images/a.png\t温度℉\n');
     const log = new Log();
     await prepareDataset(recPlan(labels), cache, log);
-    expect(log.lines.join('\n')).toMatch(/warn .*rec_gt\.txt: 1 of 1 labels have characters outside the dictionary \(e\.g\. line 1: "℉"\)/);
+    expect(log.lines.join('\n')).toMatch(/warn .*rec_gt\.txt: 1 of 1 label has characters outside the dictionary \(e\.g\. line 1: "℉"\)/);
   });
 
   it.each([

@@ -358,7 +358,7 @@ describe('the forgery chain: forged artifact → accept comment by the fork auth
     expect(run.stdout).not.toMatch(/acceptance: \d+ recorded/);
     // The other Bot account's comment with the forged record: ignored, said so.
     expect(run.stdout).toMatch(
-      /#9: 1 comment\(s\) with the gate's marker by @evil-app\[bot\] ignored: the gate posts as @github-actions\[bot\]/,
+      /#9: 1 comment with the gate's marker by @evil-app\[bot\] ignored: the gate posts as @github-actions\[bot\]/,
     );
     expect(gh.statuses).toHaveLength(statusesBefore);
     // The store: the merge commit is not a baseline, and no entry carries an acceptance.

@@ -207,7 +207,7 @@ it('a run that broke before its report archives the logs it left', async () => {
     'cls/container.log': 'Traceback (most recent call last):\nRuntimeError: CUDA out of memory\n',
     'cls/harness.log': 'loading model\n',
   });
-  expect(lines).toEqual([`archived 2 file(s) of ${out} as artifact perf-gate-broken`]);
+  expect(lines).toEqual([`archived 2 files of ${out} as artifact perf-gate-broken`]);
 });
 
 it('an archive that cannot be written is a warning naming it; the others are still written', async () => {

@@ -105,7 +105,7 @@ describe('embedded runner: the accuracy pass on its own settings', () => {
     const line = (r: RunResult) => measure(r, dataset, 'ocr-rec').metrics.find((m) => m.id === 'accuracy.line')!.value;
     expect(line(four)).toBe(line(one));
 
-    expect(four.notes?.join('\n')).toMatch(/accuracy pass: batch 4, 2 thread\(s\); the first 12 predictions checked equal to batch 1/);
+    expect(four.notes?.join('\n')).toMatch(/accuracy pass: batch 4, 2 threads; the first 12 predictions checked equal to batch 1/);
     expect(four.engine.options).toMatchObject({ threads: 1, accuracyBatch: 4, accuracyThreads: 2 });
     expect(one.engine.options).toMatchObject({ threads: 1, accuracyBatch: 1, accuracyThreads: 1 });
     // Timing: the engine's batch-size and threads, whatever the accuracy pass used.
@@ -127,7 +127,7 @@ describe('embedded runner: the accuracy pass on its own settings', () => {
     expect(auto.outputs.predictions).toEqual(one.outputs.predictions);
     const note = auto.notes?.join('\n') ?? '';
     const chosen =
-      /accuracy pass: batch auto → (\d) \(a line at 6: [0-9.]+ ms, 4: [0-9.]+ ms, 2: [0-9.]+ ms, 1: [0-9.]+ ms\), 2 thread\(s\); the first 12 predictions checked equal to batch 1/.exec(
+      /accuracy pass: batch auto → (\d) \(a line at 6: [0-9.]+ ms, 4: [0-9.]+ ms, 2: [0-9.]+ ms, 1: [0-9.]+ ms\), 2 threads; the first 12 predictions checked equal to batch 1/.exec(
         note,
       );
     expect(chosen, note).not.toBeNull();
@@ -135,7 +135,7 @@ describe('embedded runner: the accuracy pass on its own settings', () => {
     // The 24-line set has no room for the trials: PaddleOCR's 6, and the note says why.
     const small = await run({ batch: 'auto', threads: 2 });
     expect(small.engine.options).toMatchObject({ accuracyBatch: 6 });
-    expect(small.notes?.join('\n')).toMatch(/accuracy pass: batch 6 \(auto: too few samples to compare batches\), 2 thread\(s\)/);
+    expect(small.notes?.join('\n')).toMatch(/accuracy pass: batch 6 \(auto: too few samples to compare batches\), 2 threads/);
   }, 180_000);
 
   it('auto is every core this process may use; a timing-only run records no accuracy pass', async () => {
@@ -195,7 +195,7 @@ describe('the accuracy pass with a model whose outputs depend on the rest of the
         /batched predictions differ from batch-1 predictions \(sample .+\): predictions run at batch 1/,
       );
       expect(six.notes.join('\n')).toMatch(/accuracy pass: batch 6 changed sample .+'s prediction; ran at batch 1/);
-      expect(progress.infos.join('\n')).toMatch(/predictions for 24 samples in [0-9.]+ s \(batch 1, 2 thread\(s\)/);
+      expect(progress.infos.join('\n')).toMatch(/predictions for 24 samples in [0-9.]+ s \(batch 1, 2 threads/);
     } finally {
       await reference.release();
     }
@@ -228,7 +228,7 @@ describe('the CLI with measure.accuracy', () => {
     const env = { PPG_CACHE_DIR: join(root, 'cli-cache') };
     const ok = await runCli(['run', '--config', join(dir, 'gate.yml')], { env });
     expect(ok.code, ok.stderr).toBe(0);
-    expect(ok.stderr).toMatch(/predictions for 12 samples in [0-9.]+ s \(batch 3, 2 thread\(s\): 2 worker thread\(s\) × 1\)/);
+    expect(ok.stderr).toMatch(/predictions for 12 samples in [0-9.]+ s \(batch 3, 2 threads: 2 worker threads × 1\)/);
     const report = JSON.parse(await readFile(join(dir, 'out', 'report.json'), 'utf8')) as {
       models: Array<{ run: RunResult & { batchSize: number } }>;
     };

@@ -22,9 +22,21 @@ import { defaultHarnessPath } from '../../src/runners/job.js';
 import { createLocalRunner } from '../../src/runners/local.js';
 import { parseRunResult } from '../../src/runners/result.js';
 import { RUN_SCHEMA } from '../../src/types.js';
-import { ctcText, makeOcrDataset, QUICK, REC_MODEL, recModel, recordingProgress, TEST_IMAGE, TEXTS, dockerPlan } from './fixtures.js';
+import {
+  ctcText,
+  dockerHostOrSkip,
+  makeOcrDataset,
+  QUICK,
+  REC_MODEL,
+  recModel,
+  recordingProgress,
+  TEST_IMAGE,
+  TEXTS,
+  dockerPlan,
+} from './fixtures.js';
 
-const dockerHost = process.env['PPG_DOCKER_HOST'] ?? process.env['DOCKER_HOST'];
+// The local and docker runners' contract needs an engine: skipped loudly without one, a failure in CI.
+const dockerHost = dockerHostOrSkip();
 /** Labels this file's containers (the local runner's wrapper and the docker runner) so it removes only its own. */
 const TAG = `contract-${process.pid}`;
 const GATE = `contract-test-${process.pid}`;

@@ -53,11 +53,11 @@ async function batchOne(model: ModelPlan, ds: PreparedDataset): Promise<RawOutpu
 
 describe('embedded runner: the batched accuracy pass', () => {
   it.each([
-    ['PP-OCRv4-rec', 'accuracy.line', 98.33],
-    ['PP-OCR-direction-cls', 'accuracy.top1', 99.58],
+    { name: 'PP-OCRv4-rec', metric: 'accuracy.line', expected: 98.33 },
+    { name: 'PP-OCR-direction-cls', metric: 'accuracy.top1', expected: 99.58 },
   ])(
-    '%s: predictions identical to batch 1, %s %s %%',
-    async (name, metric, expected) => {
+    '$name: predictions identical to batch 1, $metric $expected %',
+    async ({ name, metric, expected }) => {
       const model = models.find((m) => m.name === name)!;
       const ds = await prepareDataset(model.dataset, path.join(dir, 'cache'), { info: () => {}, warn: () => {} });
       const progress = recordingProgress();
@@ -66,7 +66,7 @@ describe('embedded runner: the batched accuracy pass', () => {
       expect(run.outputs.ids).toEqual(ds.ids);
       expect(run.outputs.predictions).toEqual(await batchOne(model, ds));
       expect(run.notes?.join('\n')).toMatch(
-        /accuracy pass: batch (6|auto → [6421] \(a line at [^)]*\)|6 \(auto: too few samples to compare batches\)), \d+ thread\(s\); the first 12 predictions checked equal to batch 1/,
+        /accuracy pass: batch (6|auto → [6421] \(a line at [^)]*\)|6 \(auto: too few samples to compare batches\)), \d+ threads?; the first 12 predictions checked equal to batch 1/,
       );
       expect(progress.infos.join('\n')).toMatch(new RegExp(`predictions for ${ds.ids.length} samples in [0-9.]+ s \\(batch [6421]`));
       expect(progress.warns).toEqual([]);

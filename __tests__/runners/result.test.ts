@@ -61,7 +61,7 @@ describe('parseRunResult', () => {
     [
       'rss length mismatch',
       (d) => (d.memory.rss.mb = [1]),
-      'run.json: memory.rss.mb: expected 2 values (one per iteration index), got "1 values"',
+      'run.json: memory.rss.mb: expected 2 values (one per iteration index), got "1 value"',
     ],
     ['negative rss', (d) => (d.memory.rss.mb = [1, -2]), 'run.json: memory.rss.mb: expected values ≥ 0, got -2'],
     [
@@ -77,7 +77,7 @@ describe('parseRunResult', () => {
     [
       'ctc probs short',
       (d) => (d.outputs.predictions[0].probs = [0.1]),
-      'run.json: outputs.predictions[0].probs: expected 3 values (one per id), got "1 values"',
+      'run.json: outputs.predictions[0].probs: expected 3 values (one per id), got "1 value"',
     ],
     [
       'fractional class id',

@@ -790,7 +790,7 @@ def accuracy_pass(job, engine, samples, np, notes, predictions_file, shape_batch
         fixed, batch = None, samples.feed_batch
     if not cpu:
         threads = int(eng["threads"])
-    where = "%d thread(s)" % threads if cpu else "the GPU"
+    where = ("%d thread%s" % (threads, "" if threads == 1 else "s")) if cpu else "the GPU"
 
     def predict(e, first, count, size, keep=None):
         data = samples.read(first, count)

@@ -10,6 +10,7 @@
 import type { Baseline, Threshold } from '../types.js';
 import { HISTORY_K, historyNoise, runToRunSpread } from './stats.js';
 import { isTimingMetric, type CompareOptions } from './index.js';
+import { counted } from '../plural.js';
 
 /** Below this the spread of a handful of baselines is luck, not a quiet machine: floor of the learned σ. */
 const MIN_SPREAD = 0.005;
@@ -38,7 +39,7 @@ export function thresholdsFromHistory(thresholds: Record<string, Threshold>, his
     if (learned > configured.value) {
       out[id] = { ...th, noise: { value: learned, kind: 'relative' } };
       notes.push(
-        `${id}: noise band ${(100 * learned).toFixed(1)} % (= ${k} × run-to-run spread ${(100 * spread).toFixed(2)} % over the last ${values.filter(Number.isFinite).length} baselines) instead of ${(100 * configured.value).toFixed(1)} %`,
+        `${id}: noise band ${(100 * learned).toFixed(1)} % (= ${k} × run-to-run spread ${(100 * spread).toFixed(2)} % over the last ${counted(values.filter(Number.isFinite).length, 'baseline', 'baselines')}) instead of ${(100 * configured.value).toFixed(1)} %`,
       );
     }
   }

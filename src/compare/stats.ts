@@ -4,6 +4,7 @@
  * ratio of A/B pairs and the noise band learned from history.
  */
 import { binomialHalfCdf, mean, median, normalQuantile, percentile, prng, studentTQuantile } from '../measure/stats.js';
+import { counted } from '../plural.js';
 
 function medianOf(values: number[], scratch: number[]): number {
   for (let i = 0; i < values.length; i++) scratch[i] = values[i]!;
@@ -47,7 +48,10 @@ export function bootstrapRatioCI(
  * base and right in head; two-sided p = min(1, 2·P(X ≤ min(b, c))) with X ~ Binomial(b + c, ½).
  */
 export function mcnemarExact(base: number[], head: number[]): { b: number; c: number; pValue: number } {
-  if (base.length !== head.length) throw new RangeError(`mcnemarExact: ${base.length} base samples vs ${head.length} head samples`);
+  if (base.length !== head.length)
+    throw new RangeError(
+      `mcnemarExact: ${counted(base.length, 'base sample', 'base samples')} vs ${counted(head.length, 'head sample', 'head samples')}`,
+    );
   let b = 0;
   let c = 0;
   for (let i = 0; i < base.length; i++) {

@@ -9,6 +9,7 @@ import type { Spec } from './spec.js';
 import { closest } from './suggest.js';
 import { readBytes, readDuration, readLevel, LEVEL_FORMS } from './units.js';
 import { resolveAlias } from './yaml-limits.js';
+import { counted } from '../plural.js';
 
 export interface Diagnostic {
   /** Source offset, or undefined for problems that are not in the file (action inputs). */
@@ -266,13 +267,13 @@ export class Reader {
         if (!isSeq(node)) return fail(got);
         const items = node.items.map((item, index) => this.read(item, spec.items, joinPath(path, index), offset));
         if (spec.minItems !== undefined && spec.minItems === spec.maxItems && items.length !== spec.minItems) {
-          return fail(`expected exactly ${spec.minItems} items, got ${items.length}`);
+          return fail(`expected exactly ${counted(spec.minItems, 'item', 'items')}, got ${items.length}`);
         }
         if (spec.minItems !== undefined && items.length < spec.minItems) {
-          return fail(`expected at least ${spec.minItems} item${spec.minItems === 1 ? '' : 's'}, got ${items.length}`);
+          return fail(`expected at least ${counted(spec.minItems, 'item', 'items')}, got ${items.length}`);
         }
         if (spec.maxItems !== undefined && items.length > spec.maxItems) {
-          return fail(`expected at most ${spec.maxItems} items, got ${items.length}`);
+          return fail(`expected at most ${counted(spec.maxItems, 'item', 'items')}, got ${items.length}`);
         }
         if (spec.unique) {
           const seen = new Set<string>();

@@ -13,6 +13,7 @@
 import { decode as decodePngRaw } from 'fast-png';
 import jpeg from 'jpeg-js';
 import { DataError } from '../errors.js';
+import { counted } from '../plural.js';
 
 /** 8-bit RGB, row-major, interleaved (data.length = width * height * 3). */
 export interface Image {
@@ -51,7 +52,7 @@ function decodePng(bytes: Uint8Array): Image {
     const idx = unpackRows(png.data as Uint8Array, width, height, depth);
     for (let i = 0; i < idx.length; i++) {
       const colour = png.palette[idx[i]!];
-      if (!colour) throw new Error(`palette index ${idx[i]} out of range (${png.palette.length} colours)`);
+      if (!colour) throw new Error(`palette index ${idx[i]} out of range (${counted(png.palette.length, 'colour', 'colours')})`);
       out[i * 3] = colour[0]!;
       out[i * 3 + 1] = colour[1]!;
       out[i * 3 + 2] = colour[2]!;

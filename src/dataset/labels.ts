@@ -2,6 +2,7 @@
  * Label files as users have them. Each parser reports errors as `file:line: what was expected`.
  */
 import { DataError } from '../errors.js';
+import { counted } from '../plural.js';
 
 export interface LabelEntry {
   /** 1-based line number in the label file. */
@@ -29,7 +30,8 @@ function lines(text: string): Array<{ line: number; text: string }> {
  * said (issue 25).
  */
 function excerpt(s: string, parsed: number): string {
-  if (parsed === 0) return `a line of ${s.length} characters (not quoted: no line before it is a label line, so this may be no label file)`;
+  if (parsed === 0)
+    return `a line of ${counted(s.length, 'character', 'characters')} (not quoted: no line before it is a label line, so this may be no label file)`;
   return JSON.stringify(s.length > 60 ? `${s.slice(0, 57)}...` : s);
 }
 

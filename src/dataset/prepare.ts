@@ -28,6 +28,7 @@ import { pixelLut, preprocessPixels, preprocessShape } from './preprocess.js';
 import { evictDatasets, touchDataset } from './cache-limit.js';
 import { preparePixels } from './workers.js';
 import { readAllSamples } from './samples.js';
+import { counted, isSingular } from '../plural.js';
 
 /**
  * Bump when preprocessing code changes its output, so old caches are not reused. Not bumped for
@@ -107,7 +108,7 @@ async function prepareImages(plan: ImagePlan, cacheDir: string, progress: Progre
     cached = undefined;
   }
   if (cached) {
-    progress.info(`dataset ${name}: cache hit, ${images.length} samples prepared in ${dir}`);
+    progress.info(`dataset ${name}: cache hit, ${counted(images.length, 'sample', 'samples')} prepared in ${dir}`);
     await touchDataset(dir);
     await evictDatasets(path.resolve(cacheDir), dir, progress);
     return cached;
@@ -127,7 +128,7 @@ async function prepareImages(plan: ImagePlan, cacheDir: string, progress: Progre
   const [c, h, w] = preprocessShape(plan.preprocess);
   const shape = [images.length, c, h, w];
   progress.info(
-    `dataset ${name}: preparing ${images.length} images → ${shape.join('×')}, stored as 8-bit pixels (${plan.preprocess.kind})`,
+    `dataset ${name}: preparing ${counted(images.length, 'image', 'images')} → ${shape.join('×')}, stored as 8-bit pixels (${plan.preprocess.kind})`,
   );
   const started = Date.now();
   const table = pixelLut(plan.preprocess);
@@ -152,7 +153,9 @@ async function prepareImages(plan: ImagePlan, cacheDir: string, progress: Progre
       yield px.data;
     }
   });
-  progress.info(`dataset ${name}: prepared ${images.length} samples in ${((Date.now() - started) / 1000).toFixed(1)} s → ${dir}`);
+  progress.info(
+    `dataset ${name}: prepared ${counted(images.length, 'sample', 'samples')} in ${((Date.now() - started) / 1000).toFixed(1)} s → ${dir}`,
+  );
   await evictDatasets(path.resolve(cacheDir), ds.dir, progress);
   return ds;
 }
@@ -203,7 +206,7 @@ async function prepareDynamicRec(
   };
   const shape = [images.length, c, imgH, maxW];
   progress.info(
-    `dataset ${at.name}: preparing ${images.length} images in predict_rec.py's batches of ${batch} (widths ${Math.min(...encoding.feed!.widths)}–${maxW}), stored as 8-bit pixels`,
+    `dataset ${at.name}: preparing ${counted(images.length, 'image', 'images')} in predict_rec.py's batches of ${batch} (widths ${Math.min(...encoding.feed!.widths)}–${maxW}), stored as 8-bit pixels`,
   );
   const manifest: Manifest = {
     schema: DATASET_SCHEMA,
@@ -225,7 +228,9 @@ async function prepareDynamicRec(
       yield px.data;
     }
   });
-  progress.info(`dataset ${at.name}: prepared ${images.length} samples in ${((Date.now() - started) / 1000).toFixed(1)} s → ${at.dir}`);
+  progress.info(
+    `dataset ${at.name}: prepared ${counted(images.length, 'sample', 'samples')} in ${((Date.now() - started) / 1000).toFixed(1)} s → ${at.dir}`,
+  );
   await evictDatasets(path.resolve(cacheDir), ds.dir, progress);
   return ds;
 }
@@ -278,7 +283,7 @@ function warnUnknownCharacters(entries: LabelEntry[], dictionary: string[], file
   const first = bad[0]!;
   const chars = [...new Set([...first.label].filter((ch) => !known.has(ch)))].join('');
   progress.warn(
-    `${file}: ${bad.length} of ${entries.length} labels have characters outside the dictionary (e.g. line ${first.line}: ${JSON.stringify(chars)}); as PaddleOCR's label encoding does, they are dropped from the labels before scoring`,
+    `${file}: ${bad.length} of ${counted(entries.length, 'label', 'labels')} ${isSingular('en', bad.length) ? 'has' : 'have'} characters outside the dictionary (e.g. line ${first.line}: ${JSON.stringify(chars)}); as PaddleOCR's label encoding does, they are dropped from the labels before scoring`,
   );
 }
 
@@ -319,7 +324,9 @@ async function prepareNpy(plan: NpyPlan, cacheDir: string, progress: Progress): 
     labelBytes = await readSource(labelsFile, 'label file');
     const parsed = parsePlainLabels(utf8(labelBytes, labelsFile), labelsFile, plan.classNames);
     if (parsed.length !== rows) {
-      throw new DataError(`${labelsFile}: has ${parsed.length} labels, but ${inputsFile} has ${rows} rows (expected one label per row)`);
+      throw new DataError(
+        `${labelsFile}: has ${counted(parsed.length, 'label', 'labels')}, but ${inputsFile} has ${rows} rows (expected one label per row)`,
+      );
     }
     labels = parsed.map((p) => p.label);
   }
@@ -342,7 +349,7 @@ async function prepareNpy(plan: NpyPlan, cacheDir: string, progress: Progress): 
   const name = path.basename(inputsFile);
   const cached = await tryLoad(dir, key);
   if (cached) {
-    progress.info(`dataset ${name}: cache hit, ${n} samples prepared in ${dir}`);
+    progress.info(`dataset ${name}: cache hit, ${counted(n, 'sample', 'samples')} prepared in ${dir}`);
     await touchDataset(dir);
     await evictDatasets(path.resolve(cacheDir), dir, progress);
     return cached;
@@ -371,7 +378,7 @@ async function prepareNpy(plan: NpyPlan, cacheDir: string, progress: Progress): 
   const ds = await writePrepared(dir, manifest, INPUTS_FILE, function* () {
     yield data;
   });
-  progress.info(`dataset ${name}: prepared ${n} samples → ${dir}`);
+  progress.info(`dataset ${name}: prepared ${counted(n, 'sample', 'samples')} → ${dir}`);
   await evictDatasets(path.resolve(cacheDir), ds.dir, progress);
   return ds;
 }
@@ -400,7 +407,9 @@ async function prepareRandom(plan: RandomPlan, cacheDir: string, progress: Progr
   const n = Math.min(plan.count, plan.limit ?? plan.count);
   const shape = [n, ...plan.shape.slice(1)];
   if (shape.reduce((a, b) => a * b, 1) > 2 ** 32) {
-    throw new ConfigError(`dataset.random: ${n} samples of [${plan.shape.join(', ')}] are more than 2^32 values: lower count`);
+    throw new ConfigError(
+      `dataset.random: ${counted(n, 'sample', 'samples')} of [${plan.shape.join(', ')}] are more than 2^32 values: lower count`,
+    );
   }
   let dictionary: string[] | undefined;
   let dictBytes: Uint8Array | undefined;
@@ -518,10 +527,10 @@ export async function loadPrepared(dir: string): Promise<PreparedDataset> {
   }
   const n = (shape as number[])[0]!;
   if (!Array.isArray(m.ids) || m.ids.length !== n || !m.ids.every((s) => typeof s === 'string')) {
-    bad('ids', `must be an array of ${n} strings`);
+    bad('ids', `must be an array of ${counted(n, 'string', 'strings')}`);
   }
   if (!Array.isArray(m.labels) || m.labels.length !== n || !m.labels.every((s) => typeof s === 'string' || s === null)) {
-    bad('labels', `must be an array of ${n} strings or nulls`);
+    bad('labels', `must be an array of ${counted(n, 'string', 'strings')} or nulls`);
   }
   for (const field of ['classNames', 'dictionary'] as const) {
     const v = m[field];
@@ -555,7 +564,7 @@ export async function loadPrepared(dir: string): Promise<PreparedDataset> {
     if ((shape as number[]).length !== 4) bad('shape', 'must be [N, C, H, W] for 8-bit pixels');
     const widths = e.widths;
     if (!Array.isArray(widths) || widths.length !== n || !widths.every((x) => Number.isInteger(x) && x >= 1 && x <= w!)) {
-      bad('encoding.widths', `must be an array of ${n} integers 1…${w}`);
+      bad('encoding.widths', `must be an array of ${counted(n, 'integer', 'integers')} 1…${w}`);
     }
     const lut = e.lut;
     if (!Array.isArray(lut) || lut.length !== c || !lut.every((t) => Array.isArray(t) && t.length === 256 && t.every(Number.isFinite))) {
@@ -573,7 +582,7 @@ export async function loadPrepared(dir: string): Promise<PreparedDataset> {
         fw.length !== n ||
         !fw.every((x, i) => Number.isInteger(x) && x >= (widths as number[])[i]! && x <= w!)
       ) {
-        bad('encoding.feed', `must be { batch ≥ 1, widths: ${n} integers, each from the sample's width to ${w} }`);
+        bad('encoding.feed', `must be { batch ≥ 1, widths: ${counted(n, 'integer', 'integers')}, each from the sample's width to ${w} }`);
       }
       feed = { batch: f.batch as number, widths: fw as number[] };
     }

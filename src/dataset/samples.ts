@@ -11,6 +11,7 @@ import { npyHeader } from './npy.js';
 import { DATASET_SCHEMA, INPUTS_FILE, MANIFEST_FILE, PIXELS_FILE, type PixelEncoding, type PreparedDataset } from './prepared.js';
 import { expandPixels, type PixelLut } from './preprocess.js';
 import { randomValues } from './random.js';
+import { counted } from '../plural.js';
 
 export interface SampleReader {
   readonly count: number;
@@ -119,7 +120,10 @@ export async function openSamples(ds: PreparedDataset): Promise<SampleReader> {
 
 /** Byte offset of each sample in pixels.bin (N + 1 entries: the last is the file's data size). */
 export function pixelOffsets(enc: PixelEncoding, rowBytes: number, count: number, file: string): Float64Array {
-  if (enc.widths.length !== count) throw new DataError(`${file}: the manifest lists ${enc.widths.length} widths for ${count} samples`);
+  if (enc.widths.length !== count)
+    throw new DataError(
+      `${file}: the manifest lists ${counted(enc.widths.length, 'width', 'widths')} for ${counted(count, 'sample', 'samples')}`,
+    );
   const offsets = new Float64Array(count + 1);
   for (let i = 0; i < count; i++) offsets[i + 1] = offsets[i]! + rowBytes * enc.widths[i]!;
   return offsets;

@@ -13,6 +13,7 @@
  */
 import type { GitHubPort } from '../ports.js';
 import { closedConnection, githubClient, tokenLogin, type Octokit } from './client.js';
+import { counted } from '../plural.js';
 
 /** GitHub rejects issue comments longer than this many characters. */
 export const COMMENT_LIMIT = 65_536;
@@ -98,7 +99,7 @@ class GitHubComments implements GitHubPort {
     if (foreign.length > 0) {
       const who = [...new Set(foreign.map((c) => `@${c.user?.login ?? '(deleted)'}`))].join(', ');
       this.options.warn?.(
-        `#${issueNumber}: ${foreign.length} comment(s) with the gate's marker by ${who} ignored: ${
+        `#${issueNumber}: ${counted(foreign.length, 'comment', 'comments')} with the gate's marker by ${who} ignored: ${
           login === undefined ? 'GitHub does not say who the token is' : `the gate posts as @${login}`
         }`,
       );

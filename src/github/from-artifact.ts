@@ -21,6 +21,7 @@ import type { GateReport } from '../types.js';
 import { githubClient } from './client.js';
 import { COMMENT_LIMIT, commentMarker } from './comment.js';
 import type { PullRequestInfo, WorkflowRunInfo } from './context.js';
+import { counted } from '../plural.js';
 
 /** The artifact does not belong to the PR it names: nothing is posted. */
 class RefusedError extends GateError {}
@@ -44,7 +45,8 @@ async function regularFile(path: string, what: string, maxBytes: number): Promis
   }
   // download-artifact writes plain files; anything else (a link to a runner file) is not ours to read.
   if (!info.isFile()) throw new ConfigError(`${what}: ${path} is not a regular file`);
-  if (info.size > maxBytes) throw new ConfigError(`${what}: ${path} is ${info.size} bytes, more than the ${maxBytes} allowed`);
+  if (info.size > maxBytes)
+    throw new ConfigError(`${what}: ${path} is ${counted(info.size, 'byte', 'bytes')}, more than the ${maxBytes} allowed`);
   return readFile(path, 'utf8');
 }
 

@@ -7,6 +7,7 @@ import type { PreparedDataset } from '../dataset/prepared.js';
 import { DataError, SchemaError } from '../errors.js';
 import { ctcGreedyDecode, encodeLabel, recMetrics } from './ocr.js';
 import { ascending, linearSlope, mean, percentile } from './stats.js';
+import { counted } from '../plural.js';
 
 export { ctcGreedyDecode, levenshtein, recMetrics } from './ocr.js';
 export { percentile, median, mean, linearSlope } from './stats.js';
@@ -42,7 +43,9 @@ export function measure(run: RunResult, dataset: PreparedDataset, task: Task): M
 function labelsById(run: RunResult, dataset: PreparedDataset): Array<string | null> {
   const { ids, predictions } = run.outputs;
   if (ids.length !== predictions.length) {
-    throw new SchemaError(`run result outputs: ${ids.length} ids but ${predictions.length} predictions`);
+    throw new SchemaError(
+      `run result outputs: ${counted(ids.length, 'id', 'ids')} but ${counted(predictions.length, 'prediction', 'predictions')}`,
+    );
   }
   const index = new Map(dataset.ids.map((id, i) => [id, i] as const));
   return ids.map((id, i) => {
@@ -204,7 +207,9 @@ function memoryMetrics(run: RunResult): MetricValue[] {
   for (const [key, label, s] of series) {
     if (!s) continue;
     if (s.iteration.length !== s.mb.length) {
-      throw new SchemaError(`run result memory.${key}: ${s.iteration.length} iterations but ${s.mb.length} samples`);
+      throw new SchemaError(
+        `run result memory.${key}: ${counted(s.iteration.length, 'iteration', 'iterations')} but ${counted(s.mb.length, 'sample', 'samples')}`,
+      );
     }
     const pairs = s.mb.map((mb, i) => [s.iteration[i]!, mb] as const).filter(([it, mb]) => Number.isFinite(it) && Number.isFinite(mb));
     if (pairs.length === 0) continue;

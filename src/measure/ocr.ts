@@ -3,6 +3,7 @@
  * as ppocr/postprocess/rec_postprocess.py and ppocr/metrics/rec_metric.py so numbers compare.
  */
 import { DataError } from '../errors.js';
+import { counted } from '../plural.js';
 
 /**
  * Greedy CTC decode of per-step argmax ids (PaddleOCR CTCLabelDecode): merge repeats, drop the
@@ -11,7 +12,9 @@ import { DataError } from '../errors.js';
  */
 export function ctcGreedyDecode(ids: number[], probs: number[], dictionary: string[]): { text: string; confidence: number } {
   if (probs.length !== ids.length) {
-    throw new DataError(`CTC output has ${ids.length} step ids but ${probs.length} probabilities`);
+    throw new DataError(
+      `CTC output has ${counted(ids.length, 'step id', 'step ids')} but ${counted(probs.length, 'probability', 'probabilities')}`,
+    );
   }
   const space = dictionary.length + 1;
   let text = '';
@@ -22,7 +25,7 @@ export function ctcGreedyDecode(ids: number[], probs: number[], dictionary: stri
     if (id === 0 || (i > 0 && id === ids[i - 1])) continue;
     if (!Number.isInteger(id) || id < 0 || id > space) {
       throw new DataError(
-        `CTC class id ${id} at step ${i} is outside the dictionary (${dictionary.length} characters + blank + space): ` +
+        `CTC class id ${id} at step ${i} is outside the dictionary (${counted(dictionary.length, 'character', 'characters')} + blank + space): ` +
           'the model and the dictionary do not match',
       );
     }
@@ -74,7 +77,9 @@ export function levenshtein(a: string, b: string): number {
  */
 export function recMetrics(preds: string[], labels: string[]): { acc: number; normEditDis: number; perSample: number[] } {
   if (preds.length !== labels.length) {
-    throw new DataError(`recMetrics: ${preds.length} predictions for ${labels.length} labels`);
+    throw new DataError(
+      `recMetrics: ${counted(preds.length, 'prediction', 'predictions')} for ${counted(labels.length, 'label', 'labels')}`,
+    );
   }
   const perSample: number[] = [];
   let distance = 0;

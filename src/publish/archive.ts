@@ -11,6 +11,7 @@ import { join, relative, sep } from 'node:path';
 import { PutObjectCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import type { ArchivePort, Progress } from '../ports.js';
 import type { ShardSpec } from '../types.js';
+import { counted } from '../plural.js';
 
 /** Every file under `dir`, absolute, sorted; an absent directory has none. */
 async function filesUnder(dir: string): Promise<string[]> {
@@ -47,7 +48,7 @@ export async function archiveDir(
   for (const archive of archives) {
     try {
       const { url } = await archive.store(dir, files);
-      progress.info(`archived ${files.length} file(s) of ${dir} as ${archive.name}${url ? `: ${url}` : ''}`);
+      progress.info(`archived ${counted(files.length, 'file', 'files')} of ${dir} as ${archive.name}${url ? `: ${url}` : ''}`);
       done.push({ name: archive.name, ...(url ? { url } : {}) });
     } catch (error) {
       const why = error instanceof Error ? error.message : String(error);

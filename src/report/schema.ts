@@ -14,6 +14,7 @@
 import { SchemaError } from '../errors.js';
 import type { GateReport } from '../types.js';
 import { GATE_ID_PATTERN } from '../config/spec.js';
+import { counted } from '../plural.js';
 
 type Json = Record<string, unknown>;
 
@@ -486,7 +487,12 @@ export function validateReport(doc: unknown, source: string): GateReport {
     entry.metrics.metrics.forEach((metric, j) => {
       const sample = metric.perSample;
       if (sample && sample.ok.length !== sample.ids.length) {
-        v.fail(`${at}.metrics.metrics[${j}].perSample.ok`, `${sample.ids.length} values (one per id)`, sample.ok, `${sample.ok.length}`);
+        v.fail(
+          `${at}.metrics.metrics[${j}].perSample.ok`,
+          `${counted(sample.ids.length, 'value', 'values')} (one per id)`,
+          sample.ok,
+          `${sample.ok.length}`,
+        );
       }
     });
     if (entry.comparison.model !== entry.metrics.model) {

@@ -38,6 +38,7 @@ import type { GoldenOutputs, RawOutput, Task } from '../types.js';
 import { GoldenCollector, type GoldenPart } from './golden.js';
 import type { WorkerSetup } from './accuracy-worker.js';
 import { EngineCallError, predictRange, unpackOutput, type BatchLoop, type PackedOutput } from './predict.js';
+import { counted } from '../plural.js';
 
 /**
  * Session options of a multi-thread accuracy session: worker threads sleep between operators
@@ -167,8 +168,8 @@ export async function accuracyPass(plan: AccuracyPlan, progress: Progress): Prom
   const started = performance.now();
   const pool = await WorkerPool.open(plan, workers, perWorker, reader.count);
   const predict = (first: number, n: number, batch: number) => pool.predict(first, n, batch, fixed !== undefined);
-  const where = `${threads} thread(s)`;
-  const how = `${where}: ${workers} worker thread(s) × ${perWorker}`;
+  const where = counted(threads, 'thread', 'threads');
+  const how = `${where}: ${counted(workers, 'worker thread', 'worker threads')} × ${perWorker}`;
   let lastLine = started;
   let lastGc = started;
   // Up to two chunks per worker in flight: the next is queued there when one is done.
@@ -276,7 +277,7 @@ export async function accuracyPass(plan: AccuracyPlan, progress: Progress): Prom
           trials.length > 0
             ? `batch auto → ${result.batch} (a line at ${tried})`
             : `batch ${batch}${wanted === 'auto' ? ' (auto: too few samples to compare batches)' : ''}`;
-        notes.push(`accuracy pass: ${what}, ${where}; the first ${n} predictions checked equal to batch 1`);
+        notes.push(`accuracy pass: ${what}, ${where}; the first ${counted(n, 'prediction', 'predictions')} checked equal to batch 1`);
         batch = result.batch;
       }
     } else {
@@ -284,7 +285,9 @@ export async function accuracyPass(plan: AccuracyPlan, progress: Progress): Prom
       result = await runPass(batch);
     }
     const seconds = (performance.now() - started) / 1000;
-    progress.info(`${modelName}: predictions for ${reader.count} samples in ${seconds.toFixed(1)} s (batch ${batch}, ${how})`);
+    progress.info(
+      `${modelName}: predictions for ${counted(reader.count, 'sample', 'samples')} in ${seconds.toFixed(1)} s (batch ${batch}, ${how})`,
+    );
     return { predictions: result.predictions, notes, batch, threads, ...(result.golden ? { golden: result.golden } : {}) };
   } finally {
     await pool.close();

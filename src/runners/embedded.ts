@@ -14,6 +14,7 @@ import { modelFiles } from '../model-files.js';
 import { modelFitProblems } from './model-check.js';
 import { median } from '../measure/stats.js';
 import { stopDecision } from '../measure/stopping.js';
+import { counted } from '../plural.js';
 
 type Ort = typeof import('onnxruntime-node');
 
@@ -180,7 +181,9 @@ async function runEmbedded(request: RunRequest, progress: Progress, now: () => n
 
   modelFiles(model); // the one resolver: a DataError naming models[<name>].path, as the other runners give
   const ort = await loadOrt();
-  progress.info(`${model.name}: loading ${basename(model.path)} (onnxruntime ${ort.env.versions.common}, ${engine.threads} thread(s))`);
+  progress.info(
+    `${model.name}: loading ${basename(model.path)} (onnxruntime ${ort.env.versions.common}, ${counted(engine.threads, 'thread', 'threads')})`,
+  );
   const modelBytes = await readFile(model.path).catch((error: unknown) => {
     throw new RunnerError(
       `models[${model.name}].path: cannot read ${model.path}: ${error instanceof Error ? error.message : String(error)}`,
@@ -337,7 +340,7 @@ async function runEmbedded(request: RunRequest, progress: Progress, now: () => n
       medians.push(median(times));
       const decision = stopDecision(medians, { ...stopping, timeLeft: now() + measure.minRoundSeconds * 1000 <= deadline });
       progress.info(
-        `${model.name}: round ${rounds.length}/${measure.rounds}: ${times.length} iterations, median ${medians.at(-1)!.toFixed(2)} ms, ` +
+        `${model.name}: round ${rounds.length}/${measure.rounds}: ${counted(times.length, 'iteration', 'iterations')}, median ${medians.at(-1)!.toFixed(2)} ms, ` +
           `interval ±${Number.isFinite(decision.halfWidth) ? (100 * decision.halfWidth).toFixed(2) : '∞'} %`,
       );
       if (!decision.stop) continue;
@@ -349,7 +352,7 @@ async function runEmbedded(request: RunRequest, progress: Progress, now: () => n
         // The usual end of a run on a noisy machine, not a fault: the comparison's interval carries the spread.
         const limit =
           decision.reason === 'max-rounds'
-            ? `all ${rounds.length} rounds (measure.rounds)`
+            ? `all ${counted(rounds.length, 'round', 'rounds')} (measure.rounds)`
             : `measure.max-seconds (${measure.maxSeconds} s)`;
         progress.info(
           `${model.name}: measured ${limit}; round medians within ±${Number.isFinite(decision.halfWidth) ? (100 * decision.halfWidth).toFixed(1) : '∞'} % (aimed for ±${(100 * stopping.precision).toFixed(1)} %), the comparison's interval accounts for the spread`,

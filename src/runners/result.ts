@@ -6,6 +6,7 @@
 import { SchemaError } from '../errors.js';
 import { RUN_SCHEMA } from '../types.js';
 import type { Device, EngineName, GoldenOutputs, ModelFormat, Precision, RawOutput, RunResult } from '../types.js';
+import { counted } from '../plural.js';
 
 type Obj = Record<string, unknown>;
 
@@ -73,7 +74,11 @@ class Checker {
     const iteration = this.nums(o.iteration, `${path}.iteration`, 'int');
     const mb = this.nums(o.mb, `${path}.mb`, 'num', -Infinity);
     if (mb.length !== iteration.length)
-      this.fail(`${path}.mb`, `${iteration.length} values (one per iteration index)`, `${mb.length} values`);
+      this.fail(
+        `${path}.mb`,
+        `${counted(iteration.length, 'value', 'values')} (one per iteration index)`,
+        counted(mb.length, 'value', 'values'),
+      );
     return { iteration, mb };
   }
 }
@@ -89,7 +94,8 @@ function prediction(c: Checker, v: unknown, path: string): RawOutput {
   const ids = c.nums(o.ids, `${path}.ids`, 'int');
   const second = kind === 'ctc' ? 'probs' : 'scores';
   const values = c.nums(o[second], `${path}.${second}`, 'num', -Infinity);
-  if (values.length !== ids.length) c.fail(`${path}.${second}`, `${ids.length} values (one per id)`, `${values.length} values`);
+  if (values.length !== ids.length)
+    c.fail(`${path}.${second}`, `${counted(ids.length, 'value', 'values')} (one per id)`, counted(values.length, 'value', 'values'));
   return kind === 'ctc' ? { kind, ids, probs: values } : { kind, ids, scores: values };
 }
 
@@ -180,7 +186,11 @@ export function parseRunResult(json: unknown, source: string): RunResult {
   const ids = c.arr(out.ids, 'outputs.ids').map((id, i) => c.str(id, `outputs.ids[${i}]`));
   const predictions = c.arr(out.predictions, 'outputs.predictions').map((p, i) => prediction(c, p, `outputs.predictions[${i}]`));
   if (predictions.length !== ids.length)
-    c.fail('outputs.predictions', `${ids.length} predictions (one per id)`, `${predictions.length} predictions`);
+    c.fail(
+      'outputs.predictions',
+      `${counted(ids.length, 'prediction', 'predictions')} (one per id)`,
+      `${counted(predictions.length, 'prediction', 'predictions')}`,
+    );
 
   const result: RunResult = { schema: RUN_SCHEMA, model, engine, env, timing, memory, outputs: { ids, predictions } };
   if (out.golden !== undefined) result.outputs.golden = golden(c, out.golden);
@@ -204,7 +214,11 @@ function golden(c: Checker, v: unknown): GoldenOutputs {
       return r as [number, number, number, number, number];
     });
     if (kept.length !== ids.length || summary.length !== ids.length) {
-      c.fail(`${at}.kept`, `${ids.length} entries (one per outputs.golden.ids)`, `${kept.length} kept, ${summary.length} summaries`);
+      c.fail(
+        `${at}.kept`,
+        `${counted(ids.length, 'entry', 'entries')} (one per outputs.golden.ids)`,
+        `${kept.length} kept, ${counted(summary.length, 'summary', 'summaries')}`,
+      );
     }
     return { name: c.str(out.name, `${at}.name`), summary, kept, values: c.str(out.values, `${at}.values`, false) };
   });

@@ -6,6 +6,7 @@
  */
 import { BASELINE_SCHEMA, type AcceptanceRecord, type Baseline, type BaselineRun } from '../types.js';
 import { StoreError } from '../errors.js';
+import { counted } from '../plural.js';
 
 const POINTER_SCHEMA = 'paddle-perf-gate/pointer@1' as const;
 const HISTORY_SCHEMA = 'paddle-perf-gate/history@1' as const;
@@ -185,7 +186,7 @@ export function decodeBaseline(text: string, where: string): Baseline {
       if (!Array.isArray(ids) || !ids.every((x) => typeof x === 'string')) r.fail(`${p}.perSample.ids`, 'an array of strings', ids);
       const ok = r.numArray(ps['ok'], `${p}.perSample.ok`);
       if (ok.length !== (ids as string[]).length)
-        r.fail(`${p}.perSample.ok`, `${(ids as string[]).length} entries (one per id)`, ok.length);
+        r.fail(`${p}.perSample.ok`, `${counted((ids as string[]).length, 'entry', 'entries')} (one per id)`, ok.length);
     }
   });
   const run = o['run'] === undefined ? undefined : decodeRun(r, o['run']);

@@ -5,6 +5,7 @@
  */
 import { execFile } from 'node:child_process';
 import type { BaselineWant } from '../types.js';
+import { counted } from '../plural.js';
 
 export interface BaselineWantOptions {
   cwd: string;
@@ -74,7 +75,7 @@ export async function baselineWant(opts: BaselineWantOptions): Promise<BaselineW
   const commits = list.split('\n').filter((s) => /^[0-9a-f]{40,64}$/.test(s));
   const result: BaselineWantResult = { commits, branch: opts.defaultBranch, mergeBase };
   if (shallow && commits.length < max)
-    result.reason = `only ${commits.length} ancestors of the merge-base are in this shallow checkout${hint}`;
+    result.reason = `only ${counted(commits.length, 'ancestor', 'ancestors')} of the merge-base are in this shallow checkout${hint}`;
   return result;
 }
 

@@ -38,8 +38,8 @@ export function countsText(
   const accepted = counts.accepted ?? 0;
   return [
     ...(accepted > 0 ? [t(lang, 'count.accepted', { n: fmtNumber(accepted, 0) })] : []),
-    t(lang, regressions === 1 ? 'count.regression.one' : 'count.regression.other', { n: fmtNumber(regressions, 0) }),
-    t(lang, warnings === 1 ? 'count.warning.one' : 'count.warning.other', { n: fmtNumber(warnings, 0) }),
+    t(lang, 'count.regression', { n: fmtNumber(regressions, 0) }),
+    t(lang, 'count.warning', { n: fmtNumber(warnings, 0) }),
     ...(inconclusive > 0 ? [t(lang, 'count.inconclusive', { n: fmtNumber(inconclusive, 0) })] : []),
   ].join(t(lang, 'sep.list'));
 }

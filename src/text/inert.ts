@@ -111,6 +111,7 @@ export function tMd(lang: Lang, key: StringKey, args: Record<string, MdArg> = {}
         return [name, `${marker}${names.length - 1}${marker}`];
       }),
     ),
+    args,
   );
   const pieces = plain.split(SLOT);
   let out = '';

@@ -67,7 +67,7 @@ export function partsText(lang: Lang, parts: readonly ReasonPart[], rows: readon
       const names = Object.keys(p.args ?? {});
       const slots = Object.fromEntries(names.map((name, i) => [name, `\u0000${i}\u0000`]));
       return (
-        t(lang, p.key as StringKey, slots)
+        t(lang, p.key as StringKey, slots, p.args)
           // eslint-disable-next-line no-control-regex -- the slot markers put in place of the arguments
           .split(/\u0000(\d+)\u0000/)
           .map((piece, i) => (i % 2 === 1 ? arg(lang, p.args![names[Number(piece)]!]!, rows, inert) : inert(piece)))

@@ -3,6 +3,8 @@
  * and 简体中文. `{name}` placeholders take pre-formatted values (numbers are formatted the same in
  * both languages). compare/ builds its reasons from these keys so the report can re-render them.
  */
+import { isSingular } from '../plural.js';
+
 export type Lang = 'en' | 'zh';
 
 export const STRINGS = {
@@ -31,21 +33,21 @@ export const STRINGS = {
   'reason.reachesFail': { en: 'beyond noise, reaching > {level}: {lo} … {hi}', zh: '超出噪声，可能 > {level}：{lo} … {hi}' },
   'reason.mayExceed': { en: 'slower, may exceed {level}: {lo} … {hi}', zh: '变慢，可能超过 {level}：{lo} … {hi}' },
   'reason.unstableCurrent': {
-    en: 'rounds unstable (this run): last {n} round medians differ by {spread} > {limit}',
+    en: 'rounds unstable (this run): last {n} {n|round median differs|round medians differ} by {spread} > {limit}',
     zh: '轮次不稳定（本次）：最后 {n} 轮中位数相差 {spread} > {limit}',
   },
   'reason.unstableBaseline': {
-    en: 'rounds unstable (baseline): last {n} round medians differ by {spread} > {limit}',
+    en: 'rounds unstable (baseline): last {n} {n|round median differs|round medians differ} by {spread} > {limit}',
     zh: '轮次不稳定（基线）：最后 {n} 轮中位数相差 {spread} > {limit}',
   },
-  'reason.confirmed': { en: 'confirmed by {n} interleaved A/B pairs on this runner', zh: '经本机 {n} 对交替 A/B 确认' },
-  'reason.notConfirmedAB': { en: 'not confirmed by {n} interleaved A/B pairs on this runner', zh: '本机 {n} 对交替 A/B 未能确认' },
+  'reason.confirmed': { en: 'confirmed by {n} interleaved A/B {n|pair|pairs} on this runner', zh: '经本机 {n} 对交替 A/B 确认' },
+  'reason.notConfirmedAB': { en: 'not confirmed by {n} interleaved A/B {n|pair|pairs} on this runner', zh: '本机 {n} 对交替 A/B 未能确认' },
   'reason.abRefused': {
     en: 'A/B confirmation refused: {why}; the stored verdict stands',
     zh: 'A/B 确认被拒绝：{why}；保留与存储基线比较的判定',
   },
   'reason.abVoid': { en: 'A/B confirmation void: {why}; the stored verdict stands', zh: 'A/B 确认无效：{why}；保留与存储基线比较的判定' },
-  'reason.historyNoise': { en: 'noise band {level} from the last {n} baselines', zh: '噪声带 {level}（来自最近 {n} 个基线）' },
+  'reason.historyNoise': { en: 'noise band {level} from the last {n} {n|baseline|baselines}', zh: '噪声带 {level}（来自最近 {n} 个基线）' },
   'reason.belowFloor': { en: 'only {change} (≤ {floor})', zh: '仅 {change}（≤ {floor}）' },
   'reason.leak': { en: 'leak suspect: ≥ {lo} > {level}', zh: '疑似泄漏：≥ {lo} > {level}' },
   'reason.leakNotShown': {
@@ -58,7 +60,7 @@ export const STRINGS = {
   },
   'reason.chance': { en: 'could be chance ({p})', zh: '可能是偶然（{p}）' },
   'reason.smallSet': {
-    en: '{n} samples: 1 sample = {step} > {level}, ≥ {need} needed',
+    en: '{n} {n|sample|samples}: 1 sample = {step} > {level}, ≥ {need} needed',
     zh: '{n} 个样本：1 个样本 = {step} > {level}，至少需要 {need} 个',
   },
   'reason.unpaired': { en: 'different samples: no paired test', zh: '样本不同：无配对检验' },
@@ -68,17 +70,17 @@ export const STRINGS = {
   },
   'reason.baselineUnreadable': { en: 'baseline unreadable: {message}', zh: '基线无法读取：{message}' },
   'reason.drift': {
-    en: 'max abs. diff {maxAbs} · mean abs. diff {meanAbs} · max rel. diff {maxRel} · cosine {cosine} · {outside} of {values} values outside atol {atol} + rtol {rtol} × golden',
+    en: 'max abs. diff {maxAbs} · mean abs. diff {meanAbs} · max rel. diff {maxRel} · cosine {cosine} · {outside} of {values} {values|value|values} outside atol {atol} + rtol {rtol} × golden',
     zh: '最大绝对差 {maxAbs} · 平均绝对差 {meanAbs} · 最大相对差 {maxRel} · 余弦相似度 {cosine} · {values} 个值中 {outside} 个超出 atol {atol} + rtol {rtol} × 基准值',
   },
-  'reason.driftNone': { en: 'identical to the golden outputs ({values} values)', zh: '与基准输出完全相同（{values} 个值）' },
+  'reason.driftNone': { en: 'identical to the golden outputs ({values} {values|value|values})', zh: '与基准输出完全相同（{values} 个值）' },
   'reason.driftUnreadable': {
     en: "the baseline's golden outputs of {output} are unreadable: not judged",
     zh: '基线中 {output} 的基准输出无法读取：未判定',
   },
   'reason.driftUnpaired': { en: 'no sample in common with the golden outputs: not judged', zh: '与基准输出没有共同样本：未判定' },
   'reason.driftNoOutput': { en: 'the baseline kept no golden outputs of {output}', zh: '基线中没有 {output} 的基准输出' },
-  'reason.allWithin': { en: 'all {n} metrics within thresholds', zh: '全部 {n} 项指标在阈值以内' },
+  'reason.allWithin': { en: 'all {n} {n|metric|metrics} within thresholds', zh: '全部 {n} 项指标在阈值以内' },
   'reason.rowsFailed': { en: '{n} regressed: {what}', zh: '{n} 项退化：{what}' },
   'reason.rowsInconclusive': { en: '{n} inconclusive: {what}', zh: '{n} 项不确定：{what}' },
   'reason.rowsWarned': { en: '{n} warned: {what}', zh: '{n} 项警告：{what}' },
@@ -140,10 +142,8 @@ export const STRINGS = {
     en: 'not understood: {message}; write /perf-gate accept <head commit> <metrics|all> <reason>',
     zh: '无法理解：{message}；请写 /perf-gate accept <提交> <指标|all> <原因>',
   },
-  'count.regression.one': { en: '{n} regression', zh: '{n} 项退化' },
-  'count.regression.other': { en: '{n} regressions', zh: '{n} 项退化' },
-  'count.warning.one': { en: '{n} warning', zh: '{n} 项警告' },
-  'count.warning.other': { en: '{n} warnings', zh: '{n} 项警告' },
+  'count.regression': { en: '{n} {n|regression|regressions}', zh: '{n} 项退化' },
+  'count.warning': { en: '{n} {n|warning|warnings}', zh: '{n} 项警告' },
   'count.inconclusive': { en: '{n} inconclusive', zh: '{n} 项不确定' },
   'sep.list': { en: ', ', zh: '，' },
   'col.model': { en: 'model', zh: '模型' },
@@ -152,7 +152,7 @@ export const STRINGS = {
   'col.current': { en: 'this PR', zh: '本 PR' },
   'col.change': { en: 'change', zh: '变化' },
   'variants.title': {
-    en: '{model} — {n} variants, side by side (this PR, change vs. its own baseline)',
+    en: '{model} — {n} {n|variant|variants}, side by side (this PR, change vs. its own baseline)',
     zh: '{model} — {n} 个变体并列（本 PR，相对各自基线的变化）',
   },
   'variants.why': { en: '{variant} · {metric}: {reason}', zh: '{variant} · {metric}：{reason}' },
@@ -183,19 +183,25 @@ export const STRINGS = {
   'env.paddle': { en: 'Paddle {v}', zh: 'Paddle {v}' },
   'env.image': { en: 'image {v}', zh: '镜像 {v}' },
   'details.measured': { en: 'How this was measured', zh: '测量方式' },
-  'details.shards': { en: 'measured in {n} shards side by side, merged into this one report', zh: '分 {n} 个分片并行测量，合并为本报告' },
+  'details.shards': {
+    en: 'measured in {n} {n|shard|shards} side by side, merged into this one report',
+    zh: '分 {n} 个分片并行测量，合并为本报告',
+  },
   'details.warmup': { en: 'warm-up {n}', zh: '预热 {n} 次' },
-  'details.rounds': { en: '{rounds} rounds × {iterations} iterations', zh: '{rounds} 轮 × {iterations} 次迭代' },
+  'details.rounds': {
+    en: '{rounds} {rounds|round|rounds} × {iterations} {iterations|iteration|iterations}',
+    zh: '{rounds} 轮 × {iterations} 次迭代',
+  },
   'details.batch': { en: 'batch {n}', zh: '批大小 {n}' },
-  'details.samples': { en: '{n} samples', zh: '{n} 个样本' },
+  'details.samples': { en: '{n} {n|sample|samples}', zh: '{n} 个样本' },
   'details.labelEncoding': {
-    en: '{characters} label characters outside the dictionary dropped before scoring, in {lines} labels ({emptied} left empty, not scored), as PaddleOCR’s label encoding does',
+    en: '{characters} label {characters|character|characters} outside the dictionary dropped before scoring, in {lines} {lines|label|labels} ({emptied} left empty, not scored), as PaddleOCR’s label encoding does',
     zh: '按 PaddleOCR 的标注编码，评分前删除了 {lines} 条标注中字典外的 {characters} 个字符（{emptied} 条因此为空，不计分）',
   },
   'details.wrong': { en: 'Wrong predictions: {model} ({shown} of {total})', zh: '错误预测：{model}（{total} 条中的 {shown} 条）' },
   'details.warnings': { en: 'Warnings ({n})', zh: '警告（{n}）' },
   'trend.summary': {
-    en: 'Latency p50 trend: {model} (last {n} baselines and this run)',
+    en: 'Latency p50 trend: {model} (last {n} {n|baseline|baselines} and this run)',
     zh: '延迟 p50 趋势：{model}（最近 {n} 个基线与本次）',
   },
   'trend.metric': { en: 'latency p50 (ms)', zh: '延迟 p50 (ms)' },
@@ -249,7 +255,7 @@ export const STRINGS = {
   'html.archive': { en: 'logs and raw results: {where}', zh: '日志与原始结果：{where}' },
   // paddle-perf-gate history MODEL
   'history.title': {
-    en: '{model} on {branch} ({store}): {n} promotions, newest first',
+    en: '{model} on {branch} ({store}): {n} {n|promotion|promotions}, newest first',
     zh: '{model} 在 {branch}（{store}）：{n} 次晋升，最新在前',
   },
   'history.none': { en: '{model} on {branch} ({store}): no promotions yet', zh: '{model} 在 {branch}（{store}）：尚无晋升' },
@@ -270,12 +276,12 @@ export const STRINGS = {
   'artifact.run': { en: ' ([run {id}]({url}))', zh: '（[运行 {id}]({url})）' },
   'artifact.details': { en: 'figures from the PR’s workflow run: {url}', zh: '数据来自 PR 的工作流运行：{url}' },
   'cut.note': {
-    en: '✂️ Cut to fit {max} characters: {what}. The full report is in the JSON output.',
+    en: '✂️ Cut to fit {max} {max|character|characters}: {what}. The full report is in the JSON output.',
     zh: '✂️ 为符合 {max} 字符上限已截断：{what}。完整报告见 JSON 输出。',
   },
   'cut.details': { en: 'details left out', zh: '已省略详情' },
-  'cut.passing': { en: '{n} passing rows left out', zh: '已省略 {n} 行通过的指标' },
-  'cut.rows': { en: '{n} rows left out', zh: '已省略 {n} 行' },
+  'cut.passing': { en: '{n} passing {n|row|rows} left out', zh: '已省略 {n} 行通过的指标' },
+  'cut.rows': { en: '{n} {n|row|rows} left out', zh: '已省略 {n} 行' },
   'cut.text': { en: 'text cut', zh: '正文已截断' },
 
   // metric labels by metric id (measure/ sets the English label; unknown ids keep theirs)
@@ -309,7 +315,25 @@ export function isStringKey(key: string): key is StringKey {
   return Object.hasOwn(STRINGS, key);
 }
 
-/** The text of `key` in `lang` with `{name}` placeholders filled (a missing arg stays visible). */
-export function t(lang: Lang, key: StringKey, args: Record<string, string | number> = {}): string {
-  return STRINGS[key][lang].replace(/\{(\w+)\}/g, (whole, name: string) => (name in args ? String(args[name]) : whole));
+/**
+ * The text of `key` in `lang` with `{name}` placeholders filled (a missing arg stays visible).
+ * `{name|one|other}` picks the words that agree with the count in `name` (English "1 promotion",
+ * "2 promotions"; Chinese has one form). `counts` holds the counts when `args` are slot markers.
+ */
+export function t(
+  lang: Lang,
+  key: StringKey,
+  args: Readonly<Record<string, unknown>> = {},
+  counts: Readonly<Record<string, unknown>> = args,
+): string {
+  return STRINGS[key][lang]
+    .replace(/\{(\w+)\|([^|{}]*)\|([^|{}]*)\}/g, (whole, name: string, one: string, other: string) =>
+      name in counts ? (isSingular(lang, countOf(counts[name])) ? one : other) : whole,
+    )
+    .replace(/\{(\w+)\}/g, (whole, name: string) => (name in args ? String(args[name]) : whole));
+}
+
+/** A count given as a number or as its formatted text ("1", "1,204"). */
+function countOf(value: unknown): number {
+  return typeof value === 'number' ? value : Number(String(value).replace(/[,\s]/g, ''));
 }

@@ -9,13 +9,17 @@ import { resolveModel, type ResolvedModel } from '../../model-files.js';
 import { joinPath } from '../read.js';
 import { type BuildContext, type BuiltModel, type RawGate, type RawEngine, type RawModel } from './context.js';
 import { buildDataset } from './dataset.js';
+import { counted } from '../../plural.js';
 
 export function buildModels(ctx: BuildContext, raw: RawGate): BuiltModel[] {
   const list = raw.models ?? [];
   const override = ctx.overrides.model;
   if (override !== undefined && list.length !== 1) {
     const names = list.map((model) => model?.name ?? '?').join(', ');
-    ctx.diagnostics.inputError('model', `replaces the path of a single-model gate, but gate.yml has ${list.length} models (${names})`);
+    ctx.diagnostics.inputError(
+      'model',
+      `replaces the path of a single-model gate, but gate.yml has ${counted(list.length, 'model', 'models')} (${names})`,
+    );
   }
   const seen = new Map<string, number>();
   const out: BuiltModel[] = [];
