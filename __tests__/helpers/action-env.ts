@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parse } from 'yaml';
@@ -144,4 +144,63 @@ export async function readOutputs(file: string): Promise<Record<string, string>>
   const re = /^([^\n<]+)<<(\S+)\n([\s\S]*?)\n\2$/gm;
   for (const m of (await readFile(file, 'utf8')).matchAll(re)) out[m[1]!] = m[3]!;
   return out;
+}
+
+/** This tree's sources through tsx (not dist/): acceptance and trust are judged by the code under test. */
+export const SOURCES_TSX = ['--import', pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href];
+
+export interface SourceRun {
+  code: number | null;
+  /** stdout and stderr together, as the job log shows them. */
+  stdout: string;
+  outputs: Record<string, string>;
+}
+
+/**
+ * One run of the action from the sources with only the inputs given (the acceptance and trust
+ * tests set each input they depend on), an event payload, and the GitHub API at `apiUrl`.
+ */
+export async function runActionSources(o: {
+  tmp: string;
+  ws: string;
+  apiUrl: string;
+  repo: string;
+  runId: string;
+  event: string;
+  payload: unknown;
+  sha: string;
+  ref: string;
+  inputs: Record<string, string>;
+}): Promise<SourceRun> {
+  const dir = await mkdtemp(join(o.tmp, 'run-'));
+  const files = { event: join(dir, 'event.json'), output: join(dir, 'output'), summary: join(dir, 'summary.md') };
+  await writeFile(files.event, JSON.stringify(o.payload));
+  await writeFile(files.output, '');
+  await writeFile(files.summary, '');
+  const env: Record<string, string> = {
+    PATH: process.env['PATH'] ?? '',
+    HOME: process.env['HOME'] ?? o.tmp,
+    ORT_DISABLE_TELEMETRY: '1',
+    PPG_CACHE_DIR: join(o.tmp, 'cache'),
+    RUNNER_TEMP: join(o.tmp, 'runner-temp'),
+    GITHUB_ACTIONS: 'true',
+    GITHUB_WORKSPACE: o.ws,
+    GITHUB_REPOSITORY: o.repo,
+    GITHUB_EVENT_NAME: o.event,
+    GITHUB_EVENT_PATH: files.event,
+    GITHUB_SHA: o.sha,
+    GITHUB_REF: o.ref,
+    GITHUB_API_URL: o.apiUrl,
+    GITHUB_SERVER_URL: 'https://github.com',
+    GITHUB_RUN_ID: o.runId,
+    GITHUB_OUTPUT: files.output,
+    GITHUB_STEP_SUMMARY: files.summary,
+  };
+  for (const [k, v] of Object.entries(o.inputs)) env[`INPUT_${k.toUpperCase()}`] = v;
+  const child = spawn(NODE, [...SOURCES_TSX, join(ROOT, 'src/index.ts')], { cwd: o.ws, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stdout += d.toString()));
+  const code = await new Promise<number | null>((done) => child.on('close', done));
+  return { code, stdout, outputs: await readOutputs(files.output) };
 }
