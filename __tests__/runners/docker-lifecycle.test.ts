@@ -46,6 +46,14 @@ describe.skipIf(!socket)('the container lifecycle on the real engine', () => {
   let n = 0;
   const workDir = () => join(root, `w${++n}`);
   const viaProxy = () => dockerodeEngine(dockerFromEnv({ DOCKER_HOST: proxy.host }), proxy.host);
+  /** The rec model through the proxy, cancelled by `controller`: the error it ends with. */
+  const cancellable = (controller: AbortController, measure: typeof QUICK): Promise<Error> =>
+    failure(
+      createDockerRunner(dockerPlan(), { engine: viaProxy(), gateId: GATE }).run(
+        { model: recModel(), measure, dataset, workDir: workDir(), signal: controller.signal },
+        recordingProgress(),
+      ),
+    );
   let mark = 0;
   /** The start requests the engine was sent since the test began. */
   const started = () => proxy.requests.slice(mark).filter((r) => /^POST \S*\/containers\/[^/]+\/start\b/.test(r));
@@ -91,12 +99,7 @@ describe.skipIf(!socket)('the container lifecycle on the real engine', () => {
     const controller = new AbortController();
     controller.abort();
     const before = proxy.requests.length;
-    const error = await failure(
-      createDockerRunner(dockerPlan(), { engine: viaProxy(), gateId: GATE }).run(
-        { model: recModel(), measure: QUICK, dataset, workDir: workDir(), signal: controller.signal },
-        recordingProgress(),
-      ),
-    );
+    const error = await cancellable(controller, QUICK);
     expect(error).toBeInstanceOf(RunnerError);
     expect(error.message).toMatch(/cancelled/);
     expect(proxy.requests.slice(before).filter((r) => r.includes('/containers/create'))).toEqual([]);
@@ -106,12 +109,7 @@ describe.skipIf(!socket)('the container lifecycle on the real engine', () => {
   it('cancelled while the engine holds the create reply: removed when the reply comes, never started', async () => {
     proxy.hold.add('create-reply');
     const controller = new AbortController();
-    const run = failure(
-      createDockerRunner(dockerPlan(), { engine: viaProxy(), gateId: GATE }).run(
-        { model: recModel(), measure: LONG, dataset, workDir: workDir(), signal: controller.signal },
-        recordingProgress(),
-      ),
-    );
+    const run = cancellable(controller, LONG);
     await proxy.held();
     // The engine made it; the runner does not know yet.
     expect((await ours()).map((c) => c.State)).toEqual(['created']);
@@ -127,12 +125,7 @@ describe.skipIf(!socket)('the container lifecycle on the real engine', () => {
   it('a second signal while the create reply is still held removes the container by name at once', async () => {
     proxy.hold.add('create-reply');
     const controller = new AbortController();
-    const run = failure(
-      createDockerRunner(dockerPlan(), { engine: viaProxy(), gateId: GATE }).run(
-        { model: recModel(), measure: LONG, dataset, workDir: workDir(), signal: controller.signal },
-        recordingProgress(),
-      ),
-    );
+    const run = cancellable(controller, LONG);
     await proxy.held();
     controller.abort(); // the first signal
     expect(await removeLiveContainers()).toBe(1); // the second: what signals.ts does before exiting
@@ -146,12 +139,7 @@ describe.skipIf(!socket)('the container lifecycle on the real engine', () => {
   it('cancelled between create and start (the attach held): never started, removed', async () => {
     proxy.hold.add('attach');
     const controller = new AbortController();
-    const run = failure(
-      createDockerRunner(dockerPlan(), { engine: viaProxy(), gateId: GATE }).run(
-        { model: recModel(), measure: LONG, dataset, workDir: workDir(), signal: controller.signal },
-        recordingProgress(),
-      ),
-    );
+    const run = cancellable(controller, LONG);
     await proxy.held();
     controller.abort();
     proxy.release();
